@@ -1,0 +1,270 @@
+"""Loading survey definitions from YAML files and XLSForm workbooks into the typed model.
+
+Every definition error names the file, the question (or the XLSForm row) and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from surveys.expressions import ExpressionError, compile_expression
+from surveys.model import CHOICE_TYPES, NUMERIC_TYPES, QuestionType, Survey
+
+PACKS_DIR = Path(__file__).parent / "packs"
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionProblem:
+    question: str | None
+    field: str | None
+    message: str
+    row: int | None = None
+
+    def render(self, source: str) -> str:
+        where = [source]
+        if self.row is not None:
+            where.append(f"строка {self.row}")
+        if self.question:
+            where.append(f"вопрос «{self.question}»")
+        if self.field:
+            where.append(f"поле «{self.field}»")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class DefinitionError(ValueError):
+    def __init__(self, source: str, problems: list[DefinitionProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(p.render(source) for p in problems))
+
+
+# --- YAML ----------------------------------------------------------------------------------
+
+
+def load_yaml(path: str | Path) -> Survey:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise DefinitionError(str(path), [DefinitionProblem(None, None, f"ошибка YAML: {exc}", row)]) from exc
+    except OSError as exc:
+        raise DefinitionError(str(path), [DefinitionProblem(None, None, f"файл не читается: {exc}")]) from exc
+    if not isinstance(raw, dict):
+        raise DefinitionError(str(path), [DefinitionProblem(None, None, "ожидался словарь с полями id, title, audience, questions")])
+    return build_survey(_resolve_choice_lists(raw, str(path)), str(path))
+
+
+def _resolve_choice_lists(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    lists = raw.pop("choice_lists", None) or {}
+    questions = raw.get("questions")
+    if not isinstance(questions, list):
+        return raw
+    problems = []
+    for item in questions:
+        if isinstance(item, dict) and isinstance(item.get("choices"), str):
+            name = item["choices"]
+            if name not in lists:
+                problems.append(DefinitionProblem(item.get("name"), "choices", f"нет списка вариантов «{name}» в choice_lists"))
+            else:
+                item["choices"] = lists[name]
+    if problems:
+        raise DefinitionError(source, problems)
+    return raw
+
+
+def build_survey(raw: dict[str, Any], source: str, rows: dict[str, int] | None = None) -> Survey:
+    """Validate a plain dict into a Survey, then check what pydantic cannot: names, references."""
+    rows = rows or {}
+    questions_raw = raw.get("questions") if isinstance(raw.get("questions"), list) else []
+    try:
+        survey = Survey.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = err["loc"]
+            question = None
+            field = ".".join(str(p) for p in loc) or None
+            if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
+                item = questions_raw[loc[1]] if loc[1] < len(questions_raw) else None
+                question = item.get("name") if isinstance(item, dict) else f"№{loc[1] + 1}"
+                field = ".".join(str(p) for p in loc[2:]) or None
+            problems.append(
+                DefinitionProblem(question, field, _ru_pydantic(err), rows.get(str(question)) if question else None)
+            )
+        raise DefinitionError(source, problems) from exc
+    problems = check_survey(survey)
+    for i, p in enumerate(problems):
+        if p.question and p.row is None and p.question in rows:
+            problems[i] = DefinitionProblem(p.question, p.field, p.message, rows[p.question])
+    if problems:
+        raise DefinitionError(source, problems)
+    return survey
+
+
+def _ru_pydantic(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "missing":
+        return "поле обязательно"
+    if kind == "enum":
+        return f"недопустимое значение {err.get('input')!r}; допустимы: {err.get('ctx', {}).get('expected', '')}"
+    if kind == "extra_forbidden":
+        return "неизвестное поле"
+    if kind == "string_pattern_mismatch":
+        return f"недопустимые символы в {err.get('input')!r} (латиница, цифры, _)"
+    return err.get("msg", "неверное значение")
+
+
+def check_survey(survey: Survey) -> list[DefinitionProblem]:
+    problems: list[DefinitionProblem] = []
+    seen: set[str] = set()
+    for question in survey.questions:
+        name = question.name
+        if name in seen:
+            problems.append(DefinitionProblem(name, "name", "имя вопроса повторяется"))
+        qtype = question.type
+        if qtype in CHOICE_TYPES:
+            if len(question.choices) < 2:
+                problems.append(DefinitionProblem(name, "choices", "нужно не меньше двух вариантов"))
+            choice_names = [c.name for c in question.choices]
+            if len(set(choice_names)) != len(choice_names):
+                problems.append(DefinitionProblem(name, "choices", "имена вариантов повторяются"))
+            if len(question.choices) > 40:
+                problems.append(DefinitionProblem(name, "choices", "не больше 40 вариантов"))
+        elif question.choices:
+            problems.append(DefinitionProblem(name, "choices", f"у вопроса типа {qtype.value} не бывает вариантов"))
+        if (question.min is not None or question.max is not None) and qtype not in NUMERIC_TYPES:
+            problems.append(DefinitionProblem(name, "min/max", "границы бывают только у числовых вопросов"))
+        if question.min is not None and question.max is not None and question.min > question.max:
+            problems.append(DefinitionProblem(name, "min/max", "min больше max"))
+        for field in ("relevant", "constraint"):
+            source = getattr(question, field)
+            if not source:
+                continue
+            try:
+                expr = compile_expression(source)
+            except ExpressionError as exc:
+                problems.append(DefinitionProblem(name, field, f"ошибка в выражении {source!r}: {exc}"))
+                continue
+            for ref in sorted(expr.references):
+                if ref not in seen:
+                    what = "следующий или этот же вопрос" if survey.has_question(ref) else "несуществующий вопрос"
+                    problems.append(DefinitionProblem(name, field, f"ссылка ${{{ref}}} на {what}; можно ссылаться только на предыдущие"))
+            if field == "relevant" and expr.uses_dot:
+                problems.append(DefinitionProblem(name, field, "«.» (текущий ответ) допустима только в constraint"))
+        if question.constraint_message and not question.constraint:
+            problems.append(DefinitionProblem(name, "constraint_message", "сообщение есть, а constraint нет"))
+        seen.add(name)
+    return problems
+
+
+# --- XLSForm -------------------------------------------------------------------------------
+
+_XLSFORM_TYPES = {
+    "integer": QuestionType.INTEGER,
+    "decimal": QuestionType.DECIMAL,
+    "text": QuestionType.TEXT,
+    "string": QuestionType.TEXT,
+    "date": QuestionType.DATE,
+    "file": QuestionType.FILE,
+    "select one": QuestionType.SINGLE,
+    "select all that apply": QuestionType.MULTIPLE,
+}
+_IGNORED_XLSFORM_TYPES = {"calculate", "note", "start", "end", "today", "deviceid", "username"}
+_TRUE = {"yes", "true", "true()", "1", "да"}
+
+
+def load_xlsform(path: str | Path) -> Survey:
+    """Read an XLSForm workbook (sheets survey, choices, settings) with pyxform.
+
+    pyxform does the reading, type aliases and choice lists; this maps its JSON to the model.
+    A select_one list whose choices are exactly yes/no becomes a yes/no question;
+    appearance "percent" on a decimal makes a percent question.
+    """
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json import workbook_to_json
+    from pyxform.xls2json_backends import get_xlsform
+
+    path = Path(path)
+    source = str(path)
+    try:
+        workbook = get_xlsform(str(path))
+        form = workbook_to_json(workbook, form_name=path.stem, default_language="default", warnings=[])
+    except (PyXFormError, OSError, ValueError, KeyError) as exc:
+        raise DefinitionError(source, [DefinitionProblem(None, None, f"XLSForm не читается: {exc}")]) from exc
+
+    rows: dict[str, int] = {}
+    for i, row in enumerate(workbook.survey or []):
+        if isinstance(row, dict) and row.get("name"):
+            rows[str(row["name"])] = i + 2  # header is row 1
+    settings = (workbook.settings or [{}])[0] if workbook.settings else {}
+
+    problems: list[DefinitionProblem] = []
+    questions: list[dict[str, Any]] = []
+    for child in form.get("children", []):
+        ctype = child.get("type")
+        name = child.get("name")
+        if ctype in _IGNORED_XLSFORM_TYPES or (ctype == "group" and name == "meta"):
+            continue
+        if ctype not in _XLSFORM_TYPES:
+            problems.append(DefinitionProblem(name, "type", f"тип «{ctype}» не поддерживается", rows.get(name)))
+            continue
+        bind = child.get("bind", {})
+        qtype = _XLSFORM_TYPES[ctype]
+        choices = [{"name": c["name"], "label": _label(c.get("label"))} for c in child.get("choices", [])]
+        if qtype == QuestionType.SINGLE and sorted(c["name"] for c in choices) == ["no", "yes"]:
+            qtype, choices = QuestionType.YESNO, []
+        appearance = (child.get("control") or {}).get("appearance", "")
+        if qtype == QuestionType.DECIMAL and "percent" in str(appearance):
+            qtype = QuestionType.PERCENT
+        questions.append(
+            {
+                "name": name,
+                "type": qtype.value,
+                "label": _label(child.get("label")),
+                "hint": _label(child.get("hint")) or None,
+                "required": str(bind.get("required", "")).strip().lower() in _TRUE,
+                "relevant": bind.get("relevant"),
+                "constraint": bind.get("constraint"),
+                "constraint_message": _label(bind.get("jr:constraintMsg")) or None,
+                "choices": choices,
+            }
+        )
+    if problems:
+        raise DefinitionError(source, problems)
+    audience = str(settings.get("audience") or "teacher").strip()
+    raw = {
+        "id": str(settings.get("form_id") or path.stem),
+        "version": str(settings.get("version") or "1"),
+        "title": str(settings.get("form_title") or path.stem),
+        "audience": audience,
+        "questions": questions,
+    }
+    return build_survey(raw, source, rows)
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, dict):  # translated labels: take the first
+        value = next(iter(value.values()), "")
+    return str(value or "").strip()
+
+
+def load_definition(path: str | Path) -> Survey:
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return load_xlsform(path)
+    return load_yaml(path)
+
+
+def load_pack(name: str) -> Survey:
+    return load_yaml(PACKS_DIR / f"{name}.yaml")
+
+
+def available_packs() -> list[str]:
+    return sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))

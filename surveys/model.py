@@ -1,0 +1,95 @@
+"""Typed model of a survey definition, shared by the YAML and XLSForm loaders."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+
+class QuestionType(StrEnum):
+    YESNO = "yesno"
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    PERCENT = "percent"
+    TEXT = "text"
+    DATE = "date"
+    FILE = "file"
+
+
+CHOICE_TYPES = {QuestionType.SINGLE, QuestionType.MULTIPLE}
+NUMERIC_TYPES = {QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.PERCENT}
+
+
+class Audience(StrEnum):
+    TEACHER = "teacher"
+    SCHOOL = "school"
+    MUNICIPALITY = "municipality"
+
+
+class Choice(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")
+    label: str = Field(min_length=1, max_length=200)
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    type: QuestionType
+    label: str = Field(min_length=1, max_length=1000)
+    hint: str | None = None
+    required: bool = True
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_length: int = Field(default=1000, ge=1, le=4000)
+    choices: tuple[Choice, ...] = ()
+
+    @field_validator("relevant", "constraint", "constraint_message", "hint", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    def choice(self, name: str) -> Choice | None:
+        return next((c for c in self.choices if c.name == name), None)
+
+    def choice_label(self, name: str) -> str:
+        choice = self.choice(name)
+        return choice.label if choice else name
+
+
+class Survey(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-]+$")
+    version: str = "1"
+    title: str = Field(min_length=1, max_length=200)
+    audience: Audience
+    description: str | None = None
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+    _by_name: dict[str, Question] = PrivateAttr(default_factory=dict)
+    _index: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, __context: Any) -> None:
+        self._by_name = {q.name: q for q in self.questions}
+        self._index = {q.name: i for i, q in enumerate(self.questions)}
+
+    def question(self, name: str) -> Question:
+        return self._by_name[name]
+
+    def index(self, name: str) -> int:
+        return self._index[name]
+
+    def has_question(self, name: str) -> bool:
+        return name in self._by_name
