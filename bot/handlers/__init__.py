@@ -1,0 +1,15 @@
+"""One router per feature; get_routers() is shared by __main__ and the tests.
+
+Order matters only for the fallbacks: `common` goes last, so that its catch-all handlers
+see only what no feature claimed.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def get_routers() -> list[Router]:
+    from bot.handlers import common, errors, questionnaire, registration
+
+    return [errors.router, registration.router, questionnaire.router, common.router]

@@ -1,0 +1,302 @@
+"""`shnor` — the admin command line (also `python -m bot`). Run `shnor --help`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.models import Campaign, Response, ResponseStatus, Role, utcnow
+
+log = logging.getLogger("shnor")
+
+ROLE_CHOICES = [r.value for r in Role if r != Role.ADMIN]
+DEFAULT_MAX_USES = {"teacher": 300, "deputy": 3, "coordinator": 5}
+
+
+class CliError(Exception):
+    pass
+
+
+def _parse_local(text: str, timezone: str) -> dt.datetime:
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            value = dt.datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+        if fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+            value = value.replace(hour=23, minute=59)
+        return value.replace(tzinfo=ZoneInfo(timezone)).astimezone(dt.UTC)
+    raise CliError(f"Не понимаю дату «{text}»: нужно ГГГГ-ММ-ДД ЧЧ:ММ или ДД.ММ.ГГГГ ЧЧ:ММ.")
+
+
+async def _with_session(settings: Settings, action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            result = await action(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
+    upgrade(settings.database_url)
+    print("База данных обновлена до последней версии схемы.")
+
+
+def cmd_municipality_add(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.registry import create_municipality
+
+    async def action(session: AsyncSession) -> None:
+        m = await create_municipality(session, args.name, args.tz or settings.default_timezone)
+        print(f"Муниципалитет №{m.id} «{m.name}» создан, часовой пояс {m.timezone}.")
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_municipality_list(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.models import Municipality
+
+    async def action(session: AsyncSession) -> None:
+        for m in await session.scalars(select(Municipality).order_by(Municipality.id)):
+            print(f"{m.id}\t{m.name}\t{m.timezone}")
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_schools_import(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.importers import read_schools
+    from storage.registry import add_schools, get_municipality
+
+    rows = read_schools(args.file)
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        added, updated = await add_schools(session, municipality, rows)
+        print(f"Импорт школ в «{municipality.name}»: добавлено {added}, обновлено {updated}, всего в файле {len(rows)}.")
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_schools_list(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.registry import get_municipality, list_schools
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        for s in await list_schools(session, municipality.id):
+            print(f"{s.id}\t{s.short_name}\t{'сельская' if s.rural else 'городская'}\t{s.name}")
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_survey_validate(settings: Settings, args: argparse.Namespace) -> None:
+    from surveys.loader import load_definition
+
+    survey = load_definition(args.file)
+    print(f"{survey.title} (id {survey.id}, версия {survey.version}, для: {survey.audience.value}), вопросов: {len(survey.questions)}")
+    for n, q in enumerate(survey.questions, start=1):
+        flags = [q.type.value, "обязательный" if q.required else "необязательный"]
+        if q.relevant:
+            flags.append(f"если {q.relevant}")
+        print(f"{n:>3}. {q.name} [{', '.join(flags)}] {q.label}")
+        for c in q.choices:
+            print(f"       - {c.name}: {c.label}")
+
+
+def _load_survey(ref: str):
+    from surveys.loader import available_packs, load_definition, load_pack
+
+    if ref in available_packs():
+        return load_pack(ref)
+    if Path(ref).exists():
+        return load_definition(ref)
+    raise CliError(f"Нет анкеты «{ref}»: укажите один из встроенных наборов ({', '.join(available_packs())}) или путь к файлу.")
+
+
+def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.registry import get_municipality
+    from surveys.service import open_campaign
+
+    survey = _load_survey(args.pack)
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        deadline = _parse_local(args.deadline, municipality.timezone)
+        opens = _parse_local(args.opens, municipality.timezone) if args.opens else None
+        campaign = await open_campaign(
+            session, municipality=municipality, survey=survey, period=args.period, deadline=deadline, opens_at=opens
+        )
+        print(
+            f"Кампания №{campaign.id}: «{survey.title}», период {campaign.period}, "
+            f"срок {deadline.astimezone(ZoneInfo(municipality.timezone)):%d.%m.%Y %H:%M} ({municipality.timezone})."
+        )
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        tz = ZoneInfo(municipality.timezone)
+        campaigns = await session.scalars(
+            select(Campaign).where(Campaign.municipality_id == municipality.id).order_by(Campaign.id)
+        )
+        for c in campaigns:
+            counts = dict(
+                (await session.execute(
+                    select(Response.status, func.count()).where(Response.campaign_id == c.id).group_by(Response.status)
+                )).all()
+            )
+            state = "закрыта" if c.closed_at else ("идёт" if c.is_open(utcnow()) else "вне срока")
+            print(
+                f"{c.id}\t{c.survey_version.title}\t{c.period}\tдо {c.deadline.astimezone(tz):%d.%m.%Y %H:%M}\t{state}\t"
+                f"отправлено {counts.get(ResponseStatus.SUBMITTED, 0)}, черновиков {counts.get(ResponseStatus.DRAFT, 0)}"
+            )
+
+    asyncio.run(_with_session(settings, action))
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    from bot.dispatcher import create_bot
+
+    bot = create_bot(settings.token(), settings.telegram_api_base)
+    try:
+        me = await bot.get_me()
+    finally:
+        await bot.session.close()
+    if not me.username:
+        raise CliError("У бота нет username: задайте BOT_USERNAME.")
+    return me.username
+
+
+def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.registry import create_invite, find_school, get_municipality, list_schools
+
+    role = Role(args.role)
+    max_uses = args.max_uses or DEFAULT_MAX_USES[role.value]
+    days = args.days or settings.invite_days
+
+    async def action(session: AsyncSession) -> list[tuple[str, str, str, int]]:
+        municipality = await get_municipality(session, args.municipality)
+        if role == Role.COORDINATOR:
+            schools = [None]
+        elif args.school:
+            schools = [await find_school(session, municipality, args.school)]
+        else:
+            schools = await list_schools(session, municipality.id)
+            if not schools:
+                raise CliError("В муниципалитете нет школ: сначала shnor schools import.")
+        out = []
+        for school in schools:
+            invite = await create_invite(
+                session, role=role, municipality=municipality, school=school, max_uses=max_uses, valid_for=dt.timedelta(days=days)
+            )
+            out.append((school.short_name if school else municipality.name, invite.token, invite.expires_at.strftime("%d.%m.%Y"), max_uses))
+        return out
+
+    username = asyncio.run(_bot_username(settings))
+    rows = asyncio.run(_with_session(settings, action))
+    print(f"Приглашения ({role.value}), действуют {days} дн.:")
+    for where, token, expires, uses in rows:
+        print(f"{where}\thttps://t.me/{username}?start={token}\tдо {expires}\tрегистраций: {uses}")
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.__main__ import run
+
+    asyncio.run(run(settings))
+
+
+# --- parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shnor", description="ШНОР-монитор: бот и администрирование.")
+    sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")
+
+    sub.add_parser("run", help="запустить бота (long polling)").set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="база данных").add_subparsers(dest="sub", required=True)
+    db.add_parser("upgrade", help="создать или обновить схему").set_defaults(func=cmd_db_upgrade)
+
+    mun = sub.add_parser("municipality", help="муниципалитеты").add_subparsers(dest="sub", required=True)
+    p = mun.add_parser("add", help="создать муниципалитет")
+    p.add_argument("name")
+    p.add_argument("--tz", help="часовой пояс, например Asia/Yekaterinburg или Asia/Krasnoyarsk")
+    p.set_defaults(func=cmd_municipality_add)
+    mun.add_parser("list", help="список").set_defaults(func=cmd_municipality_list)
+
+    sch = sub.add_parser("schools", help="реестр школ").add_subparsers(dest="sub", required=True)
+    p = sch.add_parser("import", help="импорт школ из .xlsx (Название, Краткое название, Сельская)")
+    p.add_argument("--municipality", required=True, help="номер или название муниципалитета")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_schools_import)
+    p = sch.add_parser("list", help="список школ")
+    p.add_argument("--municipality", required=True)
+    p.set_defaults(func=cmd_schools_list)
+
+    sv = sub.add_parser("survey", help="определения анкет").add_subparsers(dest="sub", required=True)
+    p = sv.add_parser("validate", help="проверить файл анкеты (YAML или XLSForm .xlsx) и показать вопросы")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_survey_validate)
+
+    cmp_ = sub.add_parser("campaign", help="кампании опроса").add_subparsers(dest="sub", required=True)
+    p = cmp_.add_parser("open", help="открыть кампанию")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--pack", required=True, help="teacher, school, municipality или путь к файлу анкеты")
+    p.add_argument("--period", required=True, help="например 2026-2027")
+    p.add_argument("--deadline", required=True, help="местное время: 2026-12-15 18:00")
+    p.add_argument("--opens", help="местное время открытия (по умолчанию сейчас)")
+    p.set_defaults(func=cmd_campaign_open)
+    p = cmp_.add_parser("list", help="кампании и их заполнение")
+    p.add_argument("--municipality", required=True)
+    p.set_defaults(func=cmd_campaign_list)
+
+    p = sub.add_parser("invites", help="ссылки-приглашения по школам и ролям")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--role", choices=ROLE_CHOICES, default="teacher")
+    p.add_argument("--school", help="одна школа (номер, название или краткое название); по умолчанию все")
+    p.add_argument("--max-uses", type=int, help="сколько человек может зарегистрироваться по ссылке")
+    p.add_argument("--days", type=int, help="сколько дней действует ссылка")
+    p.set_defaults(func=cmd_invites)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from storage.importers import ImportFailed
+    from storage.registry import RegistryError
+    from surveys.loader import DefinitionError
+    from surveys.service import ServiceError
+
+    args = build_parser().parse_args(argv)
+    func = getattr(args, "func", cmd_run)  # plain `shnor` runs the bot
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        func(settings, args)
+    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed) as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 1
+    return 0

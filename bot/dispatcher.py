@@ -1,0 +1,44 @@
+"""Factories for the Bot and the Dispatcher, shared by __main__ and the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.fsm_storage import SQLAlchemyStorage
+from bot.handlers import get_routers
+from bot.middlewares import ContextMiddleware
+from storage.models import utcnow
+
+
+def create_bot(token: str, api_base: str | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_dispatcher(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    storage: BaseStorage | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=storage or SQLAlchemyStorage(session_factory),
+        # Updates of one user are handled one after another: a double press or two devices
+        # cannot interleave two answers of the same person.
+        events_isolation=SimpleEventIsolation(),
+        session_factory=session_factory,
+        clock=clock,
+    )
+    dp.update.outer_middleware(ContextMiddleware(session_factory))
+    dp.include_routers(*get_routers())
+    return dp

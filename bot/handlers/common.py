@@ -1,0 +1,70 @@
+"""/start, /surveys, /help, /whoami and the fallbacks for everything no feature claimed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.text_decorations import html_decoration as hd
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts, views
+from storage.models import Municipality, Person, School
+from surveys.service import campaigns_for
+
+router = Router(name=__name__)
+
+
+async def describe(session: AsyncSession, person: Person) -> str:
+    parts = [texts.ROLE_TITLES.get(person.role, person.role)]
+    if person.school_id:
+        school = await session.get(School, person.school_id)
+        if school:
+            parts.append(school.name)
+    municipality = await session.get(Municipality, person.municipality_id)
+    if municipality:
+        parts.append(municipality.name)
+    return ", ".join(parts)
+
+
+async def show_campaigns(message: Message, session: AsyncSession, person: Person, now: dt.datetime) -> None:
+    entries = await campaigns_for(session, person, now)
+    municipality = await session.get(Municipality, person.municipality_id)
+    text, markup = views.campaigns(entries, municipality.timezone if municipality else "UTC")
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(CommandStart(), F.chat.type == "private")
+@router.message(Command("surveys"), F.chat.type == "private")
+async def surveys(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
+    if person is None:
+        await state.clear()
+        await message.answer(texts.NOT_REGISTERED)
+        return
+    await show_campaigns(message, session, person, now)
+
+
+@router.message(Command("help"))
+async def help_(message: Message, person: Person | None) -> None:
+    await message.answer(texts.HELP[person.role if person else None])
+
+
+@router.message(Command("whoami"))
+async def whoami(message: Message, session: AsyncSession, person: Person | None) -> None:
+    if person is None:
+        await message.answer(texts.NOT_REGISTERED)
+        return
+    await message.answer(texts.WHOAMI.format(name=hd.quote(person.full_name), who=hd.quote(await describe(session, person))))
+
+
+@router.message(F.chat.type == "private")
+async def fallback(message: Message, person: Person | None) -> None:
+    await message.answer(texts.UNKNOWN_INPUT if person else texts.NOT_REGISTERED)
+
+
+@router.callback_query()
+async def stale_callback(callback: CallbackQuery, person: Person | None) -> None:
+    await callback.answer(texts.NOT_REGISTERED if person is None else "Эта кнопка уже неактуальна.", show_alert=person is None)

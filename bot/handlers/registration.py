@@ -1,0 +1,81 @@
+"""Registration from an invite deep link: /start <token>, then the full name."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiogram import Bot, F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+from aiogram.utils.text_decorations import html_decoration as hd
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.commands import set_person_commands
+from bot.handlers.common import describe, show_campaigns
+from storage.models import Person, School
+from storage.registry import InviteProblem, RegistryError, check_invite, normalize_full_name, register_person
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+class Registration(StatesGroup):
+    full_name = State()
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_token(
+    message: Message, command: CommandObject, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime
+) -> None:
+    if person is not None:
+        await message.answer(texts.ALREADY_REGISTERED.format(who=hd.quote(await describe(session, person))))
+        return
+    checked = await check_invite(session, command.args or "", now)
+    if isinstance(checked, InviteProblem):
+        await message.answer(texts.INVITE_PROBLEMS[checked.value])
+        return
+    where = ""
+    if checked.school_id:
+        school = await session.get(School, checked.school_id)
+        where = f", {hd.quote(school.name)}" if school else ""
+    await state.set_state(Registration.full_name)
+    await state.set_data({"token": checked.token})
+    await message.answer(texts.ASK_FULL_NAME.format(role=texts.ROLE_TITLES[checked.role], where=where))
+
+
+@router.message(Registration.full_name, F.text, ~F.text.startswith("/"))
+async def full_name(
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, person: Person | None, now: dt.datetime
+) -> None:
+    if person is not None:
+        await state.clear()
+        await message.answer(texts.ALREADY_REGISTERED.format(who=hd.quote(await describe(session, person))))
+        return
+    try:
+        name = normalize_full_name(message.text)
+    except RegistryError as exc:
+        await message.answer(texts.REPROMPT.format(error=exc))
+        return
+    token = (await state.get_data()).get("token", "")
+    registered = await register_person(
+        session, token=token, tg_user_id=message.from_user.id, chat_id=message.chat.id, full_name=name, now=now
+    )
+    if isinstance(registered, InviteProblem):
+        await state.clear()
+        await message.answer(texts.INVITE_PROBLEMS[registered.value])
+        return
+    await session.commit()
+    await state.clear()
+    await set_person_commands(bot, message.chat.id, registered.role)
+    await message.answer(
+        texts.REGISTERED.format(name=hd.quote(name), who=hd.quote(await describe(session, registered)))
+    )
+    await show_campaigns(message, session, registered, now)
+
+
+@router.message(Registration.full_name, ~F.text)
+async def full_name_not_text(message: Message) -> None:
+    await message.answer(texts.REPROMPT.format(error="Напишите ФИО текстом, например: Иванова Мария Петровна."))

@@ -1,0 +1,210 @@
+"""Municipalities, schools, people and invites: the registry the surveys run on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Invite, Municipality, Person, Role, School, utcnow
+
+TOKEN_BYTES = 16  # 22 url-safe characters, 128 bits: unguessable, and fits /start's 64 characters
+
+
+class RegistryError(ValueError):
+    """A user-facing error of an admin action; the message is Russian."""
+
+
+async def get_municipality(session: AsyncSession, ref: str | int) -> Municipality:
+    """By id or by exact name."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        found = await session.get(Municipality, int(ref))
+    else:
+        found = await session.scalar(select(Municipality).where(Municipality.name == str(ref)))
+    if found is None:
+        raise RegistryError(f"Муниципалитет «{ref}» не найден.")
+    return found
+
+
+async def create_municipality(session: AsyncSession, name: str, timezone: str) -> Municipality:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name.strip()
+    if not name:
+        raise RegistryError("Название муниципалитета не может быть пустым.")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RegistryError(f"Неизвестный часовой пояс «{timezone}» (пример: Asia/Yekaterinburg).") from exc
+    if await session.scalar(select(Municipality.id).where(Municipality.name == name)):
+        raise RegistryError(f"Муниципалитет «{name}» уже есть.")
+    municipality = Municipality(name=name, timezone=timezone)
+    session.add(municipality)
+    await session.flush()
+    return municipality
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRow:
+    name: str
+    short_name: str
+    rural: bool
+
+
+async def add_schools(session: AsyncSession, municipality: Municipality, rows: list[SchoolRow]) -> tuple[int, int]:
+    """Insert new schools and update existing ones by name. Returns (added, updated)."""
+    existing = {
+        s.name: s
+        for s in await session.scalars(select(School).where(School.municipality_id == municipality.id))
+    }
+    added = updated = 0
+    for row in rows:
+        school = existing.get(row.name)
+        if school is None:
+            session.add(School(municipality_id=municipality.id, name=row.name, short_name=row.short_name, rural=row.rural))
+            added += 1
+        elif (school.short_name, school.rural) != (row.short_name, row.rural):
+            school.short_name, school.rural = row.short_name, row.rural
+            updated += 1
+    await session.flush()
+    return added, updated
+
+
+async def find_school(session: AsyncSession, municipality: Municipality, ref: str) -> School:
+    query = select(School).where(School.municipality_id == municipality.id)
+    if ref.isdigit():
+        query = query.where(School.id == int(ref))
+    else:
+        query = query.where((School.name == ref) | (School.short_name == ref))
+    school = await session.scalar(query)
+    if school is None:
+        raise RegistryError(f"Школа «{ref}» не найдена в муниципалитете «{municipality.name}».")
+    return school
+
+
+async def list_schools(session: AsyncSession, municipality_id: int) -> list[School]:
+    return list(
+        await session.scalars(select(School).where(School.municipality_id == municipality_id).order_by(School.name))
+    )
+
+
+# --- invites -------------------------------------------------------------------------------
+
+
+async def create_invite(
+    session: AsyncSession,
+    *,
+    role: Role,
+    municipality: Municipality,
+    school: School | None,
+    max_uses: int,
+    valid_for: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> Invite:
+    if role in (Role.TEACHER, Role.DEPUTY) and school is None:
+        raise RegistryError("Для приглашения педагога или заместителя нужна школа.")
+    if role in (Role.COORDINATOR, Role.ADMIN) and school is not None:
+        raise RegistryError("Приглашение координатора не привязывается к школе.")
+    if max_uses < 1:
+        raise RegistryError("Число использований должно быть не меньше 1.")
+    now = now or utcnow()
+    invite = Invite(
+        token=secrets.token_urlsafe(TOKEN_BYTES),
+        role=role.value,
+        municipality_id=municipality.id,
+        school_id=school.id if school else None,
+        max_uses=max_uses,
+        uses=0,
+        expires_at=now + valid_for,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+class InviteProblem(StrEnum):
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+
+
+async def check_invite(session: AsyncSession, token: str, now: dt.datetime) -> Invite | InviteProblem:
+    if not token or len(token) > 64:
+        return InviteProblem.UNKNOWN
+    invite = await session.scalar(select(Invite).where(Invite.token == token))
+    if invite is None:
+        return InviteProblem.UNKNOWN
+    if invite.expires_at <= now:
+        return InviteProblem.EXPIRED
+    if invite.uses >= invite.max_uses:
+        return InviteProblem.USED_UP
+    return invite
+
+
+async def get_person(session: AsyncSession, tg_user_id: int) -> Person | None:
+    return await session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+
+
+async def register_person(
+    session: AsyncSession, *, token: str, tg_user_id: int, chat_id: int, full_name: str, now: dt.datetime
+) -> Person | InviteProblem:
+    """Spend one use of the invite and create the person, atomically (the caller commits).
+
+    The use is taken with a conditional UPDATE, so two people racing for the last use of
+    an invite cannot both get it.
+    """
+    checked = await check_invite(session, token, now)
+    if isinstance(checked, InviteProblem):
+        return checked
+    taken = await session.execute(
+        update(Invite)
+        .where(Invite.id == checked.id, Invite.uses < Invite.max_uses, Invite.expires_at > now)
+        .values(uses=Invite.uses + 1)
+    )
+    if taken.rowcount != 1:
+        return InviteProblem.USED_UP
+    person = Person(
+        tg_user_id=tg_user_id,
+        chat_id=chat_id,
+        full_name=full_name,
+        role=checked.role,
+        municipality_id=checked.municipality_id,
+        school_id=checked.school_id,
+        registered_at=now,
+    )
+    session.add(person)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        existing = await get_person(session, tg_user_id)
+        if existing is None:
+            raise
+        return existing
+    return person
+
+
+async def count_people(session: AsyncSession, municipality_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(Person.role, func.count()).where(Person.municipality_id == municipality_id).group_by(Person.role)
+    )
+    return {role: n for role, n in rows}
+
+
+_NAME_PART = re.compile(r"^[A-Za-zА-Яа-яЁё]+(?:[-'’][A-Za-zА-Яа-яЁё]+)*\.?$")
+
+
+def normalize_full_name(text: str | None) -> str:
+    """«иванова  мария петровна» -> «Иванова Мария Петровна»; raises RegistryError on anything else."""
+    parts = (text or "").split()
+    if not 2 <= len(parts) <= 4 or len(" ".join(parts)) > 120:
+        raise RegistryError("Напишите фамилию, имя и отчество (два-четыре слова), например: Иванова Мария Петровна.")
+    if not all(_NAME_PART.match(p) for p in parts):
+        raise RegistryError("В ФИО допускаются только буквы, дефис и апостроф. Напишите, например: Иванова Мария Петровна.")
+    return " ".join(p[:1].upper() + p[1:] for p in parts)
