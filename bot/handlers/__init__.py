@@ -1,7 +1,8 @@
 """One router per feature; get_routers() is shared by __main__ and the tests.
 
-Order matters only for the fallbacks: `common` goes last, so that its catch-all handlers
-see only what no feature claimed.
+Each call builds fresh routers (a router can belong to one dispatcher only), so a test
+can restart the bot in the same process. Order matters only for the fallbacks: `common`
+goes last, so that its catch-all handlers see only what no feature claimed.
 """
 
 from __future__ import annotations
@@ -12,4 +13,4 @@ from aiogram import Router
 def get_routers() -> list[Router]:
     from bot.handlers import common, errors, questionnaire, registration
 
-    return [errors.router, registration.router, questionnaire.router, common.router]
+    return [m.create_router() for m in (errors, registration, questionnaire, common)]

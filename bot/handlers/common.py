@@ -15,8 +15,6 @@ from bot import texts, views
 from storage.models import Municipality, Person, School
 from surveys.service import campaigns_for
 
-router = Router(name=__name__)
-
 
 async def describe(session: AsyncSession, person: Person) -> str:
     parts = [texts.ROLE_TITLES.get(person.role, person.role)]
@@ -37,8 +35,6 @@ async def show_campaigns(message: Message, session: AsyncSession, person: Person
     await message.answer(text, reply_markup=markup)
 
 
-@router.message(CommandStart(), F.chat.type == "private")
-@router.message(Command("surveys"), F.chat.type == "private")
 async def surveys(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
     if person is None:
         await state.clear()
@@ -47,12 +43,10 @@ async def surveys(message: Message, state: FSMContext, session: AsyncSession, pe
     await show_campaigns(message, session, person, now)
 
 
-@router.message(Command("help"))
 async def help_(message: Message, person: Person | None) -> None:
     await message.answer(texts.HELP[person.role if person else None])
 
 
-@router.message(Command("whoami"))
 async def whoami(message: Message, session: AsyncSession, person: Person | None) -> None:
     if person is None:
         await message.answer(texts.NOT_REGISTERED)
@@ -60,11 +54,20 @@ async def whoami(message: Message, session: AsyncSession, person: Person | None)
     await message.answer(texts.WHOAMI.format(name=hd.quote(person.full_name), who=hd.quote(await describe(session, person))))
 
 
-@router.message(F.chat.type == "private")
 async def fallback(message: Message, person: Person | None) -> None:
     await message.answer(texts.UNKNOWN_INPUT if person else texts.NOT_REGISTERED)
 
 
-@router.callback_query()
 async def stale_callback(callback: CallbackQuery, person: Person | None) -> None:
     await callback.answer(texts.NOT_REGISTERED if person is None else "Эта кнопка уже неактуальна.", show_alert=person is None)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(surveys, CommandStart(), F.chat.type == "private")
+    router.message.register(surveys, Command("surveys"), F.chat.type == "private")
+    router.message.register(help_, Command("help"))
+    router.message.register(whoami, Command("whoami"))
+    router.message.register(fallback, F.chat.type == "private")
+    router.callback_query.register(stale_callback)
+    return router

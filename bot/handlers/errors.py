@@ -9,11 +9,9 @@ from aiogram.types import ErrorEvent
 
 from bot import texts
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.errors()
 async def on_error(event: ErrorEvent) -> bool:
     update = event.update
     log.exception("update %s failed: %s", update.update_id, type(event.exception).__name__, exc_info=event.exception)
@@ -25,3 +23,9 @@ async def on_error(event: ErrorEvent) -> bool:
     except Exception:  # noqa: BLE001 - the reply is best effort; the error is logged above
         log.warning("could not tell the user about the error of update %s", update.update_id)
     return True
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.errors.register(on_error)
+    return router

@@ -19,17 +19,10 @@ from surveys import service
 from surveys.engine import AnswerError
 from surveys.service import QuestionView, Refusal, ReviewView
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
-
 
 def _registered(_: object, person: Person | None = None) -> bool:
     return person is not None
 
-
-router.message.filter(_registered)
-router.callback_query.filter(_registered)
 
 
 class Questionnaire(StatesGroup):
@@ -60,7 +53,6 @@ async def _close_pressed(callback: CallbackQuery, text: str | None = None) -> No
 # --- opening a questionnaire ---------------------------------------------------------------
 
 
-@router.callback_query(OpenSurvey.filter())
 async def open_survey(
     callback: CallbackQuery, callback_data: OpenSurvey, state: FSMContext, session: AsyncSession, person: Person, now: dt.datetime
 ) -> None:
@@ -76,14 +68,12 @@ async def open_survey(
 # --- typed answers -------------------------------------------------------------------------
 
 
-@router.message(Questionnaire.active, F.text, ~F.text.startswith("/"))
 async def typed_answer(message: Message, state: FSMContext, session: AsyncSession, person: Person, now: dt.datetime) -> None:
     response_id = (await state.get_data()).get("response")
     result = await service.answer_text(session, person, int(response_id or 0), message.text, now)
     await _after_message(message, state, result)
 
 
-@router.message(Questionnaire.active, F.document | F.photo)
 async def file_answer(message: Message, state: FSMContext, session: AsyncSession, person: Person, now: dt.datetime) -> None:
     if message.document:
         file_id, name = message.document.file_id, message.document.file_name
@@ -94,7 +84,6 @@ async def file_answer(message: Message, state: FSMContext, session: AsyncSession
     await _after_message(message, state, result)
 
 
-@router.message(Questionnaire.active, ~F.text)
 async def not_text(message: Message) -> None:
     await message.answer(texts.NOT_TEXT)
 
@@ -113,7 +102,6 @@ async def _after_message(message: Message, state: FSMContext, result: object) ->
 # --- buttons under a question --------------------------------------------------------------
 
 
-@router.callback_query(QuestionCb.filter())
 async def question_button(
     callback: CallbackQuery, callback_data: QuestionCb, state: FSMContext, session: AsyncSession, person: Person, now: dt.datetime
 ) -> None:
@@ -166,7 +154,6 @@ async def question_button(
 # --- the review screen ---------------------------------------------------------------------
 
 
-@router.callback_query(ReviewCb.filter())
 async def review_button(
     callback: CallbackQuery, callback_data: ReviewCb, state: FSMContext, session: AsyncSession, person: Person, now: dt.datetime
 ) -> None:
@@ -192,3 +179,18 @@ async def review_button(
     await callback.answer()
     await _close_pressed(callback)
     await _send(callback.message, result)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(_registered)
+    router.callback_query.filter(_registered)
+    router.callback_query.register(open_survey, OpenSurvey.filter())
+    router.message.register(typed_answer, Questionnaire.active, F.text, ~F.text.startswith("/"))
+    router.message.register(file_answer, Questionnaire.active, F.document | F.photo)
+    router.message.register(not_text, Questionnaire.active, ~F.text)
+    router.callback_query.register(question_button, QuestionCb.filter())
+    router.callback_query.register(review_button, ReviewCb.filter())
+    return router

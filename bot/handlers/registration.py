@@ -18,15 +18,11 @@ from bot.handlers.common import describe, show_campaigns
 from storage.models import Person, School
 from storage.registry import InviteProblem, RegistryError, check_invite, normalize_full_name, register_person
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
 
 class Registration(StatesGroup):
     full_name = State()
 
 
-@router.message(CommandStart(deep_link=True))
 async def start_with_token(
     message: Message, command: CommandObject, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime
 ) -> None:
@@ -46,7 +42,6 @@ async def start_with_token(
     await message.answer(texts.ASK_FULL_NAME.format(role=texts.ROLE_TITLES[checked.role], where=where))
 
 
-@router.message(Registration.full_name, F.text, ~F.text.startswith("/"))
 async def full_name(
     message: Message, state: FSMContext, session: AsyncSession, bot: Bot, person: Person | None, now: dt.datetime
 ) -> None:
@@ -76,6 +71,14 @@ async def full_name(
     await show_campaigns(message, session, registered, now)
 
 
-@router.message(Registration.full_name, ~F.text)
 async def full_name_not_text(message: Message) -> None:
     await message.answer(texts.REPROMPT.format(error="Напишите ФИО текстом, например: Иванова Мария Петровна."))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start_with_token, CommandStart(deep_link=True))
+    router.message.register(full_name, Registration.full_name, F.text, ~F.text.startswith("/"))
+    router.message.register(full_name_not_text, Registration.full_name, ~F.text)
+    return router

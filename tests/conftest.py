@@ -1,0 +1,240 @@
+"""Shared fixtures: a migrated database per test, the fake Bot API, the real bot polling it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.dispatcher import create_bot, create_dispatcher
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.models import Campaign, Invite, Municipality, Role, School
+from storage.registry import create_invite, create_municipality
+from surveys.loader import load_pack
+from surveys.service import open_campaign
+from tests.fake_telegram import FakeTelegram
+
+START = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)  # 10:00 in Yekaterinburg
+
+
+class Clock:
+    """A controllable clock handed to the dispatcher (and later the scheduler)."""
+
+    def __init__(self, now: dt.datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += dt.timedelta(**kwargs)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, migrated_template: Path) -> str:
+    path = tmp_path / "shnor.sqlite3"
+    shutil.copy(migrated_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+class BotRunner:
+    """The production dispatcher polling the fake API; can be stopped and started again."""
+
+    def __init__(self, api: FakeTelegram, database_url: str, clock: Clock) -> None:
+        self.api = api
+        self.database_url = database_url
+        self.clock = clock
+        self.handled: set[int] = set()
+        self._changed = asyncio.Condition()
+        self.bot: Bot | None = None
+        self.dp: Dispatcher | None = None
+        self.engine: AsyncEngine | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def _track(self, handler: Callable[..., Awaitable[Any]], event: Any, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        finally:
+            async with self._changed:
+                self.handled.add(event.update_id)
+                self._changed.notify_all()
+
+    async def start(self) -> None:
+        self.engine = make_engine(self.database_url)
+        self.bot = create_bot(self.api.token, self.api.base_url)
+        self.dp = create_dispatcher(make_session_factory(self.engine), clock=self.clock)
+        self.dp.update.outer_middleware(self._track)
+        self._task = asyncio.create_task(
+            self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1, tasks_concurrency_limit=50)
+        )
+        await asyncio.sleep(0)
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        try:
+            await self.dp.stop_polling()
+        except RuntimeError:
+            pass
+        await asyncio.wait_for(self._task, 10)
+        self._task = None
+        await self.engine.dispose()
+
+    async def wait(self, update_id: int, timeout: float = 10) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self.handled), timeout)
+
+
+@dataclass
+class User:
+    """A person in the chat with the bot, driven by a test."""
+
+    runner: BotRunner
+    id: int
+    name: str = "Тест"
+
+    @property
+    def api(self) -> FakeTelegram:
+        return self.runner.api
+
+    async def send(self, text: str) -> str:
+        await self.runner.wait(self.api.message_update(self.id, text, name=self.name))
+        return self.last
+
+    async def send_document(self, file_id: str, file_name: str) -> str:
+        await self.runner.wait(self.api.document_update(self.id, file_id, file_name, name=self.name))
+        return self.last
+
+    async def send_sticker(self) -> str:
+        await self.runner.wait(self.api.sticker_update(self.id, name=self.name))
+        return self.last
+
+    async def press(self, button: str, *, exact: bool = False) -> dict[str, Any]:
+        """Press the newest button containing `button`; returns the callback answer."""
+        message, data = self.api.find_button(self.id, button, exact=exact)
+        return await self.press_data(message, data)
+
+    async def press_data(self, message: dict[str, Any], data: str) -> dict[str, Any]:
+        before = set(self.api.callback_answers)
+        await self.runner.wait(self.api.callback_update(self.id, message, data, name=self.name))
+        new = [k for k in self.api.callback_answers if k not in before]
+        return self.api.callback_answers[new[-1]] if new else {}
+
+    @property
+    def last(self) -> str:
+        return self.api.last_message(self.id).get("text", "")
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.get("text", "") for m in self.api.bot_messages(self.id)]
+
+    def buttons(self) -> list[str]:
+        markup = self.api.last_message(self.id).get("reply_markup") or {}
+        return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+@pytest.fixture
+async def runner(api: FakeTelegram, database_url: str, clock: Clock) -> AsyncIterator[BotRunner]:
+    bot_runner = BotRunner(api, database_url, clock)
+    await bot_runner.start()
+    yield bot_runner
+    await bot_runner.stop()
+
+
+@dataclass
+class World:
+    municipality: Municipality
+    schools: list[School]
+    campaigns: dict[str, Campaign]
+    invites: dict[str, Invite]  # "teacher:0", "deputy:0", "coordinator"
+
+
+async def build_world(session_factory: async_sessionmaker[AsyncSession], now: dt.datetime) -> World:
+    async with session_factory() as session:
+        municipality = await create_municipality(session, "Тестовский городской округ", "Asia/Yekaterinburg")
+        schools = [
+            School(municipality_id=municipality.id, name="МАОУ СОШ № 1", short_name="СОШ 1", rural=False),
+            School(municipality_id=municipality.id, name="МКОУ Ключевская ООШ", short_name="Ключевская ООШ", rural=True),
+        ]
+        session.add_all(schools)
+        await session.flush()
+        campaigns = {}
+        for pack in ("teacher", "school", "municipality"):
+            campaigns[pack] = await open_campaign(
+                session,
+                municipality=municipality,
+                survey=load_pack(pack),
+                period="2026-2027",
+                opens_at=now - dt.timedelta(hours=1),
+                deadline=now + dt.timedelta(days=14),
+                now=now,
+            )
+        invites = {}
+        for n, school in enumerate(schools):
+            invites[f"teacher:{n}"] = await create_invite(
+                session, role=Role.TEACHER, municipality=municipality, school=school, max_uses=100,
+                valid_for=dt.timedelta(days=30), now=now,
+            )
+            invites[f"deputy:{n}"] = await create_invite(
+                session, role=Role.DEPUTY, municipality=municipality, school=school, max_uses=2,
+                valid_for=dt.timedelta(days=30), now=now,
+            )
+        invites["coordinator"] = await create_invite(
+            session, role=Role.COORDINATOR, municipality=municipality, school=None, max_uses=2,
+            valid_for=dt.timedelta(days=30), now=now,
+        )
+        await session.commit()
+        return World(municipality, schools, campaigns, invites)
+
+
+@pytest.fixture
+async def world(session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> World:
+    return await build_world(session_factory, clock.now)
+
+
+async def register(runner: BotRunner, user_id: int, invite: Invite, full_name: str = "Иванова Мария Петровна") -> User:
+    user = User(runner, user_id, full_name.split()[1])
+    await user.send(f"/start {invite.token}")
+    await user.send(full_name)
+    return user

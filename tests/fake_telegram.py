@@ -1,0 +1,372 @@
+"""A fake Telegram Bot API server on loopback, for scenario tests and benchmarks.
+
+The bot under test talks to it over real HTTP through its ordinary aiogram session
+(TELEGRAM_API_BASE). Tests play the users: they feed updates (texts, commands, button
+presses, documents) and read what each chat saw, with edits applied. Faults (429 with
+retry_after, 403, 5xx, delays) can be injected per method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+JSON_FIELDS = {"reply_markup", "commands", "scope", "entities", "allowed_updates", "link_preview_options", "reply_parameters"}
+
+
+@dataclass
+class Fault:
+    status: int
+    description: str
+    times: int
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class Chat:
+    id: int
+    type: str = "private"
+    title: str | None = None
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)  # bot messages by id, edits applied
+    log: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # ("send"|"edit"|..., payload)
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "shnor_test_bot") -> None:
+        self.token = token
+        self.username = username
+        self.bot_id = int(token.split(":")[0])
+        self.updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._callback_ids = itertools.count(1)
+        self._confirmed = 0
+        self._new_update = asyncio.Event()
+        self.chats: dict[int, Chat] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.chat_actions: list[tuple[int, str]] = []
+        self.faults: dict[str, list[Fault]] = {}
+        self.blocked: set[int] = set()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # --- server lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("POST", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    # --- fault injection -------------------------------------------------------------------
+
+    def fail(self, method: str, status: int, description: str = "", *, times: int = 1, retry_after: int | None = None, delay: float = 0.0) -> None:
+        default = {
+            429: "Too Many Requests: retry later",
+            403: "Forbidden: bot was blocked by the user",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+        }.get(status, "Bad Request")
+        self.faults.setdefault(method, []).append(Fault(status, description or default, times, retry_after, delay))
+
+    # --- the user side ---------------------------------------------------------------------
+
+    def chat(self, chat_id: int, type_: str = "private", title: str | None = None) -> Chat:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            chat = self.chats[chat_id] = Chat(chat_id, type_, title)
+        return chat
+
+    def _user(self, user_id: int, name: str) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": name, "language_code": "ru"}
+
+    def _chat_dict(self, chat: Chat, user_id: int, name: str) -> dict[str, Any]:
+        if chat.type == "private":
+            return {"id": chat.id, "type": "private", "first_name": name}
+        return {"id": chat.id, "type": chat.type, "title": chat.title or "Группа"}
+
+    def push(self, payload: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self.updates.append({"update_id": update_id, **payload})
+        self._new_update.set()
+        return update_id
+
+    def message_update(
+        self,
+        user_id: int,
+        text: str | None = None,
+        *,
+        name: str = "Тест",
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        chat = self.chat(chat_id if chat_id is not None else user_id, chat_type)
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat_dict(chat, user_id, name),
+            "from": self._user(user_id, name),
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message.update(extra or {})
+        chat.log.append(("user", message))
+        return self.push({"message": message})
+
+    def document_update(self, user_id: int, file_id: str, file_name: str, **kw: Any) -> int:
+        doc = {"file_id": file_id, "file_unique_id": file_id[::-1], "file_name": file_name, "file_size": 1234}
+        return self.message_update(user_id, None, extra={"document": doc}, **kw)
+
+    def sticker_update(self, user_id: int, **kw: Any) -> int:
+        sticker = {
+            "file_id": "STK", "file_unique_id": "KTS", "type": "regular", "width": 512, "height": 512,
+            "is_animated": False, "is_video": False,
+        }
+        return self.message_update(user_id, None, extra={"sticker": sticker}, **kw)
+
+    def callback_update(self, user_id: int, message: dict[str, Any], data: str, *, name: str = "Тест") -> int:
+        callback_id = str(next(self._callback_ids))
+        return self.push(
+            {
+                "callback_query": {
+                    "id": callback_id,
+                    "from": self._user(user_id, name),
+                    "message": message,
+                    "chat_instance": f"ci{message['chat']['id']}",
+                    "data": data,
+                }
+            }
+        )
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """Messages the bot sent to a chat, in order, as they look now (edits applied)."""
+        return list(self.chat(chat_id).messages.values())
+
+    def last_message(self, chat_id: int) -> dict[str, Any]:
+        messages = self.bot_messages(chat_id)
+        if not messages:
+            raise AssertionError(f"the bot sent nothing to chat {chat_id}")
+        return messages[-1]
+
+    def find_button(self, chat_id: int, text: str, *, exact: bool = False) -> tuple[dict[str, Any], str]:
+        """The newest bot message in the chat with an inline button whose text contains `text`."""
+        for message in reversed(self.bot_messages(chat_id)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    label = button.get("text", "")
+                    if (label == text) if exact else (text in label):
+                        return message, button["callback_data"]
+        raise AssertionError(f"no button {text!r} in chat {chat_id}; last message: {self.bot_messages(chat_id)[-1:]}")
+
+    # --- the Bot API -----------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+            return params
+        form = await request.post()
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                params[key] = {"filename": value.filename, "size": len(value.file.read())}
+            elif key in JSON_FIELDS:
+                params[key] = json.loads(value)
+            else:
+                params[key] = value
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        key = method.lower()
+        if key != "getupdates":
+            self.calls.append((method, params))
+        faults = self.faults.get(method) or self.faults.get(key)
+        if faults:
+            fault = faults[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                faults.pop(0)
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status:
+                body: dict[str, Any] = {"ok": False, "error_code": fault.status, "description": fault.description}
+                if fault.retry_after is not None:
+                    body["parameters"] = {"retry_after": fault.retry_after}
+                return web.json_response(body, status=fault.status)
+        chat_id = params.get("chat_id")
+        if chat_id is not None and int(chat_id) in self.blocked and key.startswith("send"):
+            return web.json_response(
+                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, status=403
+            )
+        handler = getattr(self, f"api_{key}", None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)
+        try:
+            result = await handler(params)
+        except ApiError as exc:
+            return web.json_response({"ok": False, "error_code": exc.code, "description": exc.description}, status=exc.code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"id": self.bot_id, "is_bot": True, "first_name": "ШНОР-монитор", "username": self.username}
+
+    async def api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            self._confirmed = max(self._confirmed, offset - 1)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        limit = int(params.get("limit") or 100)
+        if not self.updates and timeout:
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+            except TimeoutError:
+                pass
+        return self.updates[:limit]
+
+    def _bot_message(self, chat_id: int, extra: dict[str, Any]) -> dict[str, Any]:
+        chat = self.chat(chat_id)
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat.id, "type": chat.type, **({"title": chat.title or "Группа"} if chat.type != "private" else {"first_name": "Тест"})},
+            "from": {"id": self.bot_id, "is_bot": True, "first_name": "ШНОР-монитор", "username": self.username},
+            **extra,
+        }
+        chat.messages[message["message_id"]] = message
+        return message
+
+    async def api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = params.get("text", "")
+        if not text:
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        extra: dict[str, Any] = {"text": text}
+        if params.get("reply_markup"):
+            self._check_markup(params["reply_markup"])
+            extra["reply_markup"] = params["reply_markup"]
+        message = self._bot_message(int(params["chat_id"]), extra)
+        self.chat(int(params["chat_id"])).log.append(("send", message))
+        return message
+
+    def _check_markup(self, markup: dict[str, Any]) -> None:
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and len(data.encode()) > 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    def _target(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self.chat(int(params["chat_id"]))
+        message = chat.messages.get(int(params["message_id"]))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+    async def api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._target(params)
+        markup = params.get("reply_markup")
+        if message.get("text") == params.get("text") and message.get("reply_markup") == markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message["text"] = params.get("text", "")
+        if markup:
+            self._check_markup(markup)
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        self.chat(message["chat"]["id"]).log.append(("edit", dict(message)))
+        return message
+
+    async def api_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._target(params)
+        markup = params.get("reply_markup")
+        if message.get("reply_markup") == markup or (not markup and "reply_markup" not in message):
+            raise ApiError(400, "Bad Request: message is not modified")
+        if markup:
+            self._check_markup(markup)
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        self.chat(message["chat"]["id"]).log.append(("edit", dict(message)))
+        return message
+
+    async def api_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        self.callback_answers[params["callback_query_id"]] = params
+        return True
+
+    async def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        upload = params.get(kind)
+        extra: dict[str, Any] = {}
+        if kind == "document":
+            extra["document"] = {
+                "file_id": f"DOC{next(self._message_ids)}",
+                "file_unique_id": "u",
+                "file_name": upload.get("filename") if isinstance(upload, dict) else str(upload),
+                "file_size": upload.get("size", 0) if isinstance(upload, dict) else 0,
+            }
+        else:
+            extra["photo"] = [{"file_id": f"PH{next(self._message_ids)}", "file_unique_id": "p", "width": 800, "height": 600}]
+        if params.get("caption"):
+            extra["caption"] = params["caption"]
+        message = self._bot_message(int(params["chat_id"]), extra)
+        message["_upload"] = upload
+        self.chat(int(params["chat_id"])).log.append((kind, message))
+        return {k: v for k, v in message.items() if not k.startswith("_")}
+
+    async def api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file(params, "document")
+
+    async def api_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file(params, "photo")
+
+    async def api_setmycommands(self, params: dict[str, Any]) -> bool:
+        scope = params.get("scope") or {"type": "default"}
+        key = scope["type"] if "chat_id" not in scope else f"chat:{scope['chat_id']}"
+        self.commands[key] = params.get("commands", [])
+        return True
+
+    async def api_deletemycommands(self, params: dict[str, Any]) -> bool:
+        scope = params.get("scope") or {"type": "default"}
+        self.commands.pop(scope["type"] if "chat_id" not in scope else f"chat:{scope['chat_id']}", None)
+        return True
+
+    async def api_sendchataction(self, params: dict[str, Any]) -> bool:
+        self.chat_actions.append((int(params["chat_id"]), params.get("action", "")))
+        return True
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        self.code = code
+        self.description = description

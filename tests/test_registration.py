@@ -1,0 +1,90 @@
+"""Registration from invite links, through the fake Bot API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from storage.models import Invite, Person
+from tests.conftest import User, register
+
+
+async def _people(session_factory) -> list[Person]:
+    async with session_factory() as session:
+        return list(await session.scalars(select(Person).order_by(Person.id)))
+
+
+async def test_teacher_registers_from_invite(runner, api, world, session_factory):
+    user = User(runner, 501, "Мария")
+    reply = await user.send(f"/start {world.invites['teacher:0'].token}")
+    assert "регистрируетесь как <b>педагог</b>, МАОУ СОШ № 1" in reply
+    reply = await user.send("иванова мария петровна")
+    texts = user.texts
+    assert any("Готово, Иванова Мария Петровна" in t for t in texts)
+    assert "Ваши анкеты:" in reply and "Анкета педагога (2026-2027)" in reply
+    assert user.buttons() == ["Начать: Анкета педагога (2026-2027)"]
+    people = await _people(session_factory)
+    assert [(p.full_name, p.role, p.school_id) for p in people] == [("Иванова Мария Петровна", "teacher", world.schools[0].id)]
+    async with session_factory() as session:
+        assert (await session.get(Invite, world.invites["teacher:0"].id)).uses == 1
+    # the role's own command menu for this chat
+    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "help", "whoami"]
+
+
+async def test_bad_names_are_reprompted(runner, world, session_factory):
+    user = User(runner, 502)
+    await user.send(f"/start {world.invites['deputy:1'].token}")
+    for bad in ["Маша", "<b>Иванова</b> Мария", "Иванова 123", "=HYPERLINK(1) x"]:
+        reply = await user.send(bad)
+        assert reply.startswith("⚠️"), bad
+    assert await _people(session_factory) == []
+    await user.send_sticker()
+    assert user.last.startswith("⚠️ Напишите ФИО текстом")
+    await user.send("Петров-Водкин Кузьма Сергеевич")
+    people = await _people(session_factory)
+    assert [(p.full_name, p.role) for p in people] == [("Петров-Водкин Кузьма Сергеевич", "deputy")]
+
+
+async def test_unknown_expired_and_used_up_tokens_change_nothing(runner, world, session_factory, clock):
+    stranger = User(runner, 600)
+    assert "не найдена" in await stranger.send("/start nosuchtoken")
+    assert "не найдена" in await stranger.send("/start " + "x" * 64)
+    assert "не зарегистрированы" in await stranger.send("Иванов Иван Иванович")
+    assert await _people(session_factory) == []
+
+    # the deputy invite allows two registrations
+    await register(runner, 601, world.invites["deputy:0"], "Первая Анна Ивановна")
+    await register(runner, 602, world.invites["deputy:0"], "Вторая Анна Ивановна")
+    third = User(runner, 603)
+    assert "уже зарегистрировались все" in await third.send(f"/start {world.invites['deputy:0'].token}")
+
+    # a token that expires while the person is typing their name
+    late = User(runner, 604)
+    await late.send(f"/start {world.invites['teacher:1'].token}")
+    clock.advance(days=31)
+    assert "истёк" in await late.send("Поздний Пётр Петрович")
+    assert "истёк" in await late.send(f"/start {world.invites['teacher:1'].token}")
+    people = await _people(session_factory)
+    assert [p.tg_user_id for p in people] == [601, 602]
+    async with session_factory() as session:
+        assert await session.scalar(select(func.sum(Invite.uses))) == 2
+
+
+async def test_registered_person_opening_another_invite_is_told_who_they_are(runner, world, session_factory):
+    user = await register(runner, 700, world.invites["teacher:0"])
+    reply = await user.send(f"/start {world.invites['coordinator'].token}")
+    assert "уже зарегистрированы: педагог, МАОУ СОШ № 1, Тестовский городской округ" in reply
+    people = await _people(session_factory)
+    assert [(p.role, p.school_id) for p in people] == [("teacher", world.schools[0].id)]
+    async with session_factory() as session:
+        assert (await session.get(Invite, world.invites["coordinator"].id)).uses == 0
+
+
+async def test_help_and_menus_differ_by_role(runner, api, world):
+    stranger = User(runner, 800)
+    assert "ссылку-приглашение" in await stranger.send("/help")
+    coordinator = await register(runner, 801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
+    assert "анкету муниципалитета" in await coordinator.send("/help")
+    assert api.commands["chat:801"][0]["description"] == "Анкета муниципалитета"
+    assert "муниципальный координатор" in await coordinator.send("/whoami")
