@@ -1,0 +1,216 @@
+"""The questionnaire in chat, end to end through the fake Bot API."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Answer, Response
+from surveys.service import responses_of_campaign
+from tests.conftest import BotRunner, User, register
+
+
+async def _answers(session_factory, campaign_id: int) -> dict[str, dict]:
+    async with session_factory() as session:
+        return await responses_of_campaign(session, campaign_id)
+
+
+async def _response(session_factory, campaign_id: int) -> Response:
+    async with session_factory() as session:
+        return await session.scalar(select(Response).where(Response.campaign_id == campaign_id))
+
+
+async def test_teacher_answers_the_whole_pack(runner, api, world, session_factory):
+    teacher = await register(runner, 1001, world.invites["teacher:0"])
+    await teacher.press("Начать: Анкета педагога")
+    assert "Вопрос 1 из" in teacher.last and "Ваша должность" in teacher.last
+    assert "Назад" not in " ".join(teacher.buttons())
+
+    # typing where a button is expected
+    assert (await teacher.send("учитель")).startswith("⚠️ Выберите вариант")
+    await teacher.press("Учитель")
+    # the pressed question freezes into its answer, without buttons
+    frozen = api.bot_messages(1001)[-3]
+    assert "Ваша должность" in frozen["text"] and "<b>Учитель</b>" in frozen["text"] and "reply_markup" not in frozen
+
+    assert "Вопрос 2 из" in teacher.last and "предметы" in teacher.last
+    await teacher.press("Математика")
+    await teacher.press("Русский язык")
+    await teacher.press("Математика")  # toggled off again
+    assert "☑ Русский язык и литература" in teacher.buttons() and "☐ Математика" in teacher.buttons()
+    await teacher.press("Готово")
+
+    assert "диагностике" in teacher.last
+    await teacher.press("Да", exact=True)
+    assert "Какие дефициты" in teacher.last
+    answer = await teacher.press("Готово")  # nothing selected for a required question
+    assert "хотя бы один" in answer.get("text", "")
+    await teacher.press("Методические")
+    await teacher.press("Готово")
+
+    await teacher.press("Нет", exact=True)  # has_iom: no -> iom_state is not asked
+    assert "сетевое методическое" in teacher.last
+    # Back goes to has_iom, showing the current answer; change it to yes
+    await teacher.press("Назад")
+    assert "ИОМ" in teacher.last and "Сейчас ответ: <b>Нет</b>" in teacher.last
+    await teacher.press("Да", exact=True)
+    assert "В каком состоянии ваш ИОМ" in teacher.last
+    await teacher.press("Реализуется")
+
+    for _ in range(3):  # network, РМА, ММО
+        await teacher.press("Да", exact=True)
+    await teacher.press("Да", exact=True)  # support received
+    await teacher.press("Наставник")
+    await teacher.press("Готово")
+    await teacher.press("Да", exact=True)  # quality events
+    assert "продуктивным" in teacher.last
+    await teacher.press("Пропустить")
+    await teacher.press("Нет", exact=True)  # internship elsewhere
+    await teacher.press("Нет", exact=True)  # internship municipal
+    await teacher.press("Да", exact=True)  # courses
+    assert "Сколько часов" in teacher.last
+    for bad, expected in [("14ч. 50%", "целое число"), ("abc", "целое число"), ("-5", "от 1 до 2 000") , ("2,5", "целое число")]:
+        reply = await teacher.send(bad)
+        assert reply.startswith("⚠️"), (bad, reply)
+    reply = await teacher.send("5000")
+    assert reply.startswith("⚠️")
+    await teacher.send("72")
+    assert "удостоверение" in teacher.last
+    await teacher.send("вот файл")
+    assert teacher.last.startswith("⚠️ Пришлите файл")
+    await teacher.send_document("FILE-ABC", "удостоверение.pdf")
+
+    review = teacher.last
+    assert "проверьте ответы" in review
+    assert "Учитель" in review and "72" in review and "файл «удостоверение.pdf»" in review
+    assert "— пропущено" in review
+
+    stored = (await _answers(session_factory, world.campaigns["teacher"].id))
+    answers = next(iter(stored.values()))
+    assert answers["position"] == "teacher"
+    assert answers["subjects"] == ["russian"]
+    assert answers["diagnostics_kinds"] == ["methodical"]
+    assert answers["has_iom"] == "yes" and answers["iom_state"] == "in_progress"
+    assert answers["events_productive"] is None
+    assert answers["courses_hours"] == 72
+    assert answers["courses_certificate"] == {"file_id": "FILE-ABC", "file_name": "удостоверение.pdf"}
+    assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "draft"
+
+    # edit from the review screen: courses -> no drops the hours and the certificate
+    edit_buttons = [b for b in teacher.buttons() if b.startswith("✏️")]
+    assert len(edit_buttons) == len([line for line in review.split("\n") if line[:1].isdigit()])
+    courses_number = next(
+        line.split(".")[0] for line in review.split("\n") if "курсы повышения квалификации?" in line
+    )
+    await teacher.press(f"✏️ {courses_number}", exact=True)
+    assert "курсы повышения квалификации" in teacher.last
+    await teacher.press("Нет", exact=True)
+    assert "проверьте ответы" in teacher.last and "больше не нужны" in teacher.last
+    answers = next(iter((await _answers(session_factory, world.campaigns["teacher"].id)).values()))
+    assert "courses_hours" not in answers and "courses_certificate" not in answers
+
+    await teacher.press("Отправить")
+    assert teacher.last == "Спасибо! Анкета отправлена ✅"
+    response = await _response(session_factory, world.campaigns["teacher"].id)
+    assert response.status == "submitted" and response.submitted_at is not None
+
+    # an old button of a finished question changes nothing and gets a short notice
+    old_message, data = next(
+        (m, b["callback_data"])
+        for m in api.bot_messages(1001)
+        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in row
+        if b["text"] == "← Назад"
+    )
+    notice = await teacher.press_data(old_message, data)
+    assert "неактуален" in notice["text"]
+    assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "submitted"
+
+    # reopening: the list offers to change it until the deadline
+    await teacher.send("/surveys")
+    assert "отправлена" in teacher.last
+    await teacher.press("Изменить: Анкета педагога")
+    assert "анкета отправлена ✅" in teacher.last and "Отправить" not in " ".join(teacher.buttons())
+
+
+async def test_restart_in_the_middle_continues_at_the_next_question(api, database_url, clock, world, session_factory):
+    first = BotRunner(api, database_url, clock)
+    await first.start()
+    teacher = await register(first, 1100, world.invites["teacher:1"])
+    await teacher.press("Начать: Анкета педагога")
+    await teacher.press("Другое")  # position other: subjects are not asked
+    await teacher.press("Нет", exact=True)  # diagnostics
+    assert "ИОМ" in teacher.last
+    await first.stop()
+
+    second = BotRunner(api, database_url, clock)  # a new bot and dispatcher, state only in the database
+    await second.start()
+    try:
+        teacher.runner = second
+        await teacher.press("Да", exact=True)  # the button of the message sent before the restart
+        assert "В каком состоянии" in teacher.last
+        await teacher.send("/surveys")
+        await teacher.press("Продолжить: Анкета педагога")
+        assert "В каком состоянии ваш ИОМ" in teacher.last and "Вопрос 4 из" in teacher.last
+        await teacher.press("Разработан")
+        assert "сетевое" in teacher.last
+        answers = next(iter((await _answers(session_factory, world.campaigns["teacher"].id)).values()))
+        assert answers == {"position": "other", "diagnostics": "no", "has_iom": "yes", "iom_state": "developed"}
+    finally:
+        await second.stop()
+
+
+async def test_deputy_answers_the_school_pack(runner, world, session_factory):
+    deputy = await register(runner, 1200, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
+    await deputy.press("Начать: Анкета школы")
+    assert "педагогических работников" in deputy.last
+    for bad in ["0", "сорок", "40.5", "1001"]:
+        assert (await deputy.send(bad)).startswith("⚠️"), bad
+    await deputy.send("42")
+    await deputy.press("Да", exact=True)   # quality programme
+    await deputy.press("Да", exact=True)   # risk internet: yes -> its removal is not asked
+    await deputy.press("Нет", exact=True)  # risk computers
+    await deputy.press("Нет", exact=True)  # risk staff
+    for _ in range(9):                     # analytic report .. practices events
+        await deputy.press("Да", exact=True)
+    assert "оценки ресурсных дефицитов" in deputy.last
+    await deputy.press("Пропустить")
+    assert "не хватает компьютеров" in deputy.last  # internet removal skipped by the condition
+    await deputy.press("Да", exact=True)
+    await deputy.press("Нет", exact=True)
+    assert "подтверждающий документ" in deputy.last
+    await deputy.press("Пропустить")
+    await deputy.send("Комментарий с <b>разметкой</b> и =HYPERLINK(\"x\")")
+    assert "&lt;b&gt;разметкой&lt;/b&gt;" in deputy.last
+    await deputy.press("Отправить")
+
+    stored = await _answers(session_factory, world.campaigns["school"].id)
+    assert list(stored) == [f"school:{world.schools[0].id}"]
+    answers = stored[f"school:{world.schools[0].id}"]
+    assert answers["ped_workers"] == 42
+    assert "internet_risk_removed" not in answers and answers["computers_risk_removed"] == "yes"
+    assert answers["deficit_assessment"] is None
+    assert answers["comment"] == "Комментарий с <b>разметкой</b> и =HYPERLINK(\"x\")"
+
+    # the second deputy of the same school sees the same (submitted) school questionnaire
+    other = await register(runner, 1201, world.invites["deputy:0"], "Вторая Анна Ивановна")
+    assert "✅ отправлена" in other.last
+
+
+async def test_stranger_cannot_press_buttons_or_answer(runner, api, world, session_factory):
+    teacher = await register(runner, 1300, world.invites["teacher:0"])
+    await teacher.press("Начать: Анкета педагога")
+    message, data = api.find_button(1300, "Учитель")
+    # another registered teacher forges the callback of someone else's response
+    intruder = await register(runner, 1301, world.invites["teacher:1"], "Чужой Иван Иванович")
+    notice = await intruder.press_data(message, data)
+    assert "недоступна" in notice["text"]
+    stranger = User(runner, 1302)
+    notice = await stranger.press_data(message, data)
+    assert "не зарегистрированы" in notice["text"]
+    # forged payloads: question that does not exist, garbage
+    notice = await teacher.press_data(message, data.replace(":0:p:", ":99:p:"))
+    assert "неактуален" in notice["text"]
+    notice = await teacher.press_data(message, "q:abc")
+    assert "неактуальна" in notice["text"]
+    async with session_factory() as session:
+        assert (await session.scalar(select(Answer.id))) is None
