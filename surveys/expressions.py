@@ -87,6 +87,8 @@ class _Parser:
         return token
 
     def expect(self, value: str) -> None:
+        if self.peek() is None:
+            raise ExpressionError(f"ожидалось {value!r}, а выражение кончилось")
         token = self.take()
         if token[1] != value:
             raise ExpressionError(f"ожидалось {value!r}, а стоит {token[1]!r}")

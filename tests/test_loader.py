@@ -1,0 +1,159 @@
+"""Loading definitions: the packs, YAML errors and XLSForm workbooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from surveys.loader import DefinitionError, available_packs, load_definition, load_pack, load_xlsform, load_yaml
+from surveys.model import QuestionType
+
+
+def test_packs_load() -> None:
+    assert available_packs() == ["municipality", "school", "teacher"]
+    teacher = load_pack("teacher")
+    assert teacher.audience == "teacher"
+    # short: a teacher finishes in about two minutes (mostly taps)
+    assert len(teacher.questions) <= 20
+    assert load_pack("school").question("ped_workers").type == QuestionType.INTEGER
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "form.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BASE = """
+id: f
+title: Форма
+audience: teacher
+questions:
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "fragments"),
+    [
+        ("  - {name: a, type: number, label: A}", ["вопрос «a»", "поле «type»", "недопустимое значение 'number'"]),
+        ("  - {name: a, type: yesno}", ["вопрос «a»", "поле «label»", "поле обязательно"]),
+        ("  - {name: 'a b', type: yesno, label: A}", ["поле «name»", "недопустимые символы"]),
+        ("  - {name: a, type: yesno, label: A, colour: red}", ["поле «colour»", "неизвестное поле"]),
+        ("  - {name: a, type: single, label: A, choices: [{name: x, label: X}]}", ["вопрос «a»", "поле «choices»", "не меньше двух"]),
+        ("  - {name: a, type: yesno, label: A}\n  - {name: a, type: yesno, label: B}", ["вопрос «a»", "повторяется"]),
+        ("  - {name: a, type: yesno, label: A, relevant: \"${b} = 'yes'\"}\n  - {name: b, type: yesno, label: B}",
+         ["вопрос «a»", "поле «relevant»", "следующий или этот же вопрос"]),
+        ("  - {name: a, type: yesno, label: A, relevant: \"${zzz} = 'yes'\"}", ["несуществующий вопрос"]),
+        ("  - {name: a, type: yesno, label: A, relevant: \"${a} = \"}", ["поле «relevant»", "ошибка в выражении"]),
+        ("  - {name: a, type: integer, label: A, min: 5, max: 1}", ["поле «min/max»", "min больше max"]),
+        ("  - {name: a, type: text, label: A, min: 5}", ["границы бывают только у числовых"]),
+        ("  - {name: a, type: yesno, label: A, relevant: '. = 1'}", ["допустима только в constraint"]),
+        ("  - {name: a, type: single, label: A, choices: no_such_list}", ["нет списка вариантов «no_such_list»"]),
+    ],
+)
+def test_yaml_errors_name_the_file_question_and_field(tmp_path: Path, body: str, fragments: list[str]) -> None:
+    path = _write(tmp_path, BASE + body + "\n")
+    with pytest.raises(DefinitionError) as info:
+        load_yaml(path)
+    message = str(info.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, BASE + "  - {name: a, type: yesno\n")
+    with pytest.raises(DefinitionError, match="строка"):
+        load_yaml(path)
+
+
+def test_missing_audience(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id: f\ntitle: T\nquestions:\n  - {name: a, type: yesno, label: A}\n")
+    with pytest.raises(DefinitionError, match="поле «audience»: поле обязательно"):
+        load_yaml(path)
+
+
+def _xlsform(tmp_path: Path, rows: list[list[str]], choices: list[list[str]] | None = None, settings: dict | None = None) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(["type", "name", "label", "required", "relevant", "constraint", "constraint_message", "hint", "appearance"])
+    for row in rows:
+        ws.append(row + [""] * (9 - len(row)))
+    ch = wb.create_sheet("choices")
+    ch.append(["list_name", "name", "label"])
+    for row in choices or [["yn", "yes", "Да"], ["yn", "no", "Нет"], ["forms", "mentor", "Наставник"], ["forms", "tutor", "Тьютор"]]:
+        ch.append(row)
+    if settings:
+        st = wb.create_sheet("settings")
+        st.append(list(settings))
+        st.append(list(settings.values()))
+    path = tmp_path / "form.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_xlsform_maps_every_type(tmp_path: Path) -> None:
+    path = _xlsform(
+        tmp_path,
+        [
+            ["select_one yn", "support", "Получали поддержку?", "yes", "", "", "", "Подсказка"],
+            ["select_multiple forms", "forms", "В какой форме?", "yes", "${support} = 'yes'"],
+            ["integer", "hours", "Сколько часов?", "no", "", ". >= 1 and . <= 500", "От 1 до 500"],
+            ["decimal", "share", "Доля, %", "no", "", "", "", "", "percent"],
+            ["decimal", "ratio", "Коэффициент", "no"],
+            ["date", "when", "Когда?", "no"],
+            ["text", "note", "Комментарий", "no"],
+            ["file", "doc", "Документ", "no"],
+        ],
+        settings={"form_id": "support_form", "form_title": "Поддержка", "version": "2026.2", "audience": "school"},
+    )
+    survey = load_definition(path)
+    assert (survey.id, survey.title, survey.version, survey.audience) == ("support_form", "Поддержка", "2026.2", "school")
+    types = {q.name: q.type for q in survey.questions}
+    assert types == {
+        "support": QuestionType.YESNO,
+        "forms": QuestionType.MULTIPLE,
+        "hours": QuestionType.INTEGER,
+        "share": QuestionType.PERCENT,
+        "ratio": QuestionType.DECIMAL,
+        "when": QuestionType.DATE,
+        "note": QuestionType.TEXT,
+        "doc": QuestionType.FILE,
+    }
+    assert survey.question("support").hint == "Подсказка" and survey.question("support").required
+    assert survey.question("forms").relevant == "${support} = 'yes'"
+    assert [c.label for c in survey.question("forms").choices] == ["Наставник", "Тьютор"]
+    assert survey.question("hours").constraint_message == "От 1 до 500" and not survey.question("hours").required
+
+
+def test_xlsform_errors_name_the_row(tmp_path: Path) -> None:
+    path = _xlsform(
+        tmp_path,
+        [
+            ["select_one yn", "support", "Получали поддержку?", "yes"],
+            ["integer", "hours", "Сколько часов?", "no", "${later} > 1"],
+            ["integer", "later", "Позже", "no"],
+        ],
+    )
+    with pytest.raises(DefinitionError) as info:
+        load_xlsform(path)
+    message = str(info.value)
+    assert "строка 3" in message and "вопрос «hours»" in message and "поле «relevant»" in message
+
+
+def test_xlsform_unsupported_type_and_broken_file(tmp_path: Path) -> None:
+    path = _xlsform(tmp_path, [["geopoint", "where", "Где?", "no"]])
+    with pytest.raises(DefinitionError, match="строка 2.*тип «geopoint» не поддерживается"):
+        load_xlsform(path)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook")
+    with pytest.raises(DefinitionError, match="XLSForm не читается"):
+        load_xlsform(broken)
+    wb = openpyxl.Workbook()
+    wb.active.title = "questions"
+    wb.save(tmp_path / "nosurvey.xlsx")
+    with pytest.raises(DefinitionError, match="survey"):
+        load_xlsform(tmp_path / "nosurvey.xlsx")
