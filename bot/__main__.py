@@ -7,15 +7,17 @@ import logging
 import sys
 
 from bot.config import Settings
-from bot.commands import set_default_commands
-from bot.dispatcher import create_bot, create_dispatcher
-from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade
 
 log = logging.getLogger("shnor")
 
 
 async def run(settings: Settings) -> None:
+    # aiogram is imported here, not at the top: the admin commands do not pay for it.
+    from bot.commands import set_default_commands
+    from bot.dispatcher import create_bot, create_dispatcher
+    from storage.db import make_engine, make_session_factory
+    from storage.migrate import upgrade
+
     token = settings.token()
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)

@@ -294,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     func = getattr(args, "func", cmd_run)  # plain `shnor` runs the bot
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         func(settings, args)
     except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed) as exc:

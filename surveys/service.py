@@ -145,10 +145,10 @@ async def open_campaign(
     period = period.strip()
     if not period:
         raise ServiceError("Укажите период, например 2026-2027.")
-    if deadline <= opens_at:
-        raise ServiceError("Срок сдачи должен быть позже открытия.")
     if deadline <= now:
         raise ServiceError("Срок сдачи уже прошёл.")
+    if deadline <= opens_at:
+        raise ServiceError("Срок сдачи должен быть позже открытия.")
     clash = await session.scalar(
         select(Campaign.id)
         .join(SurveyVersion)

@@ -1,0 +1,104 @@
+"""The admin command line, run as a real process (`python -m bot ...`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+
+@pytest.fixture
+def shnor(tmp_path: Path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+        "BOT_USERNAME": "shnor_test_bot",
+        "BOT_TOKEN": "",
+        "LOG_LEVEL": "WARNING",
+    }
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr
+        else:
+            assert result.returncode != 0, result.stdout
+        return result
+
+    return run
+
+
+def _schools_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.append(["Название", "Краткое название", "Сельская"])
+    for row in rows:
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> None:
+    assert "создан" in shnor("municipality", "add", "Сысертский ГО", "--tz", "Asia/Yekaterinburg").stdout
+    assert "уже есть" in shnor("municipality", "add", "Сысертский ГО", ok=False).stderr
+    assert "Неизвестный часовой пояс" in shnor("municipality", "add", "Другой", "--tz", "Mars/Olympus", ok=False).stderr
+
+    bad = _schools_xlsx(
+        tmp_path / "bad.xlsx",
+        [["МАОУ СОШ № 1", "СОШ 1", "нет"], ["", "пусто", "да"], ["МАОУ СОШ № 1", "дубль", "нет"], ["МКОУ ООШ", "ООШ", "может"]],
+    )
+    err = shnor("schools", "import", "--municipality", "Сысертский ГО", str(bad), ok=False).stderr
+    assert "строка 3: пустое название" in err
+    assert "строка 4: школа «МАОУ СОШ № 1» уже есть в строке 2" in err
+    assert "строка 5: в столбце «Сельская»" in err
+    assert shnor("schools", "list", "--municipality", "Сысертский ГО").stdout == ""  # nothing half-imported
+
+    good = _schools_xlsx(tmp_path / "good.xlsx", [["МАОУ СОШ № 1", "СОШ 1", "нет"], ["МКОУ Патрушевская СОШ", "", "да"]])
+    assert "добавлено 2, обновлено 0" in shnor("schools", "import", "--municipality", "1", str(good)).stdout
+    assert "добавлено 0, обновлено 0" in shnor("schools", "import", "--municipality", "1", str(good)).stdout
+    listing = shnor("schools", "list", "--municipality", "1").stdout
+    lines = {line.split("\t")[3]: line.split("\t")[1:3] for line in listing.splitlines()}
+    assert lines == {"МАОУ СОШ № 1": ["СОШ 1", "городская"], "МКОУ Патрушевская СОШ": ["МКОУ Патрушевская СОШ", "сельская"]}
+
+    out = shnor("campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2026-2027", "--deadline", "2099-12-15 18:00").stdout
+    assert "Кампания №1" in out and "15.12.2099 18:00 (Asia/Yekaterinburg)" in out
+    assert "уже открыта" in shnor(
+        "campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2026-2027", "--deadline", "2099-12-16", ok=False
+    ).stderr
+    assert "уже прошёл" in shnor(
+        "campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2026-2027", "--deadline", "2020-01-01", ok=False
+    ).stderr
+    assert "Нет анкеты" in shnor(
+        "campaign", "open", "--municipality", "1", "--pack", "nosuch", "--period", "x", "--deadline", "2099-01-01", ok=False
+    ).stderr
+    assert "Анкета педагога\t2026-2027" in shnor("campaign", "list", "--municipality", "1").stdout
+
+    invites = shnor("invites", "--municipality", "1", "--role", "teacher").stdout
+    links = re.findall(r"https://t\.me/shnor_test_bot\?start=([A-Za-z0-9_\-]+)", invites)
+    assert len(links) == 2 and len(set(links)) == 2 and all(len(t) >= 20 for t in links)
+    assert "СОШ 1" in invites
+    one = shnor("invites", "--municipality", "1", "--role", "deputy", "--school", "СОШ 1", "--max-uses", "2").stdout
+    assert len(re.findall(r"\?start=", one)) == 1 and "регистраций: 2" in one
+    coordinator = shnor("invites", "--municipality", "1", "--role", "coordinator").stdout
+    assert "Сысертский ГО\thttps://t.me/shnor_test_bot?start=" in coordinator
+    assert "не найдена" in shnor("invites", "--municipality", "1", "--school", "Нет такой", ok=False).stderr
+
+
+def test_survey_validate(shnor, tmp_path: Path) -> None:
+    out = shnor("survey", "validate", str(Path(__file__).parents[1] / "surveys" / "packs" / "teacher.yaml")).stdout
+    assert "Анкета педагога (id teacher" in out and "has_iom [yesno, обязательный]" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\ntitle: X\naudience: teacher\nquestions:\n  - {name: a, type: numbr, label: A}\n", encoding="utf-8")
+    err = shnor("survey", "validate", str(bad), ok=False).stderr
+    assert "вопрос «a», поле «type»" in err
+
+
+def test_run_without_token_explains(shnor) -> None:
+    err = shnor("run", ok=False).stderr
+    assert "Не задан BOT_TOKEN" in err
