@@ -1,8 +1,15 @@
-"""aiogram FSM storage in the application database, so that conversations survive a restart."""
+"""aiogram FSM storage in the application database, so that conversations survive a restart.
+
+While an update is being handled, the storage works through that update's own session
+(set by ContextMiddleware in `update_session`): one connection per update, so a burst of
+updates cannot end with every pooled connection held by a handler that waits for another.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -11,15 +18,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRecord
 
+update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
 
 class SQLAlchemyStorage(BaseStorage):
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], key_builder: KeyBuilder | None = None) -> None:
         self.session_factory = session_factory
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
 
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        session = update_session.get()
+        if session is not None:
+            yield session
+            return
+        async with self.session_factory() as own:
+            yield own
+
     async def _write(self, key: StorageKey, **values: Any) -> None:
         k = self.key_builder.build(key)
-        async with self.session_factory() as session:
+        async with self._session() as session:
             record = await session.get(FsmRecord, k)
             if record is None:
                 record = FsmRecord(key=k, state=None, data={})
@@ -28,23 +46,22 @@ class SQLAlchemyStorage(BaseStorage):
                 setattr(record, name, value)
             await session.commit()
 
-    async def _read(self, key: StorageKey) -> FsmRecord | None:
-        async with self.session_factory() as session:
-            return await session.get(FsmRecord, self.key_builder.build(key))
+    async def _read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        async with self._session() as session:
+            record = await session.get(FsmRecord, self.key_builder.build(key), populate_existing=True)
+            return (record.state, dict(record.data or {})) if record else (None, {})
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        record = await self._read(key)
-        return record.state if record else None
+        return (await self._read(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        record = await self._read(key)
-        return dict(record.data or {}) if record else {}
+        return (await self._read(key))[1]
 
     async def close(self) -> None:
         return None

@@ -9,6 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.fsm_storage import update_session
 from storage.registry import get_person
 
 
@@ -24,7 +25,11 @@ class ContextMiddleware(BaseMiddleware):
     ) -> Any:
         user: User | None = data.get("event_from_user")
         async with self.session_factory() as session:
-            data["session"] = session
-            data["person"] = await get_person(session, user.id) if user else None
-            data["now"] = data["clock"]()
-            return await handler(event, data)
+            token = update_session.set(session)
+            try:
+                data["session"] = session
+                data["person"] = await get_person(session, user.id) if user else None
+                data["now"] = data["clock"]()
+                return await handler(event, data)
+            finally:
+                update_session.reset(token)
