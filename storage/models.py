@@ -74,6 +74,9 @@ class Municipality(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Yekaterinburg")
+    # regional_lists | criteria | sverdlovsk: how the statuses of its schools are identified
+    identification_method: Mapped[str] = mapped_column(String(20), default="regional_lists", server_default="regional_lists")
+    coordinators_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     schools: Mapped[list[School]] = relationship(back_populates="municipality", order_by="School.name")
@@ -205,6 +208,55 @@ class Answer(Base):
     answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class SchoolStatus(Base):
+    """A school's identification result for one period, by the municipality's chosen method."""
+
+    __tablename__ = "school_status"
+    __table_args__ = (UniqueConstraint("school_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(20))
+    shnro: Mapped[bool] = mapped_column(Boolean, default=False)
+    shnsu: Mapped[bool] = mapped_column(Boolean, default=False)
+    risk_zone: Mapped[bool] = mapped_column(Boolean, default=False)
+    project_500: Mapped[bool] = mapped_column(Boolean, default=False)
+    support_group: Mapped[str | None] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ExamResult(Base):
+    """A school's mean in one procedure (ОГЭ, ЕГЭ, ВПР, КДР), subject, grade and year, beside the region's."""
+
+    __tablename__ = "exam_result"
+    __table_args__ = (UniqueConstraint("school_id", "year", "procedure", "subject", "grade"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    procedure: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(20))
+    grade: Mapped[int] = mapped_column(Integer)
+    school_mean: Mapped[float] = mapped_column()
+    regional_mean: Mapped[float | None] = mapped_column()
+
+
+class RegionalGroup(Base):
+    """Sverdlovsk method: the regional report's quality-index and ИСБШ groups, and the pilot flag."""
+
+    __tablename__ = "regional_group"
+    __table_args__ = (UniqueConstraint("school_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(40))
+    quality_group: Mapped[int] = mapped_column(Integer)
+    isbsh_group: Mapped[int] = mapped_column(Integer)
+    pilot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class FsmRecord(Base):
     """aiogram conversation state, kept in the database so that it survives a restart."""
 
@@ -228,6 +280,9 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "School",
+    "SchoolStatus",
+    "ExamResult",
+    "RegionalGroup",
     "SurveyVersion",
     "utcnow",
 ]

@@ -55,6 +55,8 @@ class SchoolRow:
     name: str
     short_name: str
     rural: bool
+    municipal_internship_site: bool | None = None  # None: leave as it is
+    regional_internship_site: bool | None = None
 
 
 async def add_schools(session: AsyncSession, municipality: Municipality, rows: list[SchoolRow]) -> tuple[int, int]:
@@ -67,10 +69,17 @@ async def add_schools(session: AsyncSession, municipality: Municipality, rows: l
     for row in rows:
         school = existing.get(row.name)
         if school is None:
-            session.add(School(municipality_id=municipality.id, name=row.name, short_name=row.short_name, rural=row.rural))
+            school = School(municipality_id=municipality.id, name=row.name, municipal_internship_site=False, regional_internship_site=False)
+            session.add(school)
             added += 1
-        elif (school.short_name, school.rural) != (row.short_name, row.rural):
-            school.short_name, school.rural = row.short_name, row.rural
+        before = (school.short_name, school.rural, school.municipal_internship_site, school.regional_internship_site)
+        school.short_name, school.rural = row.short_name, row.rural
+        if row.municipal_internship_site is not None:
+            school.municipal_internship_site = row.municipal_internship_site
+        if row.regional_internship_site is not None:
+            school.regional_internship_site = row.regional_internship_site
+        after = (school.short_name, school.rural, school.municipal_internship_site, school.regional_internship_site)
+        if school.id is not None and before != after:
             updated += 1
     await session.flush()
     return added, updated

@@ -1,0 +1,287 @@
+"""The methodology's school and municipal indicators for one period (pure: no database, no aiogram).
+
+Shares are exact fractions compared with the threshold before any rounding. Teacher shares
+use the school's declared number of pedagogical workers as the denominator (non-respondents
+count as "no"); a school that has not declared it falls back to the number of its
+registered teachers, and the value says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import pandas as pd
+
+from scoring.identification import Status
+from scoring.methodology import Indicator, Kind, Methodology
+
+DENOMINATOR_QUESTION = "ped_workers"
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolInfo:
+    id: int
+    name: str
+    short_name: str
+    status: Status
+    municipal_internship_site: bool = False
+    regional_internship_site: bool = False
+    registered_teachers: int = 0
+
+
+@dataclass
+class PeriodData:
+    period: str
+    schools: list[SchoolInfo]
+    school_answers: dict[int, dict[str, Any]] = field(default_factory=dict)  # submitted school questionnaires
+    # one row per submitted teacher questionnaire: school_id and one column per question
+    teacher_answers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"school_id": pd.Series(dtype="int64")}))
+    municipality_answers: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    code: str
+    school_id: int | None
+    applies: bool = True
+    value: Fraction | bool | None = None  # a share, a yes/no, or None for "no data"
+    points: int | None = None  # None: the indicator has no rule, or does not apply
+    max_points: int = 0
+    numerator: int | None = None
+    denominator: int | None = None
+    response_rate: Fraction | None = None
+    note: str = ""
+
+    def shown(self) -> str:
+        if not self.applies:
+            return "не применяется"
+        if self.value is None:
+            return "нет данных"
+        if isinstance(self.value, bool):
+            return "да" if self.value else "нет"
+        return percent(self.value)
+
+
+def percent(share: Fraction | float | None) -> str:
+    if share is None:
+        return "—"
+    return f"{float(share) * 100:.1f} %".replace(".", ",")
+
+
+@dataclass
+class SchoolScore:
+    school: SchoolInfo
+    values: dict[str, Value]
+
+    @property
+    def total(self) -> int:
+        return sum(v.points or 0 for v in self.values.values() if v.applies)
+
+    @property
+    def maximum(self) -> int:
+        return sum(v.max_points for v in self.values.values() if v.applies)
+
+    @property
+    def zeros(self) -> list[Value]:
+        return [v for v in self.values.values() if v.applies and v.max_points and not v.points]
+
+
+@dataclass
+class PeriodScores:
+    period: str
+    schools: list[SchoolScore]
+    municipal: dict[str, Value]
+
+    @property
+    def municipal_total(self) -> int:
+        return sum(v.points or 0 for v in self.municipal.values())
+
+    @property
+    def municipal_maximum(self) -> int:
+        return sum(v.max_points for v in self.municipal.values())
+
+
+def passes(share: Fraction, threshold: float, comparison: str) -> bool:
+    limit = Fraction(str(threshold))
+    return share >= limit if comparison == ">=" else share > limit
+
+
+def _yes(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return bool(value)
+    return value == "yes"
+
+
+def _points_for_answer(indicator: Indicator, answer: bool | None) -> int:
+    if answer is None or indicator.points is None:
+        return 0
+    return indicator.points["yes" if answer else "no"]
+
+
+def _share_points(indicator: Indicator, share: Fraction | None) -> int | None:
+    if indicator.threshold is None:
+        return None
+    if share is None:
+        return 0
+    return int(passes(share, indicator.threshold, indicator.comparison or ">="))
+
+
+class Scorer:
+    """Computes one period's indicators; teacher counts are aggregated once with pandas."""
+
+    def __init__(self, methodology: Methodology, data: PeriodData) -> None:
+        self.methodology = methodology
+        self.data = data
+        self.by_id = {s.id: s for s in data.schools}
+        teachers = data.teacher_answers
+        self.respondents = teachers.groupby("school_id").size() if len(teachers) else pd.Series(dtype="int64")
+        self._yes_counts: dict[str, pd.Series] = {}
+        self.denominators = {s.id: self._denominator(s) for s in data.schools}
+
+    # --- teacher counts ----------------------------------------------------------------
+
+    def yes_count(self, question: str) -> pd.Series:
+        counts = self._yes_counts.get(question)
+        if counts is None:
+            teachers = self.data.teacher_answers
+            if question in teachers.columns and len(teachers):
+                column = teachers[question]
+                is_yes = column.map(lambda v: bool(_yes(v)))
+                counts = is_yes.groupby(teachers["school_id"]).sum()
+            else:
+                counts = pd.Series(dtype="int64")
+            self._yes_counts[question] = counts
+        return counts
+
+    def _denominator(self, school: SchoolInfo) -> tuple[int, bool]:
+        """(number of pedagogical workers, declared by the school?)"""
+        declared = (self.data.school_answers.get(school.id) or {}).get(DENOMINATOR_QUESTION)
+        if isinstance(declared, int) and declared > 0:
+            return declared, True
+        return max(school.registered_teachers, int(self.respondents.get(school.id, 0))), False
+
+    def teacher_share(self, indicator: Indicator, school_ids: list[int]) -> Value:
+        question = indicator.source.question or ""
+        counts = self.yes_count(question)
+        numerator = denominator = respondents = 0
+        undeclared = 0
+        for sid in school_ids:
+            den, declared = self.denominators[sid]
+            undeclared += not declared
+            denominator += den
+            numerator += min(int(counts.get(sid, 0)), den)
+            respondents += min(int(self.respondents.get(sid, 0)), den)
+        share = Fraction(numerator, denominator) if denominator else None
+        note = ""
+        if undeclared:
+            note = "число педагогов не заявлено школой — взято число зарегистрированных" if len(school_ids) == 1 else (
+                f"школ без заявленного числа педагогов: {undeclared}"
+            )
+        return Value(
+            indicator.code,
+            None,
+            value=share,
+            points=_share_points(indicator, share),
+            max_points=1 if indicator.threshold is not None else 0,
+            numerator=numerator,
+            denominator=denominator,
+            response_rate=Fraction(respondents, denominator) if denominator else None,
+            note=note,
+        )
+
+    # --- schools -----------------------------------------------------------------------
+
+    def school_value(self, indicator: Indicator, school: SchoolInfo) -> Value:
+        applies = indicator.applies_to == "all" or school.status.risk_zone
+        if not applies:
+            return Value(indicator.code, school.id, applies=False)
+        src = indicator.source
+        kind = indicator.kind
+        if kind == Kind.TEACHER_SHARE:
+            value = self.teacher_share(indicator, [school.id])
+            return Value(**{**_fields(value), "school_id": school.id})
+        if kind == Kind.ANSWER:
+            answers = self.data.school_answers.get(school.id)
+            answer = _yes(answers.get(src.question)) if answers else None
+            note = "" if answers else "анкета школы не отправлена"
+            return Value(indicator.code, school.id, value=answer, points=_points_for_answer(indicator, answer), max_points=1, note=note)
+        if kind == Kind.STATUS:
+            answer = any(getattr(school.status, s) for s in src.statuses)
+            return Value(indicator.code, school.id, value=answer, points=_points_for_answer(indicator, answer), max_points=1)
+        if kind == Kind.REGISTRY:
+            answer = bool(getattr(school, src.flag))
+            return Value(indicator.code, school.id, value=answer, points=_points_for_answer(indicator, answer), max_points=1)
+        raise ValueError(f"{indicator.code}: kind {kind} is not a school indicator")
+
+    def score_school(self, school: SchoolInfo) -> SchoolScore:
+        return SchoolScore(school, {i.code: self.school_value(i, school) for i in self.methodology.school_indicators})
+
+    # --- the municipality --------------------------------------------------------------
+
+    def group(self, name: str) -> list[int]:
+        if name == "shnro_shnsu":
+            return [s.id for s in self.data.schools if s.status.low_results_or_unfavourable]
+        if name == "risk_zone":
+            return [s.id for s in self.data.schools if s.status.risk_zone]
+        return [s.id for s in self.data.schools]
+
+    def _school_meets(self, indicator: Indicator, sid: int) -> bool:
+        src = indicator.source
+        school = self.by_id[sid]
+        if src.statuses:
+            return any(getattr(school.status, s) for s in src.statuses)
+        if src.any_teacher:
+            return int(self.yes_count(src.question or "").get(sid, 0)) > 0
+        answers = self.data.school_answers.get(sid) or {}
+        return sum(bool(_yes(answers.get(q))) for q in src.question_names()) >= src.at_least
+
+    def municipal_value(self, indicator: Indicator) -> Value:
+        kind = indicator.kind
+        src = indicator.source
+        if kind == Kind.ANSWER:
+            answers = self.data.municipality_answers
+            answer = _yes(answers.get(src.question)) if answers else None
+            note = "" if answers else "анкета муниципалитета не отправлена"
+            return Value(indicator.code, None, value=answer, points=_points_for_answer(indicator, answer),
+                         max_points=1 if indicator.points else 0, note=note)
+        if kind == Kind.TEACHER_SHARE:
+            return self.teacher_share(indicator, self.group(indicator.schools))
+        if kind == Kind.ANY_SCHOOL:
+            answer = any(getattr(s, src.flag) for s in self.data.schools)
+            return Value(indicator.code, None, value=answer, points=_points_for_answer(indicator, answer), max_points=1)
+        if kind == Kind.SCHOOL_SHARE:
+            group = self.group(indicator.schools)
+            meeting = sum(self._school_meets(indicator, sid) for sid in group)
+            share = Fraction(meeting, len(group)) if group else None
+            answered = sum(sid in self.data.school_answers for sid in group)
+            return Value(
+                indicator.code,
+                None,
+                value=share,
+                points=_share_points(indicator, share),
+                max_points=1 if indicator.threshold is not None else 0,
+                numerator=meeting,
+                denominator=len(group),
+                response_rate=Fraction(answered, len(group)) if group and not src.statuses else None,
+                note="" if group else "в группе нет школ",
+            )
+        raise ValueError(f"{indicator.code}: kind {kind} is not a municipal indicator")
+
+    def score(self) -> PeriodScores:
+        return PeriodScores(
+            self.data.period,
+            [self.score_school(s) for s in self.data.schools],
+            {i.code: self.municipal_value(i) for i in self.methodology.municipal_indicators},
+        )
+
+
+def _fields(value: Value) -> dict[str, Any]:
+    return {name: getattr(value, name) for name in Value.__slots__}
+
+
+def score_period(methodology: Methodology, data: PeriodData) -> PeriodScores:
+    return Scorer(methodology, data).score()

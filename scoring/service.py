@@ -1,0 +1,252 @@
+"""Scoring use cases over the database: imports, identification, the summary and the school card."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.data import Completion, exams_of, load_period, periods_on_record, schools_of, statuses_for
+from scoring.dynamics import PRODUCTIVE_QUESTION, SchoolDynamics, Share, period_dynamics, period_year
+from scoring.identification import Method, Status, sverdlovsk, twelve_criteria
+from scoring.indicators import PeriodScores, SchoolScore, score_period
+from scoring.methodology import Methodology, load_methodology
+from storage.importers import ExamRow, GroupRow, ImportFailed, ImportProblem, StatusRow
+from storage.models import ExamResult, Municipality, RegionalGroup, School, SchoolStatus
+
+RISK_QUESTIONS = ("risk_internet", "risk_computers", "risk_staff")
+
+
+class ScoringError(ValueError):
+    """A user-facing problem (Russian message)."""
+
+
+# --- imports -------------------------------------------------------------------------------
+
+
+def _key(name: str) -> str:
+    return " ".join(name.lower().replace("ё", "е").split())
+
+
+async def _resolve(session: AsyncSession, municipality: Municipality, rows: list[Any]) -> dict[int, School]:
+    """Row number -> school, matching the name or the short name; unknown schools fail the file."""
+    index: dict[str, School] = {}
+    for school in await schools_of(session, municipality.id):
+        index.setdefault(_key(school.name), school)
+        index.setdefault(_key(school.short_name), school)
+    problems = []
+    out = {}
+    for row in rows:
+        school = index.get(_key(row.school))
+        if school is None:
+            problems.append(ImportProblem(row.row, f"школа «{row.school}» не найдена в реестре муниципалитета"))
+        else:
+            out[row.row] = school
+    if problems:
+        raise ImportFailed(problems)
+    return out
+
+
+def _duplicates(rows: list[Any], schools: dict[int, School], key: Any) -> None:
+    seen: dict[Any, int] = {}
+    problems = []
+    for row in rows:
+        k = key(row, schools[row.row])
+        if k in seen:
+            problems.append(ImportProblem(row.row, f"повтор строки {seen[k]}"))
+        seen.setdefault(k, row.row)
+    if problems:
+        raise ImportFailed(problems)
+
+
+async def _store_statuses(session: AsyncSession, period: str, method: str, statuses: dict[int, Status]) -> None:
+    if not statuses:
+        return
+    await session.execute(delete(SchoolStatus).where(SchoolStatus.period == period, SchoolStatus.school_id.in_(list(statuses))))
+    session.add_all(
+        SchoolStatus(
+            school_id=sid, period=period, method=method, shnro=s.shnro, shnsu=s.shnsu, risk_zone=s.risk_zone,
+            project_500=s.project_500, support_group=s.support_group, details=s.details,
+        )
+        for sid, s in statuses.items()
+    )
+    await session.flush()
+
+
+async def import_statuses(session: AsyncSession, municipality: Municipality, period: str, rows: list[StatusRow]) -> int:
+    schools = await _resolve(session, municipality, rows)
+    _duplicates(rows, schools, lambda r, s: s.id)
+    statuses = {schools[r.row].id: Status(r.shnro, r.shnsu, r.risk_zone, r.project_500) for r in rows}
+    await _store_statuses(session, period, Method.REGIONAL_LISTS, statuses)
+    return len(statuses)
+
+
+async def import_exams(session: AsyncSession, municipality: Municipality, rows: list[ExamRow]) -> int:
+    schools = await _resolve(session, municipality, rows)
+    _duplicates(rows, schools, lambda r, s: (s.id, r.year, r.procedure, r.subject, r.grade))
+    for row in rows:
+        sid = schools[row.row].id
+        await session.execute(
+            delete(ExamResult).where(
+                ExamResult.school_id == sid, ExamResult.year == row.year, ExamResult.procedure == row.procedure,
+                ExamResult.subject == row.subject, ExamResult.grade == row.grade,
+            )
+        )
+        session.add(ExamResult(
+            school_id=sid, year=row.year, procedure=row.procedure, subject=row.subject, grade=row.grade,
+            school_mean=row.school_mean, regional_mean=row.regional_mean,
+        ))
+    await session.flush()
+    return len(rows)
+
+
+async def import_groups(session: AsyncSession, municipality: Municipality, period: str, rows: list[GroupRow]) -> int:
+    schools = await _resolve(session, municipality, rows)
+    _duplicates(rows, schools, lambda r, s: s.id)
+    ids = [schools[r.row].id for r in rows]
+    await session.execute(delete(RegionalGroup).where(RegionalGroup.period == period, RegionalGroup.school_id.in_(ids)))
+    session.add_all(
+        RegionalGroup(school_id=schools[r.row].id, period=period, quality_group=r.quality_group, isbsh_group=r.isbsh_group, pilot=r.pilot)
+        for r in rows
+    )
+    await session.flush()
+    return len(rows)
+
+
+# --- identification ------------------------------------------------------------------------
+
+
+async def identify(session: AsyncSession, municipality: Municipality, period: str) -> dict[int, Status]:
+    """Compute and store the period's statuses by the municipality's method; returns them."""
+    method = Method(municipality.identification_method)
+    if method == Method.REGIONAL_LISTS:
+        return await statuses_for(session, municipality.id, period)
+    schools = await schools_of(session, municipality.id)
+    if method == Method.SVERDLOVSK:
+        groups = {
+            g.school_id: g
+            for g in await session.scalars(
+                select(RegionalGroup).join(School).where(School.municipality_id == municipality.id, RegionalGroup.period == period)
+            )
+        }
+        if not groups:
+            raise ScoringError(f"За период {period} нет групп Свердловской области: сначала shnor import groups.")
+        statuses = {sid: sverdlovsk(g.quality_group, g.isbsh_group, g.pilot) for sid, g in groups.items()}
+    else:
+        year = period_year(period)
+        if year is None:
+            raise ScoringError(f"В периоде «{period}» нет года: для критериев нужен период вроде 2025-2026.")
+        exams = await exams_of(session, municipality.id)
+        loaded = await load_period(session, municipality.id, period, with_raw=False)
+        statuses = {}
+        for school in schools:
+            answers = loaded.data.school_answers.get(school.id, {})
+            risks = tuple((answers.get(q) == "yes") if q in answers else None for q in RISK_QUESTIONS)
+            statuses[school.id] = twelve_criteria(exams.get(school.id, []), risks, year)
+    await _store_statuses(session, period, method, statuses)
+    return statuses
+
+
+# --- the summary ---------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    municipality: Municipality
+    period: str
+    methodology: Methodology
+    scores: PeriodScores
+    completion: Completion
+    statuses: dict[int, Status]
+    history: list[PeriodScores]  # every period on record, oldest first, this one included
+    dynamics: list[tuple[str, dict[str, Share]]]
+    school_dynamics: list[SchoolDynamics]
+    raw: list[dict[str, Any]]
+
+    @property
+    def school_names(self) -> dict[int, str]:
+        return {s.school.id: s.school.short_name for s in self.scores.schools}
+
+    def lowest(self, n: int = 5) -> list[SchoolScore]:
+        ranked = sorted(self.scores.schools, key=lambda s: (s.total / s.maximum if s.maximum else 0, s.school.name))
+        return ranked[:n]
+
+
+async def latest_period(session: AsyncSession, municipality_id: int) -> str | None:
+    periods = await periods_on_record(session, municipality_id)
+    return periods[-1] if periods else None
+
+
+def _productive_schools(loaded_data: Any) -> set[int]:
+    teachers = loaded_data.teacher_answers
+    if PRODUCTIVE_QUESTION not in teachers.columns or not len(teachers):
+        return set()
+    mask = teachers[PRODUCTIVE_QUESTION].map(lambda v: isinstance(v, list) and bool(v))
+    return set(int(s) for s in teachers.loc[mask, "school_id"].unique())
+
+
+async def build_summary(
+    session: AsyncSession, municipality: Municipality, period: str | None = None, methodology: Methodology | None = None
+) -> Summary:
+    methodology = methodology or load_methodology()
+    periods = await periods_on_record(session, municipality.id)
+    if not periods:
+        raise ScoringError("Данных ещё нет: не открыто ни одной кампании и не загружено ни одного статуса.")
+    period = period or periods[-1]
+    if period not in periods:
+        raise ScoringError(f"Периода «{period}» нет. Есть: {', '.join(periods)}.")
+    exams = await exams_of(session, municipality.id)
+    history: list[PeriodScores] = []
+    dynamics: list[tuple[str, dict[str, Share]]] = []
+    school_dynamics: list[SchoolDynamics] = []
+    current = None
+    for p in periods[: periods.index(period) + 1]:
+        loaded = await load_period(session, municipality.id, p, with_raw=p == period)
+        scores = score_period(methodology, loaded.data)
+        history.append(scores)
+        statuses = {s.id: s.status for s in loaded.data.schools}
+        shares, per_school = period_dynamics(p, statuses, exams, _productive_schools(loaded.data))
+        dynamics.append((p, shares))
+        school_dynamics.extend(per_school)
+        if p == period:
+            current = (loaded, scores, statuses)
+    loaded, scores, statuses = current
+    return Summary(
+        municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw
+    )
+
+
+async def school_card(
+    session: AsyncSession, municipality: Municipality, school_id: int, period: str | None = None
+) -> tuple[Summary, SchoolScore]:
+    summary = await build_summary(session, municipality, period)
+    for score in summary.scores.schools:
+        if score.school.id == school_id:
+            return summary, score
+    raise ScoringError("Школа не найдена.")
+
+
+def completion_by_school(summary: Summary) -> list[tuple[str, int, int, int, str]]:
+    """(school, teachers registered, submitted, in progress, school form state) for every school."""
+    c = summary.completion
+    rows = []
+    for score in summary.scores.schools:
+        sid = score.school.id
+        rows.append((
+            score.school.short_name,
+            c.teachers_registered.get(sid, 0),
+            c.teachers_submitted.get(sid, 0),
+            c.teachers_draft.get(sid, 0),
+            {"submitted": "отправлена", "draft": "начата"}.get(c.school_form.get(sid, ""), "нет"),
+        ))
+    return rows
+
+
+def schools_by_status(summary: Summary) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for score in summary.scores.schools:
+        groups[score.school.status.title()].append(score.school.short_name)
+    return dict(groups)

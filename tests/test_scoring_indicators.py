@@ -1,0 +1,182 @@
+"""Indicators against values worked out by hand for a small municipality of four schools.
+
+A: ШНРО, 10 declared teachers, 7 answered, municipal internship site.
+B: ШНСУ, school form not sent, 4 registered teachers who all answered.
+C: risk zone only, 33 declared teachers, 23 answered, regional internship site.
+D: no status, 2 registered teachers, nobody answered.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pandas as pd
+import pytest
+
+from scoring.identification import Status
+from scoring.indicators import PeriodData, SchoolInfo, passes, score_period
+from scoring.methodology import DEFAULT_FILE, load_methodology
+
+TEACHER_QUESTIONS = ("diagnostics", "support_received", "network_association", "rma_member", "has_iom", "quality_events", "internship_elsewhere")
+
+
+def _teachers(school_id: int, n: int, **yes: int) -> list[dict]:
+    rows = []
+    for i in range(n):
+        row = {"school_id": school_id}
+        for q in TEACHER_QUESTIONS:
+            row[q] = "yes" if i < yes.get(q, 0) else "no"
+        rows.append(row)
+    return rows
+
+
+def _data() -> PeriodData:
+    schools = [
+        SchoolInfo(1, "Школа A", "A", Status(shnro=True), municipal_internship_site=True, registered_teachers=9),
+        SchoolInfo(2, "Школа B", "B", Status(shnsu=True), registered_teachers=4),
+        SchoolInfo(3, "Школа C", "C", Status(risk_zone=True), regional_internship_site=True, registered_teachers=30),
+        SchoolInfo(4, "Школа D", "D", Status(), registered_teachers=2),
+    ]
+    teachers = (
+        _teachers(1, 7, diagnostics=5, support_received=7, network_association=2, rma_member=3, has_iom=7, quality_events=7, internship_elsewhere=1)
+        + _teachers(2, 4, diagnostics=2, support_received=2, network_association=1, rma_member=1, has_iom=3, quality_events=3, internship_elsewhere=1)
+        + _teachers(3, 23, has_iom=23)
+    )
+    school_a = dict(
+        ped_workers=10, quality_programme="yes", risk_internet="yes", risk_computers="yes", risk_staff="no",
+        analytic_report="yes", leader_support="yes", methodical_landing="no", shppko="yes", wellbeing_monitoring="yes",
+        failure_prevention="no", iup="yes", tutor_support="no", practices_events="yes",
+    )
+    school_c = dict(
+        ped_workers=33, quality_programme="no", risk_internet="no", risk_computers="no", risk_staff="yes",
+        analytic_report="no", leader_support="no", methodical_landing="no", shppko="no", wellbeing_monitoring="no",
+        failure_prevention="no", iup="no", tutor_support="no", practices_events="no",
+        deficit_assessment="yes", internet_risk_removed="yes", computers_risk_removed="no",
+    )
+    municipality = dict(
+        programme_identification="yes", programme_shnro_indicators="yes", programme_risk_section="no",
+        programme_risk_indicators="yes", practices_system="yes", resource_monitoring="no",
+    )
+    return PeriodData("2026-2027", schools, {1: school_a, 3: school_c}, pd.DataFrame.from_records(teachers), municipality)
+
+
+@pytest.fixture(scope="module")
+def scores():
+    return score_period(load_methodology(), _data())
+
+
+def _school(scores, sid):
+    return next(s for s in scores.schools if s.school.id == sid)
+
+
+EXPECTED_SCHOOL_POINTS = {
+    1: {"S2.1.1": 1, "S2.1.2": 0, "S2.1.3": 0, "S2.1.4": 0, "S2.1.5": 1, "S2.2.1": 1, "S2.3.1": 1, "S2.4.1": 1,
+        "S2.4.2": 0, "S2.4.3": 1, "S2.4.4": 1, "S2.4.5": 0, "S2.4.6": 1, "S2.4.7": 0, "S2.4.8": 0, "S2.4.9": 1,
+        "S2.4.10": 0, "S2.4.11": 1, "S2.5.1": 1, "S2.5.2": 0, "S2.5.3": 1, "S2.5.4": 0, "S2.5.5": 1},
+    2: {"S2.1.1": 0, "S2.1.2": 0, "S2.1.3": 0, "S2.1.4": 0, "S2.1.5": 0, "S2.2.1": 0, "S2.3.1": 1, "S2.4.1": 0,
+        "S2.4.2": 1, "S2.4.3": 0, "S2.4.4": 1, "S2.4.5": 0, "S2.4.6": 0, "S2.4.7": 0, "S2.4.8": 1, "S2.4.9": 0,
+        "S2.4.10": 0, "S2.4.11": 0, "S2.5.1": 0, "S2.5.2": 0, "S2.5.3": 0, "S2.5.4": 0, "S2.5.5": 0},
+    3: {"S2.1.1": 0, "S2.1.2": 1, "S2.1.3": 1, "S2.1.4": 1, "S2.1.5": 0, "S2.2.1": 0, "S2.3.1": 0, "S2.4.1": 0,
+        "S2.4.2": 0, "S2.4.3": 0, "S2.4.4": 0, "S2.4.5": 0, "S2.4.6": 0, "S2.4.7": 1, "S2.4.8": 0, "S2.4.9": 0,
+        "S2.4.10": 0, "S2.4.11": 0, "S2.5.1": 0, "S2.5.2": 0, "S2.5.3": 0, "S2.5.4": 0, "S2.5.5": 0,
+        "S2.6.1": 1, "S2.6.2": 1, "S2.6.3": 0, "S2.6.4": 0},
+}
+
+
+@pytest.mark.parametrize("sid", [1, 2, 3])
+def test_school_points_by_hand(scores, sid):
+    score = _school(scores, sid)
+    got = {code: v.points for code, v in score.values.items() if v.applies}
+    assert got == EXPECTED_SCHOOL_POINTS[sid]
+
+
+def test_school_totals_and_maxima(scores):
+    assert [(s.school.short_name, s.total, s.maximum) for s in scores.schools] == [
+        ("A", 13, 23), ("B", 4, 23), ("C", 6, 27), ("D", 1, 23)
+    ]
+
+
+def test_teacher_shares_rest_on_declared_denominator(scores):
+    a = _school(scores, 1).values
+    assert (a["S2.4.4"].value, a["S2.4.4"].numerator, a["S2.4.4"].denominator) == (Fraction(7, 10), 7, 10)
+    assert a["S2.4.4"].response_rate == Fraction(7, 10)
+    assert a["S2.3.1"].value == Fraction(1, 2) and a["S2.3.1"].points == 1  # exactly 50 %
+    assert a["S2.4.3"].value == Fraction(3, 10) and a["S2.4.3"].points == 1  # exactly 30 %
+    assert a["S2.4.8"].value == Fraction(1, 10) and a["S2.4.8"].points == 0  # exactly 10 % is not "more than"
+    b = _school(scores, 2).values
+    assert b["S2.4.2"].value == Fraction(1, 4) and b["S2.4.2"].points == 1  # exactly 25 %
+    assert b["S2.4.5"].value == Fraction(3, 4) and b["S2.4.5"].points == 0  # exactly 75 % is not "more than"
+    assert "не заявлено" in b["S2.4.4"].note  # B sent no school form: registered teachers stand in
+    c = _school(scores, 3).values
+    assert c["S2.4.4"].value == Fraction(23, 33) and c["S2.4.4"].points == 0  # 69.7 % against >= 70 %
+    assert c["S2.4.4"].shown() == "69,7 %"
+    d = _school(scores, 4).values
+    assert (d["S2.4.4"].value, d["S2.4.4"].denominator, d["S2.4.4"].response_rate) == (0, 2, 0)
+
+
+def test_risk_zone_indicators_apply_only_to_risk_zone_schools(scores):
+    assert not _school(scores, 1).values["S2.6.1"].applies
+    assert _school(scores, 3).values["S2.6.1"].applies
+    # a missing answer to an inverse indicator gives no point
+    assert _school(scores, 2).values["S2.1.3"].points == 0 and _school(scores, 2).values["S2.1.3"].value is None
+
+
+EXPECTED_MUNICIPAL = {
+    "M2.1.1": (True, 1), "M2.1.2": (True, 1), "M2.1.3": (False, 0), "M2.1.4": (True, 1),
+    "M2.1.5": (Fraction(2, 4), None), "M2.1.6": (Fraction(1, 4), None), "M2.2.1": (Fraction(1, 4), None),
+    "M2.3.1": (Fraction(7, 49), 0), "M2.4.1": (Fraction(9, 14), 0), "M2.4.2": (Fraction(3, 14), 0),
+    "M2.4.3": (Fraction(4, 14), 0), "M2.4.4": (Fraction(10, 14), 1), "M2.4.5": (Fraction(2, 2), 1),
+    "M2.4.6": (True, 1), "M2.4.7": (True, 1), "M2.4.8": (Fraction(2, 49), 0),
+    "M2.4.9": (Fraction(1, 2), None), "M2.4.10": (Fraction(0, 2), None), "M2.4.11": (Fraction(1, 2), None),
+    "M2.5.1": (Fraction(1, 4), None), "M2.5.2": (Fraction(0, 4), None), "M2.5.3": (Fraction(1, 4), None),
+    "M2.5.4": (Fraction(0, 4), None), "M2.5.5": (True, 1), "M2.6.1": (False, 0), "M2.6.2": (Fraction(0, 1), None),
+}
+
+
+def test_municipal_indicators_by_hand(scores):
+    got = {code: (v.value, v.points if v.max_points else None) for code, v in scores.municipal.items()}
+    assert got == EXPECTED_MUNICIPAL
+    assert (scores.municipal_total, scores.municipal_maximum) == (8, 15)
+
+
+@pytest.mark.parametrize(
+    ("share", "threshold", "comparison", "expected"),
+    [
+        (Fraction(1, 2), 0.5, ">=", True),
+        (Fraction(49, 100), 0.5, ">=", False),
+        (Fraction(7, 10), 0.7, ">=", True),
+        (Fraction(23, 33), 0.7, ">=", False),
+        (Fraction(1, 4), 0.25, ">=", True),
+        (Fraction(59, 200), 0.3, ">=", False),  # 29.5 % against the 30 % of S2.4.3
+        (Fraction(3, 10), 0.3, ">=", True),
+        (Fraction(3, 4), 0.75, ">", False),
+        (Fraction(76, 100), 0.75, ">", True),
+        (Fraction(1, 10), 0.1, ">", False),
+        (Fraction(101, 1000), 0.1, ">", True),
+    ],
+)
+def test_thresholds_at_their_boundaries(share, threshold, comparison, expected):
+    assert passes(share, threshold, comparison) is expected
+
+
+def test_a_changed_threshold_in_the_data_file_changes_the_points(tmp_path):
+    text = DEFAULT_FILE.read_text(encoding="utf-8")
+    changed = text.replace(
+        "    source: {survey: teacher, question: has_iom}\n    threshold: 0.7\n",
+        "    source: {survey: teacher, question: has_iom}\n    threshold: 0.65\n",
+        1,
+    )
+    assert changed != text
+    path = tmp_path / "methodology.yaml"
+    path.write_text(changed, encoding="utf-8")
+    scores = score_period(load_methodology(path), _data())
+    assert _school(scores, 3).values["S2.4.4"].points == 1  # 69.7 % now passes
+    assert _school(scores, 3).total == 7
+
+
+def test_nobody_in_a_group_gives_no_data():
+    data = PeriodData("p", [SchoolInfo(1, "X", "X", Status())])
+    scores = score_period(load_methodology(), data)
+    assert scores.municipal["M2.4.4"].value is None and scores.municipal["M2.4.4"].points == 0
+    assert scores.municipal["M2.6.2"].note == "в группе нет школ"
+    assert scores.municipal["M2.1.1"].note == "анкета муниципалитета не отправлена"
