@@ -39,3 +39,7 @@ class ReviewCb(CallbackData, prefix="r"):
     r: int
     a: RAction
     i: int = 0
+
+
+class CardExport(CallbackData, prefix="cx"):
+    school: int

@@ -223,6 +223,103 @@ def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
         print(f"{where}\thttps://t.me/{username}?start={token}\tдо {expires}\tрегистраций: {uses}")
 
 
+def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from scoring import service as scoring
+    from storage import importers
+    from storage.registry import get_municipality
+
+    readers = {"statuses": importers.read_statuses, "exams": importers.read_exams, "groups": importers.read_groups}
+    rows = readers[args.kind](args.file)
+    if args.kind in ("statuses", "groups") and not args.period:
+        raise CliError("Укажите --period: статусы и группы относятся к периоду.")
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        if args.kind == "statuses":
+            n = await scoring.import_statuses(session, municipality, args.period, rows)
+        elif args.kind == "groups":
+            n = await scoring.import_groups(session, municipality, args.period, rows)
+        else:
+            n = await scoring.import_exams(session, municipality, rows)
+        print(f"Загружено строк: {n}.")
+        if args.period and args.kind != "statuses" and municipality.identification_method != "regional_lists":
+            statuses = await scoring.identify(session, municipality, args.period)
+            print(_statuses_line(statuses))
+
+    asyncio.run(_with_session(settings, action))
+
+
+def _statuses_line(statuses: dict) -> str:
+    shnro = sum(s.shnro for s in statuses.values())
+    shnsu = sum(s.shnsu for s in statuses.values())
+    risk = sum(s.risk_zone for s in statuses.values())
+    return f"Идентификация: школ {len(statuses)}, ШНРО {shnro}, ШНСУ {shnsu}, зона риска {risk}."
+
+
+def cmd_identify(settings: Settings, args: argparse.Namespace) -> None:
+    from scoring.identification import METHOD_TITLES, Method
+    from scoring.service import identify
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        if args.method:
+            municipality.identification_method = args.method
+        print(f"Метод идентификации: {METHOD_TITLES[Method(municipality.identification_method)]}.")
+        print(_statuses_line(await identify(session, municipality, args.period)))
+
+    asyncio.run(_with_session(settings, action))
+
+
+def _plain(html_text: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"</?[a-z]+>", "", html_text))
+
+
+async def _write_summary(session: AsyncSession, municipality: Any, period: str | None, out: Path) -> None:
+    from scoring import report
+    from scoring.service import build_summary
+
+    summary = await build_summary(session, municipality, period)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(report.workbook(summary))
+    chart = out.with_suffix(".png")
+    chart.write_bytes(report.chart(summary))
+    for chunk in report.summary_text(summary):
+        print(_plain(chunk))
+    print(f"\nExcel: {out}\nДиаграмма: {chart}")
+
+
+def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        await _write_summary(session, municipality, args.period, Path(args.out))
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from scoring.demo import build_demo
+
+    out = Path(args.out)
+    database = out / "demo.sqlite3"
+    if database.exists():
+        database.unlink()
+    demo_settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{database}"})
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await build_demo(session, schools=args.schools, teachers_per_school=args.teachers)
+        await session.commit()
+        await _write_summary(session, municipality, None, out / "demo_report.xlsx")
+        print(f"База демо: {database}")
+
+    asyncio.run(_with_session(demo_settings, action))
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.__main__ import run
 
@@ -281,10 +378,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-uses", type=int, help="сколько человек может зарегистрироваться по ссылке")
     p.add_argument("--days", type=int, help="сколько дней действует ссылка")
     p.set_defaults(func=cmd_invites)
+
+    imp = sub.add_parser("import", help="загрузка данных для идентификации").add_subparsers(dest="sub", required=True)
+    for kind, text in (
+        ("statuses", "региональные списки: Школа, ШНРО, ШНСУ, Зона риска, 500+"),
+        ("exams", "результаты: Школа, Год, Процедура, Предмет, Класс, Средний балл школы, Средний балл региона"),
+        ("groups", "группы Свердловской области: Школа, Группа по индексу качества, Группа ИСБШ, Пилотная площадка"),
+    ):
+        p = imp.add_parser(kind, help=text)
+        p.add_argument("--municipality", required=True)
+        p.add_argument("--period", help="период, например 2025-2026")
+        p.add_argument("file")
+        p.set_defaults(func=cmd_import, kind=kind)
+
+    p = sub.add_parser("identify", help="определить статусы школ за период выбранным методом")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--period", required=True)
+    p.add_argument("--method", choices=["regional_lists", "criteria", "sverdlovsk"], help="сменить метод муниципалитета")
+    p.set_defaults(func=cmd_identify)
+
+    p = sub.add_parser("summary", help="сводка: текст, Excel и диаграмма PNG рядом")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--period", help="по умолчанию последний")
+    p.add_argument("--out", default="report.xlsx")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("demo", help="демонстрационный муниципалитет в отдельной базе и его сводка")
+    p.add_argument("--out", default="demo", help="папка для базы и отчёта")
+    p.add_argument("--schools", type=int, default=20)
+    p.add_argument("--teachers", type=int, default=15, help="педагогов в школе")
+    p.set_defaults(func=cmd_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from scoring.service import ScoringError
     from storage.importers import ImportFailed
     from storage.registry import RegistryError
     from surveys.loader import DefinitionError
@@ -297,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         func(settings, args)
-    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed) as exc:
+    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed, ScoringError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 1
     return 0

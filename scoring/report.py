@@ -333,7 +333,7 @@ def chart(summary: Summary) -> bytes:
     left.invert_yaxis()
     title = "Баллы школ" + (f" (наименьшие {CHART_SCHOOLS})" if len(summary.scores.schools) > CHART_SCHOOLS else "")
     left.set_title(title)
-    left.legend(loc="lower right")
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=2, frameon=False)
 
     labels = [i.code for i, _ in shares]
     values = [float(v.value) * 100 if v.value is not None else 0 for _, v in shares]

@@ -1,0 +1,70 @@
+"""Coordinators: /setchat in their group, /summary there or in private."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, Message
+from aiogram.utils.chat_action import ChatActionSender
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from scoring import report
+from scoring.service import (
+    COORDINATOR_ROLES,
+    ScoringError,
+    build_summary,
+    migrate_chat,
+    set_coordinators_chat,
+    summary_refusal,
+)
+from storage.models import Municipality, Person
+
+
+async def setchat(message: Message, session: AsyncSession, person: Person | None) -> None:
+    if person is None or person.role not in COORDINATOR_ROLES:
+        await message.answer(texts.COORDINATORS_ONLY)
+        return
+    if message.chat.type == "private":
+        await message.answer(texts.SETCHAT_IN_GROUP)
+        return
+    municipality = await session.get(Municipality, person.municipality_id)
+    refusal = await set_coordinators_chat(session, municipality, message.chat.id)
+    await message.answer(refusal or texts.SETCHAT_DONE.format(municipality=municipality.name))
+
+
+async def chat_migrated(message: Message, session: AsyncSession) -> None:
+    await migrate_chat(session, message.chat.id, message.migrate_to_chat_id)
+
+
+async def summary(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, person: Person | None) -> None:
+    municipality = await session.get(Municipality, person.municipality_id) if person else None
+    refusal = summary_refusal(person, municipality, message.chat.id, message.chat.type)
+    if refusal:
+        await message.answer(refusal)
+        return
+    period = (command.args or "").strip() or None
+    async with ChatActionSender.upload_document(bot=bot, chat_id=message.chat.id):
+        try:
+            result = await build_summary(session, municipality, period)
+        except ScoringError as exc:
+            await message.answer(str(exc))
+            return
+        workbook, chart = await asyncio.gather(
+            asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result)
+        )
+        for chunk in report.summary_text(result):
+            await message.answer(chunk)
+        name = f"shnor_{result.period}.xlsx".replace(" ", "_")
+        await message.answer_document(BufferedInputFile(workbook, filename=name), caption=texts.SUMMARY_WORKBOOK)
+        await message.answer_photo(BufferedInputFile(chart, filename="summary.png"), caption=texts.SUMMARY_CHART)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(setchat, Command("setchat"))
+    router.message.register(summary, Command("summary"))
+    router.message.register(chat_migrated, F.migrate_to_chat_id)
+    return router

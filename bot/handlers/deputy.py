@@ -1,0 +1,65 @@
+"""Deputies: /card, their school's indicators, points and what to do, with an .xlsx on request."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.callbacks import CardExport
+from scoring import report
+from scoring.service import ScoringError, school_card
+from storage.models import Municipality, Person, Role
+
+
+async def _card(session: AsyncSession, person: Person | None):
+    if person is None or person.role != Role.DEPUTY or person.school_id is None:
+        return texts.DEPUTIES_ONLY
+    municipality = await session.get(Municipality, person.municipality_id)
+    try:
+        return await school_card(session, municipality, person.school_id)
+    except ScoringError as exc:
+        return str(exc)
+
+
+async def card(message: Message, session: AsyncSession, person: Person | None) -> None:
+    result = await _card(session, person)
+    if isinstance(result, str):
+        await message.answer(result)
+        return
+    summary, score = result
+    chunks = report.card_text(summary, score)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.BTN_CARD_XLSX, callback_data=CardExport(school=score.school.id))
+    markup: InlineKeyboardMarkup = kb.as_markup()
+    for n, chunk in enumerate(chunks):
+        await message.answer(chunk, reply_markup=markup if n == len(chunks) - 1 else None)
+
+
+async def card_export(callback: CallbackQuery, callback_data: CardExport, session: AsyncSession, person: Person | None) -> None:
+    if person is None or person.school_id != callback_data.school:
+        await callback.answer(texts.NOT_YOURS, show_alert=True)
+        return
+    result = await _card(session, person)
+    if isinstance(result, str):
+        await callback.answer(result, show_alert=True)
+        return
+    await callback.answer()
+    summary, score = result
+    data = await asyncio.to_thread(report.card_workbook, summary, score)
+    await callback.message.answer_document(
+        BufferedInputFile(data, filename=f"card_{summary.period}.xlsx".replace(" ", "_")), caption=texts.CARD_WORKBOOK
+    )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(card, Command("card"))
+    router.callback_query.register(card_export, CardExport.filter())
+    return router
