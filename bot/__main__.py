@@ -22,7 +22,7 @@ async def run(settings: Settings) -> None:
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     bot = create_bot(token, settings.telegram_api_base)
-    dp = create_dispatcher(make_session_factory(engine))
+    dp = create_dispatcher(make_session_factory(engine), methodology=settings.methodology())
     try:
         await set_default_commands(bot)
         me = await bot.get_me()

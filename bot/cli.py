@@ -278,11 +278,11 @@ def _plain(html_text: str) -> str:
     return html.unescape(re.sub(r"</?[a-z]+>", "", html_text))
 
 
-async def _write_summary(session: AsyncSession, municipality: Any, period: str | None, out: Path) -> None:
+async def _write_summary(settings: Settings, session: AsyncSession, municipality: Any, period: str | None, out: Path) -> None:
     from scoring import report
     from scoring.service import build_summary
 
-    summary = await build_summary(session, municipality, period)
+    summary = await build_summary(session, municipality, period, settings.methodology())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(report.workbook(summary))
     chart = out.with_suffix(".png")
@@ -297,7 +297,7 @@ def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
-        await _write_summary(session, municipality, args.period, Path(args.out))
+        await _write_summary(settings, session, municipality, args.period, Path(args.out))
 
     asyncio.run(_with_session(settings, action))
 
@@ -314,7 +314,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     async def action(session: AsyncSession) -> None:
         municipality = await build_demo(session, schools=args.schools, teachers_per_school=args.teachers)
         await session.commit()
-        await _write_summary(session, municipality, None, out / "demo_report.xlsx")
+        await _write_summary(settings, session, municipality, None, out / "demo_report.xlsx")
         print(f"База демо: {database}")
 
     asyncio.run(_with_session(demo_settings, action))

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     tasks_concurrency_limit: int = Field(default=50, ge=1, le=1000)
     polling_timeout: int = Field(default=30, ge=0, le=60)
     log_level: str = "INFO"
+    methodology_file: str | None = None
+
+    def methodology(self):
+        from scoring.methodology import load_methodology
+
+        return load_methodology(self.methodology_file or None)
 
     def token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():

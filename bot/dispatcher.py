@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.fsm_storage import SQLAlchemyStorage
 from bot.handlers import get_routers
 from bot.middlewares import ContextMiddleware
+from scoring.methodology import Methodology, load_methodology
 from storage.models import utcnow
 
 
@@ -30,6 +31,7 @@ def create_dispatcher(
     *,
     storage: BaseStorage | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
+    methodology: Methodology | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage or SQLAlchemyStorage(session_factory),
@@ -38,6 +40,7 @@ def create_dispatcher(
         events_isolation=SimpleEventIsolation(),
         session_factory=session_factory,
         clock=clock,
+        methodology=methodology or load_methodology(),
     )
     dp.update.outer_middleware(ContextMiddleware(session_factory))
     dp.include_routers(*get_routers())

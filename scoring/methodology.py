@@ -1,7 +1,7 @@
 """The methodology as data: indicators, their sources, point rules and recommendations.
 
-The file is scoring/methodology.yaml by default; a municipality can point METHODOLOGY_FILE
-at its own copy to change thresholds and rules without a release.
+The file is scoring/methodology.yaml by default; a municipality can point the METHODOLOGY_FILE
+setting at its own copy to change thresholds and rules without a release.
 """
 
 from __future__ import annotations

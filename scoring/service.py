@@ -220,9 +220,10 @@ async def build_summary(
 
 
 async def school_card(
-    session: AsyncSession, municipality: Municipality, school_id: int, period: str | None = None
+    session: AsyncSession, municipality: Municipality, school_id: int, period: str | None = None,
+    methodology: Methodology | None = None,
 ) -> tuple[Summary, SchoolScore]:
-    summary = await build_summary(session, municipality, period)
+    summary = await build_summary(session, municipality, period, methodology)
     for score in summary.scores.schools:
         if score.school.id == school_id:
             return summary, score
@@ -266,8 +267,8 @@ def summary_refusal(person: Any, municipality: Municipality | None, chat_id: int
     if municipality.coordinators_chat_id == chat_id:
         return None
     if municipality.coordinators_chat_id is None:
-        return "Этот чат не назначен чатом координаторов. Координатор может назначить его командой /setchat."
-    return "Сводка выдаётся только в чате координаторов муниципалитета или в личном чате с ботом."
+        return "Чат координаторов вашего муниципалитета ещё не назначен: отправьте /setchat в группе координаторов."
+    return "Сводка выдаётся только в чате координаторов вашего муниципалитета или в личном чате с ботом."
 
 
 async def set_coordinators_chat(session: AsyncSession, municipality: Municipality, chat_id: int) -> str | None:

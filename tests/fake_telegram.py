@@ -191,7 +191,8 @@ class FakeTelegram:
         form = await request.post()
         for key, value in form.items():
             if isinstance(value, web.FileField):
-                params[key] = {"filename": value.filename, "size": len(value.file.read())}
+                content = value.file.read()
+                params[key] = {"filename": value.filename, "size": len(content), "content": content}
             elif key in JSON_FIELDS:
                 params[key] = json.loads(value)
             else:
@@ -327,6 +328,8 @@ class FakeTelegram:
 
     async def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         upload = params.get(kind)
+        if isinstance(upload, str) and upload.startswith("attach://"):
+            upload = params.get(upload.removeprefix("attach://"))
         extra: dict[str, Any] = {}
         if kind == "document":
             extra["document"] = {

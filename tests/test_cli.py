@@ -102,3 +102,38 @@ def test_survey_validate(shnor, tmp_path: Path) -> None:
 def test_run_without_token_explains(shnor) -> None:
     err = shnor("run", ok=False).stderr
     assert "Не задан BOT_TOKEN" in err
+
+
+def test_demo_writes_a_report_without_telegram(shnor, tmp_path: Path) -> None:
+    out = shnor("demo", "--out", str(tmp_path / "demo")).stdout
+    assert "Сводка ШНОР: Демонстрационный городской округ, период 2025-2026" in out
+    assert "<b>" not in out
+    workbook = openpyxl.load_workbook(tmp_path / "demo" / "demo_report.xlsx", read_only=True)
+    assert "Динамика" in workbook.sheetnames
+    dynamics = list(workbook["Динамика"].iter_rows(min_row=1, max_row=1, values_only=True))[0]
+    assert dynamics[2:] == ("2023-2024", "2024-2025", "2025-2026")
+    matrix = list(workbook["Показатели школ"].iter_rows(min_row=2, values_only=True))
+    assert len(matrix) == 20
+    assert (tmp_path / "demo" / "demo_report.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
+    shnor("municipality", "add", "Саянский район", "--tz", "Asia/Krasnoyarsk")
+    shnor("schools", "import", "--municipality", "1", str(_schools_xlsx(tmp_path / "s.xlsx", [["МБОУ Агинская СОШ № 1", "Агинская 1", "да"]])))
+    wb = openpyxl.Workbook()
+    wb.active.append(["Школа", "ШНРО", "ШНСУ", "Зона риска", "500+"])
+    wb.active.append(["Агинская 1", "да", "нет", "нет", "да"])
+    wb.save(tmp_path / "statuses.xlsx")
+    assert "укажите --period" in shnor("import", "statuses", "--municipality", "1", str(tmp_path / "statuses.xlsx"), ok=False).stderr.lower()
+    assert "Загружено строк: 1" in shnor("import", "statuses", "--municipality", "1", "--period", "2025-2026", str(tmp_path / "statuses.xlsx")).stdout
+    wb = openpyxl.Workbook()
+    wb.active.append(["Школа", "Год", "Процедура", "Предмет", "Класс", "Средний балл школы", "Средний балл региона"])
+    for year in (2024, 2026):
+        wb.active.append(["Агинская 1", year, "ОГЭ", "математика", 9, 40, 50])
+    wb.save(tmp_path / "exams.xlsx")
+    assert "Загружено строк: 2" in shnor("import", "exams", "--municipality", "1", str(tmp_path / "exams.xlsx")).stdout
+    out = shnor("identify", "--municipality", "1", "--period", "2025-2026", "--method", "criteria").stdout
+    assert "двенадцать критериев" in out and "зона риска 1" in out
+    out = shnor("summary", "--municipality", "1", "--out", str(tmp_path / "r" / "report.xlsx")).stdout
+    assert "период 2025-2026" in out
+    assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "report.png").exists()

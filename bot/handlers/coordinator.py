@@ -20,6 +20,7 @@ from scoring.service import (
     set_coordinators_chat,
     summary_refusal,
 )
+from scoring.methodology import Methodology
 from storage.models import Municipality, Person
 
 
@@ -39,7 +40,9 @@ async def chat_migrated(message: Message, session: AsyncSession) -> None:
     await migrate_chat(session, message.chat.id, message.migrate_to_chat_id)
 
 
-async def summary(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, person: Person | None) -> None:
+async def summary(
+    message: Message, command: CommandObject, bot: Bot, session: AsyncSession, person: Person | None, methodology: Methodology
+) -> None:
     municipality = await session.get(Municipality, person.municipality_id) if person else None
     refusal = summary_refusal(person, municipality, message.chat.id, message.chat.type)
     if refusal:
@@ -48,7 +51,7 @@ async def summary(message: Message, command: CommandObject, bot: Bot, session: A
     period = (command.args or "").strip() or None
     async with ChatActionSender.upload_document(bot=bot, chat_id=message.chat.id):
         try:
-            result = await build_summary(session, municipality, period)
+            result = await build_summary(session, municipality, period, methodology)
         except ScoringError as exc:
             await message.answer(str(exc))
             return

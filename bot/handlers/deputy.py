@@ -14,21 +14,22 @@ from bot import texts
 from bot.callbacks import CardExport
 from scoring import report
 from scoring.service import ScoringError, school_card
+from scoring.methodology import Methodology
 from storage.models import Municipality, Person, Role
 
 
-async def _card(session: AsyncSession, person: Person | None):
+async def _card(session: AsyncSession, person: Person | None, methodology: Methodology):
     if person is None or person.role != Role.DEPUTY or person.school_id is None:
         return texts.DEPUTIES_ONLY
     municipality = await session.get(Municipality, person.municipality_id)
     try:
-        return await school_card(session, municipality, person.school_id)
+        return await school_card(session, municipality, person.school_id, methodology=methodology)
     except ScoringError as exc:
         return str(exc)
 
 
-async def card(message: Message, session: AsyncSession, person: Person | None) -> None:
-    result = await _card(session, person)
+async def card(message: Message, session: AsyncSession, person: Person | None, methodology: Methodology) -> None:
+    result = await _card(session, person, methodology)
     if isinstance(result, str):
         await message.answer(result)
         return
@@ -41,11 +42,13 @@ async def card(message: Message, session: AsyncSession, person: Person | None) -
         await message.answer(chunk, reply_markup=markup if n == len(chunks) - 1 else None)
 
 
-async def card_export(callback: CallbackQuery, callback_data: CardExport, session: AsyncSession, person: Person | None) -> None:
+async def card_export(
+    callback: CallbackQuery, callback_data: CardExport, session: AsyncSession, person: Person | None, methodology: Methodology
+) -> None:
     if person is None or person.school_id != callback_data.school:
         await callback.answer(texts.NOT_YOURS, show_alert=True)
         return
-    result = await _card(session, person)
+    result = await _card(session, person, methodology)
     if isinstance(result, str):
         await callback.answer(result, show_alert=True)
         return

@@ -1,0 +1,254 @@
+"""The summary through the database: imports, identification, the workbook read back, and /summary, /card in chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from scoring import report
+from scoring.service import ScoringError, build_summary, identify, import_exams, import_groups, import_statuses
+from storage.importers import ExamRow, GroupRow, ImportFailed, StatusRow, read_exams, read_statuses
+from storage.models import Answer, ExamResult, Municipality, Person, Response, Role, SchoolStatus
+from surveys.loader import load_pack
+from surveys.service import open_campaign
+from tests.conftest import User, register
+
+FORMULA = '=HYPERLINK("http://example.com","нажми")'
+
+
+async def _submit(session, campaign, subject: str, school_id: int | None, answers: dict, person_id: int | None = None) -> None:
+    response = Response(campaign_id=campaign.id, subject=subject, person_id=person_id, school_id=school_id,
+                        status="submitted", submitted_at=campaign.opens_at)
+    session.add(response)
+    await session.flush()
+    session.add_all(Answer(response_id=response.id, question=q, value=v) for q, v in answers.items())
+
+
+async def _fill(session_factory, world) -> None:
+    """Two schools: СОШ 1 is ШНРО with 4 declared teachers (2 answered); Ключевская is in the risk zone."""
+    s1, s2 = world.schools
+    async with session_factory() as session:
+        teachers = []
+        for n, school in enumerate([s1, s1, s1, s2]):
+            person = Person(tg_user_id=9000 + n, chat_id=9000 + n, full_name=f"Учитель {n}", role=Role.TEACHER,
+                            municipality_id=world.municipality.id, school_id=school.id)
+            session.add(person)
+            teachers.append(person)
+        await session.flush()
+        base = {q.name: "no" for q in load_pack("teacher").questions if q.type.value == "yesno"}
+        await _submit(session, world.campaigns["teacher"], f"person:{teachers[0].id}", s1.id,
+                      {**base, "position": "teacher", "subjects": ["math"], "has_iom": "yes", "iom_state": "developed",
+                       "quality_events": "yes", "events_productive": ["talk"]}, teachers[0].id)
+        await _submit(session, world.campaigns["teacher"], f"person:{teachers[1].id}", s1.id,
+                      {**base, "position": "teacher", "subjects": ["math"], "has_iom": "yes", "iom_state": "developed"}, teachers[1].id)
+        school = {q.name: "yes" for q in load_pack("school").questions if q.type.value == "yesno"}
+        await _submit(session, world.campaigns["school"], f"school:{s1.id}", s1.id,
+                      {**school, "ped_workers": 4, "risk_internet": "no", "comment": FORMULA})
+        await session.commit()
+        await import_statuses(session, world.municipality, "2026-2027", [
+            StatusRow(2, "СОШ 1", True, False, False, True),
+            StatusRow(3, "мкоу  ключевская ООШ", False, False, True, False),
+        ])
+        await session.commit()
+
+
+async def test_summary_values_and_workbook_read_back(session_factory, world):
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        summary = await build_summary(session, municipality)
+    assert summary.period == "2026-2027"
+    s1 = next(s for s in summary.scores.schools if s.school.id == world.schools[0].id)
+    assert s1.values["S2.4.4"].shown() == "50,0 %" and s1.values["S2.4.4"].points == 0  # 2 of 4 declared
+    assert s1.values["S2.4.4"].response_rate == 0.5
+    assert s1.values["S2.1.2"].points == 0 and s1.values["S2.1.3"].points == 1
+    assert summary.scores.municipal["M2.1.5"].shown() == "50,0 %"
+    assert summary.completion.teachers_submitted == {world.schools[0].id: 2}
+    assert dict(summary.dynamics)["2026-2027"]["P1"].numerator == 1
+
+    data = report.workbook(summary)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["Муниципальные показатели", "Показатели школ", "Значения школ", "Идентификация",
+                             "Динамика", "Динамика школ", "Заполнение", "Ответы"]
+    municipal = wb["Муниципальные показатели"]
+    assert municipal.freeze_panes == "B2" and municipal.auto_filter.ref
+    rows = {r[0]: r for r in municipal.iter_rows(min_row=2, values_only=True)}
+    assert rows["M2.1.5"][2] == 0.5 and rows["M2.4.6"][2] == "нет"
+    matrix = wb["Показатели школ"]
+    header = [c.value for c in matrix[1]]
+    assert header[:4] == ["Школа", "Статус", "Итого", "Максимум"] and "S2.6.4" in header
+    row = next(r for r in matrix.iter_rows(min_row=2) if r[0].value == "СОШ 1")
+    iom = row[header.index("S2.4.4")]
+    assert iom.value == 0 and iom.fill.fgColor.rgb.endswith("FFC7CE")
+    assert row[header.index("S2.6.1")].value == "—"  # not a risk-zone school
+    raw = wb["Ответы"]
+    comment = next(r for r in raw.iter_rows(min_row=2) if r[3].value == "comment")[4]
+    assert comment.value == FORMULA and comment.data_type == "s"  # text, not a formula
+    ident = {r[0]: r for r in wb["Идентификация"].iter_rows(min_row=2, values_only=True)}
+    assert ident["СОШ 1"][1] == "да" and ident["СОШ 1"][4] == "да"
+    assert ident["Ключевская ООШ"][3] == "да"
+    png = report.chart(summary)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_text_is_split_under_telegram_limit(session_factory, world):
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+    chunks = report.summary_text(summary)
+    assert all(len(c) <= 4096 for c in chunks)
+    assert "Сводка ШНОР: Тестовский городской округ" in chunks[0]
+    lines = [f"строка {n} " + "x" * 100 for n in range(200)]
+    split = report.split_message(lines)
+    assert len(split) > 1 and all(len(c) <= 4096 for c in split)
+    assert "\n".join(split).split("\n") == lines
+
+
+async def test_summary_of_an_earlier_period_and_unknown_periods(session_factory, world, clock):
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        await open_campaign(session, municipality=municipality, survey=load_pack("teacher"), period="2027-2028",
+                            deadline=clock.now + dt.timedelta(days=400), opens_at=clock.now + dt.timedelta(days=300), now=clock.now)
+        await session.commit()
+        latest = await build_summary(session, municipality)
+        earlier = await build_summary(session, municipality, "2026-2027")
+        with pytest.raises(ScoringError, match="Периода «1999» нет"):
+            await build_summary(session, municipality, "1999")
+    assert latest.period == "2027-2028" and [h.period for h in latest.history] == ["2026-2027", "2027-2028"]
+    assert earlier.period == "2026-2027" and len(earlier.history) == 1
+
+
+async def test_imports_reject_a_bad_file_whole(session_factory, world, tmp_path: Path):
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        with pytest.raises(ImportFailed, match="строка 3: школа «Нет такой» не найдена"):
+            await import_statuses(session, municipality, "2026-2027",
+                                  [StatusRow(2, "СОШ 1", True, False, False, False), StatusRow(3, "Нет такой", True, False, False, False)])
+        with pytest.raises(ImportFailed, match="строка 3: повтор строки 2"):
+            await import_groups(session, municipality, "2026-2027",
+                                [GroupRow(2, "СОШ 1", 5, 5, False), GroupRow(3, "МАОУ СОШ № 1", 6, 6, False)])
+        await session.rollback()
+        assert await session.scalar(select(func.count()).select_from(SchoolStatus)) == 0
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Школа", "Год", "Процедура", "Предмет", "Класс", "Средний балл школы", "Средний балл региона"])
+    wb.active.append(["СОШ 1", 2026, "ОГЭ", "Русский язык", 9, "60,5", 62])
+    wb.active.append(["СОШ 1", 2026, "ОГЭ", "химия", 9, 60, 62])
+    wb.active.append(["СОШ 1", "год", "ЕГЭ", "математика", 11, 60, 62])
+    wb.active.append(["СОШ 1", 2026, "ЕГЭ", "математика", 11, "много", 62])
+    wb.save(tmp_path / "exams.xlsx")
+    with pytest.raises(ImportFailed) as info:
+        read_exams(tmp_path / "exams.xlsx")
+    message = str(info.value)
+    assert "строка 3: предмет «химия»" in message and "строка 4: в столбце «Год»" in message and "строка 5: в столбце «Средний балл школы»" in message
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Школа", "ШНРО", "ШНСУ"])
+    wb.save(tmp_path / "statuses.xlsx")
+    with pytest.raises(ImportFailed, match="нет столбцов: Зона риска"):
+        read_statuses(tmp_path / "statuses.xlsx")
+
+
+async def test_identification_by_criteria_and_by_groups_is_stored(session_factory, world):
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        rows = [ExamRow(n, "СОШ 1", year, "ОГЭ", subject, 9, 50.0, 60.0)
+                for n, (year, subject) in enumerate([(y, s) for y in (2025, 2027) for s in ("russian", "math")], start=2)]
+        assert await import_exams(session, municipality, rows) == 4
+        municipality.identification_method = "criteria"
+        statuses = await identify(session, municipality, "2026-2027")
+        s1 = statuses[world.schools[0].id]
+        # ОГЭ russian and math stagnant and below region, plus the computers and staff risks (yes in the form)
+        assert s1.details["criteria"] == [1, 2, 11, 12] and s1.risk_zone and not s1.shnro
+        assert not statuses[world.schools[1].id].risk_zone
+        await session.commit()
+        assert await session.scalar(select(func.count()).select_from(ExamResult)) == 4
+        stored = await session.scalar(select(SchoolStatus).where(SchoolStatus.school_id == world.schools[0].id))
+        assert stored.method == "criteria" and stored.risk_zone
+
+        municipality.identification_method = "sverdlovsk"
+        with pytest.raises(ScoringError, match="нет групп"):
+            await identify(session, municipality, "2026-2027")
+        await import_groups(session, municipality, "2026-2027", [GroupRow(2, "СОШ 1", 5, 4, False), GroupRow(3, "Ключевская ООШ", 6, 4, True)])
+        statuses = await identify(session, municipality, "2026-2027")
+        assert statuses[world.schools[0].id].support_group == "accompaniment"
+        assert statuses[world.schools[1].id].support_group == "pilot" and statuses[world.schools[1].id].shnsu
+
+
+# --- in chat -------------------------------------------------------------------------------
+
+
+async def test_summary_refusals_and_delivery(runner, api, world, session_factory):
+    await _fill(session_factory, world)
+    teacher = await register(runner, 2001, world.invites["teacher:0"])
+    assert "только муниципальным координаторам" in await teacher.send("/summary")
+    stranger = User(runner, 2002)
+    assert "только муниципальным координаторам" in await stranger.send("/summary")
+    deputy = await register(runner, 2003, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
+    assert "только муниципальным координаторам" in await deputy.send("/summary")
+    coordinator = await register(runner, 2004, world.invites["coordinator"], "Координаторова Ольга Николаевна")
+
+    group = -100500
+    api.chat(group, "supergroup", "Координаторы")
+
+    async def in_group(user_id: int, text: str) -> str:
+        await runner.wait(api.message_update(user_id, text, chat_id=group, chat_type="supergroup"))
+        return api.last_message(group)["text"]
+
+    assert "ещё не назначен" in await in_group(2004, "/summary")
+    assert "только муниципальным координаторам" in await in_group(2001, "/setchat")
+    assert "назначен чатом координаторов: Тестовский городской округ" in await in_group(2004, "/setchat")
+    assert "только муниципальным координаторам" in await in_group(2001, "/summary")
+
+    before = len(api.bot_messages(group))
+    await runner.wait(api.message_update(2004, "/summary@shnor_test_bot", chat_id=group, chat_type="supergroup"))
+    sent = api.bot_messages(group)[before:]
+    assert sent[0]["text"].startswith("<b>Сводка ШНОР: Тестовский городской округ, период 2026-2027</b>")
+    assert "document" in sent[-2] and sent[-2]["document"]["file_name"] == "shnor_2026-2027.xlsx"
+    assert "photo" in sent[-1]
+    assert (group, "upload_document") in api.chat_actions
+
+    # another municipality's coordinator in this group is refused
+    async with session_factory() as session:
+        other = Municipality(name="Другой округ", timezone="Asia/Krasnoyarsk")
+        session.add(other)
+        await session.flush()
+        session.add(Person(tg_user_id=2005, chat_id=2005, full_name="Чужой Координатор Иванович", role=Role.COORDINATOR, municipality_id=other.id))
+        await session.commit()
+    assert "ещё не назначен" in await in_group(2005, "/summary")
+    assert "уже назначен чатом координаторов другого" in await in_group(2005, "/setchat")
+    # the group becomes a supergroup with a new id: it stays the coordinators' chat
+    await runner.wait(api.message_update(2004, None, chat_id=group, chat_type="supergroup", extra={"migrate_to_chat_id": -100999}))
+    async with session_factory() as session:
+        assert (await session.get(Municipality, world.municipality.id)).coordinators_chat_id == -100999
+
+    # in private, an earlier or unknown period
+    await coordinator.send("/summary 1999")
+    assert "Периода «1999» нет" in coordinator.last
+    await coordinator.send("/summary 2026-2027")
+    assert "photo" in api.last_message(2004)
+
+
+async def test_card_for_the_deputy_only(runner, api, world, session_factory):
+    await _fill(session_factory, world)
+    deputy = await register(runner, 2101, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
+    text = await deputy.send("/card")
+    assert "Карточка школы: МАОУ СОШ № 1" in text and "Что сделать" in text
+    assert "S2.4.4" in text and "организовать разработку иом" in text.lower()
+    await deputy.press("Скачать Excel")
+    document = api.last_message(2101)
+    assert document["document"]["file_name"] == "card_2026-2027.xlsx"
+
+    teacher = await register(runner, 2102, world.invites["teacher:0"])
+    assert "доступна заместителям" in await teacher.send("/card")
+    other = await register(runner, 2103, world.invites["deputy:1"], "Другая Анна Ивановна")
+    message, data = api.find_button(2101, "Скачать Excel")
+    notice = await other.press_data(message, data)  # forged: another school's card
+    assert "не ваши" in notice["text"]
