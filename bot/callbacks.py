@@ -43,3 +43,21 @@ class ReviewCb(CallbackData, prefix="r"):
 
 class CardExport(CallbackData, prefix="cx"):
     school: int
+
+
+class CampaignAction(StrEnum):
+    EXTEND_MENU = "m"
+    EXTEND = "x"
+    CLOSE = "c"
+    REOPEN = "r"
+
+
+class CampaignCb(CallbackData, prefix="c"):
+    a: CampaignAction
+    id: int
+    v: int = 0
+
+
+class NewCampaignCb(CallbackData, prefix="n"):
+    step: str
+    v: int = 0

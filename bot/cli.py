@@ -133,21 +133,47 @@ def _load_survey(ref: str):
 
 def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import get_municipality
-    from surveys.service import open_campaign
+    from surveys.campaigns import create_campaign, filter_title
 
     survey = _load_survey(args.pack)
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
-        deadline = _parse_local(args.deadline, municipality.timezone)
-        opens = _parse_local(args.opens, municipality.timezone) if args.opens else None
-        campaign = await open_campaign(
-            session, municipality=municipality, survey=survey, period=args.period, deadline=deadline, opens_at=opens
+        tz = args.tz or municipality.timezone
+        deadline = _parse_local(args.deadline, tz)
+        opens = _parse_local(args.opens, tz) if args.opens else None
+        campaign = await create_campaign(
+            session, municipality=municipality, survey=survey, period=args.period, deadline=deadline, opens_at=opens,
+            status_filter=args.audience, offsets=args.offsets, quiet_hours=args.quiet, timezone=tz, now=utcnow(),
         )
         print(
-            f"Кампания №{campaign.id}: «{survey.title}», период {campaign.period}, "
-            f"срок {deadline.astimezone(ZoneInfo(municipality.timezone)):%d.%m.%Y %H:%M} ({municipality.timezone})."
+            f"Кампания №{campaign.id}: «{survey.title}», период {campaign.period}, для: {filter_title(campaign.status_filter)}, "
+            f"срок {deadline.astimezone(ZoneInfo(tz)):%d.%m.%Y %H:%M} ({tz}); "
+            f"напоминания {', '.join(campaign.reminder_offsets)}, тихие часы {campaign.quiet_hours}."
         )
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_campaign_change(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.registry import get_municipality
+    from surveys import campaigns
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        campaign = await session.get(Campaign, args.id)
+        if campaign is None or campaign.municipality_id != municipality.id:
+            raise CliError(f"Кампании №{args.id} в муниципалитете «{municipality.name}» нет.")
+        now = utcnow()
+        if args.sub == "extend":
+            await campaigns.extend_campaign(session, campaign, _parse_local(args.deadline, campaign.timezone), now)
+            print(f"Кампания №{campaign.id} продлена до {campaign.deadline.astimezone(ZoneInfo(campaign.timezone)):%d.%m.%Y %H:%M}.")
+        elif args.sub == "close":
+            await campaigns.close_campaign(session, campaign, now)
+            print(f"Кампания №{campaign.id} закрыта.")
+        else:
+            await campaigns.reopen_campaign(session, campaign, now)
+            print(f"Кампания №{campaign.id} снова открыта.")
 
     asyncio.run(_with_session(settings, action))
 
@@ -366,7 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, help="например 2026-2027")
     p.add_argument("--deadline", required=True, help="местное время: 2026-12-15 18:00")
     p.add_argument("--opens", help="местное время открытия (по умолчанию сейчас)")
+    p.add_argument("--audience", help="только школы со статусом: shnro, shnsu, risk_zone (через запятую); по умолчанию все")
+    p.add_argument("--offsets", default="7d,3d,1d,morning", help="напоминания до срока: 7d,3d,1d,12h,morning")
+    p.add_argument("--quiet", default="21:00-08:00", help="тихие часы, местное время")
+    p.add_argument("--tz", help="часовой пояс кампании (по умолчанию муниципалитета)")
     p.set_defaults(func=cmd_campaign_open)
+    for name, text in (("extend", "продлить срок"), ("close", "закрыть досрочно"), ("reopen", "открыть снова")):
+        p = cmp_.add_parser(name, help=text)
+        p.add_argument("--municipality", required=True)
+        p.add_argument("--id", type=int, required=True, help="номер кампании")
+        if name == "extend":
+            p.add_argument("--deadline", required=True, help="новый срок, местное время")
+        p.set_defaults(func=cmd_campaign_change)
     p = cmp_.add_parser("list", help="кампании и их заполнение")
     p.add_argument("--municipality", required=True)
     p.set_defaults(func=cmd_campaign_list)
@@ -416,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     from storage.importers import ImportFailed
     from storage.registry import RegistryError
     from surveys.loader import DefinitionError
+    from surveys.schedule import ScheduleError
     from surveys.service import ServiceError
 
     args = build_parser().parse_args(argv)
@@ -425,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         func(settings, args)
-    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed, ScoringError) as exc:
+    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed, ScoringError, ScheduleError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     polling_timeout: int = Field(default=30, ge=0, le=60)
     log_level: str = "INFO"
     methodology_file: str | None = None
+    send_rate: float = Field(default=30, gt=0, le=1000)
+    reminder_interval: int = Field(default=30, ge=1, le=3600)
 
     def methodology(self):
         from scoring.methodology import load_methodology

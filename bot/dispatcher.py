@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.fsm_storage import SQLAlchemyStorage
 from bot.handlers import get_routers
 from bot.middlewares import ContextMiddleware
+from bot.reminders import ReminderRunner
 from scoring.methodology import Methodology, load_methodology
 from storage.models import utcnow
 
@@ -32,6 +33,7 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     methodology: Methodology | None = None,
+    reminders: ReminderRunner | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage or SQLAlchemyStorage(session_factory),
@@ -41,6 +43,7 @@ def create_dispatcher(
         session_factory=session_factory,
         clock=clock,
         methodology=methodology or load_methodology(),
+        reminders=reminders,
     )
     dp.update.outer_middleware(ContextMiddleware(session_factory))
     dp.include_routers(*get_routers())

@@ -159,6 +159,13 @@ class Campaign(Base):
     deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Only schools with any of these statuses in the period ("shnro,shnsu"); None: everyone.
+    status_filter: Mapped[str | None] = mapped_column(String(60))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Yekaterinburg", server_default="Asia/Yekaterinburg")
+    reminder_offsets: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["7d", "3d", "1d", "morning"], server_default='["7d", "3d", "1d", "morning"]'
+    )
+    quiet_hours: Mapped[str] = mapped_column(String(11), default="21:00-08:00", server_default="21:00-08:00")
 
     survey_version: Mapped[SurveyVersion] = relationship(lazy="joined")
     municipality: Mapped[Municipality] = relationship()
@@ -257,6 +264,60 @@ class RegionalGroup(Base):
     pilot: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ReminderState(StrEnum):
+    PENDING = "pending"  # not due yet, or due and not started
+    SENDING = "sending"  # recipients fixed in deliveries; going out
+    DONE = "done"
+    SUPERSEDED = "superseded"  # a later reminder or the deadline made it pointless
+    CANCELLED = "cancelled"  # the campaign was closed or its deadline moved past it
+
+
+class Reminder(Base):
+    """One scheduled mailing of a campaign: its opening notice, an offset before the deadline, the final report."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # open | offset | final
+    key: Mapped[str] = mapped_column(String(60))  # "open", "7d", "morning", "final@2026-12-15T13:00"
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    state: Mapped[str] = mapped_column(String(12), default=ReminderState.PENDING, index=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    campaign: Mapped[Campaign] = relationship(lazy="joined")
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    SKIPPED = "skipped"  # the respondent submitted in the meantime
+    UNREACHABLE = "unreachable"  # 403: the person blocked the bot
+    FAILED = "failed"  # retries exhausted
+
+
+class Delivery(Base):
+    """One message of a reminder to one chat; written before sending, marked after Telegram accepts it."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("reminder_id", "chat_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # respondent | deputy | digest | final
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(12), default=DeliveryState.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class FsmRecord(Base):
     """aiogram conversation state, kept in the database so that it survives a restart."""
 
@@ -283,6 +344,10 @@ __all__ = [
     "SchoolStatus",
     "ExamResult",
     "RegionalGroup",
+    "Reminder",
+    "ReminderState",
+    "Delivery",
+    "DeliveryState",
     "SurveyVersion",
     "utcnow",
 ]

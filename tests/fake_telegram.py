@@ -208,7 +208,7 @@ class FakeTelegram:
         if key != "getupdates":
             self.calls.append((method, params))
         faults = self.faults.get(method) or self.faults.get(key)
-        if faults:
+        if faults and key != "getupdates":
             fault = faults[0]
             fault.times -= 1
             if fault.times <= 0:

@@ -11,6 +11,7 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from bot.handlers import common, coordinator, deputy, errors, questionnaire, registration
+    from bot.handlers import campaigns, common, coordinator, deputy, errors, questionnaire, registration
 
-    return [m.create_router() for m in (errors, registration, questionnaire, coordinator, deputy, common)]
+    modules = (errors, registration, questionnaire, coordinator, campaigns, deputy, common)
+    return [m.create_router() for m in modules]

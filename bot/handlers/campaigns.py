@@ -1,0 +1,308 @@
+"""Coordinators manage campaigns from the chat: /campaigns (list, extend, close, reopen), /newcampaign."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.callbacks import CampaignAction, CampaignCb, NewCampaignCb
+from bot.reminders import ReminderRunner
+from scoring.service import COORDINATOR_ROLES
+from storage.models import Campaign, Municipality, Person
+from surveys import campaigns as campaign_service
+from surveys.loader import available_packs, load_pack
+from surveys.schedule import human_left
+from surveys.service import ServiceError
+
+EXTEND_DAYS = (1, 3, 7, 14)
+FILTERS = (None, "shnro", "shnsu", "risk_zone", "shnro,shnsu")
+DEADLINE_DAYS = (7, 14, 30)
+DEADLINE_HOUR = 18
+
+
+class NewCampaign(StatesGroup):
+    period = State()
+    deadline = State()
+
+
+def _is_coordinator(person: Person | None) -> bool:
+    return person is not None and person.role in COORDINATOR_ROLES
+
+
+async def _campaign_of(session: AsyncSession, person: Person, campaign_id: int) -> Campaign | None:
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None or campaign.municipality_id != person.municipality_id:
+        return None
+    return campaign
+
+
+def school_year(now: dt.datetime, tz: str) -> str:
+    local = now.astimezone(ZoneInfo(tz))
+    start = local.year if local.month >= 9 else local.year - 1
+    return f"{start}-{start + 1}"
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+async def _render_list(session: AsyncSession, person: Person, now: dt.datetime):
+    items = await campaign_service.municipality_campaigns(session, person.municipality_id)
+    kb = InlineKeyboardBuilder()
+    if not items:
+        kb.button(text=texts.BTN_NEW_CAMPAIGN, callback_data=NewCampaignCb(step="start"))
+        return texts.CAMPAIGNS_EMPTY, kb.as_markup()
+    lines = [texts.CAMPAIGNS_HEADER]
+    for campaign in items[:15]:
+        rows = await campaign_service.completion(session, campaign)
+        submitted, expected = sum(r.submitted for r in rows), sum(r.expected for r in rows)
+        if campaign.closed_at:
+            state = "закрыта"
+        elif now >= campaign.deadline:
+            state = "срок прошёл"
+        elif now < campaign.opens_at:
+            state = "ещё не открыта"
+        else:
+            state = f"идёт, {human_left(now, campaign.deadline)}"
+        lines.append(texts.CAMPAIGN_ITEM.format(
+            id=campaign.id, title=escape(campaign.survey_version.title), period=escape(campaign.period),
+            audience=campaign_service.filter_title(campaign.status_filter), state=state,
+            deadline=texts.deadline_text(campaign.deadline, campaign.timezone), submitted=submitted, expected=expected,
+            offsets=", ".join(campaign.reminder_offsets), quiet=campaign.quiet_hours, tz=campaign.timezone,
+        ))
+        kb.button(text=f"№{campaign.id}: продлить", callback_data=CampaignCb(a=CampaignAction.EXTEND_MENU, id=campaign.id))
+        if campaign.closed_at is None:
+            kb.button(text=f"№{campaign.id}: закрыть", callback_data=CampaignCb(a=CampaignAction.CLOSE, id=campaign.id))
+        else:
+            kb.button(text=f"№{campaign.id}: открыть снова", callback_data=CampaignCb(a=CampaignAction.REOPEN, id=campaign.id))
+    kb.adjust(2)
+    kb.row()
+    kb.button(text=texts.BTN_NEW_CAMPAIGN, callback_data=NewCampaignCb(step="start"))
+    return "\n\n".join(lines), kb.as_markup()
+
+
+async def list_campaigns(message: Message, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
+    if not _is_coordinator(person):
+        await message.answer(texts.COORDINATORS_ONLY)
+        return
+    text, markup = await _render_list(session, person, now)
+    await message.answer(text, reply_markup=markup)
+
+
+async def campaign_button(
+    callback: CallbackQuery, callback_data: CampaignCb, session: AsyncSession, person: Person | None,
+    now: dt.datetime, reminders: ReminderRunner | None,
+) -> None:
+    if not _is_coordinator(person):
+        await callback.answer(texts.COORDINATORS_ONLY, show_alert=True)
+        return
+    campaign = await _campaign_of(session, person, callback_data.id)
+    if campaign is None:
+        await callback.answer(texts.NOT_YOURS, show_alert=True)
+        return
+    action = callback_data.a
+    if action == CampaignAction.EXTEND_MENU:
+        kb = InlineKeyboardBuilder()
+        for days in EXTEND_DAYS:
+            kb.button(text=f"+{days} дн.", callback_data=CampaignCb(a=CampaignAction.EXTEND, id=campaign.id, v=days))
+        kb.adjust(4)
+        await callback.answer()
+        await callback.message.answer(
+            texts.EXTEND_ASK.format(id=campaign.id, deadline=texts.deadline_text(campaign.deadline, campaign.timezone)),
+            reply_markup=kb.as_markup(),
+        )
+        return
+    try:
+        if action == CampaignAction.EXTEND:
+            if callback_data.v not in EXTEND_DAYS:
+                raise ServiceError("Такого варианта нет.")
+            base = max(campaign.deadline, now)
+            await campaign_service.extend_campaign(session, campaign, base + dt.timedelta(days=callback_data.v), now)
+            done = texts.EXTENDED.format(id=campaign.id, deadline=texts.deadline_text(campaign.deadline, campaign.timezone))
+        elif action == CampaignAction.CLOSE:
+            await campaign_service.close_campaign(session, campaign, now)
+            done = texts.CLOSED.format(id=campaign.id)
+        elif action == CampaignAction.REOPEN:
+            await campaign_service.reopen_campaign(session, campaign, now)
+            done = texts.REOPENED.format(id=campaign.id)
+        else:
+            raise ServiceError("Такого действия нет.")
+    except ServiceError as exc:
+        await session.rollback()
+        await callback.answer(str(exc), show_alert=True)
+        return
+    await session.commit()
+    if reminders:
+        reminders.kick()
+    await callback.answer(done)
+    text, markup = await _render_list(session, person, now)
+    await callback.message.answer(done + "\n\n" + text, reply_markup=markup)
+
+
+# --- a new campaign ------------------------------------------------------------------------
+
+
+async def new_campaign(message: Message, state: FSMContext, person: Person | None) -> None:
+    if not _is_coordinator(person):
+        await message.answer(texts.COORDINATORS_ONLY)
+        return
+    await state.clear()
+    text, markup = _pack_step()
+    await message.answer(text, reply_markup=markup)
+
+
+def _pack_step():
+    kb = InlineKeyboardBuilder()
+    for n, name in enumerate(available_packs()):
+        kb.button(text=load_pack(name).title, callback_data=NewCampaignCb(step="pack", v=n))
+    kb.adjust(1)
+    return texts.NEW_PACK, kb.as_markup()
+
+
+async def new_campaign_button(
+    callback: CallbackQuery, callback_data: NewCampaignCb, state: FSMContext, session: AsyncSession,
+    person: Person | None, now: dt.datetime, reminders: ReminderRunner | None,
+) -> None:
+    if not _is_coordinator(person):
+        await callback.answer(texts.COORDINATORS_ONLY, show_alert=True)
+        return
+    municipality = await session.get(Municipality, person.municipality_id)
+    data = await state.get_data()
+    step, value = callback_data.step, callback_data.v
+    await callback.answer()
+    if step == "start":
+        await state.clear()
+        text, markup = _pack_step()
+        await callback.message.answer(text, reply_markup=markup)
+    elif step == "pack":
+        packs = available_packs()
+        if not 0 <= value < len(packs):
+            return
+        await state.set_data({"pack": packs[value]})
+        if load_pack(packs[value]).audience.value == "municipality":
+            await _ask_period(callback.message, state, municipality, now)
+            return
+        kb = InlineKeyboardBuilder()
+        for n, f in enumerate(FILTERS):
+            kb.button(text=texts.FILTER_BUTTONS[f], callback_data=NewCampaignCb(step="filter", v=n))
+        kb.adjust(1)
+        await callback.message.answer(texts.NEW_FILTER, reply_markup=kb.as_markup())
+    elif step == "filter" and "pack" in data and 0 <= value < len(FILTERS):
+        await state.update_data(filter=FILTERS[value])
+        await _ask_period(callback.message, state, municipality, now)
+    elif step == "period" and "pack" in data and value in (0, 1):
+        year = int(school_year(now, municipality.timezone)[:4]) + value
+        await state.update_data(period=f"{year}-{year + 1}")
+        await _ask_deadline(callback.message, state)
+    elif step == "deadline" and "period" in data and value in DEADLINE_DAYS:
+        local = (now + dt.timedelta(days=value)).astimezone(ZoneInfo(municipality.timezone))
+        deadline = local.replace(hour=DEADLINE_HOUR, minute=0, second=0, microsecond=0)
+        await state.update_data(deadline=deadline.astimezone(dt.UTC).isoformat())
+        await _confirm(callback.message, state, municipality)
+    elif step == "open" and "deadline" in data:
+        try:
+            campaign = await campaign_service.create_campaign(
+                session, municipality=municipality, survey=load_pack(data["pack"]), period=data["period"],
+                deadline=dt.datetime.fromisoformat(data["deadline"]), status_filter=data.get("filter"), now=now,
+            )
+        except ServiceError as exc:
+            await session.rollback()
+            await callback.message.answer(f"⚠️ {escape(str(exc))}")
+            return
+        await session.commit()
+        await state.clear()
+        if reminders:
+            reminders.kick()
+        await callback.message.answer(texts.CAMPAIGN_OPENED.format(id=campaign.id, title=escape(campaign.survey_version.title)))
+    elif step == "cancel":
+        await state.clear()
+        await callback.message.answer(texts.NEW_CANCELLED)
+    else:
+        await callback.message.answer(texts.NEW_STALE)
+
+
+async def _ask_period(message: Message, state: FSMContext, municipality: Municipality, now: dt.datetime) -> None:
+    current = school_year(now, municipality.timezone)
+    start = int(current[:4])
+    kb = InlineKeyboardBuilder()
+    kb.button(text=current, callback_data=NewCampaignCb(step="period", v=0))
+    kb.button(text=f"{start + 1}-{start + 2}", callback_data=NewCampaignCb(step="period", v=1))
+    await state.set_state(NewCampaign.period)
+    await message.answer(texts.NEW_PERIOD, reply_markup=kb.as_markup())
+
+
+async def _ask_deadline(message: Message, state: FSMContext) -> None:
+    kb = InlineKeyboardBuilder()
+    for days in DEADLINE_DAYS:
+        kb.button(text=f"через {days} дн.", callback_data=NewCampaignCb(step="deadline", v=days))
+    await state.set_state(NewCampaign.deadline)
+    await message.answer(texts.NEW_DEADLINE, reply_markup=kb.as_markup())
+
+
+async def _confirm(message: Message, state: FSMContext, municipality: Municipality) -> None:
+    data = await state.get_data()
+    await state.set_state(None)
+    deadline = dt.datetime.fromisoformat(data["deadline"])
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.BTN_OPEN_CAMPAIGN, callback_data=NewCampaignCb(step="open"))
+    kb.button(text=texts.BTN_CANCEL, callback_data=NewCampaignCb(step="cancel"))
+    await message.answer(
+        texts.NEW_CONFIRM.format(
+            title=escape(load_pack(data["pack"]).title), audience=campaign_service.filter_title(data.get("filter")),
+            period=escape(data["period"]), deadline=texts.deadline_text(deadline, municipality.timezone), tz=municipality.timezone,
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def typed_period(message: Message, state: FSMContext, person: Person | None) -> None:
+    period = " ".join((message.text or "").split())
+    if not _is_coordinator(person) or not 4 <= len(period) <= 40:
+        await message.answer(texts.NEW_PERIOD_BAD)
+        return
+    await state.update_data(period=period)
+    await _ask_deadline(message, state)
+
+
+async def typed_deadline(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
+    if not _is_coordinator(person):
+        return
+    municipality = await session.get(Municipality, person.municipality_id)
+    text = (message.text or "").strip()
+    for fmt in ("%d.%m.%Y %H:%M", "%d.%m.%Y"):
+        try:
+            local = dt.datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            continue
+    else:
+        await message.answer(texts.NEW_DEADLINE_BAD)
+        return
+    if fmt == "%d.%m.%Y":
+        local = local.replace(hour=DEADLINE_HOUR)
+    deadline = local.replace(tzinfo=ZoneInfo(municipality.timezone)).astimezone(dt.UTC)
+    if deadline <= now:
+        await message.answer(texts.NEW_DEADLINE_PAST)
+        return
+    await state.update_data(deadline=deadline.isoformat())
+    await _confirm(message, state, municipality)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(list_campaigns, Command("campaigns"))
+    router.message.register(new_campaign, Command("newcampaign"))
+    router.message.register(typed_period, NewCampaign.period, F.text, ~F.text.startswith("/"))
+    router.message.register(typed_deadline, NewCampaign.deadline, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(campaign_button, CampaignCb.filter())
+    router.callback_query.register(new_campaign_button, NewCampaignCb.filter())
+    return router

@@ -1,0 +1,400 @@
+"""Campaign management and the reminder outbox (database side, no aiogram).
+
+Every mailing is a `Reminder` row planned ahead from the campaign's settings; when it falls
+due, its recipients are fixed as `Delivery` rows in one transaction, and each delivery is
+marked as soon as Telegram has accepted it. A restart resumes from these rows: what was
+sent is not sent again, what was not is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys.model import Audience, Survey
+from surveys.schedule import (
+    DEFAULT_OFFSETS,
+    DEFAULT_QUIET,
+    QuietHours,
+    after_quiet,
+    parse_offsets,
+    reminder_times,
+    zone,
+)
+from surveys.service import ServiceError, open_campaign
+from storage.models import (
+    Campaign,
+    Delivery,
+    DeliveryState,
+    Municipality,
+    Person,
+    Reminder,
+    ReminderState,
+    Response,
+    ResponseStatus,
+    Role,
+    School,
+    SchoolStatus,
+)
+
+STATUS_FILTERS = ("shnro", "shnsu", "risk_zone")
+STATUS_FILTER_TITLES = {None: "все", "shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зона риска"}
+DELIVERY_ORDER = {"respondent": 0, "open": 0, "deputy": 1, "digest": 2, "final": 3}
+
+
+def _check_filter(status_filter: str | None) -> str | None:
+    if not status_filter:
+        return None
+    parts = [p.strip() for p in status_filter.split(",") if p.strip()]
+    bad = [p for p in parts if p not in STATUS_FILTERS]
+    if bad:
+        raise ServiceError(f"Неизвестный статус «{bad[0]}»: допустимы shnro, shnsu, risk_zone.")
+    return ",".join(parts) or None
+
+
+def filter_title(status_filter: str | None) -> str:
+    if not status_filter:
+        return "все"
+    return ", ".join(STATUS_FILTER_TITLES[p] for p in status_filter.split(","))
+
+
+# --- opening, extending, closing -----------------------------------------------------------
+
+
+async def create_campaign(
+    session: AsyncSession,
+    *,
+    municipality: Municipality,
+    survey: Survey,
+    period: str,
+    deadline: dt.datetime,
+    opens_at: dt.datetime | None = None,
+    status_filter: str | None = None,
+    offsets: tuple[str, ...] | str = DEFAULT_OFFSETS,
+    quiet_hours: str = DEFAULT_QUIET,
+    timezone: str | None = None,
+    now: dt.datetime,
+) -> Campaign:
+    """Open a campaign with its reminder plan (the opening notice, the offsets, the final report)."""
+    offsets = parse_offsets(offsets)
+    quiet = QuietHours.parse(quiet_hours)
+    tz_name = timezone or municipality.timezone
+    zone(tz_name)
+    campaign = await open_campaign(
+        session, municipality=municipality, survey=survey, period=period, deadline=deadline, opens_at=opens_at, now=now
+    )
+    campaign.status_filter = _check_filter(status_filter)
+    campaign.reminder_offsets = list(offsets)
+    campaign.quiet_hours = str(quiet)
+    campaign.timezone = tz_name
+    await plan_reminders(session, campaign, now)
+    return campaign
+
+
+async def plan_reminders(session: AsyncSession, campaign: Campaign, now: dt.datetime) -> None:
+    """Create or move the reminders that have not gone out, from the campaign's current settings."""
+    tz = zone(campaign.timezone)
+    quiet = QuietHours.parse(campaign.quiet_hours)
+    existing = {r.key: r for r in await session.scalars(select(Reminder).where(Reminder.campaign_id == campaign.id))}
+
+    if "open" not in existing:
+        session.add(Reminder(campaign_id=campaign.id, kind="open", key="open",
+                             due_at=after_quiet(max(campaign.opens_at, now), tz, quiet), state=ReminderState.PENDING))
+
+    wanted = reminder_times(tuple(campaign.reminder_offsets), campaign.deadline, tz, quiet)
+    for key, reminder in existing.items():
+        if reminder.kind == "offset" and reminder.state == ReminderState.PENDING and key not in wanted:
+            reminder.state = ReminderState.CANCELLED
+    for key, due in wanted.items():
+        reminder = existing.get(key)
+        if reminder is None:
+            session.add(Reminder(campaign_id=campaign.id, kind="offset", key=key, due_at=due, state=ReminderState.PENDING))
+        elif reminder.state in (ReminderState.PENDING, ReminderState.CANCELLED, ReminderState.SUPERSEDED):
+            reminder.due_at = due
+            reminder.state = ReminderState.PENDING
+
+    final_key = f"final@{campaign.deadline.astimezone(dt.UTC):%Y-%m-%dT%H:%M}"
+    for key, reminder in existing.items():
+        if reminder.kind == "final" and key != final_key and reminder.state == ReminderState.PENDING:
+            reminder.state = ReminderState.CANCELLED
+    final = existing.get(final_key)
+    if final is None:
+        session.add(Reminder(campaign_id=campaign.id, kind="final", key=final_key,
+                             due_at=after_quiet(campaign.deadline, tz, quiet), state=ReminderState.PENDING))
+    elif final.state == ReminderState.CANCELLED:
+        final.state = ReminderState.PENDING
+    await session.flush()
+
+
+async def extend_campaign(session: AsyncSession, campaign: Campaign, deadline: dt.datetime, now: dt.datetime) -> Campaign:
+    if deadline <= now:
+        raise ServiceError("Новый срок должен быть в будущем.")
+    if deadline <= campaign.opens_at:
+        raise ServiceError("Новый срок должен быть позже открытия кампании.")
+    campaign.deadline = deadline
+    if campaign.closed_at is not None:
+        campaign.closed_at = None
+    await plan_reminders(session, campaign, now)
+    return campaign
+
+
+async def close_campaign(session: AsyncSession, campaign: Campaign, now: dt.datetime) -> Campaign:
+    if campaign.closed_at is not None:
+        raise ServiceError("Кампания уже закрыта.")
+    campaign.closed_at = now
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.campaign_id == campaign.id, Reminder.state == ReminderState.PENDING)
+        .values(state=ReminderState.CANCELLED)
+    )
+    tz = zone(campaign.timezone)
+    session.add(Reminder(campaign_id=campaign.id, kind="final", key=f"final@closed-{now:%Y-%m-%dT%H:%M:%S}",
+                         due_at=after_quiet(now, tz, QuietHours.parse(campaign.quiet_hours)), state=ReminderState.PENDING))
+    await session.flush()
+    return campaign
+
+
+async def reopen_campaign(session: AsyncSession, campaign: Campaign, now: dt.datetime) -> Campaign:
+    if campaign.closed_at is None:
+        raise ServiceError("Кампания и так открыта.")
+    if campaign.deadline <= now:
+        raise ServiceError("Срок кампании прошёл: чтобы открыть её снова, продлите срок.")
+    campaign.closed_at = None
+    await plan_reminders(session, campaign, now)
+    return campaign
+
+
+async def municipality_campaigns(session: AsyncSession, municipality_id: int) -> list[Campaign]:
+    return list(await session.scalars(
+        select(Campaign).where(Campaign.municipality_id == municipality_id).order_by(Campaign.deadline.desc(), Campaign.id)
+    ))
+
+
+# --- who is asked --------------------------------------------------------------------------
+
+
+async def eligible_school_ids(session: AsyncSession, campaign: Campaign) -> list[int]:
+    query = select(School.id).where(School.municipality_id == campaign.municipality_id)
+    if campaign.status_filter:
+        conditions = [getattr(SchoolStatus, s).is_(True) for s in campaign.status_filter.split(",")]
+        query = query.join(
+            SchoolStatus, and_(SchoolStatus.school_id == School.id, SchoolStatus.period == campaign.period)
+        ).where(or_(*conditions))
+    return list(await session.scalars(query.order_by(School.id)))
+
+
+async def respondents(session: AsyncSession, campaign: Campaign, *, only_missing: bool) -> list[Person]:
+    """The people who answer this campaign (teachers, deputies or coordinators), reachable ones only."""
+    role = {Audience.TEACHER: Role.TEACHER, Audience.SCHOOL: Role.DEPUTY, Audience.MUNICIPALITY: Role.COORDINATOR}[
+        Audience(campaign.audience)
+    ]
+    query = select(Person).where(
+        Person.municipality_id == campaign.municipality_id, Person.role == role, Person.unreachable.is_(False)
+    )
+    if campaign.audience != Audience.MUNICIPALITY:
+        query = query.where(Person.school_id.in_(await eligible_school_ids(session, campaign)))
+    people = list(await session.scalars(query.order_by(Person.id)))
+    if not only_missing:
+        return people
+    done = set(await session.scalars(
+        select(Response.subject).where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.SUBMITTED)
+    ))
+    return [p for p in people if _subject(p, campaign.audience) not in done]
+
+
+def _subject(person: Person, audience: str) -> str:
+    if audience == Audience.TEACHER:
+        return f"person:{person.id}"
+    if audience == Audience.SCHOOL:
+        return f"school:{person.school_id}"
+    return f"municipality:{person.municipality_id}"
+
+
+async def has_submitted(session: AsyncSession, campaign: Campaign, person: Person) -> bool:
+    status = await session.scalar(
+        select(Response.status).where(Response.campaign_id == campaign.id, Response.subject == _subject(person, campaign.audience))
+    )
+    return status == ResponseStatus.SUBMITTED
+
+
+async def response_status(session: AsyncSession, campaign: Campaign, person: Person) -> str | None:
+    return await session.scalar(
+        select(Response.status).where(Response.campaign_id == campaign.id, Response.subject == _subject(person, campaign.audience))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolCompletion:
+    school_id: int
+    name: str
+    expected: int  # teachers registered (teacher campaign) or 1 (school campaign)
+    submitted: int
+    missing: tuple[str, ...]  # names of teachers who have not submitted
+    school_form: str | None  # the school questionnaire of the same period: submitted / draft / None
+
+
+async def completion(session: AsyncSession, campaign: Campaign) -> list[SchoolCompletion]:
+    """Per eligible school: who was expected to answer, who did, and who is missing (by name)."""
+    school_ids = await eligible_school_ids(session, campaign)
+    schools = {s.id: s for s in await session.scalars(select(School).where(School.id.in_(school_ids)))}
+    statuses = dict((await session.execute(
+        select(Response.subject, Response.status).where(Response.campaign_id == campaign.id)
+    )).all())
+    school_forms = dict((await session.execute(
+        select(Response.subject, Response.status)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .where(Campaign.municipality_id == campaign.municipality_id, Campaign.period == campaign.period,
+               Campaign.audience == Audience.SCHOOL)
+    )).all())
+    teachers: dict[int, list[Person]] = defaultdict(list)
+    if campaign.audience == Audience.TEACHER:
+        for person in await session.scalars(
+            select(Person).where(Person.role == Role.TEACHER, Person.school_id.in_(school_ids)).order_by(Person.full_name)
+        ):
+            teachers[person.school_id].append(person)
+    out = []
+    for sid in school_ids:
+        school = schools[sid]
+        form = school_forms.get(f"school:{sid}")
+        if campaign.audience == Audience.TEACHER:
+            people = teachers.get(sid, [])
+            done = [p for p in people if statuses.get(f"person:{p.id}") == ResponseStatus.SUBMITTED]
+            missing = tuple(p.full_name for p in people if statuses.get(f"person:{p.id}") != ResponseStatus.SUBMITTED)
+            out.append(SchoolCompletion(sid, school.short_name, len(people), len(done), missing, form))
+        else:
+            submitted = int(statuses.get(f"school:{sid}") == ResponseStatus.SUBMITTED)
+            out.append(SchoolCompletion(sid, school.short_name, 1, submitted, (), form))
+    return sorted(out, key=lambda c: (c.submitted / c.expected if c.expected else 1, c.name))
+
+
+async def unreachable_people(session: AsyncSession, campaign: Campaign) -> list[Person]:
+    return list(await session.scalars(
+        select(Person).where(Person.municipality_id == campaign.municipality_id, Person.unreachable.is_(True)).order_by(Person.full_name)
+    ))
+
+
+async def coordinator_chats(session: AsyncSession, municipality_id: int) -> list[int]:
+    """The coordinators' group if registered, else every reachable coordinator privately."""
+    municipality = await session.get(Municipality, municipality_id)
+    if municipality and municipality.coordinators_chat_id:
+        return [municipality.coordinators_chat_id]
+    return list(await session.scalars(
+        select(Person.chat_id).where(Person.municipality_id == municipality_id,
+                                     Person.role.in_([Role.COORDINATOR, Role.ADMIN]), Person.unreachable.is_(False))
+    ))
+
+
+# --- the outbox ----------------------------------------------------------------------------
+
+
+async def fire_due(session: AsyncSession, now: dt.datetime) -> list[int]:
+    """Decide which due reminders go out now, fix their recipients; returns the ids to send.
+
+    Of a campaign's overdue offset reminders only the latest goes out (the others are
+    superseded); none goes out once the deadline has passed or the campaign is closed.
+    Reminders already sending (a restart in the middle) are returned again.
+    """
+    due = list(await session.scalars(
+        select(Reminder).where(Reminder.state == ReminderState.PENDING, Reminder.due_at <= now).order_by(Reminder.due_at)
+    ))
+    by_campaign: dict[int, list[Reminder]] = defaultdict(list)
+    for reminder in due:
+        by_campaign[reminder.campaign_id].append(reminder)
+    for reminders in by_campaign.values():
+        campaign = reminders[0].campaign
+        over = campaign.closed_at is not None or now >= campaign.deadline
+        offsets = [r for r in reminders if r.kind == "offset"]
+        for reminder in reminders:
+            if reminder.kind in ("offset", "open") and over:
+                reminder.state = ReminderState.SUPERSEDED
+            elif reminder.kind == "offset" and reminder is not offsets[-1]:
+                reminder.state = ReminderState.SUPERSEDED
+            else:
+                await _fix_recipients(session, reminder)
+                reminder.state = ReminderState.SENDING
+                reminder.started_at = now
+    await session.commit()
+    return list(await session.scalars(
+        select(Reminder.id).where(Reminder.state == ReminderState.SENDING).order_by(Reminder.due_at)
+    ))
+
+
+async def _fix_recipients(session: AsyncSession, reminder: Reminder) -> None:
+    campaign = reminder.campaign
+    rows: list[dict] = []
+    if reminder.kind in ("open", "offset"):
+        for person in await respondents(session, campaign, only_missing=True):
+            rows.append({"kind": "respondent", "chat_id": person.chat_id, "person_id": person.id, "school_id": person.school_id})
+        if reminder.kind == "offset" and campaign.audience == Audience.TEACHER:
+            missing_schools = {c.school_id for c in await completion(session, campaign) if c.missing}
+            deputies = await session.scalars(
+                select(Person).where(Person.role == Role.DEPUTY, Person.unreachable.is_(False),
+                                     Person.school_id.in_(missing_schools))
+            )
+            for deputy in deputies:
+                rows.append({"kind": "deputy", "chat_id": deputy.chat_id, "person_id": deputy.id, "school_id": deputy.school_id})
+        if reminder.kind == "offset":
+            rows += [{"kind": "digest", "chat_id": chat, "person_id": None, "school_id": None}
+                     for chat in await coordinator_chats(session, campaign.municipality_id)]
+    else:
+        rows += [{"kind": "final", "chat_id": chat, "person_id": None, "school_id": None}
+                 for chat in await coordinator_chats(session, campaign.municipality_id)]
+    seen: set[tuple[int, str]] = set()
+    for row in rows:
+        if (row["chat_id"], row["kind"]) in seen:
+            continue
+        seen.add((row["chat_id"], row["kind"]))
+        session.add(Delivery(reminder_id=reminder.id, state=DeliveryState.PENDING, **row))
+    await session.flush()
+
+
+async def pending_deliveries(session: AsyncSession, reminder_id: int) -> list[Delivery]:
+    rows = list(await session.scalars(
+        select(Delivery).where(Delivery.reminder_id == reminder_id, Delivery.state == DeliveryState.PENDING)
+    ))
+    return sorted(rows, key=lambda d: (DELIVERY_ORDER.get(d.kind, 9), d.id))
+
+
+async def delivery_counts(session: AsyncSession, reminder_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(Delivery.state, func.count()).where(Delivery.reminder_id == reminder_id).group_by(Delivery.state)
+    )
+    return {state: n for state, n in rows}
+
+
+async def mark_delivery(session: AsyncSession, delivery_id: int, state: str, now: dt.datetime, error: str | None = None) -> None:
+    await session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.state == DeliveryState.PENDING).values(
+            state=state, sent_at=now if state == DeliveryState.SENT else None, error=(error or None) and error[:300],
+            attempts=Delivery.attempts + 1,
+        )
+    )
+    await session.commit()
+
+
+async def mark_unreachable(session: AsyncSession, person_id: int) -> None:
+    await session.execute(update(Person).where(Person.id == person_id).values(unreachable=True))
+
+
+async def finish_reminder(session: AsyncSession, reminder_id: int, now: dt.datetime) -> bool:
+    """Done when nothing is pending; returns whether it finished."""
+    left = await session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.reminder_id == reminder_id, Delivery.state == DeliveryState.PENDING)
+    )
+    if left:
+        return False
+    await session.execute(
+        update(Reminder).where(Reminder.id == reminder_id).values(state=ReminderState.DONE, finished_at=now)
+    )
+    await session.commit()
+    return True
+
+
+async def upcoming(session: AsyncSession, campaign_id: int) -> list[Reminder]:
+    return list(await session.scalars(
+        select(Reminder).where(Reminder.campaign_id == campaign_id, Reminder.state == ReminderState.PENDING).order_by(Reminder.due_at)
+    ))

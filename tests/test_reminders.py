@@ -1,0 +1,310 @@
+"""Campaign reminders through the fake Bot API: local times, quiet hours, exactly once, 429 and 403."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.reminders import ReminderRunner
+from bot.scheduler import create_scheduler
+from bot.sender import Sender
+from storage.models import Campaign, Delivery, Municipality, Person, Reminder, Response, Role, School
+from surveys.campaigns import close_campaign, create_campaign, extend_campaign, reopen_campaign
+from surveys.loader import load_pack
+from tests.conftest import BotRunner, Clock
+
+EKB = ZoneInfo("Asia/Yekaterinburg")
+KRS = ZoneInfo("Asia/Krasnoyarsk")
+GROUP = -5000
+
+
+@dataclass
+class Town:
+    municipality: Municipality
+    schools: list[School]
+    people: dict[str, Person]
+    campaign: Campaign
+
+
+async def make_town(session_factory, clock: Clock, *, tz: str = "Asia/Yekaterinburg", teachers: dict[str, int] | None = None,
+                    name: str = "Ревдинский ГО", base_id: int = 100) -> Town:
+    teachers = teachers or {"A": 0, "B": 0, "C": 0, "D": 1, "E": 1}
+    async with session_factory() as session:
+        municipality = Municipality(name=name, timezone=tz, coordinators_chat_id=GROUP - base_id)
+        session.add(municipality)
+        await session.flush()
+        schools = [School(municipality_id=municipality.id, name=f"Школа {n}", short_name=f"Ш{n}") for n in (1, 2)]
+        session.add_all(schools)
+        await session.flush()
+        people: dict[str, Person] = {}
+        for n, (label, school) in enumerate(teachers.items()):
+            people[label] = Person(tg_user_id=base_id * 100 + n, chat_id=base_id * 100 + n, full_name=f"Учитель {label}",
+                                   role=Role.TEACHER, municipality_id=municipality.id, school_id=schools[school].id)
+        for n, school in enumerate(schools):
+            people[f"dep{n + 1}"] = Person(tg_user_id=base_id * 100 + 90 + n, chat_id=base_id * 100 + 90 + n,
+                                           full_name=f"Заместитель {n + 1}", role=Role.DEPUTY,
+                                           municipality_id=municipality.id, school_id=school.id)
+        session.add_all(people.values())
+        await session.flush()
+        zone = ZoneInfo(tz)
+        deadline = dt.datetime(2026, 12, 3, 18, 0, tzinfo=zone).astimezone(dt.UTC)
+        campaign = await create_campaign(session, municipality=municipality, survey=load_pack("teacher"),
+                                         period="2026-2027", deadline=deadline, now=clock.now)
+        await session.commit()
+        return Town(municipality, schools, people, campaign)
+
+
+async def set_response(session_factory, town: Town, label: str, status: str) -> None:
+    person = town.people[label]
+    async with session_factory() as session:
+        session.add(Response(campaign_id=town.campaign.id, subject=f"person:{person.id}", person_id=person.id,
+                             school_id=person.school_id, status=status))
+        await session.commit()
+
+
+@pytest.fixture
+def reminders(runner: BotRunner, session_factory, clock):
+    return ReminderRunner(runner.bot, session_factory, Sender(rate=200, backoff=0.01), clock, workers=4)
+
+
+def texts_of(api, chat_id: int) -> list[str]:
+    return [m.get("text", "") for m in api.bot_messages(chat_id)]
+
+
+def at_local(tz: ZoneInfo, *args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=tz).astimezone(dt.UTC)
+
+
+async def test_opening_notice_offsets_deputies_and_digest(api, runner, reminders, session_factory, clock):
+    town = await make_town(session_factory, clock)
+    await reminders.tick()  # the opening notice is due at once (10:00 local)
+    for label in "ABCDE":
+        chat = town.people[label].chat_id
+        assert texts_of(api, chat) == [texts_of(api, chat)[0]] and "📋 Открыта анкета «Анкета педагога»" in texts_of(api, chat)[0]
+        assert api.last_message(chat)["reply_markup"]["inline_keyboard"][0][0]["text"] == "Начать анкету"
+    assert texts_of(api, town.people["dep1"].chat_id) == []
+
+    await set_response(session_factory, town, "A", "submitted")
+    await set_response(session_factory, town, "B", "draft")
+    await set_response(session_factory, town, "D", "submitted")
+    clock.now = at_local(EKB, 2026, 11, 26, 17, 59)
+    await reminders.tick()
+    assert len(texts_of(api, town.people["C"].chat_id)) == 1  # the 7-day reminder is not due before 18:00
+    clock.now = at_local(EKB, 2026, 11, 26, 18, 0)
+    await reminders.tick()
+    await reminders.tick()  # a second tick sends nothing again
+    assert len(texts_of(api, town.people["A"].chat_id)) == 1 and len(texts_of(api, town.people["D"].chat_id)) == 1
+    for label, button in (("B", "Продолжить анкету"), ("C", "Начать анкету"), ("E", "Начать анкету")):
+        got = texts_of(api, town.people[label].chat_id)
+        assert len(got) == 2 and got[1].startswith("⏰ Напоминание") and "осталось 7 дней" in got[1], got
+        assert api.last_message(town.people[label].chat_id)["reply_markup"]["inline_keyboard"][0][0]["text"] == button
+    dep1 = texts_of(api, town.people["dep1"].chat_id)
+    assert len(dep1) == 1 and "отправили 1 из 3" in dep1[0] and "Ещё не ответили: Учитель B, Учитель C." in dep1[0]
+    assert "Учитель A" not in dep1[0]
+    dep2 = texts_of(api, town.people["dep2"].chat_id)
+    assert len(dep2) == 1 and "Ещё не ответили: Учитель E." in dep2[0]
+    digest = texts_of(api, town.municipality.coordinators_chat_id)
+    assert len(digest) == 1 and "📊 Заполнение «Анкета педагога» (2026-2027): 2 из 5" in digest[0]
+    assert "• Ш1: 1 из 3" in digest[0] and "• Ш2: 1 из 2" in digest[0]
+    # the reminder button resumes the questionnaire
+    user_b = town.people["B"]
+    message, data = api.find_button(user_b.chat_id, "Продолжить анкету")
+    await runner.wait(api.callback_update(user_b.tg_user_id, message, data))
+    assert "Вопрос 1 из" in api.last_message(user_b.chat_id)["text"]
+
+
+async def test_two_time_zones_fire_at_their_own_local_time(api, runner, reminders, session_factory, clock):
+    ekb = await make_town(session_factory, clock, teachers={"A": 0}, name="Екатеринбургский", base_id=100)
+    krs = await make_town(session_factory, clock, tz="Asia/Krasnoyarsk", teachers={"A": 0}, name="Саянский", base_id=200)
+    async with session_factory() as session:
+        due = {(r.campaign_id, r.key): r.due_at for r in await session.scalars(select(Reminder))}
+    assert due[(ekb.campaign.id, "7d")] == at_local(EKB, 2026, 11, 26, 18, 0)
+    assert due[(krs.campaign.id, "7d")] == at_local(KRS, 2026, 11, 26, 18, 0)
+    assert due[(krs.campaign.id, "morning")] == at_local(KRS, 2026, 12, 3, 8, 0)
+    await reminders.tick()  # opening notices
+    clock.now = at_local(KRS, 2026, 11, 26, 18, 0)  # 16:00 in Yekaterinburg
+    await reminders.tick()
+    assert len(texts_of(api, krs.people["A"].chat_id)) == 2 and len(texts_of(api, ekb.people["A"].chat_id)) == 1
+    clock.now = at_local(EKB, 2026, 11, 26, 18, 0)
+    await reminders.tick()
+    assert len(texts_of(api, ekb.people["A"].chat_id)) == 2 and len(texts_of(api, krs.people["A"].chat_id)) == 2
+
+
+async def test_quiet_hours_hold_messages_until_morning(api, runner, reminders, session_factory, clock):
+    clock.now = at_local(EKB, 2026, 11, 23, 22, 30)  # a campaign opened late in the evening
+    town = await make_town(session_factory, clock, teachers={"A": 0})
+    await reminders.tick()
+    assert texts_of(api, town.people["A"].chat_id) == []
+    clock.now = at_local(EKB, 2026, 11, 24, 7, 59)
+    await reminders.tick()
+    assert texts_of(api, town.people["A"].chat_id) == []
+    clock.now = at_local(EKB, 2026, 11, 24, 8, 0)
+    await reminders.tick()
+    assert len(texts_of(api, town.people["A"].chat_id)) == 1
+
+
+async def test_downtime_sends_only_the_latest_due_reminder(api, runner, reminders, session_factory, clock):
+    town = await make_town(session_factory, clock, teachers={"A": 0})
+    await reminders.tick()
+    clock.now = at_local(EKB, 2026, 12, 2, 19, 0)  # the bot was down through the 7d, 3d and 1d reminders
+    await reminders.tick()
+    got = texts_of(api, town.people["A"].chat_id)
+    assert len(got) == 2 and "осталось 23 часа" in got[1]
+    async with session_factory() as session:
+        states = {r.key: r.state for r in await session.scalars(select(Reminder).where(Reminder.campaign_id == town.campaign.id))}
+    assert states["7d"] == states["3d"] == "superseded" and states["1d"] == "done" and states["morning"] == "pending"
+    clock.now = at_local(EKB, 2026, 12, 4, 9, 0)  # down again past the deadline: no reminder, only the final report
+    await reminders.tick()
+    assert len(texts_of(api, town.people["A"].chat_id)) == 2
+    group = texts_of(api, town.municipality.coordinators_chat_id)
+    assert any(t.startswith("🏁 Приём ответов «Анкета педагога» (2026-2027) завершён. Итог: 0 из 1") for t in group)
+    documents = [m for m in api.bot_messages(town.municipality.coordinators_chat_id) if "document" in m]
+    assert documents and documents[-1]["document"]["file_name"] == "shnor_2026-2027.xlsx"
+
+
+async def test_extension_moves_what_has_not_gone_out(api, runner, reminders, session_factory, clock):
+    town = await make_town(session_factory, clock, teachers={"A": 0})
+    await reminders.tick()
+    clock.now = at_local(EKB, 2026, 11, 26, 18, 0)
+    await reminders.tick()  # the 7-day reminder goes out
+    async with session_factory() as session:
+        campaign = await session.get(Campaign, town.campaign.id)
+        await extend_campaign(session, campaign, at_local(EKB, 2026, 12, 10, 18, 0), clock.now)
+        await session.commit()
+        reminders_by_key = {r.key: r for r in await session.scalars(select(Reminder).where(Reminder.campaign_id == campaign.id))}
+    assert reminders_by_key["7d"].state == "done"
+    assert reminders_by_key["3d"].due_at == at_local(EKB, 2026, 12, 7, 18, 0)
+    assert reminders_by_key["morning"].due_at == at_local(EKB, 2026, 12, 10, 8, 0)
+    assert reminders_by_key["final@2026-12-03T13:00"].state == "cancelled"
+    assert reminders_by_key["final@2026-12-10T13:00"].state == "pending"
+    clock.now = at_local(EKB, 2026, 11, 30, 18, 0)  # the old 3-day moment: nothing
+    await reminders.tick()
+    assert len(texts_of(api, town.people["A"].chat_id)) == 2
+
+    async with session_factory() as session:
+        campaign = await session.get(Campaign, town.campaign.id)
+        await close_campaign(session, campaign, clock.now)
+        await session.commit()
+    await reminders.tick()
+    assert any(t.startswith("🏁") for t in texts_of(api, town.municipality.coordinators_chat_id))
+    async with session_factory() as session:
+        campaign = await session.get(Campaign, town.campaign.id)
+        await reopen_campaign(session, campaign, clock.now)
+        await session.commit()
+        pending = {r.key for r in await session.scalars(select(Reminder).where(Reminder.campaign_id == campaign.id, Reminder.state == "pending"))}
+    assert pending == {"3d", "1d", "morning", "final@2026-12-10T13:00"}
+
+
+async def test_submitted_respondent_gets_nothing_even_between_fixing_and_sending(api, runner, reminders, session_factory, clock):
+    town = await make_town(session_factory, clock, teachers={"A": 0, "B": 0})
+    async with session_factory() as session:
+        from surveys.campaigns import fire_due
+
+        ids = await fire_due(session, clock.now)  # the opening notice's recipients are fixed: A and B
+    assert len(ids) == 1
+    await set_response(session_factory, town, "A", "submitted")  # A answers before the notice goes out
+    await reminders.tick()
+    assert texts_of(api, town.people["A"].chat_id) == []
+    assert len(texts_of(api, town.people["B"].chat_id)) == 1
+    async with session_factory() as session:
+        states = dict((await session.execute(select(Delivery.person_id, Delivery.state))).all())
+    assert states[town.people["A"].id] == "skipped" and states[town.people["B"].id] == "sent"
+
+
+async def test_429_is_retried_and_403_marks_the_person_unreachable(api, runner, reminders, session_factory, clock):
+    town = await make_town(session_factory, clock)
+    api.fail("sendMessage", 429, retry_after=1, times=2)
+    api.blocked.add(town.people["C"].chat_id)
+    await reminders.tick()
+    for label in "ABDE":
+        assert len(texts_of(api, town.people[label].chat_id)) == 1, label
+    assert texts_of(api, town.people["C"].chat_id) == []
+    assert reminders.sender.stats["retry_after"] == 2
+    async with session_factory() as session:
+        assert (await session.get(Person, town.people["C"].id)).unreachable
+    clock.now = at_local(EKB, 2026, 11, 26, 18, 0)
+    api.blocked.clear()
+    calls_before = len([c for c in api.calls if c[0] == "sendMessage" and int(c[1]["chat_id"]) == town.people["C"].chat_id])
+    await reminders.tick()
+    calls_after = len([c for c in api.calls if c[0] == "sendMessage" and int(c[1]["chat_id"]) == town.people["C"].chat_id])
+    assert calls_after == calls_before  # nobody writes to an unreachable person again
+    digest = texts_of(api, town.municipality.coordinators_chat_id)[-1]
+    assert "Недоступны (заблокировали бота), им ничего не отправляется: Учитель C." in digest
+
+
+async def test_5xx_and_timeouts_are_retried_then_reported(api, runner, session_factory, clock):
+    town = await make_town(session_factory, clock, teachers={"A": 0, "B": 0})
+    sender = Sender(rate=200, backoff=0.01, max_attempts=3)
+    runner_ = ReminderRunner(runner.bot, session_factory, sender, clock, workers=1)
+    api.fail("sendMessage", 502, times=2)  # A: two failures, then delivered
+    await runner_.tick()
+    assert len(texts_of(api, town.people["A"].chat_id)) == 1 and len(texts_of(api, town.people["B"].chat_id)) == 1
+    assert sender.stats["retried"] == 2
+    clock.now = at_local(EKB, 2026, 11, 26, 18, 0)
+    api.fail("sendMessage", 500, times=3)  # A's reminder fails three times: given up, reported
+    await runner_.tick()
+    async with session_factory() as session:
+        failed = await session.scalar(select(func.count()).select_from(Delivery).where(Delivery.state == "failed"))
+    assert failed == 1 and sender.stats["failed"] == 1
+
+
+async def test_stopped_in_the_middle_of_a_broadcast_and_started_again(api, database_url, session_factory, clock):
+    teachers = {f"T{n:02d}": n % 2 for n in range(40)}
+    town = await make_town(session_factory, clock, teachers=teachers)
+    api.fail("sendMessage", 0, times=1000, delay=0.02)  # a slow Telegram
+    first = BotRunner(api, database_url, clock)
+    await first.start()
+    runner_1 = ReminderRunner(first.bot, session_factory, Sender(rate=1000), clock, workers=4, progress_min=10, progress_every=0.05)
+    tick = asyncio.create_task(runner_1.tick())
+    while sum(len(texts_of(api, town.people[t].chat_id)) for t in teachers) < 12:
+        await asyncio.sleep(0.01)
+    await runner_1.stop()  # graceful: the sends in flight finish and are recorded
+    await tick
+    await first.stop()
+    sent_before = sum(len(texts_of(api, town.people[t].chat_id)) for t in teachers)
+    assert 12 <= sent_before < 40
+
+    second = BotRunner(api, database_url, clock)
+    await second.start()
+    try:
+        runner_2 = ReminderRunner(second.bot, session_factory, Sender(rate=1000), clock, workers=4, progress_min=10, progress_every=0.05)
+        cancelled = asyncio.create_task(runner_2.tick())
+        while sum(len(texts_of(api, town.people[t].chat_id)) for t in teachers) < sent_before + 8:
+            await asyncio.sleep(0.01)
+        cancelled.cancel()  # a harder stop: the tick is cancelled mid-flight
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        await runner_2.stop()
+        runner_3 = ReminderRunner(second.bot, session_factory, Sender(rate=1000), clock, workers=4, progress_min=10, progress_every=0.05)
+        await runner_3.tick()
+    finally:
+        await second.stop()
+    for label in teachers:
+        got = texts_of(api, town.people[label].chat_id)
+        assert len(got) == 1, (label, got)  # each reminder exactly once
+    async with session_factory() as session:
+        states = dict((await session.execute(select(Delivery.state, func.count()).group_by(Delivery.state))).all())
+        reminder = await session.scalar(select(Reminder).where(Reminder.key == "open"))
+    assert states == {"sent": 40} and reminder.state == "done"
+    progress = [m["text"] for m in api.bot_messages(town.municipality.coordinators_chat_id)]
+    assert progress and progress[-1].startswith("📨 Рассылка «Анкета педагога» завершена: отправлено 40 из 40")
+
+
+async def test_the_scheduler_job_runs_the_reminders(api, runner, reminders, session_factory, clock):
+    town = await make_town(session_factory, clock, teachers={"A": 0})
+    scheduler = create_scheduler(reminders, 1)
+    scheduler.start()
+    try:
+        for _ in range(300):
+            if texts_of(api, town.people["A"].chat_id):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        scheduler.shutdown(wait=False)
+        await reminders.stop()
+    assert len(texts_of(api, town.people["A"].chat_id)) == 1
