@@ -95,6 +95,11 @@ class ReminderRunner:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
+    async def drain(self) -> None:
+        """Wait for the ticks and sends started so far (tests, and before a planned stop)."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
     async def stop(self) -> None:
         """Stop taking new deliveries and wait for the ones in flight."""
         self._stopping = True

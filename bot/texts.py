@@ -162,7 +162,7 @@ PROGRESS = "📨 Рассылка «{title}»: отправлено {done} из 
 PROGRESS_DONE = "📨 Рассылка «{title}» завершена: отправлено {sent} из {total}{extra}."
 
 CAMPAIGNS_EMPTY = "Кампаний ещё нет. Откройте первую кнопкой ниже."
-CAMPAIGNS_HEADER = "<b>Кампании муниципалитета</b>"
+CAMPAIGN_LIST_HEADER = "<b>Кампании муниципалитета</b>"
 CAMPAIGN_ITEM = (
     "№{id}. <b>{title}</b> ({period}), для: {audience}\n"
     "{state}; срок до {deadline}; отправили {submitted} из {expected}\n"

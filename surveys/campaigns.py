@@ -152,7 +152,10 @@ async def close_campaign(session: AsyncSession, campaign: Campaign, now: dt.date
         .values(state=ReminderState.CANCELLED)
     )
     tz = zone(campaign.timezone)
-    session.add(Reminder(campaign_id=campaign.id, kind="final", key=f"final@closed-{now:%Y-%m-%dT%H:%M:%S}",
+    closings = await session.scalar(
+        select(func.count()).select_from(Reminder).where(Reminder.campaign_id == campaign.id, Reminder.key.like("final@closed-%"))
+    )
+    session.add(Reminder(campaign_id=campaign.id, kind="final", key=f"final@closed-{closings + 1}",
                          due_at=after_quiet(now, tz, QuietHours.parse(campaign.quiet_hours)), state=ReminderState.PENDING))
     await session.flush()
     return campaign

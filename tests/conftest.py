@@ -15,6 +15,8 @@ from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dispatcher import create_bot, create_dispatcher
+from bot.reminders import ReminderRunner
+from bot.sender import Sender
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Campaign, Invite, Municipality, Role, School
@@ -103,7 +105,9 @@ class BotRunner:
     async def start(self) -> None:
         self.engine = make_engine(self.database_url)
         self.bot = create_bot(self.api.token, self.api.base_url)
-        self.dp = create_dispatcher(make_session_factory(self.engine), clock=self.clock)
+        factory = make_session_factory(self.engine)
+        self.reminders = ReminderRunner(self.bot, factory, Sender(rate=200, backoff=0.01), self.clock, workers=4)
+        self.dp = create_dispatcher(factory, clock=self.clock, reminders=self.reminders)
         self.dp.update.outer_middleware(self._track)
         self._task = asyncio.create_task(
             self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1, tasks_concurrency_limit=50)
@@ -113,6 +117,7 @@ class BotRunner:
     async def stop(self) -> None:
         if self._task is None:
             return
+        await self.reminders.stop()
         try:
             await self.dp.stop_polling()
         except RuntimeError:

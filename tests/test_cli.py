@@ -137,3 +137,23 @@ def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
     out = shnor("summary", "--municipality", "1", "--out", str(tmp_path / "r" / "report.xlsx")).stdout
     assert "период 2025-2026" in out
     assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "report.png").exists()
+
+
+def test_campaign_options_extend_close_reopen(shnor, tmp_path: Path) -> None:
+    shnor("municipality", "add", "Саянский район", "--tz", "Asia/Krasnoyarsk")
+    out = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2098-2099",
+                "--deadline", "2099-03-01 18:00", "--audience", "shnro,risk_zone", "--offsets", "5d,12h,morning",
+                "--quiet", "22:00-07:30").stdout
+    assert "для: ШНРО, зона риска" in out and "(Asia/Krasnoyarsk)" in out
+    assert "напоминания 5d, 12h, morning, тихие часы 22:00-07:30" in out
+    bad = shnor("campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2098-2099",
+                "--deadline", "2099-03-01 18:00", "--offsets", "soon", ok=False).stderr
+    assert "Непонятное напоминание «soon»" in bad
+    bad = shnor("campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2098-2099",
+                "--deadline", "2099-03-01 18:00", "--audience", "good", ok=False).stderr
+    assert "Неизвестный статус «good»" in bad
+    assert "продлена до 10.03.2099 18:00" in shnor("campaign", "extend", "--municipality", "1", "--id", "1", "--deadline", "2099-03-10 18:00").stdout
+    assert "закрыта" in shnor("campaign", "close", "--municipality", "1", "--id", "1").stdout
+    assert "уже закрыта" in shnor("campaign", "close", "--municipality", "1", "--id", "1", ok=False).stderr
+    assert "снова открыта" in shnor("campaign", "reopen", "--municipality", "1", "--id", "1").stdout
+    assert "нет" in shnor("campaign", "close", "--municipality", "1", "--id", "99", ok=False).stderr

@@ -86,5 +86,5 @@ async def test_help_and_menus_differ_by_role(runner, api, world):
     assert "ссылку-приглашение" in await stranger.send("/help")
     coordinator = await register(runner, 801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     assert "анкету муниципалитета" in await coordinator.send("/help")
-    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "surveys", "setchat", "help", "whoami"]
+    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "campaigns", "newcampaign", "surveys", "setchat", "help", "whoami"]
     assert "муниципальный координатор" in await coordinator.send("/whoami")

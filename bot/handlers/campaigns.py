@@ -61,7 +61,7 @@ async def _render_list(session: AsyncSession, person: Person, now: dt.datetime):
     if not items:
         kb.button(text=texts.BTN_NEW_CAMPAIGN, callback_data=NewCampaignCb(step="start"))
         return texts.CAMPAIGNS_EMPTY, kb.as_markup()
-    lines = [texts.CAMPAIGNS_HEADER]
+    lines = [texts.CAMPAIGN_LIST_HEADER]
     for campaign in items[:15]:
         rows = await campaign_service.completion(session, campaign)
         submitted, expected = sum(r.submitted for r in rows), sum(r.expected for r in rows)
@@ -209,9 +209,10 @@ async def new_campaign_button(
         await state.update_data(deadline=deadline.astimezone(dt.UTC).isoformat())
         await _confirm(callback.message, state, municipality)
     elif step == "open" and "deadline" in data:
+        survey = load_pack(data["pack"])
         try:
             campaign = await campaign_service.create_campaign(
-                session, municipality=municipality, survey=load_pack(data["pack"]), period=data["period"],
+                session, municipality=municipality, survey=survey, period=data["period"],
                 deadline=dt.datetime.fromisoformat(data["deadline"]), status_filter=data.get("filter"), now=now,
             )
         except ServiceError as exc:
@@ -222,7 +223,7 @@ async def new_campaign_button(
         await state.clear()
         if reminders:
             reminders.kick()
-        await callback.message.answer(texts.CAMPAIGN_OPENED.format(id=campaign.id, title=escape(campaign.survey_version.title)))
+        await callback.message.answer(texts.CAMPAIGN_OPENED.format(id=campaign.id, title=escape(survey.title)))
     elif step == "cancel":
         await state.clear()
         await callback.message.answer(texts.NEW_CANCELLED)
