@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 from bot.config import Settings
@@ -16,7 +17,8 @@ async def run(settings: Settings) -> None:
     from bot.commands import set_default_commands
     from bot.dispatcher import create_bot, create_dispatcher
     from bot.reminders import ReminderRunner
-    from bot.scheduler import create_scheduler
+    from bot.scale import RedisPause, RedisRateLimiter, fsm_backend, leadership
+    from bot.scheduler import SchedulerLeader
     from bot.sender import Sender
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
@@ -28,23 +30,55 @@ async def run(settings: Settings) -> None:
     session_factory = make_session_factory(engine)
     methodology = settings.methodology()
     bot = create_bot(token, settings.telegram_api_base)
-    runner = ReminderRunner(bot, session_factory, Sender(rate=settings.send_rate), utcnow, methodology=methodology)
-    dp = create_dispatcher(session_factory, methodology=methodology, reminders=runner)
-    scheduler = create_scheduler(runner, settings.reminder_interval)
+    if settings.redis_url:
+        sender = Sender(rate=settings.send_rate, global_limiter=RedisRateLimiter(settings.redis_url, settings.send_rate),
+                        pause=RedisPause(settings.redis_url))
+    else:
+        sender = Sender(rate=settings.send_rate)
+    runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology)
+    storage, isolation = fsm_backend(settings.redis_url, session_factory)
+    dp = create_dispatcher(session_factory, storage=storage, events_isolation=isolation, methodology=methodology, reminders=runner)
+    leader = SchedulerLeader(leadership(engine, settings.redis_url), runner, settings.reminder_interval,
+                             settings.leader_check_interval)
     try:
         await set_default_commands(bot)
         me = await bot.get_me()
         log.info("bot @%s started", me.username)
-        scheduler.start()
-        await dp.start_polling(
-            bot,
-            polling_timeout=settings.polling_timeout,
-            tasks_concurrency_limit=settings.tasks_concurrency_limit,
-        )
+        leader.start()
+        if settings.webhook_url:
+            await _serve_webhook(settings, dp, bot)
+        else:
+            await dp.start_polling(
+                bot,
+                polling_timeout=settings.polling_timeout,
+                tasks_concurrency_limit=settings.tasks_concurrency_limit,
+            )
     finally:
-        scheduler.shutdown(wait=False)
-        await runner.stop()
+        await leader.close()
+        await storage.close()
         await engine.dispose()
+
+
+async def _serve_webhook(settings: Settings, dp, bot) -> None:
+    from aiohttp import web
+
+    from bot.webhook import create_webhook_app
+
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
+    app = create_webhook_app(dp, bot, path=settings.webhook_path, secret=secret)
+    app_runner = web.AppRunner(app, access_log=None)
+    await app_runner.setup()
+    await web.TCPSite(app_runner, settings.webhook_host, settings.webhook_port).start()
+    log.info("webhook: listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await app_runner.cleanup()
 
 
 if __name__ == "__main__":

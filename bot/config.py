@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     methodology_file: str | None = None
     send_rate: float = Field(default=30, gt=0, le=1000)
     reminder_interval: int = Field(default=30, ge=1, le=3600)
+    leader_check_interval: float = Field(default=15, gt=0, le=60)
+    redis_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram"
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
 
     def methodology(self):
         from scoring.methodology import load_methodology

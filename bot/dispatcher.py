@@ -10,7 +10,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +31,7 @@ def create_dispatcher(
     session_factory: async_sessionmaker[AsyncSession],
     *,
     storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     methodology: Methodology | None = None,
     reminders: ReminderRunner | None = None,
@@ -39,7 +40,7 @@ def create_dispatcher(
         storage=storage or SQLAlchemyStorage(session_factory),
         # Updates of one user are handled one after another: a double press or two devices
         # cannot interleave two answers of the same person.
-        events_isolation=SimpleEventIsolation(),
+        events_isolation=events_isolation or SimpleEventIsolation(),
         session_factory=session_factory,
         clock=clock,
         methodology=methodology or load_methodology(),

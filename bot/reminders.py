@@ -95,6 +95,10 @@ class ReminderRunner:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
+    def resume(self) -> None:
+        """Accept ticks again after stop() (a process that becomes the leader again)."""
+        self._stopping = False
+
     async def drain(self) -> None:
         """Wait for the ticks and sends started so far (tests, and before a planned stop)."""
         while self._in_flight:

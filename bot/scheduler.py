@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
+import os
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.reminders import ReminderRunner
 
 JOB_ID = "reminders"
+log = logging.getLogger(__name__)
 
 
 def create_scheduler(runner: ReminderRunner, interval_seconds: int) -> AsyncIOScheduler:
@@ -24,3 +30,57 @@ def create_scheduler(runner: ReminderRunner, interval_seconds: int) -> AsyncIOSc
         next_run_time=dt.datetime.now(dt.UTC),
     )
     return scheduler
+
+
+class SchedulerLeader:
+    """Runs the scheduler only while this process holds the leader lock.
+
+    Every `check_every` seconds a standby tries to take the lock and a leader checks it still
+    holds it; a leader that dies loses the lock with its connection (or lease), and a standby
+    takes over at its next check. The outbox in the database makes the handover lossless.
+    """
+
+    def __init__(self, leadership: Any, runner: ReminderRunner, interval_seconds: int, check_every: float = 15) -> None:
+        self.leadership = leadership
+        self.runner = runner
+        self.interval = interval_seconds
+        self.check_every = check_every
+        self.scheduler: AsyncIOScheduler | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler is not None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                if not self.leading:
+                    if await self.leadership.try_acquire():
+                        log.info("scheduler leader: pid %s", os.getpid())
+                        self.runner.resume()
+                        self.scheduler = create_scheduler(self.runner, self.interval)
+                        self.scheduler.start()
+                elif not await self.leadership.holding():
+                    log.warning("scheduler leadership lost: pid %s", os.getpid())
+                    await self._step_down()
+            except Exception:  # noqa: BLE001 - keep electing
+                log.exception("leader election failed")
+            await asyncio.sleep(self.check_every)
+
+    async def _step_down(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+            await self.runner.stop()
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._step_down()
+        await self.leadership.release()

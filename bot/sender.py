@@ -1,7 +1,8 @@
 """The one sender for bulk messages, within Telegram's limits.
 
-- At most `rate` messages per second overall (aiolimiter's leaky bucket), about one per second
-  to one private chat and 20 per minute to one group.
+- At most `rate` messages per second overall (aiolimiter's leaky bucket in one process, or a
+  limiter shared through Redis by several), about one per second to one private chat and 20
+  per minute to one group.
 - 429: waits retry_after (all sending pauses, since the limit is the bot's) and retries the
   same message.
 - 403: the person blocked the bot; reported as UNREACHABLE, never retried.
@@ -46,11 +47,26 @@ class SendResult:
     error: str | None = None
 
 
+class LocalPause:
+    """The 429 pause of this process (RedisPause shares it between processes)."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+
+    async def until(self) -> float:
+        return self._until
+
+    async def pause(self, until: float) -> None:
+        self._until = max(self._until, until)
+
+
 class Sender:
     def __init__(
         self,
         *,
         rate: float = 30,
+        global_limiter: Any = None,
+        pause: Any = None,
         group_per_minute: float = 20,
         private_per_second: float = 1,
         max_attempts: int = 5,
@@ -59,7 +75,8 @@ class Sender:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.rate = rate
-        self._global = AsyncLimiter(rate, 1)
+        self._global = global_limiter or AsyncLimiter(rate, 1)
+        self._pause = pause or LocalPause()
         self._group_per_minute = group_per_minute
         self._private_per_second = private_per_second
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
@@ -67,7 +84,6 @@ class Sender:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self._sleep = sleep
-        self._paused_until = 0.0
         self.stats = {"sent": 0, "retry_after": 0, "retried": 0, "unreachable": 0, "failed": 0}
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
@@ -85,7 +101,7 @@ class Sender:
         return limiter
 
     async def _wait_pause(self) -> None:
-        while (left := self._paused_until - time.monotonic()) > 0:
+        while (left := await self._pause.until() - time.time()) > 0:
             await self._sleep(left)
 
     async def send(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> SendResult:
@@ -102,7 +118,7 @@ class Sender:
                         wait = min(float(exc.retry_after), self.max_retry_after)
                         self.stats["retry_after"] += 1
                         log.warning("429 from Telegram: pausing bulk sending for %s s", wait)
-                        self._paused_until = max(self._paused_until, time.monotonic() + wait)
+                        await self._pause.pause(time.time() + wait)
                         continue
                     except TelegramForbiddenError as exc:
                         self.stats["unreachable"] += 1

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +14,12 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dispatcher import create_bot, create_dispatcher
 from bot.reminders import ReminderRunner
+from bot.scale import RedisPause, RedisRateLimiter, fsm_backend
 from bot.sender import Sender
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
@@ -41,18 +45,53 @@ class Clock:
         self.now += dt.timedelta(**kwargs)
 
 
+# With TEST_DATABASE_URL (postgresql+asyncpg://user@host:port/postgres) the whole suite runs on
+# PostgreSQL: one migrated template database, and a fresh copy of it for every test.
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+# With TEST_REDIS_URL the bots under test keep conversations in Redis and share the send rate there.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+PG_TEMPLATE = "shnor_template"
+
+
+def _pg_dsn(database: str) -> str:
+    url = make_url(PG_URL).set(drivername="postgresql", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+async def _pg_admin(*statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_dsn(make_url(PG_URL).database or "postgres"))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if PG_URL:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}" WITH (FORCE)', f'CREATE DATABASE "{PG_TEMPLATE}"'))
+        url = make_url(PG_URL).set(database=PG_TEMPLATE).render_as_string(hide_password=False)
+        upgrade(url)
+        return PG_TEMPLATE
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
+    return str(path)
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, migrated_template: Path) -> str:
+async def database_url(tmp_path: Path, migrated_template: str) -> AsyncIterator[str]:
+    if PG_URL:
+        name = f"shnor_t{uuid.uuid4().hex[:12]}"
+        await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
     path = tmp_path / "shnor.sqlite3"
     shutil.copy(migrated_template, path)
-    return f"sqlite+aiosqlite:///{path}"
+    yield f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture
@@ -70,6 +109,17 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture(autouse=True)
+async def _clean_redis() -> AsyncIterator[None]:
+    if REDIS_URL:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(REDIS_URL)
+        await redis.flushdb()
+        await redis.aclose()
+    yield
 
 
 @pytest.fixture
@@ -106,8 +156,14 @@ class BotRunner:
         self.engine = make_engine(self.database_url)
         self.bot = create_bot(self.api.token, self.api.base_url)
         factory = make_session_factory(self.engine)
-        self.reminders = ReminderRunner(self.bot, factory, Sender(rate=200, backoff=0.01), self.clock, workers=4)
-        self.dp = create_dispatcher(factory, clock=self.clock, reminders=self.reminders)
+        if REDIS_URL:
+            sender = Sender(rate=200, backoff=0.01, global_limiter=RedisRateLimiter(REDIS_URL, 200), pause=RedisPause(REDIS_URL))
+        else:
+            sender = Sender(rate=200, backoff=0.01)
+        self.reminders = ReminderRunner(self.bot, factory, sender, self.clock, workers=4)
+        self.storage, isolation = fsm_backend(REDIS_URL or None, factory)
+        self.dp = create_dispatcher(factory, storage=self.storage, events_isolation=isolation, clock=self.clock,
+                                    reminders=self.reminders)
         self.dp.update.outer_middleware(self._track)
         self._task = asyncio.create_task(
             self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1, tasks_concurrency_limit=50)
@@ -124,6 +180,7 @@ class BotRunner:
             pass
         await asyncio.wait_for(self._task, 10)
         self._task = None
+        await self.storage.close()
         await self.engine.dispose()
 
     async def wait(self, update_id: int, timeout: float = 10) -> None:

@@ -56,6 +56,7 @@ class FakeTelegram:
         self.chat_actions: list[tuple[int, str]] = []
         self.faults: dict[str, list[Fault]] = {}
         self.blocked: set[int] = set()
+        self.webhook: dict[str, Any] | None = None
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -238,6 +239,11 @@ class FakeTelegram:
         return {"id": self.bot_id, "is_bot": True, "first_name": "ШНОР-монитор", "username": self.username}
 
     async def api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    async def api_setwebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = params
         return True
 
     async def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,10 +13,10 @@ import pytest
 
 
 @pytest.fixture
-def shnor(tmp_path: Path):
+def shnor(tmp_path: Path, database_url: str):
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+        "DATABASE_URL": database_url,
         "BOT_USERNAME": "shnor_test_bot",
         "BOT_TOKEN": "",
         "LOG_LEVEL": "WARNING",

@@ -1,0 +1,192 @@
+"""What changes beyond one process: Redis for conversation state and the shared send rate,
+and a leader lock so that exactly one process runs the reminder scheduler.
+
+- FSM: aiogram's RedisStorage and RedisEventIsolation (one user's updates in order across
+  processes); without REDIS_URL, the database storage and in-process isolation.
+- Send rate: the `limits` library's moving window in Redis, so 30 messages per second is a
+  limit for the whole bot; the 429 pause is shared through Redis as well.
+- Leader: a PostgreSQL advisory lock held by a dedicated connection (released by the server
+  the moment the holder dies), else a Redis lease, else (SQLite, one process) always the leader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import time
+from typing import Any
+
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.fsm_storage import SQLAlchemyStorage
+
+log = logging.getLogger(__name__)
+LEADER_LOCK_KEY = 0x53484E4F52  # "SHNOR"
+REDIS_PREFIX = "shnor"
+
+
+def fsm_backend(
+    redis_url: str | None, session_factory: async_sessionmaker[AsyncSession]
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    if redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(redis_url)
+        key_builder = DefaultKeyBuilder(prefix=f"{REDIS_PREFIX}:fsm", with_destiny=True)
+        return RedisStorage(redis, key_builder=key_builder), RedisEventIsolation(redis, key_builder=key_builder)
+    return SQLAlchemyStorage(session_factory), SimpleEventIsolation()
+
+
+# --- the shared send rate ------------------------------------------------------------------
+
+
+class RedisRateLimiter:
+    """`async with limiter:` waits for a slot of a bot-wide moving window kept in Redis."""
+
+    def __init__(self, redis_url: str, rate: float, *, name: str = "telegram") -> None:
+        from limits import RateLimitItemPerSecond
+        from limits.aio.storage import RedisStorage
+        from limits.aio.strategies import MovingWindowRateLimiter
+
+        self._storage = RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=f"{REDIS_PREFIX}:rate")
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._item = RateLimitItemPerSecond(max(1, int(rate)))
+        self._name = name
+
+    async def __aenter__(self) -> None:
+        while not await self._limiter.hit(self._item, self._name):
+            stats = await self._limiter.get_window_stats(self._item, self._name)
+            await asyncio.sleep(max(0.005, stats.reset_time - time.time()))
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+
+class RedisPause:
+    """The 429 pause, shared by every process: `until` is a Unix time."""
+
+    def __init__(self, redis_url: str) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(redis_url)
+        self._key = f"{REDIS_PREFIX}:paused_until"
+
+    async def until(self) -> float:
+        value = await self._redis.get(self._key)
+        return float(value) if value else 0.0
+
+    async def pause(self, until: float) -> None:
+        current = await self.until()
+        if until > current:
+            await self._redis.set(self._key, until, exat=int(until) + 1)
+
+
+# --- the leader ----------------------------------------------------------------------------
+
+
+class LocalLeadership:
+    """One process on an embedded database: always the leader."""
+
+    async def try_acquire(self) -> bool:
+        return True
+
+    async def holding(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+class PgLeadership:
+    """A session-level advisory lock on a connection of its own."""
+
+    def __init__(self, engine: AsyncEngine, key: int = LEADER_LOCK_KEY) -> None:
+        self.engine = engine
+        self.key = key
+        self._conn: AsyncConnection | None = None
+
+    async def try_acquire(self) -> bool:
+        try:
+            if self._conn is None:
+                conn = await self.engine.connect()
+                self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return bool(await self._conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}))
+        except Exception:  # noqa: BLE001 - a database hiccup means "not the leader now"
+            log.warning("leader lock: database unavailable", exc_info=True)
+            await self._drop()
+            return False
+
+    async def holding(self) -> bool:
+        if self._conn is None:
+            return False
+        try:
+            held = await self._conn.scalar(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objid = :low"),
+                {"low": self.key & 0xFFFFFFFF},
+            )
+            return bool(held)
+        except Exception:  # noqa: BLE001
+            await self._drop()
+            return False
+
+    async def _drop(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                await conn.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            try:
+                await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            finally:
+                await self._drop()
+
+
+class RedisLeadership:
+    """A lease in Redis (SET NX PX), renewed while held; it lapses when the holder dies."""
+
+    RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+    RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+    def __init__(self, redis_url: str, ttl_ms: int = 30_000) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(redis_url)
+        self._key = f"{REDIS_PREFIX}:scheduler_leader"
+        self._token = f"{os.getpid()}-{secrets.token_hex(8)}"
+        self._ttl = ttl_ms
+
+    async def try_acquire(self) -> bool:
+        try:
+            return bool(await self._redis.set(self._key, self._token, nx=True, px=self._ttl)) or await self.holding()
+        except Exception:  # noqa: BLE001
+            return False
+
+    async def holding(self) -> bool:
+        try:
+            return bool(await self._redis.eval(self.RENEW, 1, self._key, self._token, self._ttl))
+        except Exception:  # noqa: BLE001
+            return False
+
+    async def release(self) -> None:
+        try:
+            await self._redis.eval(self.RELEASE, 1, self._key, self._token)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def leadership(engine: AsyncEngine, redis_url: str | None) -> LocalLeadership | PgLeadership | RedisLeadership:
+    if engine.dialect.name == "postgresql":
+        return PgLeadership(engine)
+    if redis_url:
+        return RedisLeadership(redis_url)
+    return LocalLeadership()
