@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import SQLAlchemyStorage
 from bot.handlers import get_routers
-from bot.middlewares import ContextMiddleware
+from bot.middlewares import PersonMiddleware, SessionMiddleware
 from bot.reminders import ReminderRunner
 from scoring.methodology import Methodology, load_methodology
 from storage.models import utcnow
@@ -37,6 +37,7 @@ def create_dispatcher(
     reminders: ReminderRunner | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
+        disable_fsm=True,  # registered below, between the session and the person middlewares
         storage=storage or SQLAlchemyStorage(session_factory),
         # Updates of one user are handled one after another: a double press or two devices
         # cannot interleave two answers of the same person.
@@ -46,6 +47,8 @@ def create_dispatcher(
         methodology=methodology or load_methodology(),
         reminders=reminders,
     )
-    dp.update.outer_middleware(ContextMiddleware(session_factory))
+    dp.update.outer_middleware(SessionMiddleware(session_factory))
+    dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(PersonMiddleware())
     dp.include_routers(*get_routers())
     return dp

@@ -1,7 +1,7 @@
 """aiogram FSM storage in the application database, so that conversations survive a restart.
 
 While an update is being handled, the storage works through that update's own session
-(set by ContextMiddleware in `update_session`): one connection per update, so a burst of
+(set by SessionMiddleware in `update_session`): one connection per update, so a burst of
 updates cannot end with every pooled connection held by a handler that waits for another.
 """
 
@@ -47,8 +47,10 @@ class SQLAlchemyStorage(BaseStorage):
             await session.commit()
 
     async def _read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        # Within an update the record is read once and then served from the session's
+        # identity map (the update holds the user's lock, so nobody else changes it meanwhile).
         async with self._session() as session:
-            record = await session.get(FsmRecord, self.key_builder.build(key), populate_existing=True)
+            record = await session.get(FsmRecord, self.key_builder.build(key))
             return (record.state, dict(record.data or {})) if record else (None, {})
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

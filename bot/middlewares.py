@@ -1,4 +1,9 @@
-"""Outer middleware: one database session per update, the registered person, and the clock."""
+"""Outer middlewares around aiogram's FSM middleware:
+
+    SessionMiddleware  one database session per update (the FSM storage works through it too)
+    FSMContextMiddleware (aiogram)  the per-user lock, then the conversation state
+    PersonMiddleware   the registered person and the clock, read after the lock is held
+"""
 
 from __future__ import annotations
 
@@ -12,24 +17,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.fsm_storage import update_session
 from storage.registry import get_person
 
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
-class ContextMiddleware(BaseMiddleware):
+
+class SessionMiddleware(BaseMiddleware):
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        user: User | None = data.get("event_from_user")
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.session_factory() as session:
             token = update_session.set(session)
             try:
                 data["session"] = session
-                data["person"] = await get_person(session, user.id) if user else None
-                data["now"] = data["clock"]()
                 return await handler(event, data)
             finally:
                 update_session.reset(token)
+
+
+class PersonMiddleware(BaseMiddleware):
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        data["person"] = await get_person(data["session"], user.id) if user else None
+        data["now"] = data["clock"]()
+        return await handler(event, data)

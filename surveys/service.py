@@ -169,6 +169,7 @@ async def open_campaign(
         audience=survey.audience.value,
         opens_at=opens_at,
         deadline=deadline,
+        timezone=municipality.timezone,
     )
     session.add(campaign)
     await session.flush()
@@ -300,11 +301,6 @@ def _screen(
     )
 
 
-async def _timezone(session: AsyncSession, municipality_id: int) -> str:
-    municipality = await session.get(Municipality, municipality_id)
-    return municipality.timezone if municipality else "UTC"
-
-
 async def start(session: AsyncSession, person: Person, campaign_id: int, now: dt.datetime) -> Screen | Refusal:
     """Open (or resume) the person's questionnaire of a campaign; commits."""
     campaign = await session.get(Campaign, campaign_id)
@@ -338,7 +334,7 @@ async def start(session: AsyncSession, person: Person, campaign_id: int, now: dt
     await session.commit()
     survey = survey_of(campaign.survey_version)
     answers = await _answers(session, response.id)
-    return _screen(survey, response, answers, await _timezone(session, campaign.municipality_id))
+    return _screen(survey, response, answers, campaign.timezone)
 
 
 async def show(session: AsyncSession, person: Person, response_id: int, now: dt.datetime) -> Screen | Refusal:
@@ -346,7 +342,7 @@ async def show(session: AsyncSession, person: Person, response_id: int, now: dt.
     if isinstance(loaded, Refusal):
         return loaded
     response, survey, answers = loaded
-    return _screen(survey, response, answers, await _timezone(session, response.campaign.municipality_id))
+    return _screen(survey, response, answers, response.campaign.timezone)
 
 
 async def _check_current(
@@ -409,7 +405,7 @@ async def _record(
         survey,
         response,
         change.answers,
-        await _timezone(session, response.campaign.municipality_id),
+        response.campaign.timezone,
         notice=notice,
         answered=(question.label, engine.format_value(question, value)),
     )
@@ -535,7 +531,7 @@ async def keep(session: AsyncSession, person: Person, response_id: int, index: i
         return Refusal("На этот вопрос ещё нет ответа.")
     response.cursor = None
     await session.commit()
-    return _screen(survey, response, answers, await _timezone(session, response.campaign.municipality_id))
+    return _screen(survey, response, answers, response.campaign.timezone)
 
 
 async def back(session: AsyncSession, person: Person, response_id: int, index: int | None, now: dt.datetime) -> Screen | Refusal:
@@ -555,7 +551,7 @@ async def back(session: AsyncSession, person: Person, response_id: int, index: i
         return Refusal("Это первый вопрос.")
     response.cursor = previous.name
     await session.commit()
-    return _screen(survey, response, answers, await _timezone(session, response.campaign.municipality_id))
+    return _screen(survey, response, answers, response.campaign.timezone)
 
 
 async def edit(session: AsyncSession, person: Person, response_id: int, index: int, now: dt.datetime) -> Screen | Refusal:
@@ -570,7 +566,7 @@ async def edit(session: AsyncSession, person: Person, response_id: int, index: i
         return Refusal("Такого вопроса в анкете нет.")
     response.cursor = survey.questions[index].name
     await session.commit()
-    return _screen(survey, response, answers, await _timezone(session, response.campaign.municipality_id))
+    return _screen(survey, response, answers, response.campaign.timezone)
 
 
 async def submit(session: AsyncSession, person: Person, response_id: int, now: dt.datetime) -> ReviewView | Refusal:
@@ -587,7 +583,7 @@ async def submit(session: AsyncSession, person: Person, response_id: int, now: d
     response.updated_at = now
     response.person_id = person.id
     await session.commit()
-    screen = _screen(survey, response, answers, await _timezone(session, response.campaign.municipality_id))
+    screen = _screen(survey, response, answers, response.campaign.timezone)
     assert isinstance(screen, ReviewView)
     return screen
 

@@ -30,8 +30,12 @@ class Questionnaire(StatesGroup):
 
 
 async def _activate(state: FSMContext, response_id: int, selection: list[str] | None = None) -> None:
-    await state.set_state(Questionnaire.active)
-    await state.set_data({"response": response_id, "sel": selection or []})
+    """Make `response_id` the questionnaire typed answers go to; writes only what changed."""
+    data = {"response": response_id, "sel": selection or []}
+    if await state.get_state() != Questionnaire.active.state:
+        await state.set_state(Questionnaire.active)
+    if await state.get_data() != data:
+        await state.set_data(data)
 
 
 async def _send(message: Message, screen: QuestionView | ReviewView) -> None:
