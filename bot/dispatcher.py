@@ -12,18 +12,40 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.methods import Response, TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import SQLAlchemyStorage
 from bot.handlers import get_routers
-from bot.middlewares import PersonMiddleware, SessionMiddleware
+from bot.middlewares import PersonMiddleware, ReleaseBeforeRequest, SessionMiddleware
 from bot.reminders import ReminderRunner
 from scoring.methodology import Methodology, load_methodology
 from storage.models import utcnow
 
 
+_RESPONSE_TYPES: list[type] = []
+
+
+def _keep_response_types() -> None:
+    """pydantic caches parametrized generics weakly, so aiogram's `Response[ReturnType]` was
+    rebuilt (schema and all) on each call whose return type nothing else kept alive, such as
+    the `Message | bool` of every edit: most of the bot's CPU in bench/answers.py. One strong
+    reference per Bot API method keeps them built."""
+    if _RESPONSE_TYPES:
+        return
+    import aiogram.methods as methods
+
+    for name in methods.__all__:
+        cls = getattr(methods, name)
+        returning = getattr(cls, "__returning__", None) if isinstance(cls, type) and issubclass(cls, TelegramMethod) else None
+        if returning is not None and not isinstance(returning, property):
+            _RESPONSE_TYPES.append(Response[returning])
+
+
 def create_bot(token: str, api_base: str | None = None) -> Bot:
+    _keep_response_types()
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    session.middleware(ReleaseBeforeRequest())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -1,6 +1,7 @@
 """Outer middlewares around aiogram's FSM middleware:
 
     SessionMiddleware  one database session per update (the FSM storage works through it too)
+    ReleaseBeforeRequest (on the bot's HTTP session) commits it before every Bot API call
     FSMContextMiddleware (aiogram)  the per-user lock, then the conversation state
     PersonMiddleware   the registered person and the clock, read after the lock is held
 """
@@ -10,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +36,19 @@ class SessionMiddleware(BaseMiddleware):
                 return await handler(event, data)
             finally:
                 update_session.reset(token)
+
+
+class ReleaseBeforeRequest(BaseRequestMiddleware):
+    """Before any Bot API call made while handling an update, end the update's database
+    transaction: what the handler wrote is stored before the user sees the reply, and no
+    database connection waits on the network."""
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        session = update_session.get()
+        if session is not None and session.in_transaction():
+            await session.commit()
+        return await make_request(bot, method)
 
 
 class PersonMiddleware(BaseMiddleware):

@@ -138,6 +138,7 @@ def card_text(summary: Summary, score: SchoolScore) -> list[str]:
 
 # --- the workbook --------------------------------------------------------------------------
 
+RAW_ROWS = 100_000  # a workbook stays quick to write and to open; the rest is in the database
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
 GREEN = PatternFill("solid", fgColor="C6EFCE")
@@ -283,7 +284,9 @@ def workbook(summary: Summary) -> bytes:
            [list(r) for r in completion_by_school(summary)])
 
     raw = [[r["survey"], r["respondent"], names.get(r["school_id"], "") if r["school_id"] else "", r["question"], r["value"]]
-           for r in summary.raw]
+           for r in summary.raw[:RAW_ROWS]]
+    if len(summary.raw) > RAW_ROWS:
+        raw.append(["", "", "", "", f"… показаны первые {RAW_ROWS:,} из {len(summary.raw):,} ответов".replace(",", " ")])
     _sheet(wb, "Ответы", ["Анкета", "Респондент", "Школа", "Вопрос", "Ответ"], raw, {5: 60})
 
     buffer = io.BytesIO()

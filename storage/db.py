@@ -25,6 +25,13 @@ def ensure_sqlite_dir(url: str) -> None:
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     ensure_sqlite_dir(url)
     if is_sqlite(url):
+        # One connection: SQLite has one writer at a time anyway, and queueing for the pool in
+        # asyncio is far cheaper than many connections sleeping in SQLite's busy handler.
+        # It works because no session holds its connection while talking to Telegram
+        # (bot.middlewares.ReleaseBeforeRequest commits first).
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 300)
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_async_engine(url, **kwargs)
 

@@ -143,7 +143,9 @@ class SurveyVersion(Base):
     title: Mapped[str] = mapped_column(String(200))
     audience: Mapped[str] = mapped_column(String(20))
     checksum: Mapped[str] = mapped_column(String(64))
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: campaigns load their version (title, audience) all the time, the definition
+    # only once per process (surveys.service.survey_of).
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -101,11 +101,13 @@ Screen = QuestionView | ReviewView
 _survey_cache: dict[int, Survey] = {}
 
 
-def survey_of(version: SurveyVersion) -> Survey:
-    survey = _survey_cache.get(version.id)
+async def survey_of(session: AsyncSession, version_id: int) -> Survey:
+    """Survey versions never change, so each is read and validated once per process."""
+    survey = _survey_cache.get(version_id)
     if survey is None:
-        survey = Survey.model_validate(version.definition)
-        _survey_cache[version.id] = survey
+        definition = await session.scalar(select(SurveyVersion.definition).where(SurveyVersion.id == version_id))
+        survey = Survey.model_validate(definition)
+        _survey_cache[version_id] = survey
     return survey
 
 
@@ -241,7 +243,7 @@ async def _load(
     campaign = response.campaign
     if campaign.closed_at is not None or now >= campaign.deadline:
         return Refusal("Приём ответов по этой анкете завершён.")
-    return response, survey_of(campaign.survey_version), await _answers(session, response.id)
+    return response, await survey_of(session, campaign.survey_version_id), await _answers(session, response.id)
 
 
 def _current(survey: Survey, response: Response, answers: dict[str, Any]) -> Question | None:
@@ -332,7 +334,7 @@ async def start(session: AsyncSession, person: Person, campaign_id: int, now: dt
     else:
         response.cursor = None
     await session.commit()
-    survey = survey_of(campaign.survey_version)
+    survey = await survey_of(session, campaign.survey_version_id)
     answers = await _answers(session, response.id)
     return _screen(survey, response, answers, campaign.timezone)
 

@@ -57,6 +57,8 @@ class FakeTelegram:
         self.faults: dict[str, list[Fault]] = {}
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
+        self.on_send: Any = None  # callable(chat_id, message) run for every sendMessage (benchmarks)
+        self.keep_history = True
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -284,7 +286,10 @@ class FakeTelegram:
             self._check_markup(params["reply_markup"])
             extra["reply_markup"] = params["reply_markup"]
         message = self._bot_message(int(params["chat_id"]), extra)
-        self.chat(int(params["chat_id"])).log.append(("send", message))
+        if self.keep_history:
+            self.chat(int(params["chat_id"])).log.append(("send", message))
+        if self.on_send is not None:
+            self.on_send(int(params["chat_id"]), message)
         return message
 
     def _check_markup(self, markup: dict[str, Any]) -> None:
