@@ -7,6 +7,7 @@ updates cannot end with every pooled connection held by a handler that waits for
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -18,7 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRecord
 
-update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+update_session: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar("update_session", default=None)
+
+
+def current_update_session() -> AsyncSession | None:
+    """The session of the update being handled, only in the task handling it: tasks the
+    handler starts (a chat-action sender, say) inherit the context but must not use it."""
+    value = update_session.get()
+    if value is None or value[1] is not asyncio.current_task():
+        return None
+    return value[0]
 
 
 class SQLAlchemyStorage(BaseStorage):
@@ -28,7 +38,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
-        session = update_session.get()
+        session = current_update_session()
         if session is not None:
             yield session
             return

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.fsm_storage import update_session
+from bot.fsm_storage import current_update_session, update_session
 from storage.registry import get_person
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -30,7 +31,7 @@ class SessionMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.session_factory() as session:
-            token = update_session.set(session)
+            token = update_session.set((session, asyncio.current_task()))
             try:
                 data["session"] = session
                 return await handler(event, data)
@@ -45,7 +46,7 @@ class ReleaseBeforeRequest(BaseRequestMiddleware):
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        session = update_session.get()
+        session = current_update_session()
         if session is not None and session.in_transaction():
             await session.commit()
         return await make_request(bot, method)
@@ -54,6 +55,10 @@ class ReleaseBeforeRequest(BaseRequestMiddleware):
 class PersonMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        data["person"] = await get_person(data["session"], user.id) if user else None
+        person = await get_person(data["session"], user.id) if user else None
+        if person is not None and person.unreachable:
+            person.unreachable = False  # they write to the bot again: they have unblocked it
+            await data["session"].commit()
+        data["person"] = person
         data["now"] = data["clock"]()
         return await handler(event, data)

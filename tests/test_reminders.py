@@ -235,6 +235,10 @@ async def test_429_is_retried_and_403_marks_the_person_unreachable(api, runner, 
     assert calls_after == calls_before  # nobody writes to an unreachable person again
     digest = texts_of(api, town.municipality.coordinators_chat_id)[-1]
     assert "Недоступны (заблокировали бота), им ничего не отправляется: Учитель C." in digest
+    # C unblocks the bot and writes to it: reachable again
+    await runner.wait(api.message_update(town.people["C"].tg_user_id, "/help"))
+    async with session_factory() as session:
+        assert not (await session.get(Person, town.people["C"].id)).unreachable
 
 
 async def test_5xx_and_timeouts_are_retried_then_reported(api, runner, session_factory, clock):
