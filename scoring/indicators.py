@@ -175,23 +175,13 @@ class Scorer:
             denominator += den
             numerator += min(int(counts.get(sid, 0)), den)
             respondents += min(int(self.respondents.get(sid, 0)), den)
-        share = Fraction(numerator, denominator) if denominator else None
         note = ""
         if undeclared:
             note = "число педагогов не заявлено школой — взято число зарегистрированных" if len(school_ids) == 1 else (
                 f"школ без заявленного числа педагогов: {undeclared}"
             )
-        return Value(
-            indicator.code,
-            None,
-            value=share,
-            points=_share_points(indicator, share),
-            max_points=1 if indicator.threshold is not None else 0,
-            numerator=numerator,
-            denominator=denominator,
-            response_rate=Fraction(respondents, denominator) if denominator else None,
-            note=note,
-        )
+        rate = Fraction(respondents, denominator) if denominator else None
+        return _share_value(indicator, numerator, denominator, response_rate=rate, note=note)
 
     # --- schools -----------------------------------------------------------------------
 
@@ -256,19 +246,9 @@ class Scorer:
         if kind == Kind.SCHOOL_SHARE:
             group = self.group(indicator.schools)
             meeting = sum(self._school_meets(indicator, sid) for sid in group)
-            share = Fraction(meeting, len(group)) if group else None
             answered = sum(sid in self.data.school_answers for sid in group)
-            return Value(
-                indicator.code,
-                None,
-                value=share,
-                points=_share_points(indicator, share),
-                max_points=1 if indicator.threshold is not None else 0,
-                numerator=meeting,
-                denominator=len(group),
-                response_rate=Fraction(answered, len(group)) if group and not src.statuses else None,
-                note="" if group else "в группе нет школ",
-            )
+            rate = Fraction(answered, len(group)) if group and not src.statuses else None
+            return _share_value(indicator, meeting, len(group), response_rate=rate, note="" if group else "в группе нет школ")
         raise ValueError(f"{indicator.code}: kind {kind} is not a municipal indicator")
 
     def score(self) -> PeriodScores:
@@ -277,6 +257,23 @@ class Scorer:
             [self.score_school(s) for s in self.data.schools],
             {i.code: self.municipal_value(i) for i in self.methodology.municipal_indicators},
         )
+
+
+def _share_value(
+    indicator: Indicator, numerator: int, denominator: int, *, response_rate: Fraction | None, note: str
+) -> Value:
+    share = Fraction(numerator, denominator) if denominator else None
+    return Value(
+        indicator.code,
+        None,
+        value=share,
+        points=_share_points(indicator, share),
+        max_points=1 if indicator.threshold is not None else 0,
+        numerator=numerator,
+        denominator=denominator,
+        response_rate=response_rate,
+        note=note,
+    )
 
 
 def _fields(value: Value) -> dict[str, Any]:
