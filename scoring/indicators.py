@@ -8,7 +8,7 @@ registered teachers, and the value says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -192,8 +192,7 @@ class Scorer:
         src = indicator.source
         kind = indicator.kind
         if kind == Kind.TEACHER_SHARE:
-            value = self.teacher_share(indicator, [school.id])
-            return Value(**{**_fields(value), "school_id": school.id})
+            return replace(self.teacher_share(indicator, [school.id]), school_id=school.id)
         if kind == Kind.ANSWER:
             answers = self.data.school_answers.get(school.id)
             answer = _yes(answers.get(src.question)) if answers else None
@@ -274,10 +273,6 @@ def _share_value(
         response_rate=response_rate,
         note=note,
     )
-
-
-def _fields(value: Value) -> dict[str, Any]:
-    return {name: getattr(value, name) for name in Value.__slots__}
 
 
 def score_period(methodology: Methodology, data: PeriodData) -> PeriodScores:

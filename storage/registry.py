@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,13 +197,6 @@ async def register_person(
             raise
         return existing
     return person
-
-
-async def count_people(session: AsyncSession, municipality_id: int) -> dict[str, int]:
-    rows = await session.execute(
-        select(Person.role, func.count()).where(Person.municipality_id == municipality_id).group_by(Person.role)
-    )
-    return {role: n for role, n in rows}
 
 
 _NAME_PART = re.compile(r"^[A-Za-zА-Яа-яЁё]+(?:[-'’][A-Za-zА-Яа-яЁё]+)*\.?$")

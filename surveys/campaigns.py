@@ -217,13 +217,6 @@ def _subject(person: Person, audience: str) -> str:
     return f"municipality:{person.municipality_id}"
 
 
-async def has_submitted(session: AsyncSession, campaign: Campaign, person: Person) -> bool:
-    status = await session.scalar(
-        select(Response.status).where(Response.campaign_id == campaign.id, Response.subject == _subject(person, campaign.audience))
-    )
-    return status == ResponseStatus.SUBMITTED
-
-
 async def response_status(session: AsyncSession, campaign: Campaign, person: Person) -> str | None:
     return await session.scalar(
         select(Response.status).where(Response.campaign_id == campaign.id, Response.subject == _subject(person, campaign.audience))
@@ -395,9 +388,3 @@ async def finish_reminder(session: AsyncSession, reminder_id: int, now: dt.datet
     )
     await session.commit()
     return True
-
-
-async def upcoming(session: AsyncSession, campaign_id: int) -> list[Reminder]:
-    return list(await session.scalars(
-        select(Reminder).where(Reminder.campaign_id == campaign_id, Reminder.state == ReminderState.PENDING).order_by(Reminder.due_at)
-    ))
