@@ -6,13 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Text, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.dynamics import period_sort_key
 from scoring.identification import Exam, Status
-from scoring.indicators import PeriodData, SchoolInfo
+from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts
 from storage.models import (
     Answer,
     Campaign,
@@ -38,11 +37,15 @@ class Completion:
     municipality_form: str | None = None
 
 
+RAW_ROWS = 100_000  # answers listed in the summary workbook; `shnor export` writes them all
+
+
 @dataclass
 class LoadedPeriod:
     data: PeriodData
     completion: Completion
-    raw: list[dict[str, Any]]  # one row per answer: survey, respondent, school, question, value
+    raw: list[dict[str, Any]]  # the first RAW_ROWS answers: survey, respondent, school, question, value
+    raw_total: int = 0  # answers submitted in the period
 
 
 async def periods_on_record(session: AsyncSession, municipality_id: int) -> list[str]:
@@ -76,7 +79,21 @@ async def exams_of(session: AsyncSession, municipality_id: int) -> dict[int, lis
     return dict(out)
 
 
+def _campaigns(municipality_id: int, period: str):
+    return (
+        select(Campaign.id, SurveyVersion.audience, SurveyVersion.survey_key)
+        .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+        .where(Campaign.municipality_id == municipality_id, Campaign.period == period)
+    )
+
+
+# A yes: the JSON text of "yes", or of a non-empty list (a multiple choice with something picked).
+_VALUE = cast(Answer.value, Text)
+_IS_YES = or_(_VALUE == '"yes"', and_(_VALUE.like("[%"), _VALUE != "[]"))
+
+
 async def load_period(session: AsyncSession, municipality_id: int, period: str, *, with_raw: bool = True) -> LoadedPeriod:
+    """One period of a municipality; teachers' answers are counted by the database, not loaded."""
     schools = await schools_of(session, municipality_id)
     statuses = await statuses_for(session, municipality_id, period)
     registered = dict(
@@ -87,58 +104,74 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
         )).all()
     )
     completion = Completion(teachers_registered={s.id: int(registered.get(s.id, 0)) for s in schools})
+    campaigns = (await session.execute(_campaigns(municipality_id, period))).all()
+    teacher_ids = [cid for cid, audience, _ in campaigns if audience == "teacher"]
+    scored_teacher_ids = [cid for cid, audience, key in campaigns if audience == "teacher" and key == "teacher"]
+    submitted = Response.status == ResponseStatus.SUBMITTED
 
-    responses = (
-        await session.execute(
-            select(Response.id, Response.subject, Response.school_id, Response.status, SurveyVersion.audience, SurveyVersion.survey_key)
-            .join(Campaign, Response.campaign_id == Campaign.id)
-            .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
-            .where(Campaign.municipality_id == municipality_id, Campaign.period == period)
-        )
-    ).all()
-    submitted: dict[int, tuple[str, int | None, str, str]] = {}
+    # completion and respondents: counted per school and state
     teachers_submitted: dict[int, int] = defaultdict(int)
     teachers_draft: dict[int, int] = defaultdict(int)
-    for rid, subject, school_id, status, audience, key in responses:
-        if audience == "teacher" and school_id is not None:
-            (teachers_submitted if status == ResponseStatus.SUBMITTED else teachers_draft)[school_id] += 1
-        elif audience == "school" and subject.startswith("school:"):
-            completion.school_form[int(subject.split(":")[1])] = status
-        elif audience == "municipality":
-            completion.municipality_form = status
-        if status == ResponseStatus.SUBMITTED:
-            submitted[rid] = (subject, school_id, audience, key)
+    respondents: dict[int, int] = defaultdict(int)
+    if teacher_ids:
+        rows = await session.execute(
+            select(Response.school_id, Response.campaign_id, Response.status, func.count())
+            .where(Response.campaign_id.in_(teacher_ids), Response.school_id.is_not(None))
+            .group_by(Response.school_id, Response.campaign_id, Response.status)
+        )
+        for school_id, campaign_id, status, n in rows:
+            (teachers_submitted if status == ResponseStatus.SUBMITTED else teachers_draft)[school_id] += n
+            if status == ResponseStatus.SUBMITTED and campaign_id in scored_teacher_ids:
+                respondents[school_id] += n
     completion.teachers_submitted = dict(teachers_submitted)
     completion.teachers_draft = dict(teachers_draft)
 
-    answers: dict[int, dict[str, Any]] = defaultdict(dict)
-    if submitted:
-        ids = list(submitted)
-        for start in range(0, len(ids), 20_000):
-            chunk = ids[start : start + 20_000]
+    yes_rows: list[tuple[int, str, int]] = []
+    if scored_teacher_ids:
+        yes_rows = [
+            (int(sid), question, int(n))
+            for sid, question, n in await session.execute(
+                select(Response.school_id, Answer.question, func.count())
+                .join(Response, Answer.response_id == Response.id)
+                .where(Response.campaign_id.in_(scored_teacher_ids), submitted, Response.school_id.is_not(None), _IS_YES)
+                .group_by(Response.school_id, Answer.question)
+            )
+        ]
+
+    # the school and municipality questionnaires: few, loaded whole
+    form_ids = {cid: (audience, key) for cid, audience, key in campaigns if audience in ("school", "municipality")}
+    school_answers: dict[int, dict[str, Any]] = {}
+    municipality_answers: dict[str, Any] | None = None
+    if form_ids:
+        forms = (await session.execute(
+            select(Response.id, Response.campaign_id, Response.subject, Response.status).where(Response.campaign_id.in_(form_ids))
+        )).all()
+        given: dict[int, dict[str, Any]] = defaultdict(dict)
+        scored = [rid for rid, cid, _, status in forms if status == ResponseStatus.SUBMITTED and form_ids[cid][0] == form_ids[cid][1]]
+        for start in range(0, len(scored), 20_000):
             rows = await session.execute(
-                select(Answer.response_id, Answer.question, Answer.value).where(Answer.response_id.in_(chunk))
+                select(Answer.response_id, Answer.question, Answer.value).where(Answer.response_id.in_(scored[start : start + 20_000]))
             )
             for rid, question, value in rows:
-                answers[rid][question] = value
+                given[rid][question] = value
+        for rid, cid, subject, status in forms:
+            audience, key = form_ids[cid]
+            if audience == "school" and subject.startswith("school:"):
+                completion.school_form[int(subject.split(":")[1])] = status
+            elif audience == "municipality":
+                completion.municipality_form = status
+            if status != ResponseStatus.SUBMITTED or audience != key:
+                continue
+            if audience == "school":
+                school_answers[int(subject.split(":")[1])] = given.get(rid, {})
+            else:
+                municipality_answers = given.get(rid, {})
 
-    school_answers: dict[int, dict[str, Any]] = {}
-    teacher_rows: list[dict[str, Any]] = []
-    municipality_answers: dict[str, Any] | None = None
     raw: list[dict[str, Any]] = []
-    for rid, (subject, school_id, audience, key) in submitted.items():
-        given = answers.get(rid, {})
-        if audience == "teacher" and key == "teacher" and school_id is not None:
-            teacher_rows.append({"school_id": school_id, **given})
-        elif audience == "school" and key == "school":
-            school_answers[int(subject.split(":")[1])] = given
-        elif audience == "municipality" and key == "municipality":
-            municipality_answers = given
-        if with_raw:
-            for question, value in given.items():
-                raw.append({"survey": key, "respondent": subject, "school_id": school_id, "question": question, "value": value})
+    raw_total = 0
+    if with_raw and campaigns:
+        raw_total, raw = await _raw_answers(session, [cid for cid, _, _ in campaigns])
 
-    teacher_frame = pd.DataFrame.from_records(teacher_rows) if teacher_rows else pd.DataFrame({"school_id": pd.Series(dtype="int64")})
     infos = [
         SchoolInfo(
             s.id,
@@ -151,5 +184,28 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
         )
         for s in schools
     ]
-    data = PeriodData(period, infos, school_answers, teacher_frame, municipality_answers)
-    return LoadedPeriod(data, completion, raw)
+    teachers = TeacherCounts.from_counts(respondents.items(), yes_rows)
+    data = PeriodData(period, infos, school_answers, teachers, municipality_answers)
+    return LoadedPeriod(data, completion, raw, raw_total)
+
+
+def raw_answers_query(campaign_ids: list[int]):
+    """Every submitted answer of these campaigns, in a stable order: survey, respondent, school, question, value."""
+    return (
+        select(SurveyVersion.survey_key, Response.subject, Response.school_id, Answer.question, Answer.value)
+        .join(Response, Answer.response_id == Response.id)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+        .where(Response.campaign_id.in_(campaign_ids), Response.status == ResponseStatus.SUBMITTED)
+        .order_by(Response.id, Answer.id)
+    )
+
+
+async def _raw_answers(session: AsyncSession, campaign_ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
+    total = await session.scalar(
+        select(func.count()).select_from(Answer).join(Response, Answer.response_id == Response.id)
+        .where(Response.campaign_id.in_(campaign_ids), Response.status == ResponseStatus.SUBMITTED)
+    )
+    rows = await session.execute(raw_answers_query(campaign_ids).limit(RAW_ROWS))
+    keys = ("survey", "respondent", "school_id", "question", "value")
+    return int(total or 0), [dict(zip(keys, row)) for row in rows]

@@ -8,6 +8,7 @@ registered teachers, and the value says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -31,13 +32,51 @@ class SchoolInfo:
     registered_teachers: int = 0
 
 
+@dataclass(frozen=True)
+class TeacherCounts:
+    """Submitted teacher questionnaires per school and, per question, how many of them said yes.
+
+    Scoring needs only these counts, so the database aggregates them (`scoring.data`) and a
+    country's 19 million answers never travel into Python.
+    """
+
+    respondents: pd.Series  # school id -> submitted questionnaires
+    yes: pd.DataFrame  # index: school id; one column per question; cells: yes answers
+
+    @classmethod
+    def from_counts(cls, respondents: Iterable[tuple[int, int]], yes: Iterable[tuple[int, str, int]]) -> TeacherCounts:
+        """From (school id, questionnaires) and (school id, question, yes answers) rows."""
+        series = pd.Series(dict(respondents), dtype="int64")
+        frame = pd.DataFrame.from_records(list(yes), columns=["school_id", "question", "yes"])
+        matrix = frame.pivot_table(index="school_id", columns="question", values="yes", aggfunc="sum", fill_value=0)
+        return cls(series, matrix)
+
+    @classmethod
+    def from_answers(cls, questionnaires: Iterable[Mapping[str, Any]]) -> TeacherCounts:
+        """From one mapping per submitted questionnaire: its school_id and its answers."""
+        frame = pd.DataFrame.from_records(list(questionnaires))
+        if frame.empty:
+            return cls.from_counts([], [])
+        answers = frame.drop(columns="school_id").map(lambda v: bool(_yes(v)))
+        return cls(frame.groupby("school_id").size(), answers.groupby(frame["school_id"]).sum())
+
+    def schools_with_yes(self, question: str) -> set[int]:
+        if question not in self.yes.columns:
+            return set()
+        column = self.yes[question]
+        return {int(sid) for sid in column.index[column > 0]}
+
+
+def _no_teachers() -> TeacherCounts:
+    return TeacherCounts.from_counts([], [])
+
+
 @dataclass
 class PeriodData:
     period: str
     schools: list[SchoolInfo]
     school_answers: dict[int, dict[str, Any]] = field(default_factory=dict)  # submitted school questionnaires
-    # one row per submitted teacher questionnaire: school_id and one column per question
-    teacher_answers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"school_id": pd.Series(dtype="int64")}))
+    teachers: TeacherCounts = field(default_factory=_no_teachers)
     municipality_answers: dict[str, Any] | None = None
 
 
@@ -131,30 +170,23 @@ def _share_points(indicator: Indicator, share: Fraction | None) -> int | None:
 
 
 class Scorer:
-    """Computes one period's indicators; teacher counts are aggregated once with pandas."""
+    """Computes one period's indicators from the answers and the teachers' counts."""
 
     def __init__(self, methodology: Methodology, data: PeriodData) -> None:
         self.methodology = methodology
         self.data = data
         self.by_id = {s.id: s for s in data.schools}
-        teachers = data.teacher_answers
-        self.respondents = teachers.groupby("school_id").size() if len(teachers) else pd.Series(dtype="int64")
-        self._yes_counts: dict[str, pd.Series] = {}
+        self._respondents = {int(k): int(v) for k, v in data.teachers.respondents.items()}
+        self._yes: dict[str, dict[int, int]] = {}
         self.denominators = {s.id: self._denominator(s) for s in data.schools}
 
-    # --- teacher counts ----------------------------------------------------------------
-
-    def yes_count(self, question: str) -> pd.Series:
-        counts = self._yes_counts.get(question)
+    def yes_count(self, question: str) -> dict[int, int]:
+        """School id -> teachers who said yes (dicts: a country has 40,000 schools to look up)."""
+        counts = self._yes.get(question)
         if counts is None:
-            teachers = self.data.teacher_answers
-            if question in teachers.columns and len(teachers):
-                column = teachers[question]
-                is_yes = column.map(lambda v: bool(_yes(v)))
-                counts = is_yes.groupby(teachers["school_id"]).sum()
-            else:
-                counts = pd.Series(dtype="int64")
-            self._yes_counts[question] = counts
+            yes = self.data.teachers.yes
+            counts = {int(k): int(v) for k, v in yes[question].items()} if question in yes.columns else {}
+            self._yes[question] = counts
         return counts
 
     def _denominator(self, school: SchoolInfo) -> tuple[int, bool]:
@@ -162,7 +194,7 @@ class Scorer:
         declared = (self.data.school_answers.get(school.id) or {}).get(DENOMINATOR_QUESTION)
         if isinstance(declared, int) and declared > 0:
             return declared, True
-        return max(school.registered_teachers, int(self.respondents.get(school.id, 0))), False
+        return max(school.registered_teachers, self._respondents.get(school.id, 0)), False
 
     def teacher_share(self, indicator: Indicator, school_ids: list[int]) -> Value:
         question = indicator.source.question or ""
@@ -173,8 +205,8 @@ class Scorer:
             den, declared = self.denominators[sid]
             undeclared += not declared
             denominator += den
-            numerator += min(int(counts.get(sid, 0)), den)
-            respondents += min(int(self.respondents.get(sid, 0)), den)
+            numerator += min(counts.get(sid, 0), den)
+            respondents += min(self._respondents.get(sid, 0), den)
         note = ""
         if undeclared:
             note = "число педагогов не заявлено школой — взято число зарегистрированных" if len(school_ids) == 1 else (
@@ -224,7 +256,7 @@ class Scorer:
         if src.statuses:
             return any(getattr(school.status, s) for s in src.statuses)
         if src.any_teacher:
-            return int(self.yes_count(src.question or "").get(sid, 0)) > 0
+            return self.yes_count(src.question or "").get(sid, 0) > 0
         answers = self.data.school_answers.get(sid) or {}
         return sum(bool(_yes(answers.get(q))) for q in src.question_names()) >= src.at_least
 

@@ -7,12 +7,18 @@ from html import escape
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from scoring.dynamics import DYNAMICS_TITLES
-from scoring.identification import CRITERIA_TITLES, METHOD_TITLES, SUPPORT_GROUP_TITLES, Method
+from scoring.identification import (
+    CRITERIA_TITLES,
+    METHOD_TITLES,
+    SUPPORT_GROUP_TITLES,
+    Method,
+)
 from scoring.indicators import SchoolScore, Value, percent
 from scoring.methodology import Indicator
 from scoring.service import Summary, completion_by_school, schools_by_status
@@ -138,44 +144,82 @@ def card_text(summary: Summary, score: SchoolScore) -> list[str]:
 
 # --- the workbook --------------------------------------------------------------------------
 
-RAW_ROWS = 100_000  # a workbook stays quick to write and to open; the rest is in the database
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
-GREEN = PatternFill("solid", fgColor="C6EFCE")
-RED = PatternFill("solid", fgColor="FFC7CE")
-GREY = PatternFill("solid", fgColor="EDEDED")
+# conditional formats take their colour from bgColor, cell styles from fgColor: set both
+GREEN = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
+RED = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
+GREY = PatternFill("solid", fgColor="EDEDED", bgColor="EDEDED")
 WRAP = Alignment(wrap_text=True, vertical="top")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
 
 
-def _set(cell: Cell, value: Any) -> Cell:
-    """Write a value; text is always text, never a formula, whatever it starts with."""
+SHEET_ROWS = 100_000  # rows of a long sheet; a country has a million school values, and Excel stops at 1 048 576
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
-        value = "; ".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        value = value.get("file_name") or str(value)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-    return cell
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return value.get("file_name") or str(value)
+    return value
 
 
-def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]], widths: dict[int, int] | None = None):
+def _sheet(
+    wb: Workbook,
+    title: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    widths: dict[int, int] | None = None,
+    *,
+    percent: tuple[int, ...] = (),
+    wrap: tuple[int, ...] = (),
+    points: tuple[int, int] | None = None,
+) -> None:
+    """One sheet in openpyxl's write-only mode (streamed: a country's sheets stay fast and small).
+
+    Text is always text, never a formula, whatever it starts with; `percent` columns show
+    shares as percentages; `points` (first, last column) are coloured green for 1, red for 0
+    and grey where the indicator does not apply (conditional formatting, not a style per cell).
+    """
     ws = wb.create_sheet(title)
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for r, row in enumerate(rows, start=2):
-        for c, value in enumerate(row, start=1):
-            _set(ws.cell(row=r, column=c), value)
+    total = len(rows)
+    if total > SHEET_ROWS:
+        rows = [*rows[:SHEET_ROWS], [f"… показаны первые {SHEET_ROWS:,} из {total:,} строк".replace(",", " ")]]
     ws.freeze_panes = "B2"
+    for c, header in enumerate(headers, start=1):
+        sample = [len(str(row[c - 1])) for row in rows[:500] if c - 1 < len(row) and row[c - 1] is not None]
+        ws.column_dimensions[get_column_letter(c)].width = (widths or {}).get(c, min(max(10, len(header) + 2, *[n + 2 for n in sample]), 60))
     if rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-    for c, header in enumerate(headers, start=1):
-        longest = max([len(str(header))] + [len(str(row[c - 1])) for row in rows[:500] if c - 1 < len(row) and row[c - 1] is not None])
-        ws.column_dimensions[get_column_letter(c)].width = (widths or {}).get(c, min(max(10, longest + 2), 60))
-    return ws
+    if points and rows:
+        area = f"{get_column_letter(points[0])}2:{get_column_letter(points[1])}{len(rows) + 1}"
+        ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=["1"], fill=GREEN))
+        ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=["0"], fill=RED))
+        ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=['"—"'], fill=GREY))
+
+    def header(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value)
+        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+        return cell
+
+    ws.append([header(h) for h in headers])
+    for row in rows:
+        out: list[Any] = []
+        for c, value in enumerate(row, start=1):
+            value = _plain(value)
+            if isinstance(value, str) and (value.startswith("=") or c in wrap):
+                cell = WriteOnlyCell(ws, value)
+                cell.data_type = "s"  # never a formula
+                if c in wrap:
+                    cell.alignment = WRAP
+                value = cell
+            elif isinstance(value, float) and c in percent:
+                cell = WriteOnlyCell(ws, value)
+                cell.number_format = "0.0%"
+                value = cell
+            out.append(value)
+        ws.append(out)
 
 
 def _share(value: Any) -> Any:
@@ -191,8 +235,7 @@ def _shown(value: Value) -> Any:
 
 
 def workbook(summary: Summary) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     methodology = summary.methodology
     names = summary.school_names
 
@@ -204,28 +247,17 @@ def workbook(summary: Summary) -> bytes:
             v.numerator, v.denominator, _share(v.response_rate), v.note,
         ])
     rows.append(["Итого", "", "", "", summary.scores.municipal_total, "", "", "", f"из {summary.scores.municipal_maximum}"])
-    ws = _sheet(wb, "Муниципальные показатели",
-                ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель", "Доля ответивших", "Примечание"],
-                rows, {2: 70})
-    for r in range(2, len(rows) + 2):
-        for col in (3, 8):
-            if isinstance(ws.cell(row=r, column=col).value, float):
-                ws.cell(row=r, column=col).number_format = "0.0%"
-        ws.cell(row=r, column=2).alignment = WRAP
+    _sheet(wb, "Муниципальные показатели",
+           ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель", "Доля ответивших", "Примечание"],
+           rows, {2: 70}, percent=(3, 8), wrap=(2,))
 
     codes = [i.code for i in methodology.school_indicators]
     matrix = []
     for score in summary.scores.schools:
         matrix.append([score.school.short_name, score.school.status.title(), score.total, score.maximum]
                       + [score.values[c].points if score.values[c].applies else "—" for c in codes])
-    ws = _sheet(wb, "Показатели школ", ["Школа", "Статус", "Итого", "Максимум", *codes], matrix)
-    for r in range(2, len(matrix) + 2):
-        for c in range(5, len(codes) + 5):
-            cell = ws.cell(row=r, column=c)
-            cell.fill = GREEN if cell.value == 1 else RED if cell.value == 0 else GREY
-            cell.alignment = Alignment(horizontal="center")
-    for c in range(5, len(codes) + 5):
-        ws.column_dimensions[get_column_letter(c)].width = 9
+    _sheet(wb, "Показатели школ", ["Школа", "Статус", "Итого", "Максимум", *codes], matrix,
+           {c: 9 for c in range(5, len(codes) + 5)}, points=(5, len(codes) + 4))
 
     long_rows = []
     for score in summary.scores.schools:
@@ -237,7 +269,7 @@ def workbook(summary: Summary) -> bytes:
                 indicator.recommendation if v.applies and v.max_points and not v.points else "",
             ])
     _sheet(wb, "Значения школ", ["Школа", "Код", "Показатель", "Значение", "Баллы", "Числитель", "Знаменатель",
-                                 "Доля ответивших", "Примечание", "Рекомендация"], long_rows, {3: 60, 10: 60})
+                                 "Доля ответивших", "Примечание", "Рекомендация"], long_rows, {3: 60, 10: 60}, percent=(4, 8))
 
     ident = []
     for score in summary.scores.schools:
@@ -265,11 +297,7 @@ def workbook(summary: Summary) -> bytes:
     dyn_rows.append(["Итого", "Сумма баллов муниципальных показателей", *[h.municipal_total for h in summary.history]])
     for code, title in DYNAMICS_TITLES.items():
         dyn_rows.append([code, title, *[_share(shares[code].value) for _, shares in summary.dynamics]])
-    ws = _sheet(wb, "Динамика", ["Код", "Показатель", *periods], dyn_rows, {2: 70})
-    for r in range(2, len(dyn_rows) + 2):
-        for c in range(3, len(periods) + 3):
-            if isinstance(ws.cell(row=r, column=c).value, float):
-                ws.cell(row=r, column=c).number_format = "0.0%"
+    _sheet(wb, "Динамика", ["Код", "Показатель", *periods], dyn_rows, {2: 70}, percent=tuple(range(3, len(periods) + 3)))
 
     totals = {(h.period, s.school.id): (s.total, s.maximum) for h in summary.history for s in h.schools}
     verdict = {True: "да", False: "нет", None: "нет данных"}
@@ -284,9 +312,10 @@ def workbook(summary: Summary) -> bytes:
            [list(r) for r in completion_by_school(summary)])
 
     raw = [[r["survey"], r["respondent"], names.get(r["school_id"], "") if r["school_id"] else "", r["question"], r["value"]]
-           for r in summary.raw[:RAW_ROWS]]
-    if len(summary.raw) > RAW_ROWS:
-        raw.append(["", "", "", "", f"… показаны первые {RAW_ROWS:,} из {len(summary.raw):,} ответов".replace(",", " ")])
+           for r in summary.raw]
+    if summary.raw_total > len(summary.raw):
+        shown = f"… показаны первые {len(summary.raw):,} из {summary.raw_total:,} ответов; все — командой shnor export"
+        raw.append(["", "", "", "", shown.replace(",", " ")])
     _sheet(wb, "Ответы", ["Анкета", "Респондент", "Школа", "Вопрос", "Ответ"], raw, {5: 60})
 
     buffer = io.BytesIO()
@@ -295,8 +324,7 @@ def workbook(summary: Summary) -> bytes:
 
 
 def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     rows = []
     for indicator in summary.methodology.school_indicators:
         v = score.values[indicator.code]
@@ -305,7 +333,7 @@ def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
                      indicator.recommendation if v.applies and v.max_points and not v.points else ""])
     rows.append(["Итого", "", "", "", score.total, "", "", "", f"из {score.maximum}"])
     _sheet(wb, "Карточка школы", ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель",
-                                  "Доля ответивших", "Рекомендация"], rows, {2: 60, 9: 70})
+                                  "Доля ответивших", "Рекомендация"], rows, {2: 60, 9: 70}, percent=(3, 8), wrap=(2, 9))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -9,8 +9,21 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.data import Completion, exams_of, load_period, periods_on_record, schools_of, statuses_for
-from scoring.dynamics import PRODUCTIVE_QUESTION, SchoolDynamics, Share, period_dynamics, period_year
+from scoring.data import (
+    Completion,
+    exams_of,
+    load_period,
+    periods_on_record,
+    schools_of,
+    statuses_for,
+)
+from scoring.dynamics import (
+    PRODUCTIVE_QUESTION,
+    SchoolDynamics,
+    Share,
+    period_dynamics,
+    period_year,
+)
 from scoring.identification import Method, Status, sverdlovsk, twelve_criteria
 from scoring.indicators import PeriodScores, SchoolScore, score_period
 from scoring.methodology import Methodology, load_methodology
@@ -164,7 +177,8 @@ class Summary:
     history: list[PeriodScores]  # every period on record, oldest first, this one included
     dynamics: list[tuple[str, dict[str, Share]]]
     school_dynamics: list[SchoolDynamics]
-    raw: list[dict[str, Any]]
+    raw: list[dict[str, Any]]  # the first RAW_ROWS answers of the period
+    raw_total: int
 
     @property
     def school_names(self) -> dict[int, str]:
@@ -178,14 +192,6 @@ class Summary:
 async def latest_period(session: AsyncSession, municipality_id: int) -> str | None:
     periods = await periods_on_record(session, municipality_id)
     return periods[-1] if periods else None
-
-
-def _productive_schools(loaded_data: Any) -> set[int]:
-    teachers = loaded_data.teacher_answers
-    if PRODUCTIVE_QUESTION not in teachers.columns or not len(teachers):
-        return set()
-    mask = teachers[PRODUCTIVE_QUESTION].map(lambda v: isinstance(v, list) and bool(v))
-    return set(int(s) for s in teachers.loc[mask, "school_id"].unique())
 
 
 async def build_summary(
@@ -208,14 +214,15 @@ async def build_summary(
         scores = score_period(methodology, loaded.data)
         history.append(scores)
         statuses = {s.id: s.status for s in loaded.data.schools}
-        shares, per_school = period_dynamics(p, statuses, exams, _productive_schools(loaded.data))
+        shares, per_school = period_dynamics(p, statuses, exams, loaded.data.teachers.schools_with_yes(PRODUCTIVE_QUESTION))
         dynamics.append((p, shares))
         school_dynamics.extend(per_school)
         if p == period:
             current = (loaded, scores, statuses)
     loaded, scores, statuses = current
     return Summary(
-        municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw
+        municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
+        loaded.raw_total,
     )
 
 

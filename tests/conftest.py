@@ -300,3 +300,25 @@ async def register(runner: BotRunner, user_id: int, invite: Invite, full_name: s
     await user.send(f"/start {invite.token}")
     await user.send(full_name)
     return user
+
+
+async def snapshot(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything a user's input may change: compared before and after input that must change nothing."""
+    import json
+
+    from sqlalchemy import select
+
+    from storage.models import Answer, Person, Response
+
+    async with session_factory() as session:
+        def rows(*columns: Any) -> Any:
+            return session.execute(select(*columns).order_by(columns[0]))
+
+        return {
+            "answers": [(r, q, json.dumps(v, sort_keys=True)) for r, q, v in await rows(Answer.response_id, Answer.question, Answer.value)],
+            "responses": list(await rows(Response.id, Response.status, Response.cursor, Response.submitted_at)),
+            "campaigns": list(await rows(Campaign.id, Campaign.deadline, Campaign.closed_at)),
+            "people": list(await rows(Person.id, Person.tg_user_id, Person.role, Person.municipality_id, Person.school_id)),
+            "invites": list(await rows(Invite.id, Invite.uses)),
+            "municipalities": list(await rows(Municipality.id, Municipality.coordinators_chat_id)),
+        }

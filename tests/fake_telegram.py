@@ -11,11 +11,50 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+# The tags Telegram accepts with parse_mode=HTML; anything else is refused with 400, as the real API does.
+HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "span",
+             "blockquote", "tg-emoji"}
+
+
+_TAG = re.compile(r"<(/?)([a-z-]+)(?:\s[^<>]*)?>")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def html_error(text: str) -> str:
+    """Why Telegram would refuse this text with parse_mode=HTML, or "" when it is fine.
+
+    Every "<" must open or close a supported tag, tags must nest, and every "&" must start an entity.
+    """
+    opened: list[str] = []
+    position = 0
+    while (lt := text.find("<", position)) != -1:
+        match = _TAG.match(text, lt)
+        if match is None:
+            return f"Unsupported start tag at byte offset {lt}"
+        closing, tag = match.group(1), match.group(2)
+        if tag not in HTML_TAGS:
+            return f'Unsupported start tag "{tag}"'
+        if closing:
+            if not opened or opened[-1] != tag:
+                return f'Unexpected end tag "{tag}"'
+            opened.pop()
+        else:
+            opened.append(tag)
+        position = match.end()
+    if opened:
+        return f'Can\'t find end tag corresponding to start tag "{opened[-1]}"'
+    for amp in re.finditer("&", text):
+        if not _ENTITY.match(text, amp.start()):
+            return f"Character entity expected at byte offset {amp.start()}"
+    return ""
+
 
 JSON_FIELDS = {"reply_markup", "commands", "scope", "entities", "allowed_updates", "link_preview_options", "reply_parameters"}
 
@@ -59,6 +98,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.on_send: Any = None  # callable(chat_id, message) run for every sendMessage (benchmarks)
         self.keep_history = True
+        self.html_errors: list[tuple[str, str, str]] = []  # (method, text, why Telegram would refuse it)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -228,6 +268,14 @@ class FakeTelegram:
             return web.json_response(
                 {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, status=403
             )
+        for field_name in ("text", "caption"):
+            if params.get("parse_mode") == "HTML" and isinstance(params.get(field_name), str):
+                problem = html_error(params[field_name])
+                if problem:
+                    self.html_errors.append((method, params[field_name], problem))
+                    return web.json_response(
+                        {"ok": False, "error_code": 400, "description": f"Bad Request: can't parse entities: {problem}"}, status=400
+                    )
         handler = getattr(self, f"api_{key}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import pandas as pd
 import pytest
 
 from scoring.identification import Status
-from scoring.indicators import PeriodData, SchoolInfo, passes, score_period
+from scoring.indicators import (
+    PeriodData,
+    SchoolInfo,
+    TeacherCounts,
+    passes,
+    score_period,
+)
 from scoring.methodology import DEFAULT_FILE, load_methodology
 
 TEACHER_QUESTIONS = ("diagnostics", "support_received", "network_association", "rma_member", "has_iom", "quality_events", "internship_elsewhere")
@@ -57,7 +62,7 @@ def _data() -> PeriodData:
         programme_identification="yes", programme_shnro_indicators="yes", programme_risk_section="no",
         programme_risk_indicators="yes", practices_system="yes", resource_monitoring="no",
     )
-    return PeriodData("2026-2027", schools, {1: school_a, 3: school_c}, pd.DataFrame.from_records(teachers), municipality)
+    return PeriodData("2026-2027", schools, {1: school_a, 3: school_c}, TeacherCounts.from_answers(teachers), municipality)
 
 
 @pytest.fixture(scope="module")

@@ -84,7 +84,11 @@ async def test_summary_values_and_workbook_read_back(session_factory, world):
     assert header[:4] == ["Школа", "Статус", "Итого", "Максимум"] and "S2.6.4" in header
     row = next(r for r in matrix.iter_rows(min_row=2) if r[0].value == "СОШ 1")
     iom = row[header.index("S2.4.4")]
-    assert iom.value == 0 and iom.fill.fgColor.rgb.endswith("FFC7CE")
+    assert iom.value == 0
+    rules = {r.formula[0]: r.dxf.fill.bgColor.rgb[-6:]
+             for cf in matrix.conditional_formatting for r in cf.rules if iom.coordinate in cf.sqref}
+    assert rules == {"1": "C6EFCE", "0": "FFC7CE", '"—"': "EDEDED"}  # green, red, grey
+    assert municipal.cell(row=2 + list(rows).index("M2.1.5"), column=3).number_format == "0.0%"
     assert row[header.index("S2.6.1")].value == "—"  # not a risk-zone school
     raw = wb["Ответы"]
     comment = next(r for r in raw.iter_rows(min_row=2) if r[3].value == "comment")[4]
@@ -252,3 +256,38 @@ async def test_card_for_the_deputy_only(runner, api, world, session_factory):
     message, data = api.find_button(2101, "Скачать Excel")
     notice = await other.press_data(message, data)  # forged: another school's card
     assert "не ваши" in notice["text"]
+
+
+async def test_database_counts_match_counting_every_answer(session_factory):
+    """The yes-counts aggregated in SQL equal those counted in Python over every loaded answer."""
+    from scoring.data import load_period
+    from scoring.demo import build_demo
+    from scoring.indicators import TeacherCounts
+    from storage.models import Campaign, SurveyVersion
+
+    async with session_factory() as session:
+        municipality = await build_demo(session, schools=6, teachers_per_school=9, periods=("2025-2026",), response_rate=0.7)
+        await session.commit()
+        loaded = await load_period(session, municipality.id, "2025-2026")
+        rows = (await session.execute(
+            select(Response.id, Response.school_id, Answer.question, Answer.value)
+            .join(Answer, Answer.response_id == Response.id)
+            .join(Campaign, Response.campaign_id == Campaign.id)
+            .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+            .where(Campaign.municipality_id == municipality.id, SurveyVersion.survey_key == "teacher")
+        )).all()
+    questionnaires: dict[int, dict] = {}
+    for rid, school_id, question, value in rows:
+        questionnaires.setdefault(rid, {"school_id": school_id})[question] = value
+    expected = TeacherCounts.from_answers(questionnaires.values())
+    got = loaded.data.teachers
+    assert got.respondents.sort_index().to_dict() == expected.respondents.sort_index().to_dict()
+    # every question with a yes somewhere (yes/no and multiple choice), school by school
+    yes_columns = [q for q in expected.yes.columns if expected.yes[q].sum() > 0]
+    assert sorted(got.yes.columns) == sorted(yes_columns)
+    for question in yes_columns:
+        def nonzero(column):
+            return {int(k): int(v) for k, v in column.items() if v}
+        assert nonzero(got.yes[question]) == nonzero(expected.yes[question]), question
+    assert loaded.raw_total == len(loaded.raw) == sum(1 for _ in rows) + sum(
+        len(a) for a in [*loaded.data.school_answers.values(), loaded.data.municipality_answers or {}])

@@ -300,6 +300,7 @@ async def typed_deadline(message: Message, state: FSMContext, session: AsyncSess
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")  # the list shows completion: not for any group
     router.message.register(list_campaigns, Command("campaigns"))
     router.message.register(new_campaign, Command("newcampaign"))
     router.message.register(typed_period, NewCampaign.period, F.text, ~F.text.startswith("/"))

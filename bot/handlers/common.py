@@ -58,6 +58,10 @@ async def fallback(message: Message, person: Person | None) -> None:
     await message.answer(texts.UNKNOWN_INPUT if person else texts.NOT_REGISTERED)
 
 
+async def private_command(message: Message) -> None:
+    await message.answer(texts.PRIVATE_COMMAND)
+
+
 async def stale_callback(callback: CallbackQuery, person: Person | None) -> None:
     await callback.answer(texts.NOT_REGISTERED if person is None else "Эта кнопка уже неактуальна.", show_alert=person is None)
 
@@ -69,5 +73,6 @@ def create_router() -> Router:
     router.message.register(help_, Command("help"))
     router.message.register(whoami, Command("whoami"))
     router.message.register(fallback, F.chat.type == "private")
+    router.message.register(private_command, Command("surveys", "card", "campaigns", "newcampaign"))
     router.callback_query.register(stale_callback)
     return router
