@@ -48,15 +48,22 @@ async def run(settings: Settings) -> None:
         if settings.webhook_url:
             await _serve_webhook(settings, dp, bot)
         else:
-            await dp.start_polling(
-                bot,
-                polling_timeout=settings.polling_timeout,
-                tasks_concurrency_limit=settings.tasks_concurrency_limit,
-            )
+            await _poll(settings, dp, bot)
     finally:
         await leader.close()
         await storage.close()
         await engine.dispose()
+
+
+async def _poll(settings: Settings, dp, bot) -> None:
+    from bot.polling import ConfirmingPoller
+
+    poller = ConfirmingPoller(dp, bot, polling_timeout=settings.polling_timeout, limit=min(settings.tasks_concurrency_limit, 100))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, poller.stop)
+    log.info("polling: updates are confirmed once handled")
+    await poller.run()
 
 
 async def _serve_webhook(settings: Settings, dp, bot) -> None:

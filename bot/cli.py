@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.logs import setup_logging
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Campaign, Response, ResponseStatus, Role, utcnow
@@ -346,6 +347,49 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_session(demo_settings, action))
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.backup import backup
+
+    size = backup(settings.database_url, Path(args.file))
+    print(f"Копия базы: {args.file} ({size / 2**20:.1f} МБ)")
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.backup import restore
+
+    if not args.yes:
+        raise CliError("Восстановление заменит текущую базу. Остановите бота и повторите с --yes.")
+    restore(settings.database_url, Path(args.file))
+    asyncio.run(asyncio.to_thread(upgrade, settings.database_url))  # a backup from an older version is brought up to date
+    print(f"База восстановлена из {args.file}")
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
+    from scoring.export import export_answers
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> int:
+        municipality = await get_municipality(session, args.municipality)
+        return await export_answers(session, municipality.id, Path(args.out), args.period)
+
+    count = asyncio.run(_with_session(settings, action))
+    print(f"Выгружено ответов: {count} → {args.out}")
+
+
+def cmd_person_delete(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.models import Person
+    from storage.registry import forget_person
+
+    async def action(session: AsyncSession) -> None:
+        person = await session.scalar(select(Person).where(Person.tg_user_id == args.tg_user_id))
+        if person is None:
+            raise CliError(f"Человека с Telegram id {args.tg_user_id} нет.")
+        await forget_person(session, person)
+        print(f"Персональные данные удалены (запись №{person.id}); ответы остаются в счёте школы.")
+
+    asyncio.run(_with_session(settings, action))
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.__main__ import run
 
@@ -440,6 +484,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="report.xlsx")
     p.set_defaults(func=cmd_summary)
 
+    p = sub.add_parser("backup", help="копия базы SQLite (бот может работать); для PostgreSQL — pg_dump")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="восстановить базу SQLite из копии (бот остановлен)")
+    p.add_argument("file")
+    p.add_argument("--yes", action="store_true", help="да, заменить текущую базу")
+    p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("export", help="все ответы муниципалитета в .xlsx (текст остаётся текстом)")
+    p.add_argument("--municipality", required=True, help="id или название")
+    p.add_argument("--period", help="только этот период")
+    p.add_argument("--out", default="answers.xlsx")
+    p.set_defaults(func=cmd_export)
+    person = sub.add_parser("person", help="люди").add_subparsers(dest="sub", required=True)
+    p = person.add_parser("delete", help="удалить персональные данные человека (ответы остаются в счёте школы)")
+    p.add_argument("--tg-user-id", type=int, required=True)
+    p.set_defaults(func=cmd_person_delete)
+
     p = sub.add_parser("demo", help="демонстрационный муниципалитет в отдельной базе и его сводка")
     p.add_argument("--out", default="demo", help="папка для базы и отчёта")
     p.add_argument("--schools", type=int, default=20)
@@ -450,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from scoring.service import ScoringError
+    from storage.backup import BackupError
     from storage.importers import ImportFailed
     from storage.registry import RegistryError
     from surveys.loader import DefinitionError
@@ -459,11 +521,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", cmd_run)  # plain `shnor` runs the bot
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup_logging(settings)
     try:
         func(settings, args)
-    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed, ScoringError, ScheduleError) as exc:
+    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed, ScoringError, ScheduleError, BackupError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import SQLAlchemyStorage
 from bot.handlers import get_routers
-from bot.middlewares import PersonMiddleware, ReleaseBeforeRequest, SessionMiddleware
+from bot.middlewares import HandleOnce, PersonMiddleware, ReleaseBeforeRequest, SessionMiddleware
 from bot.reminders import ReminderRunner
 from scoring.methodology import Methodology, load_methodology
 from storage.models import utcnow
@@ -71,6 +71,7 @@ def create_dispatcher(
     )
     dp.update.outer_middleware(SessionMiddleware(session_factory))
     dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(HandleOnce())
     dp.update.outer_middleware(PersonMiddleware())
     dp.include_routers(*get_routers())
     return dp

@@ -3,12 +3,14 @@
     SessionMiddleware  one database session per update (the FSM storage works through it too)
     ReleaseBeforeRequest (on the bot's HTTP session) commits it before every Bot API call
     FSMContextMiddleware (aiogram)  the per-user lock, then the conversation state
+    HandleOnce         an update handled before (redelivered after a crash) is skipped
     PersonMiddleware   the registered person and the clock, read after the lock is held
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,11 +18,16 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject, User
+from aiogram.types import TelegramObject, Update, User
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import current_update_session, update_session
+from storage.models import HandledUpdate
 from storage.registry import get_person
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -37,6 +44,45 @@ class SessionMiddleware(BaseMiddleware):
                 return await handler(event, data)
             finally:
                 update_session.reset(token)
+
+
+class HandleOnce(BaseMiddleware):
+    """Skip an update handled before: Telegram redelivers what was not confirmed before a crash.
+
+    The mark is written in the update's own transaction, so it is stored exactly when what the
+    handler wrote is stored; an update that failed before anything was committed runs again.
+    Runs inside the per-user lock, so the database connection is not held while waiting for it.
+    """
+
+    PRUNE_EVERY = 1000  # update ids
+    KEEP = 100_000  # handled update ids remembered (Telegram keeps undelivered updates for 24 hours)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        session: AsyncSession = data["session"]
+        if isinstance(event, Update) and not await self._first_time(session, data["bot"].id, event.update_id):
+            log.info("update %s was handled before: skipped", event.update_id)
+            return None
+        try:
+            result = await handler(event, data)
+        except BaseException:
+            await session.rollback()
+            raise
+        if session.in_transaction():
+            await session.commit()  # the update is marked handled even when the handler wrote nothing
+        return result
+
+    async def _first_time(self, session: AsyncSession, bot_id: int, update_id: int) -> bool:
+        session.add(HandledUpdate(bot_id=bot_id, update_id=update_id))
+        try:
+            await session.flush()  # nothing else is written yet: on a conflict the rollback loses nothing
+        except IntegrityError:
+            await session.rollback()
+            return False
+        if update_id % self.PRUNE_EVERY == 0:
+            await session.execute(
+                delete(HandledUpdate).where(HandledUpdate.bot_id == bot_id, HandledUpdate.update_id < update_id - self.KEEP)
+            )
+        return True
 
 
 class ReleaseBeforeRequest(BaseRequestMiddleware):

@@ -72,10 +72,15 @@ async def schools_of(session: AsyncSession, municipality_id: int) -> list[School
 
 
 async def exams_of(session: AsyncSession, municipality_id: int) -> dict[int, list[Exam]]:
-    rows = await session.scalars(select(ExamResult).join(School).where(School.municipality_id == municipality_id))
+    """Exam results by school (plain rows, not ORM objects: a country has millions of them)."""
+    rows = await session.execute(
+        select(ExamResult.school_id, ExamResult.year, ExamResult.procedure, ExamResult.subject, ExamResult.grade,
+               ExamResult.school_mean, ExamResult.regional_mean)
+        .join(School).where(School.municipality_id == municipality_id)
+    )
     out: dict[int, list[Exam]] = defaultdict(list)
-    for r in rows:
-        out[r.school_id].append(Exam(r.year, r.procedure, r.subject, r.grade, r.school_mean, r.regional_mean))
+    for school_id, *fields in rows:
+        out[school_id].append(Exam(*fields))
     return dict(out)
 
 

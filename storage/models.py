@@ -331,11 +331,25 @@ class FsmRecord(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class HandledUpdate(Base):
+    """Telegram updates already handled: one redelivered after a crash (polling or webhook) is skipped.
+
+    Written in the update's own transaction, so it is stored exactly when what the handler
+    wrote is stored. Old ids are pruned as new ones arrive (Telegram's ids grow by one).
+    """
+
+    __tablename__ = "handled_update"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
 __all__ = [
     "Answer",
     "Base",
     "Campaign",
     "FsmRecord",
+    "HandledUpdate",
     "Invite",
     "Municipality",
     "Person",

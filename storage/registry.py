@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -210,3 +210,30 @@ def normalize_full_name(text: str | None) -> str:
     if not all(_NAME_PART.match(p) for p in parts):
         raise RegistryError("В ФИО допускаются только буквы, дефис и апостроф. Напишите, например: Иванова Мария Петровна.")
     return " ".join(p[:1].upper() + p[1:] for p in parts)
+
+
+FORGOTTEN_NAME = "(данные удалены)"
+
+
+async def forget_person(session: AsyncSession, person: Person) -> None:
+    """Remove a person's personal data; what they submitted still counts for their school.
+
+    The name and the Telegram ids go (the ids become placeholders nobody can write from), and
+    so do their conversation state and unsent reminders. The row stays with its role, school and
+    municipality, so the school's registered and answered counts do not change; the person can
+    register again with a new invite.
+    """
+    from storage.models import Delivery, DeliveryState, FsmRecord
+
+    tg_user_id = person.tg_user_id
+    placeholder = -(10**15 + person.id)  # Telegram ids are positive (users) or above -10**13 (chats)
+    await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tg_user_id}:%")))
+    await session.execute(
+        update(Delivery).where(Delivery.chat_id == person.chat_id, Delivery.state == DeliveryState.PENDING)
+        .values(state=DeliveryState.SKIPPED)
+    )
+    await session.execute(update(Delivery).where(Delivery.chat_id == person.chat_id).values(chat_id=placeholder))
+    person.full_name = FORGOTTEN_NAME
+    person.tg_user_id = placeholder
+    person.chat_id = placeholder
+    person.unreachable = True

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dispatcher import create_bot, create_dispatcher
+from bot.polling import ConfirmingPoller
 from bot.reminders import ReminderRunner
 from bot.scale import RedisPause, RedisRateLimiter, fsm_backend
 from bot.sender import Sender
@@ -165,19 +166,15 @@ class BotRunner:
         self.dp = create_dispatcher(factory, storage=self.storage, events_isolation=isolation, clock=self.clock,
                                     reminders=self.reminders)
         self.dp.update.outer_middleware(self._track)
-        self._task = asyncio.create_task(
-            self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1, tasks_concurrency_limit=50)
-        )
+        self.poller = ConfirmingPoller(self.dp, self.bot, polling_timeout=1, limit=50)
+        self._task = asyncio.create_task(self.poller.run())
         await asyncio.sleep(0)
 
     async def stop(self) -> None:
         if self._task is None:
             return
         await self.reminders.stop()
-        try:
-            await self.dp.stop_polling()
-        except RuntimeError:
-            pass
+        self.poller.stop()
         await asyncio.wait_for(self._task, 10)
         self._task = None
         await self.storage.close()

@@ -1,0 +1,153 @@
+"""Secrets and personal data: no token or name in the logs; backup, restore, export; forgetting a person."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.logs import RedactingFormatter, quiet_libraries, secrets_of
+from scoring.demo import build_demo
+from scoring.service import build_summary
+from storage.models import Person, Response, Role
+from storage.registry import FORGOTTEN_NAME, forget_person
+from tests.conftest import PG_URL, register
+
+TOKEN = "123456789:AAHsecretPartOfTheTokenThatMustNotLeak"
+FORMULA = '=HYPERLINK("http://example.com","нажми")'
+
+
+def test_formatter_blanks_secrets_in_messages_arguments_and_tracebacks():
+    settings = Settings(bot_token=TOKEN, database_url="postgresql+asyncpg://shnor:db-pass-42@db/shnor",
+                        redis_url="redis://:redis-pass-42@cache:6379/0", webhook_secret="webhook-secret-42")
+    formatter = RedactingFormatter("%(message)s", secrets_of(settings))
+    try:
+        raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/getMe failed")
+    except RuntimeError as exc:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "token %s, db %s", (TOKEN, settings.database_url),
+                                   (type(exc), exc, exc.__traceback__))
+    text = formatter.format(record)
+    for secret in ("AAHsecretPartOfTheToken", "db-pass-42", "redis-pass-42"):
+        assert secret not in text
+    assert "***" in text and "getMe failed" in text
+
+
+def test_bot_process_logs_no_token_when_telegram_fails(tmp_path: Path):
+    with socket.socket() as s:  # a port where nothing listens: every request fails
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": f"http://127.0.0.1:{port}", "LOG_LEVEL": "DEBUG",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", "POLLING_TIMEOUT": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = proc.communicate(timeout=8)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    assert output.strip(), "the bot logged nothing"
+    assert "AAHsecretPartOfTheToken" not in output
+
+
+async def test_names_are_not_logged(runner, world, caplog):
+    quiet_libraries()  # as `shnor run` does
+    caplog.set_level(logging.DEBUG)
+    teacher = await register(runner, 7001, world.invites["teacher:0"], "Секретова Алевтина Игоревна")
+    await teacher.send("/whoami")
+    await teacher.press("Начать: Анкета педагога")
+    assert any("Секретова Алевтина Игоревна" in t for t in teacher.texts)  # the person sees their name; the log does not
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert logged and "Секретова" not in logged and "Алевтина" not in logged
+
+
+async def test_forgetting_a_person_keeps_the_schools_counts(runner, session_factory):
+    async with session_factory() as session:
+        municipality = await build_demo(session, schools=3, teachers_per_school=6, periods=("2025-2026",))
+        await session.commit()
+        before = await build_summary(session, municipality)
+        person = await session.scalar(
+            select(Person).join(Response, Response.person_id == Person.id).where(Person.role == Role.TEACHER).limit(1)
+        )
+        name, tg_user_id = person.full_name, person.tg_user_id
+        await forget_person(session, person)
+        await session.commit()
+    async with session_factory() as session:
+        after = await build_summary(session, municipality)
+        assert await session.scalar(select(func.count()).where(Person.full_name == name)) == 0
+        assert await session.scalar(select(Person).where(Person.tg_user_id == tg_user_id)) is None
+        assert (await session.get(Person, person.id)).full_name == FORGOTTEN_NAME
+    assert after.completion == before.completion
+    assert after.scores.municipal_total == before.scores.municipal_total
+    assert [(s.school.id, s.total) for s in after.scores.schools] == [(s.school.id, s.total) for s in before.scores.schools]
+
+
+@pytest.fixture
+def shnor(tmp_path: Path, database_url: str):
+    env = {**os.environ, "DATABASE_URL": database_url, "BOT_TOKEN": "", "LOG_LEVEL": "WARNING"}
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True,
+                                text=True, timeout=120)
+        assert (result.returncode == 0) == ok, result.stderr or result.stdout
+        return result
+
+    return run
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="PostgreSQL is backed up with pg_dump (the CLI says so)")
+def test_backup_and_restore(shnor, tmp_path: Path):
+    shnor("municipality", "add", "Первый ГО", "--tz", "Asia/Yekaterinburg")
+    assert "Копия базы" in shnor("backup", str(tmp_path / "copy.sqlite3")).stdout
+    assert "уже существует" in shnor("backup", str(tmp_path / "copy.sqlite3"), ok=False).stderr
+    shnor("municipality", "add", "Второй ГО", "--tz", "Asia/Yekaterinburg")
+    assert "--yes" in shnor("restore", str(tmp_path / "copy.sqlite3"), ok=False).stderr
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not a database at all" * 100)
+    assert "не база SQLite" in shnor("restore", str(junk), "--yes", ok=False).stderr
+    assert "Второй ГО" in shnor("municipality", "list").stdout  # a refused restore changed nothing
+    assert "восстановлена" in shnor("restore", str(tmp_path / "copy.sqlite3"), "--yes").stdout
+    listed = shnor("municipality", "list").stdout
+    assert "Первый ГО" in listed and "Второй ГО" not in listed
+
+
+def test_backup_on_postgresql_points_to_pg_dump(tmp_path: Path):
+    env = {**os.environ, "DATABASE_URL": "postgresql+asyncpg://u@127.0.0.1:1/x", "BOT_TOKEN": ""}
+    result = subprocess.run([sys.executable, "-m", "bot", "backup", str(tmp_path / "x")], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1 and "pg_dump" in result.stderr
+
+
+async def test_export_keeps_text_as_text(shnor, session_factory, world, tmp_path: Path):
+    async with session_factory() as session:
+        person = Person(tg_user_id=7100, chat_id=7100, full_name="Экспортова Анна Ивановна", role=Role.TEACHER,
+                        municipality_id=world.municipality.id, school_id=world.schools[0].id)
+        session.add(person)
+        await session.flush()
+        from storage.models import Answer
+        response = Response(campaign_id=world.campaigns["teacher"].id, subject=f"person:{person.id}", person_id=person.id,
+                            school_id=world.schools[0].id, status="submitted")
+        session.add(response)
+        await session.flush()
+        session.add_all([Answer(response_id=response.id, question="comment", value=FORMULA),
+                         Answer(response_id=response.id, question="subjects", value=["math", "russian"]),
+                         Answer(response_id=response.id, question="has_iom", value="yes")])
+        await session.commit()
+    out = tmp_path / "answers.xlsx"
+    result = await asyncio.to_thread(shnor, "export", "--municipality", str(world.municipality.id), "--out", str(out))
+    assert "Выгружено ответов: 3" in result.stdout
+    sheet = openpyxl.load_workbook(out)["Ответы"]
+    rows = list(sheet.iter_rows(min_row=2))
+    cells = {r[4].value: r[5] for r in rows}
+    assert cells["comment"].value == FORMULA and cells["comment"].data_type == "s"
+    assert cells["subjects"].value == "math; russian"
+    assert rows[0][3].value == "СОШ 1" and rows[0][0].value == "2026-2027"
+    assert "Экспортова" not in str([[c.value for c in r] for r in rows])  # respondents by id, not by name
