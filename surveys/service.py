@@ -44,9 +44,13 @@ class ServiceError(ValueError):
     """An admin action that cannot be done; the message is Russian."""
 
 
+STALE_QUESTION = "Этот вопрос уже неактуален — вот текущий."
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     notice: str
+    current: Any = None  # the screen the respondent should be on, when a stale button was pressed
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +360,7 @@ async def _check_current(
     response, survey, answers = loaded
     question = _current(survey, response, answers)
     if question is None or not 0 <= index < len(survey.questions) or survey.questions[index].name != question.name:
-        return Refusal("Этот вопрос уже неактуален — ответьте на последний.")
+        return Refusal(STALE_QUESTION, _screen(survey, response, answers, response.campaign.timezone))
     return response, survey, answers, question
 
 
@@ -547,7 +551,7 @@ async def back(session: AsyncSession, person: Person, response_id: int, index: i
         if current is not None:
             return Refusal("Этот экран уже неактуален.")
     elif current is None or not 0 <= index < len(survey.questions) or survey.questions[index].name != current.name:
-        return Refusal("Этот вопрос уже неактуален — ответьте на последний.")
+        return Refusal(STALE_QUESTION, _screen(survey, response, answers, response.campaign.timezone))
     previous = engine.previous_question(survey, answers, current.name if current else None)
     if previous is None:
         return Refusal("Это первый вопрос.")
