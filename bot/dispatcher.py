@@ -17,11 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import SQLAlchemyStorage
 from bot.handlers import get_routers
-from bot.middlewares import HandleOnce, PersonMiddleware, ReleaseBeforeRequest, SessionMiddleware
+from bot.middlewares import (
+    HandleOnce,
+    PersonMiddleware,
+    ReleaseBeforeRequest,
+    RetryTransient,
+    SessionMiddleware,
+)
 from bot.reminders import ReminderRunner
 from scoring.methodology import Methodology, load_methodology
 from storage.models import utcnow
-
 
 _RESPONSE_TYPES: list[type] = []
 
@@ -46,6 +51,7 @@ def create_bot(token: str, api_base: str | None = None) -> Bot:
     _keep_response_types()
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
     session.middleware(ReleaseBeforeRequest())
+    session.middleware(RetryTransient())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

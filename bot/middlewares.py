@@ -15,7 +15,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
@@ -96,6 +104,35 @@ class ReleaseBeforeRequest(BaseRequestMiddleware):
         if session is not None and session.in_transaction():
             await session.commit()
         return await make_request(bot, method)
+
+
+class RetryTransient(BaseRequestMiddleware):
+    """A reply to a user survives a short 429 or a Telegram hiccup: waited out and retried.
+
+    Only calls made while handling an update: the bulk sender has its own rate, pause and
+    retry rules (bot.sender), which this must not double.
+    """
+
+    ATTEMPTS = 3
+    LONGEST_WAIT = 5.0  # seconds; a longer retry_after fails the reply and the error handler speaks
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        if current_update_session() is None:
+            return await make_request(bot, method)
+        for attempt in range(1, self.ATTEMPTS + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.ATTEMPTS or exc.retry_after > self.LONGEST_WAIT:
+                    raise
+                await asyncio.sleep(exc.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if attempt == self.ATTEMPTS:
+                    raise
+                log.warning("%s: %s, retry %s", method.__api_method__, type(exc).__name__, attempt)
+                await asyncio.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
 
 
 class PersonMiddleware(BaseMiddleware):

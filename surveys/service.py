@@ -44,13 +44,12 @@ class ServiceError(ValueError):
     """An admin action that cannot be done; the message is Russian."""
 
 
-STALE_QUESTION = "Этот вопрос уже неактуален — вот текущий."
+STALE_QUESTION = "Этот вопрос уже неактуален. Текущий вопрос — ниже; если его не видно, нажмите /surveys."
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
     notice: str
-    current: Any = None  # the screen the respondent should be on, when a stale button was pressed
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +359,7 @@ async def _check_current(
     response, survey, answers = loaded
     question = _current(survey, response, answers)
     if question is None or not 0 <= index < len(survey.questions) or survey.questions[index].name != question.name:
-        return Refusal(STALE_QUESTION, _screen(survey, response, answers, response.campaign.timezone))
+        return Refusal(STALE_QUESTION)
     return response, survey, answers, question
 
 
@@ -551,7 +550,7 @@ async def back(session: AsyncSession, person: Person, response_id: int, index: i
         if current is not None:
             return Refusal("Этот экран уже неактуален.")
     elif current is None or not 0 <= index < len(survey.questions) or survey.questions[index].name != current.name:
-        return Refusal(STALE_QUESTION, _screen(survey, response, answers, response.campaign.timezone))
+        return Refusal(STALE_QUESTION)
     previous = engine.previous_question(survey, answers, current.name if current else None)
     if previous is None:
         return Refusal("Это первый вопрос.")

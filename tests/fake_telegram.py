@@ -66,6 +66,7 @@ class Fault:
     times: int
     retry_after: int | None = None
     delay: float = 0.0
+    drop: bool = False  # close the connection without an answer
 
 
 @dataclass
@@ -122,14 +123,15 @@ class FakeTelegram:
 
     # --- fault injection -------------------------------------------------------------------
 
-    def fail(self, method: str, status: int, description: str = "", *, times: int = 1, retry_after: int | None = None, delay: float = 0.0) -> None:
+    def fail(self, method: str, status: int, description: str = "", *, times: int = 1, retry_after: int | None = None,
+             delay: float = 0.0, drop: bool = False) -> None:
         default = {
             429: "Too Many Requests: retry later",
             403: "Forbidden: bot was blocked by the user",
             500: "Internal Server Error",
             502: "Bad Gateway",
         }.get(status, "Bad Request")
-        self.faults.setdefault(method, []).append(Fault(status, description or default, times, retry_after, delay))
+        self.faults.setdefault(method, []).append(Fault(status, description or default, times, retry_after, delay, drop))
 
     # --- the user side ---------------------------------------------------------------------
 
@@ -258,6 +260,9 @@ class FakeTelegram:
                 faults.pop(0)
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.drop:
+                request.transport.close()  # the client sees the connection dropped
+                return web.Response(status=204)
             if fault.status:
                 body: dict[str, Any] = {"ok": False, "error_code": fault.status, "description": fault.description}
                 if fault.retry_after is not None:

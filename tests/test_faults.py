@@ -120,23 +120,32 @@ async def test_killed_during_questionnaires_loses_and_doubles_no_answer(api, dat
             await asyncio.sleep(0.05)
         return False
 
+    async def resume(uid: int) -> None:
+        """No answer from the bot: ask for the questionnaire again, as the stale-button notice says."""
+        count = len(api.bot_messages(uid))
+        api.message_update(uid, "/surveys")
+        if await new_message(uid, count, 10):
+            message, data = api.find_button(uid, "Продолжить")
+            count = len(api.bot_messages(uid))
+            api.callback_update(uid, message, data)
+            await new_message(uid, count, 10)
+
     async def respondent(uid: int) -> None:
         opening = {"message_id": 1, "date": 0, "chat": {"id": uid, "type": "private"}}
         api.callback_update(uid, opening, f"o:{campaign_id}")
-        await new_message(uid, 0, 30)
+        if not await new_message(uid, 0, 30):
+            await resume(uid)
         while REVIEW not in newest(uid).get("text", ""):
             count = len(api.bot_messages(uid))
             try:
                 message, data = api.find_button(uid, "Да", exact=True)
-                api.callback_update(uid, message, data)
-                presses[uid] += 1
-            except AssertionError:  # no question on screen (the bot died before sending it): ask for it
-                api.message_update(uid, "/surveys")
-                if await new_message(uid, count, 10):
-                    message, data = api.find_button(uid, "Продолжить")
-                    count = len(api.bot_messages(uid))
-                    api.callback_update(uid, message, data)
-            await new_message(uid, count, 10)  # no answer in 10 s: the bot is down; press again
+            except AssertionError:  # the bot died before showing the next question
+                await resume(uid)
+                continue
+            api.callback_update(uid, message, data)
+            presses[uid] += 1
+            if not await new_message(uid, count, 10):  # no answer in 10 s: the bot is down, or the press was stale
+                await resume(uid)
 
     async def killer() -> None:
         for _ in range(KILLS):
@@ -244,3 +253,67 @@ async def test_an_update_delivered_twice_is_handled_once(runner, api, world, ses
     assert answers["diagnostics"] == "yes"
     assert "diagnostics_kinds" not in answers  # the replayed "да" did not answer the next question
     assert len(api.bot_messages(7501)) == sent + 1  # one reply, to the first delivery only
+
+
+async def test_telegram_failing_during_a_questionnaire(runner, api, world, session_factory, clock):
+    """429s, 5xx, a slow answer and dropped connections while a teacher answers: nothing lost, nothing doubled."""
+    from tests.conftest import register
+
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        campaign = await open_campaign(session, municipality=municipality, survey=_survey(), period="сбои",
+                                       opens_at=clock.now - dt.timedelta(hours=1), deadline=clock.now + dt.timedelta(days=3),
+                                       now=clock.now)
+        await session.commit()
+    teacher = await register(runner, 7601, world.invites["teacher:0"])
+    await teacher.press("Проверка сбоев")
+    faults = [
+        ("sendMessage", {"status": 429, "retry_after": 1}),
+        ("sendMessage", {"status": 429, "retry_after": 1, "times": 2}),  # a storm: twice in a row
+        ("editMessageText", {"status": 502}),
+        ("answerCallbackQuery", {"status": 0, "delay": 2.0}),  # slow, then fine
+        ("sendMessage", {"status": 0, "drop": True}),
+        ("sendMessage", {"status": 500, "times": 2}),
+        ("editMessageText", {"status": 0, "drop": True}),
+        ("answerCallbackQuery", {"status": 503}),
+    ]
+    for n in range(QUESTIONS):
+        if n < len(faults):
+            method, fault = faults[n]
+            api.fail(method, **fault)
+        await teacher.press("Да", exact=True)
+        assert (f"Вопрос {n + 2} из" if n + 1 < QUESTIONS else REVIEW) in teacher.last, (n, teacher.last)
+    assert not any("пошло не так" in t for t in teacher.texts)
+    async with session_factory() as session:
+        rows = (await session.execute(
+            select(Answer.question, Answer.value).join(Response).where(Response.campaign_id == campaign.id)
+        )).all()
+    assert sorted(rows) == sorted((f"q{n}", "yes") for n in range(QUESTIONS))
+    assert not api.faults.get("sendMessage") and not api.faults.get("editMessageText")  # every fault was met
+
+
+async def test_database_locked_for_a_while(runner, api, world, session_factory, database_url):
+    """Another writer holds the database for two seconds: the answer waits, then is stored once."""
+    from sqlalchemy import text
+
+    from tests.conftest import register
+
+    teacher = await register(runner, 7701, world.invites["teacher:0"])
+    await teacher.press("Начать: Анкета педагога")
+    locker = make_engine(database_url, pool_size=1, max_overflow=0)
+    async with locker.connect() as conn:
+        if database_url.startswith("sqlite"):
+            await conn.exec_driver_sql("BEGIN EXCLUSIVE")
+        else:
+            await conn.execute(text("BEGIN"))
+            await conn.execute(text("LOCK TABLE answer IN ACCESS EXCLUSIVE MODE"))
+        message, data = api.find_button(7701, "Учитель")
+        update_id = api.callback_update(7701, message, data)
+        await asyncio.sleep(2)
+        assert update_id not in runner.handled  # waiting for the lock, not failing
+        await conn.rollback()
+    await locker.dispose()
+    await runner.wait(update_id, timeout=30)
+    assert "Вопрос 2 из" in teacher.last
+    async with session_factory() as session:
+        assert list((await session.execute(select(Answer.question, Answer.value))).all()) == [("position", "teacher")]

@@ -145,9 +145,6 @@ async def question_button(
 
     if isinstance(result, Refusal):
         await callback.answer(result.notice)
-        if result.current is not None:  # a stale button: show where the respondent is (also after a crash)
-            await _activate(state, result.current.response_id)
-            await _send(callback.message, result.current)
         return
     await callback.answer()
     if result.answered:
