@@ -29,7 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Municipality, Person, Role, School, utcnow  # noqa: E402
+from sqlalchemy import delete  # noqa: E402
+
+from storage.models import Municipality, Person, Reminder, Role, School, utcnow  # noqa: E402
 from surveys.model import Survey  # noqa: E402
 from surveys.service import open_campaign  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
@@ -63,6 +65,8 @@ async def prepare(url: str) -> int:
                                municipality_id=municipality.id, school_id=school.id) for n in range(USERS + STEADY_USERS))
         campaign = await open_campaign(session, municipality=municipality, survey=bench_survey(), period=f"bench-{time.time_ns()}",
                                        deadline=utcnow() + dt.timedelta(days=30))
+        # no opening notices: they would land in the users' chats in the middle of the measurement
+        await session.execute(delete(Reminder).where(Reminder.campaign_id == campaign.id))
         await session.commit()
         campaign_id = campaign.id
     await engine.dispose()
@@ -98,30 +102,33 @@ def yes_button(message: dict) -> str | None:
     return None
 
 
-async def started(api: FakeTelegram) -> None:
-    while not any(chat.messages for chat in api.chats.values()):
-        await asyncio.sleep(0.05)
-
-
 async def closed_loop(api: FakeTelegram, load: Load, proc, mode: str, campaign_id: int | None) -> dict:
     done = {"n": 0}
     measuring = {"on": False}
+    opened = {"n": 0, "all": asyncio.Event()}
+
+    def has_opened() -> None:
+        opened["n"] += 1
+        if opened["n"] == USERS:
+            opened["all"].set()
 
     async def user(uid: int) -> None:
         if mode == "echo":
+            has_opened()
             while True:
                 await load.ask(uid, lambda: api.message_update(uid, "привет"))
                 if measuring["on"]:
                     done["n"] += 1
         message = await load.ask(uid, lambda: api.callback_update(
             uid, {"message_id": 1, "date": 0, "chat": {"id": uid, "type": "private"}}, f"o:{campaign_id}"))
+        has_opened()
         while (data := yes_button(message)) is not None:
             message = await load.ask(uid, lambda: api.callback_update(uid, message, data))
             if measuring["on"]:
                 done["n"] += 1
 
     tasks = [asyncio.create_task(user(10_000 + n)) for n in range(USERS)]
-    await started(api)  # the bot process has started up and answered
+    await opened["all"].wait()  # the bot has started and every user has a questionnaire open
     await asyncio.sleep(WARMUP)
     measuring["on"] = True
     threads0 = {t.id: t.user_time + t.system_time for t in psutil.Process(proc.pid).threads()}
@@ -187,7 +194,7 @@ async def run_one(kind: str, database_url: str | None, workdir: Path) -> dict:
             result.update(await steady(api, load, campaign_id, 10_000 + USERS))
     finally:
         proc.terminate()
-        proc.wait(20)
+        await asyncio.to_thread(proc.wait, 30)  # the fake server keeps answering while the bot stops
         await api.stop()
     return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -44,6 +45,8 @@ async def run(settings: Settings) -> None:
         await set_default_commands(bot)
         me = await bot.get_me()
         log.info("bot @%s started", me.username)
+        gc.collect()
+        gc.freeze()  # what start-up built lives for the whole run: the collector need not walk it again
         leader.start()
         if settings.webhook_url:
             await _serve_webhook(settings, dp, bot)

@@ -393,7 +393,12 @@ def cmd_person_delete(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.__main__ import run
 
-    asyncio.run(run(settings))
+    try:
+        import uvloop  # libuv's event loop: less CPU per update (BENCHMARKS.md)
+    except ImportError:  # Windows
+        asyncio.run(run(settings))
+    else:
+        uvloop.run(run(settings))
 
 
 # --- parser --------------------------------------------------------------------------------

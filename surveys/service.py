@@ -8,6 +8,7 @@ comes back as a `Refusal` with the notice to show.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -363,19 +364,25 @@ async def _check_current(
     return response, survey, answers, question
 
 
+@functools.cache
+def _upsert_statement(dialect: str):
+    """INSERT ... ON CONFLICT (response, question) DO UPDATE, built once per dialect."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(Answer)
+    return stmt.on_conflict_do_update(
+        index_elements=["response_id", "question"],
+        set_={"value": stmt.excluded.value, "answered_by": stmt.excluded.answered_by, "answered_at": stmt.excluded.answered_at},
+    )
+
+
 async def _upsert_answer(
     session: AsyncSession, response_id: int, question: str, value: Any, person_id: int, now: dt.datetime
 ) -> None:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Answer).values(
-        response_id=response_id, question=question, value=value, answered_by=person_id, answered_at=now
+    await session.execute(
+        _upsert_statement(dialect),
+        {"response_id": response_id, "question": question, "value": value, "answered_by": person_id, "answered_at": now},
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["response_id", "question"],
-        set_={"value": stmt.excluded.value, "answered_by": stmt.excluded.answered_by, "answered_at": stmt.excluded.answered_at},
-    )
-    await session.execute(stmt)
 
 
 async def _record(
