@@ -187,9 +187,9 @@ def _sheet(
     if total > SHEET_ROWS:
         rows = [*rows[:SHEET_ROWS], [f"… показаны первые {SHEET_ROWS:,} из {total:,} строк".replace(",", " ")]]
     ws.freeze_panes = "B2"
-    for c, header in enumerate(headers, start=1):
-        sample = [len(str(row[c - 1])) for row in rows[:500] if c - 1 < len(row) and row[c - 1] is not None]
-        ws.column_dimensions[get_column_letter(c)].width = (widths or {}).get(c, min(max(10, len(header) + 2, *[n + 2 for n in sample]), 60))
+    for c, title_ in enumerate(headers, start=1):
+        longest = max([len(title_), *(len(str(row[c - 1])) for row in rows[:500] if c - 1 < len(row) and row[c - 1] is not None)])
+        ws.column_dimensions[get_column_letter(c)].width = (widths or {}).get(c, min(max(10, longest + 2), 60))
     if rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
     if points and rows:
@@ -313,8 +313,8 @@ def workbook(summary: Summary) -> bytes:
 
     raw = [[r["survey"], r["respondent"], names.get(r["school_id"], "") if r["school_id"] else "", r["question"], r["value"]]
            for r in summary.raw]
-    if summary.raw_total > len(summary.raw):
-        shown = f"… показаны первые {len(summary.raw):,} из {summary.raw_total:,} ответов; все — командой shnor export"
+    if summary.raw_truncated:
+        shown = f"… показаны первые {len(summary.raw):,} ответов; все — командой shnor export"
         raw.append(["", "", "", "", shown.replace(",", " ")])
     _sheet(wb, "Ответы", ["Анкета", "Респондент", "Школа", "Вопрос", "Ответ"], raw, {5: 60})
 

@@ -178,7 +178,7 @@ class Summary:
     dynamics: list[tuple[str, dict[str, Share]]]
     school_dynamics: list[SchoolDynamics]
     raw: list[dict[str, Any]]  # the first RAW_ROWS answers of the period
-    raw_total: int
+    raw_truncated: bool  # there are more answers than RAW_ROWS
 
     @property
     def school_names(self) -> dict[int, str]:
@@ -222,7 +222,7 @@ async def build_summary(
     loaded, scores, statuses = current
     return Summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
-        loaded.raw_total,
+        loaded.raw_truncated,
     )
 
 

@@ -289,5 +289,17 @@ async def test_database_counts_match_counting_every_answer(session_factory):
         def nonzero(column):
             return {int(k): int(v) for k, v in column.items() if v}
         assert nonzero(got.yes[question]) == nonzero(expected.yes[question]), question
-    assert loaded.raw_total == len(loaded.raw) == sum(1 for _ in rows) + sum(
+    assert not loaded.raw_truncated
+    assert len(loaded.raw) == sum(1 for _ in rows) + sum(
         len(a) for a in [*loaded.data.school_answers.values(), loaded.data.municipality_answers or {}])
+
+
+async def test_long_sheets_stop_with_a_note(session_factory, world, monkeypatch):
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+    monkeypatch.setattr(report, "SHEET_ROWS", 5)
+    wb = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
+    values = list(wb["Значения школ"].iter_rows(min_row=2, values_only=True))
+    assert len(values) == 6 and values[-1][0].startswith("… показаны первые 5 из ")
+    assert wb["Значения школ"].auto_filter.ref == "A1:J7"
