@@ -6,6 +6,11 @@ the end, its updates concurrently (one user's updates still one after another, b
 dispatcher's event isolation), before the next getUpdates confirms it. After a crash Telegram
 delivers the unconfirmed batch again and `bot.middlewares.HandleOnce` skips what was already
 handled, so an answer is neither lost nor applied twice.
+
+A batch waits at most STRAGGLER_WAIT for its slowest update: a coordinator's report that takes
+seconds must not hold up every teacher's answer. What is still running then is confirmed and
+finishes in the background (it alone would be lost to a crash in that window; the user asks
+again).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 log = logging.getLogger(__name__)
 
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
+STRAGGLER_WAIT = 2.0  # seconds; an answer takes milliseconds
 
 
 class ConfirmingPoller:
@@ -31,6 +37,7 @@ class ConfirmingPoller:
         self.limit = limit
         self.kwargs = kwargs
         self._stop = asyncio.Event()
+        self._background: set[asyncio.Task] = set()
 
     def stop(self) -> None:
         """Finish the batch in hand, confirm it and return from run()."""
@@ -60,12 +67,7 @@ class ConfirmingPoller:
                 backoff.reset()
                 if not updates:
                     continue
-                results = await asyncio.gather(
-                    *(dp.feed_update(bot, update, **self.kwargs) for update in updates), return_exceptions=True
-                )
-                for update, result in zip(updates, results, strict=True):
-                    if isinstance(result, BaseException):
-                        log.error("update %s failed: %s", update.update_id, type(result).__name__, exc_info=result)
+                await self._handle(updates)
                 request.offset = updates[-1].update_id + 1  # confirmed by the next getUpdates
             if request.offset is not None:
                 try:  # confirm the last batch, so that a restart does not see it again
@@ -74,4 +76,20 @@ class ConfirmingPoller:
                     log.warning("could not confirm the last updates (%s)", type(exc).__name__)
         finally:
             stopping.cancel()
+            if self._background:
+                await asyncio.wait(self._background, timeout=30)
             await dp.emit_shutdown(bot=bot, **workflow)
+
+    async def _handle(self, updates: list) -> None:
+        tasks = {asyncio.create_task(self._one(update)) for update in updates}
+        _, slow = await asyncio.wait(tasks, timeout=STRAGGLER_WAIT)
+        for task in slow:
+            log.warning("an update is still being handled after %.0f s: it finishes in the background", STRAGGLER_WAIT)
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _one(self, update) -> None:
+        try:
+            await self.dp.feed_update(self.bot, update, **self.kwargs)
+        except Exception as exc:  # noqa: BLE001 - the errors router has had its say; keep polling
+            log.error("update %s failed: %s", update.update_id, type(exc).__name__, exc_info=exc)

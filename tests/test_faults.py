@@ -317,3 +317,22 @@ async def test_database_locked_for_a_while(runner, api, world, session_factory, 
     assert "Вопрос 2 из" in teacher.last
     async with session_factory() as session:
         assert list((await session.execute(select(Answer.question, Answer.value))).all()) == [("position", "teacher")]
+
+
+async def test_a_slow_report_does_not_hold_up_answers(runner, api, world, session_factory):
+    """Telegram takes 6 s over the coordinator's report; a teacher's answer meanwhile is handled at once."""
+    from tests.conftest import register
+
+    coordinator = await register(runner, 7801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
+    teacher = await register(runner, 7802, world.invites["teacher:0"])
+    await teacher.press("Начать: Анкета педагога")
+    api.fail("sendChatAction", 0, delay=6.0)  # the report's "sending a file…" hangs
+    report = api.message_update(coordinator.id, "/summary")
+    await asyncio.sleep(0.5)
+    started = asyncio.get_running_loop().time()
+    message, data = api.find_button(7802, "Учитель")
+    await runner.wait(api.callback_update(7802, message, data), timeout=10)
+    assert asyncio.get_running_loop().time() - started < 4  # not six: the report finishes in the background
+    assert "Вопрос 2 из" in teacher.last
+    await runner.wait(report, timeout=30)
+    assert any("document" in m for m in api.bot_messages(coordinator.id))
