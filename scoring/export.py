@@ -1,6 +1,7 @@
 """A municipality's raw data as a workbook: every submitted answer, streamed from the database.
 
-Text stays text (a value that looks like a formula is written as a string), and a sheet
+Text stays text (any cell that looks like a formula, a school's name included, is written as a
+string), and a sheet
 rolls over before Excel's row limit.
 """
 
@@ -53,7 +54,8 @@ async def export_answers(session: AsyncSession, municipality_id: int, path: Path
                 ws = wb.create_sheet(f"Ответы {count // SHEET_LIMIT + 1}" if count else "Ответы")
                 ws.freeze_panes = "A2"
                 ws.append(HEADERS)
-            ws.append([campaign_period, survey, respondent, schools.get(school_id, ""), question, _value(ws, value)])
+            row = [campaign_period, survey, respondent, schools.get(school_id, ""), question, value]
+            ws.append([_value(ws, v) for v in row])
             count += 1
     if ws is None:
         wb.create_sheet("Ответы").append(HEADERS)
