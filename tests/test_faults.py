@@ -109,10 +109,6 @@ async def test_killed_during_questionnaires_loses_and_doubles_no_answer(api, dat
     rng = random.Random(2026)
     presses = Counter()
 
-    def newest(uid: int) -> dict:
-        messages = api.bot_messages(uid)
-        return messages[-1] if messages else {}
-
     async def new_message(uid: int, count: int, timeout: float) -> bool:
         for _ in range(int(timeout * 20)):
             if len(api.bot_messages(uid)) > count:
@@ -120,22 +116,36 @@ async def test_killed_during_questionnaires_loses_and_doubles_no_answer(api, dat
             await asyncio.sleep(0.05)
         return False
 
+    def continue_button(messages: list[dict]) -> tuple[dict, str] | None:
+        for message in reversed(messages):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if "Продолжить" in button["text"]:
+                        return message, button["callback_data"]
+        return None
+
     async def resume(uid: int) -> None:
         """No answer from the bot: ask for the questionnaire again, as the stale-button notice says."""
         count = len(api.bot_messages(uid))
         api.message_update(uid, "/surveys")
-        if await new_message(uid, count, 10):
-            message, data = api.find_button(uid, "Продолжить")
-            count = len(api.bot_messages(uid))
-            api.callback_update(uid, message, data)
-            await new_message(uid, count, 10)
+        for _ in range(200):  # the list comes within 10 s, unless the bot is down again
+            found = continue_button(api.bot_messages(uid)[count:])
+            if found:
+                count = len(api.bot_messages(uid))
+                api.callback_update(uid, *found)
+                await new_message(uid, count, 10)
+                return
+            await asyncio.sleep(0.05)
+
+    def reviewing(uid: int) -> bool:
+        return any(REVIEW in m.get("text", "") for m in api.bot_messages(uid))
 
     async def respondent(uid: int) -> None:
         opening = {"message_id": 1, "date": 0, "chat": {"id": uid, "type": "private"}}
         api.callback_update(uid, opening, f"o:{campaign_id}")
         if not await new_message(uid, 0, 30):
             await resume(uid)
-        while REVIEW not in newest(uid).get("text", ""):
+        while not reviewing(uid):
             count = len(api.bot_messages(uid))
             try:
                 message, data = api.find_button(uid, "Да", exact=True)

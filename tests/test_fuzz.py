@@ -66,9 +66,7 @@ async def scene(runner, api, world, session_factory):
 
 
 async def _act(user: User, kind: str, value, runner, api) -> int:
-    if kind == "text":
-        return api.message_update(user.id, value, name=user.name)
-    if kind == "command":
+    if kind in ("text", "command"):
         return api.message_update(user.id, value, name=user.name)
     if kind == "callback":
         return api.callback_update(user.id, api.last_message(5001), value, name=user.name)
@@ -86,7 +84,8 @@ async def _act(user: User, kind: str, value, runner, api) -> int:
         update_id = api.message_update(user.id, value, name=user.name)
         await runner.wait(update_id)
         message = next(m for k, m in reversed(api.chats[user.id].log) if k == "user")
-        return api.push({"message": message})  # the same message again, as a retried delivery would bring it
+        return api.push({"message": message})  # the same message in a second update, as a client resending it
+        # (a redelivery under the same update_id is tested in test_faults.py)
     raise AssertionError(kind)
 
 
