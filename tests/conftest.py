@@ -319,3 +319,20 @@ async def snapshot(session_factory: async_sessionmaker[AsyncSession]) -> dict[st
             "invites": list(await rows(Invite.id, Invite.uses)),
             "municipalities": list(await rows(Municipality.id, Municipality.coordinators_chat_id)),
         }
+
+
+async def one_school_with_teachers(
+    session: AsyncSession, name: str, teachers: int, first_user_id: int, **municipality: Any
+) -> tuple[Municipality, School]:
+    """A municipality (UTC) with one school and `teachers` registered teachers, user ids from first_user_id."""
+    from storage.models import Person
+
+    place = Municipality(name=name, timezone="UTC", **municipality)
+    session.add(place)
+    await session.flush()
+    school = School(municipality_id=place.id, name="Школа", short_name="Ш")
+    session.add(school)
+    await session.flush()
+    session.add_all(Person(tg_user_id=first_user_id + n, chat_id=first_user_id + n, full_name=f"Учитель {n}",
+                           role=Role.TEACHER, municipality_id=place.id, school_id=school.id) for n in range(teachers))
+    return place, school

@@ -20,12 +20,19 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from storage.db import make_engine, make_session_factory
-from storage.models import Answer, Delivery, Municipality, Person, Reminder, Response, Role, School, utcnow
+from storage.models import (
+    Answer,
+    Delivery,
+    Municipality,
+    Reminder,
+    Response,
+    utcnow,
+)
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
 from surveys.model import Survey
 from surveys.service import open_campaign
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, one_school_with_teachers
 
 QUESTIONS = 12
 USERS = 15
@@ -91,14 +98,7 @@ async def test_killed_during_questionnaires_loses_and_doubles_no_answer(api, dat
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     async with factory() as session:
-        municipality = Municipality(name="Сбои", timezone="UTC")
-        session.add(municipality)
-        await session.flush()
-        school = School(municipality_id=municipality.id, name="Школа", short_name="Ш")
-        session.add(school)
-        await session.flush()
-        session.add_all(Person(tg_user_id=60_000 + n, chat_id=60_000 + n, full_name=f"Учитель {n}", role=Role.TEACHER,
-                               municipality_id=municipality.id, school_id=school.id) for n in range(USERS))
+        municipality, school = await one_school_with_teachers(session, "Сбои", USERS, 60_000)
         campaign = await open_campaign(session, municipality=municipality, survey=_survey(), period="2026-2027",
                                        deadline=utcnow() + dt.timedelta(days=30))
         await session.commit()
@@ -193,14 +193,7 @@ async def test_killed_during_a_broadcast_loses_no_reminder(api, database_url, tm
     factory = make_session_factory(engine)
     now = utcnow()
     async with factory() as session:
-        municipality = Municipality(name="Рассылка", timezone="UTC")
-        session.add(municipality)
-        await session.flush()
-        school = School(municipality_id=municipality.id, name="Школа", short_name="Ш")
-        session.add(school)
-        await session.flush()
-        session.add_all(Person(tg_user_id=70_000 + n, chat_id=70_000 + n, full_name=f"Учитель {n}", role=Role.TEACHER,
-                               municipality_id=municipality.id, school_id=school.id) for n in range(teachers))
+        municipality, school = await one_school_with_teachers(session, "Рассылка", teachers, 70_000)
         await create_campaign(session, municipality=municipality, survey=load_pack("teacher"), period="2026-2027",
                               deadline=now + dt.timedelta(days=30), quiet_hours="00:00-00:00", now=now)
         await session.commit()

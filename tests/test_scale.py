@@ -19,10 +19,10 @@ from sqlalchemy import select, update
 from bot.dispatcher import create_bot, create_dispatcher
 from bot.webhook import create_webhook_app
 from storage.db import make_engine, make_session_factory
-from storage.models import Municipality, Person, Reminder, Role, School, utcnow
+from storage.models import Reminder, utcnow
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
-from tests.conftest import PG_URL, REDIS_URL
+from tests.conftest import PG_URL, REDIS_URL, one_school_with_teachers
 
 SECRET = "s3cret-token_for-tests"
 
@@ -82,14 +82,7 @@ async def test_two_processes_one_scheduler_and_a_takeover(api, database_url, tmp
     factory = make_session_factory(engine)
     now = utcnow()
     async with factory() as session:
-        municipality = Municipality(name="Масштаб", timezone="UTC", coordinators_chat_id=-777)
-        session.add(municipality)
-        await session.flush()
-        school = School(municipality_id=municipality.id, name="Школа", short_name="Ш")
-        session.add(school)
-        await session.flush()
-        session.add_all(Person(tg_user_id=50_000 + n, chat_id=50_000 + n, full_name=f"Учитель {n}", role=Role.TEACHER,
-                               municipality_id=municipality.id, school_id=school.id) for n in range(teachers))
+        municipality, school = await one_school_with_teachers(session, "Масштаб", teachers, 50_000, coordinators_chat_id=-777)
         campaign = await create_campaign(session, municipality=municipality, survey=load_pack("teacher"), period="2026-2027",
                                          deadline=now + dt.timedelta(days=30), quiet_hours="00:00-00:00", now=now)
         await session.commit()
