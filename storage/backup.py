@@ -8,6 +8,7 @@ copies it over the live one page by page, so the live file is never left half-wr
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -36,7 +37,7 @@ def _path(url: str) -> Path:
 
 def _check(path: Path) -> None:
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError(f"{path}: файл повреждён (integrity_check).")
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -44,6 +45,11 @@ def _check(path: Path) -> None:
         raise BackupError(f"{path}: это не база SQLite ({exc}).") from exc
     if not {"alembic_version", "person", "answer"} <= tables:
         raise BackupError(f"{path}: это не база ШНОР-монитора.")
+
+
+def _copy(source: Path, target: Path) -> None:
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 def backup(url: str, target: Path) -> int:
@@ -54,9 +60,7 @@ def backup(url: str, target: Path) -> int:
     if target.exists():
         raise BackupError(f"{target} уже существует: выберите другое имя.")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    dst.close()
+    _copy(source, target)
     _check(target)
     return target.stat().st_size
 
@@ -68,6 +72,4 @@ def restore(url: str, source: Path) -> None:
         raise BackupError(f"{source}: файла нет.")
     _check(source)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    dst.close()
+    _copy(source, target)
