@@ -27,11 +27,12 @@ from common import ROOT, cpu_seconds, percentile, record, start_process
 
 sys.path.insert(0, str(ROOT))
 
-from storage.db import make_engine, make_session_factory  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
 from sqlalchemy import delete  # noqa: E402
 
-from storage.models import Municipality, Person, Reminder, Role, School, utcnow  # noqa: E402
+from scoring.demo import one_school_with_teachers  # noqa: E402
+from storage.db import make_engine, make_session_factory  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import Reminder, utcnow  # noqa: E402
 from surveys.model import Survey  # noqa: E402
 from surveys.service import open_campaign  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
@@ -55,14 +56,7 @@ async def prepare(url: str) -> int:
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
     async with make_session_factory(engine)() as session:
-        municipality = Municipality(name=f"Бенч {time.time_ns()}", timezone="UTC")
-        session.add(municipality)
-        await session.flush()
-        school = School(municipality_id=municipality.id, name="Школа", short_name="Ш")
-        session.add(school)
-        await session.flush()
-        session.add_all(Person(tg_user_id=10_000 + n, chat_id=10_000 + n, full_name=f"Учитель {n}", role=Role.TEACHER,
-                               municipality_id=municipality.id, school_id=school.id) for n in range(USERS + STEADY_USERS))
+        municipality, _ = await one_school_with_teachers(session, f"Бенч {time.time_ns()}", USERS + STEADY_USERS, 10_000)
         campaign = await open_campaign(session, municipality=municipality, survey=bench_survey(), period=f"bench-{time.time_ns()}",
                                        deadline=utcnow() + dt.timedelta(days=30))
         # no opening notices: they would land in the users' chats in the middle of the measurement

@@ -10,25 +10,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
-
-def keep_response_types() -> None:
-    """The same pydantic generic-cache workaround the real bot applies (bot/dispatcher.py),
-    so that the floor is not inflated by rebuilding `Response[Message]` schemas."""
-    import aiogram.methods as methods
-    from aiogram.methods import Response, TelegramMethod
-
-    for name in methods.__all__:
-        cls = getattr(methods, name)
-        returning = getattr(cls, "__returning__", None) if isinstance(cls, type) and issubclass(cls, TelegramMethod) else None
-        if returning is not None and not isinstance(returning, property):
-            KEEP.append(Response[returning])
-
-
-KEEP: list[type] = []
+from bot.dispatcher import keep_response_types
 
 
 async def main() -> None:
-    keep_response_types()
+    keep_response_types()  # as the real bot does (bot/dispatcher.py): the floor must not pay for pydantic rebuilds
     session = AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_BASE"]))
     bot = Bot(os.environ["BOT_TOKEN"], session=session)
     dp = Dispatcher()

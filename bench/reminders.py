@@ -22,14 +22,13 @@ from common import ROOT, record
 
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
-
 from bot.dispatcher import create_bot  # noqa: E402
 from bot.reminders import ReminderRunner  # noqa: E402
 from bot.sender import Sender  # noqa: E402
+from scoring.demo import one_school_with_teachers  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Municipality, Person, Role, School, utcnow  # noqa: E402
+from storage.models import utcnow  # noqa: E402
 from surveys.campaigns import create_campaign  # noqa: E402
 from surveys.loader import load_pack  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
@@ -46,18 +45,8 @@ async def main() -> None:
     factory = make_session_factory(engine)
     now = utcnow()
     async with factory() as session:
-        municipality = Municipality(name=f"Рассылка {time.time_ns()}", timezone="UTC")
-        session.add(municipality)
-        await session.flush()
-        school = School(municipality_id=municipality.id, name="Школа", short_name="Ш")
-        session.add(school)
-        await session.flush()
         base = 7_000_000_000 + (time.time_ns() % 1_000_000) * 100_000
-        rows = [{"tg_user_id": base + n, "chat_id": base + n, "full_name": f"Учитель {n}", "role": Role.TEACHER.value,
-                 "municipality_id": municipality.id, "school_id": school.id, "unreachable": False, "registered_at": now}
-                for n in range(COUNT)]
-        for start in range(0, COUNT, 5000):
-            await session.execute(insert(Person), rows[start:start + 5000])
+        municipality, _ = await one_school_with_teachers(session, f"Рассылка {time.time_ns()}", COUNT, base)
         await create_campaign(session, municipality=municipality, survey=load_pack("teacher"), period=f"p{time.time_ns()}",
                               deadline=now + dt.timedelta(days=30), quiet_hours="00:00-00:00", now=now)
         await session.commit()

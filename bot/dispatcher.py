@@ -31,7 +31,7 @@ from storage.models import utcnow
 _RESPONSE_TYPES: list[type] = []
 
 
-def _keep_response_types() -> None:
+def keep_response_types() -> None:
     """pydantic caches parametrized generics weakly, so aiogram's `Response[ReturnType]` was
     rebuilt (schema and all) on each call whose return type nothing else kept alive, such as
     the `Message | bool` of every edit: most of the bot's CPU in bench/answers.py. One strong
@@ -48,7 +48,7 @@ def _keep_response_types() -> None:
 
 
 def create_bot(token: str, api_base: str | None = None) -> Bot:
-    _keep_response_types()
+    keep_response_types()
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
     session.middleware(ReleaseBeforeRequest())
     session.middleware(RetryTransient())

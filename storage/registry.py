@@ -227,7 +227,7 @@ async def forget_person(session: AsyncSession, person: Person) -> None:
 
     tg_user_id = person.tg_user_id
     placeholder = -(10**15 + person.id)  # Telegram ids are positive (users) or above -10**13 (chats)
-    await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tg_user_id}:%")))
+    await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tg_user_id}:default")))
     await session.execute(
         update(Delivery).where(Delivery.chat_id == person.chat_id, Delivery.state == DeliveryState.PENDING)
         .values(state=DeliveryState.SKIPPED)

@@ -6,6 +6,9 @@ import asyncio
 import datetime as dt
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -321,18 +324,26 @@ async def snapshot(session_factory: async_sessionmaker[AsyncSession]) -> dict[st
         }
 
 
-async def one_school_with_teachers(
-    session: AsyncSession, name: str, teachers: int, first_user_id: int, **municipality: Any
-) -> tuple[Municipality, School]:
-    """A municipality (UTC) with one school and `teachers` registered teachers, user ids from first_user_id."""
-    from storage.models import Person
+def free_port() -> int:
+    """A loopback port nothing listens on (until someone binds it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    place = Municipality(name=name, timezone="UTC", **municipality)
-    session.add(place)
-    await session.flush()
-    school = School(municipality_id=place.id, name="Школа", short_name="Ш")
-    session.add(school)
-    await session.flush()
-    session.add_all(Person(tg_user_id=first_user_id + n, chat_id=first_user_id + n, full_name=f"Учитель {n}",
-                           role=Role.TEACHER, municipality_id=place.id, school_id=school.id) for n in range(teachers))
-    return place, school
+
+@pytest.fixture
+def shnor(tmp_path: Path, database_url: str):
+    """The admin command line as a real process (`python -m bot ...`) on the test's database."""
+    env = {**os.environ, "DATABASE_URL": database_url, "BOT_USERNAME": "shnor_test_bot", "BOT_TOKEN": "", "LOG_LEVEL": "WARNING"}
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr
+        else:
+            assert result.returncode != 0, result.stdout
+        return result
+
+    return run

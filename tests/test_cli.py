@@ -2,37 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
-import pytest
-
-
-@pytest.fixture
-def shnor(tmp_path: Path, database_url: str):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "BOT_USERNAME": "shnor_test_bot",
-        "BOT_TOKEN": "",
-        "LOG_LEVEL": "WARNING",
-    }
-
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
-        )
-        if ok:
-            assert result.returncode == 0, result.stderr
-        else:
-            assert result.returncode != 0, result.stdout
-        return result
-
-    return run
 
 
 def _schools_xlsx(path: Path, rows: list[list[object]]) -> Path:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from scoring.demo import one_school_with_teachers
 from storage.db import make_engine, make_session_factory
 from storage.models import (
     Answer,
@@ -32,7 +33,7 @@ from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
 from surveys.model import Survey
 from surveys.service import open_campaign
-from tests.conftest import REDIS_URL, one_school_with_teachers
+from tests.conftest import REDIS_URL
 
 QUESTIONS = 12
 USERS = 15

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from scoring.demo import build_demo
 from scoring.service import build_summary
 from storage.models import Person, Response, Role
 from storage.registry import FORGOTTEN_NAME, forget_person
-from tests.conftest import PG_URL, register
+from tests.conftest import PG_URL, free_port, register
 
 TOKEN = "123456789:AAHsecretPartOfTheTokenThatMustNotLeak"
 FORMULA = '=HYPERLINK("http://example.com","нажми")'
@@ -31,7 +30,7 @@ def test_formatter_blanks_secrets_in_messages_arguments_and_tracebacks():
                         redis_url="redis://:redis-pass-42@cache:6379/0", webhook_secret="webhook-secret-42")
     formatter = RedactingFormatter("%(message)s", secrets_of(settings))
     try:
-        raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/getMe failed")
+        raise RuntimeError(f"POST http://127.0.0.1:8081/bot{TOKEN}/getMe failed")  # a URL carrying the token
     except RuntimeError as exc:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "token %s, db %s", (TOKEN, settings.database_url),
                                    (type(exc), exc, exc.__traceback__))
@@ -42,9 +41,7 @@ def test_formatter_blanks_secrets_in_messages_arguments_and_tracebacks():
 
 
 def test_bot_process_logs_no_token_when_telegram_fails(tmp_path: Path):
-    with socket.socket() as s:  # a port where nothing listens: every request fails
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there: every request fails
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": f"http://127.0.0.1:{port}", "LOG_LEVEL": "DEBUG",
            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", "POLLING_TIMEOUT": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
@@ -88,19 +85,6 @@ async def test_forgetting_a_person_keeps_the_schools_counts(runner, session_fact
     assert after.completion == before.completion
     assert after.scores.municipal_total == before.scores.municipal_total
     assert [(s.school.id, s.total) for s in after.scores.schools] == [(s.school.id, s.total) for s in before.scores.schools]
-
-
-@pytest.fixture
-def shnor(tmp_path: Path, database_url: str):
-    env = {**os.environ, "DATABASE_URL": database_url, "BOT_TOKEN": "", "LOG_LEVEL": "WARNING"}
-
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True,
-                                text=True, timeout=120)
-        assert (result.returncode == 0) == ok, result.stderr or result.stdout
-        return result
-
-    return run
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="PostgreSQL is backed up with pg_dump (the CLI says so)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy import func, select
 
 from storage.models import Invite, Person

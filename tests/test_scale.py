@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,19 +17,14 @@ from sqlalchemy import select, update
 
 from bot.dispatcher import create_bot, create_dispatcher
 from bot.webhook import create_webhook_app
+from scoring.demo import one_school_with_teachers
 from storage.db import make_engine, make_session_factory
 from storage.models import Reminder, utcnow
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
-from tests.conftest import PG_URL, REDIS_URL, one_school_with_teachers
+from tests.conftest import PG_URL, REDIS_URL, free_port
 
 SECRET = "s3cret-token_for-tests"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_webhook_checks_the_secret_and_answers(api, session_factory, clock, world):
@@ -39,7 +33,7 @@ async def test_webhook_checks_the_secret_and_answers(api, session_factory, clock
     app = create_webhook_app(dp, bot, path="/telegram", secret=SECRET)
     app_runner = web.AppRunner(app)
     await app_runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(app_runner, "127.0.0.1", port).start()
     update_ = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 42, "type": "private"},
                                            "from": {"id": 42, "is_bot": False, "first_name": "Тест"}, "text": "/help"}}
@@ -97,13 +91,13 @@ async def test_two_processes_one_scheduler_and_a_takeover(api, database_url, tmp
     if REDIS_URL:
         env["REDIS_URL"] = REDIS_URL
     logs = [tmp_path / "bot1.log", tmp_path / "bot2.log"]
-    procs = [_start_bot({**env, "WEBHOOK_PORT": str(_free_port())}, logs[0])]
+    procs = [_start_bot({**env, "WEBHOOK_PORT": str(free_port())}, logs[0])]
     try:
         def notices() -> list[int]:
             return [len(api.bot_messages(50_000 + n)) for n in range(teachers)]
 
         await _wait(lambda: "scheduler leader" in logs[0].read_text(), 60, "the first process to lead")
-        procs.append(_start_bot({**env, "WEBHOOK_PORT": str(_free_port())}, logs[1]))
+        procs.append(_start_bot({**env, "WEBHOOK_PORT": str(free_port())}, logs[1]))
         await _wait(lambda: "webhook: listening" in logs[1].read_text(), 60, "the second process to start")
         await _wait(lambda: all(n >= 1 for n in notices()), 60, "the opening notices")
         await asyncio.sleep(3)  # both processes run; only one may send
