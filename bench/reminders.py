@@ -47,7 +47,7 @@ async def main() -> None:
     async with factory() as session:
         base = 7_000_000_000 + (time.time_ns() % 1_000_000) * 100_000
         municipality, _ = await one_school_with_teachers(session, f"Рассылка {time.time_ns()}", COUNT, base)
-        await create_campaign(session, municipality=municipality, survey=load_pack("teacher"), period=f"p{time.time_ns()}",
+        await create_campaign(session, municipality=municipality, survey=load_pack("teacher"), period="2026-2027",
                               deadline=now + dt.timedelta(days=30), quiet_hours="00:00-00:00", now=now)
         await session.commit()
 

@@ -99,8 +99,10 @@ async def generate_country(url: str, schools: int, teachers: int) -> int:
             await session.flush()
             campaigns[key] = campaign.id
         statements = [
-            f"""INSERT INTO school (municipality_id, name, short_name, rural, municipal_internship_site, regional_internship_site)
-                SELECT {mid}, 'МОУ СОШ № ' || n, 'СОШ ' || n, n % 3 = 0, n % 7 = 1, n % 11 = 2 FROM generate_series(1, {schools}) n""",
+            f"""INSERT INTO school (municipality_id, name, short_name, rural)
+                SELECT {mid}, 'МОУ СОШ № ' || n, 'СОШ ' || n, n % 3 = 0 FROM generate_series(1, {schools}) n""",
+            f"""INSERT INTO school_period (school_id, period, municipal_internship_site, regional_internship_site)
+                SELECT id, '{period}', id % 7 = 1, id % 11 = 2 FROM school WHERE municipality_id = {mid}""",
             f"""CREATE TEMP TABLE quality AS SELECT id AS school_id, random() AS q FROM school WHERE municipality_id = {mid}""",
             f"""INSERT INTO person (tg_user_id, chat_id, full_name, role, municipality_id, school_id, unreachable, registered_at)
                 SELECT -(s.school_id::bigint * 1000 + t), -(s.school_id::bigint * 1000 + t), 'Педагог ' || s.school_id || '-' || t,

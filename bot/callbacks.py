@@ -48,7 +48,9 @@ class CardExport(CallbackData, prefix="cx"):
 class CampaignAction(StrEnum):
     EXTEND_MENU = "m"
     EXTEND = "x"
+    CLOSE_ASK = "a"  # asks for confirmation
     CLOSE = "c"
+    CANCEL = "n"
     REOPEN = "r"
 
 

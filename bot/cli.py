@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.logs import setup_logging
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
-from storage.models import Campaign, Response, ResponseStatus, Role, utcnow
+from storage.models import Campaign, Role, utcnow
 
 log = logging.getLogger("shnor")
 
@@ -29,18 +29,6 @@ DEFAULT_MAX_USES = {"teacher": 300, "deputy": 3, "coordinator": 5}
 
 class CliError(Exception):
     pass
-
-
-def _parse_local(text: str, timezone: str) -> dt.datetime:
-    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            value = dt.datetime.strptime(text.strip(), fmt)
-        except ValueError:
-            continue
-        if fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-            value = value.replace(hour=23, minute=59)
-        return value.replace(tzinfo=ZoneInfo(timezone)).astimezone(dt.UTC)
-    raise CliError(f"Не понимаю дату «{text}»: нужно ГГГГ-ММ-ДД ЧЧ:ММ или ДД.ММ.ГГГГ ЧЧ:ММ.")
 
 
 async def _with_session(settings: Settings, action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
@@ -86,13 +74,17 @@ def cmd_municipality_list(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_schools_import(settings: Settings, args: argparse.Namespace) -> None:
     from storage.importers import read_schools
     from storage.registry import add_schools, get_municipality
+    from surveys.periods import school_year_of
 
     rows = read_schools(args.file)
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
-        added, updated = await add_schools(session, municipality, rows)
+        period = args.period or school_year_of(utcnow(), municipality.timezone)
+        added, updated = await add_schools(session, municipality, rows, period)
         print(f"Импорт школ в «{municipality.name}»: добавлено {added}, обновлено {updated}, всего в файле {len(rows)}.")
+        if any(r.municipal_internship_site is not None or r.regional_internship_site is not None for r in rows):
+            print(f"Стажировочные площадки записаны за период {period}; другие периоды не изменились.")
 
     asyncio.run(_with_session(settings, action))
 
@@ -134,15 +126,15 @@ def _load_survey(ref: str):
 
 def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import get_municipality
-    from surveys.campaigns import create_campaign, filter_title
+    from surveys.campaigns import create_campaign, filter_title, parse_deadline, parse_local
 
     survey = _load_survey(args.pack)
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
         tz = args.tz or municipality.timezone
-        deadline = _parse_local(args.deadline, tz)
-        opens = _parse_local(args.opens, tz) if args.opens else None
+        deadline = parse_deadline(args.deadline, tz)
+        opens = parse_local(args.opens, tz, date_only_hour=8) if args.opens else None
         campaign = await create_campaign(
             session, municipality=municipality, survey=survey, period=args.period, deadline=deadline, opens_at=opens,
             status_filter=args.audience, offsets=args.offsets, quiet_hours=args.quiet, timezone=tz, now=utcnow(),
@@ -167,7 +159,7 @@ def cmd_campaign_change(settings: Settings, args: argparse.Namespace) -> None:
             raise CliError(f"Кампании №{args.id} в муниципалитете «{municipality.name}» нет.")
         now = utcnow()
         if args.sub == "extend":
-            await campaigns.extend_campaign(session, campaign, _parse_local(args.deadline, campaign.timezone), now)
+            await campaigns.extend_campaign(session, campaign, campaigns.parse_deadline(args.deadline, campaign.timezone), now)
             print(f"Кампания №{campaign.id} продлена до {campaign.deadline.astimezone(ZoneInfo(campaign.timezone)):%d.%m.%Y %H:%M}.")
         elif args.sub == "close":
             await campaigns.close_campaign(session, campaign, now)
@@ -181,24 +173,15 @@ def cmd_campaign_change(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import get_municipality
+    from surveys.campaigns import completion, municipality_campaigns
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
         tz = ZoneInfo(municipality.timezone)
-        campaigns = await session.scalars(
-            select(Campaign).where(Campaign.municipality_id == municipality.id).order_by(Campaign.id)
-        )
-        for c in campaigns:
-            counts = dict(
-                (await session.execute(
-                    select(Response.status, func.count()).where(Response.campaign_id == c.id).group_by(Response.status)
-                )).all()
-            )
+        for c in await municipality_campaigns(session, municipality.id):
             state = "закрыта" if c.closed_at else ("идёт" if c.is_open(utcnow()) else "вне срока")
-            print(
-                f"{c.id}\t{c.survey_version.title}\t{c.period}\tдо {c.deadline.astimezone(tz):%d.%m.%Y %H:%M}\t{state}\t"
-                f"отправлено {counts.get(ResponseStatus.SUBMITTED, 0)}, черновиков {counts.get(ResponseStatus.DRAFT, 0)}"
-            )
+            done = await completion(session, c)
+            print(f"{c.id}\t{c.survey_version.title}\t{c.period}\tдо {c.deadline.astimezone(tz):%d.%m.%Y %H:%M}\t{state}\t{done.summary()}")
 
     asyncio.run(_with_session(settings, action))
 
@@ -404,8 +387,38 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
 # --- parser --------------------------------------------------------------------------------
 
 
+def _period(text: str) -> str:
+    """argparse type for every --period: one school year, however it is typed."""
+    from surveys.periods import PeriodError, normalize_period
+
+    try:
+        return normalize_period(text)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its complaints in Russian."""
+
+    WORDS = (
+        ("the following arguments are required", "не хватает параметров"),
+        ("invalid choice", "недопустимое значение"),
+        ("choose from", "допустимы"),
+        ("unrecognized arguments", "неизвестные параметры"),
+        ("expected one argument", "нужно значение"),
+        ("invalid int value", "нужно целое число, а не"),
+        ("argument ", "параметр "),
+    )
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        for english, russian in self.WORDS:
+            message = message.replace(english, russian)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Ошибка: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shnor", description="ШНОР-монитор: бот и администрирование.")
+    parser = _Parser(prog="shnor", description="ШНОР-монитор: бот и администрирование.")
     sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")
 
     sub.add_parser("run", help="запустить бота (long polling)").set_defaults(func=cmd_run)
@@ -423,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schools", help="реестр школ").add_subparsers(dest="sub", required=True)
     p = sch.add_parser("import", help="импорт школ из .xlsx (Название, Краткое название, Сельская)")
     p.add_argument("--municipality", required=True, help="номер или название муниципалитета")
+    p.add_argument("--period", type=_period, help="за какой учебный год столбцы стажировочных площадок (по умолчанию текущий)")
     p.add_argument("file")
     p.set_defaults(func=cmd_schools_import)
     p = sch.add_parser("list", help="список школ")
@@ -438,9 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmp_.add_parser("open", help="открыть кампанию")
     p.add_argument("--municipality", required=True)
     p.add_argument("--pack", required=True, help="teacher, school, municipality или путь к файлу анкеты")
-    p.add_argument("--period", required=True, help="например 2026-2027")
-    p.add_argument("--deadline", required=True, help="местное время: 2026-12-15 18:00")
-    p.add_argument("--opens", help="местное время открытия (по умолчанию сейчас)")
+    p.add_argument("--period", required=True, type=_period, help="учебный год, например 2026-2027")
+    p.add_argument("--deadline", required=True, help="местное время: 2026-12-15 18:00 (дата без времени — до 18:00)")
+    p.add_argument("--opens", help="местное время открытия (по умолчанию сейчас; дата без времени — 08:00)")
     p.add_argument("--audience", help="только школы со статусом: shnro, shnsu, risk_zone (через запятую); по умолчанию все")
     p.add_argument("--offsets", default="7d,3d,1d,morning", help="напоминания до срока: 7d,3d,1d,12h,morning")
     p.add_argument("--quiet", default="21:00-08:00", help="тихие часы, местное время")
@@ -451,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--municipality", required=True)
         p.add_argument("--id", type=int, required=True, help="номер кампании")
         if name == "extend":
-            p.add_argument("--deadline", required=True, help="новый срок, местное время")
+            p.add_argument("--deadline", required=True, help="новый срок, местное время (позже нынешнего)")
         p.set_defaults(func=cmd_campaign_change)
     p = cmp_.add_parser("list", help="кампании и их заполнение")
     p.add_argument("--municipality", required=True)
@@ -473,19 +487,19 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = imp.add_parser(kind, help=text)
         p.add_argument("--municipality", required=True)
-        p.add_argument("--period", help="период, например 2025-2026")
+        p.add_argument("--period", type=_period, help="учебный год, например 2025-2026")
         p.add_argument("file")
         p.set_defaults(func=cmd_import, kind=kind)
 
     p = sub.add_parser("identify", help="определить статусы школ за период выбранным методом")
     p.add_argument("--municipality", required=True)
-    p.add_argument("--period", required=True)
+    p.add_argument("--period", required=True, type=_period)
     p.add_argument("--method", choices=["regional_lists", "criteria", "sverdlovsk"], help="сменить метод муниципалитета")
     p.set_defaults(func=cmd_identify)
 
     p = sub.add_parser("summary", help="сводка: текст, Excel и диаграмма PNG рядом")
     p.add_argument("--municipality", required=True)
-    p.add_argument("--period", help="по умолчанию последний")
+    p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
     p.add_argument("--out", default="report.xlsx")
     p.set_defaults(func=cmd_summary)
 
@@ -498,7 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_restore)
     p = sub.add_parser("export", help="все ответы муниципалитета в .xlsx (текст остаётся текстом)")
     p.add_argument("--municipality", required=True, help="id или название")
-    p.add_argument("--period", help="только этот период")
+    p.add_argument("--period", type=_period, help="только этот учебный год")
     p.add_argument("--out", default="answers.xlsx")
     p.set_defaults(func=cmd_export)
     person = sub.add_parser("person", help="люди").add_subparsers(dest="sub", required=True)

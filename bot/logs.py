@@ -39,8 +39,8 @@ def secrets_of(settings: Settings) -> list[str]:
     return found
 
 
-# Libraries that log SQL parameters (names, answers) at DEBUG stay at WARNING whatever LOG_LEVEL says.
-QUIET = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "alembic")
+# Libraries that log SQL parameters (names, answers) at DEBUG, or chatter at INFO, stay at WARNING whatever LOG_LEVEL says.
+QUIET = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "alembic", "matplotlib")
 
 
 def quiet_libraries() -> None:

@@ -28,6 +28,7 @@ from bot.sender import Outcome, Sender
 from scoring.report import split_message
 from storage.models import Campaign, Delivery, DeliveryState, Municipality, Person, Reminder, School
 from surveys import campaigns
+from surveys.completion import FORM_STATES
 from surveys.schedule import QuietHours, human_left, zone
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ class ReminderRunner:
         now = self.clock()
         fields = {
             "title": escape(_title(campaign)), "period": escape(campaign.period),
-            "deadline": _deadline(campaign), "left": human_left(now, campaign.deadline),
+            "deadline": _deadline(campaign), "left": human_left(now, campaign.deadline, campaign.timezone),
         }
         if delivery.kind == "respondent":
             person = await session.get(Person, delivery.person_id)
@@ -228,22 +229,22 @@ class ReminderRunner:
             return [("text", (template.format(**fields), kb.as_markup()))]
         if delivery.kind == "deputy":
             school = await session.get(School, delivery.school_id)
-            rows = [c for c in await campaigns.completion(session, campaign) if c.school_id == delivery.school_id]
+            rows = [c for c in (await campaigns.completion(session, campaign)).schools if c.school_id == delivery.school_id]
             if school is None or not rows or not rows[0].missing:
                 return None
             row = rows[0]
             text = texts.REMINDER_DEPUTY.format(
-                school=escape(school.name), submitted=row.submitted, expected=row.expected,
-                names=_names(row.missing), form=texts.SCHOOL_FORM.get(row.school_form, texts.SCHOOL_FORM[None]), **fields,
+                school=escape(school.name), completion=row.text(), names=_names(row.missing),
+                form=FORM_STATES.get(row.form, FORM_STATES[None]), **fields,
             )
             return [("text", (text, None))]
-        rows = await campaigns.completion(session, campaign)
-        submitted = sum(r.submitted for r in rows)
-        expected = sum(r.expected for r in rows)
+        done = await campaigns.completion(session, campaign)
+        if delivery.kind == "notice":
+            return [("text", (texts.REOPENED_NOTICE.format(id=campaign.id, completion=done.summary(), **fields), None))]
         header = (texts.REMINDER_DIGEST_HEADER if delivery.kind == "digest" else texts.REMINDER_FINAL_HEADER).format(
-            submitted=submitted, expected=expected, **fields
+            completion=done.summary(), **fields
         )
-        lines = [header] + [f"• {escape(r.name)}: {r.submitted} из {r.expected}" for r in rows]
+        lines = [header] + [f"• {escape(r.name)}: {r.text()}" for r in done.schools]
         unreachable = await campaigns.unreachable_people(session, campaign)
         if unreachable:
             lines.append(texts.REMINDER_UNREACHABLE.format(names=_names([p.full_name for p in unreachable])))

@@ -123,7 +123,7 @@ SETCHAT_IN_GROUP = "Отправьте /setchat в группе координа
 SETCHAT_DONE = "Этот чат назначен чатом координаторов: {municipality}. Здесь работает /summary."
 SUMMARY_WORKBOOK = "Сводка в Excel: показатели муниципалитета и школ, идентификация, динамика, ответы."
 SUMMARY_CHART = "Баллы школ и муниципальные доли против порогов."
-CARD_WORKBOOK = "Карточка школы в Excel."
+CARD_WORKBOOK = "Карточка школы в Excel: {school}, период {period}."
 BTN_CARD_XLSX = "Скачать Excel"
 
 BTN_YES = "Да"
@@ -148,15 +148,18 @@ REMINDER_OPEN = (
     "📋 Открыта анкета «{title}» (период {period}).\n"
     "Срок — до {deadline}. Это займёт пару минут; ответы сохраняются сразу."
 )
-REMINDER_OFFSET = "⏰ Напоминание: анкета «{title}» (период {period}) ждёт ваших ответов — {left}, срок до {deadline}."
+REMINDER_OFFSET = "⏰ Напоминание: анкета «{title}» (период {period}) ждёт ваших ответов — {left}."
 REMINDER_DEPUTY = (
-    "⏰ {school}: анкету «{title}» отправили {submitted} из {expected} педагогов; {left}, срок до {deadline}.\n"
+    "⏰ {school}, анкета «{title}»: педагоги {completion}; {left}.\n"
     "Ещё не ответили: {names}.\nАнкета школы: {form}."
 )
-REMINDER_DIGEST_HEADER = "📊 Заполнение «{title}» ({period}): {submitted} из {expected}; {left}, срок до {deadline}."
-REMINDER_FINAL_HEADER = "🏁 Приём ответов «{title}» ({period}) завершён. Итог: {submitted} из {expected}."
+REMINDER_DIGEST_HEADER = "📊 Заполнение «{title}» ({period}): {completion}; {left}."
+REMINDER_FINAL_HEADER = "🏁 Приём ответов «{title}» ({period}) завершён. Итог: {completion}."
+REOPENED_NOTICE = (
+    "🔓 Кампания №{id} «{title}» ({period}) снова открыта: приём ответов продолжается, {left}.\n"
+    "Сейчас: {completion}. Напоминания пойдут по расписанию кампании."
+)
 REMINDER_UNREACHABLE = "Недоступны (заблокировали бота), им ничего не отправляется: {names}."
-SCHOOL_FORM = {"submitted": "отправлена", "draft": "начата, не отправлена", None: "не начата"}
 BTN_START = "Начать анкету"
 BTN_CONTINUE = "Продолжить анкету"
 PROGRESS = "📨 Рассылка «{title}»: отправлено {done} из {total}"
@@ -166,9 +169,18 @@ CAMPAIGNS_EMPTY = "Кампаний ещё нет. Откройте первую
 CAMPAIGN_LIST_HEADER = "<b>Кампании муниципалитета</b>"
 CAMPAIGN_ITEM = (
     "№{id}. <b>{title}</b> ({period}), для: {audience}\n"
-    "{state}; срок до {deadline}; отправили {submitted} из {expected}\n"
+    "{state}; срок до {deadline}\n"
+    "Заполнение: {completion}\n"
     "Напоминания: {offsets}; тихие часы {quiet} ({tz})"
 )
+CAMPAIGNS_MORE = "… и ещё {n} более ранних (shnor campaign list в командной строке)."
+CAMPAIGNS_PRIVATE = "Кампаниями управляют в личном чате с ботом: там и нажмите /campaigns."
+CLOSE_ASK = (
+    "Закрыть кампанию №{id} «{title}» ({period}) досрочно?\n"
+    "Приём ответов прекратится, итог и сводка уйдут в чат координаторов. Открыть снова можно, пока не прошёл срок."
+)
+CLOSE_CANCELLED = "Кампания №{id} не закрыта."
+BTN_CLOSE_YES = "Да, закрыть"
 BTN_NEW_CAMPAIGN = "➕ Новая кампания"
 BTN_OPEN_CAMPAIGN = "Открыть кампанию"
 BTN_CANCEL = "Отмена"
@@ -185,10 +197,8 @@ FILTER_BUTTONS = {
     "risk_zone": "Только зона риска",
     "shnro,shnsu": "ШНРО и ШНСУ",
 }
-NEW_PERIOD = "Период? Нажмите кнопку или напишите свой, например 2026-2027."
-NEW_PERIOD_BAD = "Напишите период, например 2026-2027."
-NEW_DEADLINE = "Срок сдачи? Нажмите кнопку или напишите дату и время: 15.12.2026 18:00."
-NEW_DEADLINE_BAD = "Не понял дату. Напишите так: 15.12.2026 18:00."
+NEW_PERIOD = "Период — учебный год? Нажмите кнопку или напишите, например 2026-2027."
+NEW_DEADLINE = "Срок сдачи? Нажмите кнопку или напишите дату и время: 15.12.2026 18:00 (дата без времени — до 18:00)."
 NEW_DEADLINE_PAST = "Эта дата уже прошла. Напишите будущую дату, например 15.12.2026 18:00."
 NEW_CONFIRM = (
     "Проверьте:\n<b>{title}</b>, для: {audience}\nПериод: {period}\nСрок: до {deadline} ({tz})\n"

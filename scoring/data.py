@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.dynamics import period_sort_key
 from scoring.identification import Exam, Status
 from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts
+from surveys.completion import TeacherCompletion
+from surveys.facts import STAFF_QUESTION
 from storage.models import (
     Answer,
     Campaign,
@@ -21,6 +23,7 @@ from storage.models import (
     ResponseStatus,
     Role,
     School,
+    SchoolPeriod,
     SchoolStatus,
     SurveyVersion,
 )
@@ -28,13 +31,17 @@ from storage.models import (
 
 @dataclass
 class Completion:
-    """Who has answered: per school, teachers registered / submitted / started, and the school form."""
+    """Who has answered in the period.
 
-    teachers_registered: dict[int, int] = field(default_factory=dict)
-    teachers_submitted: dict[int, int] = field(default_factory=dict)
-    teachers_draft: dict[int, int] = field(default_factory=dict)
+    teachers: per school asked to answer the teacher questionnaire, its teachers against the
+    declared staff and the teachers registered by the end of the campaign (the people asked
+    then, not the people registered now); schools outside the campaign's audience are absent.
+    """
+
+    teachers: dict[int, TeacherCompletion] = field(default_factory=dict)
     school_form: dict[int, str] = field(default_factory=dict)  # school id -> submitted | draft
     municipality_form: str | None = None
+    audiences: frozenset[str] = frozenset()  # which questionnaires the period had: teacher, school, municipality
 
 
 RAW_ROWS = 100_000  # answers listed in the summary workbook; `shnor export` writes them all
@@ -63,8 +70,17 @@ async def statuses_for(session: AsyncSession, municipality_id: int, period: str)
         select(SchoolStatus).join(School).where(School.municipality_id == municipality_id, SchoolStatus.period == period)
     )
     return {
-        r.school_id: Status(r.shnro, r.shnsu, r.risk_zone, r.project_500, r.support_group, r.details or {}) for r in rows
+        r.school_id: Status(r.shnro, r.shnsu, r.risk_zone, r.project_500, r.support_group, r.details or {}, r.pilot)
+        for r in rows
     }
+
+
+async def sites_for(session: AsyncSession, municipality_id: int, period: str) -> dict[int, SchoolPeriod]:
+    """The internship-site facts the registry set for the period (a school without a row has neither)."""
+    rows = await session.scalars(
+        select(SchoolPeriod).join(School).where(School.municipality_id == municipality_id, SchoolPeriod.period == period)
+    )
+    return {r.school_id: r for r in rows}
 
 
 async def schools_of(session: AsyncSession, municipality_id: int) -> list[School]:
@@ -101,35 +117,29 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
     """One period of a municipality; teachers' answers are counted by the database, not loaded."""
     schools = await schools_of(session, municipality_id)
     statuses = await statuses_for(session, municipality_id, period)
-    registered = dict(
-        (await session.execute(
-            select(Person.school_id, func.count())
-            .where(Person.municipality_id == municipality_id, Person.role == Role.TEACHER, Person.school_id.is_not(None))
-            .group_by(Person.school_id)
-        )).all()
-    )
-    completion = Completion(teachers_registered={s.id: int(registered.get(s.id, 0)) for s in schools})
+    sites = await sites_for(session, municipality_id, period)
+    completion = Completion()
     campaigns = (await session.execute(_campaigns(municipality_id, period))).all()
-    teacher_ids = [cid for cid, audience, _ in campaigns if audience == "teacher"]
+    completion.audiences = frozenset(audience for _, audience, _ in campaigns)
     scored_teacher_ids = [cid for cid, audience, key in campaigns if audience == "teacher" and key == "teacher"]
     submitted = Response.status == ResponseStatus.SUBMITTED
 
-    # completion and respondents: counted per school and state
+    # teachers: answered (per school and state) and asked (registered by the campaign's end)
     teachers_submitted: dict[int, int] = defaultdict(int)
     teachers_draft: dict[int, int] = defaultdict(int)
     respondents: dict[int, int] = defaultdict(int)
-    if teacher_ids:
+    asked: dict[int, int] = {}
+    if scored_teacher_ids:
         rows = await session.execute(
-            select(Response.school_id, Response.campaign_id, Response.status, func.count())
-            .where(Response.campaign_id.in_(teacher_ids), Response.school_id.is_not(None))
-            .group_by(Response.school_id, Response.campaign_id, Response.status)
+            select(Response.school_id, Response.status, func.count())
+            .where(Response.campaign_id.in_(scored_teacher_ids), Response.school_id.is_not(None))
+            .group_by(Response.school_id, Response.status)
         )
-        for school_id, campaign_id, status, n in rows:
+        for school_id, status, n in rows:
             (teachers_submitted if status == ResponseStatus.SUBMITTED else teachers_draft)[school_id] += n
-            if status == ResponseStatus.SUBMITTED and campaign_id in scored_teacher_ids:
+            if status == ResponseStatus.SUBMITTED:
                 respondents[school_id] += n
-    completion.teachers_submitted = dict(teachers_submitted)
-    completion.teachers_draft = dict(teachers_draft)
+        asked = await _teachers_asked(session, municipality_id, [s.id for s in schools], scored_teacher_ids, statuses)
 
     yes_rows: list[tuple[int, str, int]] = []
     if scored_teacher_ids:
@@ -179,21 +189,52 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
         raw_truncated = len(raw) > RAW_ROWS
         del raw[RAW_ROWS:]
 
+    for sid, registered in asked.items():
+        declared = (school_answers.get(sid) or {}).get(STAFF_QUESTION)
+        completion.teachers[sid] = TeacherCompletion(
+            declared if isinstance(declared, int) and declared > 0 else None,
+            registered, teachers_submitted.get(sid, 0), teachers_draft.get(sid, 0),
+        )
+
     infos = [
         SchoolInfo(
             s.id,
             s.name,
             s.short_name,
             statuses.get(s.id, Status()),
-            s.municipal_internship_site,
-            s.regional_internship_site,
-            completion.teachers_registered.get(s.id, 0),
+            bool(sites[s.id].municipal_internship_site) if s.id in sites else False,
+            bool(sites[s.id].regional_internship_site) if s.id in sites else False,
         )
         for s in schools
     ]
     teachers = TeacherCounts.from_counts(respondents.items(), yes_rows)
     data = PeriodData(period, infos, school_answers, teachers, municipality_answers)
     return LoadedPeriod(data, completion, raw, raw_truncated)
+
+
+async def _teachers_asked(
+    session: AsyncSession, municipality_id: int, school_ids: list[int], campaign_ids: list[int], statuses: dict[int, Status]
+) -> dict[int, int]:
+    """School id -> teachers registered by the end of the period's teacher campaign, for the schools
+    in its audience: who was asked then, whoever registered since."""
+    rows = (await session.execute(
+        select(Campaign.deadline, Campaign.closed_at, Campaign.status_filter).where(Campaign.id.in_(campaign_ids))
+    )).all()
+    end = max(closed or deadline for deadline, closed, _ in rows)
+    filters = [f for _, _, f in rows]
+    answered = select(Response.person_id).where(Response.campaign_id.in_(campaign_ids), Response.person_id.is_not(None))
+    counts = dict((await session.execute(
+        select(Person.school_id, func.count())
+        .where(Person.municipality_id == municipality_id, Person.role == Role.TEACHER, Person.school_id.is_not(None),
+               or_(Person.registered_at <= end, Person.id.in_(answered)))
+        .group_by(Person.school_id)
+    )).all())
+    out = {}
+    for sid in school_ids:
+        status = statuses.get(sid, Status())
+        if any(f is None or any(getattr(status, part) for part in f.split(",")) for f in filters):
+            out[sid] = int(counts.get(sid, 0))
+    return out
 
 
 def raw_answers_query(campaign_ids: list[int]):

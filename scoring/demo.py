@@ -23,6 +23,7 @@ from storage.models import (
     ResponseStatus,
     Role,
     School,
+    SchoolPeriod,
     SchoolStatus,
     utcnow,
 )
@@ -36,11 +37,15 @@ SCHOOL_KINDS = ("СОШ", "ООШ", "Гимназия", "Лицей", "СОШ")
 VILLAGES = ("Патрушевская", "Бобровская", "Кашинская", "Щелкунская", "Черданская", "Верхнесысертская", "Октябрьская")
 
 
-def _answer_all(survey: Survey, rng: random.Random, yes_rate: float, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def _answer_all(
+    survey: Survey, rng: random.Random, yes_rate: float, overrides: dict[str, Any] | None = None,
+    facts: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Walk the survey like a respondent would, so that skip logic holds in the sample too."""
     answers: dict[str, Any] = {}
     overrides = overrides or {}
-    while (question := next_question(survey, answers)) is not None:
+    facts = facts or {}
+    while (question := next_question(survey, answers, facts)) is not None:
         if question.name in overrides:
             value = overrides[question.name]
         elif not question.required and rng.random() < 0.3:
@@ -61,7 +66,7 @@ def _answer_all(survey: Survey, rng: random.Random, yes_rate: float, overrides: 
             value = "Пример комментария"
         else:
             value = None if not question.required else 1
-        answers = apply_answer(survey, answers, question.name, value).answers
+        answers = apply_answer(survey, answers, question.name, value, facts).answers
     return answers
 
 
@@ -77,6 +82,7 @@ async def build_demo(
 ) -> Municipality:
     rng = random.Random(seed)
     now = utcnow()
+    registered_at = dt.datetime((period_year(periods[0]) or 2000) - 1, 9, 1, tzinfo=dt.UTC)  # before the first campaign
     municipality = Municipality(name=name, timezone="Asia/Yekaterinburg", identification_method="regional_lists")
     session.add(municipality)
     await session.flush()
@@ -90,8 +96,6 @@ async def build_demo(
             "name": f"МОУ {kind} № {n + 1}" if n % 3 else f"МКОУ {village} {kind} № {n + 1}",
             "short_name": f"{kind} {n + 1}",
             "rural": n % 3 == 0,
-            "municipal_internship_site": n % 7 == 1,
-            "regional_internship_site": n % 11 == 2,
         })
     school_ids = list(
         await session.scalars(insert(School).returning(School.id, sort_by_parameter_order=True), school_rows)
@@ -101,7 +105,7 @@ async def build_demo(
 
     people = [
         {"tg_user_id": -(sid * 1000 + t + 1), "chat_id": -(sid * 1000 + t + 1), "full_name": f"Педагог {sid}-{t + 1:03d}",
-         "role": Role.TEACHER.value, "municipality_id": municipality.id, "school_id": sid, "registered_at": now}
+         "role": Role.TEACHER.value, "municipality_id": municipality.id, "school_id": sid, "registered_at": registered_at}
         for sid in school_ids
         for t in range(teachers_per_school)
     ]
@@ -140,6 +144,12 @@ async def build_demo(
                 "project_500": q < 0.2, "support_group": None, "details": {}, "updated_at": now,
             })
         await session.execute(insert(SchoolStatus), status_rows)
+        risk_zone = {row["school_id"]: row["risk_zone"] for row in status_rows}
+        await session.execute(insert(SchoolPeriod), [
+            {"school_id": sid, "period": period, "municipal_internship_site": n % 7 == 1 or (index > 0 and n % 9 == 4),
+             "regional_internship_site": n % 11 == 2}
+            for n, sid in enumerate(school_ids)
+        ])
         year = period_year(period) or 2000
         deadline = dt.datetime(year, 6, 1, 13, 0, tzinfo=dt.UTC)
         campaigns = {}
@@ -169,7 +179,8 @@ async def build_demo(
                               "school_id": sid, "status": ResponseStatus.SUBMITTED.value, "started_at": deadline,
                               "updated_at": deadline, "submitted_at": deadline})
             overrides = {"ped_workers": teachers_per_school + rng.randint(0, 3)}
-            answers_of.append(_answer_all(packs["school"], rng, 0.3 + 0.6 * quality[sid], overrides))
+            facts = {"risk_zone": risk_zone[sid]}
+            answers_of.append(_answer_all(packs["school"], rng, 0.3 + 0.6 * quality[sid], overrides, facts))
         responses.append({"campaign_id": campaigns["municipality"].id, "subject": f"municipality:{municipality.id}",
                           "person_id": None, "school_id": None, "status": ResponseStatus.SUBMITTED.value,
                           "started_at": deadline, "updated_at": deadline, "submitted_at": deadline})

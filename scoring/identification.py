@@ -2,7 +2,8 @@
 
 1. Regional lists: statuses are given as they are.
 2. Twelve criteria (seed 002): exam results and the three resource risks.
-3. Sverdlovsk groups (seed 001): the quality-index group and the ИСБШ group, plus the pilot flag.
+3. Sverdlovsk groups (seed 001): the quality-index group and the ИСБШ group give the statuses and
+   the support group; a pilot site is a flag beside them, whatever the groups.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ SUPPORT_GROUP_TITLES = {
     "resilient": "школа адресной поддержки (резильентная)",
     "mentoring": "школа адресного наставничества",
     "accompaniment": "школа адресного сопровождения",
-    "pilot": "пилотная площадка",
 }
+PILOT_TITLE = "пилотная площадка"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class Status:
     project_500: bool = False
     support_group: str | None = None
     details: dict = field(default_factory=dict)
+    pilot: bool = False  # Sverdlovsk: the school asked to be a pilot site (a flag beside its group)
 
     @property
     def low_results_or_unfavourable(self) -> bool:
@@ -49,6 +51,8 @@ class Status:
         parts = [name for flag, name in ((self.shnro, "ШНРО"), (self.shnsu, "ШНСУ"), (self.risk_zone, "зона риска")) if flag]
         if self.project_500:
             parts.append("500+")
+        if self.pilot:
+            parts.append(PILOT_TITLE)
         return ", ".join(parts) or "нет статуса"
 
 
@@ -159,9 +163,7 @@ def sverdlovsk(quality_group: int, isbsh_group: int, pilot: bool) -> Status:
         raise ValueError("группы должны быть от 1 до 11")
     low = quality_group <= LOW_QUALITY_MAX
     unfavourable = isbsh_group <= UNFAVOURABLE_ISBSH_MAX
-    if pilot:
-        group = "pilot"
-    elif unfavourable and not low:
+    if unfavourable and not low:
         group = "resilient"
     elif low and not unfavourable:
         group = "mentoring"
@@ -174,4 +176,5 @@ def sverdlovsk(quality_group: int, isbsh_group: int, pilot: bool) -> Status:
         shnsu=unfavourable,
         support_group=group,
         details={"quality_group": quality_group, "isbsh_group": isbsh_group, "pilot": pilot},
+        pilot=pilot,
     )

@@ -2,8 +2,10 @@
 
 Shares are exact fractions compared with the threshold before any rounding. Teacher shares
 use the school's declared number of pedagogical workers as the denominator (non-respondents
-count as "no"); a school that has not declared it falls back to the number of its
-registered teachers, and the value says so.
+count as "no"). Missing is not zero: an indicator whose data is missing (the school has not
+sent its questionnaire, has not declared its staff) has no value and no points, and totals
+say how many such indicators there were; a municipal teacher share counts only the schools
+that declared their staff and names how many did not.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import pandas as pd
 
 from scoring.identification import Status
 from scoring.methodology import Indicator, Kind, Methodology
+from surveys.facts import STAFF_QUESTION
+from surveys.wording import percent
 
-DENOMINATOR_QUESTION = "ped_workers"
+DENOMINATOR_QUESTION = STAFF_QUESTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +33,6 @@ class SchoolInfo:
     status: Status
     municipal_internship_site: bool = False
     regional_internship_site: bool = False
-    registered_teachers: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,21 @@ class Value:
     school_id: int | None
     applies: bool = True
     value: Fraction | bool | None = None  # a share, a yes/no, or None for "no data"
-    points: int | None = None  # None: the indicator has no rule, or does not apply
-    max_points: int = 0
+    points: int | None = None  # None: no rule, does not apply, or no data
+    max_points: int = 0  # what it can score when it has data
     numerator: int | None = None
     denominator: int | None = None
     response_rate: Fraction | None = None
     note: str = ""
+
+    @property
+    def no_data(self) -> bool:
+        """It applies and has a rule, but its data is missing: grey, no points, not a zero."""
+        return self.applies and bool(self.max_points) and self.value is None
+
+    @property
+    def scored(self) -> bool:
+        return self.applies and bool(self.max_points) and self.value is not None
 
     def shown(self) -> str:
         if not self.applies:
@@ -103,10 +115,13 @@ class Value:
         return percent(self.value)
 
 
-def percent(share: Fraction | float | None) -> str:
-    if share is None:
-        return "—"
-    return f"{float(share) * 100:.1f} %".replace(".", ",")
+def _total(values: Iterable[Value]) -> int:
+    return sum(v.points or 0 for v in values if v.scored)
+
+
+def _maximum(values: Iterable[Value]) -> int:
+    """What the indicators with data could score: one without data is neither won nor lost."""
+    return sum(v.max_points for v in values if v.scored)
 
 
 @dataclass
@@ -116,15 +131,23 @@ class SchoolScore:
 
     @property
     def total(self) -> int:
-        return sum(v.points or 0 for v in self.values.values() if v.applies)
+        return _total(self.values.values())
 
     @property
     def maximum(self) -> int:
-        return sum(v.max_points for v in self.values.values() if v.applies)
+        return _maximum(self.values.values())
+
+    @property
+    def no_data(self) -> list[Value]:
+        return [v for v in self.values.values() if v.no_data]
 
     @property
     def zeros(self) -> list[Value]:
-        return [v for v in self.values.values() if v.applies and v.max_points and not v.points]
+        return [v for v in self.values.values() if v.scored and not v.points]
+
+    @property
+    def ratio(self) -> float:
+        return self.total / self.maximum if self.maximum else 0.0
 
 
 @dataclass
@@ -135,11 +158,15 @@ class PeriodScores:
 
     @property
     def municipal_total(self) -> int:
-        return sum(v.points or 0 for v in self.municipal.values())
+        return _total(self.municipal.values())
 
     @property
     def municipal_maximum(self) -> int:
-        return sum(v.max_points for v in self.municipal.values())
+        return _maximum(self.municipal.values())
+
+    @property
+    def municipal_no_data(self) -> list[Value]:
+        return [v for v in self.municipal.values() if v.no_data]
 
 
 def passes(share: Fraction, threshold: float, comparison: str) -> bool:
@@ -155,17 +182,15 @@ def _yes(value: Any) -> bool | None:
     return value == "yes"
 
 
-def _points_for_answer(indicator: Indicator, answer: bool | None) -> int:
+def _points_for_answer(indicator: Indicator, answer: bool | None) -> int | None:
     if answer is None or indicator.points is None:
-        return 0
+        return None
     return indicator.points["yes" if answer else "no"]
 
 
 def _share_points(indicator: Indicator, share: Fraction | None) -> int | None:
-    if indicator.threshold is None:
+    if indicator.threshold is None or share is None:
         return None
-    if share is None:
-        return 0
     return int(passes(share, indicator.threshold, indicator.comparison or ">="))
 
 
@@ -189,30 +214,34 @@ class Scorer:
             self._yes[question] = counts
         return counts
 
-    def _denominator(self, school: SchoolInfo) -> tuple[int, bool]:
-        """(number of pedagogical workers, declared by the school?)"""
+    def _denominator(self, school: SchoolInfo) -> int | None:
+        """The number of pedagogical workers the school declared in its submitted questionnaire."""
         declared = (self.data.school_answers.get(school.id) or {}).get(DENOMINATOR_QUESTION)
-        if isinstance(declared, int) and declared > 0:
-            return declared, True
-        return max(school.registered_teachers, self._respondents.get(school.id, 0)), False
+        return declared if isinstance(declared, int) and declared > 0 else None
 
     def teacher_share(self, indicator: Indicator, school_ids: list[int]) -> Value:
+        """Yes-answers over declared staff; a school that has not declared its staff is not guessed at."""
         question = indicator.source.question or ""
         counts = self.yes_count(question)
         numerator = denominator = respondents = 0
         undeclared = 0
         for sid in school_ids:
-            den, declared = self.denominators[sid]
-            undeclared += not declared
+            den = self.denominators[sid]
+            if den is None:
+                undeclared += 1
+                continue
             denominator += den
             numerator += min(counts.get(sid, 0), den)
             respondents += min(self._respondents.get(sid, 0), den)
         note = ""
-        if undeclared:
-            note = "число педагогов не заявлено школой — взято число зарегистрированных" if len(school_ids) == 1 else (
-                f"школ без заявленного числа педагогов: {undeclared}"
-            )
-        rate = Fraction(respondents, denominator) if denominator else None
+        if undeclared and len(school_ids) == 1:
+            sent = school_ids[0] in self.data.school_answers
+            note = "школа не заявила число педагогических работников" + ("" if sent else " (анкета школы не отправлена)")
+        elif undeclared:
+            note = f"не учтены школы, не заявившие число педагогов: {undeclared} из {len(school_ids)}"
+        if not denominator:
+            return Value(indicator.code, None, value=None, points=None, max_points=_max(indicator), note=note or "в группе нет школ")
+        rate = Fraction(respondents, denominator)
         return _share_value(indicator, numerator, denominator, response_rate=rate, note=note)
 
     # --- schools -----------------------------------------------------------------------
@@ -229,6 +258,8 @@ class Scorer:
             answers = self.data.school_answers.get(school.id)
             answer = _yes(answers.get(src.question)) if answers else None
             note = "" if answers else "анкета школы не отправлена"
+            if answers and answer is None:
+                note = "нет ответа на вопрос анкеты"
             return Value(indicator.code, school.id, value=answer, points=_points_for_answer(indicator, answer), max_points=1, note=note)
         if kind == Kind.STATUS:
             answer = any(getattr(school.status, s) for s in src.statuses)
@@ -268,7 +299,7 @@ class Scorer:
             answer = _yes(answers.get(src.question)) if answers else None
             note = "" if answers else "анкета муниципалитета не отправлена"
             return Value(indicator.code, None, value=answer, points=_points_for_answer(indicator, answer),
-                         max_points=1 if indicator.points else 0, note=note)
+                         max_points=_max(indicator), note=note)
         if kind == Kind.TEACHER_SHARE:
             return self.teacher_share(indicator, self.group(indicator.schools))
         if kind == Kind.ANY_SCHOOL:
@@ -276,10 +307,20 @@ class Scorer:
             return Value(indicator.code, None, value=answer, points=_points_for_answer(indicator, answer), max_points=1)
         if kind == Kind.SCHOOL_SHARE:
             group = self.group(indicator.schools)
+            if not group:
+                return Value(indicator.code, None, max_points=_max(indicator), note="в группе нет школ")
             meeting = sum(self._school_meets(indicator, sid) for sid in group)
-            answered = sum(sid in self.data.school_answers for sid in group)
-            rate = Fraction(answered, len(group)) if group and not src.statuses else None
-            return _share_value(indicator, meeting, len(group), response_rate=rate, note="" if group else "в группе нет школ")
+            if src.statuses:
+                return _share_value(indicator, meeting, len(group), response_rate=None, note="")
+            if src.any_teacher:
+                answered = sum(self._respondents.get(sid, 0) > 0 for sid in group)
+                nobody = "ни в одной школе группы педагоги не ответили"
+            else:
+                answered = sum(sid in self.data.school_answers for sid in group)
+                nobody = "ни одна школа группы не отправила анкету"
+            if not answered:
+                return Value(indicator.code, None, max_points=_max(indicator), note=nobody)
+            return _share_value(indicator, meeting, len(group), response_rate=Fraction(answered, len(group)), note="")
         raise ValueError(f"{indicator.code}: kind {kind} is not a municipal indicator")
 
     def score(self) -> PeriodScores:
@@ -288,6 +329,10 @@ class Scorer:
             [self.score_school(s) for s in self.data.schools],
             {i.code: self.municipal_value(i) for i in self.methodology.municipal_indicators},
         )
+
+
+def _max(indicator: Indicator) -> int:
+    return 1 if indicator.has_rule else 0
 
 
 def _share_value(
@@ -299,7 +344,7 @@ def _share_value(
         None,
         value=share,
         points=_share_points(indicator, share),
-        max_points=1 if indicator.threshold is not None else 0,
+        max_points=_max(indicator),
         numerator=numerator,
         denominator=denominator,
         response_rate=response_rate,

@@ -19,19 +19,27 @@ from scoring.identification import (
     SUPPORT_GROUP_TITLES,
     Method,
 )
-from scoring.indicators import SchoolScore, Value, percent
-from scoring.methodology import Indicator
+from scoring.indicators import SchoolScore, Value
+from scoring.methodology import Indicator, Kind
 from scoring.service import Summary, completion_by_school, schools_by_status
+from surveys import completion
+from surveys.wording import count, percent
 
 TELEGRAM_LIMIT = 4096
 
 
 def _points(n: int) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{n} балл"
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return f"{n} балла"
-    return f"{n} баллов"
+    return count(n, "балл", "балла", "баллов")
+
+
+def _no_data_phrase(n: int) -> str:
+    return f"нет данных по {count(n, 'показателю', 'показателям', 'показателям')}"
+
+
+def total_text(total: int, maximum: int, no_data: int) -> str:
+    """«12 из 20 баллов; нет данных по 7 показателям»: the maximum counts only indicators with data."""
+    text = f"{total} из {count(maximum, 'балла', 'баллов', 'баллов')}"
+    return text + (f"; {_no_data_phrase(no_data)}" if no_data else "")
 
 
 def rule_text(indicator: Indicator) -> str:
@@ -43,14 +51,31 @@ def rule_text(indicator: Indicator) -> str:
     return "значение"
 
 
+def counted(indicator: Indicator, value: Value) -> str:
+    """What a share counts: «7 из 10 заявленных педагогов; ответили 8» or «3 из 12 школ; анкету отправили 10»."""
+    if value.numerator is None or not value.denominator:
+        return ""
+    answered = round(value.response_rate * value.denominator) if value.response_rate is not None else None
+    if indicator.kind == Kind.TEACHER_SHARE:
+        return f"{value.numerator} из {value.denominator} заявленных педагогов; ответили {answered}"
+    text = f"{value.numerator} из {count(value.denominator, 'школы', 'школ', 'школ')}"
+    if answered is None or answered == value.denominator:
+        return text
+    return text + (f"; педагоги ответили в {answered}" if indicator.source.any_teacher else f"; анкету отправили {answered}")
+
+
 def value_line(indicator: Indicator, value: Value) -> str:
     text = f"{indicator.code} {escape(indicator.title)} — <b>{value.shown()}</b>"
-    if indicator.threshold is not None:
-        text += f" (порог {rule_text(indicator)})"
-    if value.max_points:
+    detail = [] if value.value is None else [counted(indicator, value)]
+    if indicator.threshold is not None and value.value is not None:
+        detail.append(f"порог {rule_text(indicator)}")
+    if value.note:
+        detail.append(escape(value.note))
+    detail = [d for d in detail if d]
+    if detail:
+        text += f" ({'; '.join(detail)})"
+    if value.scored:
         text += f" — {_points(value.points or 0)}"
-    if value.response_rate is not None:
-        text += f"; ответили {percent(value.response_rate)}"
     return text
 
 
@@ -72,45 +97,89 @@ def split_message(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     return chunks
 
 
-def summary_text(summary: Summary, lowest: int = 5) -> list[str]:
+def period_lines(summary: Summary) -> list[str]:
+    """Which period this is and which others exist."""
+    if summary.period == summary.current_year:
+        which = f"Период {escape(summary.period)} — текущий учебный год."
+    elif summary.current_year and summary.current_year not in summary.periods and summary.period == summary.periods[-1]:
+        which = f"Период {escape(summary.period)} — последний с данными (за текущий {escape(summary.current_year)} данных нет)."
+    else:
+        which = f"Период {escape(summary.period)}."
+    others = [p for p in summary.periods if p != summary.period]
+    return [which + (f" Другие периоды: {escape(', '.join(others))}." if others else "")]
+
+
+def completion_lines(summary: Summary) -> list[str]:
     c = summary.completion
-    m = summary.municipality
     schools = summary.scores.schools
-    registered = sum(c.teachers_registered.values())
-    submitted = sum(c.teachers_submitted.values())
-    drafts = sum(c.teachers_draft.values())
-    forms = sum(1 for s in c.school_form.values() if s == "submitted")
+    lines = ["<b>Заполнение</b>"]
+    if "teacher" in c.audiences:
+        lines.append("Педагоги: " + completion.total_text(c.teachers.values()))
+    else:
+        lines.append("Анкета педагога в этом периоде не проводилась.")
+    if summary.school_form_expected:
+        sent = sum(summary.form_sent(s.school.id) for s in schools)
+        lines.append(f"Анкеты школ: отправлено {sent} из {len(schools)}")
+    if "municipality" in c.audiences:
+        lines.append("Анкета муниципалитета: " + completion.FORM_STATES.get(c.municipality_form, completion.FORM_STATES[None]))
+    for row in completion_by_school(summary):
+        parts = []
+        if "teacher" in c.audiences:
+            parts.append("педагоги — " + (row.teachers.text() if row.teachers else "не опрашивались (вне адресатов кампании)"))
+        if summary.school_form_expected:
+            parts.append("анкета школы — " + completion.FORM_STATES.get(row.form, completion.FORM_STATES[None]))
+        if parts:
+            lines.append(f"• {escape(row.school)}: {'; '.join(parts)}")
+    return lines
+
+
+def summary_text(summary: Summary, lowest: int = 5) -> list[str]:
+    m = summary.municipality
+    scores = summary.scores
     lines = [
         f"<b>Сводка ШНОР: {escape(m.name)}, период {escape(summary.period)}</b>",
+        *period_lines(summary),
         f"Метод идентификации: {METHOD_TITLES[Method(m.identification_method)]}",
         "",
-        "<b>Заполнение</b>",
-        f"Педагоги: отправили {submitted} из {registered} зарегистрированных"
-        + (f" ({percent(submitted / registered)})" if registered else "")
-        + (f", начали ещё {drafts}" if drafts else ""),
-        f"Анкеты школ: отправлено {forms} из {len(schools)}",
-        "Анкета муниципалитета: " + {"submitted": "отправлена", "draft": "начата"}.get(c.municipality_form or "", "не начата"),
+        *completion_lines(summary),
     ]
-    for name, reg, sub, draft, form in completion_by_school(summary):
-        lines.append(f"• {escape(name)}: педагоги {sub}/{reg}" + (f" (+{draft} начали)" if draft else "") + f"; анкета школы — {form}")
     lines += ["", "<b>Школы по статусам</b>"]
     for title, names in sorted(schools_by_status(summary).items(), key=lambda kv: kv[0] == "нет статуса"):
         lines.append(f"• {escape(title)} ({len(names)}): {escape(', '.join(names))}")
     lines += [
         "",
-        f"<b>Муниципальные показатели</b> — итого {summary.scores.municipal_total} из {summary.scores.municipal_maximum}",
+        "<b>Муниципальные показатели</b> — итого "
+        + total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data)),
     ]
     for indicator in summary.methodology.municipal_indicators:
-        lines.append("• " + value_line(indicator, summary.scores.municipal[indicator.code]))
+        lines.append("• " + value_line(indicator, scores.municipal[indicator.code]))
     if summary.dynamics:
         _, shares = summary.dynamics[-1]
         lines += ["", "<b>Динамика</b>"]
         for code, share in shares.items():
             lines.append(f"• {code} {escape(DYNAMICS_TITLES[code])} — <b>{percent(share.value)}</b> ({share.numerator} из {share.denominator})")
-    lines += ["", "<b>Школы с наименьшими баллами</b>"]
-    for n, score in enumerate(summary.lowest(lowest), start=1):
-        lines.append(f"{n}. {escape(score.school.short_name)} — {score.total} из {score.maximum} ({escape(score.school.status.title())})")
+    lines += ["", "<b>Школы с наименьшими баллами</b>" + (" (из отправивших анкету школы)" if summary.school_form_expected else "")]
+    ranked = summary.lowest(lowest)
+    for n, score in enumerate(ranked, start=1):
+        lines.append(
+            f"{n}. {escape(score.school.short_name)} — {total_text(score.total, score.maximum, len(score.no_data))}"
+            f" ({escape(score.school.status.title())})"
+        )
+    if not ranked:
+        lines.append("Ни одна школа ещё не отправила анкету.")
+    unsent = summary.unsent()
+    if unsent:
+        lines.append(
+            f"Анкету школы не отправили ({len(unsent)}; их баллы неполные, в рейтинг не входят): "
+            + escape(", ".join(s.school.short_name for s in unsent))
+        )
     return split_message(lines)
+
+
+def _mark(value: Value) -> str:
+    if value.no_data:
+        return "⬜"
+    return "✅" if value.points else "❌"
 
 
 def card_text(summary: Summary, score: SchoolScore) -> list[str]:
@@ -118,18 +187,15 @@ def card_text(summary: Summary, score: SchoolScore) -> list[str]:
     lines = [
         f"<b>Карточка школы: {escape(school.name)}</b>",
         f"Период {escape(summary.period)}; статус: {escape(school.status.title())}",
-        f"Итого: <b>{score.total} из {score.maximum}</b>",
+        f"Итого: <b>{total_text(score.total, score.maximum, len(score.no_data))}</b>",
+        "✅ — балл получен, ❌ — 0 баллов, ⬜ — нет данных (баллы не начислены).",
         "",
     ]
     for indicator in summary.methodology.school_indicators:
         value = score.values[indicator.code]
         if not value.applies:
             continue
-        mark = "✅" if value.points else "❌"
-        line = f"{mark} {indicator.code} {escape(indicator.title)} — {value.shown()}"
-        if value.numerator is not None and value.denominator:
-            line += f" ({value.numerator} из {value.denominator})"
-        lines.append(line)
+        lines.append(f"{_mark(value)} " + value_line(indicator, value))
     zeros = score.zeros
     if zeros:
         lines += ["", "<b>Что сделать</b>"]
@@ -137,8 +203,11 @@ def card_text(summary: Summary, score: SchoolScore) -> list[str]:
             indicator = summary.methodology.indicator(value.code)
             if indicator.recommendation:
                 lines.append(f"• {indicator.code}: {escape(indicator.recommendation)}")
-    else:
+    elif not score.no_data:
         lines += ["", "Все показатели школы набрали баллы."]
+    if score.no_data:
+        lines += ["", f"Нет данных по {count(len(score.no_data), 'показателю', 'показателям', 'показателям')}: "
+                  + ", ".join(v.code for v in score.no_data) + ". Отправьте анкету школы (/surveys), чтобы они были посчитаны."]
     return split_message(lines)
 
 
@@ -175,34 +244,44 @@ def _sheet(
     percent: tuple[int, ...] = (),
     wrap: tuple[int, ...] = (),
     points: tuple[int, int] | None = None,
+    caption: str | None = None,
 ) -> None:
     """One sheet in openpyxl's write-only mode (streamed: a country's sheets stay fast and small).
 
     Text is always text, never a formula, whatever it starts with; `percent` columns show
     shares as percentages; `points` (first, last column) are coloured green for 1, red for 0
-    and grey where the indicator does not apply (conditional formatting, not a style per cell).
+    and grey where the indicator does not apply or has no data (conditional formatting, not a
+    style per cell). A `caption` (what the sheet is about: the school, the period) goes above
+    the header.
     """
     ws = wb.create_sheet(title)
     total = len(rows)
     if total > SHEET_ROWS:
         rows = [*rows[:SHEET_ROWS], [f"… показаны первые {SHEET_ROWS:,} из {total:,} строк".replace(",", " ")]]
-    ws.freeze_panes = "B2"
+    top = 2 if caption else 1  # the header's row
+    ws.freeze_panes = f"B{top + 1}"
     for c, title_ in enumerate(headers, start=1):
         longest = max([len(title_), *(len(str(row[c - 1])) for row in rows[:500] if c - 1 < len(row) and row[c - 1] is not None)])
         ws.column_dimensions[get_column_letter(c)].width = (widths or {}).get(c, min(max(10, longest + 2), 60))
     if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(headers))}{len(rows) + top}"
     if points and rows:
-        area = f"{get_column_letter(points[0])}2:{get_column_letter(points[1])}{len(rows) + 1}"
+        area = f"{get_column_letter(points[0])}{top + 1}:{get_column_letter(points[1])}{len(rows) + top}"
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=["1"], fill=GREEN))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=["0"], fill=RED))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=['"—"'], fill=GREY))
+        ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{NO_DATA}"'], fill=GREY))
 
     def header(value: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(ws, value)
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
         return cell
 
+    if caption:
+        cell = WriteOnlyCell(ws, caption)
+        cell.data_type = "s"
+        cell.font = Font(bold=True, size=12)
+        ws.append([cell])
     ws.append([header(h) for h in headers])
     for row in rows:
         out: list[Any] = []
@@ -226,6 +305,18 @@ def _share(value: Any) -> Any:
     return round(float(value), 4) if value is not None and not isinstance(value, bool) else value
 
 
+NO_DATA = "нет данных"
+
+
+def _points_cell(value: Value) -> Any:
+    """The matrix cell: points, «нет данных» (grey, not a red 0) or «—» where it does not apply."""
+    if not value.applies:
+        return "—"
+    if value.no_data:
+        return NO_DATA
+    return value.points
+
+
 def _shown(value: Value) -> Any:
     if not value.applies or value.value is None:
         return value.shown()
@@ -243,10 +334,12 @@ def workbook(summary: Summary) -> bytes:
     for indicator in methodology.municipal_indicators:
         v = summary.scores.municipal[indicator.code]
         rows.append([
-            indicator.code, indicator.title, _shown(v), rule_text(indicator), v.points if v.max_points else None,
+            indicator.code, indicator.title, _shown(v), rule_text(indicator), v.points if v.scored else None,
             v.numerator, v.denominator, _share(v.response_rate), v.note,
         ])
-    rows.append(["Итого", "", "", "", summary.scores.municipal_total, "", "", "", f"из {summary.scores.municipal_maximum}"])
+    scores = summary.scores
+    rows.append(["Итого", "", "", "", scores.municipal_total, "", "", "",
+                 total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data))])
     _sheet(wb, "Муниципальные показатели",
            ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель", "Доля ответивших", "Примечание"],
            rows, {2: 70}, percent=(3, 8), wrap=(2,))
@@ -254,19 +347,19 @@ def workbook(summary: Summary) -> bytes:
     codes = [i.code for i in methodology.school_indicators]
     matrix = []
     for score in summary.scores.schools:
-        matrix.append([score.school.short_name, score.school.status.title(), score.total, score.maximum]
-                      + [score.values[c].points if score.values[c].applies else "—" for c in codes])
-    _sheet(wb, "Показатели школ", ["Школа", "Статус", "Итого", "Максимум", *codes], matrix,
-           {c: 9 for c in range(5, len(codes) + 5)}, points=(5, len(codes) + 4))
+        matrix.append([score.school.short_name, score.school.status.title(), score.total, score.maximum, len(score.no_data)]
+                      + [_points_cell(score.values[c]) for c in codes])
+    _sheet(wb, "Показатели школ", ["Школа", "Статус", "Итого", "Максимум (по показателям с данными)", "Нет данных", *codes],
+           matrix, {c: 9 for c in range(6, len(codes) + 6)}, points=(6, len(codes) + 5))
 
     long_rows = []
     for score in summary.scores.schools:
         for indicator in methodology.school_indicators:
             v = score.values[indicator.code]
             long_rows.append([
-                score.school.short_name, indicator.code, indicator.title, _shown(v), v.points if v.applies else None,
+                score.school.short_name, indicator.code, indicator.title, _shown(v), v.points if v.scored else None,
                 v.numerator, v.denominator, _share(v.response_rate), v.note,
-                indicator.recommendation if v.applies and v.max_points and not v.points else "",
+                indicator.recommendation if v.scored and not v.points else "",
             ])
     _sheet(wb, "Значения школ", ["Школа", "Код", "Показатель", "Значение", "Баллы", "Числитель", "Знаменатель",
                                  "Доля ответивших", "Примечание", "Рекомендация"], long_rows, {3: 60, 10: 60}, percent=(4, 8))
@@ -308,8 +401,20 @@ def workbook(summary: Summary) -> bytes:
     ]
     _sheet(wb, "Динамика школ", ["Школа", "Период", "ОГЭ/ЕГЭ выросли", "КДР выросли", "Продуктивное участие", "Баллы", "Максимум"], school_dyn)
 
-    _sheet(wb, "Заполнение", ["Школа", "Педагогов зарегистрировано", "Отправили анкету", "Начали", "Анкета школы"],
-           [list(r) for r in completion_by_school(summary)])
+    states = completion.FORM_STATES
+    completion_rows = []
+    for row in completion_by_school(summary):
+        t = row.teachers
+        completion_rows.append([
+            row.school,
+            (t.declared if t.declared else "не заявлено") if t else "не опрашивалась",
+            t.registered if t else None, t.submitted if t else None,
+            _share(t.share) if t and t.share is not None else None, t.started if t else None,
+            states.get(row.form, states[None]) if summary.school_form_expected else "не проводилась",
+        ])
+    _sheet(wb, "Заполнение", ["Школа", "Педагогов заявлено школой", "Зарегистрировано (опрошено)", "Ответили",
+                              "Ответили от заявленных", "Начали, не отправили", "Анкета школы"],
+           completion_rows, percent=(5,))
 
     raw = [[r["survey"], r["respondent"], names.get(r["school_id"], "") if r["school_id"] else "", r["question"], r["value"]]
            for r in summary.raw]
@@ -323,17 +428,29 @@ def workbook(summary: Summary) -> bytes:
     return buffer.getvalue()
 
 
+def card_file_name(summary: Summary, score: SchoolScore, suffix: str = "xlsx") -> str:
+    """«Карточка_СОШ_1_2026-2027.xlsx»: the school and the period in the name, safe for any file system."""
+    import re
+
+    name = re.sub(r"[^\w\-]+", "_", f"Карточка {score.school.short_name} {summary.period}").strip("_")
+    return f"{name[:80]}.{suffix}"
+
+
 def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
     wb = Workbook(write_only=True)
     rows = []
     for indicator in summary.methodology.school_indicators:
         v = score.values[indicator.code]
-        rows.append([indicator.code, indicator.title, _shown(v), rule_text(indicator), v.points if v.applies else None,
-                     v.numerator, v.denominator, _share(v.response_rate),
-                     indicator.recommendation if v.applies and v.max_points and not v.points else ""])
-    rows.append(["Итого", "", "", "", score.total, "", "", "", f"из {score.maximum}"])
+        if not v.applies:
+            continue
+        rows.append([indicator.code, indicator.title, _shown(v), rule_text(indicator), _points_cell(v),
+                     v.numerator, v.denominator, _share(v.response_rate), v.note,
+                     indicator.recommendation if v.scored and not v.points else ""])
+    rows.append(["Итого", "", "", "", score.total, "", "", "", total_text(score.total, score.maximum, len(score.no_data)), ""])
+    caption = f"{score.school.name} — карточка школы за период {summary.period} ({summary.municipality.name})"
     _sheet(wb, "Карточка школы", ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель",
-                                  "Доля ответивших", "Рекомендация"], rows, {2: 60, 9: 70}, percent=(3, 8), wrap=(2, 9))
+                                  "Доля ответивших", "Примечание", "Рекомендация"], rows, {2: 60, 9: 30, 10: 70},
+           percent=(3, 8), wrap=(2, 9, 10), points=(5, 5), caption=caption)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -344,33 +461,63 @@ def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
 CHART_SCHOOLS = 40
 
 
+def _school_label(summary: Summary, score: SchoolScore) -> str:
+    """«СОШ 1 · ответили 5/27» (completion against the declared staff), or «... 5, не заявлено»."""
+    name = score.school.short_name[:24]
+    teachers = summary.completion.teachers.get(score.school.id)
+    if teachers is None:
+        return name
+    if teachers.declared:
+        return f"{name} · ответили {teachers.submitted}/{teachers.declared}"
+    return f"{name} · ответили {teachers.submitted}, штат не заявлен"
+
+
 def chart(summary: Summary) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.patches import Patch
 
-    schools = sorted(summary.scores.schools, key=lambda s: (s.total / s.maximum if s.maximum else 0))[:CHART_SCHOOLS]
+    with matplotlib.rc_context({"text.parse_math": False}):  # a «$» in a school's name is a dollar, not mathematics
+        return _chart(summary, plt, Patch)
+
+
+def _chart(summary: Summary, plt: Any, Patch: Any) -> bytes:
+    unsent = {s.school.id for s in summary.unsent()}
+    schools = sorted(summary.scores.schools, key=lambda s: (s.school.id in unsent, s.ratio, s.school.name))[:CHART_SCHOOLS]
     shares = [
         (i, summary.scores.municipal[i.code])
         for i in summary.methodology.municipal_indicators
         if i.threshold is not None or i.kind.value in ("teacher_share", "school_share")
     ]
-    height = max(4.0, 0.28 * len(schools) + 1.5, 0.3 * len(shares) + 1.5)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, height), gridspec_kw={"width_ratios": [1, 1.2]})
-    names = [s.school.short_name[:28] for s in schools]
-    left.barh(names, [s.maximum for s in schools], color="#e3e3e3", label="максимум")
-    left.barh(names, [s.total for s in schools], color="#305496", label="баллы")
+    height = max(4.0, 0.28 * len(schools) + 1.8, 0.3 * len(shares) + 1.8)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, height), gridspec_kw={"width_ratios": [1.1, 1.1]})
+    names = [_school_label(summary, s) for s in schools]
+    left.barh(names, [s.maximum for s in schools], color="#e3e3e3")
+    for y, score in enumerate(schools):
+        missing = sum(v.max_points for v in score.no_data)
+        if missing:
+            left.barh([y], [missing], left=[score.maximum], color="white", edgecolor="#9e9e9e", hatch="///")
+    left.barh(names, [s.total for s in schools], color="#305496")
     left.invert_yaxis()
+    left.tick_params(axis="y", labelsize=8)
     title = "Баллы школ" + (f" (наименьшие {CHART_SCHOOLS})" if len(summary.scores.schools) > CHART_SCHOOLS else "")
     left.set_title(title)
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=2, frameon=False)
+    left.legend(
+        handles=[Patch(color="#305496", label="баллы"), Patch(color="#e3e3e3", label="возможные по показателям с данными"),
+                 Patch(facecolor="white", edgecolor="#9e9e9e", hatch="///", label="нет данных")],
+        loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=3, frameon=False, fontsize=8,
+    )
 
     labels = [i.code for i, _ in shares]
     values = [float(v.value) * 100 if v.value is not None else 0 for _, v in shares]
-    colors = ["#70ad47" if v.points else "#c00000" if v.max_points else "#8eaadb" for _, v in shares]
+    colors = ["#70ad47" if v.points else "#c00000" if v.scored else "#8eaadb" for _, v in shares]
     right.barh(labels, values, color=colors)
-    for y, (indicator, _) in enumerate(shares):
+    for y, (indicator, value) in enumerate(shares):
+        if value.value is None:
+            right.barh([y], [100], color="white", edgecolor="#9e9e9e", hatch="///")
+            right.text(2, y, "нет данных", va="center", fontsize=8, color="#555555")
         if indicator.threshold is not None:
             right.plot([indicator.threshold * 100] * 2, [y - 0.4, y + 0.4], color="black", linewidth=2)
     right.set_xlim(0, 100)

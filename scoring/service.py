@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -27,8 +28,10 @@ from scoring.dynamics import (
 from scoring.identification import Method, Status, sverdlovsk, twelve_criteria
 from scoring.indicators import PeriodScores, SchoolScore, score_period
 from scoring.methodology import Methodology, load_methodology
-from storage.importers import ExamRow, GroupRow, ImportFailed, ImportProblem, StatusRow
-from storage.models import ExamResult, Municipality, RegionalGroup, School, SchoolStatus
+from storage.importers import ExamRow, GroupRow, ImportFailed, ImportProblem, StatusRow, name_key
+from storage.models import ExamResult, Municipality, RegionalGroup, ResponseStatus, School, SchoolStatus, utcnow
+from surveys.completion import TeacherCompletion
+from surveys.periods import PeriodError, normalize_period, school_year_of
 
 RISK_QUESTIONS = ("risk_internet", "risk_computers", "risk_staff")
 
@@ -40,20 +43,16 @@ class ScoringError(ValueError):
 # --- imports -------------------------------------------------------------------------------
 
 
-def _key(name: str) -> str:
-    return " ".join(name.lower().replace("ё", "е").split())
-
-
 async def _resolve(session: AsyncSession, municipality: Municipality, rows: list[Any]) -> dict[int, School]:
     """Row number -> school, matching the name or the short name; unknown schools fail the file."""
     index: dict[str, School] = {}
     for school in await schools_of(session, municipality.id):
-        index.setdefault(_key(school.name), school)
-        index.setdefault(_key(school.short_name), school)
+        index.setdefault(name_key(school.name), school)
+        index.setdefault(name_key(school.short_name), school)
     problems = []
     out = {}
     for row in rows:
-        school = index.get(_key(row.school))
+        school = index.get(name_key(row.school))
         if school is None:
             problems.append(ImportProblem(row.row, f"школа «{row.school}» не найдена в реестре муниципалитета"))
         else:
@@ -82,7 +81,7 @@ async def _store_statuses(session: AsyncSession, period: str, method: str, statu
     session.add_all(
         SchoolStatus(
             school_id=sid, period=period, method=method, shnro=s.shnro, shnsu=s.shnsu, risk_zone=s.risk_zone,
-            project_500=s.project_500, support_group=s.support_group, details=s.details,
+            project_500=s.project_500, support_group=s.support_group, details=s.details, pilot=s.pilot,
         )
         for sid, s in statuses.items()
     )
@@ -174,18 +173,35 @@ class Summary:
     scores: PeriodScores
     completion: Completion
     statuses: dict[int, Status]
-    history: list[PeriodScores]  # every period on record, oldest first, this one included
+    history: list[PeriodScores]  # every period on record up to this one, oldest first, this one included
     dynamics: list[tuple[str, dict[str, Share]]]
     school_dynamics: list[SchoolDynamics]
     raw: list[dict[str, Any]]  # the first RAW_ROWS answers of the period
     raw_truncated: bool  # there are more answers than RAW_ROWS
+    periods: list[str] = field(default_factory=list)  # every period on record
+    current_year: str | None = None  # the school year of today in the municipality
 
     @property
     def school_names(self) -> dict[int, str]:
         return {s.school.id: s.school.short_name for s in self.scores.schools}
 
+    @property
+    def school_form_expected(self) -> bool:
+        return "school" in self.completion.audiences
+
+    def form_sent(self, school_id: int) -> bool:
+        return self.completion.school_form.get(school_id) == ResponseStatus.SUBMITTED
+
+    def unsent(self) -> list[SchoolScore]:
+        """Schools whose questionnaire the period asked for and did not get: their points are incomplete."""
+        if not self.school_form_expected:
+            return []
+        return [s for s in self.scores.schools if not self.form_sent(s.school.id)]
+
     def lowest(self, n: int = 5) -> list[SchoolScore]:
-        ranked = sorted(self.scores.schools, key=lambda s: (s.total / s.maximum if s.maximum else 0, s.school.name))
+        """The lowest scorers among the schools whose data is in (not those that sent nothing)."""
+        left_out = {s.school.id for s in self.unsent()}
+        ranked = sorted((s for s in self.scores.schools if s.school.id not in left_out), key=lambda s: (s.ratio, s.school.name))
         return ranked[:n]
 
 
@@ -194,16 +210,29 @@ async def latest_period(session: AsyncSession, municipality_id: int) -> str | No
     return periods[-1] if periods else None
 
 
+def default_period(periods: list[str], current_year: str) -> str:
+    """The current school year when it is on record, otherwise the latest period that is."""
+    return current_year if current_year in periods else periods[-1]
+
+
 async def build_summary(
-    session: AsyncSession, municipality: Municipality, period: str | None = None, methodology: Methodology | None = None
+    session: AsyncSession, municipality: Municipality, period: str | None = None, methodology: Methodology | None = None,
+    now: dt.datetime | None = None,
 ) -> Summary:
     methodology = methodology or load_methodology()
     periods = await periods_on_record(session, municipality.id)
     if not periods:
         raise ScoringError("Данных ещё нет: не открыто ни одной кампании и не загружено ни одного статуса.")
-    period = period or periods[-1]
-    if period not in periods:
-        raise ScoringError(f"Периода «{period}» нет. Есть: {', '.join(periods)}.")
+    current_year = school_year_of(now or utcnow(), municipality.timezone)
+    if period is None:
+        period = default_period(periods, current_year)
+    else:
+        try:
+            period = normalize_period(period)
+        except PeriodError as exc:
+            raise ScoringError(str(exc)) from None
+        if period not in periods:
+            raise ScoringError(f"За период {period} данных нет. Есть: {', '.join(periods)}.")
     exams = await exams_of(session, municipality.id)
     history: list[PeriodScores] = []
     dynamics: list[tuple[str, dict[str, Share]]] = []
@@ -222,35 +251,34 @@ async def build_summary(
     loaded, scores, statuses = current
     return Summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
-        loaded.raw_truncated,
+        loaded.raw_truncated, periods, current_year,
     )
 
 
 async def school_card(
     session: AsyncSession, municipality: Municipality, school_id: int, period: str | None = None,
-    methodology: Methodology | None = None,
+    methodology: Methodology | None = None, now: dt.datetime | None = None,
 ) -> tuple[Summary, SchoolScore]:
-    summary = await build_summary(session, municipality, period, methodology)
+    summary = await build_summary(session, municipality, period, methodology, now)
     for score in summary.scores.schools:
         if score.school.id == school_id:
             return summary, score
     raise ScoringError("Школа не найдена.")
 
 
-def completion_by_school(summary: Summary) -> list[tuple[str, int, int, int, str]]:
-    """(school, teachers registered, submitted, in progress, school form state) for every school."""
+@dataclass(frozen=True, slots=True)
+class CompletionRow:
+    school: str
+    teachers: TeacherCompletion | None  # None: the school was not asked (outside the teacher campaign's audience)
+    form: str | None  # the school questionnaire: submitted | draft | None
+
+
+def completion_by_school(summary: Summary) -> list[CompletionRow]:
     c = summary.completion
-    rows = []
-    for score in summary.scores.schools:
-        sid = score.school.id
-        rows.append((
-            score.school.short_name,
-            c.teachers_registered.get(sid, 0),
-            c.teachers_submitted.get(sid, 0),
-            c.teachers_draft.get(sid, 0),
-            {"submitted": "отправлена", "draft": "начата"}.get(c.school_form.get(sid, ""), "нет"),
-        ))
-    return rows
+    return [
+        CompletionRow(score.school.short_name, c.teachers.get(score.school.id), c.school_form.get(score.school.id))
+        for score in summary.scores.schools
+    ]
 
 
 def schools_by_status(summary: Summary) -> dict[str, list[str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 from storage.registry import SchoolRow
 
 _TRUE = {"да", "yes", "true", "1", "+", "сельская", "с"}
-_FALSE = {"нет", "no", "false", "0", "-", "", "городская", "г"}
+_FALSE = {"нет", "no", "false", "0", "-", "", "городская", "г"}  # "" for optional flags; Сельская must be filled
 
 SCHOOL_COLUMNS = {
     "name": {"name", "название", "наименование", "школа", "оо"},
@@ -60,18 +62,33 @@ def _header_map(header: tuple[Any, ...], wanted: dict[str, set[str]]) -> dict[st
     return found
 
 
+def name_key(name: str) -> str:
+    """What makes two names the same school: case, «ё», spaces and invisible characters do not count."""
+    text = unicodedata.normalize("NFKC", name).translate(_INVISIBLE)
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+_INVISIBLE = {ord(c): None for c in "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"}
+_TOTALS = re.compile(r"^\s*(итого|всего|total)\b", re.IGNORECASE)
+
+
 def read_schools(path: str | Path) -> list[SchoolRow]:
-    """Columns: Название, Краткое название, Сельская (да/нет); optional: Муниципальная стажировочная
-    площадка, Региональная стажировочная площадка (да/нет; registry flags for S2.4.6-S2.4.7)."""
+    """Columns: Название, Краткое название, Сельская (да/нет), all three filled in every row; optional:
+    Муниципальная стажировочная площадка, Региональная стажировочная площадка (да/нет; the facts of the
+    period the import names, for S2.4.6-S2.4.7). A totals row, an empty required cell or a name or short
+    name repeated in the file fails the whole file."""
     rows = _read_rows(path)
     if not rows:
         raise ImportFailed([ImportProblem(None, "файл пуст")])
     columns = _header_map(rows[0], SCHOOL_COLUMNS)
-    if "name" not in columns:
-        raise ImportFailed([ImportProblem(1, "нет столбца «Название» (name) в первой строке")])
+    missing = [title for key, title in (("name", "Название"), ("short_name", "Краткое название"), ("rural", "Сельская"))
+               if key not in columns]
+    if missing:
+        raise ImportFailed([ImportProblem(1, f"нет столбцов: {', '.join(missing)} (первая строка — заголовки)")])
     problems: list[ImportProblem] = []
     result: list[SchoolRow] = []
-    seen: dict[str, int] = {}
+    names: dict[str, int] = {}
+    shorts: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):
         def cell(key: str) -> str:
             idx = columns.get(key)
@@ -80,22 +97,30 @@ def read_schools(path: str | Path) -> list[SchoolRow]:
 
         if not any(v not in (None, "") for v in row):
             continue
+        first = next((str(v) for v in row if v not in (None, "")), "")
+        if _TOTALS.match(first):
+            problems.append(ImportProblem(number, f"похоже на строку итогов («{first[:40]}»): удалите её из файла"))
+            continue
         name = " ".join(cell("name").split())
-        if not name:
-            problems.append(ImportProblem(number, "пустое название школы"))
+        short = " ".join(cell("short_name").split())
+        rural_raw = cell("rural").lower()
+        empty = [title for value, title in ((name, "Название"), (short, "Краткое название"), (rural_raw, "Сельская")) if not value]
+        if empty:
+            problems.append(ImportProblem(number, f"пустая ячейка: {', '.join(empty)}"))
             continue
         if len(name) > 300:
             problems.append(ImportProblem(number, "название длиннее 300 символов"))
             continue
-        if name in seen:
-            problems.append(ImportProblem(number, f"школа «{name}» уже есть в строке {seen[name]}"))
-            continue
-        seen[name] = number
-        short = " ".join(cell("short_name").split()) or name[:100]
         if len(short) > 100:
             problems.append(ImportProblem(number, "краткое название длиннее 100 символов"))
             continue
-        rural_raw = cell("rural").lower()
+        if name_key(name) in names:
+            problems.append(ImportProblem(number, f"школа «{name}» уже есть в строке {names[name_key(name)]}"))
+            continue
+        if name_key(short) in shorts:
+            problems.append(ImportProblem(number, f"краткое название «{short}» уже есть в строке {shorts[name_key(short)]}"))
+            continue
+        names[name_key(name)] = shorts[name_key(short)] = number
         if rural_raw in _TRUE:
             rural = True
         elif rural_raw in _FALSE:
@@ -110,7 +135,7 @@ def read_schools(path: str | Path) -> list[SchoolRow]:
         except ValueError as exc:
             problems.append(ImportProblem(number, str(exc)))
             continue
-        result.append(SchoolRow(name, short, rural, flags["municipal_site"], flags["regional_site"]))
+        result.append(SchoolRow(name, short, rural, flags["municipal_site"], flags["regional_site"], row=number))
     if problems:
         raise ImportFailed(problems)
     if not result:

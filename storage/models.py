@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -91,10 +92,25 @@ class School(Base):
     name: Mapped[str] = mapped_column(String(300))
     short_name: Mapped[str] = mapped_column(String(100))
     rural: Mapped[bool] = mapped_column(Boolean, default=False)
-    municipal_internship_site: Mapped[bool] = mapped_column(Boolean, default=False)
-    regional_internship_site: Mapped[bool] = mapped_column(Boolean, default=False)
 
     municipality: Mapped[Municipality] = relationship(back_populates="schools")
+
+
+class SchoolPeriod(Base):
+    """What the registry says of a school for one period: its internship-site statuses (S2.4.6, S2.4.7).
+
+    A fact of the period, not of the school: re-importing the registry for this year leaves last
+    year's summary as it was.
+    """
+
+    __tablename__ = "school_period"
+    __table_args__ = (UniqueConstraint("school_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(40))
+    municipal_internship_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    regional_internship_site: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Person(Base):
@@ -232,6 +248,7 @@ class SchoolStatus(Base):
     risk_zone: Mapped[bool] = mapped_column(Boolean, default=False)
     project_500: Mapped[bool] = mapped_column(Boolean, default=False)
     support_group: Mapped[str | None] = mapped_column(String(40))
+    pilot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # Sverdlovsk: a pilot site, beside the group
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -282,7 +299,7 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # open | offset | final
+    kind: Mapped[str] = mapped_column(String(10))  # open | offset | final | reopen
     key: Mapped[str] = mapped_column(String(60))  # "open", "7d", "morning", "final@2026-12-15T13:00"
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     state: Mapped[str] = mapped_column(String(12), default=ReminderState.PENDING, index=True)
@@ -310,7 +327,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # respondent | deputy | digest | final
+    kind: Mapped[str] = mapped_column(String(12))  # respondent | deputy | digest | final | notice
     chat_id: Mapped[int] = mapped_column(BigInteger)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
@@ -357,6 +374,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "School",
+    "SchoolPeriod",
     "SchoolStatus",
     "ExamResult",
     "RegionalGroup",

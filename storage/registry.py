@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invite, Municipality, Person, Role, School, utcnow
+from storage.models import Invite, Municipality, Person, Role, School, SchoolPeriod, utcnow
 
 TOKEN_BYTES = 16  # 22 url-safe characters, 128 bits: unguessable, and fits /start's 64 characters
 
@@ -55,46 +55,78 @@ class SchoolRow:
     name: str
     short_name: str
     rural: bool
-    municipal_internship_site: bool | None = None  # None: leave as it is
+    municipal_internship_site: bool | None = None  # None: the file has no such column; leave as it is
     regional_internship_site: bool | None = None
+    row: int | None = None  # the file's row, for messages
 
 
-async def add_schools(session: AsyncSession, municipality: Municipality, rows: list[SchoolRow]) -> tuple[int, int]:
-    """Insert new schools and update existing ones by name. Returns (added, updated)."""
-    existing = {
-        s.name: s
-        for s in await session.scalars(select(School).where(School.municipality_id == municipality.id))
-    }
+async def add_schools(
+    session: AsyncSession, municipality: Municipality, rows: list[SchoolRow], period: str
+) -> tuple[int, int]:
+    """Insert new schools and update existing ones by name; the internship-site columns set the
+    facts of `period` only. Returns (added, updated)."""
+    from storage.importers import name_key
+
+    schools = list(await session.scalars(select(School).where(School.municipality_id == municipality.id)))
+    existing = {s.name: s for s in schools}
+    problems = []
+    for row in rows:
+        where = f"строка {row.row}: " if row.row else ""
+        for school in schools:
+            if school.name != row.name and name_key(school.name) == name_key(row.name):
+                problems.append(f"{where}«{row.name}» отличается от школы «{school.name}» только регистром, пробелами или "
+                                f"невидимыми символами: напишите название как в реестре")
+            elif school.name != row.name and name_key(school.short_name) == name_key(row.short_name):
+                problems.append(f"{where}краткое название «{row.short_name}» уже у школы «{school.name}»")
+    if problems:
+        raise RegistryError("Файл не загружен:\n" + "\n".join(problems))
     added = updated = 0
     for row in rows:
         school = existing.get(row.name)
         if school is None:
-            school = School(municipality_id=municipality.id, name=row.name, municipal_internship_site=False, regional_internship_site=False)
+            school = School(municipality_id=municipality.id, name=row.name)
             session.add(school)
             added += 1
-        before = (school.short_name, school.rural, school.municipal_internship_site, school.regional_internship_site)
+        before = (school.short_name, school.rural)
         school.short_name, school.rural = row.short_name, row.rural
-        if row.municipal_internship_site is not None:
-            school.municipal_internship_site = row.municipal_internship_site
-        if row.regional_internship_site is not None:
-            school.regional_internship_site = row.regional_internship_site
-        after = (school.short_name, school.rural, school.municipal_internship_site, school.regional_internship_site)
-        if school.id is not None and before != after:
+        if school.id is not None and before != (school.short_name, school.rural):
             updated += 1
+    await session.flush()
+    by_name = {s.name: s for s in await session.scalars(select(School).where(School.municipality_id == municipality.id))}
+    for row in rows:
+        if row.municipal_internship_site is None and row.regional_internship_site is None:
+            continue
+        school = by_name[row.name]
+        facts = await session.scalar(select(SchoolPeriod).where(SchoolPeriod.school_id == school.id, SchoolPeriod.period == period))
+        if facts is None:
+            facts = SchoolPeriod(school_id=school.id, period=period, municipal_internship_site=False, regional_internship_site=False)
+            session.add(facts)
+        if row.municipal_internship_site is not None:
+            facts.municipal_internship_site = row.municipal_internship_site
+        if row.regional_internship_site is not None:
+            facts.regional_internship_site = row.regional_internship_site
     await session.flush()
     return added, updated
 
 
 async def find_school(session: AsyncSession, municipality: Municipality, ref: str) -> School:
-    query = select(School).where(School.municipality_id == municipality.id)
-    if ref.isdigit():
-        query = query.where(School.id == int(ref))
+    """By number, by full or short name (case and spaces aside), or by a part of a name that only one school has."""
+    from storage.importers import name_key
+
+    schools = list(await session.scalars(select(School).where(School.municipality_id == municipality.id).order_by(School.name)))
+    if ref.strip().isdigit():
+        found = [s for s in schools if s.id == int(ref)]
     else:
-        query = query.where((School.name == ref) | (School.short_name == ref))
-    school = await session.scalar(query)
-    if school is None:
-        raise RegistryError(f"Школа «{ref}» не найдена в муниципалитете «{municipality.name}».")
-    return school
+        key = name_key(ref)
+        found = [s for s in schools if key in (name_key(s.name), name_key(s.short_name))]
+        if not found and key:
+            found = [s for s in schools if key in name_key(s.name) or key in name_key(s.short_name)]
+    if not found:
+        raise RegistryError(f"Школа «{ref}» не найдена в муниципалитете «{municipality.name}» (список: shnor schools list).")
+    if len(found) > 1:
+        listed = "\n".join(f"  {s.id}\t{s.short_name}\t{s.name}" for s in found[:20])
+        raise RegistryError(f"«{ref}» подходит к нескольким школам; укажите номер или полное название:\n{listed}")
+    return found[0]
 
 
 async def list_schools(session: AsyncSession, municipality_id: int) -> list[School]:

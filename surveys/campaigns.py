@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.completion import FORM_STATES, TeacherCompletion, total_text
+from surveys.facts import STAFF_QUESTION
 from surveys.model import Audience, Survey
 from surveys.schedule import (
     DEFAULT_OFFSETS,
@@ -25,8 +27,10 @@ from surveys.schedule import (
     reminder_times,
     zone,
 )
+from surveys.periods import PeriodError, normalize_period
 from surveys.service import ServiceError, open_campaign
 from storage.models import (
+    Answer,
     Campaign,
     Delivery,
     DeliveryState,
@@ -43,7 +47,7 @@ from storage.models import (
 
 STATUS_FILTERS = ("shnro", "shnsu", "risk_zone")
 STATUS_FILTER_TITLES = {None: "все", "shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зона риска"}
-DELIVERY_ORDER = {"respondent": 0, "open": 0, "deputy": 1, "digest": 2, "final": 3}
+DELIVERY_ORDER = {"respondent": 0, "open": 0, "deputy": 1, "digest": 2, "final": 3, "notice": 3}
 
 
 def _check_filter(status_filter: str | None) -> str | None:
@@ -84,10 +88,17 @@ async def create_campaign(
     quiet = QuietHours.parse(quiet_hours)
     tz_name = timezone or municipality.timezone
     zone(tz_name)
+    status_filter = _check_filter(status_filter)
+    try:
+        period = normalize_period(period)
+    except PeriodError as exc:
+        raise ServiceError(str(exc)) from None
+    if survey.audience != Audience.MUNICIPALITY and not await _schools_in(session, municipality.id, period, status_filter):
+        raise ServiceError(_empty_audience(status_filter, period))
     campaign = await open_campaign(
         session, municipality=municipality, survey=survey, period=period, deadline=deadline, opens_at=opens_at, now=now
     )
-    campaign.status_filter = _check_filter(status_filter)
+    campaign.status_filter = status_filter
     campaign.reminder_offsets = list(offsets)
     campaign.quiet_hours = str(quiet)
     campaign.timezone = tz_name
@@ -133,6 +144,9 @@ async def plan_reminders(session: AsyncSession, campaign: Campaign, now: dt.date
 async def extend_campaign(session: AsyncSession, campaign: Campaign, deadline: dt.datetime, now: dt.datetime) -> Campaign:
     if deadline <= now:
         raise ServiceError("Новый срок должен быть в будущем.")
+    if deadline <= campaign.deadline:
+        current = campaign.deadline.astimezone(zone(campaign.timezone))
+        raise ServiceError(f"Новый срок не позже нынешнего ({current:%d.%m.%Y %H:%M}): продлить можно только на более поздний.")
     if deadline <= campaign.opens_at:
         raise ServiceError("Новый срок должен быть позже открытия кампании.")
     campaign.deadline = deadline
@@ -168,26 +182,74 @@ async def reopen_campaign(session: AsyncSession, campaign: Campaign, now: dt.dat
         raise ServiceError("Срок кампании прошёл: чтобы открыть её снова, продлите срок.")
     campaign.closed_at = None
     await plan_reminders(session, campaign, now)
+    # announced in the coordinators' chat, as a close is (through the outbox, like every mailing)
+    reopenings = await session.scalar(
+        select(func.count()).select_from(Reminder).where(Reminder.campaign_id == campaign.id, Reminder.kind == "reopen")
+    )
+    due = after_quiet(now, zone(campaign.timezone), QuietHours.parse(campaign.quiet_hours))
+    session.add(Reminder(campaign_id=campaign.id, kind="reopen", key=f"reopen-{reopenings + 1}", due_at=due,
+                         state=ReminderState.PENDING))
+    await session.flush()
     return campaign
 
 
 async def municipality_campaigns(session: AsyncSession, municipality_id: int) -> list[Campaign]:
+    """Newest first, by number: the list keeps its order whatever is done to a campaign."""
     return list(await session.scalars(
-        select(Campaign).where(Campaign.municipality_id == municipality_id).order_by(Campaign.deadline.desc(), Campaign.id)
+        select(Campaign).where(Campaign.municipality_id == municipality_id).order_by(Campaign.id.desc())
     ))
+
+
+DATE_ONLY_HOUR = 18  # a deadline typed as a date alone means 18:00 local time, in the chat and the CLI alike
+_DEADLINE_FORMATS = ("%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d.%m.%Y", "%Y-%m-%d")
+
+
+def parse_local(text: str, timezone: str, date_only_hour: int = DATE_ONLY_HOUR) -> dt.datetime:
+    """«15.12.2026 18:00», «2026-12-15 18:00» or a date alone (at `date_only_hour`) in local time, as UTC."""
+    cleaned = " ".join((text or "").split())
+    for fmt in _DEADLINE_FORMATS:
+        try:
+            local = dt.datetime.strptime(cleaned, fmt)
+        except ValueError:
+            continue
+        if "%H" not in fmt:
+            local = local.replace(hour=date_only_hour)
+        return local.replace(tzinfo=zone(timezone)).astimezone(dt.UTC)
+    raise ServiceError(
+        f"Не понял дату «{cleaned[:40]}». Напишите так: 15.12.2026 18:00 (или только дату — тогда {date_only_hour}:00)."
+    )
+
+
+def parse_deadline(text: str, timezone: str) -> dt.datetime:
+    """A deadline: a date alone means 18:00 local time, in the chat and the command line alike."""
+    return parse_local(text, timezone, DATE_ONLY_HOUR)
 
 
 # --- who is asked --------------------------------------------------------------------------
 
 
-async def eligible_school_ids(session: AsyncSession, campaign: Campaign) -> list[int]:
-    query = select(School.id).where(School.municipality_id == campaign.municipality_id)
-    if campaign.status_filter:
-        conditions = [getattr(SchoolStatus, s).is_(True) for s in campaign.status_filter.split(",")]
+async def _schools_in(session: AsyncSession, municipality_id: int, period: str, status_filter: str | None) -> list[int]:
+    query = select(School.id).where(School.municipality_id == municipality_id)
+    if status_filter:
+        conditions = [getattr(SchoolStatus, s).is_(True) for s in status_filter.split(",")]
         query = query.join(
-            SchoolStatus, and_(SchoolStatus.school_id == School.id, SchoolStatus.period == campaign.period)
+            SchoolStatus, and_(SchoolStatus.school_id == School.id, SchoolStatus.period == period)
         ).where(or_(*conditions))
     return list(await session.scalars(query.order_by(School.id)))
+
+
+def _empty_audience(status_filter: str | None, period: str) -> str:
+    if not status_filter:
+        return "В муниципалитете нет ни одной школы: сначала загрузите реестр школ (shnor schools import)."
+    return (
+        f"Адресатов нет: школ со статусом «{filter_title(status_filter)}» за период {period} нет. "
+        f"Сначала загрузите статусы (shnor import statuses --period {period}) или проведите идентификацию "
+        f"(shnor identify --period {period}), либо откройте кампанию для всех школ."
+    )
+
+
+async def eligible_school_ids(session: AsyncSession, campaign: Campaign) -> list[int]:
+    return await _schools_in(session, campaign.municipality_id, campaign.period, campaign.status_filter)
 
 
 async def respondents(session: AsyncSession, campaign: Campaign, *, only_missing: bool) -> list[Person]:
@@ -227,44 +289,104 @@ async def response_status(session: AsyncSession, campaign: Campaign, person: Per
 class SchoolCompletion:
     school_id: int
     name: str
-    expected: int  # teachers registered (teacher campaign) or 1 (school campaign)
-    submitted: int
-    missing: tuple[str, ...]  # names of teachers who have not submitted
-    school_form: str | None  # the school questionnaire of the same period: submitted / draft / None
+    teachers: TeacherCompletion | None  # a teacher campaign: against the declared staff; else None
+    missing: tuple[str, ...]  # names of the asked teachers who have not submitted
+    form: str | None  # the school questionnaire: of this campaign (school audience) or of the same period
+
+    @property
+    def done(self) -> bool:
+        if self.teachers is not None:
+            return not self.missing
+        return self.form == ResponseStatus.SUBMITTED
+
+    def text(self) -> str:
+        if self.teachers is not None:
+            return self.teachers.text()
+        return "анкета школы " + FORM_STATES.get(self.form, FORM_STATES[None])
 
 
-async def completion(session: AsyncSession, campaign: Campaign) -> list[SchoolCompletion]:
-    """Per eligible school: who was expected to answer, who did, and who is missing (by name)."""
-    school_ids = await eligible_school_ids(session, campaign)
-    schools = {s.id: s for s in await session.scalars(select(School).where(School.id.in_(school_ids)))}
+@dataclass(frozen=True, slots=True)
+class CampaignCompletion:
+    """Who has answered a campaign: per school, or the municipality's one questionnaire."""
+
+    audience: str
+    schools: list[SchoolCompletion]
+    municipality_form: str | None = None
+
+    def summary(self) -> str:
+        """One line: «ответили 120 из 300 заявленных ...», «анкеты школ: отправлено 3 из 5», «анкета муниципалитета: отправлена»."""
+        if self.audience == Audience.MUNICIPALITY:
+            return "анкета муниципалитета " + FORM_STATES.get(self.municipality_form, FORM_STATES[None])
+        if self.audience == Audience.TEACHER:
+            return total_text(s.teachers for s in self.schools if s.teachers is not None)
+        sent = sum(s.form == ResponseStatus.SUBMITTED for s in self.schools)
+        return f"анкеты школ: отправлено {sent} из {len(self.schools)}"
+
+
+def campaign_end(campaign: Campaign) -> dt.datetime:
+    return campaign.closed_at or campaign.deadline
+
+
+async def completion(session: AsyncSession, campaign: Campaign) -> CampaignCompletion:
+    """Per eligible school: who was asked (registered by the campaign's end), who answered (against the
+    staff the school declared), who is missing by name; the municipality's questionnaire on its own."""
     statuses = dict((await session.execute(
         select(Response.subject, Response.status).where(Response.campaign_id == campaign.id)
     )).all())
-    school_forms = dict((await session.execute(
-        select(Response.subject, Response.status)
-        .join(Campaign, Response.campaign_id == Campaign.id)
-        .where(Campaign.municipality_id == campaign.municipality_id, Campaign.period == campaign.period,
-               Campaign.audience == Audience.SCHOOL)
-    )).all())
+    if campaign.audience == Audience.MUNICIPALITY:
+        return CampaignCompletion(campaign.audience, [], statuses.get(f"municipality:{campaign.municipality_id}"))
+    school_ids = await eligible_school_ids(session, campaign)
+    schools = {s.id: s for s in await session.scalars(select(School).where(School.id.in_(school_ids)))}
+    forms = await _school_forms(session, campaign)
     teachers: dict[int, list[Person]] = defaultdict(list)
     if campaign.audience == Audience.TEACHER:
+        answered = select(Response.person_id).where(Response.campaign_id == campaign.id, Response.person_id.is_not(None))
         for person in await session.scalars(
-            select(Person).where(Person.role == Role.TEACHER, Person.school_id.in_(school_ids)).order_by(Person.full_name)
+            select(Person).where(Person.role == Role.TEACHER, Person.school_id.in_(school_ids),
+                                 or_(Person.registered_at <= campaign_end(campaign), Person.id.in_(answered)))
+            .order_by(Person.full_name)
         ):
             teachers[person.school_id].append(person)
     out = []
     for sid in school_ids:
-        school = schools[sid]
-        form = school_forms.get(f"school:{sid}")
+        form, declared = forms.get(sid, (None, None))
         if campaign.audience == Audience.TEACHER:
             people = teachers.get(sid, [])
-            done = [p for p in people if statuses.get(f"person:{p.id}") == ResponseStatus.SUBMITTED]
-            missing = tuple(p.full_name for p in people if statuses.get(f"person:{p.id}") != ResponseStatus.SUBMITTED)
-            out.append(SchoolCompletion(sid, school.short_name, len(people), len(done), missing, form))
+            state = {p.id: statuses.get(f"person:{p.id}") for p in people}
+            line = TeacherCompletion(
+                declared, len(people),
+                sum(s == ResponseStatus.SUBMITTED for s in state.values()),
+                sum(s == ResponseStatus.DRAFT for s in state.values()),
+            )
+            missing = tuple(p.full_name for p in people if state[p.id] != ResponseStatus.SUBMITTED)
+            out.append(SchoolCompletion(sid, schools[sid].short_name, line, missing, form))
         else:
-            submitted = int(statuses.get(f"school:{sid}") == ResponseStatus.SUBMITTED)
-            out.append(SchoolCompletion(sid, school.short_name, 1, submitted, (), form))
-    return sorted(out, key=lambda c: (c.submitted / c.expected if c.expected else 1, c.name))
+            out.append(SchoolCompletion(sid, schools[sid].short_name, None, (), statuses.get(f"school:{sid}")))
+    out.sort(key=lambda c: (c.done, (c.teachers.share or 0) if c.teachers else 0, c.name))
+    return CampaignCompletion(campaign.audience, out)
+
+
+async def _school_forms(session: AsyncSession, campaign: Campaign) -> dict[int, tuple[str, int | None]]:
+    """School id -> (state of its questionnaire in the campaign's period, the staff it declared if submitted)."""
+    rows = (await session.execute(
+        select(Response.school_id, Response.status, Response.id)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .where(Campaign.municipality_id == campaign.municipality_id, Campaign.period == campaign.period,
+               Campaign.audience == Audience.SCHOOL, Response.school_id.is_not(None))
+    )).all()
+    declared = dict((await session.execute(
+        select(Answer.response_id, Answer.value).where(
+            Answer.response_id.in_([rid for _, status, rid in rows if status == ResponseStatus.SUBMITTED]),
+            Answer.question == STAFF_QUESTION,
+        )
+    )).all())
+    out: dict[int, tuple[str, int | None]] = {}
+    for sid, status, rid in rows:
+        if out.get(sid, (None,))[0] == ResponseStatus.SUBMITTED:
+            continue  # a submitted one wins over a draft of another campaign of the period
+        staff = declared.get(rid)
+        out[sid] = (status, staff if isinstance(staff, int) and staff > 0 else None)
+    return out
 
 
 async def unreachable_people(session: AsyncSession, campaign: Campaign) -> list[Person]:
@@ -326,7 +448,7 @@ async def _fix_recipients(session: AsyncSession, reminder: Reminder) -> None:
         for person in await respondents(session, campaign, only_missing=True):
             rows.append({"kind": "respondent", "chat_id": person.chat_id, "person_id": person.id, "school_id": person.school_id})
         if reminder.kind == "offset" and campaign.audience == Audience.TEACHER:
-            missing_schools = {c.school_id for c in await completion(session, campaign) if c.missing}
+            missing_schools = {c.school_id for c in (await completion(session, campaign)).schools if c.missing}
             deputies = await session.scalars(
                 select(Person).where(Person.role == Role.DEPUTY, Person.unreachable.is_(False),
                                      Person.school_id.in_(missing_schools))
@@ -336,8 +458,9 @@ async def _fix_recipients(session: AsyncSession, reminder: Reminder) -> None:
         if reminder.kind == "offset":
             rows += [{"kind": "digest", "chat_id": chat, "person_id": None, "school_id": None}
                      for chat in await coordinator_chats(session, campaign.municipality_id)]
-    else:
-        rows += [{"kind": "final", "chat_id": chat, "person_id": None, "school_id": None}
+    else:  # final, reopen: the coordinators
+        kind = "notice" if reminder.kind == "reopen" else "final"
+        rows += [{"kind": kind, "chat_id": chat, "person_id": None, "school_id": None}
                  for chat in await coordinator_chats(session, campaign.municipality_id)]
     seen: set[tuple[int, str]] = set()
     for row in rows:

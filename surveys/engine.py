@@ -1,7 +1,8 @@
 """The questionnaire engine: which question comes next, input parsing, validation, skip logic.
 
-Pure functions over a Survey and an answers mapping {question name: value}. A value of
-None means the respondent skipped an optional question. Values by type:
+Pure functions over a Survey and an answers mapping {question name: value}, and the facts
+of the respondent's school in the period ({fact name: value}, surveys.facts) that skip logic
+may read as $name. A value of None means the respondent skipped an optional question. Values by type:
 yesno "yes"/"no"; single a choice name; multiple a list of choice names in definition
 order; integer int; decimal and percent float; text str; date ISO "YYYY-MM-DD";
 file {"file_id": ..., "file_name": ...}.
@@ -19,33 +20,35 @@ from surveys.expressions import compile_expression
 from surveys.model import Question, QuestionType, Survey
 
 Answers = Mapping[str, Any]
+Facts = Mapping[str, Any]
+NO_FACTS: Facts = {}
 
 
 class AnswerError(ValueError):
     """The respondent's input does not fit the question; the message is shown to them in Russian."""
 
 
-def is_relevant(question: Question, answers: Answers) -> bool:
+def is_relevant(question: Question, answers: Answers, facts: Facts = NO_FACTS) -> bool:
     if not question.relevant:
         return True
-    return compile_expression(question.relevant).evaluate(answers)
+    return compile_expression(question.relevant).evaluate(answers, facts=facts)
 
 
-def visible_questions(survey: Survey, answers: Answers) -> list[Question]:
-    return [q for q in survey.questions if is_relevant(q, answers)]
+def visible_questions(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> list[Question]:
+    return [q for q in survey.questions if is_relevant(q, answers, facts)]
 
 
-def next_question(survey: Survey, answers: Answers) -> Question | None:
+def next_question(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> Question | None:
     """The first question that applies and has neither an answer nor a skip."""
     for question in survey.questions:
-        if question.name not in answers and is_relevant(question, answers):
+        if question.name not in answers and is_relevant(question, answers, facts):
             return question
     return None
 
 
-def previous_question(survey: Survey, answers: Answers, current: str | None) -> Question | None:
+def previous_question(survey: Survey, answers: Answers, current: str | None, facts: Facts = NO_FACTS) -> Question | None:
     """The question that applies just before `current` (before the end when current is None)."""
-    visible = visible_questions(survey, answers)
+    visible = visible_questions(survey, answers, facts)
     if current is None:
         return visible[-1] if visible else None
     names = [q.name for q in visible]
@@ -55,26 +58,26 @@ def previous_question(survey: Survey, answers: Answers, current: str | None) -> 
     return visible[pos - 1] if pos > 0 else None
 
 
-def progress(survey: Survey, answers: Answers, question: Question) -> tuple[int, int]:
+def progress(survey: Survey, answers: Answers, question: Question, facts: Facts = NO_FACTS) -> tuple[int, int]:
     """(position, total) among the questions that apply now, for "Вопрос 3 из 12"."""
-    visible = visible_questions(survey, answers)
+    visible = visible_questions(survey, answers, facts)
     names = [q.name for q in visible]
     position = names.index(question.name) + 1 if question.name in names else len(names)
     return position, len(names)
 
 
-def missing_required(survey: Survey, answers: Answers) -> list[Question]:
+def missing_required(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> list[Question]:
     return [
-        q for q in visible_questions(survey, answers) if q.required and answers.get(q.name) is None
+        q for q in visible_questions(survey, answers, facts) if q.required and answers.get(q.name) is None
     ]
 
 
-def unanswered(survey: Survey, answers: Answers) -> list[Question]:
-    return [q for q in visible_questions(survey, answers) if q.name not in answers]
+def unanswered(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> list[Question]:
+    return [q for q in visible_questions(survey, answers, facts) if q.name not in answers]
 
 
-def is_complete(survey: Survey, answers: Answers) -> bool:
-    return not unanswered(survey, answers) and not missing_required(survey, answers)
+def is_complete(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> bool:
+    return not unanswered(survey, answers, facts) and not missing_required(survey, answers, facts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ class AnswerChange:
     dropped: tuple[str, ...]
 
 
-def apply_answer(survey: Survey, answers: Answers, name: str, value: Any) -> AnswerChange:
+def apply_answer(survey: Survey, answers: Answers, name: str, value: Any, facts: Facts = NO_FACTS) -> AnswerChange:
     """Record an answer (already validated) and drop later answers that no longer apply.
 
     Dropping walks the questions in order against the answers as they become, so a chain
@@ -93,16 +96,16 @@ def apply_answer(survey: Survey, answers: Answers, name: str, value: Any) -> Ans
     updated[name] = value
     dropped: list[str] = []
     for question in survey.questions:
-        if question.name in updated and question.name != name and not is_relevant(question, updated):
+        if question.name in updated and question.name != name and not is_relevant(question, updated, facts):
             del updated[question.name]
             dropped.append(question.name)
     return AnswerChange(updated, tuple(dropped))
 
 
-def skip(survey: Survey, answers: Answers, question: Question) -> AnswerChange:
+def skip(survey: Survey, answers: Answers, question: Question, facts: Facts = NO_FACTS) -> AnswerChange:
     if question.required:
         raise AnswerError("Это обязательный вопрос, его нельзя пропустить.")
-    return apply_answer(survey, answers, question.name, None)
+    return apply_answer(survey, answers, question.name, None, facts)
 
 
 # --- input parsing -------------------------------------------------------------------------
@@ -165,7 +168,7 @@ def parse_text(question: Question, raw: str, today: dt.date | None = None) -> An
     return text
 
 
-def check_value(question: Question, value: Any, answers: Answers) -> None:
+def check_value(question: Question, value: Any, answers: Answers, facts: Facts = NO_FACTS) -> None:
     """Bounds, choices and the author's constraint; raises AnswerError with the message to show."""
     qtype = question.type
     if qtype in (QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.PERCENT):
@@ -194,7 +197,7 @@ def check_value(question: Question, value: Any, answers: Answers) -> None:
             raise AnswerError("Такого варианта нет.")
         if question.required and not value:
             raise AnswerError("Отметьте хотя бы один вариант.")
-    if question.constraint and not compile_expression(question.constraint).evaluate(answers, value):
+    if question.constraint and not compile_expression(question.constraint).evaluate(answers, value, facts=facts):
         raise AnswerError(question.constraint_message or "Ответ не проходит проверку, проверьте его.")
 
 

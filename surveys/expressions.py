@@ -7,11 +7,18 @@ The supported subset of XPath, which is what survey authors write in practice:
     . >= 0 and . <= ${total_staff}
     . <= today()
 
+    $risk_zone and not(${has_plan} = 'yes')
+
 Operators: or, and, = != < <= > >=, + - * div mod, unary minus, parentheses.
 Functions: not, selected, count-selected, string-length, today, true, false.
 "${name}" is an earlier answer, "." the value being checked. An unanswered or
 skipped question reads as the empty string, like in ODK: it equals '' and fails
 every numeric comparison.
+
+"$name" (an XPath variable: a dollar sign, no braces) is a fact the product knows about the
+respondent's school in the campaign's period, read-only (surveys.facts lists them): whether
+it is in the risk zone, ШНРО, ШНСУ, its declared staff of the previous period, ... A fact
+that is not known reads as the empty string too.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ _TOKEN_RE = re.compile(
     r"""
     \s*(?:
       (?P<ref>\$\{(?P<refname>[A-Za-z_][A-Za-z0-9_]*)\})
+    | (?P<var>\$(?P<varname>[A-Za-z_][A-Za-z0-9_]*))
     | (?P<number>\d+(?:\.\d+)?)
     | (?P<string>'[^']*'|"[^"]*")
     | (?P<op><=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)
@@ -64,6 +72,8 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             kind = "ref"
         if match.group("ref"):
             tokens.append(("ref", match.group("refname")))
+        elif match.group("var"):
+            tokens.append(("var", match.group("varname")))
         elif kind == "string":
             tokens.append(("string", match.group("string")[1:-1]))
         else:
@@ -157,6 +167,8 @@ class _Parser:
             return Node("lit", value)
         if kind == "ref":
             return Node("ref", value)
+        if kind == "var":
+            return Node("var", value)
         if kind == "dot":
             return Node("dot")
         if kind == "op" and value == "(":
@@ -185,18 +197,27 @@ class Expression:
     source: str
     root: Node
 
-    @property
-    def references(self) -> set[str]:
+    def _names(self, kind: str) -> set[str]:
         found: set[str] = set()
 
         def walk(node: Node) -> None:
-            if node.kind == "ref":
+            if node.kind == kind:
                 found.add(node.value)
             for arg in node.args:
                 walk(arg)
 
         walk(self.root)
         return found
+
+    @property
+    def references(self) -> set[str]:
+        """The questions it reads: ${name}."""
+        return self._names("ref")
+
+    @property
+    def variables(self) -> set[str]:
+        """The facts it reads: $name."""
+        return self._names("var")
 
     @property
     def uses_dot(self) -> bool:
@@ -210,8 +231,9 @@ class Expression:
         answers: Mapping[str, Any],
         current: Any = None,
         today: Callable[[], dt.date] = dt.date.today,
+        facts: Mapping[str, Any] | None = None,
     ) -> bool:
-        return _truthy(_eval(self.root, answers, current, today))
+        return _truthy(_eval(self.root, _Scope(answers, facts or {}), current, today))
 
 
 _cache: dict[str, Expression] = {}
@@ -226,8 +248,14 @@ def compile_expression(source: str) -> Expression:
     return expr
 
 
-def evaluate(source: str, answers: Mapping[str, Any], current: Any = None) -> bool:
-    return compile_expression(source).evaluate(answers, current)
+def evaluate(source: str, answers: Mapping[str, Any], current: Any = None, facts: Mapping[str, Any] | None = None) -> bool:
+    return compile_expression(source).evaluate(answers, current, facts=facts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    answers: Mapping[str, Any]
+    facts: Mapping[str, Any]
 
 
 def _norm(value: Any) -> Any:
@@ -302,35 +330,37 @@ def _arith(op: str, left: Any, right: Any) -> float | str:
     return a / b if op == "div" else a % b
 
 
-def _eval(node: Node, answers: Mapping[str, Any], current: Any, today: Callable[[], dt.date]) -> Any:
+def _eval(node: Node, scope: _Scope, current: Any, today: Callable[[], dt.date]) -> Any:
     kind = node.kind
     if kind == "lit":
         return node.value
     if kind == "ref":
-        return _norm(answers.get(node.value))
+        return _norm(scope.answers.get(node.value))
+    if kind == "var":
+        return _norm(scope.facts.get(node.value))
     if kind == "dot":
         return _norm(current)
     if kind == "neg":
-        value = _number(_eval(node.args[0], answers, current, today))
+        value = _number(_eval(node.args[0], scope, current, today))
         return "" if value is None else -value
     if kind == "bin":
         op = node.value
         if op == "or":
-            return _truthy(_eval(node.args[0], answers, current, today)) or _truthy(
-                _eval(node.args[1], answers, current, today)
+            return _truthy(_eval(node.args[0], scope, current, today)) or _truthy(
+                _eval(node.args[1], scope, current, today)
             )
         if op == "and":
-            return _truthy(_eval(node.args[0], answers, current, today)) and _truthy(
-                _eval(node.args[1], answers, current, today)
+            return _truthy(_eval(node.args[0], scope, current, today)) and _truthy(
+                _eval(node.args[1], scope, current, today)
             )
-        left = _eval(node.args[0], answers, current, today)
-        right = _eval(node.args[1], answers, current, today)
+        left = _eval(node.args[0], scope, current, today)
+        right = _eval(node.args[1], scope, current, today)
         if op in ("+", "-", "*", "div", "mod"):
             return _arith(op, left, right)
         return _compare(op, left, right)
     # function call
     name = node.value
-    args = [_eval(a, answers, current, today) for a in node.args]
+    args = [_eval(a, scope, current, today) for a in node.args]
     if name == "not":
         return not _truthy(args[0])
     if name == "selected":

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from surveys.expressions import ExpressionError, compile_expression
+from surveys.facts import FACTS
 from surveys.model import CHOICE_TYPES, NUMERIC_TYPES, QuestionType, Survey
 
 PACKS_DIR = Path(__file__).parent / "packs"
@@ -156,6 +157,9 @@ def check_survey(survey: Survey) -> list[DefinitionProblem]:
                 if ref not in seen:
                     what = "следующий или этот же вопрос" if survey.has_question(ref) else "несуществующий вопрос"
                     problems.append(DefinitionProblem(name, field, f"ссылка ${{{ref}}} на {what}; можно ссылаться только на предыдущие"))
+            for var in sorted(expr.variables - set(FACTS)):
+                known = ", ".join(f"${f}" for f in FACTS)
+                problems.append(DefinitionProblem(name, field, f"неизвестный факт ${var}; известны: {known}"))
             if field == "relevant" and expr.uses_dot:
                 problems.append(DefinitionProblem(name, field, "«.» (текущий ответ) допустима только в constraint"))
         if question.constraint_message and not question.constraint:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from surveys.wording import plural
+
 DEFAULT_OFFSETS = ("7d", "3d", "1d", "morning")
 DEFAULT_QUIET = "21:00-08:00"
 DEFAULT_TIMEZONE = "Asia/Yekaterinburg"
@@ -120,21 +122,17 @@ def after_quiet(moment: dt.datetime, tz: ZoneInfo, quiet: QuietHours) -> dt.date
     return quiet.next_allowed(moment, tz)
 
 
-def human_left(now: dt.datetime, deadline: dt.datetime) -> str:
-    """"осталось 3 дня" / "осталось 5 часов" / "срок сегодня"."""
-    left = deadline - now
-    days = left.days
-    if days >= 1:
-        return f"осталось {days} {_plural(days, 'день', 'дня', 'дней')}"
-    hours = int(left.total_seconds() // 3600)
-    if hours >= 1:
-        return f"осталось {hours} {_plural(hours, 'час', 'часа', 'часов')}"
-    return "срок истекает сейчас"
-
-
-def _plural(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return few
-    return many
+def human_left(now: dt.datetime, deadline: dt.datetime, timezone: str = "UTC") -> str:
+    """How long is left, in whole calendar days of the campaign's time zone (a reminder sent 7 days
+    before says 7, not 6): «осталось 7 дней, срок до 15.12.2026 18:00», «срок завтра, 15.12.2026 до
+    18:00», «срок сегодня до 18:00»."""
+    tz = zone(timezone)
+    local_now, local_deadline = now.astimezone(tz), deadline.astimezone(tz)
+    if deadline <= now:
+        return f"срок истёк {local_deadline:%d.%m.%Y %H:%M}"
+    days = (local_deadline.date() - local_now.date()).days
+    if days == 0:
+        return f"срок сегодня до {local_deadline:%H:%M}"
+    if days == 1:
+        return f"срок завтра, {local_deadline:%d.%m.%Y} до {local_deadline:%H:%M}"
+    return f"осталось {days} {plural(days, 'день', 'дня', 'дней')}, срок до {local_deadline:%d.%m.%Y %H:%M}"

@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from surveys import engine
 from surveys.engine import AnswerError
 from surveys.model import Audience, Question, QuestionType, Survey
+from surveys.engine import Facts
+from surveys.periods import PeriodError, normalize_period
+from storage.queries import school_facts
 from storage.models import (
     Answer,
     Campaign,
@@ -148,9 +151,10 @@ async def open_campaign(
 ) -> Campaign:
     now = now or utcnow()
     opens_at = opens_at or now
-    period = period.strip()
-    if not period:
-        raise ServiceError("Укажите период, например 2026-2027.")
+    try:
+        period = normalize_period(period)
+    except PeriodError as exc:
+        raise ServiceError(str(exc)) from None
     if deadline <= now:
         raise ServiceError("Срок сдачи уже прошёл.")
     if deadline <= opens_at:
@@ -240,39 +244,45 @@ async def _answers(session: AsyncSession, response_id: int) -> dict[str, Any]:
 
 async def _load(
     session: AsyncSession, person: Person, response_id: int, now: dt.datetime
-) -> tuple[Response, Survey, dict[str, Any]] | Refusal:
+) -> tuple[Response, Survey, dict[str, Any], Facts] | Refusal:
     response = await session.get(Response, response_id)
     if response is None or subject_of(person, response.campaign.audience) != response.subject:
         return Refusal("Эта анкета вам недоступна.")
     campaign = response.campaign
     if campaign.closed_at is not None or now >= campaign.deadline:
         return Refusal("Приём ответов по этой анкете завершён.")
-    return response, await survey_of(session, campaign.survey_version_id), await _answers(session, response.id)
+    return (
+        response,
+        await survey_of(session, campaign.survey_version_id),
+        await _answers(session, response.id),
+        await school_facts(session, response.school_id, campaign.period),
+    )
 
 
-def _current(survey: Survey, response: Response, answers: dict[str, Any]) -> Question | None:
+def _current(survey: Survey, response: Response, answers: dict[str, Any], facts: Facts) -> Question | None:
     if response.cursor and survey.has_question(response.cursor):
         question = survey.question(response.cursor)
-        if engine.is_relevant(question, answers):
+        if engine.is_relevant(question, answers, facts):
             return question
-    return engine.next_question(survey, answers)
+    return engine.next_question(survey, answers, facts)
 
 
 def _screen(
     survey: Survey,
     response: Response,
     answers: dict[str, Any],
+    facts: Facts,
     timezone: str,
     *,
     selection: tuple[str, ...] | None = None,
     notice: str | None = None,
     answered: tuple[str, str] | None = None,
 ) -> Screen:
-    question = _current(survey, response, answers)
+    question = _current(survey, response, answers, facts)
     if question is None:
         items = tuple(
             ReviewItem(survey.index(q.name), q, engine.format_value(q, answers.get(q.name)))
-            for q in engine.visible_questions(survey, answers)
+            for q in engine.visible_questions(survey, answers, facts)
         )
         return ReviewView(
             response.id,
@@ -285,7 +295,7 @@ def _screen(
             notice,
             answered,
         )
-    position, total = engine.progress(survey, answers, question)
+    position, total = engine.progress(survey, answers, question, facts)
     has_current = question.name in answers
     current = answers.get(question.name)
     if selection is None:
@@ -301,7 +311,7 @@ def _screen(
         current=current,
         has_current=has_current,
         selection=selection,
-        can_back=engine.previous_question(survey, answers, question.name) is not None,
+        can_back=engine.previous_question(survey, answers, question.name, facts) is not None,
         notice=notice,
         answered=answered,
     )
@@ -340,28 +350,29 @@ async def start(session: AsyncSession, person: Person, campaign_id: int, now: dt
     await session.commit()
     survey = await survey_of(session, campaign.survey_version_id)
     answers = await _answers(session, response.id)
-    return _screen(survey, response, answers, campaign.timezone)
+    facts = await school_facts(session, response.school_id, campaign.period)
+    return _screen(survey, response, answers, facts, campaign.timezone)
 
 
 async def show(session: AsyncSession, person: Person, response_id: int, now: dt.datetime) -> Screen | Refusal:
     loaded = await _load(session, person, response_id, now)
     if isinstance(loaded, Refusal):
         return loaded
-    response, survey, answers = loaded
-    return _screen(survey, response, answers, response.campaign.timezone)
+    response, survey, answers, facts = loaded
+    return _screen(survey, response, answers, facts, response.campaign.timezone)
 
 
 async def _check_current(
     session: AsyncSession, person: Person, response_id: int, index: int, now: dt.datetime
-) -> tuple[Response, Survey, dict[str, Any], Question] | Refusal:
+) -> tuple[Response, Survey, dict[str, Any], Facts, Question] | Refusal:
     loaded = await _load(session, person, response_id, now)
     if isinstance(loaded, Refusal):
         return loaded
-    response, survey, answers = loaded
-    question = _current(survey, response, answers)
+    response, survey, answers, facts = loaded
+    question = _current(survey, response, answers, facts)
     if question is None or not 0 <= index < len(survey.questions) or survey.questions[index].name != question.name:
         return Refusal(STALE_QUESTION)
-    return response, survey, answers, question
+    return response, survey, answers, facts, question
 
 
 @functools.cache
@@ -391,6 +402,7 @@ async def _record(
     response: Response,
     survey: Survey,
     answers: dict[str, Any],
+    facts: Facts,
     question: Question,
     value: Any,
     now: dt.datetime,
@@ -403,22 +415,31 @@ async def _record(
         )
     response.cursor = None
     response.updated_at = now
-    notice = None
+    notices = []
     if change.dropped:
         labels = ", ".join(f"«{survey.question(n).label[:60]}»" for n in change.dropped)
-        notice = f"Ответы, которые больше не нужны, удалены: {labels}."
-    if response.status == ResponseStatus.SUBMITTED and not engine.is_complete(survey, change.answers):
-        response.status = ResponseStatus.DRAFT
-        notice = (notice + "\n" if notice else "") + (
-            "Появились новые вопросы: ответьте на них и отправьте анкету снова."
-        )
+        notices.append(f"Ответы, которые больше не нужны, удалены: {labels}.")
+    if response.status == ResponseStatus.SUBMITTED:
+        if engine.is_complete(survey, change.answers, facts):
+            notices.append("Изменение сохранено, анкета остаётся отправленной.")
+        else:
+            response.status = ResponseStatus.DRAFT
+            notices.append("Из-за этого ответа появились новые вопросы: ответьте на них и отправьте анкету снова.")
+    else:
+        before = len(engine.visible_questions(survey, answers, facts))
+        after = len(engine.visible_questions(survey, change.answers, facts))
+        if after > before:
+            notices.append(f"Из-за этого ответа добавились уточняющие вопросы: теперь их {after}.")
+        elif after < before:
+            notices.append(f"После этого ответа часть вопросов не нужна: теперь их {after}.")
     await session.commit()
     return _screen(
         survey,
         response,
         change.answers,
+        facts,
         response.campaign.timezone,
-        notice=notice,
+        notice="\n".join(notices) or None,
         answered=(question.label, engine.format_value(question, value)),
     )
 
@@ -430,17 +451,19 @@ async def answer_text(
     loaded = await _load(session, person, response_id, now)
     if isinstance(loaded, Refusal):
         return loaded
-    response, survey, answers = loaded
-    question = _current(survey, response, answers)
+    response, survey, answers, facts = loaded
+    question = _current(survey, response, answers, facts)
     if question is None:
+        if response.status == ResponseStatus.SUBMITTED:
+            return AnswerError("Анкета уже отправлена. Чтобы изменить ответ, нажмите его номер под сводкой ответов.")
         return AnswerError("Все вопросы отвечены: проверьте ответы и нажмите «Отправить» под сводкой.")
     try:
         value = engine.parse_text(question, raw)
-        engine.check_value(question, value, answers)
+        engine.check_value(question, value, answers, facts)
     except AnswerError as exc:
         return exc
-    change = engine.apply_answer(survey, answers, question.name, value)
-    return await _record(session, person, response, survey, answers, question, value, now, change)
+    change = engine.apply_answer(survey, answers, question.name, value, facts)
+    return await _record(session, person, response, survey, answers, facts, question, value, now, change)
 
 
 async def answer_file(
@@ -449,13 +472,13 @@ async def answer_file(
     loaded = await _load(session, person, response_id, now)
     if isinstance(loaded, Refusal):
         return loaded
-    response, survey, answers = loaded
-    question = _current(survey, response, answers)
+    response, survey, answers, facts = loaded
+    question = _current(survey, response, answers, facts)
     if question is None or question.type != QuestionType.FILE:
         return AnswerError("Сейчас файл не нужен: ответьте на вопрос текстом или кнопкой.")
     value = {"file_id": file_id, "file_name": (file_name or "документ")[:200]}
-    change = engine.apply_answer(survey, answers, question.name, value)
-    return await _record(session, person, response, survey, answers, question, value, now, change)
+    change = engine.apply_answer(survey, answers, question.name, value, facts)
+    return await _record(session, person, response, survey, answers, facts, question, value, now, change)
 
 
 async def choose(
@@ -465,7 +488,7 @@ async def choose(
     checked = await _check_current(session, person, response_id, index, now)
     if isinstance(checked, Refusal):
         return checked
-    response, survey, answers, question = checked
+    response, survey, answers, facts, question = checked
     if question.type == QuestionType.YESNO and choice in (0, 1):
         value: Any = ("yes", "no")[choice]
     elif question.type == QuestionType.SINGLE and 0 <= choice < len(question.choices):
@@ -473,11 +496,11 @@ async def choose(
     else:
         return Refusal("Этот вариант неактуален.")
     try:
-        engine.check_value(question, value, answers)
+        engine.check_value(question, value, answers, facts)
     except AnswerError as exc:
         return Refusal(str(exc))
-    change = engine.apply_answer(survey, answers, question.name, value)
-    return await _record(session, person, response, survey, answers, question, value, now, change)
+    change = engine.apply_answer(survey, answers, question.name, value, facts)
+    return await _record(session, person, response, survey, answers, facts, question, value, now, change)
 
 
 async def toggle(
@@ -493,12 +516,12 @@ async def toggle(
     checked = await _check_current(session, person, response_id, index, now)
     if isinstance(checked, Refusal):
         return checked
-    response, survey, answers, question = checked
+    response, survey, answers, facts, question = checked
     if question.type != QuestionType.MULTIPLE or not 0 <= choice < len(question.choices):
         return Refusal("Этот вариант неактуален.")
     name = question.choices[choice].name
     chosen = set(selection) ^ {name}
-    screen = _screen(survey, response, answers, "UTC", selection=tuple(engine.order_selection(question, chosen)))
+    screen = _screen(survey, response, answers, facts, "UTC", selection=tuple(engine.order_selection(question, chosen)))
     assert isinstance(screen, QuestionView)
     return screen
 
@@ -509,28 +532,28 @@ async def done(
     checked = await _check_current(session, person, response_id, index, now)
     if isinstance(checked, Refusal):
         return checked
-    response, survey, answers, question = checked
+    response, survey, answers, facts, question = checked
     if question.type != QuestionType.MULTIPLE:
         return Refusal("Этот вопрос уже неактуален.")
     value = engine.order_selection(question, [s for s in selection if question.choice(s)])
     try:
-        engine.check_value(question, value, answers)
+        engine.check_value(question, value, answers, facts)
     except AnswerError as exc:
         return Refusal(str(exc))
-    change = engine.apply_answer(survey, answers, question.name, value)
-    return await _record(session, person, response, survey, answers, question, value, now, change)
+    change = engine.apply_answer(survey, answers, question.name, value, facts)
+    return await _record(session, person, response, survey, answers, facts, question, value, now, change)
 
 
 async def skip(session: AsyncSession, person: Person, response_id: int, index: int, now: dt.datetime) -> Screen | Refusal:
     checked = await _check_current(session, person, response_id, index, now)
     if isinstance(checked, Refusal):
         return checked
-    response, survey, answers, question = checked
+    response, survey, answers, facts, question = checked
     try:
-        change = engine.skip(survey, answers, question)
+        change = engine.skip(survey, answers, question, facts)
     except AnswerError as exc:
         return Refusal(str(exc))
-    return await _record(session, person, response, survey, answers, question, None, now, change)
+    return await _record(session, person, response, survey, answers, facts, question, None, now, change)
 
 
 async def keep(session: AsyncSession, person: Person, response_id: int, index: int, now: dt.datetime) -> Screen | Refusal:
@@ -538,12 +561,12 @@ async def keep(session: AsyncSession, person: Person, response_id: int, index: i
     checked = await _check_current(session, person, response_id, index, now)
     if isinstance(checked, Refusal):
         return checked
-    response, survey, answers, question = checked
+    response, survey, answers, facts, question = checked
     if question.name not in answers:
         return Refusal("На этот вопрос ещё нет ответа.")
     response.cursor = None
     await session.commit()
-    return _screen(survey, response, answers, response.campaign.timezone)
+    return _screen(survey, response, answers, facts, response.campaign.timezone)
 
 
 async def back(session: AsyncSession, person: Person, response_id: int, index: int | None, now: dt.datetime) -> Screen | Refusal:
@@ -551,19 +574,19 @@ async def back(session: AsyncSession, person: Person, response_id: int, index: i
     loaded = await _load(session, person, response_id, now)
     if isinstance(loaded, Refusal):
         return loaded
-    response, survey, answers = loaded
-    current = _current(survey, response, answers)
+    response, survey, answers, facts = loaded
+    current = _current(survey, response, answers, facts)
     if index is None:
         if current is not None:
             return Refusal("Этот экран уже неактуален.")
     elif current is None or not 0 <= index < len(survey.questions) or survey.questions[index].name != current.name:
         return Refusal(STALE_QUESTION)
-    previous = engine.previous_question(survey, answers, current.name if current else None)
+    previous = engine.previous_question(survey, answers, current.name if current else None, facts)
     if previous is None:
         return Refusal("Это первый вопрос.")
     response.cursor = previous.name
     await session.commit()
-    return _screen(survey, response, answers, response.campaign.timezone)
+    return _screen(survey, response, answers, facts, response.campaign.timezone)
 
 
 async def edit(session: AsyncSession, person: Person, response_id: int, index: int, now: dt.datetime) -> Screen | Refusal:
@@ -571,22 +594,22 @@ async def edit(session: AsyncSession, person: Person, response_id: int, index: i
     loaded = await _load(session, person, response_id, now)
     if isinstance(loaded, Refusal):
         return loaded
-    response, survey, answers = loaded
-    if _current(survey, response, answers) is not None:
+    response, survey, answers, facts = loaded
+    if _current(survey, response, answers, facts) is not None:
         return Refusal("Этот экран уже неактуален.")
-    if not 0 <= index < len(survey.questions) or not engine.is_relevant(survey.questions[index], answers):
+    if not 0 <= index < len(survey.questions) or not engine.is_relevant(survey.questions[index], answers, facts):
         return Refusal("Такого вопроса в анкете нет.")
     response.cursor = survey.questions[index].name
     await session.commit()
-    return _screen(survey, response, answers, response.campaign.timezone)
+    return _screen(survey, response, answers, facts, response.campaign.timezone)
 
 
 async def submit(session: AsyncSession, person: Person, response_id: int, now: dt.datetime) -> ReviewView | Refusal:
     loaded = await _load(session, person, response_id, now)
     if isinstance(loaded, Refusal):
         return loaded
-    response, survey, answers = loaded
-    if _current(survey, response, answers) is not None or not engine.is_complete(survey, answers):
+    response, survey, answers, facts = loaded
+    if _current(survey, response, answers, facts) is not None or not engine.is_complete(survey, answers, facts):
         return Refusal("Сначала ответьте на все обязательные вопросы.")
     if response.status == ResponseStatus.SUBMITTED:
         return Refusal("Анкета уже отправлена.")
@@ -595,7 +618,7 @@ async def submit(session: AsyncSession, person: Person, response_id: int, now: d
     response.updated_at = now
     response.person_id = person.id
     await session.commit()
-    screen = _screen(survey, response, answers, response.campaign.timezone)
+    screen = _screen(survey, response, answers, facts, response.campaign.timezone)
     assert isinstance(screen, ReviewView)
     return screen
 

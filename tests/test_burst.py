@@ -103,6 +103,12 @@ async def test_two_devices_and_the_summary_counts_are_exact(runner, api, world, 
         answers = await session.scalar(select(func.count()).select_from(Answer).where(Answer.question == "diagnostics"))
         assert answers == teachers
         await session.execute(Response.__table__.update().values(status="submitted"))
+        for school in world.schools:  # each school declares its staff: the shares' denominator
+            form = Response(campaign_id=world.campaigns["school"].id, subject=f"school:{school.id}", school_id=school.id,
+                            status="submitted")
+            session.add(form)
+            await session.flush()
+            session.add(Answer(response_id=form.id, question="ped_workers", value=teachers // 2))
         await session.commit()
         summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
     people = {p.tg_user_id: p.id for p in (await _people(session_factory, users))}
@@ -119,7 +125,8 @@ async def test_two_devices_and_the_summary_counts_are_exact(runner, api, world, 
     for score in summary.scores.schools:
         value = score.values["S2.3.1"]  # diagnostics of professional deficits
         assert value.numerator == min(yes_by_school.get(score.school.id, 0), value.denominator), score.school.short_name
-    assert summary.completion.teachers_submitted == {world.schools[0].id: teachers // 2, world.schools[1].id: teachers // 2}
+    assert {sid: c.submitted for sid, c in summary.completion.teachers.items()} == {
+        world.schools[0].id: teachers // 2, world.schools[1].id: teachers // 2}
 
 
 async def _people(session_factory, tg_ids: list[int]) -> list[Person]:

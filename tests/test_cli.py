@@ -27,17 +27,17 @@ def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> Non
         [["МАОУ СОШ № 1", "СОШ 1", "нет"], ["", "пусто", "да"], ["МАОУ СОШ № 1", "дубль", "нет"], ["МКОУ ООШ", "ООШ", "может"]],
     )
     err = shnor("schools", "import", "--municipality", "Сысертский ГО", str(bad), ok=False).stderr
-    assert "строка 3: пустое название" in err
+    assert "строка 3: пустая ячейка: Название" in err
     assert "строка 4: школа «МАОУ СОШ № 1» уже есть в строке 2" in err
     assert "строка 5: в столбце «Сельская»" in err
     assert shnor("schools", "list", "--municipality", "Сысертский ГО").stdout == ""  # nothing half-imported
 
-    good = _schools_xlsx(tmp_path / "good.xlsx", [["МАОУ СОШ № 1", "СОШ 1", "нет"], ["МКОУ Патрушевская СОШ", "", "да"]])
+    good = _schools_xlsx(tmp_path / "good.xlsx", [["МАОУ СОШ № 1", "СОШ 1", "нет"], ["МКОУ Патрушевская СОШ", "Патрушевская СОШ", "да"]])
     assert "добавлено 2, обновлено 0" in shnor("schools", "import", "--municipality", "1", str(good)).stdout
     assert "добавлено 0, обновлено 0" in shnor("schools", "import", "--municipality", "1", str(good)).stdout
     listing = shnor("schools", "list", "--municipality", "1").stdout
     lines = {line.split("\t")[3]: line.split("\t")[1:3] for line in listing.splitlines()}
-    assert lines == {"МАОУ СОШ № 1": ["СОШ 1", "городская"], "МКОУ Патрушевская СОШ": ["МКОУ Патрушевская СОШ", "сельская"]}
+    assert lines == {"МАОУ СОШ № 1": ["СОШ 1", "городская"], "МКОУ Патрушевская СОШ": ["Патрушевская СОШ", "сельская"]}
 
     out = shnor("campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2026-2027", "--deadline", "2099-12-15 18:00").stdout
     assert "Кампания №1" in out and "15.12.2099 18:00 (Asia/Yekaterinburg)" in out
@@ -48,8 +48,15 @@ def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> Non
         "campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2026-2027", "--deadline", "2020-01-01", ok=False
     ).stderr
     assert "Нет анкеты" in shnor(
-        "campaign", "open", "--municipality", "1", "--pack", "nosuch", "--period", "x", "--deadline", "2099-01-01", ok=False
+        "campaign", "open", "--municipality", "1", "--pack", "nosuch", "--period", "2027-2028", "--deadline", "2099-01-01", ok=False
     ).stderr
+    # a period is a school year: typed freely, stored one way, or refused in Russian
+    refused = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "весна 2027",
+                    "--deadline", "2099-01-01", ok=False).stderr
+    assert "Ошибка: параметр --period: Период «весна 2027» не похож на учебный год. Напишите так: 2026-2027." in refused
+    out = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2027/28 уч. год",
+                "--deadline", "2099-01-01").stdout
+    assert "период 2027-2028" in out and "01.01.2099 18:00" in out  # a date alone: 18:00, as in the chat
     assert "Анкета педагога\t2026-2027" in shnor("campaign", "list", "--municipality", "1").stdout
 
     invites = shnor("invites", "--municipality", "1", "--role", "teacher").stdout
@@ -61,6 +68,32 @@ def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> Non
     coordinator = shnor("invites", "--municipality", "1", "--role", "coordinator").stdout
     assert "Сысертский ГО\thttps://t.me/shnor_test_bot?start=" in coordinator
     assert "не найдена" in shnor("invites", "--municipality", "1", "--school", "Нет такой", ok=False).stderr
+    ambiguous = shnor("invites", "--municipality", "1", "--school", "СОШ", ok=False).stderr
+    assert "подходит к нескольким школам" in ambiguous and "СОШ 1" in ambiguous and "Патрушевская СОШ" in ambiguous
+    assert len(re.findall(r"\?start=", shnor("invites", "--municipality", "1", "--school", "патрушевская").stdout)) == 1
+
+
+def test_a_registry_with_any_bad_row_imports_nothing(shnor, tmp_path: Path) -> None:
+    shnor("municipality", "add", "Сысертский ГО")
+    bad = _schools_xlsx(tmp_path / "bad.xlsx", [
+        ["МАОУ СОШ № 1", "СОШ 1", "нет"],
+        ["МАОУ СОШ № 2", "СОШ 1", "нет"],  # the same short name
+        ["МАОУ СОШ № 3", "", "нет"],  # an empty required cell
+        ["МАОУ  сош № 1", "СОШ один", "нет"],  # the same name but for case and spaces
+        ["Итого: 3 школы", None, None],  # a footer
+    ])
+    err = shnor("schools", "import", "--municipality", "1", str(bad), ok=False).stderr
+    assert "строка 3: краткое название «СОШ 1» уже есть в строке 2" in err
+    assert "строка 4: пустая ячейка: Краткое название" in err
+    assert "строка 5: школа «МАОУ сош № 1» уже есть в строке 2" in err
+    assert "строка 6: похоже на строку итогов («Итого: 3 школы»)" in err
+    assert shnor("schools", "list", "--municipality", "1").stdout == ""
+    shnor("schools", "import", "--municipality", "1", str(_schools_xlsx(tmp_path / "a.xlsx", [["МАОУ СОШ № 1", "СОШ 1", "нет"]])))
+    clash = _schools_xlsx(tmp_path / "clash.xlsx", [["МАОУ Гимназия № 2", "СОШ 1", "нет"], ["маоу сош №\u200b 1", "С1", "нет"]])
+    err = shnor("schools", "import", "--municipality", "1", str(clash), ok=False).stderr
+    assert "строка 2: краткое название «СОШ 1» уже у школы «МАОУ СОШ № 1»" in err
+    assert "строка 3: «маоу сош №\u200b 1» отличается от школы «МАОУ СОШ № 1» только регистром" in err
+    assert len(shnor("schools", "list", "--municipality", "1").stdout.splitlines()) == 1
 
 
 def test_survey_validate(shnor, tmp_path: Path) -> None:
@@ -114,6 +147,16 @@ def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
 
 def test_campaign_options_extend_close_reopen(shnor, tmp_path: Path) -> None:
     shnor("municipality", "add", "Саянский район", "--tz", "Asia/Krasnoyarsk")
+    shnor("schools", "import", "--municipality", "1", str(_schools_xlsx(tmp_path / "s.xlsx", [["МБОУ Агинская СОШ № 1", "Агинская 1", "да"]])))
+    empty = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2098-2099",
+                  "--deadline", "2099-03-01 18:00", "--audience", "shnro,risk_zone", ok=False).stderr
+    assert "Адресатов нет: школ со статусом «ШНРО, зона риска» за период 2098-2099 нет" in empty
+    assert "shnor import statuses --period 2098-2099" in empty
+    wb = openpyxl.Workbook()
+    wb.active.append(["Школа", "ШНРО", "ШНСУ", "Зона риска"])
+    wb.active.append(["Агинская 1", "нет", "нет", "да"])
+    wb.save(tmp_path / "statuses.xlsx")
+    shnor("import", "statuses", "--municipality", "1", "--period", "2098/99", str(tmp_path / "statuses.xlsx"))
     out = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2098-2099",
                 "--deadline", "2099-03-01 18:00", "--audience", "shnro,risk_zone", "--offsets", "5d,12h,morning",
                 "--quiet", "22:00-07:30").stdout
@@ -126,6 +169,8 @@ def test_campaign_options_extend_close_reopen(shnor, tmp_path: Path) -> None:
                 "--deadline", "2099-03-01 18:00", "--audience", "good", ok=False).stderr
     assert "Неизвестный статус «good»" in bad
     assert "продлена до 10.03.2099 18:00" in shnor("campaign", "extend", "--municipality", "1", "--id", "1", "--deadline", "2099-03-10 18:00").stdout
+    earlier = shnor("campaign", "extend", "--municipality", "1", "--id", "1", "--deadline", "2099-03-05", ok=False).stderr
+    assert "не позже нынешнего (10.03.2099 18:00)" in earlier
     assert "закрыта" in shnor("campaign", "close", "--municipality", "1", "--id", "1").stdout
     assert "уже закрыта" in shnor("campaign", "close", "--municipality", "1", "--id", "1", ok=False).stderr
     assert "снова открыта" in shnor("campaign", "reopen", "--municipality", "1", "--id", "1").stdout

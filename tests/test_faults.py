@@ -265,7 +265,7 @@ async def test_telegram_failing_during_a_questionnaire(runner, api, world, sessi
 
     async with session_factory() as session:
         municipality = await session.get(Municipality, world.municipality.id)
-        campaign = await open_campaign(session, municipality=municipality, survey=_survey(), period="сбои",
+        campaign = await open_campaign(session, municipality=municipality, survey=_survey(), period="2030-2031",
                                        opens_at=clock.now - dt.timedelta(hours=1), deadline=clock.now + dt.timedelta(days=3),
                                        now=clock.now)
         await session.commit()

@@ -85,13 +85,18 @@ def test_missing_years_never_meet_a_criterion():
         (5, 4, False, True, True, "accompaniment"),
         (1, 1, False, True, True, "accompaniment"),
         (11, 11, False, False, False, None),
-        (11, 11, True, False, False, "pilot"),
-        (5, 4, True, True, True, "pilot"),
+        (11, 11, True, False, False, None),
+        (5, 4, True, True, True, "accompaniment"),
+        (2, 2, True, True, True, "accompaniment"),
+        (6, 4, True, False, True, "resilient"),
     ],
 )
 def test_sverdlovsk_groups_at_their_edges(quality, isbsh, pilot, shnro, shnsu, group):
+    """The pilot site is a flag beside the groups (seed 001): it never replaces the support group."""
     status = sverdlovsk(quality, isbsh, pilot)
-    assert (status.shnro, status.shnsu, status.support_group) == (shnro, shnsu, group)
+    assert (status.shnro, status.shnsu, status.support_group, status.pilot) == (shnro, shnsu, group, pilot)
+    if pilot:
+        assert "пилотная площадка" in status.title()
 
 
 def test_sverdlovsk_rejects_groups_out_of_range():

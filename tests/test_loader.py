@@ -157,3 +157,37 @@ def test_xlsform_unsupported_type_and_broken_file(tmp_path: Path) -> None:
     wb.save(tmp_path / "nosurvey.xlsx")
     with pytest.raises(DefinitionError, match="survey"):
         load_xlsform(tmp_path / "nosurvey.xlsx")
+
+
+def test_facts_of_the_school_are_read_only_names(tmp_path: Path) -> None:
+    """$name is a fact of the respondent's school in the period; an unknown one is refused at load time."""
+    path = _xlsform(
+        tmp_path,
+        [
+            ["select_one yn", "assessed", "Оценка дефицитов проведена?", "yes", "$risk_zone"],
+            ["integer", "staff", "Сколько педагогов?", "yes", "", ". >= 1 and (string-length($ped_workers_before) = 0 or . <= $ped_workers_before * 2)"],
+        ],
+    )
+    survey = load_xlsform(path)
+    assert survey.question("assessed").relevant == "$risk_zone"
+
+    bad = _write(tmp_path, BASE + "  - {name: a, type: yesno, label: A, relevant: '$risk_zon'}\n")
+    with pytest.raises(DefinitionError) as info:
+        load_yaml(bad)
+    message = str(info.value)
+    assert "вопрос «a»" in message and "поле «relevant»" in message and "неизвестный факт $risk_zon" in message
+    assert "$risk_zone" in message  # the known ones are listed
+
+
+def test_school_pack_asks_the_risk_zone_questions_by_the_status_alone() -> None:
+    from surveys import engine
+
+    school = load_pack("school")
+    risk_questions = ["deficit_assessment", "internet_risk_removed", "computers_risk_removed", "staff_risk_removed"]
+    answers = {q.name: "no" for q in school.questions if q.type == QuestionType.YESNO and not q.relevant}
+    answers["risk_internet"] = "yes"  # a risk identified: its removal is still asked of a risk-zone school
+    visible = [q.name for q in engine.visible_questions(school, answers, {"risk_zone": True})]
+    assert all(name in visible for name in risk_questions)
+    hidden = [q.name for q in engine.visible_questions(school, answers, {"risk_zone": False})]
+    assert not any(name in hidden for name in risk_questions)
+    assert not any(name in [q.name for q in engine.visible_questions(school, answers)] for name in risk_questions)

@@ -160,6 +160,7 @@ async def test_restart_in_the_middle_continues_at_the_next_question(api, databas
 
 
 async def test_deputy_answers_the_school_pack(runner, world, session_factory):
+    """A school outside the risk zone is never asked the four risk-zone questions (S2.6.1-S2.6.4)."""
     deputy = await register(runner, 1200, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
     await deputy.press("Начать: Анкета школы")
     assert "педагогических работников" in deputy.last
@@ -167,17 +168,13 @@ async def test_deputy_answers_the_school_pack(runner, world, session_factory):
         assert (await deputy.send(bad)).startswith("⚠️"), bad
     await deputy.send("42")
     await deputy.press("Да", exact=True)   # quality programme
-    await deputy.press("Да", exact=True)   # risk internet: yes -> its removal is not asked
+    await deputy.press("Да", exact=True)   # risk internet
     await deputy.press("Нет", exact=True)  # risk computers
     await deputy.press("Нет", exact=True)  # risk staff
     for _ in range(9):                     # analytic report .. practices events
         await deputy.press("Да", exact=True)
-    assert "оценки ресурсных дефицитов" in deputy.last
-    await deputy.press("Пропустить")
-    assert "не хватает компьютеров" in deputy.last  # internet removal skipped by the condition
-    await deputy.press("Да", exact=True)
-    await deputy.press("Нет", exact=True)
-    assert "подтверждающий документ" in deputy.last
+    assert "подтверждающий документ" in deputy.last and "Вопрос 15 из 16" in deputy.last
+    assert not any("ресурсных дефицитов" in t or "ликвидации риска" in t for t in deputy.texts)
     await deputy.press("Пропустить")
     await deputy.send("Комментарий с <b>разметкой</b> и =HYPERLINK(\"x\")")
     assert "&lt;b&gt;разметкой&lt;/b&gt;" in deputy.last
@@ -187,13 +184,42 @@ async def test_deputy_answers_the_school_pack(runner, world, session_factory):
     assert list(stored) == [f"school:{world.schools[0].id}"]
     answers = stored[f"school:{world.schools[0].id}"]
     assert answers["ped_workers"] == 42
-    assert "internet_risk_removed" not in answers and answers["computers_risk_removed"] == "yes"
-    assert answers["deficit_assessment"] is None
+    assert not {"deficit_assessment", "internet_risk_removed", "computers_risk_removed", "staff_risk_removed"} & set(answers)
     assert answers["comment"] == "Комментарий с <b>разметкой</b> и =HYPERLINK(\"x\")"
 
     # the second deputy of the same school sees the same (submitted) school questionnaire
     other = await register(runner, 1201, world.invites["deputy:0"], "Вторая Анна Ивановна")
     assert "✅ отправлена" in other.last
+
+
+async def test_a_risk_zone_school_reports_a_risk_it_removed(runner, world, session_factory):
+    """Seed 000 asks S2.6.1-S2.6.4 of every risk-zone school, whatever it answered about the risks."""
+    from scoring.service import import_statuses
+    from storage.importers import StatusRow
+    from storage.models import Municipality
+
+    async with session_factory() as session:
+        await import_statuses(session, await session.get(Municipality, world.municipality.id), "2026-2027",
+                              [StatusRow(2, "Ключевская ООШ", False, False, True, False)])
+        await session.commit()
+    deputy = await register(runner, 1210, world.invites["deputy:1"], "Зонова Ирина Олеговна")
+    await deputy.press("Начать: Анкета школы")
+    await deputy.send("12")
+    await deputy.press("Да", exact=True)  # quality programme
+    for _ in range(3):                    # all three risks identified this year
+        await deputy.press("Да", exact=True)
+    for _ in range(9):
+        await deputy.press("Нет", exact=True)
+    assert "оценки ресурсных дефицитов" in deputy.last and "в зоне риска" in deputy.last and "Вопрос 15 из 20" in deputy.last
+    await deputy.press("Да", exact=True)
+    assert "ликвидации риска «нет устойчивого доступа к интернету»" in deputy.last
+    assert "Пропустить" not in deputy.buttons()  # asked, not optional
+    await deputy.press("Да", exact=True)  # the internet risk was removed
+    await deputy.press("Нет", exact=True)
+    await deputy.press("Да", exact=True)
+    answers = (await _answers(session_factory, world.campaigns["school"].id))[f"school:{world.schools[1].id}"]
+    assert (answers["risk_internet"], answers["internet_risk_removed"], answers["computers_risk_removed"]) == ("yes", "yes", "no")
+    assert answers["deficit_assessment"] == "yes" and answers["staff_risk_removed"] == "yes"
 
 
 async def test_stranger_cannot_press_buttons_or_answer(runner, api, world, session_factory):

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from bot.reminders import ReminderRunner
 from bot.scheduler import create_scheduler
 from bot.sender import Sender
-from storage.models import Campaign, Delivery, Municipality, Person, Reminder, Response, Role, School
+from storage.models import Answer, Campaign, Delivery, Municipality, Person, Reminder, Response, Role, School
 from surveys.campaigns import close_campaign, create_campaign, extend_campaign, reopen_campaign
 from surveys.loader import load_pack
+from surveys.service import open_campaign
 from tests.conftest import BotRunner, Clock
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
@@ -92,6 +93,16 @@ async def test_opening_notice_offsets_deputies_and_digest(api, runner, reminders
     await set_response(session_factory, town, "A", "submitted")
     await set_response(session_factory, town, "B", "draft")
     await set_response(session_factory, town, "D", "submitted")
+    async with session_factory() as session:  # Ш1 declares 4 pedagogical workers in its questionnaire; Ш2 has not
+        school_campaign = await open_campaign(session, municipality=await session.get(Municipality, town.municipality.id),
+                                              survey=load_pack("school"), period="2026-2027", deadline=town.campaign.deadline,
+                                              now=clock.now)
+        form = Response(campaign_id=school_campaign.id, subject=f"school:{town.schools[0].id}", school_id=town.schools[0].id,
+                        status="submitted")
+        session.add(form)
+        await session.flush()
+        session.add(Answer(response_id=form.id, question="ped_workers", value=4))
+        await session.commit()
     clock.now = at_local(EKB, 2026, 11, 26, 17, 59)
     await reminders.tick()
     assert len(texts_of(api, town.people["C"].chat_id)) == 1  # the 7-day reminder is not due before 18:00
@@ -104,13 +115,19 @@ async def test_opening_notice_offsets_deputies_and_digest(api, runner, reminders
         assert len(got) == 2 and got[1].startswith("⏰ Напоминание") and "осталось 7 дней" in got[1], got
         assert api.last_message(town.people[label].chat_id)["reply_markup"]["inline_keyboard"][0][0]["text"] == button
     dep1 = texts_of(api, town.people["dep1"].chat_id)
-    assert len(dep1) == 1 and "отправили 1 из 3" in dep1[0] and "Ещё не ответили: Учитель B, Учитель C." in dep1[0]
-    assert "Учитель A" not in dep1[0]
+    assert len(dep1) == 1 and "Ещё не ответили: Учитель B, Учитель C." in dep1[0] and "Учитель A" not in dep1[0]
+    assert dep1[0].startswith("⏰ Школа 1, анкета «Анкета педагога»: педагоги ответили 1 из 4 заявленных (25,0 %); "
+                              "зарегистрировано 3; начали 1; осталось 7 дней, срок до 03.12.2026 18:00.")
+    assert "Анкета школы: отправлена." in dep1[0]
     dep2 = texts_of(api, town.people["dep2"].chat_id)
     assert len(dep2) == 1 and "Ещё не ответили: Учитель E." in dep2[0]
+    assert "педагоги ответили 1; число педагогов школа не заявила; зарегистрировано 2" in dep2[0]
     digest = texts_of(api, town.municipality.coordinators_chat_id)
-    assert len(digest) == 1 and "📊 Заполнение «Анкета педагога» (2026-2027): 2 из 5" in digest[0]
-    assert "• Ш1: 1 из 3" in digest[0] and "• Ш2: 1 из 2" in digest[0]
+    assert len(digest) == 1 and digest[0].startswith(
+        "📊 Заполнение «Анкета педагога» (2026-2027): ответили 1 из 4 заявленных (25,0 %); зарегистрировано 3; начали 1. "
+        "Школ, не заявивших число педагогов: 1 (в них ответили 1, зарегистрировано 2); осталось 7 дней")
+    assert "• Ш1: ответили 1 из 4 заявленных (25,0 %); зарегистрировано 3; начали 1" in digest[0]
+    assert "• Ш2: ответили 1; число педагогов школа не заявила; зарегистрировано 2" in digest[0]
     # the reminder button resumes the questionnaire
     user_b = town.people["B"]
     message, data = api.find_button(user_b.chat_id, "Продолжить анкету")
@@ -154,7 +171,7 @@ async def test_downtime_sends_only_the_latest_due_reminder(api, runner, reminder
     clock.now = at_local(EKB, 2026, 12, 2, 19, 0)  # the bot was down through the 7d, 3d and 1d reminders
     await reminders.tick()
     got = texts_of(api, town.people["A"].chat_id)
-    assert len(got) == 2 and "осталось 23 часа" in got[1]
+    assert len(got) == 2 and "срок завтра, 03.12.2026 до 18:00" in got[1]
     async with session_factory() as session:
         states = {r.key: r.state for r in await session.scalars(select(Reminder).where(Reminder.campaign_id == town.campaign.id))}
     assert states["7d"] == states["3d"] == "superseded" and states["1d"] == "done" and states["morning"] == "pending"
@@ -162,7 +179,8 @@ async def test_downtime_sends_only_the_latest_due_reminder(api, runner, reminder
     await reminders.tick()
     assert len(texts_of(api, town.people["A"].chat_id)) == 2
     group = texts_of(api, town.municipality.coordinators_chat_id)
-    assert any(t.startswith("🏁 Приём ответов «Анкета педагога» (2026-2027) завершён. Итог: 0 из 1") for t in group)
+    assert any(t.startswith("🏁 Приём ответов «Анкета педагога» (2026-2027) завершён. Итог: ответили 0; "
+                            "ни одна школа не заявила число педагогов; зарегистрировано 1") for t in group)
     documents = [m for m in api.bot_messages(town.municipality.coordinators_chat_id) if "document" in m]
     assert documents and documents[-1]["document"]["file_name"] == "shnor_2026-2027.xlsx"
 
@@ -197,7 +215,10 @@ async def test_extension_moves_what_has_not_gone_out(api, runner, reminders, ses
         await reopen_campaign(session, campaign, clock.now)
         await session.commit()
         pending = {r.key for r in await session.scalars(select(Reminder).where(Reminder.campaign_id == campaign.id, Reminder.state == "pending"))}
-    assert pending == {"3d", "1d", "morning", "final@2026-12-10T13:00"}
+    assert pending == {"3d", "1d", "morning", "final@2026-12-10T13:00", "reopen-1"}
+    await reminders.tick()  # the reopening is announced in the coordinators' chat, as the close was
+    notice = texts_of(api, town.municipality.coordinators_chat_id)[-1]
+    assert notice.startswith(f"🔓 Кампания №{town.campaign.id} «Анкета педагога» (2026-2027) снова открыта") and "осталось 10 дней" in notice
 
 
 async def test_submitted_respondent_gets_nothing_even_between_fixing_and_sending(api, runner, reminders, session_factory, clock):

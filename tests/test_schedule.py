@@ -83,10 +83,18 @@ def test_bad_quiet_hours(bad):
         QuietHours.parse(bad)
 
 
-def test_human_left():
-    now = _utc(2026, 12, 1, 0)
-    assert human_left(now, now + dt.timedelta(days=3, hours=2)) == "осталось 3 дня"
-    assert human_left(now, now + dt.timedelta(days=1)) == "осталось 1 день"
-    assert human_left(now, now + dt.timedelta(days=7)) == "осталось 7 дней"
-    assert human_left(now, now + dt.timedelta(hours=5)) == "осталось 5 часов"
-    assert human_left(now, now + dt.timedelta(minutes=5)) == "срок истекает сейчас"
+def test_human_left_counts_calendar_days_in_the_campaign_time_zone():
+    tz = "Asia/Yekaterinburg"  # UTC+5
+    deadline = dt.datetime(2026, 12, 15, 13, 0, tzinfo=dt.UTC)  # 18:00 local
+    assert human_left(deadline - dt.timedelta(days=7), deadline, tz) == "осталось 7 дней, срок до 15.12.2026 18:00"
+    # the 7-day reminder moved out of quiet hours to the next morning still tells the truth
+    assert human_left(deadline - dt.timedelta(days=7) + dt.timedelta(hours=15), deadline, tz).startswith("осталось 6 дней")
+    assert human_left(deadline - dt.timedelta(days=3, hours=2), deadline, tz).startswith("осталось 3 дня")
+    assert human_left(deadline - dt.timedelta(days=2, hours=9), deadline, tz).startswith("осталось 2 дня")
+    assert human_left(deadline - dt.timedelta(days=1), deadline, tz) == "срок завтра, 15.12.2026 до 18:00"
+    assert human_left(deadline - dt.timedelta(hours=10), deadline, tz) == "срок сегодня до 18:00"  # 08:00 local
+    assert human_left(deadline - dt.timedelta(minutes=5), deadline, tz) == "срок сегодня до 18:00"
+    assert human_left(deadline + dt.timedelta(minutes=5), deadline, tz) == "срок истёк 15.12.2026 18:00"
+    # near midnight the local date decides, not 24-hour blocks
+    late = dt.datetime(2026, 12, 14, 18, 30, tzinfo=dt.UTC)  # 23:30 local, the day before
+    assert human_left(late, deadline, tz) == "срок завтра, 15.12.2026 до 18:00"

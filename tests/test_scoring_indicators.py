@@ -1,9 +1,11 @@
 """Indicators against values worked out by hand for a small municipality of four schools.
 
 A: ШНРО, 10 declared teachers, 7 answered, municipal internship site.
-B: ШНСУ, school form not sent, 4 registered teachers who all answered.
+B: ШНСУ, school form not sent (so no declared staff), 4 teachers answered.
 C: risk zone only, 33 declared teachers, 23 answered, regional internship site.
-D: no status, 2 registered teachers, nobody answered.
+D: no status, no school form, nobody answered.
+
+Missing is not zero: what B and D did not send has no value and no points.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ def _teachers(school_id: int, n: int, **yes: int) -> list[dict]:
 
 def _data() -> PeriodData:
     schools = [
-        SchoolInfo(1, "Школа A", "A", Status(shnro=True), municipal_internship_site=True, registered_teachers=9),
-        SchoolInfo(2, "Школа B", "B", Status(shnsu=True), registered_teachers=4),
-        SchoolInfo(3, "Школа C", "C", Status(risk_zone=True), regional_internship_site=True, registered_teachers=30),
-        SchoolInfo(4, "Школа D", "D", Status(), registered_teachers=2),
+        SchoolInfo(1, "Школа A", "A", Status(shnro=True), municipal_internship_site=True),
+        SchoolInfo(2, "Школа B", "B", Status(shnsu=True)),
+        SchoolInfo(3, "Школа C", "C", Status(risk_zone=True), regional_internship_site=True),
+        SchoolInfo(4, "Школа D", "D", Status()),
     ]
     teachers = (
         _teachers(1, 7, diagnostics=5, support_received=7, network_association=2, rma_member=3, has_iom=7, quality_events=7, internship_elsewhere=1)
@@ -78,13 +80,14 @@ EXPECTED_SCHOOL_POINTS = {
     1: {"S2.1.1": 1, "S2.1.2": 0, "S2.1.3": 0, "S2.1.4": 0, "S2.1.5": 1, "S2.2.1": 1, "S2.3.1": 1, "S2.4.1": 1,
         "S2.4.2": 0, "S2.4.3": 1, "S2.4.4": 1, "S2.4.5": 0, "S2.4.6": 1, "S2.4.7": 0, "S2.4.8": 0, "S2.4.9": 1,
         "S2.4.10": 0, "S2.4.11": 1, "S2.5.1": 1, "S2.5.2": 0, "S2.5.3": 1, "S2.5.4": 0, "S2.5.5": 1},
-    2: {"S2.1.1": 0, "S2.1.2": 0, "S2.1.3": 0, "S2.1.4": 0, "S2.1.5": 0, "S2.2.1": 0, "S2.3.1": 1, "S2.4.1": 0,
-        "S2.4.2": 1, "S2.4.3": 0, "S2.4.4": 1, "S2.4.5": 0, "S2.4.6": 0, "S2.4.7": 0, "S2.4.8": 1, "S2.4.9": 0,
-        "S2.4.10": 0, "S2.4.11": 0, "S2.5.1": 0, "S2.5.2": 0, "S2.5.3": 0, "S2.5.4": 0, "S2.5.5": 0},
+    2: {"S2.1.1": None, "S2.1.2": 0, "S2.1.3": None, "S2.1.4": None, "S2.1.5": None, "S2.2.1": None, "S2.3.1": None,
+        "S2.4.1": None, "S2.4.2": None, "S2.4.3": None, "S2.4.4": None, "S2.4.5": None, "S2.4.6": 0, "S2.4.7": 0,
+        "S2.4.8": None, "S2.4.9": None, "S2.4.10": None, "S2.4.11": None, "S2.5.1": None, "S2.5.2": None, "S2.5.3": None,
+        "S2.5.4": None, "S2.5.5": None},
     3: {"S2.1.1": 0, "S2.1.2": 1, "S2.1.3": 1, "S2.1.4": 1, "S2.1.5": 0, "S2.2.1": 0, "S2.3.1": 0, "S2.4.1": 0,
         "S2.4.2": 0, "S2.4.3": 0, "S2.4.4": 0, "S2.4.5": 0, "S2.4.6": 0, "S2.4.7": 1, "S2.4.8": 0, "S2.4.9": 0,
         "S2.4.10": 0, "S2.4.11": 0, "S2.5.1": 0, "S2.5.2": 0, "S2.5.3": 0, "S2.5.4": 0, "S2.5.5": 0,
-        "S2.6.1": 1, "S2.6.2": 1, "S2.6.3": 0, "S2.6.4": 0},
+        "S2.6.1": 1, "S2.6.2": 1, "S2.6.3": 0, "S2.6.4": None},  # C did not answer S2.6.4: no data
 }
 
 
@@ -96,9 +99,13 @@ def test_school_points_by_hand(scores, sid):
 
 
 def test_school_totals_and_maxima(scores):
-    assert [(s.school.short_name, s.total, s.maximum) for s in scores.schools] == [
-        ("A", 13, 23), ("B", 4, 23), ("C", 6, 27), ("D", 1, 23)
+    """The maximum counts the indicators with data; the ones without are counted apart, never as zeros."""
+    assert [(s.school.short_name, s.total, s.maximum, len(s.no_data)) for s in scores.schools] == [
+        ("A", 13, 23, 0), ("B", 0, 3, 20), ("C", 6, 26, 1), ("D", 1, 3, 20)
     ]
+    b = _school(scores, 2)
+    assert all(v.points is None and v.shown() == "нет данных" for v in b.no_data)
+    assert not any(v.code == "S2.1.3" for v in b.zeros)  # no data is not a zero to act on
 
 
 def test_teacher_shares_rest_on_declared_denominator(scores):
@@ -109,29 +116,29 @@ def test_teacher_shares_rest_on_declared_denominator(scores):
     assert a["S2.4.3"].value == Fraction(3, 10) and a["S2.4.3"].points == 1  # exactly 30 %
     assert a["S2.4.8"].value == Fraction(1, 10) and a["S2.4.8"].points == 0  # exactly 10 % is not "more than"
     b = _school(scores, 2).values
-    assert b["S2.4.2"].value == Fraction(1, 4) and b["S2.4.2"].points == 1  # exactly 25 %
-    assert b["S2.4.5"].value == Fraction(3, 4) and b["S2.4.5"].points == 0  # exactly 75 % is not "more than"
-    assert "не заявлено" in b["S2.4.4"].note  # B sent no school form: registered teachers stand in
+    # B sent no school form: its staff is not declared, so its teachers are not guessed at
+    assert b["S2.4.4"].value is None and b["S2.4.4"].points is None and b["S2.4.4"].no_data
+    assert b["S2.4.4"].note == "школа не заявила число педагогических работников (анкета школы не отправлена)"
     c = _school(scores, 3).values
     assert c["S2.4.4"].value == Fraction(23, 33) and c["S2.4.4"].points == 0  # 69.7 % against >= 70 %
     assert c["S2.4.4"].shown() == "69,7 %"
-    d = _school(scores, 4).values
-    assert (d["S2.4.4"].value, d["S2.4.4"].denominator, d["S2.4.4"].response_rate) == (0, 2, 0)
+    assert c["S2.4.1"].value == 0 and c["S2.4.1"].points == 0  # declared, answered, nobody said yes: a real zero
 
 
 def test_risk_zone_indicators_apply_only_to_risk_zone_schools(scores):
     assert not _school(scores, 1).values["S2.6.1"].applies
     assert _school(scores, 3).values["S2.6.1"].applies
-    # a missing answer to an inverse indicator gives no point
-    assert _school(scores, 2).values["S2.1.3"].points == 0 and _school(scores, 2).values["S2.1.3"].value is None
+    # a missing answer to an inverse indicator gives no point, and is not a zero either
+    assert _school(scores, 2).values["S2.1.3"].points is None and _school(scores, 2).values["S2.1.3"].value is None
 
 
 EXPECTED_MUNICIPAL = {
     "M2.1.1": (True, 1), "M2.1.2": (True, 1), "M2.1.3": (False, 0), "M2.1.4": (True, 1),
     "M2.1.5": (Fraction(2, 4), None), "M2.1.6": (Fraction(1, 4), None), "M2.2.1": (Fraction(1, 4), None),
-    "M2.3.1": (Fraction(7, 49), 0), "M2.4.1": (Fraction(9, 14), 0), "M2.4.2": (Fraction(3, 14), 0),
-    "M2.4.3": (Fraction(4, 14), 0), "M2.4.4": (Fraction(10, 14), 1), "M2.4.5": (Fraction(2, 2), 1),
-    "M2.4.6": (True, 1), "M2.4.7": (True, 1), "M2.4.8": (Fraction(2, 49), 0),
+    # teacher shares over the schools that declared their staff (A: 10, C: 33); B and D are named apart
+    "M2.3.1": (Fraction(5, 43), 0), "M2.4.1": (Fraction(7, 10), 1), "M2.4.2": (Fraction(2, 10), 0),
+    "M2.4.3": (Fraction(3, 10), 1), "M2.4.4": (Fraction(7, 10), 1), "M2.4.5": (Fraction(2, 2), 1),
+    "M2.4.6": (True, 1), "M2.4.7": (True, 1), "M2.4.8": (Fraction(1, 43), 0),
     "M2.4.9": (Fraction(1, 2), None), "M2.4.10": (Fraction(0, 2), None), "M2.4.11": (Fraction(1, 2), None),
     "M2.5.1": (Fraction(1, 4), None), "M2.5.2": (Fraction(0, 4), None), "M2.5.3": (Fraction(1, 4), None),
     "M2.5.4": (Fraction(0, 4), None), "M2.5.5": (True, 1), "M2.6.1": (False, 0), "M2.6.2": (Fraction(0, 1), None),
@@ -141,7 +148,9 @@ EXPECTED_MUNICIPAL = {
 def test_municipal_indicators_by_hand(scores):
     got = {code: (v.value, v.points if v.max_points else None) for code, v in scores.municipal.items()}
     assert got == EXPECTED_MUNICIPAL
-    assert (scores.municipal_total, scores.municipal_maximum) == (8, 15)
+    assert (scores.municipal_total, scores.municipal_maximum) == (10, 15)
+    assert scores.municipal["M2.3.1"].note == "не учтены школы, не заявившие число педагогов: 2 из 4"
+    assert scores.municipal["M2.4.4"].note == "не учтены школы, не заявившие число педагогов: 1 из 2"
 
 
 @pytest.mark.parametrize(
@@ -182,6 +191,7 @@ def test_a_changed_threshold_in_the_data_file_changes_the_points(tmp_path):
 def test_nobody_in_a_group_gives_no_data():
     data = PeriodData("p", [SchoolInfo(1, "X", "X", Status())])
     scores = score_period(load_methodology(), data)
-    assert scores.municipal["M2.4.4"].value is None and scores.municipal["M2.4.4"].points == 0
+    assert scores.municipal["M2.4.4"].value is None and scores.municipal["M2.4.4"].points is None
+    assert scores.municipal["M2.4.4"].no_data and len(scores.municipal_no_data) == 13  # the questionnaire too
     assert scores.municipal["M2.6.2"].note == "в группе нет школ"
     assert scores.municipal["M2.1.1"].note == "анкета муниципалитета не отправлена"

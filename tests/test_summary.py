@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from scoring import report
 from scoring.service import ScoringError, build_summary, identify, import_exams, import_groups, import_statuses
 from storage.importers import ExamRow, GroupRow, ImportFailed, StatusRow, read_exams, read_statuses
-from storage.models import Answer, ExamResult, Municipality, Person, Response, Role, SchoolStatus
+from storage.models import Answer, Campaign, ExamResult, Municipality, Person, Response, Role, SchoolStatus
 from surveys.loader import load_pack
 from surveys.service import open_campaign
 from tests.conftest import User, register
@@ -68,7 +68,11 @@ async def test_summary_values_and_workbook_read_back(session_factory, world):
     assert s1.values["S2.4.4"].response_rate == 0.5
     assert s1.values["S2.1.2"].points == 0 and s1.values["S2.1.3"].points == 1
     assert summary.scores.municipal["M2.1.5"].shown() == "50,0 %"
-    assert summary.completion.teachers_submitted == {world.schools[0].id: 2}
+    c1 = summary.completion.teachers[world.schools[0].id]
+    assert (c1.declared, c1.registered, c1.submitted) == (4, 3, 2)  # against the declared staff, beside the registered
+    assert c1.text() == "ответили 2 из 4 заявленных (50,0 %); зарегистрировано 3"
+    c2 = summary.completion.teachers[world.schools[1].id]
+    assert c2.declared is None and c2.text() == "ответили 0; число педагогов школа не заявила; зарегистрировано 1"
     assert dict(summary.dynamics)["2026-2027"]["P1"].numerator == 1
 
     data = report.workbook(summary)
@@ -81,13 +85,22 @@ async def test_summary_values_and_workbook_read_back(session_factory, world):
     assert rows["M2.1.5"][2] == 0.5 and rows["M2.4.6"][2] == "нет"
     matrix = wb["Показатели школ"]
     header = [c.value for c in matrix[1]]
-    assert header[:4] == ["Школа", "Статус", "Итого", "Максимум"] and "S2.6.4" in header
+    assert header[:5] == ["Школа", "Статус", "Итого", "Максимум (по показателям с данными)", "Нет данных"]
+    assert "S2.6.4" in header
     row = next(r for r in matrix.iter_rows(min_row=2) if r[0].value == "СОШ 1")
     iom = row[header.index("S2.4.4")]
     assert iom.value == 0
     rules = {r.formula[0]: r.dxf.fill.bgColor.rgb[-6:]
              for cf in matrix.conditional_formatting for r in cf.rules if iom.coordinate in cf.sqref}
-    assert rules == {"1": "C6EFCE", "0": "FFC7CE", '"—"': "EDEDED"}  # green, red, grey
+    assert rules == {"1": "C6EFCE", "0": "FFC7CE", '"—"': "EDEDED", '"нет данных"': "EDEDED"}  # green, red, grey, grey
+    # Ключевская sent no school form: its answers are missing, not zeros
+    unsent = next(r for r in matrix.iter_rows(min_row=2) if r[0].value == "Ключевская ООШ")
+    assert unsent[header.index("S2.1.1")].value == "нет данных" and unsent[header.index("S2.4.4")].value == "нет данных"
+    assert unsent[header.index("S2.1.2")].value == 1 and unsent[header.index("Нет данных")].value == 24
+    filled = {r[0]: r for r in wb["Заполнение"].iter_rows(min_row=2, values_only=True)}
+    assert [c.value for c in wb["Заполнение"][1]] == ["Школа", "Педагогов заявлено школой", "Зарегистрировано (опрошено)",
+                                                     "Ответили", "Ответили от заявленных", "Начали, не отправили", "Анкета школы"]
+    assert filled["СОШ 1"][1:5] == (4, 3, 2, 0.5) and filled["Ключевская ООШ"][1] == "не заявлено"
     assert municipal.cell(row=2 + list(rows).index("M2.1.5"), column=3).number_format == "0.0%"
     assert row[header.index("S2.6.1")].value == "—"  # not a risk-zone school
     raw = wb["Ответы"]
@@ -122,10 +135,22 @@ async def test_summary_of_an_earlier_period_and_unknown_periods(session_factory,
         await session.commit()
         latest = await build_summary(session, municipality)
         earlier = await build_summary(session, municipality, "2026-2027")
-        with pytest.raises(ScoringError, match="Периода «1999» нет"):
+        with pytest.raises(ScoringError, match="Период «1999» не похож на учебный год"):
             await build_summary(session, municipality, "1999")
-    assert latest.period == "2027-2028" and [h.period for h in latest.history] == ["2026-2027", "2027-2028"]
-    assert earlier.period == "2026-2027" and len(earlier.history) == 1
+        with pytest.raises(ScoringError, match="За период 2019-2020 данных нет. Есть: 2026-2027, 2027-2028"):
+            await build_summary(session, municipality, "2019/20")
+        typed = await build_summary(session, municipality, "2026/27 уч. год")
+    # plain: the current school year (the clock says November 2026), not the latest on record
+    assert latest.period == "2026-2027" and latest.periods == ["2026-2027", "2027-2028"]
+    assert "текущий учебный год" in report.summary_text(latest)[0] and "Другие периоды: 2027-2028" in report.summary_text(latest)[0]
+    assert earlier.period == "2026-2027" and len(earlier.history) == 1 and typed.period == "2026-2027"
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        later = await build_summary(session, municipality, now=clock.now + dt.timedelta(days=365))
+        gone = await build_summary(session, municipality, now=clock.now + dt.timedelta(days=3 * 365))
+    assert later.period == "2027-2028"  # a year on: that year is current and has data
+    assert gone.period == "2027-2028"  # the current 2029-2030 has none: the latest that has
+    assert "последний с данными (за текущий 2029-2030 данных нет)" in report.summary_text(gone)[0]
 
 
 async def test_imports_reject_a_bad_file_whole(session_factory, world, tmp_path: Path):
@@ -183,7 +208,14 @@ async def test_identification_by_criteria_and_by_groups_is_stored(session_factor
         await import_groups(session, municipality, "2026-2027", [GroupRow(2, "СОШ 1", 5, 4, False), GroupRow(3, "Ключевская ООШ", 6, 4, True)])
         statuses = await identify(session, municipality, "2026-2027")
         assert statuses[world.schools[0].id].support_group == "accompaniment"
-        assert statuses[world.schools[1].id].support_group == "pilot" and statuses[world.schools[1].id].shnsu
+        pilot = statuses[world.schools[1].id]  # ИСБШ 4, quality 6, pilot
+        assert pilot.support_group == "resilient" and pilot.pilot and pilot.shnsu  # ИСБШ 4, quality 6: and a pilot
+        await session.commit()
+        stored = await session.scalar(select(SchoolStatus).where(SchoolStatus.school_id == world.schools[1].id))
+        assert stored.pilot and stored.support_group == "resilient"
+        summary = await build_summary(session, municipality, "2026-2027")
+        assert "пилотная площадка" in summary.scores.schools[0].school.status.title() + summary.scores.schools[1].school.status.title()
+        assert summary.scores.municipal["M2.1.5"].numerator == 2  # both statuses count, the pilot's included
 
 
 # --- in chat -------------------------------------------------------------------------------
@@ -233,10 +265,14 @@ async def test_summary_refusals_and_delivery(runner, api, world, session_factory
     async with session_factory() as session:
         assert (await session.get(Municipality, world.municipality.id)).coordinators_chat_id == -100999
 
-    # in private, an earlier or unknown period
+    # in private, an earlier or unknown period; what people type is normalised or refused in Russian
     await coordinator.send("/summary 1999")
-    assert "Периода «1999» нет" in coordinator.last
-    await coordinator.send("/summary 2026-2027")
+    assert "не похож на учебный год. Напишите так: 2026-2027" in coordinator.last
+    await coordinator.send("/summary <b>x")
+    assert "«&lt;b&gt;x» не похож на учебный год" in coordinator.last and not api.html_errors
+    await coordinator.send("/summary a&b")
+    assert "«a&amp;b» не похож" in coordinator.last and not api.html_errors
+    await coordinator.send("/summary 2026/27 уч. год")
     assert "photo" in api.last_message(2004)
 
 
@@ -246,9 +282,16 @@ async def test_card_for_the_deputy_only(runner, api, world, session_factory):
     text = await deputy.send("/card")
     assert "Карточка школы: МАОУ СОШ № 1" in text and "Что сделать" in text
     assert "S2.4.4" in text and "организовать разработку иом" in text.lower()
+    # yes/no indicators read as answers to their titles; teacher shares say who answered
+    assert "❌ S2.1.2 Школа относится к ШНРО и/или ШНСУ в периоде — <b>да</b>" in text and "— 0 баллов" in text
+    assert "S2.4.4 Доля педагогов, имеющих ИОМ — <b>50,0 %</b> (2 из 4 заявленных педагогов; ответили 2" in text
     await deputy.press("Скачать Excel")
     document = api.last_message(2101)
-    assert document["document"]["file_name"] == "card_2026-2027.xlsx"
+    assert document["document"]["file_name"] == "Карточка_СОШ_1_2026-2027.xlsx"
+    assert "МАОУ СОШ № 1, период 2026-2027" in document["caption"]
+    sheet = openpyxl.load_workbook(io.BytesIO(document["_upload"]["content"]))["Карточка школы"]
+    assert sheet["A1"].value == "МАОУ СОШ № 1 — карточка школы за период 2026-2027 (Тестовский городской округ)"
+    assert sheet["A2"].value == "Код" and sheet.freeze_panes == "B3"
 
     teacher = await register(runner, 2102, world.invites["teacher:0"])
     assert "доступна заместителям" in await teacher.send("/card")
@@ -303,3 +346,39 @@ async def test_long_sheets_stop_with_a_note(session_factory, world, monkeypatch)
     values = list(wb["Значения школ"].iter_rows(min_row=2, values_only=True))
     assert len(values) == 6 and values[-1][0].startswith("… показаны первые 5 из ")
     assert wb["Значения школ"].auto_filter.ref == "A1:J7"
+
+
+async def test_missing_is_not_zero_in_the_text_and_the_ranking(session_factory, world):
+    """A school that sent nothing is named apart, never ranked as the lowest scorer; its indicators read «нет данных»."""
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+    text = "\n".join(report.summary_text(summary))
+    assert [s.school.short_name for s in summary.lowest()] == ["СОШ 1"]
+    assert "Анкету школы не отправили (1; их баллы неполные, в рейтинг не входят): Ключевская ООШ" in text
+    assert "Педагоги: ответили 2 из 4 заявленных (50,0 %); зарегистрировано 3. Школ, не заявивших число педагогов: 1" in text
+    assert "• Ключевская ООШ: педагоги — ответили 0; число педагогов школа не заявила; зарегистрировано 1; анкета школы — не начата" in text
+    assert "M2.1.1 Муниципальная программа содержит раздел о методике идентификации ШНРО/ШНСУ — <b>нет данных</b> (анкета муниципалитета не отправлена)" in text
+    assert "Анкета муниципалитета: не начата" in text and "из 3 школ" not in text
+    assert "итого 1 из 9 баллов; нет данных по 6 показателям" in text
+    assert "M2.6.2 Доля школ зоны риска, где устранены не менее двух из трёх рисков — <b>нет данных</b> (ни одна школа группы не отправила анкету)" in text
+    unsent = next(s for s in summary.scores.schools if s.school.short_name == "Ключевская ООШ")
+    card = "\n".join(report.card_text(summary, unsent))
+    assert "⬜ S2.1.1" in card and "нет данных</b> (анкета школы не отправлена)" in card
+    assert "Итого: <b>1 из 3 баллов; нет данных по 24 показателям</b>" in card
+    assert "Нет данных по 24 показателям" in card and "S2.1.1: Разработать" not in card  # no data is not a zero to act on
+
+
+async def test_a_past_period_counts_the_people_asked_then(session_factory, world, clock):
+    """Completion of a closed period is against who was registered by its end, not who is registered now."""
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        campaign = await session.get(Campaign, world.campaigns["teacher"].id)
+        campaign.closed_at = campaign.deadline = clock.now + dt.timedelta(days=1)
+        for n in range(5):  # joined the school after the period ended
+            session.add(Person(tg_user_id=9100 + n, chat_id=9100 + n, full_name=f"Новый {n}", role=Role.TEACHER,
+                               municipality_id=world.municipality.id, school_id=world.schools[0].id,
+                               registered_at=clock.now + dt.timedelta(days=30)))
+        await session.commit()
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+    assert summary.completion.teachers[world.schools[0].id].registered == 3

@@ -1,4 +1,8 @@
-"""Coordinators manage campaigns from the chat: /campaigns (list, extend, close, reopen), /newcampaign."""
+"""Coordinators manage campaigns from the chat: /campaigns (list, extend, close, reopen), /newcampaign.
+
+Campaign management is private-only: the list shows completion, and a button pressed in a
+group must not close a campaign or post the list there.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +25,14 @@ from scoring.service import COORDINATOR_ROLES
 from storage.models import Campaign, Municipality, Person
 from surveys import campaigns as campaign_service
 from surveys.loader import available_packs, load_pack
+from surveys.periods import PeriodError, next_school_year, normalize_period, school_year_of
 from surveys.schedule import human_left
 from surveys.service import ServiceError
 
 EXTEND_DAYS = (1, 3, 7, 14)
 FILTERS = (None, "shnro", "shnsu", "risk_zone", "shnro,shnsu")
 DEADLINE_DAYS = (7, 14, 30)
-DEADLINE_HOUR = 18
+LISTED = 15
 
 
 class NewCampaign(StatesGroup):
@@ -46,25 +51,19 @@ async def _campaign_of(session: AsyncSession, person: Person, campaign_id: int) 
     return campaign
 
 
-def school_year(now: dt.datetime, tz: str) -> str:
-    local = now.astimezone(ZoneInfo(tz))
-    start = local.year if local.month >= 9 else local.year - 1
-    return f"{start}-{start + 1}"
-
-
 # --- the list ------------------------------------------------------------------------------
 
 
 async def _render_list(session: AsyncSession, person: Person, now: dt.datetime):
+    """Newest first by number, two buttons a campaign in the same places whatever was done to it."""
     items = await campaign_service.municipality_campaigns(session, person.municipality_id)
     kb = InlineKeyboardBuilder()
     if not items:
         kb.button(text=texts.BTN_NEW_CAMPAIGN, callback_data=NewCampaignCb(step="start"))
         return texts.CAMPAIGNS_EMPTY, kb.as_markup()
     lines = [texts.CAMPAIGN_LIST_HEADER]
-    for campaign in items[:15]:
-        rows = await campaign_service.completion(session, campaign)
-        submitted, expected = sum(r.submitted for r in rows), sum(r.expected for r in rows)
+    for campaign in items[:LISTED]:
+        done = await campaign_service.completion(session, campaign)
         if campaign.closed_at:
             state = "закрыта"
         elif now >= campaign.deadline:
@@ -72,21 +71,23 @@ async def _render_list(session: AsyncSession, person: Person, now: dt.datetime):
         elif now < campaign.opens_at:
             state = "ещё не открыта"
         else:
-            state = f"идёт, {human_left(now, campaign.deadline)}"
+            state = f"идёт, {human_left(now, campaign.deadline, campaign.timezone)}"
         lines.append(texts.CAMPAIGN_ITEM.format(
             id=campaign.id, title=escape(campaign.survey_version.title), period=escape(campaign.period),
             audience=campaign_service.filter_title(campaign.status_filter), state=state,
-            deadline=texts.deadline_text(campaign.deadline, campaign.timezone), submitted=submitted, expected=expected,
+            deadline=texts.deadline_text(campaign.deadline, campaign.timezone), completion=escape(done.summary()),
             offsets=", ".join(campaign.reminder_offsets), quiet=campaign.quiet_hours, tz=campaign.timezone,
         ))
         kb.button(text=f"№{campaign.id}: продлить", callback_data=CampaignCb(a=CampaignAction.EXTEND_MENU, id=campaign.id))
         if campaign.closed_at is None:
-            kb.button(text=f"№{campaign.id}: закрыть", callback_data=CampaignCb(a=CampaignAction.CLOSE, id=campaign.id))
+            kb.button(text=f"№{campaign.id}: закрыть", callback_data=CampaignCb(a=CampaignAction.CLOSE_ASK, id=campaign.id))
         else:
             kb.button(text=f"№{campaign.id}: открыть снова", callback_data=CampaignCb(a=CampaignAction.REOPEN, id=campaign.id))
     kb.adjust(2)
     kb.row()
     kb.button(text=texts.BTN_NEW_CAMPAIGN, callback_data=NewCampaignCb(step="start"))
+    if len(items) > LISTED:
+        lines.append(texts.CAMPAIGNS_MORE.format(n=len(items) - LISTED))
     return "\n\n".join(lines), kb.as_markup()
 
 
@@ -105,6 +106,9 @@ async def campaign_button(
     if not _is_coordinator(person):
         await callback.answer(texts.COORDINATORS_ONLY, show_alert=True)
         return
+    if callback.message is None or callback.message.chat.type != "private":
+        await callback.answer(texts.CAMPAIGNS_PRIVATE, show_alert=True)
+        return
     campaign = await _campaign_of(session, person, callback_data.id)
     if campaign is None:
         await callback.answer(texts.NOT_YOURS, show_alert=True)
@@ -120,6 +124,23 @@ async def campaign_button(
             texts.EXTEND_ASK.format(id=campaign.id, deadline=texts.deadline_text(campaign.deadline, campaign.timezone)),
             reply_markup=kb.as_markup(),
         )
+        return
+    if action == CampaignAction.CLOSE_ASK:
+        if campaign.closed_at is not None:
+            await callback.answer("Кампания уже закрыта.", show_alert=True)
+            return
+        kb = InlineKeyboardBuilder()
+        kb.button(text=texts.BTN_CLOSE_YES, callback_data=CampaignCb(a=CampaignAction.CLOSE, id=campaign.id))
+        kb.button(text=texts.BTN_CANCEL, callback_data=CampaignCb(a=CampaignAction.CANCEL, id=campaign.id))
+        await callback.answer()
+        await callback.message.answer(
+            texts.CLOSE_ASK.format(id=campaign.id, title=escape(campaign.survey_version.title), period=escape(campaign.period)),
+            reply_markup=kb.as_markup(),
+        )
+        return
+    if action == CampaignAction.CANCEL:
+        await callback.answer(texts.NEW_CANCELLED)
+        await callback.message.edit_text(texts.CLOSE_CANCELLED.format(id=campaign.id))
         return
     try:
         if action == CampaignAction.EXTEND:
@@ -175,6 +196,9 @@ async def new_campaign_button(
     if not _is_coordinator(person):
         await callback.answer(texts.COORDINATORS_ONLY, show_alert=True)
         return
+    if callback.message is None or callback.message.chat.type != "private":
+        await callback.answer(texts.CAMPAIGNS_PRIVATE, show_alert=True)
+        return
     municipality = await session.get(Municipality, person.municipality_id)
     data = await state.get_data()
     step, value = callback_data.step, callback_data.v
@@ -200,12 +224,12 @@ async def new_campaign_button(
         await state.update_data(filter=FILTERS[value])
         await _ask_period(callback.message, state, municipality, now)
     elif step == "period" and "pack" in data and value in (0, 1):
-        year = int(school_year(now, municipality.timezone)[:4]) + value
-        await state.update_data(period=f"{year}-{year + 1}")
+        current = school_year_of(now, municipality.timezone)
+        await state.update_data(period=current if value == 0 else next_school_year(current))
         await _ask_deadline(callback.message, state)
     elif step == "deadline" and "period" in data and value in DEADLINE_DAYS:
         local = (now + dt.timedelta(days=value)).astimezone(ZoneInfo(municipality.timezone))
-        deadline = local.replace(hour=DEADLINE_HOUR, minute=0, second=0, microsecond=0)
+        deadline = local.replace(hour=campaign_service.DATE_ONLY_HOUR, minute=0, second=0, microsecond=0)
         await state.update_data(deadline=deadline.astimezone(dt.UTC).isoformat())
         await _confirm(callback.message, state, municipality)
     elif step == "open" and "deadline" in data:
@@ -232,11 +256,10 @@ async def new_campaign_button(
 
 
 async def _ask_period(message: Message, state: FSMContext, municipality: Municipality, now: dt.datetime) -> None:
-    current = school_year(now, municipality.timezone)
-    start = int(current[:4])
+    current = school_year_of(now, municipality.timezone)
     kb = InlineKeyboardBuilder()
     kb.button(text=current, callback_data=NewCampaignCb(step="period", v=0))
-    kb.button(text=f"{start + 1}-{start + 2}", callback_data=NewCampaignCb(step="period", v=1))
+    kb.button(text=next_school_year(current), callback_data=NewCampaignCb(step="period", v=1))
     await state.set_state(NewCampaign.period)
     await message.answer(texts.NEW_PERIOD, reply_markup=kb.as_markup())
 
@@ -266,9 +289,12 @@ async def _confirm(message: Message, state: FSMContext, municipality: Municipali
 
 
 async def typed_period(message: Message, state: FSMContext, person: Person | None) -> None:
-    period = " ".join((message.text or "").split())
-    if not _is_coordinator(person) or not 4 <= len(period) <= 40:
-        await message.answer(texts.NEW_PERIOD_BAD)
+    if not _is_coordinator(person):
+        return
+    try:
+        period = normalize_period(message.text)
+    except PeriodError as exc:
+        await message.answer(texts.REPROMPT.format(error=escape(str(exc))))
         return
     await state.update_data(period=period)
     await _ask_deadline(message, state)
@@ -278,19 +304,11 @@ async def typed_deadline(message: Message, state: FSMContext, session: AsyncSess
     if not _is_coordinator(person):
         return
     municipality = await session.get(Municipality, person.municipality_id)
-    text = (message.text or "").strip()
-    for fmt in ("%d.%m.%Y %H:%M", "%d.%m.%Y"):
-        try:
-            local = dt.datetime.strptime(text, fmt)
-            break
-        except ValueError:
-            continue
-    else:
-        await message.answer(texts.NEW_DEADLINE_BAD)
+    try:
+        deadline = campaign_service.parse_deadline(message.text or "", municipality.timezone)
+    except ServiceError as exc:
+        await message.answer(texts.REPROMPT.format(error=escape(str(exc))))
         return
-    if fmt == "%d.%m.%Y":
-        local = local.replace(hour=DEADLINE_HOUR)
-    deadline = local.replace(tzinfo=ZoneInfo(municipality.timezone)).astimezone(dt.UTC)
     if deadline <= now:
         await message.answer(texts.NEW_DEADLINE_PAST)
         return

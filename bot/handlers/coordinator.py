@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -41,7 +43,8 @@ async def chat_migrated(message: Message, session: AsyncSession) -> None:
 
 
 async def summary(
-    message: Message, command: CommandObject, bot: Bot, session: AsyncSession, person: Person | None, methodology: Methodology
+    message: Message, command: CommandObject, bot: Bot, session: AsyncSession, person: Person | None,
+    methodology: Methodology, now: dt.datetime,
 ) -> None:
     municipality = await session.get(Municipality, person.municipality_id) if person else None
     refusal = summary_refusal(person, municipality, message.chat.id, message.chat.type)
@@ -51,9 +54,9 @@ async def summary(
     period = (command.args or "").strip() or None
     async with ChatActionSender.upload_document(bot=bot, chat_id=message.chat.id):
         try:
-            result = await build_summary(session, municipality, period, methodology)
+            result = await build_summary(session, municipality, period, methodology, now)
         except ScoringError as exc:
-            await message.answer(str(exc))
+            await message.answer(escape(str(exc)))
             return
         workbook, chart = await asyncio.gather(
             asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -18,18 +20,18 @@ from scoring.methodology import Methodology
 from storage.models import Municipality, Person, Role
 
 
-async def _card(session: AsyncSession, person: Person | None, methodology: Methodology):
+async def _card(session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime):
     if person is None or person.role != Role.DEPUTY or person.school_id is None:
         return texts.DEPUTIES_ONLY
     municipality = await session.get(Municipality, person.municipality_id)
     try:
-        return await school_card(session, municipality, person.school_id, methodology=methodology)
+        return await school_card(session, municipality, person.school_id, methodology=methodology, now=now)
     except ScoringError as exc:
-        return str(exc)
+        return escape(str(exc))
 
 
-async def card(message: Message, session: AsyncSession, person: Person | None, methodology: Methodology) -> None:
-    result = await _card(session, person, methodology)
+async def card(message: Message, session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime) -> None:
+    result = await _card(session, person, methodology, now)
     if isinstance(result, str):
         await message.answer(result)
         return
@@ -43,12 +45,13 @@ async def card(message: Message, session: AsyncSession, person: Person | None, m
 
 
 async def card_export(
-    callback: CallbackQuery, callback_data: CardExport, session: AsyncSession, person: Person | None, methodology: Methodology
+    callback: CallbackQuery, callback_data: CardExport, session: AsyncSession, person: Person | None,
+    methodology: Methodology, now: dt.datetime,
 ) -> None:
     if person is None or person.school_id != callback_data.school:
         await callback.answer(texts.NOT_YOURS, show_alert=True)
         return
-    result = await _card(session, person, methodology)
+    result = await _card(session, person, methodology, now)
     if isinstance(result, str):
         await callback.answer(result, show_alert=True)
         return
@@ -56,7 +59,8 @@ async def card_export(
     summary, score = result
     data = await asyncio.to_thread(report.card_workbook, summary, score)
     await callback.message.answer_document(
-        BufferedInputFile(data, filename=f"card_{summary.period}.xlsx".replace(" ", "_")), caption=texts.CARD_WORKBOOK
+        BufferedInputFile(data, filename=report.card_file_name(summary, score)),
+        caption=texts.CARD_WORKBOOK.format(school=escape(score.school.name), period=escape(summary.period)),
     )
 
 
