@@ -15,7 +15,6 @@ log = logging.getLogger("shnor")
 
 async def run(settings: Settings) -> None:
     # aiogram is imported here, not at the top: the admin commands do not pay for it.
-    from bot.commands import set_default_commands
     from bot.dispatcher import create_bot, create_dispatcher
     from bot.reminders import ReminderRunner
     from bot.scale import RedisPause, RedisRateLimiter, fsm_backend, leadership
@@ -42,7 +41,6 @@ async def run(settings: Settings) -> None:
     leader = SchedulerLeader(leadership(engine, settings.redis_url), runner, settings.reminder_interval,
                              settings.leader_check_interval)
     try:
-        await set_default_commands(bot)
         me = await bot.get_me()
         log.info("bot @%s started", me.username)
         gc.collect()

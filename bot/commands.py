@@ -1,4 +1,5 @@
-"""The command menu (setMyCommands): strangers see the default one, each person their role's."""
+"""The command menu (setMyCommands): strangers see the default one, each person their role's, and
+groups their own (/summary and /help; /setchat for the group's administrators)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
 
 from bot import texts
 
@@ -18,7 +25,13 @@ def _commands(role: str | None) -> list[BotCommand]:
 
 
 async def set_default_commands(bot: Bot) -> None:
-    await bot.set_my_commands(_commands(None), scope=BotCommandScopeDefault())
+    """At start-up: the menu of strangers in private chats, of every group, and of group administrators."""
+    try:
+        await bot.set_my_commands(_commands(None), scope=BotCommandScopeDefault())
+        await bot.set_my_commands(_commands("group"), scope=BotCommandScopeAllGroupChats())
+        await bot.set_my_commands(_commands("group_admin"), scope=BotCommandScopeAllChatAdministrators())
+    except TelegramAPIError as exc:  # the menu is a convenience: the bot works without it
+        log.warning("setMyCommands failed: %s", exc.message)
 
 
 async def set_person_commands(bot: Bot, chat_id: int, role: str) -> None:

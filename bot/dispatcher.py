@@ -15,6 +15,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import Response, TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.commands import set_default_commands
 from bot.fsm_storage import SQLAlchemyStorage
 from bot.handlers import get_routers
 from bot.middlewares import (
@@ -80,4 +81,5 @@ def create_dispatcher(
     dp.update.outer_middleware(HandleOnce())
     dp.update.outer_middleware(PersonMiddleware())
     dp.include_routers(*get_routers())
+    dp.startup.register(set_default_commands)
     return dp

@@ -132,6 +132,72 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     assert "анкета отправлена ✅" in teacher.last and "Отправить" not in " ".join(teacher.buttons())
 
 
+async def test_editing_a_submitted_questionnaire_never_asks_for_a_missing_submit(runner, api, world, session_factory):
+    """An edit that keeps the questionnaire complete keeps it submitted and says so; one that adds
+    questions makes it a draft and says why; the counter «Вопрос N из M» never runs past M, and
+    when M changes the teacher is told why."""
+    import re
+
+    teacher = await register(runner, 1050, world.invites["teacher:0"])
+    await teacher.press("Начать: Анкета педагога")
+    await teacher.press("Другое")  # no subjects
+    await teacher.press("Нет", exact=True)  # diagnostics
+    await teacher.press("Нет", exact=True)  # ИОМ
+    for _ in range(4):  # network, РМА, ММО, support
+        await teacher.press("Нет", exact=True)
+    await teacher.press("Да", exact=True)  # quality events: adds «продуктивным»
+    assert "добавились уточняющие вопросы: теперь их" in teacher.last
+    await teacher.press("Пропустить")
+    for _ in range(3):  # internships, courses
+        await teacher.press("Нет", exact=True)
+    await teacher.press("Отправить")
+    def counters() -> list[tuple[int, int]]:  # every «Вопрос N из M» the teacher was shown, edits or not
+        sent = [p.get("text", "") for m, p in api.calls if m in ("sendMessage", "editMessageText") and int(p["chat_id"]) == 1050]
+        return [tuple(map(int, m)) for t in sent for m in re.findall(r"Вопрос (\d+) из (\d+)", t)]
+
+    assert counters() and all(n <= m for n, m in counters()), counters()
+
+    await teacher.send("/surveys")
+    await teacher.press("Изменить: Анкета педагога")
+    review = teacher.last
+    network = next(line.split(".")[0] for line in review.split("\n") if "сетевое" in line)
+    await teacher.press(f"✏️ {network}", exact=True)
+    await teacher.press("Да", exact=True)
+    assert "Изменение сохранено, анкета остаётся отправленной." in teacher.last
+    assert "анкета отправлена ✅" in teacher.last and "Отправить ✅" not in teacher.buttons()
+    response = await _response(session_factory, world.campaigns["teacher"].id)
+    assert response.status == "submitted"
+    # typing at the submitted review: no «нажмите Отправить» where there is no such button
+    reply = await teacher.send("ещё что-то")
+    assert "Анкета уже отправлена" in reply and "«Отправить»" not in reply
+
+    review = api.bot_messages(1050)[-2]["text"]  # the review, just above the reply to the typed text
+    support = next(line.split(".")[0] for line in review.split("\n") if "поддержку" in line)
+    await teacher.press(f"✏️ {support}", exact=True)
+    await teacher.press("Да", exact=True)  # support received: now «в какой форме» is asked
+    assert "появились новые вопросы: ответьте на них и отправьте анкету снова" in teacher.last
+    assert "В какой форме" in teacher.last
+    assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "draft"
+    await teacher.press("Тьютор")
+    await teacher.press("Готово")
+    assert "проверьте ответы" in teacher.last and "Отправить ✅" in teacher.buttons()
+    await teacher.press("Отправить")
+    assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "submitted"
+    assert all(n <= m for n, m in counters()), counters()
+
+
+def test_time_bound_questions_name_their_time_frame():
+    """A teacher must not answer «да» for an internship of five years ago."""
+    from surveys.loader import load_pack
+
+    teacher = load_pack("teacher")
+    for name in ("diagnostics", "support_received", "quality_events", "internship_elsewhere", "internship_municipal", "courses"):
+        assert "в этом учебном году" in teacher.question(name).label.lower(), name
+    school = load_pack("school")
+    for name in ("methodical_landing", "practices_events"):
+        assert "в этом учебном году" in school.question(name).label.lower(), name
+
+
 async def test_restart_in_the_middle_continues_at_the_next_question(api, database_url, clock, world, session_factory):
     first = BotRunner(api, database_url, clock)
     await first.start()

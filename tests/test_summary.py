@@ -382,3 +382,37 @@ async def test_a_past_period_counts_the_people_asked_then(session_factory, world
         await session.commit()
         summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
     assert summary.completion.teachers[world.schools[0].id].registered == 3
+
+
+async def test_a_registry_import_for_one_period_leaves_another_period_as_it_was(session_factory, world, clock):
+    """Internship sites are facts of a period: this year's registry does not rewrite last year's summary."""
+    from storage.registry import SchoolRow, add_schools
+
+    await _fill(session_factory, world)
+    rows = [SchoolRow("МАОУ СОШ № 1", "СОШ 1", False, True, False), SchoolRow("МКОУ Ключевская ООШ", "Ключевская ООШ", True, False, True)]
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        await open_campaign(session, municipality=municipality, survey=load_pack("school"), period="2025-2026",
+                            opens_at=clock.now - dt.timedelta(days=300), deadline=clock.now - dt.timedelta(days=200),
+                            now=clock.now - dt.timedelta(days=301))
+        await add_schools(session, municipality, rows, "2025-2026")
+        await session.commit()
+
+    async def rendered(period: str) -> tuple[bytes, list, bytes]:
+        async with session_factory() as session:
+            summary = await build_summary(session, await session.get(Municipality, world.municipality.id), period)
+        book = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
+        cells = [[c.value for row in sheet.iter_rows() for c in row] for sheet in book.worksheets]
+        return "\n".join(report.summary_text(summary)).encode(), cells, report.chart(summary)
+
+    before = await rendered("2025-2026")
+    assert "M2.4.6 Есть хотя бы одна муниципальная стажировочная площадка — <b>да</b>" in before[0].decode()
+    swapped = [SchoolRow(r.name, r.short_name, r.rural, not r.municipal_internship_site, not r.regional_internship_site) for r in rows]
+    async with session_factory() as session:
+        await add_schools(session, await session.get(Municipality, world.municipality.id), swapped, "2026-2027")
+        await session.commit()
+    assert await rendered("2025-2026") == before  # text, every cell and the chart, as they were
+    async with session_factory() as session:
+        this_year = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027")
+    flags = {s.school.short_name: (s.values["S2.4.6"].value, s.values["S2.4.7"].value) for s in this_year.scores.schools}
+    assert flags == {"СОШ 1": (False, True), "Ключевская ООШ": (True, False)}

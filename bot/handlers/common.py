@@ -44,6 +44,9 @@ async def surveys(message: Message, state: FSMContext, session: AsyncSession, pe
 
 
 async def help_(message: Message, person: Person | None) -> None:
+    if message.chat.type != "private":
+        await message.answer(texts.HELP_GROUP)
+        return
     await message.answer(texts.HELP[person.role if person else None])
 
 
