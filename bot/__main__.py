@@ -23,6 +23,7 @@ async def run(settings: Settings) -> None:
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
     from storage.models import utcnow
+    from storage.writer import make_writer
 
     token = settings.token()
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -37,7 +38,9 @@ async def run(settings: Settings) -> None:
         sender = Sender(rate=settings.send_rate)
     runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology)
     storage, isolation = fsm_backend(settings.redis_url, session_factory)
-    dp = create_dispatcher(session_factory, storage=storage, events_isolation=isolation, methodology=methodology, reminders=runner)
+    writer = make_writer(settings.database_url, engine)
+    dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
+                           methodology=methodology, reminders=runner)
     leader = SchedulerLeader(leadership(engine, settings.redis_url), runner, settings.reminder_interval,
                              settings.leader_check_interval)
     try:
@@ -53,17 +56,19 @@ async def run(settings: Settings) -> None:
     finally:
         await leader.close()
         await storage.close()
+        await writer.close()
         await engine.dispose()
 
 
 async def _poll(settings: Settings, dp, bot) -> None:
-    from bot.polling import ConfirmingPoller
+    from bot.polling import InboxPoller
 
-    poller = ConfirmingPoller(dp, bot, polling_timeout=settings.polling_timeout, limit=min(settings.tasks_concurrency_limit, 100))
+    poller = InboxPoller(dp, bot, dp["inbox"], polling_timeout=settings.polling_timeout,
+                         concurrency=settings.tasks_concurrency_limit)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, poller.stop)
-    log.info("polling: updates are confirmed once handled")
+    log.info("polling: updates are confirmed once recorded in the inbox")
     await poller.run()
 
 
@@ -74,7 +79,7 @@ async def _serve_webhook(settings: Settings, dp, bot) -> None:
 
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
-    app = create_webhook_app(dp, bot, path=settings.webhook_path, secret=secret)
+    app = create_webhook_app(dp, bot, dp["inbox"], path=settings.webhook_path, secret=secret)
     app_runner = web.AppRunner(app, access_log=None)
     await app_runner.setup()
     await web.TCPSite(app_runner, settings.webhook_host, settings.webhook_port).start()

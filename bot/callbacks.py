@@ -1,14 +1,25 @@
-"""Callback-data factories: ids only, never labels, always well under Telegram's 64 bytes."""
+"""Callback-data factories: ids only, never labels, always well under Telegram's 64 bytes.
+
+Every number is bounded: a forged button with an id beyond them matches no factory and is
+answered as stale, never reaches the database.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+from surveys.questionnaire import MAX_CHOICES, Kind
+
+ID_MAX = 2**31 - 1  # database ids
+Id = Field(ge=0, le=ID_MAX)
+Small = Field(default=0, ge=0, le=10_000)
 
 
 class OpenSurvey(CallbackData, prefix="o"):
-    campaign: int
+    campaign: int = Id
 
 
 class QAction(StrEnum):
@@ -20,13 +31,19 @@ class QAction(StrEnum):
     KEEP = "k"
 
 
-class QuestionCb(CallbackData, prefix="q"):
-    """A button under a question: response id, question index, action, choice index."""
+Q_KINDS = {QAction.PICK: Kind.PICK, QAction.TOGGLE: Kind.TOGGLE, QAction.DONE: Kind.DONE, QAction.SKIP: Kind.SKIP,
+           QAction.BACK: Kind.BACK, QAction.KEEP: Kind.KEEP}
+Q_ACTIONS = {kind: action for action, kind in Q_KINDS.items()}
 
-    r: int
-    i: int
+
+class QuestionCb(CallbackData, prefix="q"):
+    """A button under a question: response id, question index, action, choice index, the selection shown (a bit mask)."""
+
+    r: int = Id
+    i: int = Field(ge=0, le=10_000)
     a: QAction
-    c: int = 0
+    c: int = Small
+    m: int = Field(default=0, ge=0, lt=2**MAX_CHOICES)
 
 
 class RAction(StrEnum):
@@ -35,14 +52,18 @@ class RAction(StrEnum):
     BACK = "b"
 
 
+R_KINDS = {RAction.EDIT: Kind.EDIT, RAction.SUBMIT: Kind.SUBMIT, RAction.BACK: Kind.BACK}
+R_ACTIONS = {kind: action for action, kind in R_KINDS.items()}
+
+
 class ReviewCb(CallbackData, prefix="r"):
-    r: int
+    r: int = Id
     a: RAction
-    i: int = 0
+    i: int = Small
 
 
 class CardExport(CallbackData, prefix="cx"):
-    school: int
+    school: int = Id
 
 
 class CampaignAction(StrEnum):
@@ -56,10 +77,10 @@ class CampaignAction(StrEnum):
 
 class CampaignCb(CallbackData, prefix="c"):
     a: CampaignAction
-    id: int
-    v: int = 0
+    id: int = Id
+    v: int = Small
 
 
 class NewCampaignCb(CallbackData, prefix="n"):
-    step: str
-    v: int = 0
+    step: str = Field(max_length=10)
+    v: int = Small

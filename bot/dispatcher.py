@@ -19,15 +19,18 @@ from bot.commands import set_default_commands
 from bot.fsm_storage import SQLAlchemyStorage
 from bot.handlers import get_routers
 from bot.middlewares import (
-    HandleOnce,
+    HandlerSession,
+    InboxMark,
     PersonMiddleware,
     ReleaseBeforeRequest,
     RetryTransient,
-    SessionMiddleware,
 )
 from bot.reminders import ReminderRunner
 from scoring.methodology import Methodology, load_methodology
+from storage.inbox import Inbox
 from storage.models import utcnow
+from storage.writer import Writer
+from surveys.answering import Answering
 
 _RESPONSE_TYPES: list[type] = []
 
@@ -59,14 +62,18 @@ def create_bot(token: str, api_base: str | None = None) -> Bot:
 def create_dispatcher(
     session_factory: async_sessionmaker[AsyncSession],
     *,
+    writer: Writer,
+    bot_id: int,
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     methodology: Methodology | None = None,
     reminders: ReminderRunner | None = None,
 ) -> Dispatcher:
+    """The dispatcher with its middlewares, routers and services (`inbox`, `answering` in its workflow data)."""
+    inbox = Inbox(writer, session_factory, bot_id)
     dp = Dispatcher(
-        disable_fsm=True,  # registered below, between the session and the person middlewares
+        disable_fsm=True,  # registered below, inside the inbox mark
         storage=storage or SQLAlchemyStorage(session_factory),
         # Updates of one user are handled one after another: a double press or two devices
         # cannot interleave two answers of the same person.
@@ -75,11 +82,15 @@ def create_dispatcher(
         clock=clock,
         methodology=methodology or load_methodology(),
         reminders=reminders,
+        inbox=inbox,
+        answering=Answering(session_factory, writer, clock),
     )
-    dp.update.outer_middleware(SessionMiddleware(session_factory))
+    dp.update.outer_middleware(InboxMark(inbox))
     dp.update.outer_middleware(dp.fsm)
-    dp.update.outer_middleware(HandleOnce())
-    dp.update.outer_middleware(PersonMiddleware())
+    dp.update.outer_middleware(PersonMiddleware(session_factory))
+    session = HandlerSession(session_factory)
+    dp.message.middleware(session)
+    dp.callback_query.middleware(session)
     dp.include_routers(*get_routers())
     dp.startup.register(set_default_commands)
     return dp

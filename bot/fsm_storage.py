@@ -1,8 +1,10 @@
 """aiogram FSM storage in the application database, so that conversations survive a restart.
 
-While an update is being handled, the storage works through that update's own session
-(set by SessionMiddleware in `update_session`): one connection per update, so a burst of
-updates cannot end with every pooled connection held by a handler that waits for another.
+It holds what is left of conversation state (registration, the campaign wizard; a
+questionnaire's state lives with its response). Records are kept in process after the first
+read and written through, so an update reads none: this storage serves one process (several
+processes use Redis). While an update is being handled, writes go through the handler's own
+session when it has one (`update_session`), else through a session of their own.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class SQLAlchemyStorage(BaseStorage):
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], key_builder: KeyBuilder | None = None) -> None:
         self.session_factory = session_factory
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self._records: dict[str, tuple[str | None, dict[str, Any]]] = {}
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
@@ -47,21 +50,35 @@ class SQLAlchemyStorage(BaseStorage):
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
         k = self.key_builder.build(key)
+        state, data = await self._read(key)
+        new = (values.get("state", state), dict(values.get("data", data)))
+        if new == (state, data):
+            return
         async with self._session() as session:
             record = await session.get(FsmRecord, k)
             if record is None:
                 record = FsmRecord(key=k, state=None, data={})
                 session.add(record)
-            for name, value in values.items():
-                setattr(record, name, value)
+            record.state, record.data = new
             await session.commit()
+        self._records[k] = new
 
     async def _read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
-        # Within an update the record is read once and then served from the session's
-        # identity map (the update holds the user's lock, so nobody else changes it meanwhile).
-        async with self._session() as session:
-            record = await session.get(FsmRecord, self.key_builder.build(key))
-            return (record.state, dict(record.data or {})) if record else (None, {})
+        k = self.key_builder.build(key)
+        cached = self._records.get(k)
+        if cached is None:
+            async with self._session() as session:
+                record = await session.get(FsmRecord, k)
+                cached = (record.state, dict(record.data or {})) if record else (None, {})
+            if len(self._records) > 100_000:
+                self._records.clear()
+            self._records[k] = cached
+        return cached[0], dict(cached[1])
+
+    def forget(self, key_part: str) -> None:
+        """Drop the cached records whose key contains this part (a forgotten person's)."""
+        for k in [k for k in self._records if key_part in k]:
+            del self._records[k]
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)

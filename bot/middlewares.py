@@ -1,17 +1,23 @@
-"""Outer middlewares around aiogram's FSM middleware:
+"""The middlewares every update passes, outermost first:
 
-    SessionMiddleware  one database session per update (the FSM storage works through it too)
-    ReleaseBeforeRequest (on the bot's HTTP session) commits it before every Bot API call
-    FSMContextMiddleware (aiogram)  the per-user lock, then the conversation state
-    HandleOnce         an update handled before (redelivered after a crash) is skipped
-    PersonMiddleware   the registered person and the clock, read after the lock is held
+    InboxMark          the update's mark in the inbox (storage.inbox): written together with what
+                       the handler wrote, or on its own once the handler is done
+    FSMContextMiddleware (aiogram)  the per-user lock, then the conversation state (cached in process)
+    PersonMiddleware   the registered person (kept a short while in process) and the clock
+    HandlerSession     (inner) an ORM session, only for the handlers that ask for one; it writes the
+                       update's mark first and is committed before any reply (ReleaseBeforeRequest)
+
+and, on the bot's HTTP session, ReleaseBeforeRequest and RetryTransient.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -27,76 +33,123 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import current_update_session, update_session
-from storage.models import HandledUpdate
+from storage.inbox import Inbox, done_statement
+from storage.models import Person
 from storage.registry import get_person
+from storage.writer import Sql
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class SessionMiddleware(BaseMiddleware):
+@dataclass(slots=True)
+class UpdateMark:
+    """The inbox mark of the update being handled; written once, with the first write that takes it."""
+
+    bot_id: int
+    update_id: int
+    marked: bool = False
+
+    def take(self) -> list[tuple[Sql, dict[str, Any]]]:
+        if self.marked:
+            return []
+        self.marked = True
+        return [done_statement(self.bot_id, self.update_id)]
+
+
+class InboxMark(BaseMiddleware):
+    def __init__(self, inbox: Inbox | None) -> None:
+        self.inbox = inbox
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if self.inbox is None or not isinstance(event, Update):
+            return await handler(event, data)
+        mark = data["mark"] = UpdateMark(data["bot"].id, event.update_id)
+        try:
+            return await handler(event, data)
+        finally:
+            if not mark.marked:  # the handler wrote nothing (or failed): the update is done all the same
+                mark.marked = True
+                await self.inbox.mark_done(event.update_id)
+
+
+class HandlerSession(BaseMiddleware):
+    """An ORM session for the handler that asks for one (the fast path asks for none).
+
+    The session is the update's unit of work: the update's inbox mark goes in first, and it is
+    committed before any Bot API call (ReleaseBeforeRequest) and at the end, whatever the
+    handler wrote; a failing handler's writes are rolled back.
+    """
+
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        wanted = data.get("handler")
+        if wanted is None or "session" not in wanted.params:
+            return await handler(event, data)
         async with self.session_factory() as session:
             token = update_session.set((session, asyncio.current_task()))
             try:
                 data["session"] = session
-                return await handler(event, data)
+                mark: UpdateMark | None = data.get("mark")
+                for sql, params in (mark.take() if mark else []):
+                    await session.execute(text(sql.sqlite), params)
+                result = await handler(event, data)
+                if session.in_transaction():
+                    await session.commit()
+                return result
+            except BaseException:
+                await session.rollback()
+                raise
             finally:
                 update_session.reset(token)
 
 
-class HandleOnce(BaseMiddleware):
-    """Skip an update handled before: Telegram redelivers what was not confirmed before a crash.
+class PersonMiddleware(BaseMiddleware):
+    """The registered person, read once and kept `KEEP` seconds (people change rarely; registration and
+    forgetting in this process drop the entry at once)."""
 
-    The mark is written in the update's own transaction, so it is stored exactly when what the
-    handler wrote is stored; an update that failed before anything was committed runs again.
-    Runs inside the per-user lock, so the database connection is not held while waiting for it.
-    """
+    KEEP = 60.0
 
-    PRUNE_EVERY = 1000  # update ids
-    KEEP = 100_000  # handled update ids remembered (Telegram keeps undelivered updates for 24 hours)
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+        self._people: dict[int, tuple[float, Person | None]] = {}
+
+    def forget(self, tg_user_id: int) -> None:
+        self._people.pop(tg_user_id, None)
+
+    async def _person(self, user_id: int) -> Person | None:
+        cached = self._people.get(user_id)
+        if cached is not None and time.monotonic() - cached[0] < self.KEEP:
+            return cached[1]
+        async with self.session_factory() as session:
+            person = await get_person(session, user_id)
+            if person is not None and person.unreachable:
+                person.unreachable = False  # they write to the bot again: they have unblocked it
+                await session.commit()
+        if len(self._people) > 100_000:
+            self._people.clear()
+        self._people[user_id] = (time.monotonic(), person)
+        return person
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        session: AsyncSession = data["session"]
-        if isinstance(event, Update) and not await self._first_time(session, data["bot"].id, event.update_id):
-            log.info("update %s was handled before: skipped", event.update_id)
-            return None
-        try:
-            result = await handler(event, data)
-        except BaseException:
-            await session.rollback()
-            raise
-        if session.in_transaction():
-            await session.commit()  # the update is marked handled even when the handler wrote nothing
-        return result
-
-    async def _first_time(self, session: AsyncSession, bot_id: int, update_id: int) -> bool:
-        session.add(HandledUpdate(bot_id=bot_id, update_id=update_id))
-        try:
-            await session.flush()  # nothing else is written yet: on a conflict the rollback loses nothing
-        except IntegrityError:
-            await session.rollback()
-            return False
-        if update_id % self.PRUNE_EVERY == 0:
-            await session.execute(
-                delete(HandledUpdate).where(HandledUpdate.bot_id == bot_id, HandledUpdate.update_id < update_id - self.KEEP)
-            )
-        return True
+        user: User | None = data.get("event_from_user")
+        data["person"] = await self._person(user.id) if user else None
+        data["now"] = data["clock"]()
+        data["people"] = self
+        return await handler(event, data)
 
 
 class ReleaseBeforeRequest(BaseRequestMiddleware):
-    """Before any Bot API call made while handling an update, end the update's database
-    transaction: what the handler wrote is stored before the user sees the reply, and no
-    database connection waits on the network."""
+    """Before any Bot API call made while handling an update, end the handler session's transaction:
+    what the handler wrote is stored before the person sees the reply, and no database connection
+    waits on the network."""
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
@@ -107,7 +160,7 @@ class ReleaseBeforeRequest(BaseRequestMiddleware):
 
 
 class RetryTransient(BaseRequestMiddleware):
-    """A reply to a user survives a short 429 or a Telegram hiccup: waited out and retried.
+    """A reply to a person survives a short 429 or a Telegram hiccup: waited out and retried.
 
     Only calls made while handling an update: the bulk sender has its own rate, pause and
     retry rules (bot.sender), which this must not double.
@@ -118,7 +171,7 @@ class RetryTransient(BaseRequestMiddleware):
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        if current_update_session() is None:
+        if handling.get() is not asyncio.current_task():
             return await make_request(bot, method)
         for attempt in range(1, self.ATTEMPTS):
             try:
@@ -133,13 +186,17 @@ class RetryTransient(BaseRequestMiddleware):
         return await make_request(bot, method)  # the last attempt: its error goes to the error handler
 
 
-class PersonMiddleware(BaseMiddleware):
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        user: User | None = data.get("event_from_user")
-        person = await get_person(data["session"], user.id) if user else None
-        if person is not None and person.unreachable:
-            person.unreachable = False  # they write to the bot again: they have unblocked it
-            await data["session"].commit()
-        data["person"] = person
-        data["now"] = data["clock"]()
-        return await handler(event, data)
+# The task handling an update (tasks it starts inherit the context but are not it): its replies are
+# retried. Set by whoever runs the update (bot.polling.UpdateHandler, bot.webhook).
+handling: ContextVar[asyncio.Task[Any] | None] = ContextVar("handling", default=None)
+
+
+__all__ = [
+    "HandlerSession",
+    "InboxMark",
+    "PersonMiddleware",
+    "ReleaseBeforeRequest",
+    "RetryTransient",
+    "UpdateMark",
+    "handling",
+]

@@ -1,17 +1,56 @@
-"""Webhook mode: an aiohttp app that several bot processes can serve behind a reverse proxy."""
+"""Webhook mode: an aiohttp app that several bot processes can serve behind a reverse proxy.
+
+Each update is recorded in the inbox before it is handled, and Telegram gets its answer only
+after the handling: an update whose process died is delivered again and handled once. What
+a handler returns (the answer to a pressed button) rides back in the HTTP response, saving a
+Bot API call. An update that cannot be read is kept as poison and acknowledged.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from bot.middlewares import handling
+from bot.polling import parse_update
+from storage.inbox import Inbox
+from storage.models import utcnow
 
-def create_webhook_app(dp: Dispatcher, bot: Bot, *, path: str, secret: str | None) -> web.Application:
-    """Updates are answered only after they are handled (not in the background), so an update
-    whose handling failed or whose process died is delivered again by Telegram."""
+
+class InboxRequestHandler(SimpleRequestHandler):
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, inbox: Inbox, **kwargs: Any) -> None:
+        super().__init__(dispatcher, bot, handle_in_background=False, **kwargs)
+        self.inbox = inbox
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        raw = await request.json(loads=bot.session.json_loads)
+        received, update = parse_update(raw, bot)
+        if received.update_id < 0:
+            return web.json_response({})
+        to_handle = await self.inbox.record([received], utcnow())
+        if update is None or received.update_id not in to_handle:
+            return web.json_response({})  # poison, or handled before: acknowledged, nothing to do
+        handling.set(asyncio.current_task())
+        result = await self.dispatcher.feed_update(bot, update, **self.data)
+        return self._respond(bot, result)
+
+    def _respond(self, bot: Bot, result: Any) -> web.Response:
+        if not isinstance(result, TelegramMethod):
+            return web.json_response({})
+        fields = result.model_dump(warnings=False, exclude_none=True)
+        if any(not isinstance(v, (str, int, float, bool)) for v in fields.values()):
+            return web.Response(body=self._build_response_writer(bot=bot, result=result))  # files, keyboards: multipart
+        return web.json_response({"method": result.__api_method__, **fields})
+
+
+def create_webhook_app(dp: Dispatcher, bot: Bot, inbox: Inbox, *, path: str, secret: str | None) -> web.Application:
     app = web.Application()
-    SimpleRequestHandler(dp, bot, handle_in_background=False, secret_token=secret).register(app, path=path)
+    InboxRequestHandler(dp, bot, inbox, secret_token=secret).register(app, path=path)
     app.router.add_get("/health", _health)
     setup_application(app, dp, bot=bot)
     return app

@@ -14,6 +14,7 @@ from scoring.identification import Exam, Status
 from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts
 from surveys.completion import TeacherCompletion
 from surveys.facts import STAFF_QUESTION
+from surveys.subjects import subject_id
 from storage.models import (
     Answer,
     Campaign,
@@ -172,13 +173,13 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
         for rid, cid, subject, status in forms:
             audience, key = form_ids[cid]
             if audience == "school" and subject.startswith("school:"):
-                completion.school_form[int(subject.split(":")[1])] = status
+                completion.school_form[subject_id(subject)[1]] = status
             elif audience == "municipality":
                 completion.municipality_form = status
             if status != ResponseStatus.SUBMITTED or audience != key:
                 continue
             if audience == "school":
-                school_answers[int(subject.split(":")[1])] = given.get(rid, {})
+                school_answers[subject_id(subject)[1]] = given.get(rid, {})
             else:
                 municipality_answers = given.get(rid, {})
 

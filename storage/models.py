@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -211,6 +212,10 @@ class Response(Base):
     status: Mapped[str] = mapped_column(String(20), default=ResponseStatus.DRAFT)
     # The question the respondent is looking at; None means the next unanswered one.
     cursor: Mapped[str | None] = mapped_column(String(60))
+    # Bumped by every write (storage.responses): a state cached in a process is used only while it matches.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Who acted on it last: a person's typed answers go to the response they touched last.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -348,17 +353,22 @@ class FsmRecord(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class HandledUpdate(Base):
-    """Telegram updates already handled: one redelivered after a crash (polling or webhook) is skipped.
+class InboxUpdate(Base):
+    """Every update a bot received, recorded before Telegram is told it arrived (storage.inbox).
 
-    Written in the update's own transaction, so it is stored exactly when what the handler
-    wrote is stored. Old ids are pruned as new ones arrive (Telegram's ids grow by one).
+    new: to be handled (after a crash too); done: handled, in the same transaction as what its
+    handling wrote, so a redelivered update is skipped; poison: could not be read, kept for
+    inspection. Rows live 24 hours (Telegram redelivers within that time and reuses ids later).
     """
 
-    __tablename__ = "handled_update"
+    __tablename__ = "inbox"
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(8), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    payload: Mapped[str | None] = mapped_column(Text)  # the update's JSON while it waits; dropped once handled
+    error: Mapped[str | None] = mapped_column(String(300))
 
 
 __all__ = [
@@ -366,7 +376,7 @@ __all__ = [
     "Base",
     "Campaign",
     "FsmRecord",
-    "HandledUpdate",
+    "InboxUpdate",
     "Invite",
     "Municipality",
     "Person",

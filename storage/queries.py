@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Answer, Campaign, Response, ResponseStatus, School, SchoolPeriod, SchoolStatus
 from surveys.facts import STAFF_QUESTION
+from surveys.subjects import school_subject
 
 
 async def school_facts(session: AsyncSession, school_id: int | None, period: str) -> dict[str, Any]:
@@ -25,7 +26,7 @@ async def school_facts(session: AsyncSession, school_id: int | None, period: str
         .join(Response, Answer.response_id == Response.id)
         .join(Campaign, Response.campaign_id == Campaign.id)
         .where(
-            Response.subject == f"school:{school_id}",
+            Response.subject == school_subject(school_id),
             Response.status == ResponseStatus.SUBMITTED,
             Campaign.period < period,
             Answer.question == STAFF_QUESTION,

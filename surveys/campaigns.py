@@ -29,6 +29,7 @@ from surveys.schedule import (
 )
 from surveys.periods import PeriodError, normalize_period
 from surveys.service import ServiceError, open_campaign
+from surveys.subjects import municipality_subject, person_subject, school_subject, subject_of
 from storage.models import (
     Answer,
     Campaign,
@@ -268,20 +269,12 @@ async def respondents(session: AsyncSession, campaign: Campaign, *, only_missing
     done = set(await session.scalars(
         select(Response.subject).where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.SUBMITTED)
     ))
-    return [p for p in people if _subject(p, campaign.audience) not in done]
-
-
-def _subject(person: Person, audience: str) -> str:
-    if audience == Audience.TEACHER:
-        return f"person:{person.id}"
-    if audience == Audience.SCHOOL:
-        return f"school:{person.school_id}"
-    return f"municipality:{person.municipality_id}"
+    return [p for p in people if subject_of(p, campaign.audience) not in done]
 
 
 async def response_status(session: AsyncSession, campaign: Campaign, person: Person) -> str | None:
     return await session.scalar(
-        select(Response.status).where(Response.campaign_id == campaign.id, Response.subject == _subject(person, campaign.audience))
+        select(Response.status).where(Response.campaign_id == campaign.id, Response.subject == subject_of(person, campaign.audience))
     )
 
 
@@ -334,7 +327,7 @@ async def completion(session: AsyncSession, campaign: Campaign) -> CampaignCompl
         select(Response.subject, Response.status).where(Response.campaign_id == campaign.id)
     )).all())
     if campaign.audience == Audience.MUNICIPALITY:
-        return CampaignCompletion(campaign.audience, [], statuses.get(f"municipality:{campaign.municipality_id}"))
+        return CampaignCompletion(campaign.audience, [], statuses.get(municipality_subject(campaign.municipality_id)))
     school_ids = await eligible_school_ids(session, campaign)
     schools = {s.id: s for s in await session.scalars(select(School).where(School.id.in_(school_ids)))}
     forms = await _school_forms(session, campaign)
@@ -352,7 +345,7 @@ async def completion(session: AsyncSession, campaign: Campaign) -> CampaignCompl
         form, declared = forms.get(sid, (None, None))
         if campaign.audience == Audience.TEACHER:
             people = teachers.get(sid, [])
-            state = {p.id: statuses.get(f"person:{p.id}") for p in people}
+            state = {p.id: statuses.get(person_subject(p.id)) for p in people}
             line = TeacherCompletion(
                 declared, len(people),
                 sum(s == ResponseStatus.SUBMITTED for s in state.values()),
@@ -361,7 +354,7 @@ async def completion(session: AsyncSession, campaign: Campaign) -> CampaignCompl
             missing = tuple(p.full_name for p in people if state[p.id] != ResponseStatus.SUBMITTED)
             out.append(SchoolCompletion(sid, schools[sid].short_name, line, missing, form))
         else:
-            out.append(SchoolCompletion(sid, schools[sid].short_name, None, (), statuses.get(f"school:{sid}")))
+            out.append(SchoolCompletion(sid, schools[sid].short_name, None, (), statuses.get(school_subject(sid))))
     out.sort(key=lambda c: (c.done, (c.teachers.share or 0) if c.teachers else 0, c.name))
     return CampaignCompletion(campaign.audience, out)
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dispatcher import create_bot, create_dispatcher
-from bot.polling import ConfirmingPoller
+from bot.polling import InboxPoller
 from bot.reminders import ReminderRunner
 from bot.scale import RedisPause, RedisRateLimiter, fsm_backend
 from bot.sender import Sender
@@ -29,6 +29,7 @@ from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Campaign, Invite, Municipality, Role, School
 from storage.registry import create_invite, create_municipality
+from storage.writer import make_writer
 from surveys.loader import load_pack
 from surveys.service import open_campaign
 from tests.fake_telegram import FakeTelegram
@@ -148,13 +149,10 @@ class BotRunner:
         self.engine: AsyncEngine | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def _track(self, handler: Callable[..., Awaitable[Any]], event: Any, data: dict[str, Any]) -> Any:
-        try:
-            return await handler(event, data)
-        finally:
-            async with self._changed:
-                self.handled.add(event.update_id)
-                self._changed.notify_all()
+    async def _handled(self, update_id: int) -> None:
+        async with self._changed:
+            self.handled.add(update_id)
+            self._changed.notify_all()
 
     async def start(self) -> None:
         self.engine = make_engine(self.database_url)
@@ -166,10 +164,10 @@ class BotRunner:
             sender = Sender(rate=200, backoff=0.01)
         self.reminders = ReminderRunner(self.bot, factory, sender, self.clock, workers=4)
         self.storage, isolation = fsm_backend(REDIS_URL or None, factory)
-        self.dp = create_dispatcher(factory, storage=self.storage, events_isolation=isolation, clock=self.clock,
-                                    reminders=self.reminders)
-        self.dp.update.outer_middleware(self._track)
-        self.poller = ConfirmingPoller(self.dp, self.bot, polling_timeout=1, limit=50)
+        self.writer = make_writer(self.database_url, self.engine)
+        self.dp = create_dispatcher(factory, writer=self.writer, bot_id=self.bot.id, storage=self.storage,
+                                    events_isolation=isolation, clock=self.clock, reminders=self.reminders)
+        self.poller = InboxPoller(self.dp, self.bot, self.dp["inbox"], polling_timeout=1, limit=50, on_handled=self._handled)
         self._task = asyncio.create_task(self.poller.run())
         await asyncio.sleep(0)
 
@@ -181,6 +179,7 @@ class BotRunner:
         await asyncio.wait_for(self._task, 10)
         self._task = None
         await self.storage.close()
+        await self.writer.close()
         await self.engine.dispose()
 
     async def wait(self, update_id: int, timeout: float = 10) -> None:
@@ -225,14 +224,15 @@ class User:
 
     @property
     def last(self) -> str:
-        return self.api.last_message(self.id).get("text", "")
+        """The message the bot sent or edited last: the question pressed becomes the next one in place."""
+        return self.api.current_message(self.id).get("text", "")
 
     @property
     def texts(self) -> list[str]:
         return [m.get("text", "") for m in self.api.bot_messages(self.id)]
 
     def buttons(self) -> list[str]:
-        markup = self.api.last_message(self.id).get("reply_markup") or {}
+        markup = self.api.current_message(self.id).get("reply_markup") or {}
         return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
 
 

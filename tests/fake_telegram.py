@@ -75,6 +75,7 @@ class Chat:
     type: str = "private"
     title: str | None = None
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)  # bot messages by id, edits applied
+    touched: int | None = None  # the bot message sent or edited last: what the person just saw change
     log: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # ("send"|"edit"|..., payload)
 
 
@@ -210,6 +211,13 @@ class FakeTelegram:
         """Messages the bot sent to a chat, in order, as they look now (edits applied)."""
         return list(self.chat(chat_id).messages.values())
 
+    def current_message(self, chat_id: int) -> dict[str, Any]:
+        """The bot message sent or edited last in the chat: where the conversation is now."""
+        chat = self.chat(chat_id)
+        if chat.touched is None:
+            raise AssertionError(f"the bot sent nothing to chat {chat_id}")
+        return chat.messages[chat.touched]
+
     def last_message(self, chat_id: int) -> dict[str, Any]:
         messages = self.bot_messages(chat_id)
         if not messages:
@@ -326,6 +334,7 @@ class FakeTelegram:
             **extra,
         }
         chat.messages[message["message_id"]] = message
+        chat.touched = message["message_id"]
         return message
 
     async def api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -365,6 +374,7 @@ class FakeTelegram:
         if message.get("text") == params.get("text") and message.get("reply_markup") == markup:
             raise ApiError(400, "Bad Request: message is not modified")
         message["text"] = params.get("text", "")
+        self.chat(message["chat"]["id"]).touched = message["message_id"]
         if markup:
             self._check_markup(markup)
             message["reply_markup"] = markup
@@ -383,6 +393,7 @@ class FakeTelegram:
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
+        self.chat(message["chat"]["id"]).touched = message["message_id"]
         self.chat(message["chat"]["id"]).log.append(("edit", dict(message)))
         return message
 

@@ -134,8 +134,12 @@ async def test_forged_callbacks_change_nothing(people, api, runner, world, sessi
         (deputy, CardExport(school=people["other_school"]).pack(), "не ваши"),
         (people["stranger"], QuestionCb(r=teacher_response, i=0, a=QAction.PICK).pack(), NOT_REGISTERED),
         (teacher, "q:1:2:zz:0", "неактуальна"),  # an action that does not exist
-        (teacher, "c:x:-1:99999999999999999999999", COORDINATORS_ONLY),
-        (coordinator, "c:x:-1:99999999999999999999999", "не ваши"),  # no such campaign
+        # ids out of range match no button at all: answered as stale before any lookup
+        (teacher, "c:x:-1:99999999999999999999999", "неактуальна"),
+        (coordinator, "c:x:-1:99999999999999999999999", "неактуальна"),
+        (coordinator, f"c:c:{2**63}:0", "неактуальна"),
+        (teacher, f"q:{2**64}:0:p:0:0", "неактуальна"),
+        (coordinator, "c:c:999999:0", "не ваши"),  # no such campaign
         (teacher, "q:" + "9" * 70, "неактуальна"),  # past Telegram's 64 bytes
         (teacher, "", "неактуальна"),
         (teacher, "💥" * 20, "неактуальна"),

@@ -24,13 +24,15 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     await teacher.press("Начать: Анкета педагога")
     assert "Вопрос 1 из" in teacher.last and "Ваша должность" in teacher.last
     assert "Назад" not in " ".join(teacher.buttons())
+    question_id = api.current_message(1001)["message_id"]
 
     # typing where a button is expected
     assert (await teacher.send("учитель")).startswith("⚠️ Выберите вариант")
+    sent, calls = len(api.bot_messages(1001)), len(api.calls)
     await teacher.press("Учитель")
-    # the pressed question freezes into its answer, without buttons
-    frozen = api.bot_messages(1001)[-3]
-    assert "Ваша должность" in frozen["text"] and "<b>Учитель</b>" in frozen["text"] and "reply_markup" not in frozen
+    # the pressed question becomes the next one in place: no new message, one edit and the callback's answer
+    assert len(api.bot_messages(1001)) == sent and api.current_message(1001)["message_id"] == question_id
+    assert sorted(method for method, _ in api.calls[calls:]) == ["answerCallbackQuery", "editMessageText"]
 
     assert "Вопрос 2 из" in teacher.last and "предметы" in teacher.last
     await teacher.press("Математика")
@@ -108,8 +110,9 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     answers = next(iter((await _answers(session_factory, world.campaigns["teacher"].id)).values()))
     assert "courses_hours" not in answers and "courses_certificate" not in answers
 
-    await teacher.press("Отправить")
-    assert teacher.last == "Спасибо! Анкета отправлена ✅"
+    thanks = await teacher.press("Отправить")
+    assert thanks["text"] == "Спасибо! Анкета отправлена ✅"  # the callback's answer; the review shows it sent
+    assert "анкета отправлена ✅" in teacher.last and "Отправить ✅" not in teacher.buttons()
     response = await _response(session_factory, world.campaigns["teacher"].id)
     assert response.status == "submitted" and response.submitted_at is not None
 

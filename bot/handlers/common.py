@@ -11,8 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.text_decorations import html_decoration as hd
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts, views
+from bot import texts
+from bot.render import render
 from storage.models import Municipality, Person, School
+from surveys.screens import campaigns_screen
 from surveys.service import campaigns_for
 
 
@@ -31,7 +33,7 @@ async def describe(session: AsyncSession, person: Person) -> str:
 async def show_campaigns(message: Message, session: AsyncSession, person: Person, now: dt.datetime) -> None:
     entries = await campaigns_for(session, person, now)
     municipality = await session.get(Municipality, person.municipality_id)
-    text, markup = views.campaigns(entries, municipality.timezone if municipality else "UTC")
+    text, markup = render(campaigns_screen(entries, municipality.timezone if municipality else "UTC"))
     await message.answer(text, reply_markup=markup)
 
 

@@ -1,15 +1,31 @@
-"""The one place unexpected errors go: logged (without personal data) and answered politely."""
+"""The one place errors go: domain refusals answered in Russian, anything unexpected logged
+(without personal data) and answered politely."""
 
 from __future__ import annotations
 
 import logging
+from html import escape
 
 from aiogram import Router
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
 from bot import texts
+from surveys.errors import BadInput, DomainError
 
 log = logging.getLogger(__name__)
+
+
+async def on_domain_error(event: ErrorEvent) -> bool:
+    """A refusal or bad input raised by a service: nothing was changed; tell the person why."""
+    exc: DomainError = event.exception  # type: ignore[assignment]
+    update = event.update
+    if update.callback_query:
+        await update.callback_query.answer(exc.message[:200], show_alert=getattr(exc, "alert", False))
+    elif update.message:
+        text = escape(exc.message)
+        await update.message.answer(texts.REPROMPT.format(error=text) if isinstance(exc, BadInput) else text)
+    return True
 
 
 async def on_error(event: ErrorEvent) -> bool:
@@ -27,5 +43,6 @@ async def on_error(event: ErrorEvent) -> bool:
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
     router.errors.register(on_error)
     return router

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.commands import set_person_commands
 from bot.handlers.common import describe, show_campaigns
+from bot.middlewares import PersonMiddleware
 from storage.models import Person, School
 from storage.registry import InviteProblem, RegistryError, check_invite, normalize_full_name, register_person
 
@@ -43,7 +44,8 @@ async def start_with_token(
 
 
 async def full_name(
-    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, person: Person | None, now: dt.datetime
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, person: Person | None, now: dt.datetime,
+    people: PersonMiddleware,
 ) -> None:
     if person is not None:
         await state.clear()
@@ -63,6 +65,7 @@ async def full_name(
         await message.answer(texts.INVITE_PROBLEMS[registered.value])
         return
     await session.commit()
+    people.forget(message.from_user.id)
     await state.clear()
     await set_person_commands(bot, message.chat.id, registered.role)
     await message.answer(

@@ -1,0 +1,46 @@
+"""Telegram's renderer: a neutral Screen (surveys.screens) as HTML text and an inline keyboard."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import Q_ACTIONS, R_ACTIONS, OpenSurvey, QuestionCb, ReviewCb
+from surveys.screens import BOLD, ITALIC, OpenSurveyAction, QuestionAction, ReviewAction, Rich, Screen
+
+TAGS = {BOLD: ("<b>", "</b>"), ITALIC: ("<i>", "</i>")}
+
+
+def html(rich: Rich) -> str:
+    out = []
+    for style, text in rich.runs:
+        if style in TAGS:
+            start, end = TAGS[style]
+            out.append(f"{start}{escape(text, quote=False)}{end}")
+        else:
+            out.append(escape(text, quote=False))
+    return "".join(out)
+
+
+def callback_data(action: object) -> str:
+    if isinstance(action, QuestionAction):
+        return QuestionCb(r=action.response, i=action.index, a=Q_ACTIONS[action.kind], c=action.choice, m=action.mask).pack()
+    if isinstance(action, ReviewAction):
+        return ReviewCb(r=action.response, a=R_ACTIONS[action.kind], i=action.index).pack()
+    if isinstance(action, OpenSurveyAction):
+        return OpenSurvey(campaign=action.campaign).pack()
+    raise TypeError(f"no callback data for {type(action).__name__}")
+
+
+def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
+    if not screen.buttons:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=button.label, callback_data=callback_data(button.action)) for button in row]
+        for row in screen.buttons
+    ])
+
+
+def render(screen: Screen) -> tuple[str, InlineKeyboardMarkup | None]:
+    return html(screen.text), keyboard(screen)

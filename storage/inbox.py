@@ -1,0 +1,100 @@
+"""The inbox: every update is recorded before Telegram is told it arrived, and handled from there.
+
+`record` writes a batch of raw updates in one durable transaction (through the writer) and
+returns the ones still to handle; only then does the poller confirm them to Telegram. An
+update is marked done in the same transaction as what its handling wrote (`done_statement`),
+so after a crash the ones not done are handled again (`pending`) and the done ones are
+skipped when Telegram delivers them again. An update that cannot be read is kept as poison
+for inspection, confirmed and skipped: one bad update never stops the bot.
+
+Marks live 24 hours: Telegram redelivers within that time, and may reuse an id later, so an
+older mark never hides a new update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import InboxUpdate
+from storage.writer import Sql, Unit, Writer
+
+KEEP = dt.timedelta(hours=24)
+KEEP_POISON = dt.timedelta(days=30)
+NEW, DONE, POISON = "new", "done", "poison"
+
+RECORD = Sql(
+    "INSERT INTO inbox (bot_id, update_id, state, received_at, payload, error) "
+    "VALUES (:bot_id, :update_id, :state, :received_at, :payload, :error) "
+    "ON CONFLICT (bot_id, update_id) DO UPDATE SET state = excluded.state, received_at = excluded.received_at, "
+    "payload = excluded.payload, error = excluded.error WHERE inbox.received_at < :stale"
+)
+MARK_DONE = Sql("UPDATE inbox SET state = 'done', payload = NULL WHERE bot_id = :bot_id AND update_id = :update_id")
+PRUNE = Sql(
+    "DELETE FROM inbox WHERE (state != 'poison' AND received_at < :before) OR (state = 'poison' AND received_at < :poison_before)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    update_id: int
+    raw: dict[str, Any] | None  # None: the payload was not an object at all
+    poison: str | None = None  # why it cannot be read
+
+
+def done_statement(bot_id: int, update_id: int) -> tuple[Sql, dict[str, Any]]:
+    return MARK_DONE, {"bot_id": bot_id, "update_id": update_id}
+
+
+class Inbox:
+    PRUNE_EVERY = dt.timedelta(minutes=10)
+
+    def __init__(self, writer: Writer, session_factory: async_sessionmaker[AsyncSession], bot_id: int) -> None:
+        self.writer = writer
+        self.session_factory = session_factory
+        self.bot_id = bot_id
+        self._pruned_at: dt.datetime | None = None
+
+    async def record(self, received: list[Received], now: dt.datetime) -> list[int]:
+        """Write the batch durably; returns the update ids to handle now (not done before, not poison)."""
+        if not received:
+            return []
+        rows = [
+            {"bot_id": self.bot_id, "update_id": r.update_id, "state": POISON if r.poison else NEW, "received_at": now,
+             "payload": json.dumps(r.raw, ensure_ascii=False) if r.raw is not None else None,
+             "error": (r.poison or None) and r.poison[:300], "stale": now - KEEP}
+            for r in received
+        ]
+        unit = Unit()
+        unit.add(RECORD, rows)
+        if self._pruned_at is None or now - self._pruned_at > self.PRUNE_EVERY:
+            unit.add(PRUNE, {"before": now - KEEP, "poison_before": now - KEEP_POISON})
+            self._pruned_at = now
+        await self.writer.apply(unit)
+        ids = [r.update_id for r in received]
+        async with self.session_factory() as session:
+            states = dict((await session.execute(
+                select(InboxUpdate.update_id, InboxUpdate.state)
+                .where(InboxUpdate.bot_id == self.bot_id, InboxUpdate.update_id.in_(ids))
+            )).all())
+        return [i for i in ids if states.get(i) == NEW]
+
+    async def pending(self) -> list[tuple[int, dict[str, Any]]]:
+        """Updates recorded but not handled (a crash, or a stop in the middle), oldest first."""
+        async with self.session_factory() as session:
+            rows = (await session.execute(
+                select(InboxUpdate.update_id, InboxUpdate.payload)
+                .where(InboxUpdate.bot_id == self.bot_id, InboxUpdate.state == NEW)
+                .order_by(InboxUpdate.update_id)
+            )).all()
+        return [(update_id, json.loads(payload)) for update_id, payload in rows if payload]
+
+    async def mark_done(self, update_id: int) -> None:
+        unit = Unit()
+        unit.add(*done_statement(self.bot_id, update_id))
+        await self.writer.apply(unit)

@@ -1,0 +1,152 @@
+"""Responses and their answers: loading a response's state, and the guarded writes of one action.
+
+Every write of an action goes through the response's version: the guard updates the
+response row only if its version is the one the state was read at and its campaign still
+accepts answers, so a state cached in one process can never overwrite what another process
+(or an admin command) changed; the caller reloads and tries again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Answer, Campaign, Response, ResponseStatus, SurveyVersion
+from storage.queries import school_facts
+from storage.writer import Sql, Unit
+from surveys.model import Survey
+from surveys.questionnaire import CampaignWindow, Change, ResponseState
+
+_OPEN_CAMPAIGN = (
+    "EXISTS (SELECT 1 FROM campaign WHERE campaign.id = response.campaign_id AND campaign.closed_at IS NULL "
+    "AND campaign.opens_at <= :now AND campaign.deadline > :now)"
+)
+GUARD = Sql(
+    "UPDATE response SET version = version + 1, cursor = :cursor, status = :status, updated_at = :now, actor_id = :actor "
+    f"WHERE id = :id AND version = :version AND {_OPEN_CAMPAIGN}"
+)
+GUARD_SUBMIT = Sql(
+    "UPDATE response SET version = version + 1, cursor = :cursor, status = :status, updated_at = :now, actor_id = :actor, "
+    f"submitted_at = :now, person_id = :actor WHERE id = :id AND version = :version AND {_OPEN_CAMPAIGN}"
+)
+UPSERT_ANSWER = Sql(
+    "INSERT INTO answer (response_id, question, value, answered_by, answered_at) "
+    "VALUES (:response_id, :question, :value, :answered_by, :answered_at) "
+    "ON CONFLICT (response_id, question) DO UPDATE SET value = excluded.value, "
+    "answered_by = excluded.answered_by, answered_at = excluded.answered_at",
+    postgresql=(
+        "INSERT INTO answer (response_id, question, value, answered_by, answered_at) "
+        "VALUES (:response_id, :question, CAST(:value AS JSON), :answered_by, :answered_at) "
+        "ON CONFLICT (response_id, question) DO UPDATE SET value = excluded.value, "
+        "answered_by = excluded.answered_by, answered_at = excluded.answered_at"
+    ),
+    json_params=("value",),
+)
+DELETE_ANSWER = Sql("DELETE FROM answer WHERE response_id = :response_id AND question = :question")
+
+
+CREATE = Sql(
+    "INSERT INTO response (campaign_id, subject, person_id, actor_id, school_id, status, version, started_at, updated_at) "
+    "VALUES (:campaign_id, :subject, :person_id, :person_id, :school_id, 'draft', 0, :now, :now) "
+    "ON CONFLICT (campaign_id, subject) DO NOTHING"
+)
+
+
+def create_unit(campaign_id: int, subject: str, person: Any, now: dt.datetime) -> Unit:
+    """A new draft response (two devices opening it at once make one)."""
+    unit = Unit()
+    unit.add(CREATE, {"campaign_id": campaign_id, "subject": subject, "person_id": person.id, "school_id": person.school_id,
+                      "now": now})
+    return unit
+
+
+def touch(state: ResponseState) -> Change:
+    """No answer, but the person is on this response now (it is where their typed answers go)."""
+    return Change(cursor=state.cursor)
+
+
+def write_unit(state: ResponseState, change: Change, actor: int, now: dt.datetime) -> Unit:
+    """The guarded writes of one action on `state` (read at state.version)."""
+    params = {"id": state.id, "version": state.version, "cursor": change.cursor, "now": now, "actor": actor,
+              "status": change.status or state.status}
+    unit = Unit(guard=(GUARD_SUBMIT if change.submitted_at else GUARD, params))
+    if change.upsert:
+        unit.add(UPSERT_ANSWER, [
+            {"response_id": state.id, "question": q, "value": v, "answered_by": actor, "answered_at": now}
+            for q, v in change.upsert
+        ])
+    if change.delete:
+        unit.add(DELETE_ANSWER, [{"response_id": state.id, "question": q} for q in change.delete])
+    return unit
+
+
+# --- reading -------------------------------------------------------------------------------
+
+_surveys: dict[int, Survey] = {}
+
+
+async def survey_of(session: AsyncSession, version_id: int) -> Survey:
+    """Survey versions never change, so each is read and validated once per process."""
+    survey = _surveys.get(version_id)
+    if survey is None:
+        definition = await session.scalar(select(SurveyVersion.definition).where(SurveyVersion.id == version_id))
+        survey = _surveys[version_id] = Survey.model_validate(definition)
+    return survey
+
+
+async def load_state(session: AsyncSession, response_id: int) -> ResponseState | None:
+    row = (await session.execute(
+        select(Response.id, Response.version, Response.subject, Response.status, Response.cursor, Response.school_id,
+               Campaign.id, SurveyVersion.title, Campaign.period, Campaign.audience, Campaign.opens_at, Campaign.deadline,
+               Campaign.closed_at, Campaign.timezone, Campaign.survey_version_id)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+        .where(Response.id == response_id)
+    )).one_or_none()
+    if row is None:
+        return None
+    (rid, version, subject, status, cursor, school_id, cid, title, period, audience, opens_at, deadline, closed_at,
+     timezone, version_id) = row
+    answers = dict((await session.execute(
+        select(Answer.question, Answer.value).where(Answer.response_id == rid)
+    )).all())
+    return ResponseState(
+        id=rid, version=version, subject=subject, status=status, cursor=cursor, answers=answers,
+        campaign=CampaignWindow(cid, title, period, audience, opens_at, deadline, closed_at, timezone),
+        survey=await survey_of(session, version_id),
+        facts=await school_facts(session, school_id, period),
+    )
+
+
+async def find_response(session: AsyncSession, campaign_id: int, subject: str) -> int | None:
+    return await session.scalar(select(Response.id).where(Response.campaign_id == campaign_id, Response.subject == subject))
+
+
+async def active_response(session: AsyncSession, person_id: int, now: dt.datetime) -> int | None:
+    """The response this person acted on last, while its campaign accepts answers: where typed answers go."""
+    return await session.scalar(
+        select(Response.id)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .where(Response.actor_id == person_id, Campaign.closed_at.is_(None), Campaign.opens_at <= now, Campaign.deadline > now)
+        .order_by(Response.updated_at.desc(), Response.id.desc())
+        .limit(1)
+    )
+
+
+async def bump_versions(session: AsyncSession, school_ids: list[int], period: str) -> None:
+    """The facts of these schools changed (statuses, registry): their open states must be read again."""
+    if not school_ids:
+        return
+    campaigns = select(Campaign.id).where(Campaign.period == period)
+    await session.execute(
+        update(Response)
+        .where(Response.school_id.in_(school_ids), Response.campaign_id.in_(campaigns))
+        .values(version=Response.version + 1)
+    )
+
+
+def is_submitted(status: Any) -> bool:
+    return status == ResponseStatus.SUBMITTED

@@ -1,0 +1,266 @@
+"""One writer per process: the writes of many updates committed together (group commit).
+
+A `Unit` is what one update writes: an optional guard statement (a conditional UPDATE that
+must touch exactly one row, or the unit is skipped: the caller's cached state was stale) and
+the statements that follow it. The writer gathers every unit submitted while it is busy and
+commits them in one transaction, each inside its own savepoint, so that one failing unit
+does not take the others down. `apply` returns once the unit is durable: only then may the
+caller confirm the update or reply to the person.
+
+SQLite: one sqlite3 connection in a thread of its own, one thread hop per batch (aiosqlite
+would take one per statement). PostgreSQL: a pooled connection per batch. A database that
+stays locked makes the writer wait and retry; it never drops what it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A statement in both dialects: the same text with :named parameters, PostgreSQL's own where it differs."""
+
+    sqlite: str
+    postgresql: str | None = None
+    json_params: tuple[str, ...] = ()  # parameters that hold JSON values
+
+    def for_dialect(self, name: str) -> str:
+        return self.postgresql if name == "postgresql" and self.postgresql else self.sqlite
+
+
+@dataclass(slots=True)
+class Unit:
+    statements: list[tuple[Sql, Params | Sequence[Params]]] = field(default_factory=list)
+    guard: tuple[Sql, Params] | None = None  # must update exactly one row, else the unit is skipped
+
+    def add(self, sql: Sql, params: Params | Sequence[Params]) -> None:
+        self.statements.append((sql, params))
+
+
+class WriteFailed(RuntimeError):
+    """The unit itself could not be written (a constraint, a bug); the other units of its batch were."""
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):  # as SQLAlchemy's SQLite DATETIME stores it: naive UTC
+        return value.astimezone(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def _encode(sql: Sql, params: Params, dialect: str) -> Params:
+    out = {}
+    for key, value in params.items():
+        if key in sql.json_params:
+            value = json.dumps(value)
+        elif dialect == "sqlite":
+            value = _sqlite_value(value)
+        out[key] = value
+    return out
+
+
+class _Batcher:
+    """Gathers units while a batch is being committed; the next batch takes all of them."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[Unit, asyncio.Future[bool]]] = []
+        self._running: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.units = 0
+
+    async def apply(self, unit: Unit) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((unit, future))
+        if self._running is None:
+            self._running = asyncio.get_running_loop().create_task(self._drain())
+        return await asyncio.shield(future)  # a cancelled caller does not cancel the batch others wait for
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                self.batches += 1
+                self.units += len(batch)
+                try:
+                    results = await self._commit([unit for unit, _ in batch])
+                except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                for (_, future), result in zip(batch, results):
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._running = None
+
+    async def _commit(self, units: list[Unit]) -> list[bool | BaseException]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        if self._running is not None:
+            await asyncio.gather(self._running, return_exceptions=True)
+
+
+class SQLiteWriter(_Batcher):
+    LOCKED_RETRY = 0.5  # seconds between attempts while another process holds the database
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    async def _commit(self, units: list[Unit]) -> list[bool | BaseException]:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._commit_in_thread, units)
+
+    def _commit_in_thread(self, units: list[Unit]) -> list[bool | BaseException]:
+        while True:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    log.warning("the database stays locked: the writer waits (%d units)", len(units))
+                    time.sleep(self.LOCKED_RETRY)
+                    continue
+                raise
+            try:
+                results = [self._unit(conn, unit) for unit in units]
+                conn.execute("COMMIT")
+                return results
+            except sqlite3.OperationalError as exc:
+                conn.execute("ROLLBACK")
+                if "locked" in str(exc) or "busy" in str(exc):
+                    time.sleep(self.LOCKED_RETRY)
+                    continue
+                raise
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _unit(conn: sqlite3.Connection, unit: Unit) -> bool | BaseException:
+        conn.execute("SAVEPOINT unit")
+        try:
+            if unit.guard is not None:
+                sql, params = unit.guard
+                if conn.execute(sql.sqlite, _encode(sql, params, "sqlite")).rowcount != 1:
+                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("RELEASE unit")
+                    return False
+            for sql, params in unit.statements:
+                if isinstance(params, dict):
+                    conn.execute(sql.sqlite, _encode(sql, params, "sqlite"))
+                elif params:
+                    conn.executemany(sql.sqlite, [_encode(sql, p, "sqlite") for p in params])
+        except sqlite3.OperationalError:
+            raise  # locked: the whole batch is retried
+        except Exception as exc:  # noqa: BLE001 - this unit alone fails
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+            log.exception("a write unit failed")
+            return WriteFailed(f"{type(exc).__name__}: {exc}")
+        conn.execute("RELEASE unit")
+        return True
+
+    async def close(self) -> None:
+        await super().close()
+
+        def shut() -> None:
+            conn = getattr(self._local, "conn", None)
+            if conn is not None:
+                conn.close()
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
+        self._executor.shutdown(wait=True)
+
+
+class EngineWriter(_Batcher):
+    """PostgreSQL (or any SQLAlchemy engine): one pooled connection per batch, a savepoint per unit."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._texts: dict[int, Any] = {}
+
+    def _text(self, sql: Sql) -> Any:
+        compiled = self._texts.get(id(sql))
+        if compiled is None:
+            compiled = self._texts[id(sql)] = text(sql.for_dialect(self.dialect))
+        return compiled
+
+    async def _commit(self, units: list[Unit]) -> list[bool | BaseException]:
+        results: list[bool | BaseException] = []
+        async with self.engine.begin() as conn:
+            for unit in units:
+                savepoint = await conn.begin_nested()
+                try:
+                    if unit.guard is not None:
+                        sql, params = unit.guard
+                        result = await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
+                        if result.rowcount != 1:
+                            await savepoint.rollback()
+                            results.append(False)
+                            continue
+                    for sql, params in unit.statements:
+                        if isinstance(params, dict):
+                            await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
+                        elif params:
+                            await conn.execute(self._text(sql), [_encode(sql, p, self.dialect) for p in params])
+                except Exception as exc:  # noqa: BLE001 - this unit alone fails
+                    await savepoint.rollback()
+                    log.exception("a write unit failed")
+                    results.append(WriteFailed(f"{type(exc).__name__}: {exc}"))
+                    continue
+                await savepoint.commit()
+                results.append(True)
+        return results
+
+
+Writer = SQLiteWriter | EngineWriter
+
+
+def make_writer(database_url: str, engine: AsyncEngine) -> Writer:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        return SQLiteWriter(database if database == ":memory:" else str(Path(database)))
+    return EngineWriter(engine)

@@ -1,0 +1,345 @@
+"""The questionnaire as pure use cases over one response's state: no database, no messenger.
+
+A caller holds a `ResponseState` (loaded by storage.responses, or cached), applies one user
+`Action` with `apply`, persists the returned `Change` as one guarded write and shows the
+returned view. Anything the user may not do raises `Refused` (a stale button, a closed
+campaign) or `BadInput` (what they typed does not fit); nothing is changed then.
+
+A multiple-choice question carries its selection in its buttons (`mask`): each copy of the
+question acts on what it shows, and nothing is stored until «Готово».
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Mapping
+
+from surveys import engine
+from surveys.engine import AnswerError
+from surveys.errors import BadInput, Refused
+from surveys.model import Question, QuestionType, Survey
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+STALE_QUESTION = "Этот вопрос уже неактуален. Текущий вопрос — ниже; если его не видно, нажмите /surveys."
+MAX_CHOICES = 40  # a selection is a bit mask of at most this many choices
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignWindow:
+    """What a response needs to know of its campaign."""
+
+    id: int
+    title: str
+    period: str
+    audience: str
+    opens_at: dt.datetime
+    deadline: dt.datetime
+    closed_at: dt.datetime | None
+    timezone: str
+
+    def accepting(self, now: dt.datetime) -> bool:
+        return self.closed_at is None and self.opens_at <= now < self.deadline
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseState:
+    id: int
+    version: int  # bumped by every write: a cached state is used only while it matches the database
+    subject: str
+    status: str
+    cursor: str | None  # the question on screen after Back or Edit; None: the next unanswered one
+    answers: Mapping[str, Any]
+    campaign: CampaignWindow
+    survey: Survey
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def submitted(self) -> bool:
+        return self.status == SUBMITTED
+
+
+class Kind(StrEnum):
+    SHOW = "show"
+    PICK = "pick"  # a yes/no or single-choice button
+    TOGGLE = "toggle"  # flip one option of a multiple choice (nothing stored)
+    DONE = "done"  # store the multiple choice shown
+    SKIP = "skip"
+    KEEP = "keep"  # leave the current answer and go on
+    BACK = "back"
+    EDIT = "edit"  # from the review: go to one question
+    SUBMIT = "submit"
+    TEXT = "text"
+    FILE = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: Kind
+    index: int | None = None  # the question the button belongs to (None: the review screen)
+    choice: int = 0
+    mask: int = 0  # a multiple choice's selection as shown on the pressed copy
+    text: str = ""  # typed input
+    file: tuple[str, str] | None = None  # (file id, file name)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What to write: answers to upsert and delete, the response's cursor and status."""
+
+    upsert: tuple[tuple[str, Any], ...] = ()
+    delete: tuple[str, ...] = ()
+    cursor: str | None = None
+    status: str | None = None
+    submitted_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    response_id: int
+    campaign_id: int
+    survey_title: str
+    question: Question
+    index: int
+    position: int
+    total: int
+    current: Any = None
+    has_current: bool = False
+    mask: int = 0
+    can_back: bool = False
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    index: int
+    question: Question
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    response_id: int
+    campaign_id: int
+    survey_title: str
+    items: tuple[ReviewItem, ...]
+    submitted: bool
+    deadline: dt.datetime
+    timezone: str
+    notice: str | None = None
+    just_submitted: bool = False
+
+
+View = QuestionView | ReviewView
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The outcome of one action: the state after it, what to write (None: nothing), what to show."""
+
+    state: ResponseState
+    change: Change | None
+    view: View
+
+
+# --- reading the state ---------------------------------------------------------------------
+
+
+def current(state: ResponseState) -> Question | None:
+    """The question on screen: the cursor's (after Back or Edit), else the next unanswered one; None: the review."""
+    survey, answers, facts = state.survey, state.answers, state.facts
+    if state.cursor and survey.has_question(state.cursor):
+        question = survey.question(state.cursor)
+        if engine.is_relevant(question, answers, facts):
+            return question
+    return engine.next_question(survey, answers, facts)
+
+
+def mask_of(question: Question, selected: Any) -> int:
+    if not isinstance(selected, (list, tuple)):
+        return 0
+    names = set(selected)
+    return sum(1 << n for n, choice in enumerate(question.choices) if choice.name in names)
+
+
+def selection_of(question: Question, mask: int) -> list[str]:
+    return [choice.name for n, choice in enumerate(question.choices) if mask >> n & 1]
+
+
+def view(state: ResponseState, *, notice: str | None = None, mask: int | None = None, just_submitted: bool = False) -> View:
+    question = current(state)
+    survey, answers, facts = state.survey, state.answers, state.facts
+    if question is None:
+        items = tuple(
+            ReviewItem(survey.index(q.name), q, engine.format_value(q, answers.get(q.name)))
+            for q in engine.visible_questions(survey, answers, facts)
+        )
+        return ReviewView(state.id, state.campaign.id, survey.title, items, state.submitted, state.campaign.deadline,
+                          state.campaign.timezone, notice, just_submitted)
+    position, total = engine.progress(survey, answers, question, facts)
+    has_current = question.name in answers
+    value = answers.get(question.name)
+    if mask is None:
+        mask = mask_of(question, value) if question.type == QuestionType.MULTIPLE else 0
+    return QuestionView(
+        response_id=state.id,
+        campaign_id=state.campaign.id,
+        survey_title=survey.title,
+        question=question,
+        index=survey.index(question.name),
+        position=position,
+        total=total,
+        current=value,
+        has_current=has_current,
+        mask=mask,
+        can_back=engine.previous_question(survey, answers, question.name, facts) is not None,
+        notice=notice,
+    )
+
+
+# --- acting on it --------------------------------------------------------------------------
+
+
+def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
+    """One user action on the response; raises Refused or BadInput and changes nothing then."""
+    if not state.campaign.accepting(now):
+        raise Refused("Приём ответов по этой анкете завершён." if now >= state.campaign.opens_at else "Эта анкета ещё не открыта.")
+    kind = action.kind
+    if kind == Kind.SHOW:
+        return Step(state, None, view(state))
+    if kind in (Kind.TEXT, Kind.FILE):
+        return _typed(state, action, now)
+    if kind in (Kind.EDIT, Kind.SUBMIT) or (kind == Kind.BACK and action.index is None):
+        return _review_action(state, action, now)
+    question = _pressed(state, action.index)
+    if kind == Kind.PICK:
+        if question.type == QuestionType.YESNO and action.choice in (0, 1):
+            value: Any = ("yes", "no")[action.choice]
+        elif question.type == QuestionType.SINGLE and 0 <= action.choice < len(question.choices):
+            value = question.choices[action.choice].name
+        else:
+            raise Refused("Этот вариант неактуален.")
+        return _answer(state, question, value, now)
+    if kind == Kind.TOGGLE:
+        if question.type != QuestionType.MULTIPLE or not 0 <= action.choice < len(question.choices):
+            raise Refused("Этот вариант неактуален.")
+        return Step(state, None, view(state, mask=_valid_mask(question, action.mask) ^ (1 << action.choice)))
+    if kind == Kind.DONE:
+        if question.type != QuestionType.MULTIPLE:
+            raise Refused("Этот вопрос уже неактуален.")
+        return _answer(state, question, selection_of(question, _valid_mask(question, action.mask)), now)
+    if kind == Kind.SKIP:
+        try:
+            change = engine.skip(state.survey, state.answers, question, state.facts)
+        except AnswerError as exc:
+            raise Refused(str(exc)) from None
+        return _record(state, question, None, change, now)
+    if kind == Kind.KEEP:
+        if question.name not in state.answers:
+            raise Refused("На этот вопрос ещё нет ответа.")
+        moved = replace(state, cursor=None)
+        return Step(moved, Change(cursor=None), view(moved))
+    if kind == Kind.BACK:
+        previous = engine.previous_question(state.survey, state.answers, question.name, state.facts)
+        if previous is None:
+            raise Refused("Это первый вопрос.")
+        moved = replace(state, cursor=previous.name)
+        return Step(moved, Change(cursor=previous.name), view(moved))
+    raise Refused("Такого действия нет.")
+
+
+def _valid_mask(question: Question, mask: int) -> int:
+    if not 0 <= mask < 1 << len(question.choices):
+        raise Refused("Этот вариант неактуален.")
+    return mask
+
+
+def _pressed(state: ResponseState, index: int | None) -> Question:
+    """The question a button belongs to, if it is the one on screen now; otherwise the button is stale."""
+    question = current(state)
+    survey = state.survey
+    if question is None or index is None or not 0 <= index < len(survey.questions) or survey.questions[index].name != question.name:
+        raise Refused(STALE_QUESTION)
+    return question
+
+
+def _typed(state: ResponseState, action: Action, now: dt.datetime) -> Step:
+    question = current(state)
+    if question is None:
+        if state.submitted:
+            raise BadInput("Анкета уже отправлена. Чтобы изменить ответ, нажмите его номер под сводкой ответов.")
+        raise BadInput("Все вопросы отвечены: проверьте ответы и нажмите «Отправить» под сводкой.")
+    if action.kind == Kind.FILE:
+        if question.type != QuestionType.FILE or action.file is None:
+            raise BadInput("Сейчас файл не нужен: ответьте на вопрос текстом или кнопкой.")
+        file_id, name = action.file
+        return _answer(state, question, {"file_id": file_id, "file_name": (name or "документ")[:200]}, now, checked=True)
+    try:
+        value = engine.parse_text(question, action.text)
+    except AnswerError as exc:
+        raise BadInput(str(exc)) from None
+    return _answer(state, question, value, now, typed=True)
+
+
+def _answer(state: ResponseState, question: Question, value: Any, now: dt.datetime, *, typed: bool = False,
+            checked: bool = False) -> Step:
+    if not checked:
+        try:
+            engine.check_value(question, value, state.answers, state.facts)
+        except AnswerError as exc:
+            raise (BadInput(str(exc)) if typed else Refused(str(exc))) from None
+    change = engine.apply_answer(state.survey, state.answers, question.name, value, state.facts)
+    return _record(state, question, value, change, now)
+
+
+def _record(state: ResponseState, question: Question, value: Any, change: engine.AnswerChange, now: dt.datetime) -> Step:
+    survey, facts = state.survey, state.facts
+    notices = []
+    if change.dropped:
+        labels = ", ".join(f"«{survey.question(n).label[:60]}»" for n in change.dropped)
+        notices.append(f"Ответы, которые больше не нужны, удалены: {labels}.")
+    status = state.status
+    if state.submitted:
+        if engine.is_complete(survey, change.answers, facts):
+            notices.append("Изменение сохранено, анкета остаётся отправленной.")
+        else:
+            status = DRAFT
+            notices.append("Из-за этого ответа появились новые вопросы: ответьте на них и отправьте анкету снова.")
+    else:
+        before = len(engine.visible_questions(survey, state.answers, facts))
+        after = len(engine.visible_questions(survey, change.answers, facts))
+        if after > before:
+            notices.append(f"Из-за этого ответа добавились уточняющие вопросы: теперь их {after}.")
+        elif after < before:
+            notices.append(f"После этого ответа часть вопросов не нужна: теперь их {after}.")
+    new = replace(state, answers=change.answers, cursor=None, status=status)
+    write = Change(upsert=((question.name, value),), delete=change.dropped, cursor=None,
+                   status=status if status != state.status else None)
+    return Step(new, write, view(new, notice="\n".join(notices) or None))
+
+
+def _review_action(state: ResponseState, action: Action, now: dt.datetime) -> Step:
+    if current(state) is not None:
+        raise Refused("Этот экран уже неактуален.")
+    survey = state.survey
+    if action.kind == Kind.EDIT:
+        index = action.index
+        if index is None or not 0 <= index < len(survey.questions) or not engine.is_relevant(survey.questions[index], state.answers, state.facts):
+            raise Refused("Такого вопроса в анкете нет.")
+        moved = replace(state, cursor=survey.questions[index].name)
+        return Step(moved, Change(cursor=moved.cursor), view(moved))
+    if action.kind == Kind.BACK:
+        previous = engine.previous_question(survey, state.answers, None, state.facts)
+        if previous is None:
+            raise Refused("Это первый вопрос.")
+        moved = replace(state, cursor=previous.name)
+        return Step(moved, Change(cursor=previous.name), view(moved))
+    # submit
+    if not engine.is_complete(survey, state.answers, state.facts):
+        raise Refused("Сначала ответьте на все обязательные вопросы.", alert=True)
+    if state.submitted:
+        raise Refused("Анкета уже отправлена.", alert=True)
+    new = replace(state, status=SUBMITTED, cursor=None)
+    return Step(new, Change(cursor=None, status=SUBMITTED, submitted_at=now), view(new, just_submitted=True))
