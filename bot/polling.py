@@ -158,6 +158,8 @@ class InboxPoller:
                 parsed = [parse_update(item, bot) for item in raw]
                 readable = {received.update_id: update for received, update in parsed if update is not None}
                 to_handle = await self.inbox.record([received for received, _ in parsed if received.update_id >= 0], utcnow())
+                for update_id in readable.keys() - set(to_handle):
+                    log.info("update %s was handled before: skipped", update_id)
                 ids = [item.get("update_id") for item in raw if isinstance(item, dict) and isinstance(item.get("update_id"), int)]
                 offset = max(ids) + 1 if ids else offset  # confirmed by the next getUpdates: recorded, so safe
                 for update_id in to_handle:

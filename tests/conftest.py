@@ -302,6 +302,19 @@ async def register(runner: BotRunner, user_id: int, invite: Invite, full_name: s
     return user
 
 
+async def register_directly(session_factory, world: World, tg_user_id: int, role: Role = Role.TEACHER, school: int = 0):
+    """A registered person without the chat (for tests of what comes after registration)."""
+    from storage.models import Person
+
+    async with session_factory() as session:
+        person = Person(tg_user_id=tg_user_id, chat_id=tg_user_id, full_name="Тестова Анна Ивановна", role=role,
+                        municipality_id=world.municipality.id,
+                        school_id=world.schools[school].id if role in (Role.TEACHER, Role.DEPUTY) else None)
+        session.add(person)
+        await session.commit()
+        return person
+
+
 async def snapshot(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
     """Everything a user's input may change: compared before and after input that must change nothing."""
     import json

@@ -76,6 +76,7 @@ class Chat:
     title: str | None = None
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)  # bot messages by id, edits applied
     touched: int | None = None  # the bot message sent or edited last: what the person just saw change
+    changes: int = 0  # messages the bot sent or edited here, ever
     log: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # ("send"|"edit"|..., payload)
 
 
@@ -85,6 +86,8 @@ class FakeTelegram:
         self.username = username
         self.bot_id = int(token.split(":")[0])
         self.updates: list[dict[str, Any]] = []
+        self.pushed: dict[int, dict[str, Any]] = {}  # every update pushed, by id (for redelivery)
+        self._again: set[int] = set()  # redelivered updates (by object id): returned once whatever the offset
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
@@ -98,7 +101,7 @@ class FakeTelegram:
         self.faults: dict[str, list[Fault]] = {}
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
-        self.on_send: Any = None  # callable(chat_id, message) run for every sendMessage (benchmarks)
+        self.on_send: Any = None  # callable(chat_id, message) run for every sendMessage and editMessageText (benchmarks)
         self.keep_history = True
         self.html_errors: list[tuple[str, str, str]] = []  # (method, text, why Telegram would refuse it)
         self._runner: web.AppRunner | None = None
@@ -152,9 +155,24 @@ class FakeTelegram:
 
     def push(self, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
-        self.updates.append({"update_id": update_id, **payload})
+        update = {"update_id": update_id, **payload}
+        self.pushed[update_id] = update
+        self.updates.append(update)
         self._new_update.set()
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Deliver an update again, as Telegram does with one whose confirmation it did not get."""
+        again = dict(self.pushed[update_id])
+        self._again.add(id(again))
+        self.updates.insert(0, again)
+        self._new_update.set()
+
+    def push_raw(self, update: dict[str, Any]) -> None:
+        """An update exactly as given (a malformed one, say): it takes the next id unless it has one."""
+        update.setdefault("update_id", next(self._update_ids))
+        self.updates.append(update)
+        self._new_update.set()
 
     def message_update(
         self,
@@ -314,7 +332,7 @@ class FakeTelegram:
         timeout = float(params.get("timeout") or 0)
         if offset:
             self._confirmed = max(self._confirmed, offset - 1)
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.updates = [u for u in self.updates if u["update_id"] >= offset or id(u) in self._again]
         limit = int(params.get("limit") or 100)
         if not self.updates and timeout:
             self._new_update.clear()
@@ -322,7 +340,12 @@ class FakeTelegram:
                 await asyncio.wait_for(self._new_update.wait(), timeout)
             except TimeoutError:
                 pass
-        return self.updates[:limit]
+        batch = self.updates[:limit]
+        for update in batch:  # a redelivered update is delivered once more, whatever the offset says
+            if id(update) in self._again:
+                self._again.discard(id(update))
+                self.updates.remove(update)
+        return batch
 
     def _bot_message(self, chat_id: int, extra: dict[str, Any]) -> dict[str, Any]:
         chat = self.chat(chat_id)
@@ -335,6 +358,7 @@ class FakeTelegram:
         }
         chat.messages[message["message_id"]] = message
         chat.touched = message["message_id"]
+        chat.changes += 1
         return message
 
     async def api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -375,12 +399,16 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message is not modified")
         message["text"] = params.get("text", "")
         self.chat(message["chat"]["id"]).touched = message["message_id"]
+        self.chat(message["chat"]["id"]).changes += 1
         if markup:
             self._check_markup(markup)
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
-        self.chat(message["chat"]["id"]).log.append(("edit", dict(message)))
+        if self.keep_history:
+            self.chat(message["chat"]["id"]).log.append(("edit", dict(message)))
+        if self.on_send is not None:
+            self.on_send(message["chat"]["id"], message)
         return message
 
     async def api_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -394,6 +422,7 @@ class FakeTelegram:
         else:
             message.pop("reply_markup", None)
         self.chat(message["chat"]["id"]).touched = message["message_id"]
+        self.chat(message["chat"]["id"]).changes += 1
         self.chat(message["chat"]["id"]).log.append(("edit", dict(message)))
         return message
 

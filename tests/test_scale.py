@@ -27,16 +27,26 @@ from tests.conftest import PG_URL, REDIS_URL, free_port
 SECRET = "s3cret-token_for-tests"
 
 
-async def test_webhook_checks_the_secret_and_answers(api, session_factory, clock, world):
+async def test_webhook_checks_the_secret_and_answers(api, session_factory, clock, world, database_url, engine):
+    """The secret is checked; an update is handled once; a pressed button's answer rides back in the
+    HTTP response (one Bot API call per answer); an unreadable update is acknowledged and kept."""
+    from sqlalchemy import func
+
+    from storage.models import Answer, InboxUpdate
+    from storage.writer import make_writer
+    from tests.conftest import register_directly
+
     bot = create_bot(api.token, api.base_url)
-    dp = create_dispatcher(session_factory, clock=clock)
-    app = create_webhook_app(dp, bot, path="/telegram", secret=SECRET)
+    writer = make_writer(database_url, engine)
+    dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, clock=clock)
+    app = create_webhook_app(dp, bot, dp["inbox"], path="/telegram", secret=SECRET)
     app_runner = web.AppRunner(app)
     await app_runner.setup()
     port = free_port()
     await web.TCPSite(app_runner, "127.0.0.1", port).start()
     update_ = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 42, "type": "private"},
                                            "from": {"id": 42, "is_bot": False, "first_name": "Тест"}, "text": "/help"}}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     try:
         async with aiohttp.ClientSession() as http:
             url = f"http://127.0.0.1:{port}/telegram"
@@ -45,13 +55,44 @@ async def test_webhook_checks_the_secret_and_answers(api, session_factory, clock
             async with http.post(url, json=update_, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as response:
                 assert response.status == 401
             assert api.bot_messages(42) == []
-            async with http.post(url, json=update_, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+            async with http.post(url, json=update_, headers=headers) as response:
                 assert response.status == 200
             assert "ссылку-приглашение" in api.last_message(42)["text"]
+            async with http.post(url, json=update_, headers=headers) as response:  # Telegram retries it
+                assert response.status == 200
+            assert len(api.bot_messages(42)) == 1  # handled once
             async with http.get(f"http://127.0.0.1:{port}/health") as response:
                 assert (await response.json()) == {"ok": True}
+
+            # a teacher presses «Да»: the question becomes the next one (one call); the callback's answer is the response
+            person = await register_directly(session_factory, world, 43)
+            opening = {"message_id": 1, "date": 0, "chat": {"id": 43, "type": "private"}}
+            press = {"update_id": 2, "callback_query": {"id": "cb1", "from": {"id": 43, "is_bot": False, "first_name": "Т"},
+                                                         "chat_instance": "x", "message": opening,
+                                                         "data": f"o:{world.campaigns['teacher'].id}"}}
+            async with http.post(url, json=press, headers=headers) as response:
+                assert (await response.json()) == {"method": "answerCallbackQuery", "callback_query_id": "cb1"}
+            question = api.current_message(43)
+            data = next(b["callback_data"] for row in question["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Учитель")
+            press = {"update_id": 3, "callback_query": {"id": "cb2", "from": {"id": 43, "is_bot": False, "first_name": "Т"},
+                                                         "chat_instance": "x", "message": question, "data": data}}
+            calls = len(api.calls)
+            async with http.post(url, json=press, headers=headers) as response:
+                assert (await response.json())["method"] == "answerCallbackQuery"
+            assert [m for m, _ in api.calls[calls:]] == ["editMessageText"]
+            assert "Вопрос 2 из" in api.current_message(43)["text"]
+
+            # an update aiogram cannot read: acknowledged, kept as poison, the bot goes on
+            poison = {"update_id": 4, "message": {"message_id": 2, "date": 0, "chat": {"id": "not-a-number", "type": "private"},
+                                                  "text": "x"}}
+            async with http.post(url, json=poison, headers=headers) as response:
+                assert response.status == 200
+        async with session_factory() as session:
+            assert await session.scalar(select(InboxUpdate.state).where(InboxUpdate.update_id == 4)) == "poison"
+            assert await session.scalar(select(func.count()).select_from(Answer)) == 1
     finally:
         await app_runner.cleanup()
+        await writer.close()
 
 
 def _start_bot(env: dict[str, str], log: Path) -> subprocess.Popen:
