@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.config import ENV_FILE_VARIABLE, Settings
 from bot.logs import setup_logging
-from storage.db import make_engine, make_session_factory
+from storage.db import describe_database, make_engine, make_session_factory, sqlite_file
 from storage.migrate import upgrade
 from storage.models import Campaign, Role, utcnow
 
@@ -31,7 +31,35 @@ class CliError(Exception):
     pass
 
 
-async def _with_session(settings: Settings, action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+def _missing_database(settings: Settings) -> Path | None:
+    """The SQLite file the settings point at when it is not there yet; None when it is (or for PostgreSQL)."""
+    path = sqlite_file(settings.database_url)
+    return path if path is not None and not path.exists() else None
+
+
+def _require_database(settings: Settings) -> None:
+    """Refuse, before anything is created, to work on a SQLite database that does not exist: a command
+    run from the wrong folder would otherwise find an empty new database and report nonsense."""
+    path = _missing_database(settings)
+    if path is None:
+        return
+    raise CliError(
+        f"Базы данных нет: {path.absolute()}\n"
+        f"{settings.location.describe()}\n"
+        "Эта команда не создаёт новую пустую базу. Если база уже есть, запустите shnor из папки, где лежит её .env, "
+        f"или укажите путь к этому .env в переменной {ENV_FILE_VARIABLE}, или путь к базе в DATABASE_URL. "
+        "Если это первый запуск, сначала создайте базу и муниципалитет:\n"
+        "  shnor db upgrade\n"
+        "  shnor municipality add \"Название\" --tz Asia/Yekaterinburg"
+    )
+
+
+async def _with_session(
+    settings: Settings, action: Callable[[AsyncSession], Awaitable[Any]], *, create: bool = False
+) -> Any:
+    """Run `action` in one transaction on the (migrated) database; only with `create` may a new SQLite file appear."""
+    if not create:
+        _require_database(settings)
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     try:
@@ -47,18 +75,29 @@ async def _with_session(settings: Settings, action: Callable[[AsyncSession], Awa
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
+    new = _missing_database(settings) is not None
     upgrade(settings.database_url)
-    print("База данных обновлена до последней версии схемы.")
+    where = describe_database(settings.database_url)
+    if sqlite_file(settings.database_url) is None:
+        print(f"База данных: {where}")
+    else:
+        print(f"{'Создана база данных SQLite' if new else 'База данных SQLite'}: {where}")
+    print("Схема базы обновлена до последней версии.")
+    print(settings.location.describe())
 
 
 def cmd_municipality_add(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import create_municipality
 
+    new = _missing_database(settings)
+
     async def action(session: AsyncSession) -> None:
         m = await create_municipality(session, args.name, args.tz or settings.default_timezone)
+        if new is not None:
+            print(f"Создана база данных SQLite: {new.absolute()}")
         print(f"Муниципалитет №{m.id} «{m.name}» создан, часовой пояс {m.timezone}.")
 
-    asyncio.run(_with_session(settings, action))
+    asyncio.run(_with_session(settings, action, create=True))
 
 
 def cmd_municipality_list(settings: Settings, args: argparse.Namespace) -> None:
@@ -204,6 +243,7 @@ async def _bot_username(settings: Settings) -> str:
 def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import create_invite, find_school, get_municipality, list_schools
 
+    _require_database(settings)  # before asking Telegram for the bot's name
     role = Role(args.role)
     max_uses = args.max_uses or DEFAULT_MAX_USES[role.value]
     days = args.days or settings.invite_days
@@ -327,12 +367,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         await _write_summary(settings, session, municipality, None, out / "demo_report.xlsx")
         print(f"База демо: {database}")
 
-    asyncio.run(_with_session(demo_settings, action))
+    asyncio.run(_with_session(demo_settings, action, create=True))
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
     from storage.backup import backup
 
+    _require_database(settings)
     size = backup(settings.database_url, Path(args.file))
     print(f"Копия базы: {args.file} ({size / 2**20:.1f} МБ)")
 
