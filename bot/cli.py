@@ -153,6 +153,27 @@ def cmd_survey_validate(settings: Settings, args: argparse.Namespace) -> None:
             print(f"       - {c.name}: {c.label}")
 
 
+TEMPLATE_FILES = {"schools": "школы.xlsx", "statuses": "статусы.xlsx", "exams": "результаты.xlsx", "groups": "группы.xlsx"}
+TEMPLATE_IMPORT = {
+    "schools": "shnor schools import --municipality 1 --period 2026-2027 {file}",
+    "statuses": "shnor import statuses --municipality 1 --period 2026-2027 {file}",
+    "exams": "shnor import exams --municipality 1 {file}",
+    "groups": "shnor import groups --municipality 1 --period 2026-2027 {file}",
+}
+
+
+def cmd_template(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.templates import EXAMPLE_SHEET, NOTES_SHEET, write_template
+
+    out = Path(args.out or TEMPLATE_FILES[args.kind])
+    if out.exists() and not args.force:
+        raise CliError(f"Файл {out} уже есть: укажите другое имя в --out или добавьте --force, чтобы перезаписать его.")
+    layout = write_template(args.kind, out)
+    print(f"Образец: {out} (лист «{layout.sheet}»: {', '.join(c.title for c in layout.columns)}).")
+    print(f"Заполните первый лист; образец строки — на листе «{EXAMPLE_SHEET}», что писать в столбцах — на листе «{NOTES_SHEET}».")
+    print(f"Загрузка: {TEMPLATE_IMPORT[args.kind].format(file=out)}")
+
+
 def _load_survey(ref: str):
     from surveys.loader import available_packs, load_definition, load_pack
 
@@ -458,6 +479,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"Ошибка: {message}\n")
 
 
+def _columns_of(kind: str) -> str:
+    from storage.importers import LAYOUTS
+
+    return ", ".join(c.title for c in LAYOUTS[kind].columns)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="shnor", description="ШНОР-монитор: бот и администрирование.")
     sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")
@@ -475,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     mun.add_parser("list", help="список").set_defaults(func=cmd_municipality_list)
 
     sch = sub.add_parser("schools", help="реестр школ").add_subparsers(dest="sub", required=True)
-    p = sch.add_parser("import", help="импорт школ из .xlsx (Название, Краткое название, Сельская)")
+    p = sch.add_parser("import", help=f"импорт школ из .xlsx ({_columns_of('schools')}; образец: shnor template schools)")
     p.add_argument("--municipality", required=True, help="номер или название муниципалитета")
     p.add_argument("--period", type=_period, help="за какой учебный год столбцы стажировочных площадок (по умолчанию текущий)")
     p.add_argument("file")
@@ -488,6 +515,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sv.add_parser("validate", help="проверить файл анкеты (YAML или XLSForm .xlsx) и показать вопросы")
     p.add_argument("file")
     p.set_defaults(func=cmd_survey_validate)
+
+    p = sub.add_parser("template", help="пустая книга Excel с нужными столбцами, примером строки и пояснениями")
+    p.add_argument("kind", choices=list(TEMPLATE_FILES), help="schools — реестр школ, statuses — региональные списки, "
+                   "exams — результаты процедур, groups — группы Свердловской области")
+    p.add_argument("--out", help="куда записать (по умолчанию школы.xlsx, статусы.xlsx, результаты.xlsx или группы.xlsx)")
+    p.add_argument("--force", action="store_true", help="перезаписать существующий файл")
+    p.set_defaults(func=cmd_template)
 
     cmp_ = sub.add_parser("campaign", help="кампании опроса").add_subparsers(dest="sub", required=True)
     p = cmp_.add_parser("open", help="открыть кампанию")
@@ -522,9 +556,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="загрузка данных для идентификации").add_subparsers(dest="sub", required=True)
     for kind, text in (
-        ("statuses", "региональные списки: Школа, ШНРО, ШНСУ, Зона риска, 500+"),
-        ("exams", "результаты: Школа, Год, Процедура, Предмет, Класс, Средний балл школы, Средний балл региона"),
-        ("groups", "группы Свердловской области: Школа, Группа по индексу качества, Группа ИСБШ, Пилотная площадка"),
+        ("statuses", f"региональные списки: {_columns_of('statuses')}"),
+        ("exams", f"результаты: {_columns_of('exams')}"),
+        ("groups", f"группы Свердловской области: {_columns_of('groups')}"),
     ):
         p = imp.add_parser(kind, help=text)
         p.add_argument("--municipality", required=True)
