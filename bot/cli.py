@@ -51,7 +51,16 @@ def _require_database(settings: Settings) -> None:
         "Если это первый запуск, сначала создайте базу и муниципалитет:\n"
         "  shnor db upgrade\n"
         "  shnor municipality add \"Название\" --tz Asia/Yekaterinburg"
+        + _stray_hint(settings)
     )
+
+
+def _stray_hint(settings: Settings) -> str:
+    stray = settings.stray_database()
+    if stray is None:
+        return ""
+    return (f"\nВ текущей папке есть база {stray.absolute()}: если это ваша, впишите в .env "
+            f"DATABASE_URL=sqlite+aiosqlite:///{stray.absolute()} (или перенесите файл по пути выше).")
 
 
 async def _with_session(

@@ -128,6 +128,17 @@ class Settings(BaseSettings):
     def location(self) -> SettingsLocation:
         return self._location
 
+    def stray_database(self) -> Path | None:
+        """data/shnor.sqlite3 of the current folder when the settings point elsewhere and nothing is there yet:
+        where the database was kept when the path was taken from the current folder."""
+        from storage.db import sqlite_file
+
+        target = sqlite_file(self.database_url)
+        stray = Path.cwd() / "data" / "shnor.sqlite3"
+        if target is None or target.exists() or not stray.is_file() or stray.resolve() == target.resolve():
+            return None
+        return stray
+
     def methodology(self):
         from scoring.methodology import load_methodology
 

@@ -102,6 +102,14 @@ def test_a_missing_database_is_refused_not_created(tmp_path: Path) -> None:
     assert "  shnor db upgrade\n  shnor municipality add" in err
     assert not (site / "data").exists() and list(other.iterdir()) == []
 
+    # a database where the current folder used to decide: named, not taken silently
+    (other / "data").mkdir()
+    (other / "data" / "shnor.sqlite3").write_bytes(b"")
+    err = _run(other, "municipality", "list", env=env, ok=False).stderr
+    assert (f"В текущей папке есть база {other / 'data' / 'shnor.sqlite3'}: если это ваша, впишите в .env "
+            f"DATABASE_URL=sqlite+aiosqlite:///{other / 'data' / 'shnor.sqlite3'}") in err
+    assert not (site / "data").exists()
+
     missing = _run(other, "municipality", "list", env={**env, "SHNOR_ENV_FILE": str(site / "nope.env")}, ok=False).stderr
     assert f"SHNOR_ENV_FILE={site / 'nope.env'}, но файла {site / 'nope.env'} нет." in missing
 
