@@ -20,12 +20,16 @@ async def run(settings: Settings) -> None:
     from bot.scale import RedisPause, RedisRateLimiter, fsm_backend, leadership
     from bot.scheduler import SchedulerLeader
     from bot.sender import Sender
-    from storage.db import make_engine, make_session_factory
+    from storage.db import describe_database, make_engine, make_session_factory
     from storage.migrate import upgrade
     from storage.models import utcnow
     from storage.writer import make_writer
 
     token = settings.token()
+    log.info("database: %s. %s", describe_database(settings.database_url), settings.location.describe())
+    stray = settings.stray_database()
+    if stray is not None:
+        log.warning("a new empty database will be created, while %s exists: set DATABASE_URL to use it", stray.absolute())
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)

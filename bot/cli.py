@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.config import ENV_FILE_VARIABLE, Settings
 from bot.logs import setup_logging
-from storage.db import make_engine, make_session_factory
+from storage.db import describe_database, make_engine, make_session_factory, sqlite_file
 from storage.migrate import upgrade
 from storage.models import Campaign, Role, utcnow
 
@@ -31,7 +31,44 @@ class CliError(Exception):
     pass
 
 
-async def _with_session(settings: Settings, action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+def _missing_database(settings: Settings) -> Path | None:
+    """The SQLite file the settings point at when it is not there yet; None when it is (or for PostgreSQL)."""
+    path = sqlite_file(settings.database_url)
+    return path if path is not None and not path.exists() else None
+
+
+def _require_database(settings: Settings) -> None:
+    """Refuse, before anything is created, to work on a SQLite database that does not exist: a command
+    run from the wrong folder would otherwise find an empty new database and report nonsense."""
+    path = _missing_database(settings)
+    if path is None:
+        return
+    raise CliError(
+        f"Базы данных нет: {path.absolute()}\n"
+        f"{settings.location.describe()}\n"
+        "Эта команда не создаёт новую пустую базу. Если база уже есть, запустите shnor из папки, где лежит её .env, "
+        f"или укажите путь к этому .env в переменной {ENV_FILE_VARIABLE}, или путь к базе в DATABASE_URL. "
+        "Если это первый запуск, сначала создайте базу и муниципалитет:\n"
+        "  shnor db upgrade\n"
+        "  shnor municipality add \"Название\" --tz Asia/Yekaterinburg"
+        + _stray_hint(settings)
+    )
+
+
+def _stray_hint(settings: Settings) -> str:
+    stray = settings.stray_database()
+    if stray is None:
+        return ""
+    return (f"\nВ текущей папке есть база {stray.absolute()}: если это ваша, впишите в .env "
+            f"DATABASE_URL=sqlite+aiosqlite:///{stray.absolute()} (или перенесите файл по пути выше).")
+
+
+async def _with_session(
+    settings: Settings, action: Callable[[AsyncSession], Awaitable[Any]], *, create: bool = False
+) -> Any:
+    """Run `action` in one transaction on the (migrated) database; only with `create` may a new SQLite file appear."""
+    if not create:
+        _require_database(settings)
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     try:
@@ -47,18 +84,29 @@ async def _with_session(settings: Settings, action: Callable[[AsyncSession], Awa
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
+    new = _missing_database(settings) is not None
     upgrade(settings.database_url)
-    print("База данных обновлена до последней версии схемы.")
+    where = describe_database(settings.database_url)
+    if sqlite_file(settings.database_url) is None:
+        print(f"База данных: {where}")
+    else:
+        print(f"{'Создана база данных SQLite' if new else 'База данных SQLite'}: {where}")
+    print("Схема базы обновлена до последней версии.")
+    print(settings.location.describe())
 
 
 def cmd_municipality_add(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import create_municipality
 
+    new = _missing_database(settings)
+
     async def action(session: AsyncSession) -> None:
         m = await create_municipality(session, args.name, args.tz or settings.default_timezone)
+        if new is not None:
+            print(f"Создана база данных SQLite: {new.absolute()}")
         print(f"Муниципалитет №{m.id} «{m.name}» создан, часовой пояс {m.timezone}.")
 
-    asyncio.run(_with_session(settings, action))
+    asyncio.run(_with_session(settings, action, create=True))
 
 
 def cmd_municipality_list(settings: Settings, args: argparse.Namespace) -> None:
@@ -112,6 +160,27 @@ def cmd_survey_validate(settings: Settings, args: argparse.Namespace) -> None:
         print(f"{n:>3}. {q.name} [{', '.join(flags)}] {q.label}")
         for c in q.choices:
             print(f"       - {c.name}: {c.label}")
+
+
+TEMPLATE_FILES = {"schools": "школы.xlsx", "statuses": "статусы.xlsx", "exams": "результаты.xlsx", "groups": "группы.xlsx"}
+TEMPLATE_IMPORT = {
+    "schools": "shnor schools import --municipality 1 --period 2026-2027 {file}",
+    "statuses": "shnor import statuses --municipality 1 --period 2026-2027 {file}",
+    "exams": "shnor import exams --municipality 1 {file}",
+    "groups": "shnor import groups --municipality 1 --period 2026-2027 {file}",
+}
+
+
+def cmd_template(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.templates import EXAMPLE_SHEET, NOTES_SHEET, write_template
+
+    out = Path(args.out or TEMPLATE_FILES[args.kind])
+    if out.exists() and not args.force:
+        raise CliError(f"Файл {out} уже есть: укажите другое имя в --out или добавьте --force, чтобы перезаписать его.")
+    layout = write_template(args.kind, out)
+    print(f"Образец: {out} (лист «{layout.sheet}»: {', '.join(c.title for c in layout.columns)}).")
+    print(f"Заполните первый лист; образец строки — на листе «{EXAMPLE_SHEET}», что писать в столбцах — на листе «{NOTES_SHEET}».")
+    print(f"Загрузка: {TEMPLATE_IMPORT[args.kind].format(file=out)}")
 
 
 def _load_survey(ref: str):
@@ -204,6 +273,7 @@ async def _bot_username(settings: Settings) -> str:
 def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import create_invite, find_school, get_municipality, list_schools
 
+    _require_database(settings)  # before asking Telegram for the bot's name
     role = Role(args.role)
     max_uses = args.max_uses or DEFAULT_MAX_USES[role.value]
     days = args.days or settings.invite_days
@@ -327,12 +397,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         await _write_summary(settings, session, municipality, None, out / "demo_report.xlsx")
         print(f"База демо: {database}")
 
-    asyncio.run(_with_session(demo_settings, action))
+    asyncio.run(_with_session(demo_settings, action, create=True))
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
     from storage.backup import backup
 
+    _require_database(settings)
     size = backup(settings.database_url, Path(args.file))
     print(f"Копия базы: {args.file} ({size / 2**20:.1f} МБ)")
 
@@ -417,6 +488,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"Ошибка: {message}\n")
 
 
+def _columns_of(kind: str) -> str:
+    from storage.importers import LAYOUTS
+
+    return ", ".join(c.title for c in LAYOUTS[kind].columns)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="shnor", description="ШНОР-монитор: бот и администрирование.")
     sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")
@@ -434,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     mun.add_parser("list", help="список").set_defaults(func=cmd_municipality_list)
 
     sch = sub.add_parser("schools", help="реестр школ").add_subparsers(dest="sub", required=True)
-    p = sch.add_parser("import", help="импорт школ из .xlsx (Название, Краткое название, Сельская)")
+    p = sch.add_parser("import", help=f"импорт школ из .xlsx ({_columns_of('schools')}; образец: shnor template schools)")
     p.add_argument("--municipality", required=True, help="номер или название муниципалитета")
     p.add_argument("--period", type=_period, help="за какой учебный год столбцы стажировочных площадок (по умолчанию текущий)")
     p.add_argument("file")
@@ -447,6 +524,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sv.add_parser("validate", help="проверить файл анкеты (YAML или XLSForm .xlsx) и показать вопросы")
     p.add_argument("file")
     p.set_defaults(func=cmd_survey_validate)
+
+    p = sub.add_parser("template", help="пустая книга Excel с нужными столбцами, примером строки и пояснениями")
+    p.add_argument("kind", choices=list(TEMPLATE_FILES), help="schools — реестр школ, statuses — региональные списки, "
+                   "exams — результаты процедур, groups — группы Свердловской области")
+    p.add_argument("--out", help="куда записать (по умолчанию школы.xlsx, статусы.xlsx, результаты.xlsx или группы.xlsx)")
+    p.add_argument("--force", action="store_true", help="перезаписать существующий файл")
+    p.set_defaults(func=cmd_template)
 
     cmp_ = sub.add_parser("campaign", help="кампании опроса").add_subparsers(dest="sub", required=True)
     p = cmp_.add_parser("open", help="открыть кампанию")
@@ -481,9 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="загрузка данных для идентификации").add_subparsers(dest="sub", required=True)
     for kind, text in (
-        ("statuses", "региональные списки: Школа, ШНРО, ШНСУ, Зона риска, 500+"),
-        ("exams", "результаты: Школа, Год, Процедура, Предмет, Класс, Средний балл школы, Средний балл региона"),
-        ("groups", "группы Свердловской области: Школа, Группа по индексу качества, Группа ИСБШ, Пилотная площадка"),
+        ("statuses", f"региональные списки: {_columns_of('statuses')}"),
+        ("exams", f"результаты: {_columns_of('exams')}"),
+        ("groups", f"группы Свердловской области: {_columns_of('groups')}"),
     ):
         p = imp.add_parser(kind, help=text)
         p.add_argument("--municipality", required=True)

@@ -1,15 +1,99 @@
-"""Settings from the environment or .env (see .env.example for every one of them)."""
+"""Settings from the environment or .env (see .env.example for every one of them).
+
+One `.env` and one database whichever folder `shnor` is run from. The `.env` read is the file
+SHNOR_ENV_FILE names, else `.env` in the current folder, else `.env` in the source checkout the
+bot runs from. A relative SQLite path in DATABASE_URL (the default `data/shnor.sqlite3`
+included) is resolved once, against that file's folder — never against the current folder.
+Without any `.env` the base folder is the source checkout, or, for an installed package, the
+user's data folder (~/.local/share/shnor, or $XDG_DATA_HOME/shnor).
+"""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from storage.db import DEFAULT_DATABASE_URL
+from pydantic import Field, PrivateAttr, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_FILE_VARIABLE = "SHNOR_ENV_FILE"
+# Relative on purpose: resolved against the settings' base folder (see resolve_sqlite_url).
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/shnor.sqlite3"
+
+
+def source_root() -> Path | None:
+    """The source checkout the `bot` package runs from (the folder with pyproject.toml), if it is one."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def user_data_dir() -> Path:
+    """~/.local/share/shnor, or $XDG_DATA_HOME/shnor (the XDG spec ignores a relative XDG_DATA_HOME)."""
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "shnor"
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsLocation:
+    """Which .env the settings come from and the folder relative SQLite paths are resolved against."""
+
+    env_file: Path | None  # None: no .env anywhere, settings come from the environment alone
+    base_dir: Path
+    searched: tuple[Path, ...]  # where a .env was looked for, for messages
+
+    def describe(self) -> str:
+        """One Russian sentence for messages: where the settings were read from."""
+        if self.env_file is not None:
+            return f"Настройки прочитаны из {self.env_file}."
+        where = " и ".join(str(p) for p in self.searched)
+        return f"Файла .env нет (искали {where}): настройки из окружения, относительный путь к базе — от папки {self.base_dir}."
+
+
+class SettingsFileError(SystemExit):
+    """SHNOR_ENV_FILE names a file that is not there (the message is Russian)."""
+
+
+def locate_settings(cwd: Path | None = None) -> SettingsLocation:
+    cwd = Path(os.path.abspath(cwd or Path.cwd()))
+    explicit = os.environ.get(ENV_FILE_VARIABLE, "").strip()
+    if explicit:
+        path = Path(os.path.abspath(cwd / Path(explicit).expanduser()))
+        if not path.is_file():
+            raise SettingsFileError(f"Ошибка: {ENV_FILE_VARIABLE}={explicit}, но файла {path} нет.")
+        return SettingsLocation(path, path.parent, (path,))
+    root = source_root()
+    searched = tuple(dict.fromkeys([cwd / ".env", *([root / ".env"] if root else [])]))
+    for candidate in searched:
+        if candidate.is_file():
+            return SettingsLocation(candidate, candidate.parent, searched)
+    return SettingsLocation(None, root or user_data_dir(), searched)
+
+
+def resolve_sqlite_url(url: str, base_dir: Path) -> str:
+    """A SQLite URL with its relative (or ~) file path made absolute against `base_dir`; any other URL as it is."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # the engine will say what is wrong with it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    resolved = os.path.normpath(path)
+    if resolved == database:
+        return url
+    return parsed.set(database=resolved).render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=None, env_file_encoding="utf-8", extra="ignore")
 
     bot_token: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
@@ -30,6 +114,30 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    _location: SettingsLocation = PrivateAttr()
+
+    def __init__(self, **values: Any) -> None:
+        location = locate_settings()
+        values.setdefault("_env_file", location.env_file)
+        super().__init__(**values)
+        self._location = location
+        self.database_url = resolve_sqlite_url(self.database_url, location.base_dir)
+
+    @property
+    def location(self) -> SettingsLocation:
+        return self._location
+
+    def stray_database(self) -> Path | None:
+        """data/shnor.sqlite3 of the current folder when the settings point elsewhere and nothing is there yet:
+        where the database was kept when the path was taken from the current folder."""
+        from storage.db import sqlite_file
+
+        target = sqlite_file(self.database_url)
+        stray = Path.cwd() / "data" / "shnor.sqlite3"
+        if target is None or target.exists() or not stray.is_file() or stray.resolve() == target.resolve():
+            return None
+        return stray
 
     def methodology(self):
         from scoring.methodology import load_methodology

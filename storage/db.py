@@ -9,11 +9,28 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/shnor.sqlite3"
+# The default DATABASE_URL and how a relative SQLite path is resolved live in bot.config (Settings):
+# a URL that reaches this module is used as it is.
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another database or SQLite in memory."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database.removeprefix("file:").split("?", 1)[0])
+
+
+def describe_database(url: str) -> str:
+    """Where the data is, for people: the SQLite file's absolute path, or the URL with its password hidden."""
+    path = sqlite_file(url)
+    if path is not None:
+        return str(path.absolute())
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def ensure_sqlite_dir(url: str) -> None:

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,17 @@ async def _pg_admin(*statements: str) -> None:
             await conn.execute(statement)
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_developer_env_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The bot reads the .env of the source checkout from any folder (bot.config): the tests, and the
+    bots and commands they start, read an empty one instead of a developer's."""
+    empty = tmp_path_factory.mktemp("settings") / ".env"
+    empty.touch()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHNOR_ENV_FILE", str(empty))
+        yield
 
 
 @pytest.fixture(scope="session")
