@@ -29,8 +29,10 @@ from scoring.identification import Method, Status, sverdlovsk, twelve_criteria
 from scoring.indicators import PeriodScores, SchoolScore, score_period
 from scoring.methodology import Methodology, load_methodology
 from storage.importers import ExamRow, GroupRow, ImportFailed, ImportProblem, StatusRow, name_key
+from storage.responses import bump_versions
 from storage.models import ExamResult, Municipality, RegionalGroup, ResponseStatus, School, SchoolStatus, utcnow
 from surveys.completion import TeacherCompletion
+from surveys.subjects import COORDINATOR_ROLES
 from surveys.periods import PeriodError, normalize_period, school_year_of
 
 RISK_QUESTIONS = ("risk_internet", "risk_computers", "risk_staff")
@@ -77,6 +79,7 @@ def _duplicates(rows: list[Any], schools: dict[int, School], key: Any) -> None:
 async def _store_statuses(session: AsyncSession, period: str, method: str, statuses: dict[int, Status]) -> None:
     if not statuses:
         return
+    await bump_versions(session, list(statuses), period)  # questionnaires open in process read the new facts
     await session.execute(delete(SchoolStatus).where(SchoolStatus.period == period, SchoolStatus.school_id.in_(list(statuses))))
     session.add_all(
         SchoolStatus(
@@ -290,7 +293,6 @@ def schools_by_status(summary: Summary) -> dict[str, list[str]]:
 
 # --- access --------------------------------------------------------------------------------
 
-COORDINATOR_ROLES = ("coordinator", "admin")
 
 
 def summary_refusal(person: Any, municipality: Municipality | None, chat_id: int, chat_type: str) -> str | None:

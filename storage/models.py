@@ -161,7 +161,7 @@ class SurveyVersion(Base):
     audience: Mapped[str] = mapped_column(String(20))
     checksum: Mapped[str] = mapped_column(String(64))
     # Deferred: campaigns load their version (title, audience) all the time, the definition
-    # only once per process (surveys.service.survey_of).
+    # only once per process (storage.responses.survey_of).
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

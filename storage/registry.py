@@ -105,6 +105,9 @@ async def add_schools(
             facts.municipal_internship_site = row.municipal_internship_site
         if row.regional_internship_site is not None:
             facts.regional_internship_site = row.regional_internship_site
+    from storage.responses import bump_versions
+
+    await bump_versions(session, [s.id for s in by_name.values()], period)  # open questionnaires read the new facts
     await session.flush()
     return added, updated
 
@@ -255,9 +258,11 @@ async def forget_person(session: AsyncSession, person: Person) -> None:
     municipality, so the school's registered and answered counts do not change; the person can
     register again with a new invite.
     """
-    from storage.models import Delivery, DeliveryState, FsmRecord
+    from storage.models import Delivery, DeliveryState, FsmRecord, Response
 
     tg_user_id = person.tg_user_id
+    # a bot process that keeps their questionnaire in memory must read it again (and find them gone)
+    await session.execute(update(Response).where(Response.actor_id == person.id).values(version=Response.version + 1, actor_id=None))
     placeholder = -(10**15 + person.id)  # Telegram ids are positive (users) or above -10**13 (chats)
     await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tg_user_id}:default")))
     await session.execute(

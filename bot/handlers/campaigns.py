@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.callbacks import CampaignAction, CampaignCb, NewCampaignCb
 from bot.reminders import ReminderRunner
-from scoring.service import COORDINATOR_ROLES
 from storage.models import Campaign, Municipality, Person
 from surveys import campaigns as campaign_service
 from surveys.loader import available_packs, load_pack
 from surveys.periods import PeriodError, next_school_year, normalize_period, school_year_of
 from surveys.schedule import human_left
 from surveys.service import ServiceError
+from surveys.subjects import is_coordinator
 
 EXTEND_DAYS = (1, 3, 7, 14)
 FILTERS = (None, "shnro", "shnsu", "risk_zone", "shnro,shnsu")
@@ -38,10 +38,6 @@ LISTED = 15
 class NewCampaign(StatesGroup):
     period = State()
     deadline = State()
-
-
-def _is_coordinator(person: Person | None) -> bool:
-    return person is not None and person.role in COORDINATOR_ROLES
 
 
 async def _campaign_of(session: AsyncSession, person: Person, campaign_id: int) -> Campaign | None:
@@ -92,7 +88,7 @@ async def _render_list(session: AsyncSession, person: Person, now: dt.datetime):
 
 
 async def list_campaigns(message: Message, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
-    if not _is_coordinator(person):
+    if not is_coordinator(person):
         await message.answer(texts.COORDINATORS_ONLY)
         return
     text, markup = await _render_list(session, person, now)
@@ -103,7 +99,7 @@ async def campaign_button(
     callback: CallbackQuery, callback_data: CampaignCb, session: AsyncSession, person: Person | None,
     now: dt.datetime, reminders: ReminderRunner | None,
 ) -> None:
-    if not _is_coordinator(person):
+    if not is_coordinator(person):
         await callback.answer(texts.COORDINATORS_ONLY, show_alert=True)
         return
     if callback.message is None or callback.message.chat.type != "private":
@@ -173,7 +169,7 @@ async def campaign_button(
 
 
 async def new_campaign(message: Message, state: FSMContext, person: Person | None) -> None:
-    if not _is_coordinator(person):
+    if not is_coordinator(person):
         await message.answer(texts.COORDINATORS_ONLY)
         return
     await state.clear()
@@ -193,7 +189,7 @@ async def new_campaign_button(
     callback: CallbackQuery, callback_data: NewCampaignCb, state: FSMContext, session: AsyncSession,
     person: Person | None, now: dt.datetime, reminders: ReminderRunner | None,
 ) -> None:
-    if not _is_coordinator(person):
+    if not is_coordinator(person):
         await callback.answer(texts.COORDINATORS_ONLY, show_alert=True)
         return
     if callback.message is None or callback.message.chat.type != "private":
@@ -289,7 +285,7 @@ async def _confirm(message: Message, state: FSMContext, municipality: Municipali
 
 
 async def typed_period(message: Message, state: FSMContext, person: Person | None) -> None:
-    if not _is_coordinator(person):
+    if not is_coordinator(person):
         return
     try:
         period = normalize_period(message.text)
@@ -301,7 +297,7 @@ async def typed_period(message: Message, state: FSMContext, person: Person | Non
 
 
 async def typed_deadline(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
-    if not _is_coordinator(person):
+    if not is_coordinator(person):
         return
     municipality = await session.get(Municipality, person.municipality_id)
     try:

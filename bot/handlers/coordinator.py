@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from scoring import report
 from scoring.service import (
-    COORDINATOR_ROLES,
     ScoringError,
     build_summary,
     migrate_chat,
@@ -23,11 +22,12 @@ from scoring.service import (
     summary_refusal,
 )
 from scoring.methodology import Methodology
+from surveys.subjects import is_coordinator
 from storage.models import Municipality, Person
 
 
 async def setchat(message: Message, session: AsyncSession, person: Person | None) -> None:
-    if person is None or person.role not in COORDINATOR_ROLES:
+    if not is_coordinator(person):
         await message.answer(texts.COORDINATORS_ONLY)
         return
     if message.chat.type == "private":
