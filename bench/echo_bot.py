@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 from aiogram import Bot, Dispatcher
@@ -14,6 +15,8 @@ from bot.dispatcher import keep_response_types
 
 
 async def main() -> None:
+    logging.basicConfig(level=logging.INFO)  # «Start polling» tells the harness it is ready
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # not a line per update
     keep_response_types()  # as the real bot does (bot/dispatcher.py): the floor must not pay for pydantic rebuilds
     session = AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_BASE"]))
     bot = Bot(os.environ["BOT_TOKEN"], session=session)

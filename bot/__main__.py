@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 
@@ -43,6 +44,12 @@ async def run(settings: Settings) -> None:
     runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology)
     storage, isolation = fsm_backend(settings.redis_url, session_factory)
     writer = make_writer(settings.database_url, engine)
+    stats = None
+    if os.environ.get("SHNOR_STATS_FILE"):  # benchmarks: statements and commits, written every second
+        from storage.stats import count_engine, write_periodically
+
+        count_engine(engine)
+        stats = asyncio.get_running_loop().create_task(write_periodically(os.environ["SHNOR_STATS_FILE"], writer))
     dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
                            methodology=methodology, reminders=runner)
     leader = SchedulerLeader(leadership(engine, settings.redis_url), runner, settings.reminder_interval,
@@ -58,6 +65,8 @@ async def run(settings: Settings) -> None:
         else:
             await _poll(settings, dp, bot)
     finally:
+        if stats is not None:
+            stats.cancel()
         await leader.close()
         await storage.close()
         await writer.close()

@@ -351,15 +351,8 @@ def cmd_identify(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_session(settings, action))
 
 
-def _plain(html_text: str) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"</?[a-z]+>", "", html_text))
-
-
 async def _write_summary(settings: Settings, session: AsyncSession, municipality: Any, period: str | None, out: Path) -> None:
-    from scoring import report
+    from scoring import report, text
     from scoring.service import build_summary
 
     summary = await build_summary(session, municipality, period, settings.methodology())
@@ -367,8 +360,8 @@ async def _write_summary(settings: Settings, session: AsyncSession, municipality
     out.write_bytes(report.workbook(summary))
     chart = out.with_suffix(".png")
     chart.write_bytes(report.chart(summary))
-    for chunk in report.summary_text(summary):
-        print(_plain(chunk))
+    for line in text.summary_lines(summary):
+        print(line.plain_text)
     print(f"\nExcel: {out}\nДиаграмма: {chart}")
 
 

@@ -40,7 +40,7 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 # Libraries that log SQL parameters (names, answers) at DEBUG, or chatter at INFO, stay at WARNING whatever LOG_LEVEL says.
-QUIET = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "alembic", "matplotlib")
+QUIET = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "alembic", "matplotlib", "aiogram.event")
 
 
 def quiet_libraries() -> None:

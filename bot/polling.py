@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -73,10 +74,14 @@ class UpdateHandler:
 
     async def _one(self, update: Update) -> None:
         handling.set(asyncio.current_task())
+        started = time.perf_counter()
         try:
             result = await self.dp.feed_update(self.bot, update, **self.kwargs)
             if isinstance(result, TelegramMethod):
                 await self.dp.silent_call_request(self.bot, result)
+            if log.isEnabledFor(logging.DEBUG):  # ids and times only: no personal data in the log
+                log.debug("update %s (%s) handled in %.1f ms", update.update_id, update.event_type,
+                          (time.perf_counter() - started) * 1000)
         except Exception as exc:  # noqa: BLE001 - the errors router has had its say; keep going
             log.error("update %s failed: %s", update.update_id, type(exc).__name__, exc_info=exc)
         finally:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.callbacks import OpenSurvey
 from bot.sender import Outcome, Sender
-from scoring.report import split_message
+from bot.render import messages, split_html
 from storage.models import Campaign, Delivery, DeliveryState, Municipality, Person, Reminder, School
 from surveys import campaigns
 from surveys.completion import FORM_STATES
@@ -83,6 +83,7 @@ class ReminderRunner:
             try:
                 async with self.session_factory() as session:
                     ids = await campaigns.fire_due(session, self.clock())
+                    await session.commit()  # the recipients are fixed before anything is sent
                 for reminder_id in ids:
                     if self._stopping:
                         break
@@ -138,6 +139,7 @@ class ReminderRunner:
                     await progress
         async with self.session_factory() as session:
             finished = await campaigns.finish_reminder(session, reminder_id, self.clock())
+            await session.commit()
             counts = await campaigns.delivery_counts(session, reminder_id)
         if progress and finished:
             await self._progress_done(reminder, campaign, total, counts)
@@ -173,6 +175,7 @@ class ReminderRunner:
             if message is None:
                 async with self.session_factory() as session:
                     await campaigns.mark_delivery(session, delivery.id, DeliveryState.SKIPPED, self.clock())
+                    await session.commit()
                 return
             outcome, error = await self._send(delivery.chat_id, message)
             async with self.session_factory() as session:
@@ -182,6 +185,7 @@ class ReminderRunner:
                     outcome, DeliveryState.FAILED
                 )
                 await campaigns.mark_delivery(session, delivery.id, state, self.clock(), error)
+                await session.commit()
         except Exception:
             log.exception("delivery %s failed", delivery.id)
 
@@ -248,18 +252,16 @@ class ReminderRunner:
         unreachable = await campaigns.unreachable_people(session, campaign)
         if unreachable:
             lines.append(texts.REMINDER_UNREACHABLE.format(names=_names([p.full_name for p in unreachable])))
-        parts: list[tuple[str, Any]] = [("text", (chunk, None)) for chunk in split_message(lines)]
+        parts: list[tuple[str, Any]] = [("text", (chunk, None)) for chunk in split_html(lines)]
         if delivery.kind == "final":
             parts += await self._summary_parts(session, campaign)
         return parts
 
     async def _summary_parts(self, session: AsyncSession, campaign: Campaign) -> list[tuple[str, Any]]:
         """The scoring summary of the campaign's period, where the scoring module is present."""
-        try:
-            from scoring import report
-            from scoring.service import ScoringError, build_summary
-        except ImportError:  # pragma: no cover - scoring ships with the bot
-            return []
+        from scoring import report, text  # report libraries load when a report is made
+        from scoring.service import ScoringError, build_summary
+
         try:
             municipality = await session.get(Municipality, campaign.municipality_id)
             summary = await build_summary(session, municipality, campaign.period, self.methodology)
@@ -268,7 +270,7 @@ class ReminderRunner:
         workbook, chart = await asyncio.gather(
             asyncio.to_thread(report.workbook, summary), asyncio.to_thread(report.chart, summary)
         )
-        parts: list[tuple[str, Any]] = [("text", (chunk, None)) for chunk in report.summary_text(summary)]
+        parts: list[tuple[str, Any]] = [("text", (chunk, None)) for chunk in messages(text.summary_lines(summary))]
         parts.append(("document", (f"shnor_{summary.period}.xlsx".replace(" ", "_"), workbook, texts.SUMMARY_WORKBOOK)))
         parts.append(("photo", ("summary.png", chart, texts.SUMMARY_CHART)))
         return parts

@@ -1,8 +1,10 @@
-"""Telegram's renderer: a neutral Screen (surveys.screens) as HTML text and an inline keyboard."""
+"""Telegram's renderer: a neutral Screen (surveys.screens) as HTML text and an inline keyboard, and
+lines of rich text as messages under Telegram's length limit."""
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -44,3 +46,30 @@ def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
 
 def render(screen: Screen) -> tuple[str, InlineKeyboardMarkup | None]:
     return html(screen.text), keyboard(screen)
+
+
+TELEGRAM_LIMIT = 4096  # characters of one message
+
+
+def split_html(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Join HTML lines into messages under the limit, breaking only between lines (an over-long line,
+    rare, is sent as plain text cut to the limit so that no tag is left open)."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        if len(line) > limit:
+            line = escape(unescape(re.sub(r"<[^>]+>", "", line)), quote=False)[: limit - 1] + "…"
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def messages(lines: list[Rich]) -> list[str]:
+    """Lines of rich text (a summary, a card) as Telegram messages."""
+    return split_html([html(line) for line in lines])

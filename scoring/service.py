@@ -32,7 +32,6 @@ from storage.importers import ExamRow, GroupRow, ImportFailed, ImportProblem, St
 from storage.responses import bump_versions
 from storage.models import ExamResult, Municipality, RegionalGroup, ResponseStatus, School, SchoolStatus, utcnow
 from surveys.completion import TeacherCompletion
-from surveys.subjects import COORDINATOR_ROLES
 from surveys.periods import PeriodError, normalize_period, school_year_of
 
 RISK_QUESTIONS = ("risk_internet", "risk_computers", "risk_staff")
@@ -289,40 +288,3 @@ def schools_by_status(summary: Summary) -> dict[str, list[str]]:
     for score in summary.scores.schools:
         groups[score.school.status.title()].append(score.school.short_name)
     return dict(groups)
-
-
-# --- access --------------------------------------------------------------------------------
-
-
-
-def summary_refusal(person: Any, municipality: Municipality | None, chat_id: int, chat_type: str) -> str | None:
-    """Why /summary is refused in this chat to this person, or None when it is allowed."""
-    if person is None or person.role not in COORDINATOR_ROLES or municipality is None:
-        return "Сводка доступна только муниципальным координаторам."
-    if chat_type == "private":
-        return None
-    if municipality.coordinators_chat_id == chat_id:
-        return None
-    if municipality.coordinators_chat_id is None:
-        return "Чат координаторов вашего муниципалитета ещё не назначен: отправьте /setchat в группе координаторов."
-    return "Сводка выдаётся только в чате координаторов вашего муниципалитета или в личном чате с ботом."
-
-
-async def set_coordinators_chat(session: AsyncSession, municipality: Municipality, chat_id: int) -> str | None:
-    """Register the group as the municipality's coordinators' chat; returns a refusal or None."""
-    owner = await session.scalar(select(Municipality).where(Municipality.coordinators_chat_id == chat_id))
-    if owner is not None and owner.id != municipality.id:
-        return "Этот чат уже назначен чатом координаторов другого муниципалитета."
-    municipality.coordinators_chat_id = chat_id
-    await session.commit()
-    return None
-
-
-async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> bool:
-    """A group became a supergroup: its id changed; keep it the coordinators' chat."""
-    owner = await session.scalar(select(Municipality).where(Municipality.coordinators_chat_id == old_chat_id))
-    if owner is None:
-        return False
-    owner.coordinators_chat_id = new_chat_id
-    await session.commit()
-    return True

@@ -84,8 +84,9 @@ class _Batcher:
     def __init__(self) -> None:
         self._queue: list[tuple[Unit, asyncio.Future[bool]]] = []
         self._running: asyncio.Task[None] | None = None
-        self.batches = 0
+        self.batches = 0  # commits
         self.units = 0
+        self.statements = 0  # executions (an executemany counts once per row)
 
     async def apply(self, unit: Unit) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -175,20 +176,22 @@ class SQLiteWriter(_Batcher):
                 conn.execute("ROLLBACK")
                 raise
 
-    @staticmethod
-    def _unit(conn: sqlite3.Connection, unit: Unit) -> bool | BaseException:
+    def _unit(self, conn: sqlite3.Connection, unit: Unit) -> bool | BaseException:
         conn.execute("SAVEPOINT unit")
         try:
             if unit.guard is not None:
                 sql, params = unit.guard
+                self.statements += 1
                 if conn.execute(sql.sqlite, _encode(sql, params, "sqlite")).rowcount != 1:
                     conn.execute("ROLLBACK TO unit")
                     conn.execute("RELEASE unit")
                     return False
             for sql, params in unit.statements:
                 if isinstance(params, dict):
+                    self.statements += 1
                     conn.execute(sql.sqlite, _encode(sql, params, "sqlite"))
                 elif params:
+                    self.statements += len(params)
                     conn.executemany(sql.sqlite, [_encode(sql, p, "sqlite") for p in params])
         except sqlite3.OperationalError:
             raise  # locked: the whole batch is retried
@@ -235,6 +238,7 @@ class EngineWriter(_Batcher):
                 try:
                     if unit.guard is not None:
                         sql, params = unit.guard
+                        self.statements += 1
                         result = await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
                         if result.rowcount != 1:
                             await savepoint.rollback()
@@ -242,8 +246,10 @@ class EngineWriter(_Batcher):
                             continue
                     for sql, params in unit.statements:
                         if isinstance(params, dict):
+                            self.statements += 1
                             await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
                         elif params:
+                            self.statements += len(params)
                             await conn.execute(self._text(sql), [_encode(sql, p, self.dialect) for p in params])
                 except Exception as exc:  # noqa: BLE001 - this unit alone fails
                     await savepoint.rollback()

@@ -1,4 +1,5 @@
-"""Campaign management and the reminder outbox (database side, no aiogram).
+"""Campaign management and the reminder outbox (database side, no aiogram). Nothing here commits:
+the caller does (the update's session, the CLI's helper, the reminder runner).
 
 Every mailing is a `Reminder` row planned ahead from the campaign's settings; when it falls
 due, its recipients are fixed as `Delivery` rows in one transaction, and each delivery is
@@ -140,6 +141,24 @@ async def plan_reminders(session: AsyncSession, campaign: Campaign, now: dt.date
     elif final.state == ReminderState.CANCELLED:
         final.state = ReminderState.PENDING
     await session.flush()
+
+
+EXTEND_DAYS = (1, 3, 7, 14)  # the chat's buttons
+
+
+async def owned_campaign(session: AsyncSession, municipality_id: int, campaign_id: int) -> Campaign:
+    """A campaign of this municipality; anyone else's (or none) is refused."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None or campaign.municipality_id != municipality_id:
+        raise ServiceError("Это не ваши данные.")
+    return campaign
+
+
+async def extend_by_days(session: AsyncSession, campaign: Campaign, days: int, now: dt.datetime) -> Campaign:
+    """From the chat: the deadline (or now, if it passed) plus one of EXTEND_DAYS."""
+    if days not in EXTEND_DAYS:
+        raise ServiceError("Такого варианта нет.")
+    return await extend_campaign(session, campaign, max(campaign.deadline, now) + dt.timedelta(days=days), now)
 
 
 async def extend_campaign(session: AsyncSession, campaign: Campaign, deadline: dt.datetime, now: dt.datetime) -> Campaign:
@@ -428,7 +447,7 @@ async def fire_due(session: AsyncSession, now: dt.datetime) -> list[int]:
                 await _fix_recipients(session, reminder)
                 reminder.state = ReminderState.SENDING
                 reminder.started_at = now
-    await session.commit()
+    await session.flush()
     return list(await session.scalars(
         select(Reminder.id).where(Reminder.state == ReminderState.SENDING).order_by(Reminder.due_at)
     ))
@@ -485,7 +504,6 @@ async def mark_delivery(session: AsyncSession, delivery_id: int, state: str, now
             attempts=Delivery.attempts + 1,
         )
     )
-    await session.commit()
 
 
 async def mark_unreachable(session: AsyncSession, person_id: int) -> None:
@@ -502,5 +520,4 @@ async def finish_reminder(session: AsyncSession, reminder_id: int, now: dt.datet
     await session.execute(
         update(Reminder).where(Reminder.id == reminder_id).values(state=ReminderState.DONE, finished_at=now)
     )
-    await session.commit()
     return True

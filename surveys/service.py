@@ -15,13 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Answer, Campaign, Municipality, Person, Response, SurveyVersion, utcnow
+from surveys.errors import Refused
 from surveys.model import Survey
 from surveys.periods import PeriodError, normalize_period
 from surveys.subjects import ROLE_AUDIENCE, subject_of
 
 
-class ServiceError(ValueError):
-    """An admin action that cannot be done; the message is Russian."""
+class ServiceError(Refused):
+    """An admin action that cannot be done; the message is Russian (shown as a dialog in the chat)."""
+
+    def __init__(self, message: str, *, alert: bool = True) -> None:
+        super().__init__(message, alert=alert)
 
 
 @dataclass(frozen=True, slots=True)

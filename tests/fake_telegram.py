@@ -101,6 +101,9 @@ class FakeTelegram:
         self.faults: dict[str, list[Fault]] = {}
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
+        self.deliver_to_webhook = False  # with a webhook set: POST updates to it (benchmarks) instead of getUpdates
+        self._posting: set[asyncio.Task[None]] = set()
+        self._http: Any = None
         self.on_send: Any = None  # callable(chat_id, message) run for every sendMessage and editMessageText (benchmarks)
         self.keep_history = True
         self.html_errors: list[tuple[str, str, str]] = []  # (method, text, why Telegram would refuse it)
@@ -122,6 +125,10 @@ class FakeTelegram:
         return self.base_url
 
     async def stop(self) -> None:
+        for task in list(self._posting):
+            task.cancel()
+        if self._http is not None:
+            await self._http.close()
         if self._runner:
             await self._runner.cleanup()
 
@@ -157,9 +164,45 @@ class FakeTelegram:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **payload}
         self.pushed[update_id] = update
+        if self.webhook and self.webhook.get("url") and self.deliver_to_webhook:
+            task = asyncio.get_running_loop().create_task(self._post(update))
+            self._posting.add(task)
+            task.add_done_callback(self._posting.discard)
+            return update_id
         self.updates.append(update)
         self._new_update.set()
         return update_id
+
+    async def _post(self, update: dict[str, Any]) -> None:
+        """Webhook mode: POST the update to the bot, as Telegram does, and carry out a method in its response."""
+        import aiohttp
+
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        headers = {}
+        if self.webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+        for _ in range(50):
+            try:
+                async with self._http.post(self.webhook["url"], json=update, headers=headers) as response:
+                    if response.status == 200:
+                        body = await response.read()
+                        break
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)  # Telegram retries too
+        else:
+            return
+        try:
+            answer = json.loads(body) if body else {}
+        except ValueError:
+            return
+        method = answer.pop("method", None) if isinstance(answer, dict) else None
+        if method:
+            self.calls.append((method, answer))
+            handler = getattr(self, f"api_{method.lower()}", None)
+            if handler is not None:
+                await handler(answer)
 
     def redeliver(self, update_id: int) -> None:
         """Deliver an update again, as Telegram does with one whose confirmation it did not get."""

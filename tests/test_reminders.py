@@ -227,6 +227,7 @@ async def test_submitted_respondent_gets_nothing_even_between_fixing_and_sending
         from surveys.campaigns import fire_due
 
         ids = await fire_due(session, clock.now)  # the opening notice's recipients are fixed: A and B
+        await session.commit()
     assert len(ids) == 1
     await set_response(session_factory, town, "A", "submitted")  # A answers before the notice goes out
     await reminders.tick()

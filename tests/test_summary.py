@@ -10,13 +10,24 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from bot.render import messages, split_html
 from scoring import report
+from scoring import text as report_text
 from scoring.service import ScoringError, build_summary, identify, import_exams, import_groups, import_statuses
 from storage.importers import ExamRow, GroupRow, ImportFailed, StatusRow, read_exams, read_statuses
 from storage.models import Answer, Campaign, ExamResult, Municipality, Person, Response, Role, SchoolStatus
 from surveys.loader import load_pack
 from surveys.service import open_campaign
 from tests.conftest import User, register
+
+def summary_text(summary) -> list[str]:
+    """The summary as the bot sends it: Telegram HTML messages under 4096 characters."""
+    return messages(report_text.summary_lines(summary))
+
+
+def card_text(summary, score) -> list[str]:
+    return messages(report_text.card_lines(summary, score))
+
 
 FORMULA = '=HYPERLINK("http://example.com","нажми")'
 
@@ -117,11 +128,11 @@ async def test_text_is_split_under_telegram_limit(session_factory, world):
     await _fill(session_factory, world)
     async with session_factory() as session:
         summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
-    chunks = report.summary_text(summary)
+    chunks = summary_text(summary)
     assert all(len(c) <= 4096 for c in chunks)
     assert "Сводка ШНОР: Тестовский городской округ" in chunks[0]
     lines = [f"строка {n} " + "x" * 100 for n in range(200)]
-    split = report.split_message(lines)
+    split = split_html(lines)
     assert len(split) > 1 and all(len(c) <= 4096 for c in split)
     assert "\n".join(split).split("\n") == lines
 
@@ -142,7 +153,7 @@ async def test_summary_of_an_earlier_period_and_unknown_periods(session_factory,
         typed = await build_summary(session, municipality, "2026/27 уч. год")
     # plain: the current school year (the clock says November 2026), not the latest on record
     assert latest.period == "2026-2027" and latest.periods == ["2026-2027", "2027-2028"]
-    assert "текущий учебный год" in report.summary_text(latest)[0] and "Другие периоды: 2027-2028" in report.summary_text(latest)[0]
+    assert "текущий учебный год" in summary_text(latest)[0] and "Другие периоды: 2027-2028" in summary_text(latest)[0]
     assert earlier.period == "2026-2027" and len(earlier.history) == 1 and typed.period == "2026-2027"
     async with session_factory() as session:
         municipality = await session.get(Municipality, world.municipality.id)
@@ -150,7 +161,7 @@ async def test_summary_of_an_earlier_period_and_unknown_periods(session_factory,
         gone = await build_summary(session, municipality, now=clock.now + dt.timedelta(days=3 * 365))
     assert later.period == "2027-2028"  # a year on: that year is current and has data
     assert gone.period == "2027-2028"  # the current 2029-2030 has none: the latest that has
-    assert "последний с данными (за текущий 2029-2030 данных нет)" in report.summary_text(gone)[0]
+    assert "последний с данными (за текущий 2029-2030 данных нет)" in summary_text(gone)[0]
 
 
 async def test_imports_reject_a_bad_file_whole(session_factory, world, tmp_path: Path):
@@ -353,7 +364,7 @@ async def test_missing_is_not_zero_in_the_text_and_the_ranking(session_factory, 
     await _fill(session_factory, world)
     async with session_factory() as session:
         summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
-    text = "\n".join(report.summary_text(summary))
+    text = "\n".join(summary_text(summary))
     assert [s.school.short_name for s in summary.lowest()] == ["СОШ 1"]
     assert "Анкету школы не отправили (1; их баллы неполные, в рейтинг не входят): Ключевская ООШ" in text
     assert "Педагоги: ответили 2 из 4 заявленных (50,0 %); зарегистрировано 3. Школ, не заявивших число педагогов: 1" in text
@@ -363,7 +374,7 @@ async def test_missing_is_not_zero_in_the_text_and_the_ranking(session_factory, 
     assert "итого 1 из 9 баллов; нет данных по 6 показателям" in text
     assert "M2.6.2 Доля школ зоны риска, где устранены не менее двух из трёх рисков — <b>нет данных</b> (ни одна школа группы не отправила анкету)" in text
     unsent = next(s for s in summary.scores.schools if s.school.short_name == "Ключевская ООШ")
-    card = "\n".join(report.card_text(summary, unsent))
+    card = "\n".join(card_text(summary, unsent))
     assert "⬜ S2.1.1" in card and "нет данных</b> (анкета школы не отправлена)" in card
     assert "Итого: <b>1 из 3 баллов; нет данных по 24 показателям</b>" in card
     assert "Нет данных по 24 показателям" in card and "S2.1.1: Разработать" not in card  # no data is not a zero to act on
@@ -403,7 +414,7 @@ async def test_a_registry_import_for_one_period_leaves_another_period_as_it_was(
             summary = await build_summary(session, await session.get(Municipality, world.municipality.id), period)
         book = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
         cells = [[c.value for row in sheet.iter_rows() for c in row] for sheet in book.worksheets]
-        return "\n".join(report.summary_text(summary)).encode(), cells, report.chart(summary)
+        return "\n".join(summary_text(summary)).encode(), cells, report.chart(summary)
 
     before = await rendered("2025-2026")
     assert "M2.4.6 Есть хотя бы одна муниципальная стажировочная площадка — <b>да</b>" in before[0].decode()

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.callbacks import CampaignAction, CampaignCb, NewCampaignCb
 from bot.reminders import ReminderRunner
-from storage.models import Campaign, Municipality, Person
+from storage.models import Municipality, Person
 from surveys import campaigns as campaign_service
 from surveys.loader import available_packs, load_pack
 from surveys.periods import PeriodError, next_school_year, normalize_period, school_year_of
@@ -29,7 +29,6 @@ from surveys.schedule import human_left
 from surveys.service import ServiceError
 from surveys.subjects import is_coordinator
 
-EXTEND_DAYS = (1, 3, 7, 14)
 FILTERS = (None, "shnro", "shnsu", "risk_zone", "shnro,shnsu")
 DEADLINE_DAYS = (7, 14, 30)
 LISTED = 15
@@ -38,13 +37,6 @@ LISTED = 15
 class NewCampaign(StatesGroup):
     period = State()
     deadline = State()
-
-
-async def _campaign_of(session: AsyncSession, person: Person, campaign_id: int) -> Campaign | None:
-    campaign = await session.get(Campaign, campaign_id)
-    if campaign is None or campaign.municipality_id != person.municipality_id:
-        return None
-    return campaign
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -105,14 +97,11 @@ async def campaign_button(
     if callback.message is None or callback.message.chat.type != "private":
         await callback.answer(texts.CAMPAIGNS_PRIVATE, show_alert=True)
         return
-    campaign = await _campaign_of(session, person, callback_data.id)
-    if campaign is None:
-        await callback.answer(texts.NOT_YOURS, show_alert=True)
-        return
+    campaign = await campaign_service.owned_campaign(session, person.municipality_id, callback_data.id)
     action = callback_data.a
     if action == CampaignAction.EXTEND_MENU:
         kb = InlineKeyboardBuilder()
-        for days in EXTEND_DAYS:
+        for days in campaign_service.EXTEND_DAYS:
             kb.button(text=f"+{days} дн.", callback_data=CampaignCb(a=CampaignAction.EXTEND, id=campaign.id, v=days))
         kb.adjust(4)
         await callback.answer()
@@ -138,29 +127,20 @@ async def campaign_button(
         await callback.answer(texts.NEW_CANCELLED)
         await callback.message.edit_text(texts.CLOSE_CANCELLED.format(id=campaign.id))
         return
-    try:
-        if action == CampaignAction.EXTEND:
-            if callback_data.v not in EXTEND_DAYS:
-                raise ServiceError("Такого варианта нет.")
-            base = max(campaign.deadline, now)
-            await campaign_service.extend_campaign(session, campaign, base + dt.timedelta(days=callback_data.v), now)
-            done = texts.EXTENDED.format(id=campaign.id, deadline=texts.deadline_text(campaign.deadline, campaign.timezone))
-        elif action == CampaignAction.CLOSE:
-            await campaign_service.close_campaign(session, campaign, now)
-            done = texts.CLOSED.format(id=campaign.id)
-        elif action == CampaignAction.REOPEN:
-            await campaign_service.reopen_campaign(session, campaign, now)
-            done = texts.REOPENED.format(id=campaign.id)
-        else:
-            raise ServiceError("Такого действия нет.")
-    except ServiceError as exc:
-        await session.rollback()
-        await callback.answer(str(exc), show_alert=True)
-        return
-    await session.commit()
+    if action == CampaignAction.EXTEND:  # refusals (ServiceError) go to the errors router; the session rolls back
+        await campaign_service.extend_by_days(session, campaign, callback_data.v, now)
+        done = texts.EXTENDED.format(id=campaign.id, deadline=texts.deadline_text(campaign.deadline, campaign.timezone))
+    elif action == CampaignAction.CLOSE:
+        await campaign_service.close_campaign(session, campaign, now)
+        done = texts.CLOSED.format(id=campaign.id)
+    elif action == CampaignAction.REOPEN:
+        await campaign_service.reopen_campaign(session, campaign, now)
+        done = texts.REOPENED.format(id=campaign.id)
+    else:
+        raise ServiceError("Такого действия нет.")
+    await callback.answer(done)  # the change is committed before this call (ReleaseBeforeRequest)
     if reminders:
         reminders.kick()
-    await callback.answer(done)
     text, markup = await _render_list(session, person, now)
     await callback.message.answer(done + "\n\n" + text, reply_markup=markup)
 
@@ -230,20 +210,14 @@ async def new_campaign_button(
         await _confirm(callback.message, state, municipality)
     elif step == "open" and "deadline" in data:
         survey = load_pack(data["pack"])
-        try:
-            campaign = await campaign_service.create_campaign(
-                session, municipality=municipality, survey=survey, period=data["period"],
-                deadline=dt.datetime.fromisoformat(data["deadline"]), status_filter=data.get("filter"), now=now,
-            )
-        except ServiceError as exc:
-            await session.rollback()
-            await callback.message.answer(f"⚠️ {escape(str(exc))}")
-            return
-        await session.commit()
+        campaign = await campaign_service.create_campaign(  # a refusal goes to the errors router
+            session, municipality=municipality, survey=survey, period=data["period"],
+            deadline=dt.datetime.fromisoformat(data["deadline"]), status_filter=data.get("filter"), now=now,
+        )
         await state.clear()
+        await callback.message.answer(texts.CAMPAIGN_OPENED.format(id=campaign.id, title=escape(survey.title)))
         if reminders:
             reminders.kick()
-        await callback.message.answer(texts.CAMPAIGN_OPENED.format(id=campaign.id, title=escape(survey.title)))
     elif step == "cancel":
         await state.clear()
         await callback.message.answer(texts.NEW_CANCELLED)

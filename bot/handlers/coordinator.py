@@ -1,4 +1,8 @@
-"""Coordinators: /setchat in their group, /summary there or in private."""
+"""Coordinators: /setchat in their group, /summary there or in private.
+
+The report libraries (pandas, openpyxl, matplotlib) are imported when a report is made, not
+when the bot starts: the process that answers questionnaires does not carry them.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,11 @@ from aiogram.utils.chat_action import ChatActionSender
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from scoring import report
-from scoring.service import (
-    ScoringError,
-    build_summary,
-    migrate_chat,
-    set_coordinators_chat,
-    summary_refusal,
-)
+from bot.access import migrate_chat, set_coordinators_chat, summary_refusal
+from bot.render import messages
 from scoring.methodology import Methodology
-from surveys.subjects import is_coordinator
 from storage.models import Municipality, Person
+from surveys.subjects import is_coordinator
 
 
 async def setchat(message: Message, session: AsyncSession, person: Person | None) -> None:
@@ -35,7 +33,7 @@ async def setchat(message: Message, session: AsyncSession, person: Person | None
         return
     municipality = await session.get(Municipality, person.municipality_id)
     refusal = await set_coordinators_chat(session, municipality, message.chat.id)
-    await message.answer(refusal or texts.SETCHAT_DONE.format(municipality=municipality.name))
+    await message.answer(refusal or texts.SETCHAT_DONE.format(municipality=escape(municipality.name)))
 
 
 async def chat_migrated(message: Message, session: AsyncSession) -> None:
@@ -46,6 +44,9 @@ async def summary(
     message: Message, command: CommandObject, bot: Bot, session: AsyncSession, person: Person | None,
     methodology: Methodology, now: dt.datetime,
 ) -> None:
+    from scoring import report, text
+    from scoring.service import ScoringError, build_summary
+
     municipality = await session.get(Municipality, person.municipality_id) if person else None
     refusal = summary_refusal(person, municipality, message.chat.id, message.chat.type)
     if refusal:
@@ -61,7 +62,7 @@ async def summary(
         workbook, chart = await asyncio.gather(
             asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result)
         )
-        for chunk in report.summary_text(result):
+        for chunk in messages(text.summary_lines(result)):
             await message.answer(chunk)
         name = f"shnor_{result.period}.xlsx".replace(" ", "_")
         await message.answer_document(BufferedInputFile(workbook, filename=name), caption=texts.SUMMARY_WORKBOOK)

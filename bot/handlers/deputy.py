@@ -1,4 +1,6 @@
-"""Deputies: /card, their school's indicators, points and what to do, with an .xlsx on request."""
+"""Deputies: /card, their school's indicators, points and what to do, with an .xlsx on request.
+
+Report libraries are imported when a card is made (see bot.handlers.coordinator)."""
 
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.callbacks import CardExport
-from scoring import report
-from scoring.service import ScoringError, school_card
+from bot.render import messages
 from scoring.methodology import Methodology
 from storage.models import Municipality, Person, Role
 
 
 async def _card(session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime):
+    from scoring.service import ScoringError, school_card  # report libraries load when a report is made
+
     if person is None or person.role != Role.DEPUTY or person.school_id is None:
         return texts.DEPUTIES_ONLY
     municipality = await session.get(Municipality, person.municipality_id)
@@ -35,8 +38,10 @@ async def card(message: Message, session: AsyncSession, person: Person | None, m
     if isinstance(result, str):
         await message.answer(result)
         return
+    from scoring import text
+
     summary, score = result
-    chunks = report.card_text(summary, score)
+    chunks = messages(text.card_lines(summary, score))
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.BTN_CARD_XLSX, callback_data=CardExport(school=score.school.id))
     markup: InlineKeyboardMarkup = kb.as_markup()
@@ -55,6 +60,8 @@ async def card_export(
     if isinstance(result, str):
         await callback.answer(result, show_alert=True)
         return
+    from scoring import report
+
     await callback.answer()
     summary, score = result
     data = await asyncio.to_thread(report.card_workbook, summary, score)

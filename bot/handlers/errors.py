@@ -14,14 +14,20 @@ from bot import texts
 from surveys.errors import BadInput, DomainError
 
 log = logging.getLogger(__name__)
+CALLBACK_ANSWER_LIMIT = 200  # characters Telegram shows in a button's answer
 
 
 async def on_domain_error(event: ErrorEvent) -> bool:
     """A refusal or bad input raised by a service: nothing was changed; tell the person why."""
     exc: DomainError = event.exception  # type: ignore[assignment]
     update = event.update
-    if update.callback_query:
-        await update.callback_query.answer(exc.message[:200], show_alert=getattr(exc, "alert", False))
+    callback = update.callback_query
+    if callback and len(exc.message) <= CALLBACK_ANSWER_LIMIT:
+        await callback.answer(exc.message, show_alert=exc.alert)
+    elif callback:  # too long for the pressed button's note: a message in the chat
+        await callback.answer()
+        if callback.message:
+            await callback.message.answer(f"⚠️ {escape(exc.message)}")
     elif update.message:
         text = escape(exc.message)
         await update.message.answer(texts.REPROMPT.format(error=text) if isinstance(exc, BadInput) else text)

@@ -64,8 +64,7 @@ async def full_name(
         await state.clear()
         await message.answer(texts.INVITE_PROBLEMS[registered.value])
         return
-    await session.commit()
-    people.forget(message.from_user.id)
+    people.forget(message.from_user.id)  # committed before the first reply (ReleaseBeforeRequest)
     await state.clear()
     await set_person_commands(bot, message.chat.id, registered.role)
     await message.answer(

@@ -1,0 +1,180 @@
+"""The summary and the school card as text: lines of rich text (surveys.screens.Rich), no markup of any
+messenger and no length limit of any; each channel's renderer turns them into its messages."""
+
+from __future__ import annotations
+
+from scoring.dynamics import DYNAMICS_TITLES
+from scoring.identification import METHOD_TITLES, Method
+from scoring.indicators import SchoolScore, Value
+from scoring.methodology import Indicator, Kind
+from scoring.service import Summary, completion_by_school, schools_by_status
+from surveys import completion
+from surveys.screens import Rich, bold, plain
+from surveys.wording import count, percent
+
+
+def _points(n: int) -> str:
+    return count(n, "балл", "балла", "баллов")
+
+
+def _no_data_phrase(n: int) -> str:
+    return f"нет данных по {count(n, 'показателю', 'показателям', 'показателям')}"
+
+
+def total_text(total: int, maximum: int, no_data: int) -> str:
+    """«12 из 20 баллов; нет данных по 7 показателям»: the maximum counts only indicators with data."""
+    text = f"{total} из {count(maximum, 'балла', 'баллов', 'баллов')}"
+    return text + (f"; {_no_data_phrase(no_data)}" if no_data else "")
+
+
+def rule_text(indicator: Indicator) -> str:
+    if indicator.threshold is not None:
+        sign = "≥" if indicator.comparison == ">=" else ">"
+        return f"{sign} {percent(indicator.threshold)}"
+    if indicator.points:
+        return "да — 1, нет — 0" if indicator.points["yes"] else "да — 0, нет — 1"
+    return "значение"
+
+
+def counted(indicator: Indicator, value: Value) -> str:
+    """What a share counts: «7 из 10 заявленных педагогов; ответили 8» or «3 из 12 школ; анкету отправили 10»."""
+    if value.numerator is None or not value.denominator:
+        return ""
+    answered = round(value.response_rate * value.denominator) if value.response_rate is not None else None
+    if indicator.kind == Kind.TEACHER_SHARE:
+        return f"{value.numerator} из {value.denominator} заявленных педагогов; ответили {answered}"
+    text = f"{value.numerator} из {count(value.denominator, 'школы', 'школ', 'школ')}"
+    if answered is None or answered == value.denominator:
+        return text
+    return text + (f"; педагоги ответили в {answered}" if indicator.source.any_teacher else f"; анкету отправили {answered}")
+
+
+def value_line(indicator: Indicator, value: Value) -> Rich:
+    text = plain(f"{indicator.code} {indicator.title} — ") + bold(value.shown())
+    detail = [] if value.value is None else [counted(indicator, value)]
+    if indicator.threshold is not None and value.value is not None:
+        detail.append(f"порог {rule_text(indicator)}")
+    if value.note:
+        detail.append(value.note)
+    detail = [d for d in detail if d]
+    if detail:
+        text += f" ({'; '.join(detail)})"
+    if value.scored:
+        text += f" — {_points(value.points or 0)}"
+    return text
+
+
+def period_lines(summary: Summary) -> list[Rich]:
+    """Which period this is and which others exist."""
+    if summary.period == summary.current_year:
+        which = f"Период {summary.period} — текущий учебный год."
+    elif summary.current_year and summary.current_year not in summary.periods and summary.period == summary.periods[-1]:
+        which = f"Период {summary.period} — последний с данными (за текущий {summary.current_year} данных нет)."
+    else:
+        which = f"Период {summary.period}."
+    others = [p for p in summary.periods if p != summary.period]
+    return [plain(which + (f" Другие периоды: {', '.join(others)}." if others else ""))]
+
+
+def completion_lines(summary: Summary) -> list[Rich | str]:
+    c = summary.completion
+    schools = summary.scores.schools
+    lines: list[Rich | str] = [bold("Заполнение")]
+    if "teacher" in c.audiences:
+        lines.append("Педагоги: " + completion.total_text(c.teachers.values()))
+    else:
+        lines.append("Анкета педагога в этом периоде не проводилась.")
+    if summary.school_form_expected:
+        sent = sum(summary.form_sent(s.school.id) for s in schools)
+        lines.append(f"Анкеты школ: отправлено {sent} из {len(schools)}")
+    if "municipality" in c.audiences:
+        lines.append("Анкета муниципалитета: " + completion.FORM_STATES.get(c.municipality_form, completion.FORM_STATES[None]))
+    for row in completion_by_school(summary):
+        parts = []
+        if "teacher" in c.audiences:
+            parts.append("педагоги — " + (row.teachers.text() if row.teachers else "не опрашивались (вне адресатов кампании)"))
+        if summary.school_form_expected:
+            parts.append("анкета школы — " + completion.FORM_STATES.get(row.form, completion.FORM_STATES[None]))
+        if parts:
+            lines.append(f"• {row.school}: {'; '.join(parts)}")
+    return lines
+
+
+def summary_lines(summary: Summary, lowest: int = 5) -> list[Rich]:
+    """The summary as lines of text; a channel's renderer splits them into messages."""
+    m = summary.municipality
+    scores = summary.scores
+    lines: list[Rich | str] = [
+        bold(f"Сводка ШНОР: {m.name}, период {summary.period}"),
+        *period_lines(summary),
+        f"Метод идентификации: {METHOD_TITLES[Method(m.identification_method)]}",
+        "",
+        *completion_lines(summary),
+    ]
+    lines += ["", bold("Школы по статусам")]
+    for title, names in sorted(schools_by_status(summary).items(), key=lambda kv: kv[0] == "нет статуса"):
+        lines.append(f"• {title} ({len(names)}): {', '.join(names)}")
+    lines += [
+        "",
+        bold("Муниципальные показатели") + " — итого "
+        + total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data)),
+    ]
+    for indicator in summary.methodology.municipal_indicators:
+        lines.append("• " + value_line(indicator, scores.municipal[indicator.code]))
+    if summary.dynamics:
+        _, shares = summary.dynamics[-1]
+        lines += ["", bold("Динамика")]
+        for code, share in shares.items():
+            lines.append(f"• {code} {DYNAMICS_TITLES[code]} — " + bold(percent(share.value)) + f" ({share.numerator} из {share.denominator})")
+    lines += ["", bold("Школы с наименьшими баллами") + (" (из отправивших анкету школы)" if summary.school_form_expected else "")]
+    ranked = summary.lowest(lowest)
+    for n, score in enumerate(ranked, start=1):
+        lines.append(
+            f"{n}. {score.school.short_name} — {total_text(score.total, score.maximum, len(score.no_data))}"
+            f" ({score.school.status.title()})"
+        )
+    if not ranked:
+        lines.append("Ни одна школа ещё не отправила анкету.")
+    unsent = summary.unsent()
+    if unsent:
+        lines.append(
+            f"Анкету школы не отправили ({len(unsent)}; их баллы неполные, в рейтинг не входят): "
+            + ", ".join(s.school.short_name for s in unsent)
+        )
+    return [line if isinstance(line, Rich) else plain(line) for line in lines]
+
+
+def _mark(value: Value) -> str:
+    if value.no_data:
+        return "⬜"
+    return "✅" if value.points else "❌"
+
+
+def card_lines(summary: Summary, score: SchoolScore) -> list[Rich]:
+    """The school's card as lines of text."""
+    school = score.school
+    lines: list[Rich | str] = [
+        bold(f"Карточка школы: {school.name}"),
+        f"Период {summary.period}; статус: {school.status.title()}",
+        "Итого: " + bold(total_text(score.total, score.maximum, len(score.no_data))),
+        "✅ — балл получен, ❌ — 0 баллов, ⬜ — нет данных (баллы не начислены).",
+        "",
+    ]
+    for indicator in summary.methodology.school_indicators:
+        value = score.values[indicator.code]
+        if not value.applies:
+            continue
+        lines.append(f"{_mark(value)} " + value_line(indicator, value))
+    zeros = score.zeros
+    if zeros:
+        lines += ["", bold("Что сделать")]
+        for value in zeros:
+            indicator = summary.methodology.indicator(value.code)
+            if indicator.recommendation:
+                lines.append(f"• {indicator.code}: {indicator.recommendation}")
+    elif not score.no_data:
+        lines += ["", "Все показатели школы набрали баллы."]
+    if score.no_data:
+        lines += ["", f"Нет данных по {count(len(score.no_data), 'показателю', 'показателям', 'показателям')}: "
+                  + ", ".join(v.code for v in score.no_data) + ". Отправьте анкету школы (/surveys), чтобы они были посчитаны."]
+    return [line if isinstance(line, Rich) else plain(line) for line in lines]
