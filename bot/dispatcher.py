@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_commands
 from bot.fsm_storage import SQLAlchemyStorage
+from bot.session import JsonSession
 from bot.handlers import get_routers
 from bot.middlewares import (
     HandlerSession,
@@ -53,7 +53,7 @@ def keep_response_types() -> None:
 
 def create_bot(token: str, api_base: str | None = None) -> Bot:
     keep_response_types()
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    session = JsonSession(api=TelegramAPIServer.from_base(api_base)) if api_base else JsonSession()
     session.middleware(ReleaseBeforeRequest())
     session.middleware(RetryTransient())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))

@@ -14,15 +14,18 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.methods import TelegramMethod
+from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
+from bot import fastcall
 from bot.middlewares import handling
 from storage.inbox import Inbox, Received
 from storage.models import utcnow
@@ -60,9 +63,17 @@ class UpdateHandler:
         self.on_handled = on_handled
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._seen: OrderedDict[int, None] = OrderedDict()  # ids taken in this process (in hand, or just handled)
 
     async def spawn(self, update: Update) -> None:
-        """Start handling; waits while `concurrency` updates are being handled already."""
+        """Start handling, unless this process has it in hand already (a redelivery met while resuming);
+        waits while `concurrency` updates are being handled."""
+        if update.update_id in self._seen:
+            log.info("update %s is in hand already: skipped", update.update_id)
+            return
+        self._seen[update.update_id] = None
+        if len(self._seen) > 100_000:
+            self._seen.popitem(last=False)
         await self._slots.acquire()
         task = asyncio.create_task(self._one(update))
         self._tasks.add(task)
@@ -77,7 +88,12 @@ class UpdateHandler:
         started = time.perf_counter()
         try:
             result = await self.dp.feed_update(self.bot, update, **self.kwargs)
-            if isinstance(result, TelegramMethod):
+            if isinstance(result, AnswerCallbackQuery):
+                try:
+                    await fastcall.answer_callback(self.bot, result)
+                except TelegramAPIError as exc:  # the button's note is best effort, as in aiogram's polling
+                    log.warning("answerCallbackQuery failed: %s", type(exc).__name__)
+            elif isinstance(result, TelegramMethod):
                 await self.dp.silent_call_request(self.bot, result)
             if log.isEnabledFor(logging.DEBUG):  # ids and times only: no personal data in the log
                 log.debug("update %s (%s) handled in %.1f ms", update.update_id, update.event_type,

@@ -34,6 +34,9 @@ RECORD = Sql(
     "ON CONFLICT (bot_id, update_id) DO UPDATE SET state = excluded.state, received_at = excluded.received_at, "
     "payload = excluded.payload, error = excluded.error WHERE inbox.received_at < :stale"
 )
+STILL_NEW = Sql(
+    "SELECT update_id FROM inbox WHERE bot_id = :bot_id AND state = 'new' AND update_id BETWEEN :low AND :high"
+)
 MARK_DONE = Sql("UPDATE inbox SET state = 'done', payload = NULL WHERE bot_id = :bot_id AND update_id = :update_id")
 PRUNE = Sql(
     "DELETE FROM inbox WHERE (state != 'poison' AND received_at < :before) OR (state = 'poison' AND received_at < :poison_before)"
@@ -75,14 +78,10 @@ class Inbox:
         if self._pruned_at is None or now - self._pruned_at > self.PRUNE_EVERY:
             unit.add(PRUNE, {"before": now - KEEP, "poison_before": now - KEEP_POISON})
             self._pruned_at = now
-        await self.writer.apply(unit)
         ids = [r.update_id for r in received]
-        async with self.session_factory() as session:
-            states = dict((await session.execute(
-                select(InboxUpdate.update_id, InboxUpdate.state)
-                .where(InboxUpdate.bot_id == self.bot_id, InboxUpdate.update_id.in_(ids))
-            )).all())
-        return [i for i in ids if states.get(i) == NEW]
+        unit.fetch = (STILL_NEW, {"bot_id": self.bot_id, "low": min(ids), "high": max(ids)})
+        new = {update_id for (update_id,) in await self.writer.apply(unit)}
+        return [i for i in ids if i in new]
 
     async def pending(self) -> list[tuple[int, dict[str, Any]]]:
         """Updates recorded but not handled (a crash, or a stop in the middle), oldest first."""

@@ -52,6 +52,7 @@ class Sql:
 class Unit:
     statements: list[tuple[Sql, Params | Sequence[Params]]] = field(default_factory=list)
     guard: tuple[Sql, Params] | None = None  # must update exactly one row, else the unit is skipped
+    fetch: tuple[Sql, Params] | None = None  # a query run last, in the same transaction: its rows are the result
 
     def add(self, sql: Sql, params: Params | Sequence[Params]) -> None:
         self.statements.append((sql, params))
@@ -88,8 +89,8 @@ class _Batcher:
         self.units = 0
         self.statements = 0  # executions (an executemany counts once per row)
 
-    async def apply(self, unit: Unit) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    async def apply(self, unit: Unit) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((unit, future))
         if self._running is None:
             self._running = asyncio.get_running_loop().create_task(self._drain())
@@ -120,7 +121,7 @@ class _Batcher:
         finally:
             self._running = None
 
-    async def _commit(self, units: list[Unit]) -> list[bool | BaseException]:
+    async def _commit(self, units: list[Unit]) -> list[Any]:
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -193,6 +194,12 @@ class SQLiteWriter(_Batcher):
                 elif params:
                     self.statements += len(params)
                     conn.executemany(sql.sqlite, [_encode(sql, p, "sqlite") for p in params])
+            if unit.fetch is not None:
+                sql, params = unit.fetch
+                self.statements += 1
+                rows = conn.execute(sql.sqlite, _encode(sql, params, "sqlite")).fetchall()
+                conn.execute("RELEASE unit")
+                return rows
         except sqlite3.OperationalError:
             raise  # locked: the whole batch is retried
         except Exception as exc:  # noqa: BLE001 - this unit alone fails
@@ -251,13 +258,18 @@ class EngineWriter(_Batcher):
                         elif params:
                             self.statements += len(params)
                             await conn.execute(self._text(sql), [_encode(sql, p, self.dialect) for p in params])
+                    rows: Any = True
+                    if unit.fetch is not None:
+                        sql, params = unit.fetch
+                        self.statements += 1
+                        rows = [tuple(r) for r in (await conn.execute(self._text(sql), _encode(sql, params, self.dialect))).all()]
                 except Exception as exc:  # noqa: BLE001 - this unit alone fails
                     await savepoint.rollback()
                     log.exception("a write unit failed")
                     results.append(WriteFailed(f"{type(exc).__name__}: {exc}"))
                     continue
                 await savepoint.commit()
-                results.append(True)
+                results.append(rows)
         return results
 
 

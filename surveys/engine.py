@@ -46,9 +46,11 @@ def next_question(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> 
     return None
 
 
-def previous_question(survey: Survey, answers: Answers, current: str | None, facts: Facts = NO_FACTS) -> Question | None:
+def previous_question(survey: Survey, answers: Answers, current: str | None, facts: Facts = NO_FACTS,
+                      visible: list[Question] | None = None) -> Question | None:
     """The question that applies just before `current` (before the end when current is None)."""
-    visible = visible_questions(survey, answers, facts)
+    if visible is None:
+        visible = visible_questions(survey, answers, facts)
     if current is None:
         return visible[-1] if visible else None
     names = [q.name for q in visible]
@@ -58,9 +60,11 @@ def previous_question(survey: Survey, answers: Answers, current: str | None, fac
     return visible[pos - 1] if pos > 0 else None
 
 
-def progress(survey: Survey, answers: Answers, question: Question, facts: Facts = NO_FACTS) -> tuple[int, int]:
+def progress(survey: Survey, answers: Answers, question: Question, facts: Facts = NO_FACTS,
+             visible: list[Question] | None = None) -> tuple[int, int]:
     """(position, total) among the questions that apply now, for "Вопрос 3 из 12"."""
-    visible = visible_questions(survey, answers, facts)
+    if visible is None:
+        visible = visible_questions(survey, answers, facts)
     names = [q.name for q in visible]
     position = names.index(question.name) + 1 if question.name in names else len(names)
     return position, len(names)
@@ -94,6 +98,8 @@ def apply_answer(survey: Survey, answers: Answers, name: str, value: Any, facts:
     """
     updated = dict(answers)
     updated[name] = value
+    if name not in survey.triggers:  # no question's relevance reads this one: nothing can drop
+        return AnswerChange(updated, ())
     dropped: list[str] = []
     for question in survey.questions:
         if question.name in updated and question.name != name and not is_relevant(question, updated, facts):

@@ -80,10 +80,25 @@ class Survey(BaseModel):
 
     _by_name: dict[str, Question] = PrivateAttr(default_factory=dict)
     _index: dict[str, int] = PrivateAttr(default_factory=dict)
+    _triggers: frozenset[str] = PrivateAttr(default=frozenset())
 
     def model_post_init(self, __context: Any) -> None:
+        from surveys.expressions import ExpressionError, compile_expression
+
         self._by_name = {q.name: q for q in self.questions}
         self._index = {q.name: i for i, q in enumerate(self.questions)}
+        triggers: set[str] = set()
+        for q in self.questions:
+            try:
+                triggers |= compile_expression(q.relevant).references if q.relevant else set()
+            except ExpressionError:
+                pass  # the loader reports it
+        self._triggers = frozenset(triggers)
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        """The questions some other question's `relevant` reads: answering another changes no one's relevance."""
+        return self._triggers
 
     def question(self, name: str) -> Question:
         return self._by_name[name]

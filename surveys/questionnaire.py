@@ -178,7 +178,8 @@ def view(state: ResponseState, *, notice: str | None = None, mask: int | None = 
         )
         return ReviewView(state.id, state.campaign.id, survey.title, items, state.submitted, state.campaign.deadline,
                           state.campaign.timezone, notice, just_submitted)
-    position, total = engine.progress(survey, answers, question, facts)
+    visible = engine.visible_questions(survey, answers, facts)
+    position, total = engine.progress(survey, answers, question, facts, visible)
     has_current = question.name in answers
     value = answers.get(question.name)
     if mask is None:
@@ -194,7 +195,7 @@ def view(state: ResponseState, *, notice: str | None = None, mask: int | None = 
         current=value,
         has_current=has_current,
         mask=mask,
-        can_back=engine.previous_question(survey, answers, question.name, facts) is not None,
+        can_back=engine.previous_question(survey, answers, question.name, facts, visible) is not None,
         notice=notice,
     )
 
@@ -307,7 +308,7 @@ def _record(state: ResponseState, question: Question, value: Any, change: engine
         else:
             status = DRAFT
             notices.append("Из-за этого ответа появились новые вопросы: ответьте на них и отправьте анкету снова.")
-    else:
+    elif question.name in survey.triggers:  # only then can the number of questions change
         before = len(engine.visible_questions(survey, state.answers, facts))
         after = len(engine.visible_questions(survey, change.answers, facts))
         if after > before:

@@ -101,7 +101,8 @@ class FakeTelegram:
         self.faults: dict[str, list[Fault]] = {}
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
-        self.deliver_to_webhook = False  # with a webhook set: POST updates to it (benchmarks) instead of getUpdates
+        self.deliver_to_webhook = False
+        self.webhook_answers: list[tuple[str, dict[str, Any]]] = []  # with a webhook set: POST updates to it (benchmarks) instead of getUpdates
         self._posting: set[asyncio.Task[None]] = set()
         self._http: Any = None
         self.on_send: Any = None  # callable(chat_id, message) run for every sendMessage and editMessageText (benchmarks)
@@ -199,7 +200,7 @@ class FakeTelegram:
             return
         method = answer.pop("method", None) if isinstance(answer, dict) else None
         if method:
-            self.calls.append((method, answer))
+            self.webhook_answers.append((method, answer))  # not a call: it rode back in the webhook's response
             handler = getattr(self, f"api_{method.lower()}", None)
             if handler is not None:
                 await handler(answer)

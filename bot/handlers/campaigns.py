@@ -10,7 +10,7 @@ import datetime as dt
 from html import escape
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.callbacks import CampaignAction, CampaignCb, NewCampaignCb
+from bot.filters import PrivateChat, TypedText
 from bot.reminders import ReminderRunner
 from storage.models import Municipality, Person
 from surveys import campaigns as campaign_service
@@ -288,11 +289,11 @@ async def typed_deadline(message: Message, state: FSMContext, session: AsyncSess
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")  # the list shows completion: not for any group
+    router.message.filter(PrivateChat())  # the list shows completion: not for any group
     router.message.register(list_campaigns, Command("campaigns"))
     router.message.register(new_campaign, Command("newcampaign"))
-    router.message.register(typed_period, NewCampaign.period, F.text, ~F.text.startswith("/"))
-    router.message.register(typed_deadline, NewCampaign.deadline, F.text, ~F.text.startswith("/"))
+    router.message.register(typed_period, NewCampaign.period, TypedText())
+    router.message.register(typed_deadline, NewCampaign.deadline, TypedText())
     router.callback_query.register(campaign_button, CampaignCb.filter())
     router.callback_query.register(new_campaign_button, NewCampaignCb.filter())
     return router

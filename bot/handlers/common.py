@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -12,6 +12,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.filters import PrivateChat
 from bot.render import render
 from storage.models import Municipality, Person, School
 from surveys.screens import campaigns_screen
@@ -73,11 +74,11 @@ async def stale_callback(callback: CallbackQuery, person: Person | None) -> None
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(surveys, CommandStart(), F.chat.type == "private")
-    router.message.register(surveys, Command("surveys"), F.chat.type == "private")
+    router.message.register(surveys, CommandStart(), PrivateChat())
+    router.message.register(surveys, Command("surveys"), PrivateChat())
     router.message.register(help_, Command("help"))
     router.message.register(whoami, Command("whoami"))
-    router.message.register(fallback, F.chat.type == "private")
+    router.message.register(fallback, PrivateChat())
     router.message.register(private_command, Command("surveys", "card", "campaigns", "newcampaign"))
     router.callback_query.register(stale_callback)
     return router

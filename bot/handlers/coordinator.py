@@ -10,13 +10,14 @@ import asyncio
 import datetime as dt
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.chat_action import ChatActionSender
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.filters import ChatMigrated
 from bot.access import migrate_chat, set_coordinators_chat, summary_refusal
 from bot.render import messages
 from scoring.methodology import Methodology
@@ -73,5 +74,5 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(setchat, Command("setchat"))
     router.message.register(summary, Command("summary"))
-    router.message.register(chat_migrated, F.migrate_to_chat_id)
+    router.message.register(chat_migrated, ChatMigrated())
     return router

@@ -8,7 +8,7 @@ import asyncio
 import datetime as dt
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.callbacks import CardExport
+from bot.filters import PrivateChat
 from bot.render import messages
 from scoring.methodology import Methodology
 from storage.models import Municipality, Person, Role
@@ -73,7 +74,7 @@ async def card_export(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PrivateChat())
     router.message.register(card, Command("card"))
     router.callback_query.register(card_export, CardExport.filter())
     return router

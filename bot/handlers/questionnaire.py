@@ -8,33 +8,28 @@ errors router.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import Q_KINDS, R_KINDS, OpenSurvey, QuestionCb, ReviewCb
+from bot.filters import DocumentOrPhoto, PrivateChat, Registered, TypedText
 from bot.middlewares import UpdateMark
-from bot.render import html, keyboard, render
+from bot import fastcall
+from bot.render import render
 from storage.models import Person
 from surveys.answering import Answering
 from surveys.questionnaire import Action, Kind
 from surveys.screens import Screen, screen_of
 
 
-def _registered(_: object, person: Person | None = None) -> bool:
-    return person is not None
-
-
 async def _replace(callback: CallbackQuery, screen: Screen, *, keyboard_only: bool = False) -> None:
     """The pressed message becomes the screen; a message that cannot be edited any more is sent anew."""
     message = callback.message
     try:
-        if keyboard_only:
-            await message.edit_reply_markup(reply_markup=keyboard(screen))
-        else:
-            await message.edit_text(html(screen.text), reply_markup=keyboard(screen))
+        await fastcall.edit(callback.bot, message.chat.id, message.message_id, screen, keyboard_only=keyboard_only)
     except TelegramBadRequest as exc:
         if "not modified" in exc.message:
             return
@@ -89,13 +84,13 @@ async def file_answer(message: Message, person: Person, answering: Answering, ma
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private", _registered)
-    router.callback_query.filter(F.message.chat.type == "private", _registered)
+    router.message.filter(PrivateChat(), Registered())
+    router.callback_query.filter(PrivateChat(), Registered())
     router.callback_query.register(open_survey, OpenSurvey.filter())
     router.callback_query.register(question_button, QuestionCb.filter())
     router.callback_query.register(review_button, ReviewCb.filter())
     # typed answers: any text that is not a command, outside registration and the campaign wizard
-    router.message.register(typed_answer, StateFilter(None), F.text, ~F.text.startswith("/"))
-    router.message.register(file_answer, StateFilter(None), F.document | F.photo)
+    router.message.register(typed_answer, StateFilter(None), TypedText())
+    router.message.register(file_answer, StateFilter(None), DocumentOrPhoto())
     return router
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -13,6 +13,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.filters import NotText, PrivateChat, TypedText
 from bot.commands import set_person_commands
 from bot.handlers.common import describe, show_campaigns
 from bot.middlewares import PersonMiddleware
@@ -79,8 +80,8 @@ async def full_name_not_text(message: Message) -> None:
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PrivateChat())
     router.message.register(start_with_token, CommandStart(deep_link=True))
-    router.message.register(full_name, Registration.full_name, F.text, ~F.text.startswith("/"))
-    router.message.register(full_name_not_text, Registration.full_name, ~F.text)
+    router.message.register(full_name, Registration.full_name, TypedText())
+    router.message.register(full_name_not_text, Registration.full_name, NotText())
     return router
