@@ -606,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scoring.service import ScoringError
+    from scoring.errors import ScoringError
     from storage.backup import BackupError
     from storage.importers import ImportFailed
     from storage.registry import RegistryError

@@ -18,6 +18,7 @@ from scoring.data import (
     schools_of,
     statuses_for,
 )
+from scoring.errors import ScoringError
 from scoring.dynamics import (
     PRODUCTIVE_QUESTION,
     SchoolDynamics,
@@ -35,10 +36,6 @@ from surveys.completion import TeacherCompletion
 from surveys.periods import PeriodError, normalize_period, school_year_of
 
 RISK_QUESTIONS = ("risk_internet", "risk_computers", "risk_staff")
-
-
-class ScoringError(ValueError):
-    """A user-facing problem (Russian message)."""
 
 
 # --- imports -------------------------------------------------------------------------------
