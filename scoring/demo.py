@@ -29,7 +29,8 @@ from storage.models import (
 )
 from surveys.engine import apply_answer, next_question
 from surveys.loader import load_pack
-from surveys.model import QuestionType, Survey
+from surveys.model import Survey
+from surveys.types import TYPES
 from surveys.service import store_survey_version
 
 DEMO_PERIODS = ("2023-2024", "2024-2025", "2025-2026")
@@ -50,22 +51,8 @@ def _answer_all(
             value = overrides[question.name]
         elif not question.required and rng.random() < 0.3:
             value = None
-        elif question.type == QuestionType.YESNO:
-            value = "yes" if rng.random() < yes_rate else "no"
-        elif question.type == QuestionType.SINGLE:
-            value = rng.choice(question.choices).name
-        elif question.type == QuestionType.MULTIPLE:
-            picked = [c.name for c in question.choices if rng.random() < 0.4]
-            value = picked or [question.choices[0].name]
-        elif question.type == QuestionType.INTEGER:
-            low, high = int(question.min or 1), int(min(question.max or 100, 120))
-            value = rng.randint(low, high)
-        elif question.type == QuestionType.FILE:
-            value = {"file_id": f"demo-{rng.randrange(10**9)}", "file_name": "документ.pdf"}
-        elif question.type == QuestionType.TEXT:
-            value = "Пример комментария"
         else:
-            value = None if not question.required else 1
+            value = TYPES[question.type].sample(question, rng, yes_rate)
         answers = apply_answer(survey, answers, question.name, value, facts).answers
     return answers
 

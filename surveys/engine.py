@@ -10,22 +10,16 @@ file {"file_id": ..., "file_name": ...}.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from surveys.expressions import compile_expression
-from surveys.model import Question, QuestionType, Survey
+from surveys.model import Question, Survey
+from surveys.types import TYPES, AnswerError
 
 Answers = Mapping[str, Any]
 Facts = Mapping[str, Any]
 NO_FACTS: Facts = {}
-
-
-class AnswerError(ValueError):
-    """The respondent's input does not fit the question; the message is shown to them in Russian."""
 
 
 def is_relevant(question: Question, answers: Answers, facts: Facts = NO_FACTS) -> bool:
@@ -114,95 +108,20 @@ def skip(survey: Survey, answers: Answers, question: Question, facts: Facts = NO
     return apply_answer(survey, answers, question.name, None, facts)
 
 
-# --- input parsing -------------------------------------------------------------------------
-
-_NUMBER_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
-_INT_RE = re.compile(r"^[+-]?\d+$")
-_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y")
-_YES = {"да", "yes", "д", "+"}
-_NO = {"нет", "no", "н", "-"}
+# --- input, checks and rendering: per type in surveys.types ----------------------------------
 
 
-def _fmt_number(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
-
-
-def parse_text(question: Question, raw: str, today: dt.date | None = None) -> Any:
+def parse_text(question: Question, raw: str) -> Any:
     """Turn what the respondent typed into a value of the question's type, or raise AnswerError."""
     text = (raw or "").strip()
-    qtype = question.type
     if not text:
         raise AnswerError("Пустой ответ. Напишите ответ сообщением.")
-    if qtype == QuestionType.YESNO:
-        low = text.lower()
-        if low in _YES:
-            return "yes"
-        if low in _NO:
-            return "no"
-        raise AnswerError("Ответьте «Да» или «Нет» кнопкой под вопросом.")
-    if qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-        raise AnswerError("Выберите вариант кнопкой под вопросом.")
-    if qtype == QuestionType.FILE:
-        raise AnswerError("Пришлите файл документом (скрепка → Файл).")
-    if qtype == QuestionType.INTEGER:
-        compact = text.replace(" ", "").replace("\u00a0", "")
-        if not _INT_RE.match(compact):
-            raise AnswerError("Нужно целое число цифрами, например 12.")
-        return int(compact)
-    if qtype in (QuestionType.DECIMAL, QuestionType.PERCENT):
-        compact = text.replace(" ", "").replace("\u00a0", "")
-        if qtype == QuestionType.PERCENT and compact.endswith("%"):
-            compact = compact[:-1]
-        if not _NUMBER_RE.match(compact):
-            if qtype == QuestionType.PERCENT:
-                raise AnswerError("Нужен процент числом, например 45 или 45,5 (без других слов).")
-            raise AnswerError("Нужно число, например 3,5.")
-        value = float(compact.replace(",", "."))
-        if not math.isfinite(value):
-            raise AnswerError("Нужно обычное число.")
-        return value
-    if qtype == QuestionType.DATE:
-        for fmt in _DATE_FORMATS:
-            try:
-                return dt.datetime.strptime(text, fmt).date().isoformat()
-            except ValueError:
-                continue
-        raise AnswerError("Нужна дата в виде ДД.ММ.ГГГГ, например 15.03.2026.")
-    # text
-    if len(text) > question.max_length:
-        raise AnswerError(f"Слишком длинный ответ: не больше {question.max_length} символов.")
-    return text
+    return TYPES[question.type].parse(question, text)
 
 
 def check_value(question: Question, value: Any, answers: Answers, facts: Facts = NO_FACTS) -> None:
     """Bounds, choices and the author's constraint; raises AnswerError with the message to show."""
-    qtype = question.type
-    if qtype in (QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.PERCENT):
-        low = question.min
-        high = question.max
-        if qtype == QuestionType.PERCENT:
-            low = 0.0 if low is None else low
-            high = 100.0 if high is None else high
-        if qtype == QuestionType.INTEGER and low is None and value < 0:
-            raise AnswerError("Число не может быть отрицательным.")
-        if low is not None and value < low or high is not None and value > high:
-            if low is not None and high is not None:
-                unit = " %" if qtype == QuestionType.PERCENT else ""
-                raise AnswerError(f"Нужно число от {_fmt_number(low)} до {_fmt_number(high)}{unit}.")
-            if low is not None:
-                raise AnswerError(f"Нужно число не меньше {_fmt_number(low)}.")
-            raise AnswerError(f"Нужно число не больше {_fmt_number(high)}.")
-    elif qtype == QuestionType.YESNO:
-        if value not in ("yes", "no"):
-            raise AnswerError("Ответьте «Да» или «Нет».")
-    elif qtype == QuestionType.SINGLE:
-        if question.choice(str(value)) is None:
-            raise AnswerError("Такого варианта нет.")
-    elif qtype == QuestionType.MULTIPLE:
-        if not isinstance(value, list) or any(question.choice(v) is None for v in value):
-            raise AnswerError("Такого варианта нет.")
-        if question.required and not value:
-            raise AnswerError("Отметьте хотя бы один вариант.")
+    TYPES[question.type].check(question, value)
     if question.constraint and not compile_expression(question.constraint).evaluate(answers, value, facts=facts):
         raise AnswerError(question.constraint_message or "Ответ не проходит проверку, проверьте его.")
 
@@ -216,19 +135,4 @@ def format_value(question: Question, value: Any) -> str:
     """A short human rendering of an answer, for the review screen and exports."""
     if value is None:
         return "— пропущено"
-    qtype = question.type
-    if qtype == QuestionType.YESNO:
-        return "Да" if value == "yes" else "Нет"
-    if qtype == QuestionType.SINGLE:
-        return question.choice_label(value)
-    if qtype == QuestionType.MULTIPLE:
-        return "; ".join(question.choice_label(v) for v in value) or "ничего не выбрано"
-    if qtype == QuestionType.PERCENT:
-        return f"{_fmt_number(value)} %"
-    if qtype in (QuestionType.DECIMAL,):
-        return _fmt_number(value)
-    if qtype == QuestionType.DATE:
-        return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
-    if qtype == QuestionType.FILE:
-        return f"файл «{value.get('file_name') or 'документ'}»"
-    return str(value)
+    return TYPES[question.type].format(question, value)

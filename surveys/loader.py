@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from surveys.expressions import ExpressionError, compile_expression
 from surveys.facts import FACTS
+from surveys.types import XLSFORM_TYPES
 from surveys.model import CHOICE_TYPES, NUMERIC_TYPES, QuestionType, Survey
 
 PACKS_DIR = Path(__file__).parent / "packs"
@@ -170,17 +171,7 @@ def check_survey(survey: Survey) -> list[DefinitionProblem]:
 
 # --- XLSForm -------------------------------------------------------------------------------
 
-_XLSFORM_TYPES = {
-    "integer": QuestionType.INTEGER,
-    "decimal": QuestionType.DECIMAL,
-    "text": QuestionType.TEXT,
-    "string": QuestionType.TEXT,
-    "date": QuestionType.DATE,
-    "file": QuestionType.FILE,
-    "select one": QuestionType.SINGLE,
-    "select all that apply": QuestionType.MULTIPLE,
-}
-_IGNORED_XLSFORM_TYPES = {"calculate", "note", "start", "end", "today", "deviceid", "username"}
+_IGNOREDXLSFORM_TYPES = {"calculate", "note", "start", "end", "today", "deviceid", "username"}
 _TRUE = {"yes", "true", "true()", "1", "да"}
 
 
@@ -214,13 +205,13 @@ def load_xlsform(path: str | Path) -> Survey:
     for child in form.get("children", []):
         ctype = child.get("type")
         name = child.get("name")
-        if ctype in _IGNORED_XLSFORM_TYPES or (ctype == "group" and name == "meta"):
+        if ctype in _IGNOREDXLSFORM_TYPES or (ctype == "group" and name == "meta"):
             continue
-        if ctype not in _XLSFORM_TYPES:
+        if ctype not in XLSFORM_TYPES:
             problems.append(DefinitionProblem(name, "type", f"тип «{ctype}» не поддерживается", rows.get(name)))
             continue
         bind = child.get("bind", {})
-        qtype = _XLSFORM_TYPES[ctype]
+        qtype = XLSFORM_TYPES[ctype]
         choices = [{"name": c["name"], "label": _label(c.get("label"))} for c in child.get("choices", [])]
         if qtype == QuestionType.SINGLE and sorted(c["name"] for c in choices) == ["no", "yes"]:
             qtype, choices = QuestionType.YESNO, []

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from surveys import engine
-from surveys.model import QuestionType
+from surveys import engine, types
 from surveys.questionnaire import Kind, QuestionView, ReviewView, View
+from surveys.types import TYPES
 
 # --- the neutral model ---------------------------------------------------------------------
 
@@ -98,15 +98,6 @@ class Screen:
 # --- texts ---------------------------------------------------------------------------------
 
 BUTTON_LABEL_MAX = 60
-TYPE_PROMPTS = {
-    QuestionType.INTEGER: "Напишите число сообщением.",
-    QuestionType.DECIMAL: "Напишите число сообщением.",
-    QuestionType.PERCENT: "Напишите процент числом, например 45.",
-    QuestionType.TEXT: "Напишите ответ сообщением.",
-    QuestionType.DATE: "Напишите дату в виде ДД.ММ.ГГГГ.",
-    QuestionType.FILE: "Пришлите файл документом.",
-    QuestionType.MULTIPLE: "Отметьте подходящие варианты и нажмите «Готово».",
-}
 YES, NO, DONE, BACK, SKIP, KEEP, SUBMIT = "Да", "Нет", "Готово ✔", "← Назад", "Пропустить", "Оставить как есть", "Отправить ✅"
 CHECKED, UNCHECKED = "☑ ", "☐ "
 SUBMITTED_NOTICE = "Спасибо! Анкета отправлена ✅"
@@ -141,17 +132,17 @@ def question_screen(view: QuestionView) -> Screen:
         parts.append(italic(q.hint))
     if view.has_current:
         parts += ["", "Сейчас ответ: " + bold(engine.format_value(q, view.current))]
-    prompt = TYPE_PROMPTS.get(q.type)
-    if prompt:
-        parts += ["", prompt]
+    spec = TYPES[q.type]
+    if spec.prompt:
+        parts += ["", spec.prompt]
 
     r, i = view.response_id, view.index
     rows: list[tuple[Button, ...]] = []
-    if q.type == QuestionType.YESNO:
+    if spec.widget == types.YESNO:
         rows.append((Button(YES, QuestionAction(r, i, Kind.PICK, 0)), Button(NO, QuestionAction(r, i, Kind.PICK, 1))))
-    elif q.type == QuestionType.SINGLE:
+    elif spec.widget == types.SINGLE:
         rows += [(Button(short(c.label), QuestionAction(r, i, Kind.PICK, n)),) for n, c in enumerate(q.choices)]
-    elif q.type == QuestionType.MULTIPLE:
+    elif spec.widget == types.MULTIPLE:
         for n, choice in enumerate(q.choices):
             mark = CHECKED if view.mask >> n & 1 else UNCHECKED
             rows.append((Button(short(mark + choice.label), QuestionAction(r, i, Kind.TOGGLE, n, view.mask)),))

@@ -37,6 +37,13 @@ from tests.fake_telegram import FakeTelegram
 START = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)  # 10:00 in Yekaterinburg
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs the command line as a process is slow (`pytest -m "not slow"` skips them)."""
+    for item in items:
+        if "shnor" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 class Clock:
     """A controllable clock handed to the dispatcher (and later the scheduler)."""
 

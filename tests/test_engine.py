@@ -168,3 +168,21 @@ def test_format_value() -> None:
     assert engine.format_value(_q("file"), {"file_id": "x", "file_name": "a.pdf"}) == "файл «a.pdf»"
     assert engine.order_selection(s.question("d"), {"z", "x"}) == ["x", "z"]
     assert QuestionType.PERCENT in {q.type for q in s.questions}
+
+
+def test_huge_numbers_are_refused_before_they_are_read():
+    """Python will not read an integer of 4,301 digits; the bot answers in Russian before trying."""
+    from surveys.engine import AnswerError
+
+    for qtype in ("integer", "decimal", "percent"):
+        with pytest.raises(AnswerError, match="Слишком длинное число"):
+            engine.parse_text(_q(qtype), "9" * 4301)
+    assert engine.parse_text(_q("integer"), "1 000") == 1000
+
+
+def test_every_type_has_its_one_entry():
+    """Reading, checking, showing, prompting, the widget and the demonstration of a type live in surveys.types."""
+    from surveys.model import QuestionType
+    from surveys.types import TYPES
+
+    assert set(TYPES) == set(QuestionType)

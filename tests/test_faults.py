@@ -7,6 +7,8 @@ second pass of .ci/run, on PostgreSQL.
 
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 import datetime as dt
 import os
@@ -95,6 +97,7 @@ def _env(api, database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 async def test_killed_during_questionnaires_loses_and_doubles_no_answer(api, database_url, tmp_path: Path):
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
@@ -190,6 +193,7 @@ async def test_killed_during_questionnaires_loses_and_doubles_no_answer(api, dat
         await engine.dispose()
 
 
+@pytest.mark.slow
 async def test_killed_during_a_broadcast_loses_no_reminder(api, database_url, tmp_path: Path):
     teachers = 300
     engine = make_engine(database_url)
@@ -262,6 +266,7 @@ async def test_an_update_delivered_twice_is_handled_once(runner, api, world, ses
     assert len(api.bot_messages(7501)) == sent + 1  # one reply, to the first delivery only
 
 
+@pytest.mark.slow
 async def test_telegram_failing_during_a_questionnaire(runner, api, world, session_factory, clock):
     """429s, 5xx, a slow answer and dropped connections while a teacher answers: nothing lost, nothing doubled."""
     from tests.conftest import register
@@ -300,6 +305,7 @@ async def test_telegram_failing_during_a_questionnaire(runner, api, world, sessi
     assert not any(api.faults.values())  # every fault was met
 
 
+@pytest.mark.slow
 async def test_database_locked_for_a_while(runner, api, world, session_factory, database_url):
     """Another writer holds the database for two seconds: the answer waits, then is stored once."""
     from sqlalchemy import text
@@ -327,6 +333,7 @@ async def test_database_locked_for_a_while(runner, api, world, session_factory, 
         assert list((await session.execute(select(Answer.question, Answer.value))).all()) == [("position", "teacher")]
 
 
+@pytest.mark.slow
 async def test_a_slow_report_does_not_hold_up_answers(runner, api, world, session_factory):
     """Telegram takes 6 s over the coordinator's report; a teacher's answer meanwhile is handled at once."""
     from tests.conftest import register
@@ -344,3 +351,20 @@ async def test_a_slow_report_does_not_hold_up_answers(runner, api, world, sessio
     assert "Вопрос 2 из" in teacher.last
     await runner.wait(report, timeout=30)
     assert any("document" in m for m in api.bot_messages(coordinator.id))
+
+
+async def test_an_unreadable_update_is_kept_and_skipped(runner, api, world, session_factory):
+    """One update aiogram cannot read (a chat id that is not a number) no longer stops the bot for everyone:
+    it is kept in the inbox as poison, confirmed and skipped; the updates around it are handled."""
+    from storage.models import InboxUpdate
+    from tests.conftest import register
+
+    teacher = await register(runner, 7901, world.invites["teacher:0"])
+    api.push_raw({"message": {"message_id": 1, "date": 0, "chat": {"id": "not-a-number", "type": "private"}, "text": "x"}})
+    reply = await teacher.send("/whoami")  # pushed after the poison: handled all the same
+    assert "Вы: Иванова Мария Петровна" in reply
+    async with session_factory() as session:
+        poison = (await session.execute(select(InboxUpdate.state, InboxUpdate.error, InboxUpdate.payload)
+                                        .where(InboxUpdate.state == "poison"))).all()
+    assert len(poison) == 1 and "cannot be read" in poison[0][1] and "not-a-number" in poison[0][2]
+    assert not api.updates  # confirmed: Telegram would not send it again

@@ -40,6 +40,7 @@ def test_formatter_blanks_secrets_in_messages_arguments_and_tracebacks():
     assert "***" in text and "getMe failed" in text
 
 
+@pytest.mark.slow
 def test_bot_process_logs_no_token_when_telegram_fails(tmp_path: Path):
     port = free_port()  # nothing listens there: every request fails
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": f"http://127.0.0.1:{port}", "LOG_LEVEL": "DEBUG",

@@ -111,6 +111,7 @@ async def _wait(predicate, timeout: float, what: str) -> None:
 
 
 @pytest.mark.skipif(not PG_URL, reason="two processes share one PostgreSQL: runs in the PostgreSQL pass of .ci/run")
+@pytest.mark.slow
 async def test_two_processes_one_scheduler_and_a_takeover(api, database_url, tmp_path: Path):
     teachers = 30
     engine = make_engine(database_url)

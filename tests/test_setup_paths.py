@@ -53,6 +53,7 @@ def checkout(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_the_checkouts_env_and_database_from_any_folder(checkout: Path, tmp_path: Path) -> None:
     env = _env(PYTHONPATH=str(checkout))
     elsewhere = tmp_path / "elsewhere"
@@ -69,6 +70,7 @@ def test_the_checkouts_env_and_database_from_any_folder(checkout: Path, tmp_path
     assert list(elsewhere.iterdir()) == [] and list((checkout / "data").iterdir()) == [database]
 
 
+@pytest.mark.slow
 def test_one_env_file_from_two_folders(tmp_path: Path) -> None:
     """The .env of the current folder, or the one SHNOR_ENV_FILE names; its relative SQLite path
     (the default one here) is taken from its folder, never from the current one."""
@@ -88,6 +90,7 @@ def test_one_env_file_from_two_folders(tmp_path: Path) -> None:
     assert list(other.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_missing_database_is_refused_not_created(tmp_path: Path) -> None:
     site, other = tmp_path / "site", tmp_path / "other"
     site.mkdir()
