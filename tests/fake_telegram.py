@@ -126,6 +126,7 @@ class FakeTelegram:
         return self.base_url
 
     async def stop(self) -> None:
+        self._new_update.set()  # a long poll still waiting returns now, not at its timeout
         for task in list(self._posting):
             task.cancel()
         if self._http is not None:
