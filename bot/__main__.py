@@ -38,9 +38,9 @@ async def run(settings: Settings) -> None:
     bot = create_bot(token, settings.telegram_api_base)
     if settings.redis_url:
         sender = Sender(rate=settings.send_rate, global_limiter=RedisRateLimiter(settings.redis_url, settings.send_rate),
-                        pause=RedisPause(settings.redis_url))
+                        pause=RedisPause(settings.redis_url), probe=bot.get_me)
     else:
-        sender = Sender(rate=settings.send_rate)
+        sender = Sender(rate=settings.send_rate, probe=bot.get_me)
     runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology)
     storage, isolation = fsm_backend(settings.redis_url, session_factory)
     writer = make_writer(settings.database_url, engine)

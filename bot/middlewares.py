@@ -40,7 +40,7 @@ from bot.fsm_storage import current_update_session, update_session
 from storage.inbox import Inbox, done_statement
 from storage.models import Person
 from storage.registry import get_person
-from storage.writer import Sql
+from storage.writer import Sql, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,13 @@ class HandlerSession(BaseMiddleware):
 
     The session is the update's unit of work: the update's inbox mark goes in first, and it is
     committed before any Bot API call (ReleaseBeforeRequest) and at the end, whatever the
-    handler wrote; a failing handler's writes are rolled back.
+    handler wrote; a failing handler's writes are rolled back. A database that stays locked
+    (another writer, longer than the driver waits) does not fail the update: its work is rolled
+    back and the handler runs again once the lock is gone, inside the person's lock, so what they
+    typed is neither lost nor overtaken by their next message.
     """
+
+    RETRY_WAIT = (0.5, 5.0)  # seconds: the first pause, the longest
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
@@ -93,12 +98,25 @@ class HandlerSession(BaseMiddleware):
         wanted = data.get("handler")
         if wanted is None or "session" not in wanted.params:
             return await handler(event, data)
+        mark: UpdateMark | None = data.get("mark")
+        marks = mark.take() if mark else []
+        wait = self.RETRY_WAIT[0]
+        while True:
+            try:
+                return await self._once(handler, event, data, marks)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("the database is busy (%s): the update is handled again in %.1f s", type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, self.RETRY_WAIT[1])
+
+    async def _once(self, handler: Handler, event: TelegramObject, data: dict[str, Any], marks: list) -> Any:
         async with self.session_factory() as session:
             token = update_session.set((session, asyncio.current_task()))
             try:
                 data["session"] = session
-                mark: UpdateMark | None = data.get("mark")
-                for sql, params in (mark.take() if mark else []):
+                for sql, params in marks:
                     await session.execute(text(sql.sqlite), params)
                 result = await handler(event, data)
                 if session.in_transaction():

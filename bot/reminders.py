@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.callbacks import OpenSurvey
-from bot.sender import Outcome, Sender
+from bot.sender import Outcome, Sender, SendResult
 from bot.render import messages, split_html
 from storage.models import Campaign, Delivery, DeliveryState, Municipality, Person, Reminder, School
 from surveys import campaigns
@@ -33,6 +34,10 @@ from surveys.schedule import QuietHours, human_left, zone
 
 log = logging.getLogger(__name__)
 NAMES_SHOWN = 60
+OUTCOME_STATES = {
+    Outcome.SENT: DeliveryState.SENT, Outcome.UNREACHABLE: DeliveryState.UNREACHABLE, Outcome.FAILED: DeliveryState.FAILED,
+    Outcome.UNCERTAIN: DeliveryState.UNCERTAIN, Outcome.SUPERSEDED: DeliveryState.SKIPPED,
+}
 
 
 def _deadline(campaign: Campaign) -> str:
@@ -177,37 +182,46 @@ class ReminderRunner:
                     await campaigns.mark_delivery(session, delivery.id, DeliveryState.SKIPPED, self.clock())
                     await session.commit()
                 return
-            outcome, error = await self._send(delivery.chat_id, message)
+            result = await self._send(delivery, reminder, campaign, message)
             async with self.session_factory() as session:
-                if outcome == Outcome.UNREACHABLE and delivery.person_id:
+                if result.outcome == Outcome.UNREACHABLE and delivery.person_id:
                     await campaigns.mark_unreachable(session, delivery.person_id)
-                state = {Outcome.SENT: DeliveryState.SENT, Outcome.UNREACHABLE: DeliveryState.UNREACHABLE}.get(
-                    outcome, DeliveryState.FAILED
-                )
-                await campaigns.mark_delivery(session, delivery.id, state, self.clock(), error)
+                await campaigns.mark_delivery(session, delivery.id, OUTCOME_STATES[result.outcome], self.clock(), result.error)
                 await session.commit()
         except Exception:
             log.exception("delivery %s failed", delivery.id)
 
-    async def _send(self, chat_id: int, message: list[tuple[str, Any]]) -> tuple[Outcome, str | None]:
-        """Send the parts of one delivery (texts, then files); the first failure decides."""
+    async def _send(self, delivery: Delivery, reminder: Reminder, campaign: Campaign,
+                    message: list[tuple[str, Any]]) -> SendResult:
+        """Send the parts of one delivery (texts, then files); the first part that does not go decides."""
+        chat_id = delivery.chat_id
+
+        async def remember(ambiguous: int) -> None:  # kept across a restart: never a third copy
+            delivery.ambiguous = ambiguous
+            async with self.session_factory() as session:
+                await campaigns.mark_ambiguous(session, delivery.id, ambiguous)
+                await session.commit()
+
+        async def wanted() -> bool:  # asked after an outage: is it still to go?
+            async with self.session_factory() as session:
+                return await self._render(session, delivery, reminder, campaign) is not None
+
+        result = SendResult(Outcome.SENT)
         for kind, payload in message:
             if kind == "text":
                 text, markup = payload
-                result = await self.sender.send(chat_id, lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
+                call = partial(self.bot.send_message, chat_id, text, reply_markup=markup)
             elif kind == "document":
                 name, data, caption = payload
-                result = await self.sender.send(
-                    chat_id, lambda: self.bot.send_document(chat_id, BufferedInputFile(data, name), caption=caption)
-                )
+                call = partial(self.bot.send_document, chat_id, BufferedInputFile(data, name), caption=caption)
             else:
                 name, data, caption = payload
-                result = await self.sender.send(
-                    chat_id, lambda: self.bot.send_photo(chat_id, BufferedInputFile(data, name), caption=caption)
-                )
+                call = partial(self.bot.send_photo, chat_id, BufferedInputFile(data, name), caption=caption)
+            result = await self.sender.send(chat_id, call, ambiguous=delivery.ambiguous, on_ambiguous=remember,
+                                            wanted=wanted)
             if result.outcome != Outcome.SENT:
-                return result.outcome, result.error
-        return Outcome.SENT, None
+                return result
+        return result
 
     # --- what each recipient gets --------------------------------------------------------
 
@@ -215,6 +229,8 @@ class ReminderRunner:
         self, session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign
     ) -> list[tuple[str, Any]] | None:
         now = self.clock()
+        if reminder.kind in ("open", "offset") and await campaigns.superseded(session, reminder, now):
+            return None  # the campaign ended, or a later reminder went out meanwhile (a long outage)
         fields = {
             "title": escape(_title(campaign)), "period": escape(campaign.period),
             "deadline": _deadline(campaign), "left": human_left(now, campaign.deadline, campaign.timezone),
@@ -312,13 +328,19 @@ class ReminderRunner:
     async def _progress_done(self, reminder: Reminder, campaign: Campaign, total: int, counts: dict[str, int]) -> None:
         async with self.session_factory() as session:
             stored = await session.get(Reminder, reminder.id)
+            twice = await campaigns.possibly_twice(session, reminder.id)
         if stored.progress_message_id is None:
             return
         extra = ""
         if counts.get(DeliveryState.UNREACHABLE):
             extra += f", недоступны {counts[DeliveryState.UNREACHABLE]}"
         if counts.get(DeliveryState.FAILED):
-            extra += f", не удалось {counts[DeliveryState.FAILED]}"
+            extra += f", Telegram отказал {counts[DeliveryState.FAILED]}"
+        if counts.get(DeliveryState.UNCERTAIN):
+            extra += (f", не удалось подтвердить {counts[DeliveryState.UNCERTAIN]} (Telegram дважды не ответил; "
+                      "возможно, уведомление дошло)")
+        if twice:
+            extra += f"; у {twice} адресатов уведомление могло прийти дважды (Telegram не подтвердил первую отправку)"
         if counts.get(DeliveryState.SKIPPED):
             extra += f", уже ответили {counts[DeliveryState.SKIPPED]}"
         text = texts.PROGRESS_DONE.format(title=escape(_title(campaign)), sent=counts.get(DeliveryState.SENT, 0), total=total, extra=extra)

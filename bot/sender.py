@@ -5,8 +5,16 @@
   per minute to one group.
 - 429: waits retry_after (all sending pauses, since the limit is the bot's) and retries the
   same message.
-- 403: the person blocked the bot; reported as UNREACHABLE, never retried.
-- Timeouts, network errors and 5xx: retried with exponential backoff, then reported as FAILED.
+- 403, «chat not found», a deactivated user: the person cannot be written to; UNREACHABLE, never
+  retried. Any other 400: a definite refusal, FAILED.
+- Telegram unreachable (the connection was never made): all sending pauses until Telegram
+  answers again (a probe, `getMe`, with a growing pause), then the message is sent; however long
+  the outage, nothing is given up.
+- An ambiguous failure (5xx, a timeout, a connection dropped after the request went out: the
+  message may have arrived): all sending pauses the same way, and the message is tried once
+  more; a second ambiguous failure ends it as UNCERTAIN (it may have arrived, and trying again
+  could send a third copy). So a chat gets at most one extra copy, and the caller can say which
+  deliveries may have arrived twice (`SendResult.ambiguous`).
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ class Outcome(StrEnum):
     SENT = "sent"
     UNREACHABLE = "unreachable"
     FAILED = "failed"
+    UNCERTAIN = "uncertain"  # failed ambiguously twice: may have arrived
+    SUPERSEDED = "superseded"  # after an outage the message was no longer wanted (deadline passed, answered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,16 @@ class SendResult:
     outcome: Outcome
     value: Any = None
     error: str | None = None
+    ambiguous: int = 0  # ambiguous failures met on the way (1 with SENT: it may have arrived twice)
+
+
+# aiohttp's errors that mean the request never left: nothing can have arrived
+NOT_SENT = ("ClientConnectorError", "ClientConnectorDNSError", "ClientConnectorSSLError", "ClientProxyConnectionError",
+            "ClientConnectorCertificateError")
+
+
+def never_sent(exc: Exception) -> bool:
+    return isinstance(exc, TelegramNetworkError) and str(getattr(exc, "message", "")).startswith(NOT_SENT)
 
 
 class LocalPause:
@@ -69,10 +89,12 @@ class Sender:
         pause: Any = None,
         group_per_minute: float = 20,
         private_per_second: float = 1,
-        max_attempts: int = 5,
+        max_attempts: int = 5,  # kept for compatibility; transient failures are no longer given up
         backoff: float = 1.0,
+        max_backoff: float = 30.0,
         max_retry_after: float = 3600,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        probe: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.rate = rate
         self._global = global_limiter or AsyncLimiter(rate, 1)
@@ -82,9 +104,15 @@ class Sender:
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self._sleep = sleep
-        self.stats = {"sent": 0, "retry_after": 0, "retried": 0, "unreachable": 0, "failed": 0}
+        self._probe = probe  # a harmless call (getMe) that tells whether Telegram answers again
+        self._healthy = asyncio.Event()
+        self._healthy.set()
+        self._outage: asyncio.Task[None] | None = None
+        self.stats = {"sent": 0, "retry_after": 0, "retried": 0, "unreachable": 0, "failed": 0, "ambiguous": 0,
+                      "uncertain": 0, "outages": 0}
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
@@ -104,13 +132,47 @@ class Sender:
         while (left := await self._pause.until() - time.time()) > 0:
             await self._sleep(left)
 
-    async def send(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> SendResult:
-        """Make one Bot API call to `chat_id` within the limits; never raises for Telegram errors."""
-        attempts = 0
+    def _start_outage(self) -> None:
+        if self._outage is None:
+            self.stats["outages"] += 1
+            self._healthy.clear()
+            self._outage = asyncio.get_running_loop().create_task(self._wait_out())
+
+    async def _wait_out(self) -> None:
+        """Pause all sending until Telegram answers again (probed with a growing pause)."""
+        delay = self.backoff
+        try:
+            while True:
+                await self._sleep(delay)
+                if self._probe is None:
+                    return
+                try:
+                    await self._probe()
+                    return
+                except Exception as exc:  # noqa: BLE001 - still down
+                    log.warning("Telegram still does not answer (%s); next try in %.0f s", type(exc).__name__, delay)
+                    delay = min(delay * 2, self.max_backoff)
+        finally:
+            self._outage = None
+            self._healthy.set()
+
+    async def send(
+        self, chat_id: int, call: Callable[[], Awaitable[T]], *, ambiguous: int = 0,
+        on_ambiguous: Callable[[int], Awaitable[None]] | None = None,
+        wanted: Callable[[], Awaitable[bool]] | None = None,
+    ) -> SendResult:
+        """Make one Bot API call to `chat_id` within the limits; never raises for Telegram errors.
+
+        `ambiguous` counts ambiguous failures of this message before (from the database, after a
+        restart); `on_ambiguous` is told the new count before the message is tried again, so that
+        a restart keeps it.
+        """
         while True:
+            await self._healthy.wait()
             await self._wait_pause()
             async with self._chat_limiter(chat_id):
                 async with self._global:
+                    await self._healthy.wait()
                     await self._wait_pause()
                     try:
                         value = await call()
@@ -122,22 +184,29 @@ class Sender:
                         continue
                     except TelegramForbiddenError as exc:
                         self.stats["unreachable"] += 1
-                        return SendResult(Outcome.UNREACHABLE, error=exc.message)
+                        return SendResult(Outcome.UNREACHABLE, error=exc.message, ambiguous=ambiguous)
                     except (TelegramBadRequest, TelegramNotFound) as exc:
                         if "chat not found" in exc.message.lower() or "user is deactivated" in exc.message.lower():
                             self.stats["unreachable"] += 1
-                            return SendResult(Outcome.UNREACHABLE, error=exc.message)
+                            return SendResult(Outcome.UNREACHABLE, error=exc.message, ambiguous=ambiguous)
                         self.stats["failed"] += 1
-                        return SendResult(Outcome.FAILED, error=exc.message)
+                        return SendResult(Outcome.FAILED, error=exc.message, ambiguous=ambiguous)
                     except (TelegramNetworkError, TelegramServerError, TimeoutError) as exc:
-                        attempts += 1
-                        if attempts >= self.max_attempts:
-                            self.stats["failed"] += 1
-                            return SendResult(Outcome.FAILED, error=f"{type(exc).__name__}: {exc}"[:300])
+                        error = f"{type(exc).__name__}: {exc}"[:300]
+                        if never_sent(exc):
+                            log.warning("Telegram cannot be reached (%s): sending waits", type(exc).__name__)
+                        else:
+                            ambiguous += 1
+                            self.stats["ambiguous"] += 1
+                            if on_ambiguous is not None:
+                                await on_ambiguous(ambiguous)
+                            if ambiguous > 1:
+                                self.stats["uncertain"] += 1
+                                return SendResult(Outcome.UNCERTAIN, error=error, ambiguous=ambiguous)
+                            log.warning("sending failed ambiguously (%s): tried once more when Telegram answers",
+                                        type(exc).__name__)
                         self.stats["retried"] += 1
-                        delay = self.backoff * 2 ** (attempts - 1)
-                        log.warning("sending failed (%s), retry %s in %.1f s", type(exc).__name__, attempts, delay)
+                        self._start_outage()
                     else:
                         self.stats["sent"] += 1
-                        return SendResult(Outcome.SENT, value)
-            await self._sleep(delay)
+                        return SendResult(Outcome.SENT, value, ambiguous=ambiguous)

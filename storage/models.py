@@ -321,7 +321,8 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     SKIPPED = "skipped"  # the respondent submitted in the meantime
     UNREACHABLE = "unreachable"  # 403: the person blocked the bot
-    FAILED = "failed"  # retries exhausted
+    FAILED = "failed"  # a definite refusal by Telegram (not a failure of Telegram)
+    UNCERTAIN = "uncertain"  # Telegram failed ambiguously twice: it may have arrived, it is not tried again
 
 
 class Delivery(Base):
@@ -338,6 +339,8 @@ class Delivery(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(12), default=DeliveryState.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # ambiguous failures (5xx, a timeout after the request went out): one more try after the first, none after two
+    ambiguous: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

@@ -58,6 +58,16 @@ class Unit:
         self.statements.append((sql, params))
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A database that is busy or locked for now (not a wrong statement): try the same work again later."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, sqlite3.OperationalError) or isinstance(exc, OperationalError):
+        text_ = str(exc).lower()
+        return "locked" in text_ or "busy" in text_ or "deadlock" in text_ or "could not obtain lock" in text_
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
 class WriteFailed(RuntimeError):
     """The unit itself could not be written (a constraint, a bug); the other units of its batch were."""
 

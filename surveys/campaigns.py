@@ -506,6 +506,33 @@ async def mark_delivery(session: AsyncSession, delivery_id: int, state: str, now
     )
 
 
+async def superseded(session: AsyncSession, reminder: Reminder, now: dt.datetime) -> bool:
+    """An opening notice or reminder no longer worth sending: the campaign ended, or a later reminder went out."""
+    campaign = await session.get(Campaign, reminder.campaign_id)
+    if campaign is None or campaign.closed_at is not None or now >= campaign.deadline:
+        return True
+    if reminder.kind != "offset":
+        return False
+    later = await session.scalar(
+        select(Reminder.id).where(Reminder.campaign_id == reminder.campaign_id, Reminder.kind == "offset",
+                                  Reminder.due_at > reminder.due_at,
+                                  Reminder.state.in_([ReminderState.SENDING, ReminderState.DONE])).limit(1)
+    )
+    return later is not None
+
+
+async def possibly_twice(session: AsyncSession, reminder_id: int) -> int:
+    """Deliveries sent after an ambiguous failure: the first try may have arrived too."""
+    return await session.scalar(
+        select(func.count()).select_from(Delivery)
+        .where(Delivery.reminder_id == reminder_id, Delivery.state == DeliveryState.SENT, Delivery.ambiguous > 0)
+    )
+
+
+async def mark_ambiguous(session: AsyncSession, delivery_id: int, ambiguous: int) -> None:
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(ambiguous=ambiguous))
+
+
 async def mark_unreachable(session: AsyncSession, person_id: int) -> None:
     await session.execute(update(Person).where(Person.id == person_id).values(unreachable=True))
 

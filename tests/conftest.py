@@ -156,10 +156,11 @@ async def api() -> AsyncIterator[FakeTelegram]:
 class BotRunner:
     """The production dispatcher polling the fake API; can be stopped and started again."""
 
-    def __init__(self, api: FakeTelegram, database_url: str, clock: Clock) -> None:
+    def __init__(self, api: FakeTelegram, database_url: str, clock: Clock, busy_timeout: float = 30.0) -> None:
         self.api = api
         self.database_url = database_url
         self.clock = clock
+        self.busy_timeout = busy_timeout
         self.handled: set[int] = set()
         self._changed = asyncio.Condition()
         self.bot: Bot | None = None
@@ -173,13 +174,14 @@ class BotRunner:
             self._changed.notify_all()
 
     async def start(self) -> None:
-        self.engine = make_engine(self.database_url)
+        self.engine = make_engine(self.database_url, busy_timeout=self.busy_timeout)
         self.bot = create_bot(self.api.token, self.api.base_url)
         factory = make_session_factory(self.engine)
         if REDIS_URL:
-            sender = Sender(rate=200, backoff=0.01, global_limiter=RedisRateLimiter(REDIS_URL, 200), pause=RedisPause(REDIS_URL))
+            sender = Sender(rate=200, backoff=0.01, global_limiter=RedisRateLimiter(REDIS_URL, 200), pause=RedisPause(REDIS_URL),
+                            probe=self.bot.get_me)
         else:
-            sender = Sender(rate=200, backoff=0.01)
+            sender = Sender(rate=200, backoff=0.01, probe=self.bot.get_me)
         self.reminders = ReminderRunner(self.bot, factory, sender, self.clock, workers=4)
         self.storage, isolation = fsm_backend(REDIS_URL or None, factory)
         self.writer = make_writer(self.database_url, self.engine)

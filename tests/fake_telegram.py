@@ -99,6 +99,7 @@ class FakeTelegram:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.chat_actions: list[tuple[int, str]] = []
         self.faults: dict[str, list[Fault]] = {}
+        self.fault_hook: Any = None  # callable(method, params) -> {"status": ..., "deliver": bool} | None, decided per call
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
         self.deliver_to_webhook = False
@@ -323,6 +324,14 @@ class FakeTelegram:
         key = method.lower()
         if key != "getupdates":
             self.calls.append((method, params))
+        hooked = self.fault_hook(method, params) if self.fault_hook and key != "getupdates" else None
+        if hooked:
+            if hooked.get("deliver"):  # Telegram did its work, then failed to say so
+                handler = getattr(self, f"api_{key}", None)
+                if handler is not None:
+                    await handler(params)
+            body = {"ok": False, "error_code": hooked["status"], "description": "Bad Gateway"}
+            return web.json_response(body, status=hooked["status"])
         faults = self.faults.get(method) or self.faults.get(key)
         if faults and key != "getupdates":
             fault = faults[0]
