@@ -62,6 +62,16 @@ class ReviewCb(CallbackData, prefix="r"):
     i: int = Small
 
 
+class ConsentCb(CallbackData, prefix="pd"):
+    """The answer to the consent to the processing of personal data."""
+
+    ok: bool
+
+
+class ForgetCb(CallbackData, prefix="fg"):
+    ok: bool
+
+
 class CardExport(CallbackData, prefix="cx"):
     school: int = Id
 

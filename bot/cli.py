@@ -20,6 +20,7 @@ from bot.logs import setup_logging
 from storage.db import describe_database, make_engine, make_session_factory, sqlite_file
 from storage.migrate import upgrade
 from storage.models import Campaign, Role, utcnow
+from storage.privacy import log_access
 
 log = logging.getLogger("shnor")
 
@@ -115,6 +116,40 @@ def cmd_municipality_list(settings: Settings, args: argparse.Namespace) -> None:
     async def action(session: AsyncSession) -> None:
         for m in await session.scalars(select(Municipality).order_by(Municipality.id)):
             print(f"{m.id}\t{m.name}\t{m.timezone}")
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_municipality_privacy(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.privacy import consent_text
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        if args.operator is not None:
+            municipality.pd_operator = args.operator.strip() or None
+        if args.purposes is not None:
+            municipality.pd_purposes = args.purposes.strip() or None
+        consent = consent_text(municipality)
+        print(f"Согласие, которое бот показывает при регистрации в «{municipality.name}» (версия {consent.version}):\n")
+        print(consent.text)
+
+    asyncio.run(_with_session(settings, action))
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.privacy import audit
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        tz = ZoneInfo(municipality.timezone)
+        since = dt.datetime.combine(args.since, dt.time(), tz) if args.since else None
+        records = await audit(session, municipality.id, since)
+        print(f"Журнал доступа к данным «{municipality.name}»"
+              + (f" с {args.since:%d.%m.%Y}" if args.since else "") + f", время {municipality.timezone}: записей {len(records)}.")
+        for r in records:
+            print(f"{r.at.astimezone(tz):%d.%m.%Y %H:%M}\t{r.who}\t{r.action}\t{r.detail}")
 
     asyncio.run(_with_session(settings, action))
 
@@ -356,6 +391,8 @@ async def _write_summary(settings: Settings, session: AsyncSession, municipality
     from scoring.service import build_summary
 
     summary = await build_summary(session, municipality, period, settings.methodology())
+    log_access(session, action="summary", municipality_id=municipality.id, person=None,
+               detail=f"период {summary.period}; файл {out}", now=utcnow())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(report.workbook(summary))
     chart = out.with_suffix(".png")
@@ -417,7 +454,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
 
     async def action(session: AsyncSession) -> int:
         municipality = await get_municipality(session, args.municipality)
-        return await export_answers(session, municipality.id, Path(args.out), args.period)
+        count = await export_answers(session, municipality.id, Path(args.out), args.period)
+        log_access(session, action="export", municipality_id=municipality.id, person=None,
+                   detail=f"период {args.period or 'все'}; ответов {count}; файл {args.out}", now=utcnow())
+        return count
 
     count = asyncio.run(_with_session(settings, action))
     print(f"Выгружено ответов: {count} → {args.out}")
@@ -431,7 +471,7 @@ def cmd_person_delete(settings: Settings, args: argparse.Namespace) -> None:
         person = await session.scalar(select(Person).where(Person.tg_user_id == args.tg_user_id))
         if person is None:
             raise CliError(f"Человека с Telegram id {args.tg_user_id} нет.")
-        await forget_person(session, person)
+        await forget_person(session, person, utcnow())
         print(f"Персональные данные удалены (запись №{person.id}); ответы остаются в счёте школы.")
 
     asyncio.run(_with_session(settings, action))
@@ -459,6 +499,16 @@ def _period(text: str) -> str:
         return normalize_period(text)
     except PeriodError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _date(text: str) -> dt.date:
+    """argparse type for a day: 01.12.2026 or 2026-12-01."""
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"«{text}» — не дата; напишите, например, 01.12.2026")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -502,6 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tz", help="часовой пояс, например Asia/Yekaterinburg или Asia/Krasnoyarsk")
     p.set_defaults(func=cmd_municipality_add)
     mun.add_parser("list", help="список").set_defaults(func=cmd_municipality_list)
+    p = mun.add_parser("privacy", help="оператор и цели обработки персональных данных в согласии; показывает текст согласия")
+    p.add_argument("municipality", help="номер или название")
+    p.add_argument("--operator", help="кто оператор, например «Управление образования Администрации г. N, ИНН …» (пусто — по умолчанию)")
+    p.add_argument("--purposes", help="цели обработки (пусто — по умолчанию)")
+    p.set_defaults(func=cmd_municipality_privacy)
 
     sch = sub.add_parser("schools", help="реестр школ").add_subparsers(dest="sub", required=True)
     p = sch.add_parser("import", help=f"импорт школ из .xlsx ({_columns_of('schools')}; образец: shnor template schools)")
@@ -592,6 +647,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, help="только этот учебный год")
     p.add_argument("--out", default="answers.xlsx")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("audit", help="журнал доступа: кто и когда смотрел сводки, карточки, отчёты и выгрузки")
+    p.add_argument("--municipality", required=True, help="номер или название")
+    p.add_argument("--since", type=_date, help="с какого дня, ДД.ММ.ГГГГ")
+    p.set_defaults(func=cmd_audit)
     person = sub.add_parser("person", help="люди").add_subparsers(dest="sub", required=True)
     p = person.add_parser("delete", help="удалить персональные данные человека (ответы остаются в счёте школы)")
     p.add_argument("--tg-user-id", type=int, required=True)

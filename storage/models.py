@@ -80,6 +80,9 @@ class Municipality(Base):
     identification_method: Mapped[str] = mapped_column(String(20), default="regional_lists", server_default="regional_lists")
     coordinators_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Consent to the processing of personal data (152-ФЗ): who processes it and why; storage.privacy has defaults
+    pd_operator: Mapped[str | None] = mapped_column(String(300))
+    pd_purposes: Mapped[str | None] = mapped_column(Text)
 
     schools: Mapped[list[School]] = relationship(back_populates="municipality", order_by="School.name")
 
@@ -129,6 +132,34 @@ class Person(Base):
 
     school: Mapped[School | None] = relationship()
     municipality: Mapped[Municipality] = relationship()
+
+
+class Consent(Base):
+    """A person's consent to the processing of their personal data: the exact text they agreed to, when,
+    and when it was withdrawn (/forget or `shnor person delete`; the row stays as the operator's record)."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(64))  # a digest of the text
+    text: Mapped[str] = mapped_column(Text)
+    accepted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccessLog(Base):
+    """Who saw what: a summary, a school card, a report, an export (kept for the operator's records)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(200))  # «person:17», «shnor (командная строка)»
+    action: Mapped[str] = mapped_column(String(20))  # summary | card | card_xlsx | report | export
+    detail: Mapped[str | None] = mapped_column(String(200))  # the period, the school
 
 
 class Invite(Base):
@@ -377,7 +408,9 @@ class InboxUpdate(Base):
 __all__ = [
     "Answer",
     "Base",
+    "AccessLog",
     "Campaign",
+    "Consent",
     "FsmRecord",
     "InboxUpdate",
     "Invite",

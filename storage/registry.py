@@ -250,15 +250,15 @@ def normalize_full_name(text: str | None) -> str:
 FORGOTTEN_NAME = "(данные удалены)"
 
 
-async def forget_person(session: AsyncSession, person: Person) -> None:
+async def forget_person(session: AsyncSession, person: Person, now: dt.datetime) -> None:
     """Remove a person's personal data; what they submitted still counts for their school.
 
     The name and the Telegram ids go (the ids become placeholders nobody can write from), and
     so do their conversation state and unsent reminders. The row stays with its role, school and
     municipality, so the school's registered and answered counts do not change; the person can
-    register again with a new invite.
+    register again with a new invite. Their consent is marked withdrawn, not deleted.
     """
-    from storage.models import Delivery, DeliveryState, FsmRecord, Response
+    from storage.models import Consent, Delivery, DeliveryState, FsmRecord, Response
 
     tg_user_id = person.tg_user_id
     # a bot process that keeps their questionnaire in memory must read it again (and find them gone)
@@ -274,3 +274,5 @@ async def forget_person(session: AsyncSession, person: Person) -> None:
     person.tg_user_id = placeholder
     person.chat_id = placeholder
     person.unreachable = True
+    await session.execute(update(Consent).where(Consent.person_id == person.id, Consent.withdrawn_at.is_(None))
+                          .values(withdrawn_at=now))

@@ -318,6 +318,7 @@ async def world(session_factory: async_sessionmaker[AsyncSession], clock: Clock)
 async def register(runner: BotRunner, user_id: int, invite: Invite, full_name: str = "Иванова Мария Петровна") -> User:
     user = User(runner, user_id, full_name.split()[1])
     await user.send(f"/start {invite.token}")
+    await user.press("Согласен", exact=True)
     await user.send(full_name)
     return user
 

@@ -384,6 +384,7 @@ async def test_a_lock_longer_than_the_driver_waits_loses_no_typed_name(api, data
     try:
         user = User(runner, 7951, "Мария")
         await user.send(f"/start {world.invites['teacher:0'].token}")
+        await user.press("Согласен", exact=True)
         locker = make_engine(database_url, pool_size=1, max_overflow=0)
         async with locker.connect() as conn:
             if database_url.startswith("sqlite"):

@@ -120,6 +120,7 @@ async def test_any_name_at_registration_is_refused_or_escaped(scene, runner, api
     _, _, errors = scene
     user = User(runner, next(NEXT_USER))
     await user.send(f"/start {world.invites['teacher:1'].token}")
+    await user.press("Согласен", exact=True)
     reply = await user.send(name)
     assert CYRILLIC.search(reply)
     assert not api.html_errors, api.html_errors[:3]

@@ -19,7 +19,7 @@ from scoring.demo import build_demo
 from scoring.service import build_summary
 from storage.models import Person, Response, Role
 from storage.registry import FORGOTTEN_NAME, forget_person
-from tests.conftest import PG_URL, free_port, register
+from tests.conftest import PG_URL, START, free_port, register
 
 TOKEN = "123456789:AAHsecretPartOfTheTokenThatMustNotLeak"
 FORMULA = '=HYPERLINK("http://example.com","нажми")'
@@ -76,7 +76,7 @@ async def test_forgetting_a_person_keeps_the_schools_counts(runner, session_fact
             select(Person).join(Response, Response.person_id == Person.id).where(Person.role == Role.TEACHER).limit(1)
         )
         name, tg_user_id = person.full_name, person.tg_user_id
-        await forget_person(session, person)
+        await forget_person(session, person, START)
         await session.commit()
     async with session_factory() as session:
         after = await build_summary(session, municipality)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from storage.models import Invite, Person
+from storage.models import Consent, Invite, Person
 from tests.conftest import User, register
 
 
@@ -15,8 +15,13 @@ async def _people(session_factory) -> list[Person]:
 
 async def test_teacher_registers_from_invite(runner, api, world, session_factory):
     user = User(runner, 501, "Мария")
-    reply = await user.send(f"/start {world.invites['teacher:0'].token}")
-    assert "регистрируетесь как <b>педагог</b>, МАОУ СОШ № 1" in reply
+    consent = await user.send(f"/start {world.invites['teacher:0'].token}")
+    assert "регистрируетесь как <b>педагог</b>, МАОУ СОШ № 1" in user.texts[-2]
+    assert consent.startswith("Согласие на обработку персональных данных") and "Тестовский городской округ" in consent
+    assert user.buttons() == ["Согласен", "Не согласен"]
+    assert await _people(session_factory) == []  # nothing stored before the consent
+    await user.press("Согласен", exact=True)
+    assert "Напишите, пожалуйста, ваши фамилию" in user.last
     reply = await user.send("иванова мария петровна")
     texts = user.texts
     assert any("Готово, Иванова Мария Петровна" in t for t in texts)
@@ -27,12 +32,16 @@ async def test_teacher_registers_from_invite(runner, api, world, session_factory
     async with session_factory() as session:
         assert (await session.get(Invite, world.invites["teacher:0"].id)).uses == 1
     # the role's own command menu for this chat
-    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "help", "whoami"]
+    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "help", "mydata"]
+    async with session_factory() as session:
+        stored = (await session.execute(select(Consent.version, Consent.text, Consent.accepted_at))).all()
+    assert len(stored) == 1 and stored[0][1] == consent and len(stored[0][0]) == 16
 
 
 async def test_bad_names_are_reprompted(runner, world, session_factory):
     user = User(runner, 502)
     await user.send(f"/start {world.invites['deputy:1'].token}")
+    await user.press("Согласен", exact=True)
     for bad in ["Маша", "<b>Иванова</b> Мария", "Иванова 123", "=HYPERLINK(1) x"]:
         reply = await user.send(bad)
         assert reply.startswith("⚠️"), bad
@@ -60,6 +69,7 @@ async def test_unknown_expired_and_used_up_tokens_change_nothing(runner, world, 
     # a token that expires while the person is typing their name
     late = User(runner, 604)
     await late.send(f"/start {world.invites['teacher:1'].token}")
+    await late.press("Согласен", exact=True)
     clock.advance(days=31)
     assert "истёк" in await late.send("Поздний Пётр Петрович")
     assert "истёк" in await late.send(f"/start {world.invites['teacher:1'].token}")
@@ -84,7 +94,7 @@ async def test_help_and_menus_differ_by_role(runner, api, world):
     assert "ссылку-приглашение" in await stranger.send("/help")
     coordinator = await register(runner, 801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     assert "анкету муниципалитета" in await coordinator.send("/help")
-    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "campaigns", "newcampaign", "surveys", "setchat", "help", "whoami"]
+    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "campaigns", "newcampaign", "surveys", "setchat", "help", "mydata"]
     assert "муниципальный координатор" in await coordinator.send("/whoami")
 
 
@@ -102,3 +112,34 @@ async def test_groups_have_their_own_menu_and_help(runner, api, world):
     group_help = api.last_message(group)["text"]
     assert "/summary" in group_help and "/setchat" in group_help
     assert not any(c in group_help for c in ("/surveys —", "/campaigns —", "/newcampaign", "/card —", "/whoami"))
+
+
+async def test_no_consent_no_registration(runner, api, world, session_factory):
+    user = User(runner, 521, "Пётр")
+    await user.send(f"/start {world.invites['teacher:0'].token}")
+    await user.press("Не согласен", exact=True)
+    assert "Без согласия на обработку персональных данных бот не может вас зарегистрировать" in user.last
+    reply = await user.send("Петров Пётр Петрович")  # a name typed anyway is not taken
+    assert "не зарегистрированы" in reply or "Не понял" in reply or "приглашение" in reply
+    assert await _people(session_factory) == []
+    async with session_factory() as session:
+        assert (await session.get(Invite, world.invites["teacher:0"].id)).uses == 0
+
+
+async def test_mydata_and_forget(runner, api, world, session_factory):
+    teacher = await register(runner, 531, world.invites["teacher:0"], "Данных Ольга Сергеевна")
+    await teacher.press("Начать: Анкета педагога")
+    await teacher.press("Учитель")
+    shown = await teacher.send("/mydata")
+    assert "ФИО: Данных Ольга Сергеевна" in shown and "Школа: МАОУ СОШ № 1" in shown and "Идентификатор в Telegram: 531" in shown
+    assert "Согласие на обработку данных: дано" in shown and "Анкета педагога (2026-2027) — черновик, ваших ответов: 1" in shown
+    await teacher.send("/forget")
+    assert "Удалить ваши персональные данные?" in teacher.last
+    await teacher.press("Отмена", exact=True)
+    assert (await _people(session_factory))[0].full_name == "Данных Ольга Сергеевна"
+    await teacher.send("/forget")
+    await teacher.press("Да, удалить", exact=True)
+    assert "Ваши персональные данные удалены" in teacher.last
+    people = await _people(session_factory)
+    assert people[0].full_name == "(данные удалены)" and people[0].tg_user_id < 0  # the row stays for the school's counts
+    assert "не зарегистрированы" in await teacher.send("/mydata") or "ничего не хранится" in teacher.last

@@ -22,6 +22,7 @@ from bot.access import migrate_chat, set_coordinators_chat, summary_refusal
 from bot.render import messages
 from scoring.methodology import Methodology
 from storage.models import Municipality, Person
+from storage.privacy import log_access
 from surveys.subjects import is_coordinator
 
 
@@ -60,6 +61,9 @@ async def summary(
         except ScoringError as exc:
             await message.answer(escape(str(exc)))
             return
+        where = "группа координаторов" if message.chat.type != "private" else "личный чат"
+        log_access(session, action="summary", municipality_id=municipality.id, person=person,
+                   detail=f"период {result.period}; {where}", now=now)
         workbook, chart = await asyncio.gather(
             asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result)
         )

@@ -20,22 +20,27 @@ from bot.filters import PrivateChat
 from bot.render import messages
 from scoring.methodology import Methodology
 from storage.models import Municipality, Person, Role
+from storage.privacy import log_access
 
 
-async def _card(session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime):
+async def _card(session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime, action: str):
+    """The deputy's school card, or the refusal to show; a card shown is written to the access log."""
     from scoring.service import ScoringError, school_card  # report libraries load when a report is made
 
     if person is None or person.role != Role.DEPUTY or person.school_id is None:
         return texts.DEPUTIES_ONLY
     municipality = await session.get(Municipality, person.municipality_id)
     try:
-        return await school_card(session, municipality, person.school_id, methodology=methodology, now=now)
+        summary, score = await school_card(session, municipality, person.school_id, methodology=methodology, now=now)
     except ScoringError as exc:
         return escape(str(exc))
+    log_access(session, action=action, municipality_id=municipality.id, person=person,
+               detail=f"{score.school.name}; период {summary.period}", now=now)
+    return summary, score
 
 
 async def card(message: Message, session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime) -> None:
-    result = await _card(session, person, methodology, now)
+    result = await _card(session, person, methodology, now, "card")
     if isinstance(result, str):
         await message.answer(result)
         return
@@ -57,7 +62,7 @@ async def card_export(
     if person is None or person.school_id != callback_data.school:
         await callback.answer(texts.NOT_YOURS, show_alert=True)
         return
-    result = await _card(session, person, methodology, now)
+    result = await _card(session, person, methodology, now, "card_xlsx")
     if isinstance(result, str):
         await callback.answer(result, show_alert=True)
         return

@@ -1,0 +1,134 @@
+"""Personal data (152-ФЗ): the consent a person gives before registering, what is stored about them,
+and who looked at the municipality's data.
+
+The consent's text comes from storage/consent.txt with the municipality's operator and purposes
+(set with `shnor municipality privacy`; sensible defaults otherwise); its version is a digest of
+the exact text, stored with the time it was accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AccessLog, Answer, Campaign, Consent, Municipality, Person, Response, School, SurveyVersion
+
+TEMPLATE = Path(__file__).with_name("consent.txt")
+DEFAULT_OPERATOR = "муниципальный орган управления образованием ({municipality})"
+DEFAULT_PURPOSES = (
+    "мониторинг муниципальной системы работы со школами с низкими результатами обучения и школами, "
+    "функционирующими в неблагоприятных социальных условиях; напоминания о сроках анкет"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentText:
+    text: str
+    version: str
+
+
+def consent_text(municipality: Municipality) -> ConsentText:
+    operator = municipality.pd_operator or DEFAULT_OPERATOR.format(municipality=municipality.name)
+    purposes = municipality.pd_purposes or DEFAULT_PURPOSES
+    text = TEMPLATE.read_text(encoding="utf-8").strip().format(operator=operator, purposes=purposes)
+    return ConsentText(text, hashlib.sha256(text.encode()).hexdigest()[:16])
+
+
+def record_consent(session: AsyncSession, person: Person, consent: ConsentText, accepted_at: dt.datetime) -> None:
+    session.add(Consent(person_id=person.id, version=consent.version, text=consent.text, accepted_at=accepted_at))
+
+
+ACTIONS = {
+    "summary": "сводка",
+    "card": "карточка школы",
+    "card_xlsx": "карточка школы, .xlsx",
+    "report": "отчёт, .docx",
+    "export": "выгрузка ответов, .xlsx",
+}
+
+
+def command_line_actor() -> str:
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (a container without /etc/passwd entry)
+        user = "?"
+    return f"командная строка shnor, пользователь ОС {user}"
+
+
+def log_access(session: AsyncSession, *, action: str, municipality_id: int, person: Person | None,
+               detail: str | None, now: dt.datetime) -> None:
+    """Record that someone saw the municipality's data (the caller's transaction commits it).
+
+    `person` is the bot user who asked; None means the command line."""
+    assert action in ACTIONS, action
+    actor = f"бот, {person.role} №{person.id}" if person is not None else command_line_actor()
+    session.add(AccessLog(at=now, municipality_id=municipality_id, person_id=person.id if person else None,
+                          actor=actor[:200], action=action, detail=detail[:200] if detail else None))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredData:
+    person: Person
+    school: str | None
+    municipality: str
+    timezone: str
+    consent: Consent | None
+    responses: list[tuple[str, str, str, int]]  # survey title, period, status, answers given
+
+
+async def stored_about(session: AsyncSession, person: Person) -> StoredData:
+    school = await session.get(School, person.school_id) if person.school_id else None
+    municipality = await session.get(Municipality, person.municipality_id)
+    consent = await session.scalar(select(Consent).where(Consent.person_id == person.id).order_by(Consent.accepted_at.desc()).limit(1))
+    rows = (await session.execute(
+        select(SurveyVersion.title, Campaign.period, Response.status, func.count(Answer.id))
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+        .outerjoin(Answer, (Answer.response_id == Response.id) & (Answer.answered_by == person.id))
+        .where((Response.person_id == person.id) | (Response.actor_id == person.id))
+        .group_by(Response.id, SurveyVersion.title, Campaign.period, Response.status)
+        .order_by(Campaign.period, SurveyVersion.title)
+    )).all()
+    return StoredData(person, school.name if school else None, municipality.name, municipality.timezone, consent,
+                      [(title, period, status, int(n)) for title, period, status, n in rows])
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    at: dt.datetime
+    who: str  # the person's name and role now («(данные удалены)» once forgotten), or the command line
+    action: str  # in Russian
+    detail: str
+
+
+async def audit(session: AsyncSession, municipality_id: int, since: dt.datetime | None = None) -> list[AccessRecord]:
+    """The access log of one municipality, oldest first."""
+    query = (select(AccessLog, Person.full_name, Person.role, School.name)
+             .outerjoin(Person, AccessLog.person_id == Person.id)
+             .outerjoin(School, Person.school_id == School.id)
+             .where(AccessLog.municipality_id == municipality_id))
+    if since is not None:
+        query = query.where(AccessLog.at >= since)
+    records = []
+    for entry, name, role, school in (await session.execute(query.order_by(AccessLog.at, AccessLog.id))).all():
+        if entry.person_id is not None and name is not None:
+            who = ", ".join(filter(None, [name, ROLE_NAMES.get(role, role), school]))
+        else:
+            who = entry.actor
+        records.append(AccessRecord(entry.at, who, ACTIONS.get(entry.action, entry.action), entry.detail or ""))
+    return records
+
+
+ROLE_NAMES = {  # the bot's words too (bot.texts.ROLE_TITLES)
+    "teacher": "педагог",
+    "deputy": "заместитель директора по УВР",
+    "coordinator": "муниципальный координатор",
+    "admin": "администратор",
+}
