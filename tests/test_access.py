@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot.callbacks import CampaignAction, CampaignCb, CardExport, OpenSurvey, QAction, QuestionCb, RAction, ReviewCb
+from bot.callbacks import CampaignAction, CampaignCb, CardExport, NewCampaignCb, OpenSurvey, QAction, QuestionCb, RAction, ReviewCb
 from storage.models import Municipality, Response, Role, School
 from storage.registry import create_invite, create_municipality
 from surveys.loader import load_pack
@@ -97,7 +97,16 @@ async def test_group_chats(people, api, runner, world, session_factory):
     assert "только в чате координаторов" in await say(coordinator, "/summary", stray)
     for command in ("/surveys", "/card", "/campaigns", "/newcampaign"):
         assert PRIVATE in await say(coordinator, command, stray), command
+    # campaign buttons pressed in a group (a forwarded or forged keyboard) change nothing and post nothing there
     before = await snapshot(session_factory)
+    in_group = api.bot_messages(group)[-1]
+    sent = len(api.bot_messages(group))
+    for payload in (CampaignCb(a=CampaignAction.CLOSE, id=world.campaigns["teacher"].id).pack(),
+                    CampaignCb(a=CampaignAction.EXTEND_MENU, id=world.campaigns["teacher"].id).pack(), NewCampaignCb(step="pack", v=0).pack()):
+        notice = await coordinator.press_data(in_group, payload)
+        assert "только в личном чате" in notice.get("text", ""), payload
+    assert len(api.bot_messages(group)) == sent
+    assert await snapshot(session_factory) == before
     # the same user id in a private chat still gets the private menu
     assert "Кампании муниципалитета" in await coordinator.send("/campaigns")
     assert await snapshot(session_factory) == before

@@ -11,7 +11,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
-from aiogram.filters import Command
+from aiogram.filters import Command, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -287,9 +287,14 @@ async def typed_deadline(message: Message, state: FSMContext, session: AsyncSess
     await _confirm(message, state, municipality)
 
 
+async def button_in_group(callback: CallbackQuery) -> None:
+    await callback.answer(texts.PRIVATE_BUTTON, show_alert=True)
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(PrivateChat())  # the list shows completion: not for any group
+    router.callback_query.register(button_in_group, or_f(CampaignCb.filter(), NewCampaignCb.filter()), ~PrivateChat())
     router.message.register(list_campaigns, Command("campaigns"))
     router.message.register(new_campaign, Command("newcampaign"))
     router.message.register(typed_period, NewCampaign.period, TypedText())
