@@ -327,6 +327,9 @@ async def test_a_long_telegram_outage_in_the_middle_of_a_broadcast_loses_nothing
     assert outage["end"] is not None and virtual["now"] >= outage["end"]  # the outage happened and was waited out
     assert min(counts) >= 1  # none lost
     doubled = sum(n - 1 for n in counts)
+    print(f"\noutage of {outage['end'] - outage['start']:.0f} virtual s after {150} of {teachers} notices: "
+          f"sent {states.get('sent', 0)}, lost {counts.count(0)}, arrived twice {doubled}, reported as possibly twice {twice}, "
+          f"outage pauses {sender.stats['outages']}, ambiguous failures {sender.stats['ambiguous']}")
     assert states == {"sent": teachers} and doubled <= twice <= 8  # at most the ones in flight, one extra copy each
     report = texts_of(api, -9000)[-1]
     assert f"отправлено {teachers} из {teachers}" in report and f"у {twice} адресатов уведомление могло прийти дважды" in report
