@@ -179,6 +179,7 @@ class Summary:
     raw_truncated: bool  # there are more answers than RAW_ROWS
     periods: list[str] = field(default_factory=list)  # every period on record
     current_year: str | None = None  # the school year of today in the municipality
+    surveys: dict[int, Any] = field(default_factory=dict)  # survey version id -> Survey of the raw answers
 
     @property
     def school_names(self) -> dict[int, str]:
@@ -250,7 +251,7 @@ async def build_summary(
     loaded, scores, statuses = current
     return Summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
-        loaded.raw_truncated, periods, current_year,
+        loaded.raw_truncated, periods, current_year, loaded.surveys,
     )
 
 
