@@ -375,6 +375,24 @@ def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_session(settings, action))
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
+    from scoring import word
+    from scoring.service import build_report
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> Any:
+        municipality = await get_municipality(session, args.municipality)
+        return await build_report(session, municipality, args.period, settings.methodology())
+
+    data = asyncio.run(_with_session(settings, action))
+    out = Path(args.out) if args.out else Path(word.file_name("Справка", data.summary.municipality.name, data.summary.period))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(word.report_docx(data, all_schools=args.all_schools))
+    schools = len(word.in_scope(data.summary, args.all_schools))
+    print(f"Справка за период {data.summary.period} (периоды: {', '.join(h.period for h in data.summary.history)}; "
+          f"школ в разделе 3: {schools}): {out}")
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     from scoring.demo import build_demo
 
@@ -579,6 +597,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
     p.add_argument("--out", default="report.xlsx")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("report", help="аналитическая справка рабочей группы в Word (.docx): показатели за все периоды, "
+                       "школы, идентификация, проект решений")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
+    p.add_argument("--out", help="куда записать (по умолчанию Справка_<муниципалитет>_<период>.docx)")
+    p.add_argument("--all-schools", action="store_true", help="раздел по каждой школе, а не только по ШНРО, ШНСУ и зоне риска")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("backup", help="копия базы SQLite (бот может работать); для PostgreSQL — pg_dump")
     p.add_argument("file")

@@ -1,6 +1,7 @@
-"""Coordinators: /setchat in their group, /summary there or in private.
+"""Coordinators: /setchat in their group, /summary and /report (the working group's report in Word)
+there or in private.
 
-The report libraries (pandas, openpyxl, matplotlib) are imported when a report is made, not
+The report libraries (pandas, openpyxl, matplotlib, docxtpl) are imported when a report is made, not
 when the bot starts: the process that answers questionnaires does not carry them.
 """
 
@@ -70,9 +71,39 @@ async def summary(
         await message.answer_photo(BufferedInputFile(chart, filename="summary.png"), caption=texts.SUMMARY_CHART)
 
 
+async def report(
+    message: Message, command: CommandObject, bot: Bot, session: AsyncSession, person: Person | None,
+    methodology: Methodology, now: dt.datetime,
+) -> None:
+    """/report [period]: the analytical report as .docx, with the same access rules as /summary."""
+    from scoring import word
+    from scoring.service import ScoringError, build_report
+
+    municipality = await session.get(Municipality, person.municipality_id) if person else None
+    refusal = summary_refusal(person, municipality, message.chat.id, message.chat.type)
+    if refusal:
+        await message.answer(refusal)
+        return
+    period = (command.args or "").strip() or None
+    async with ChatActionSender.upload_document(bot=bot, chat_id=message.chat.id):
+        try:
+            data = await build_report(session, municipality, period, methodology, now)
+        except ScoringError as exc:
+            await message.answer(escape(str(exc)))
+            return
+        document = await asyncio.to_thread(word.report_docx, data)
+        name = word.file_name("Справка", municipality.name, data.summary.period)
+        await message.answer_document(
+            BufferedInputFile(document, filename=name),
+            caption=texts.REPORT_DOCUMENT.format(period=escape(data.summary.period),
+                                                 periods=escape(", ".join(h.period for h in data.summary.history))),
+        )
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(setchat, Command("setchat"))
     router.message.register(summary, Command("summary"))
+    router.message.register(report, Command("report"))
     router.message.register(chat_migrated, ChatMigrated())
     return router
