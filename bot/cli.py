@@ -360,9 +360,13 @@ async def _write_summary(settings: Settings, session: AsyncSession, municipality
     out.write_bytes(report.workbook(summary))
     chart = out.with_suffix(".png")
     chart.write_bytes(report.chart(summary))
+    dynamics = report.dynamics_chart(summary)
+    dynamics_file = out.with_name(f"{out.stem}_dynamics.png")
+    if dynamics is not None:
+        dynamics_file.write_bytes(dynamics)
     for line in text.summary_lines(summary):
         print(line.plain_text)
-    print(f"\nExcel: {out}\nДиаграмма: {chart}")
+    print(f"\nExcel: {out}\nДиаграмма: {chart}" + (f"\nДинамика: {dynamics_file}" if dynamics is not None else ""))
 
 
 def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
@@ -592,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["regional_lists", "criteria", "sverdlovsk"], help="сменить метод муниципалитета")
     p.set_defaults(func=cmd_identify)
 
-    p = sub.add_parser("summary", help="сводка: текст, Excel и диаграмма PNG рядом")
+    p = sub.add_parser("summary", help="сводка: текст, Excel и диаграммы PNG рядом (баллы и доли; динамика долей)")
     p.add_argument("--municipality", required=True)
     p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
     p.add_argument("--out", default="report.xlsx")

@@ -150,6 +150,7 @@ SETCHAT_IN_GROUP = "Отправьте /setchat в группе координа
 SETCHAT_DONE = "Этот чат назначен чатом координаторов: {municipality}. Здесь работают /summary и /report."
 SUMMARY_WORKBOOK = "Сводка в Excel: показатели муниципалитета и школ, идентификация, динамика, ответы."
 SUMMARY_CHART = "Баллы школ и муниципальные доли против порогов."
+SUMMARY_DYNAMICS = "Доли педагогов по периодам против порогов."
 CARD_WORKBOOK = "Карточка школы в Excel: {school}, период {period}."
 CARD_DOCUMENT = "Карточка школы в Word (одна страница): {school}, период {period} и прошлый."
 REPORT_DOCUMENT = (

@@ -23,6 +23,7 @@ from scoring.identification import CRITERIA_TITLES, SUPPORT_GROUP_TITLES
 from scoring.indicators import SchoolScore, Value
 from scoring.service import Summary, completion_by_school
 from scoring.text import rule_text, total_text
+from surveys.wording import percent
 from storage.xlsx import cell, print_setup
 from surveys import completion
 
@@ -414,14 +415,23 @@ def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
     return buffer.getvalue()
 
 
-# --- the chart -----------------------------------------------------------------------------
+# --- the charts ----------------------------------------------------------------------------
+#
+# Made for a phone: 1080 px wide (7.2 in at 150 dpi), panels stacked, not side by side; every
+# label 10 pt or more (21 px at that size). Colours are explained by a legend, values are written on
+# the bars, thresholds are named, missing data is hatched and says «нет данных».
 
 CHART_SCHOOLS = 40
+CHART_DPI = 150
+CHART_WIDTH_IN = 7.2  # 1080 px
+FONT_PT = 10
+DARK, POSSIBLE, MISSING_EDGE = "#305496", "#d9d9d9", "#7f7f7f"
+REACHED, BELOW, NO_RULE = "#548235", "#c00000", "#8eaadb"
 
 
 def _school_label(summary: Summary, score: SchoolScore) -> str:
     """«СОШ 1 · ответили 5/27» (completion against the declared staff), or «... 5, не заявлено»."""
-    name = score.school.short_name[:24]
+    name = score.school.short_name[:22]
     teachers = summary.completion.teachers.get(score.school.id)
     if teachers is None:
         return name
@@ -430,60 +440,163 @@ def _school_label(summary: Summary, score: SchoolScore) -> str:
     return f"{name} · ответили {teachers.submitted}, штат не заявлен"
 
 
-def chart(summary: Summary) -> bytes:
+def _pyplot() -> tuple[Any, Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
     from matplotlib.patches import Patch
 
-    with matplotlib.rc_context({"text.parse_math": False}):  # a «$» in a school's name is a dollar, not mathematics
+    return matplotlib, plt, Patch
+
+
+def _rc() -> dict[str, Any]:
+    # a «$» in a school's name is a dollar, not mathematics
+    return {"text.parse_math": False, "font.size": FONT_PT, "axes.titlesize": FONT_PT + 2, "axes.titleweight": "bold",
+            "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": FONT_PT}
+
+
+def _png(fig: Any, plt: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=CHART_DPI)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def chart(summary: Summary) -> bytes:
+    """The summary's chart: the schools' points against what they could score, and the municipal shares
+    against their thresholds."""
+    matplotlib, plt, Patch = _pyplot()
+    with matplotlib.rc_context(_rc()):
         return _chart(summary, plt, Patch)
+
+
+def _shares(summary: Summary) -> list[tuple[Any, Value]]:
+    return [
+        (i, summary.scores.municipal[i.code])
+        for i in summary.methodology.municipal_indicators
+        if i.threshold is not None or i.kind.value in ("teacher_share", "school_share")
+    ]
+
+
+def _labelled_bars(ax: Any, labels: list[str]) -> None:
+    """Each bar's name above it, over the whole width (a phone has no room for names beside the bars)."""
+    for y, label in enumerate(labels):
+        ax.text(0, y - 0.3, label, va="bottom", ha="left", fontsize=FONT_PT)
+    ax.set_yticks([])
+    ax.set_ylim(len(labels) - 0.55, -1.05)
+    ax.spines["left"].set_visible(False)
+
+
+def _legend_below(ax: Any, handles: list[Any], panel_height: float) -> None:
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.5 / panel_height - 0.02), ncol=2, frameon=False,
+              handlelength=1.5, columnspacing=1.0)
 
 
 def _chart(summary: Summary, plt: Any, Patch: Any) -> bytes:
     unsent = {s.school.id for s in summary.unsent()}
     schools = sorted(summary.scores.schools, key=lambda s: (s.school.id in unsent, s.ratio, s.school.name))[:CHART_SCHOOLS]
-    shares = [
-        (i, summary.scores.municipal[i.code])
-        for i in summary.methodology.municipal_indicators
-        if i.threshold is not None or i.kind.value in ("teacher_share", "school_share")
-    ]
-    height = max(4.0, 0.28 * len(schools) + 1.8, 0.3 * len(shares) + 1.8)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, height), gridspec_kw={"width_ratios": [1.1, 1.1]})
-    names = [_school_label(summary, s) for s in schools]
-    left.barh(names, [s.maximum for s in schools], color="#e3e3e3")
+    shares = _shares(summary)
+    top_h = 0.5 * len(schools) + 1.4
+    bottom_h = 0.5 * len(shares) + 1.4
+    fig, (left, right) = plt.subplots(
+        2, 1, figsize=(CHART_WIDTH_IN, top_h + bottom_h + 0.5), gridspec_kw={"height_ratios": [top_h, bottom_h]},
+    )
+    longest = max([s.maximum + sum(v.max_points for v in s.no_data) for s in schools], default=1) or 1
     for y, score in enumerate(schools):
         missing = sum(v.max_points for v in score.no_data)
+        left.barh([y], [score.maximum], color=POSSIBLE, height=0.45)
         if missing:
-            left.barh([y], [missing], left=[score.maximum], color="white", edgecolor="#9e9e9e", hatch="///")
-    left.barh(names, [s.total for s in schools], color="#305496")
-    left.invert_yaxis()
-    left.tick_params(axis="y", labelsize=8)
+            left.barh([y], [missing], left=[score.maximum], color="white", edgecolor=MISSING_EDGE, hatch="///",
+                      linewidth=0.6, height=0.45)
+        left.barh([y], [score.total], color=DARK, height=0.45)
+        label = f"{score.total} из {score.maximum}" + (f"; нет данных: {len(score.no_data)}" if score.no_data else "")
+        left.text(score.maximum + missing + longest * 0.015, y, label, va="center", fontsize=FONT_PT)
+    _labelled_bars(left, [_school_label(summary, s) for s in schools])
+    left.set_xlim(0, longest * 1.5)
+    left.set_xlabel("баллы")
     title = "Баллы школ" + (f" (наименьшие {CHART_SCHOOLS})" if len(summary.scores.schools) > CHART_SCHOOLS else "")
-    left.set_title(title)
-    left.legend(
-        handles=[Patch(color="#305496", label="баллы"), Patch(color="#e3e3e3", label="возможные по показателям с данными"),
-                 Patch(facecolor="white", edgecolor="#9e9e9e", hatch="///", label="нет данных")],
-        loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=3, frameon=False, fontsize=8,
-    )
+    left.set_title(title, loc="left")
+    _legend_below(left, [Patch(color=DARK, label="набрано"), Patch(color=POSSIBLE, label="возможно (есть данные)"),
+                         Patch(facecolor="white", edgecolor=MISSING_EDGE, hatch="///", label="нет данных: баллов нет")], top_h)
 
-    labels = [i.code for i, _ in shares]
     values = [float(v.value) * 100 if v.value is not None else 0 for _, v in shares]
-    colors = ["#70ad47" if v.points else "#c00000" if v.scored else "#8eaadb" for _, v in shares]
-    right.barh(labels, values, color=colors)
+    labels = []
     for y, (indicator, value) in enumerate(shares):
+        color = REACHED if value.points else BELOW if value.scored else NO_RULE
         if value.value is None:
-            right.barh([y], [100], color="white", edgecolor="#9e9e9e", hatch="///")
-            right.text(2, y, "нет данных", va="center", fontsize=8, color="#555555")
+            right.barh([y], [100], color="white", edgecolor=MISSING_EDGE, hatch="///", linewidth=0.6, height=0.45)
+            right.text(2, y, "нет данных", va="center", fontsize=FONT_PT, color="#404040",
+                       bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        else:
+            right.barh([y], [values[y]], color=color, height=0.45)
+            inside = values[y] > 82
+            right.text(values[y] - 1 if inside else values[y] + 1, y, percent(value.value), va="center",
+                       ha="right" if inside else "left", fontsize=FONT_PT, color="white" if inside else "black")
+        label = f"{indicator.code} {indicator.short}".strip()
         if indicator.threshold is not None:
-            right.plot([indicator.threshold * 100] * 2, [y - 0.4, y + 0.4], color="black", linewidth=2)
+            x = indicator.threshold * 100
+            right.plot([x, x], [y - 0.32, y + 0.32], color="black", linewidth=2.2)
+            label += f" · порог {'≥' if indicator.comparison == '>=' else '>'} {percent(indicator.threshold)}"
+        labels.append(label)
+    _labelled_bars(right, labels)
     right.set_xlim(0, 100)
-    right.invert_yaxis()
-    right.set_title("Муниципальные доли, % (черта — порог)")
-    fig.suptitle(f"{summary.municipality.name}, {summary.period}")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    right.set_xticks([0, 25, 50, 75, 100])
+    right.set_xlabel("%")
+    right.set_title("Муниципальные доли против порогов (черта — порог)", loc="left")
+    _legend_below(right, [Patch(color=REACHED, label="порог достигнут"), Patch(color=BELOW, label="ниже порога"),
+                          Patch(color=NO_RULE, label="без порога"),
+                          Patch(facecolor="white", edgecolor=MISSING_EDGE, hatch="///", label="нет данных")], bottom_h)
+    fig.suptitle(f"{summary.municipality.name}, {summary.period}", fontsize=FONT_PT + 3, fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
+    return _png(fig, plt)
+
+
+def dynamics_chart(summary: Summary) -> bytes | None:
+    """The municipal teacher-share indicators across every period on record, one small panel each, with
+    its threshold; None with a single period (nothing to compare)."""
+    if len(summary.history) < 2:
+        return None
+    matplotlib, plt, _ = _pyplot()
+    with matplotlib.rc_context(_rc()):
+        return _dynamics_chart(summary, plt)
+
+
+def _dynamics_chart(summary: Summary, plt: Any) -> bytes:
+    indicators = [i for i in summary.methodology.municipal_indicators if i.kind.value == "teacher_share"]
+    periods = [h.period for h in summary.history]
+    columns = 2
+    rows = -(-len(indicators) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(CHART_WIDTH_IN, 2.5 * rows + 0.9), squeeze=False, sharex=True)
+    xs = list(range(len(periods)))
+    short = [p.replace("-", "–\n", 1) if len(periods) > 3 else p for p in periods]
+    for n, ax in enumerate(axes.flat):
+        if n >= len(indicators):
+            ax.axis("off")
+            continue
+        indicator = indicators[n]
+        values = [h.municipal[indicator.code] for h in summary.history]
+        ys = [float(v.value) * 100 if v.value is not None else None for v in values]
+        known = [(x, y) for x, y in zip(xs, ys) if y is not None]
+        if known:
+            ax.plot([x for x, _ in known], [y for _, y in known], color=DARK, linewidth=2, marker="o")
+        for x, (y, v) in enumerate(zip(ys, values)):
+            if y is None:
+                ax.text(x, 50, "нет\nданных", ha="center", va="center", fontsize=FONT_PT - 1, color="#404040")
+            else:
+                ax.annotate(percent(v.value), (x, y), textcoords="offset points", xytext=(0, 7), ha="center",
+                            fontsize=FONT_PT, color=REACHED if v.points else BELOW if v.scored else "black")
+        if indicator.threshold is not None:
+            ax.axhline(indicator.threshold * 100, color="#404040", linestyle="--", linewidth=1)
+            ax.text(xs[-1] + 0.35, indicator.threshold * 100, f"порог\n{percent(indicator.threshold)}", va="center",
+                    fontsize=FONT_PT - 1, color="#404040")
+        ax.set_ylim(0, 112)
+        ax.set_xlim(-0.4, xs[-1] + 0.4)
+        ax.set_yticks([0, 50, 100])
+        ax.set_xticks(xs, short)
+        ax.set_title(f"{indicator.code} {indicator.short}", loc="left", fontsize=FONT_PT + 1)
+    fig.suptitle(f"Доли педагогов по периодам, %: {summary.municipality.name}", fontsize=FONT_PT + 2, fontweight="bold")
+    fig.text(0.5, 0.005, "пунктир — порог; зелёное значение — порог достигнут, красное — ниже порога",
+             ha="center", va="bottom", fontsize=FONT_PT - 1, color="#404040")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return _png(fig, plt)

@@ -168,6 +168,11 @@ async def test_summary_values_and_workbook_read_back(session_factory, world):
         assert sheet.oddFooter.center.text == "Страница &P из &N", sheet.title
     png = report.chart(summary)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(png)).size[0] == 1080  # a phone's width; labels 10 pt at 150 dpi (21 px)
+    assert report.FONT_PT >= 10 and report.CHART_DPI * report.CHART_WIDTH_IN == 1080
+    assert report.dynamics_chart(summary) is None  # one period: nothing to draw across periods
 
 
 async def test_text_is_split_under_telegram_limit(session_factory, world):

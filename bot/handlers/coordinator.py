@@ -61,14 +61,17 @@ async def summary(
         except ScoringError as exc:
             await message.answer(escape(str(exc)))
             return
-        workbook, chart = await asyncio.gather(
-            asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result)
+        workbook, chart, dynamics = await asyncio.gather(
+            asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result),
+            asyncio.to_thread(report.dynamics_chart, result),
         )
         for chunk in messages(text.summary_lines(result)):
             await message.answer(chunk)
         name = f"shnor_{result.period}.xlsx".replace(" ", "_")
         await message.answer_document(BufferedInputFile(workbook, filename=name), caption=texts.SUMMARY_WORKBOOK)
         await message.answer_photo(BufferedInputFile(chart, filename="summary.png"), caption=texts.SUMMARY_CHART)
+        if dynamics is not None:
+            await message.answer_photo(BufferedInputFile(dynamics, filename="dynamics.png"), caption=texts.SUMMARY_DYNAMICS)
 
 
 async def report(
