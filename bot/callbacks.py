@@ -76,6 +76,12 @@ class CardExport(CallbackData, prefix="cx"):
     school: int = Id
 
 
+class CardWord(CallbackData, prefix="cw"):
+    """The school card as a one-page .docx."""
+
+    school: int = Id
+
+
 class CampaignAction(StrEnum):
     EXTEND_MENU = "m"
     EXTEND = "x"

@@ -397,9 +397,13 @@ async def _write_summary(settings: Settings, session: AsyncSession, municipality
     out.write_bytes(report.workbook(summary))
     chart = out.with_suffix(".png")
     chart.write_bytes(report.chart(summary))
+    dynamics = report.dynamics_chart(summary)
+    dynamics_file = out.with_name(f"{out.stem}_dynamics.png")
+    if dynamics is not None:
+        dynamics_file.write_bytes(dynamics)
     for line in text.summary_lines(summary):
         print(line.plain_text)
-    print(f"\nExcel: {out}\nДиаграмма: {chart}")
+    print(f"\nExcel: {out}\nДиаграмма: {chart}" + (f"\nДинамика: {dynamics_file}" if dynamics is not None else ""))
 
 
 def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
@@ -410,6 +414,27 @@ def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
         await _write_summary(settings, session, municipality, args.period, Path(args.out))
 
     asyncio.run(_with_session(settings, action))
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
+    from scoring import word
+    from scoring.service import build_report
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> tuple[Any, Path]:
+        municipality = await get_municipality(session, args.municipality)
+        data = await build_report(session, municipality, args.period, settings.methodology())
+        out = Path(args.out) if args.out else Path(word.file_name("Справка", municipality.name, data.summary.period))
+        log_access(session, action="report", municipality_id=municipality.id, person=None,
+                   detail=f"период {data.summary.period}; файл {out}", now=utcnow())
+        return data, out
+
+    data, out = asyncio.run(_with_session(settings, action))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(word.report_docx(data, all_schools=args.all_schools))
+    schools = len(word.in_scope(data.summary, args.all_schools))
+    print(f"Справка за период {data.summary.period} (периоды: {', '.join(h.period for h in data.summary.history)}; "
+          f"школ в разделе 3: {schools}): {out}")
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -629,11 +654,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["regional_lists", "criteria", "sverdlovsk"], help="сменить метод муниципалитета")
     p.set_defaults(func=cmd_identify)
 
-    p = sub.add_parser("summary", help="сводка: текст, Excel и диаграмма PNG рядом")
+    p = sub.add_parser("summary", help="сводка: текст, Excel и диаграммы PNG рядом (баллы и доли; динамика долей)")
     p.add_argument("--municipality", required=True)
     p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
     p.add_argument("--out", default="report.xlsx")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("report", help="аналитическая справка рабочей группы в Word (.docx): показатели за все периоды, "
+                       "школы, идентификация, проект решений")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
+    p.add_argument("--out", help="куда записать (по умолчанию Справка_<муниципалитет>_<период>.docx)")
+    p.add_argument("--all-schools", action="store_true", help="раздел по каждой школе, а не только по ШНРО, ШНСУ и зоне риска")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("backup", help="копия базы SQLite (бот может работать); для PostgreSQL — pg_dump")
     p.add_argument("file")

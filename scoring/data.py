@@ -52,8 +52,9 @@ RAW_ROWS = 100_000  # answers listed in the summary workbook; `shnor export` wri
 class LoadedPeriod:
     data: PeriodData
     completion: Completion
-    raw: list[dict[str, Any]]  # the first RAW_ROWS answers: survey, respondent, school, question, value
+    raw: list[dict[str, Any]]  # the first RAW_ROWS answers (RAW_KEYS)
     raw_truncated: bool = False  # the period has more answers than RAW_ROWS
+    surveys: dict[int, Any] = field(default_factory=dict)  # survey version id -> Survey, for the raw answers
 
 
 async def periods_on_record(session: AsyncSession, municipality_id: int) -> list[str]:
@@ -185,10 +186,12 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
 
     raw: list[dict[str, Any]] = []
     raw_truncated = False
+    surveys: dict[int, Any] = {}
     if with_raw and campaigns:
         raw = await _raw_answers(session, [cid for cid, _, _ in campaigns])
         raw_truncated = len(raw) > RAW_ROWS
         del raw[RAW_ROWS:]
+        surveys = await survey_definitions(session, [cid for cid, _, _ in campaigns])
 
     for sid, registered in asked.items():
         declared = (school_answers.get(sid) or {}).get(STAFF_QUESTION)
@@ -210,7 +213,7 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
     ]
     teachers = TeacherCounts.from_counts(respondents.items(), yes_rows)
     data = PeriodData(period, infos, school_answers, teachers, municipality_answers)
-    return LoadedPeriod(data, completion, raw, raw_truncated)
+    return LoadedPeriod(data, completion, raw, raw_truncated, surveys)
 
 
 async def _teachers_asked(
@@ -238,20 +241,38 @@ async def _teachers_asked(
     return out
 
 
-def raw_answers_query(campaign_ids: list[int]):
-    """Every submitted answer of these campaigns, in a stable order: survey, respondent, school, question, value."""
+RAW_KEYS = ("survey", "respondent", "school_id", "question", "value", "response_id", "version_id", "submitted_at", "period")
+
+
+def raw_answers_query(campaign_ids: list[int], *, by_response: bool = False):
+    """Every submitted answer of these campaigns, in a stable order (RAW_KEYS): survey, respondent, school,
+    question, value, response id, survey version id, submitted at, period. By default in the order they
+    were given in (an index walk, no sort of millions); `by_response` keeps each questionnaire's answers
+    together (the export's one row per respondent)."""
     return (
-        select(SurveyVersion.survey_key, Response.subject, Response.school_id, Answer.question, Answer.value)
+        select(SurveyVersion.survey_key, Response.subject, Response.school_id, Answer.question, Answer.value,
+               Response.id, Campaign.survey_version_id, Response.submitted_at, Campaign.period)
         .join(Response, Answer.response_id == Response.id)
         .join(Campaign, Response.campaign_id == Campaign.id)
         .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
         .where(Response.campaign_id.in_(campaign_ids), Response.status == ResponseStatus.SUBMITTED)
-        .order_by(Answer.id)  # the order they were given in; an index walk, no sort of millions
+        .order_by(*((Answer.response_id, Answer.id) if by_response else (Answer.id,)))
     )
+
+
+async def survey_definitions(session: AsyncSession, campaign_ids: list[int]) -> dict[int, Any]:
+    """Survey version id -> its Survey, for these campaigns: question texts and answer labels."""
+    from surveys.model import Survey
+
+    rows = await session.execute(
+        select(SurveyVersion.id, SurveyVersion.definition)
+        .join(Campaign, Campaign.survey_version_id == SurveyVersion.id)
+        .where(Campaign.id.in_(campaign_ids)).distinct()
+    )
+    return {vid: Survey.model_validate(definition) for vid, definition in rows}
 
 
 async def _raw_answers(session: AsyncSession, campaign_ids: list[int]) -> list[dict[str, Any]]:
     """The first RAW_ROWS + 1 answers (one more tells that there are more; counting them all costs seconds)."""
     rows = await session.execute(raw_answers_query(campaign_ids).limit(RAW_ROWS + 1))
-    keys = ("survey", "respondent", "school_id", "question", "value")
-    return [dict(zip(keys, row)) for row in rows]
+    return [dict(zip(RAW_KEYS, row)) for row in rows]

@@ -56,10 +56,22 @@ class Indicator(BaseModel):
     applies_to: Literal["all", "risk_zone"] = "all"
     schools: Literal["all", "shnro_shnsu", "risk_zone"] = "all"
     recommendation: str | None = None
+    short: str = ""  # a short name beside the code (the matrix header, the charts)
+    decision: str | None = None  # the report's «Решили» line where it scored 0 (schools listed after it)
 
     @property
     def has_rule(self) -> bool:
         return self.points is not None or self.threshold is not None
+
+    @property
+    def criterion(self) -> str:
+        """The methodology's section: S2.4.4 and M2.4.4 belong to criterion 2.4."""
+        return ".".join(self.code[1:].split(".")[:2])
+
+    @property
+    def label(self) -> str:
+        """«S2.4.4 ИОМ педагогов»: the code with its short name."""
+        return f"{self.code} {self.short}".strip()
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
@@ -84,6 +96,10 @@ class Methodology(BaseModel):
 
     school_indicators: tuple[Indicator, ...]
     municipal_indicators: tuple[Indicator, ...]
+    criteria: dict[str, str] = Field(default_factory=dict)  # "2.4" -> its title (the report's «Критерий»)
+
+    def criterion_title(self, indicator: Indicator) -> str:
+        return self.criteria.get(indicator.criterion, indicator.criterion)
 
     @property
     def all(self) -> tuple[Indicator, ...]:

@@ -31,7 +31,9 @@ from scoring.indicators import PeriodScores, SchoolScore, score_period
 from scoring.methodology import Methodology, load_methodology
 from storage.importers import ExamRow, GroupRow, ImportFailed, ImportProblem, StatusRow, name_key
 from storage.responses import bump_versions
-from storage.models import ExamResult, Municipality, RegionalGroup, ResponseStatus, School, SchoolStatus, utcnow
+from storage.models import (
+    ExamResult, Municipality, Person, RegionalGroup, ResponseStatus, Role, School, SchoolStatus, utcnow,
+)
 from surveys.completion import TeacherCompletion
 from surveys.periods import PeriodError, normalize_period, school_year_of
 
@@ -179,6 +181,7 @@ class Summary:
     raw_truncated: bool  # there are more answers than RAW_ROWS
     periods: list[str] = field(default_factory=list)  # every period on record
     current_year: str | None = None  # the school year of today in the municipality
+    surveys: dict[int, Any] = field(default_factory=dict)  # survey version id -> Survey of the raw answers
 
     @property
     def school_names(self) -> dict[int, str]:
@@ -250,7 +253,7 @@ async def build_summary(
     loaded, scores, statuses = current
     return Summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
-        loaded.raw_truncated, periods, current_year,
+        loaded.raw_truncated, periods, current_year, loaded.surveys,
     )
 
 
@@ -278,6 +281,34 @@ def completion_by_school(summary: Summary) -> list[CompletionRow]:
         CompletionRow(score.school.short_name, c.teachers.get(score.school.id), c.school_form.get(score.school.id))
         for score in summary.scores.schools
     ]
+
+
+async def deputies_of(session: AsyncSession, municipality_id: int) -> dict[int, list[str]]:
+    """School id -> the full names of its deputies registered in the bot."""
+    rows = await session.execute(
+        select(Person.school_id, Person.full_name)
+        .where(Person.municipality_id == municipality_id, Person.role == Role.DEPUTY, Person.school_id.is_not(None))
+        .order_by(Person.id)
+    )
+    out: dict[int, list[str]] = defaultdict(list)
+    for school_id, name in rows:
+        out[school_id].append(name)
+    return dict(out)
+
+
+async def build_report(
+    session: AsyncSession, municipality: Municipality, period: str | None = None, methodology: Methodology | None = None,
+    now: dt.datetime | None = None,
+):
+    """What the Word report is made of (scoring.word.ReportInput): the summary with every period on record
+    up to `period`, the schools' deputies and the municipality's date of today."""
+    from zoneinfo import ZoneInfo
+
+    from scoring.word import ReportInput
+
+    summary = await build_summary(session, municipality, period, methodology, now)
+    today = (now or utcnow()).astimezone(ZoneInfo(municipality.timezone)).date()
+    return ReportInput(summary, await deputies_of(session, municipality.id), today)
 
 
 def schools_by_status(summary: Summary) -> dict[str, list[str]]:

@@ -47,6 +47,7 @@ ACTIONS = {
     "summary": "сводка",
     "card": "карточка школы",
     "card_xlsx": "карточка школы, .xlsx",
+    "card_docx": "карточка школы, .docx",
     "report": "отчёт, .docx",
     "export": "выгрузка ответов, .xlsx",
 }

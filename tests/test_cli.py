@@ -116,11 +116,12 @@ def test_demo_writes_a_report_without_telegram(shnor, tmp_path: Path) -> None:
     assert "<b>" not in out
     workbook = openpyxl.load_workbook(tmp_path / "demo" / "demo_report.xlsx", read_only=True)
     assert "Динамика" in workbook.sheetnames
-    dynamics = list(workbook["Динамика"].iter_rows(min_row=1, max_row=1, values_only=True))[0]
-    assert dynamics[2:] == ("2023-2024", "2024-2025", "2025-2026")
-    matrix = list(workbook["Показатели школ"].iter_rows(min_row=2, values_only=True))
+    dynamics = list(workbook["Динамика"].iter_rows(min_row=2, max_row=2, values_only=True))[0]
+    assert dynamics[2:] == ("2023-2024", "2024-2025", "2025-2026", "Изменение к 2024-2025")
+    matrix = [r for r in workbook["Показатели школ"].iter_rows(min_row=4, values_only=True) if len(r) > 1 and r[1]]
     assert len(matrix) == 20
     assert (tmp_path / "demo" / "demo_report.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "demo" / "demo_report_dynamics.png").read_bytes()[:4] == b"\x89PNG"  # three periods
 
 
 def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
@@ -143,6 +144,16 @@ def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
     out = shnor("summary", "--municipality", "1", "--out", str(tmp_path / "r" / "report.xlsx")).stdout
     assert "период 2025-2026" in out
     assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "report.png").exists()
+    out = shnor("report", "--municipality", "1", "--period", "2025/26", "--out", str(tmp_path / "r" / "справка.docx")).stdout
+    assert "Справка за период 2025-2026" in out and "школ в разделе 3: 1" in out
+    import docx
+
+    document = docx.Document(tmp_path / "r" / "справка.docx")
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert headings == ["3.1. МБОУ Агинская СОШ № 1"]
+    assert "Метод идентификации: двенадцать критериев." in [p.text for p in document.paragraphs]
+    assert document.tables[-1].rows[0].cells[1].text == "Число критериев"  # each school's criteria met
+    assert "За период 2030-2031 данных нет" in shnor("report", "--municipality", "1", "--period", "2030-2031", ok=False).stderr
 
 
 def test_campaign_options_extend_close_reopen(shnor, tmp_path: Path) -> None:

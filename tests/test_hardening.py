@@ -129,10 +129,17 @@ async def test_export_keeps_text_as_text(shnor, session_factory, world, tmp_path
     out = tmp_path / "answers.xlsx"
     result = await asyncio.to_thread(shnor, "export", "--municipality", str(world.municipality.id), "--out", str(out))
     assert "Выгружено ответов: 3" in result.stdout
-    sheet = openpyxl.load_workbook(out)["Ответы"]
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Ответы педагогов", "Ответы школ", "Ответы муниципалитета", "Коды ответов"]
+    sheet = book["Ответы педагогов"]
+    heads = [c.value for c in sheet[1]]
     rows = list(sheet.iter_rows(min_row=2))
-    cells = {r[4].value: r[5] for r in rows}
-    assert cells["comment"].value == FORMULA and cells["comment"].data_type == "s"
-    assert cells["subjects"].value == "math; russian"
-    assert rows[0][3].value == "СОШ 1" and rows[0][0].value == "2026-2027"
+    answer = {h: c for h, c in zip(heads, rows[0])}
+    assert answer["comment"].value == FORMULA and answer["comment"].data_type == "s"  # kept, though no question has that name
+    assert answer["Какие предметы вы преподаёте?"].value == "Математика; Русский язык и литература"
+    assert answer["Школа"].value == "СОШ 1" and answer["Период"].value == "2026-2027" and answer["Роль"].value == "педагог"
+    codes = book["Коды ответов"]
+    coded = dict(zip([c.value for c in codes[1]], [c.value for c in codes[2]]))
+    assert coded["subjects"] == "math;russian" and coded["has_iom"] == "yes" and coded["comment"] == FORMULA
+    assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
     assert "Экспортова" not in str([[c.value for c in r] for r in rows])  # respondents by id, not by name

@@ -18,7 +18,7 @@ async def _cli(capsys, *argv: str) -> str:
     return capsys.readouterr().out
 
 
-async def test_who_saw_what_is_logged_and_printed(runner, world, session_factory, database_url, clock, monkeypatch, capsys, tmp_path):
+async def test_who_saw_what_is_logged_and_printed(runner, api, world, session_factory, database_url, clock, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setattr(cli, "utcnow", clock)  # the command line's entries on the test's clock
     teacher = await register(runner, 4101, world.invites["teacher:0"])
@@ -34,22 +34,26 @@ async def test_who_saw_what_is_logged_and_printed(runner, world, session_factory
     assert "Сводка ШНОР" in " ".join(coordinator.texts)
     await deputy.send("/card")
     await deputy.press("Скачать Excel", exact=True)
+    await deputy.press("Скачать Word", exact=True)
+    await coordinator.send("/report")
+    assert api.last_message(4103)["document"]["file_name"].endswith(".docx")
     clock.advance(days=2)
     await _cli(capsys, "export", "--municipality", str(world.municipality.id), "--out", str(tmp_path / "answers.xlsx"))
 
     out = await _cli(capsys, "audit", "--municipality", "Тестовский городской округ")
     lines = out.splitlines()
-    assert lines[0] == "Журнал доступа к данным «Тестовский городской округ», время Asia/Yekaterinburg: записей 4."
+    assert lines[0] == "Журнал доступа к данным «Тестовский городской округ», время Asia/Yekaterinburg: записей 6."
     rows = [line.split("\t") for line in lines[1:]]
-    assert [r[1:3] for r in rows[:3]] == [
-        ["Координаторова Ольга Николаевна, муниципальный координатор", "сводка"],
-        ["Заместителева Ирина Олеговна, заместитель директора по УВР, МАОУ СОШ № 1", "карточка школы"],
-        ["Заместителева Ирина Олеговна, заместитель директора по УВР, МАОУ СОШ № 1", "карточка школы, .xlsx"],
+    deputy_is = "Заместителева Ирина Олеговна, заместитель директора по УВР, МАОУ СОШ № 1"
+    coordinator_is = "Координаторова Ольга Николаевна, муниципальный координатор"
+    assert [r[1:3] for r in rows[:5]] == [
+        [coordinator_is, "сводка"], [deputy_is, "карточка школы"], [deputy_is, "карточка школы, .xlsx"],
+        [deputy_is, "карточка школы, .docx"], [coordinator_is, "отчёт, .docx"],
     ]
     assert rows[0][0] == "23.11.2026 10:00"  # the bot's clock, in the municipality's time
     assert rows[0][3] == "период 2026-2027; личный чат" and rows[1][3] == "МАОУ СОШ № 1; период 2026-2027"
-    assert rows[3][1].startswith("командная строка shnor, пользователь ОС ") and rows[3][2] == "выгрузка ответов, .xlsx"
-    assert rows[3][3].startswith("период все; ответов 0; файл ")
+    assert rows[5][1].startswith("командная строка shnor, пользователь ОС ") and rows[5][2] == "выгрузка ответов, .xlsx"
+    assert rows[5][3].startswith("период все; ответов 0; файл ")
 
     # a day filter; a person forgotten later is shown as forgotten (the record of what was seen stays)
     await deputy.send("/forget")
@@ -57,7 +61,7 @@ async def test_who_saw_what_is_logged_and_printed(runner, world, session_factory
     out = await _cli(capsys, "audit", "--municipality", str(world.municipality.id), "--since", "24.11.2026")
     assert out.splitlines()[0].endswith("с 24.11.2026, время Asia/Yekaterinburg: записей 1.") and "выгрузка ответов" in out
     out = await _cli(capsys, "audit", "--municipality", str(world.municipality.id))
-    assert out.count("(данные удалены), заместитель директора по УВР, МАОУ СОШ № 1\tкарточка школы") == 2
+    assert out.count("(данные удалены), заместитель директора по УВР, МАОУ СОШ № 1\tкарточка школы") == 3
     assert "Заместителева" not in out
     # the consent stays as the operator's record, marked withdrawn when the person asked to be forgotten
     async with session_factory() as session:

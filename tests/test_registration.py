@@ -94,15 +94,15 @@ async def test_help_and_menus_differ_by_role(runner, api, world):
     assert "ссылку-приглашение" in await stranger.send("/help")
     coordinator = await register(runner, 801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     assert "анкету муниципалитета" in await coordinator.send("/help")
-    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "campaigns", "newcampaign", "surveys", "setchat", "help", "mydata"]
+    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "report", "campaigns", "newcampaign", "surveys", "setchat", "help", "mydata"]
     assert "муниципальный координатор" in await coordinator.send("/whoami")
 
 
 async def test_groups_have_their_own_menu_and_help(runner, api, world):
-    """In a group only /summary and /help work (and /setchat for its administrators): the menu and /help say so."""
+    """In a group only /summary, /report and /help work (and /setchat for its administrators): the menu and /help say so."""
     assert [c["command"] for c in api.commands["default"]] == ["start", "help"]
-    assert [c["command"] for c in api.commands["all_group_chats"]] == ["summary", "help"]
-    assert [c["command"] for c in api.commands["all_chat_administrators"]] == ["summary", "setchat", "help"]
+    assert [c["command"] for c in api.commands["all_group_chats"]] == ["summary", "report", "help"]
+    assert [c["command"] for c in api.commands["all_chat_administrators"]] == ["summary", "report", "setchat", "help"]
     coordinator = await register(runner, 811, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     private_help = await coordinator.send("/help")
     assert "shnor --help" not in private_help and "/campaigns" in private_help
@@ -110,7 +110,7 @@ async def test_groups_have_their_own_menu_and_help(runner, api, world):
     api.chat(group, "supergroup", "Координаторы")
     await runner.wait(api.message_update(811, "/help", chat_id=group, chat_type="supergroup"))
     group_help = api.last_message(group)["text"]
-    assert "/summary" in group_help and "/setchat" in group_help
+    assert "/summary" in group_help and "/setchat" in group_help and "/report" in group_help
     assert not any(c in group_help for c in ("/surveys —", "/campaigns —", "/newcampaign", "/card —", "/whoami"))
 
 

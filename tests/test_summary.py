@@ -89,39 +89,90 @@ async def test_summary_values_and_workbook_read_back(session_factory, world):
     data = report.workbook(summary)
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["Муниципальные показатели", "Показатели школ", "Значения школ", "Идентификация",
-                             "Динамика", "Динамика школ", "Заполнение", "Ответы"]
+                             "Динамика", "Динамика школ", "Заполнение", "Ответы педагогов", "Ответы школ",
+                             "Ответы муниципалитета", "Коды ответов"]
     municipal = wb["Муниципальные показатели"]
-    assert municipal.freeze_panes == "B2" and municipal.auto_filter.ref
-    rows = {r[0]: r for r in municipal.iter_rows(min_row=2, values_only=True)}
+    assert municipal["A1"].value == "Муниципальные показатели: Тестовский городской округ, период 2026-2027"
+    assert municipal.freeze_panes == "B3" and municipal.auto_filter.ref.startswith("A2:")
+    rows = {r[0]: r for r in municipal.iter_rows(min_row=3, values_only=True)}
     assert rows["M2.1.5"][2] == 0.5 and rows["M2.4.6"][2] == "нет"
+    assert municipal.cell(row=3 + list(rows).index("M2.1.5"), column=3).number_format == "0.0%"
+
+    # the matrix: codes with their short names under them, missing data grey, a legend under the data
     matrix = wb["Показатели школ"]
-    header = [c.value for c in matrix[1]]
+    header = [c.value for c in matrix[2]]
     assert header[:5] == ["Школа", "Статус", "Итого", "Максимум (по показателям с данными)", "Нет данных"]
     assert "S2.6.4" in header
-    row = next(r for r in matrix.iter_rows(min_row=2) if r[0].value == "СОШ 1")
+    names = [c.value for c in matrix[3]]
+    assert names[header.index("S2.4.4")] == "ИОМ педагогов" and names[header.index("S2.4.10")] == "Десант"
+    assert matrix.cell(row=3, column=header.index("S2.4.4") + 1).alignment.textRotation == 90
+    assert matrix.freeze_panes == "B4" and matrix.print_title_rows == "$2:$3"
+    row = next(r for r in matrix.iter_rows(min_row=4) if r[0].value == "СОШ 1")
     iom = row[header.index("S2.4.4")]
     assert iom.value == 0
     rules = {r.formula[0]: r.dxf.fill.bgColor.rgb[-6:]
              for cf in matrix.conditional_formatting for r in cf.rules if iom.coordinate in cf.sqref}
     assert rules == {"1": "C6EFCE", "0": "FFC7CE", '"—"': "EDEDED", '"нет данных"': "EDEDED"}  # green, red, grey, grey
     # Ключевская sent no school form: its answers are missing, not zeros
-    unsent = next(r for r in matrix.iter_rows(min_row=2) if r[0].value == "Ключевская ООШ")
+    unsent = next(r for r in matrix.iter_rows(min_row=4) if r[0].value == "Ключевская ООШ")
     assert unsent[header.index("S2.1.1")].value == "нет данных" and unsent[header.index("S2.4.4")].value == "нет данных"
     assert unsent[header.index("S2.1.2")].value == 1 and unsent[header.index("Нет данных")].value == 24
+    assert row[header.index("S2.6.1")].value == "—"  # not a risk-zone school
+    legend = [r[0].value for r in matrix.iter_rows(min_row=6) if r[0].value]
+    assert legend == ["Обозначения:", "1 — балл получен", "0 — 0 баллов", "нет данных — баллы не начислены (это не 0)",
+                      "— — показатель не применяется"]
+    grey = next(r[0] for r in matrix.iter_rows(min_row=6) if r[0].value and r[0].value.startswith("нет данных"))
+    assert grey.fill.fgColor.rgb[-6:] == "EDEDED"
+
     filled = {r[0]: r for r in wb["Заполнение"].iter_rows(min_row=2, values_only=True)}
     assert [c.value for c in wb["Заполнение"][1]] == ["Школа", "Педагогов заявлено школой", "Зарегистрировано (опрошено)",
                                                      "Ответили", "Ответили от заявленных", "Начали, не отправили", "Анкета школы"]
     assert filled["СОШ 1"][1:5] == (4, 3, 2, 0.5) and filled["Ключевская ООШ"][1] == "не заявлено"
-    assert municipal.cell(row=2 + list(rows).index("M2.1.5"), column=3).number_format == "0.0%"
-    assert row[header.index("S2.6.1")].value == "—"  # not a risk-zone school
-    raw = wb["Ответы"]
-    comment = next(r for r in raw.iter_rows(min_row=2) if r[3].value == "comment")[4]
-    assert comment.value == FORMULA and comment.data_type == "s"  # text, not a formula
+
+    # answers for people: question texts as headers, labels as values, a row per respondent
+    teachers = wb["Ответы педагогов"]
+    heads = [c.value for c in teachers[2]]
+    assert heads[:5] == ["Анкета №", "Период", "Школа", "Роль", "Отправлена"]
+    assert "У вас есть индивидуальный образовательный маршрут (ИОМ) или программа профессионального развития?" in heads
+    answered = [r for r in teachers.iter_rows(min_row=3, values_only=True)]
+    assert len(answered) == 2 and {r[2] for r in answered} == {"СОШ 1"} and {r[3] for r in answered} == {"педагог"}
+    first = dict(zip(heads, answered[0]))
+    assert first["Ваша должность"] == "Учитель" and first["Какие предметы вы преподаёте?"] == "Математика"
+    assert first["В каком состоянии ваш ИОМ?"] == "Разработан" and first["Вы входите в региональный методический актив (РМА)?"] == "Нет"
+    assert isinstance(first["Отправлена"], dt.datetime)
+    assert teachers.cell(row=3, column=5).number_format == "DD.MM.YYYY HH:MM"
+    school = wb["Ответы школ"]
+    school_heads = [c.value for c in school[2]]
+    form = dict(zip(school_heads, next(school.iter_rows(min_row=3, values_only=True))))
+    assert form["Роль"] == "школа" and 4 in form.values()  # numbers stay numbers
+    comment = next(c for c in next(school.iter_rows(min_row=3)) if c.value == FORMULA)
+    assert comment.data_type == "s"  # text, not a formula
+    codes = wb["Коды ответов"]
+    code_heads = [c.value for c in codes[1]]
+    assert code_heads[:6] == ["response_id", "period", "survey", "respondent", "school", "submitted_at"]
+    coded = [dict(zip(code_heads, r)) for r in codes.iter_rows(min_row=2, values_only=True)]
+    assert {r["survey"] for r in coded} == {"teacher", "school"}
+    assert next(r for r in coded if r["survey"] == "teacher")["subjects"] == "math"
+    assert next(r for r in coded if r["survey"] == "teacher")["has_iom"] == "yes"
+
     ident = {r[0]: r for r in wb["Идентификация"].iter_rows(min_row=2, values_only=True)}
     assert ident["СОШ 1"][1] == "да" and ident["СОШ 1"][4] == "да"
     assert ident["Ключевская ООШ"][3] == "да"
+
+    # every sheet prints: landscape A4 fitted to the width, header rows repeated, the place and period on top
+    for sheet in wb.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9, sheet.title
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_title_rows, sheet.title
+        assert sheet.oddHeader.center.text == "Тестовский городской округ — период 2026-2027", sheet.title
+        assert sheet.oddFooter.center.text == "Страница &P из &N", sheet.title
     png = report.chart(summary)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(png)).size[0] == 1080  # a phone's width; labels 10 pt at 150 dpi (21 px)
+    assert report.FONT_PT >= 10 and report.CHART_DPI * report.CHART_WIDTH_IN == 1080
+    assert report.dynamics_chart(summary) is None  # one period: nothing to draw across periods
 
 
 async def test_text_is_split_under_telegram_limit(session_factory, world):
@@ -303,6 +354,7 @@ async def test_card_for_the_deputy_only(runner, api, world, session_factory):
     sheet = openpyxl.load_workbook(io.BytesIO(document["_upload"]["content"]))["Карточка школы"]
     assert sheet["A1"].value == "МАОУ СОШ № 1 — карточка школы за период 2026-2027 (Тестовский городской округ)"
     assert sheet["A2"].value == "Код" and sheet.freeze_panes == "B3"
+    assert sheet.print_title_rows == "$2:$2" and sheet.page_setup.orientation == "landscape"
 
     teacher = await register(runner, 2102, world.invites["teacher:0"])
     assert "доступна заместителям" in await teacher.send("/card")
@@ -357,6 +409,7 @@ async def test_long_sheets_stop_with_a_note(session_factory, world, monkeypatch)
     values = list(wb["Значения школ"].iter_rows(min_row=2, values_only=True))
     assert len(values) == 6 and values[-1][0].startswith("… показаны первые 5 из ")
     assert wb["Значения школ"].auto_filter.ref == "A1:J7"
+    assert wb["Значения школ"].print_title_rows == "$1:$1"
 
 
 async def test_missing_is_not_zero_in_the_text_and_the_ranking(session_factory, world):
@@ -427,3 +480,40 @@ async def test_a_registry_import_for_one_period_leaves_another_period_as_it_was(
         this_year = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027")
     flags = {s.school.short_name: (s.values["S2.4.6"].value, s.values["S2.4.7"].value) for s in this_year.scores.schools}
     assert flags == {"СОШ 1": (False, True), "Ключевская ООШ": (True, False)}
+
+
+async def test_text_stays_text_in_every_workbook(session_factory, world, tmp_path: Path):
+    """A school named «=1+1» and an answer «=HYPERLINK(...)» are text, never formulas, in the summary, the card,
+    the export and the templates: every cell goes through storage.xlsx.cell."""
+    from scoring.export import export_answers
+    from storage.models import School
+    from storage.templates import template_workbook
+    from storage.importers import LAYOUTS
+
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        school = await session.get(School, world.schools[0].id)
+        school.short_name = "=1+1"
+        school.name = "=SUM(1,2)"
+        await session.commit()
+        municipality = await session.get(Municipality, world.municipality.id)
+        summary = await build_summary(session, municipality)
+        await export_answers(session, municipality.id, tmp_path / "export.xlsx")
+    score = next(s for s in summary.scores.schools if s.school.id == world.schools[0].id)
+    books = {
+        "summary": openpyxl.load_workbook(io.BytesIO(report.workbook(summary))),
+        "card": openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, score))),
+        "export": openpyxl.load_workbook(tmp_path / "export.xlsx"),
+        **{f"template {kind}": openpyxl.load_workbook(io.BytesIO(template_workbook(layout))) for kind, layout in LAYOUTS.items()},
+    }
+    seen = set()
+    for name, book in books.items():
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for c in row:
+                    assert c.data_type != "f", (name, sheet.title, c.coordinate, c.value)
+                    if c.value in ("=1+1", FORMULA) or (isinstance(c.value, str) and c.value.startswith("=SUM")):
+                        seen.add((name, c.value if c.value != "=SUM(1,2)" else "name"))
+    assert {("summary", "=1+1"), ("summary", FORMULA), ("export", "=1+1"), ("export", FORMULA)} <= seen
+    card = books["card"]["Карточка школы"]
+    assert card["A1"].value.startswith("=SUM(1,2) — карточка школы") and card["A1"].data_type == "s"

@@ -1,6 +1,7 @@
-"""Coordinators: /setchat in their group, /summary there or in private.
+"""Coordinators: /setchat in their group, /summary and /report (the working group's report in Word)
+there or in private.
 
-The report libraries (pandas, openpyxl, matplotlib) are imported when a report is made, not
+The report libraries (pandas, openpyxl, matplotlib, docxtpl) are imported when a report is made, not
 when the bot starts: the process that answers questionnaires does not carry them.
 """
 
@@ -64,19 +65,55 @@ async def summary(
         where = "группа координаторов" if message.chat.type != "private" else "личный чат"
         log_access(session, action="summary", municipality_id=municipality.id, person=person,
                    detail=f"период {result.period}; {where}", now=now)
-        workbook, chart = await asyncio.gather(
-            asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result)
+        workbook, chart, dynamics = await asyncio.gather(
+            asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result),
+            asyncio.to_thread(report.dynamics_chart, result),
         )
         for chunk in messages(text.summary_lines(result)):
             await message.answer(chunk)
         name = f"shnor_{result.period}.xlsx".replace(" ", "_")
         await message.answer_document(BufferedInputFile(workbook, filename=name), caption=texts.SUMMARY_WORKBOOK)
         await message.answer_photo(BufferedInputFile(chart, filename="summary.png"), caption=texts.SUMMARY_CHART)
+        if dynamics is not None:
+            await message.answer_photo(BufferedInputFile(dynamics, filename="dynamics.png"), caption=texts.SUMMARY_DYNAMICS)
+
+
+async def report(
+    message: Message, command: CommandObject, bot: Bot, session: AsyncSession, person: Person | None,
+    methodology: Methodology, now: dt.datetime,
+) -> None:
+    """/report [period]: the analytical report as .docx, with the same access rules as /summary."""
+    from scoring import word
+    from scoring.service import ScoringError, build_report
+
+    municipality = await session.get(Municipality, person.municipality_id) if person else None
+    refusal = summary_refusal(person, municipality, message.chat.id, message.chat.type)
+    if refusal:
+        await message.answer(refusal)
+        return
+    period = (command.args or "").strip() or None
+    async with ChatActionSender.upload_document(bot=bot, chat_id=message.chat.id):
+        try:
+            data = await build_report(session, municipality, period, methodology, now)
+        except ScoringError as exc:
+            await message.answer(escape(str(exc)))
+            return
+        where = "группа координаторов" if message.chat.type != "private" else "личный чат"
+        log_access(session, action="report", municipality_id=municipality.id, person=person,
+                   detail=f"период {data.summary.period}; {where}", now=now)
+        document = await asyncio.to_thread(word.report_docx, data)
+        name = word.file_name("Справка", municipality.name, data.summary.period)
+        await message.answer_document(
+            BufferedInputFile(document, filename=name),
+            caption=texts.REPORT_DOCUMENT.format(period=escape(data.summary.period),
+                                                 periods=escape(", ".join(h.period for h in data.summary.history))),
+        )
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(setchat, Command("setchat"))
     router.message.register(summary, Command("summary"))
+    router.message.register(report, Command("report"))
     router.message.register(chat_migrated, ChatMigrated())
     return router

@@ -1,4 +1,5 @@
-"""Deputies: /card, their school's indicators, points and what to do, with an .xlsx on request.
+"""Deputies: /card, their school's indicators, points and what to do, with an .xlsx or a one-page .docx
+on request.
 
 Report libraries are imported when a card is made (see bot.handlers.coordinator)."""
 
@@ -15,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.callbacks import CardExport
+from bot.callbacks import CardExport, CardWord
 from bot.filters import PrivateChat
 from bot.render import messages
 from scoring.methodology import Methodology
@@ -50,6 +51,7 @@ async def card(message: Message, session: AsyncSession, person: Person | None, m
     chunks = messages(text.card_lines(summary, score))
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.BTN_CARD_XLSX, callback_data=CardExport(school=score.school.id))
+    kb.button(text=texts.BTN_CARD_DOCX, callback_data=CardWord(school=score.school.id))
     markup: InlineKeyboardMarkup = kb.as_markup()
     for n, chunk in enumerate(chunks):
         await message.answer(chunk, reply_markup=markup if n == len(chunks) - 1 else None)
@@ -77,9 +79,32 @@ async def card_export(
     )
 
 
+async def card_word(
+    callback: CallbackQuery, callback_data: CardWord, session: AsyncSession, person: Person | None,
+    methodology: Methodology, now: dt.datetime,
+) -> None:
+    if person is None or person.school_id != callback_data.school:
+        await callback.answer(texts.NOT_YOURS, show_alert=True)
+        return
+    result = await _card(session, person, methodology, now, "card_docx")
+    if isinstance(result, str):
+        await callback.answer(result, show_alert=True)
+        return
+    from scoring import report, word
+
+    await callback.answer()
+    summary, score = result
+    data = await asyncio.to_thread(word.card_docx, summary, score)
+    await callback.message.answer_document(
+        BufferedInputFile(data, filename=report.card_file_name(summary, score, "docx")),
+        caption=texts.CARD_DOCUMENT.format(school=escape(score.school.name), period=escape(summary.period)),
+    )
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(PrivateChat())
     router.message.register(card, Command("card"))
     router.callback_query.register(card_export, CardExport.filter())
+    router.callback_query.register(card_word, CardWord.filter())
     return router

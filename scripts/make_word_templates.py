@@ -1,0 +1,227 @@
+"""Writes the Word templates of the report and the card: scoring/templates/report.docx and card.docx.
+
+    python scripts/make_word_templates.py
+
+The templates are files a municipality restyles in Word without code (fonts, margins, the title
+block, the signature, the styles «Таблица ШНОР», «Текст таблицы», «Шапка таблицы»); this script
+only made their first version. Run it again only to start over: it overwrites the files.
+
+They follow ГОСТ Р 7.0.97-2025 for the parts a template holds: A4, margins 30/10/20/20 mm, Times
+New Roman 14 pt text (tables 11 pt; the card, one page handed to the deputy: 12 pt, its table 10 pt,
+left margin 20 mm), 1.25 cm first-line indent, page numbers at the top centre from the second page on. The {{ ... }} and {%p ... %} tags are docxtpl's (Jinja2):
+keep them when restyling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt, RGBColor
+
+OUT = Path(__file__).resolve().parents[1] / "scoring" / "templates"
+FONT = "Times New Roman"
+
+
+def _font(style, size: float, bold: bool = False) -> None:
+    style.font.name = FONT
+    style.font.size = Pt(size)
+    style.font.bold = bold
+    style.font.color.rgb = RGBColor(0, 0, 0)
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):  # a theme font would win
+        fonts.attrib.pop(qn(attr), None)
+    p_pr = style.element.pPr
+    if p_pr is not None:
+        for border in p_pr.findall(qn("w:pBdr")):  # the default Title's rule under it
+            p_pr.remove(border)
+
+
+def _page_number(paragraph) -> None:
+    """A PAGE field."""
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._r.append(element)
+
+
+def _table_style(document, name: str, size: float) -> None:
+    style = document.styles.add_style(name, WD_STYLE_TYPE.TABLE)
+    style.base_style = document.styles["Table Grid"]
+    _font(style, size)
+    tbl_pr = style.element.find(qn("w:tblPr"))
+    if tbl_pr is None:
+        tbl_pr = OxmlElement("w:tblPr")
+        style.element.append(tbl_pr)
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        border = OxmlElement(f"w:{side}")
+        for key, value in (("val", "single"), ("sz", "4"), ("space", "0"), ("color", "000000")):
+            border.set(qn(f"w:{key}"), value)
+        borders.append(border)
+    tbl_pr.append(borders)
+    margins = OxmlElement("w:tblCellMar")
+    for side, width in (("left", "57"), ("right", "57")):
+        m = OxmlElement(f"w:{side}")
+        m.set(qn("w:w"), width)
+        m.set(qn("w:type"), "dxa")
+        margins.append(m)
+    tbl_pr.append(margins)
+
+
+def _styles(document, body: float, table: float) -> None:
+    styles = document.styles
+    normal = styles["Normal"]
+    _font(normal, body)
+    normal.paragraph_format.first_line_indent = Cm(1.25)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.space_before = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
+    normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    for name, size, space in (("Title", body, 0), ("Heading 1", body, 12), ("Heading 2", body, 10)):
+        style = styles[name]
+        _font(style, size, bold=True)
+        style.paragraph_format.first_line_indent = Cm(0) if name == "Title" else Cm(1.25)
+        style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER if name == "Title" else WD_ALIGN_PARAGRAPH.LEFT
+        style.paragraph_format.space_before = Pt(space)
+        style.paragraph_format.space_after = Pt(6 if space else 0)
+        style.paragraph_format.keep_with_next = True
+        style.paragraph_format.line_spacing = 1.0
+    for name, bold, align in (("Текст таблицы", False, WD_ALIGN_PARAGRAPH.LEFT), ("Шапка таблицы", True, WD_ALIGN_PARAGRAPH.CENTER)):
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = normal
+        _font(style, table, bold=bold)
+        style.paragraph_format.first_line_indent = Cm(0)
+        style.paragraph_format.alignment = align
+        style.paragraph_format.line_spacing = 1.0
+    item = styles.add_style("Пункт", WD_STYLE_TYPE.PARAGRAPH)  # a numbered decision, a list item
+    item.base_style = normal
+    item.paragraph_format.space_after = Pt(3)
+    note = styles.add_style("Примечание", WD_STYLE_TYPE.PARAGRAPH)
+    note.base_style = normal
+    _font(note, table)
+    note.paragraph_format.first_line_indent = Cm(0)
+    note.paragraph_format.space_before = Pt(3)
+    note.paragraph_format.space_after = Pt(6)
+    _table_style(document, "Таблица ШНОР", table)
+
+
+def _page(document, *, numbered: bool) -> None:
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin, section.right_margin = Mm(30), Mm(10)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    section.header_distance = section.footer_distance = Mm(10)
+    if numbered:
+        section.different_first_page_header_footer = True  # ГОСТ: no number on the first page
+        paragraph = section.header.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.first_line_indent = Cm(0)
+        _page_number(paragraph)
+
+
+def _p(document, text: str, style: str | None = None, *, center: bool = False, right: bool = False):
+    paragraph = document.add_paragraph(text, style=style)
+    if center or right:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.RIGHT
+        paragraph.paragraph_format.first_line_indent = Cm(0)
+    return paragraph
+
+
+def report_template() -> Document:
+    document = Document()
+    _styles(document, body=14, table=11)
+    _page(document, numbered=True)
+    document.core_properties.title = "Аналитическая справка ШНОР"
+    _p(document, "{{ municipality }}", center=True)
+    _p(document, "")
+    _p(document, "{{ title }}", "Title")
+    _p(document, "{{ subtitle }}", center=True)
+    _p(document, "")
+    _p(document, "за {{ period }} учебный год", center=True)
+    _p(document, "")
+    _p(document, "{{ date }}").paragraph_format.first_line_indent = Cm(0)
+    _p(document, "")
+    _p(document, "1. Общие сведения", "Heading 1")
+    _p(document, "{%p for paragraph in overview %}")
+    _p(document, "{{ paragraph }}")
+    _p(document, "{%p endfor %}")
+    _p(document, "2. Показатели муниципального уровня", "Heading 1")
+    _p(document, "{{ municipal_intro }}")
+    _p(document, "{{p municipal_table }}")
+    _p(document, "{{ table_note }}", "Примечание")
+    _p(document, "3. Школы с низкими результатами обучения, функционирующие в неблагоприятных социальных условиях, "
+                 "и школы зоны риска", "Heading 1")
+    _p(document, "{{ schools_intro }}")
+    _p(document, "{%p for school in schools %}")
+    _p(document, "3.{{ loop.index }}. {{ school.name }}", "Heading 2")
+    _p(document, "{{ school.line }}")
+    _p(document, "{{p school.table }}")
+    _p(document, "{%p for line in school.notes %}")
+    _p(document, "{{ line }}")
+    _p(document, "{%p endfor %}")
+    _p(document, "{%p for line in school.zeros %}")
+    _p(document, "{{ line }}", "Пункт")
+    _p(document, "{%p endfor %}")
+    _p(document, "{%p endfor %}")
+    _p(document, "4. Идентификация школ", "Heading 1")
+    _p(document, "{%p for line in identification %}")
+    _p(document, "{{ line }}")
+    _p(document, "{%p endfor %}")
+    _p(document, "{{p identification_table }}")
+    _p(document, "{%p for line in identification_notes %}")
+    _p(document, "{{ line }}", "Примечание")
+    _p(document, "{%p endfor %}")
+    _p(document, "Решили (проект)", "Heading 1")
+    _p(document, "{%p for decision in decisions %}")
+    _p(document, "{{ loop.index }}. {{ decision }}", "Пункт")
+    _p(document, "{%p endfor %}")
+    _p(document, "")
+    _p(document, "")
+    _p(document, "Муниципальный координатор  ________________  / ________________ /").paragraph_format.first_line_indent = Cm(0)
+    return document
+
+
+def card_template() -> Document:
+    document = Document()
+    _styles(document, body=12, table=10)
+    _page(document, numbered=False)
+    document.sections[0].top_margin = document.sections[0].bottom_margin = Mm(15)
+    document.sections[0].left_margin = Mm(20)  # a card is handed on, not filed: one page
+    document.core_properties.title = "Карточка школы ШНОР"
+    _p(document, "Карточка школы: {{ school }}", "Title")
+    _p(document, "{{ municipality }}; период {{ period }}{{ previous_text }}", center=True)
+    _p(document, "{%p for line in lines %}")
+    _p(document, "{{ line }}")
+    _p(document, "{%p endfor %}")
+    _p(document, "{{p table }}")
+    _p(document, "{{ legend }}", "Примечание")
+    _p(document, "{%p for line in notes %}")
+    _p(document, "{{ line }}")
+    _p(document, "{%p endfor %}")
+    return document
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    report_template().save(OUT / "report.docx")
+    card_template().save(OUT / "card.docx")
+    print(f"Шаблоны записаны: {OUT / 'report.docx'}, {OUT / 'card.docx'}")
+
+
+if __name__ == "__main__":
+    main()

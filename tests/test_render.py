@@ -1,0 +1,36 @@
+"""The documents rendered as a person sees them (LibreOffice -> PDF -> PNG): A4 pages, a one-page card,
+charts 1080 px wide. Slow (LibreOffice starts three times); run with `pytest -m slow tests/test_render.py`,
+or `python scripts/render_check.py OUT` and open OUT/*.png to look."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not all(shutil.which(t) for t in ("soffice", "pdfinfo", "pdftoppm")), reason="no LibreOffice/poppler"),
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_documents_render_on_a4_and_the_card_on_one_page(tmp_path: Path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import render_check
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    figures = render_check.main(tmp_path, schools=6, teachers=8)
+    assert figures["card_pages"] == 1
+    assert 3 <= figures["report_pages"] <= 15
+    assert figures["chart_px"][0] == 1080 and figures["dynamics_px"][0] == 1080
+    info = subprocess.run(["pdfinfo", str(tmp_path / "справка.pdf")], capture_output=True, text=True).stdout
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert round(width) == 595 and round(height) == 842  # A4 in points
+    assert all(Path(p).stat().st_size > 0 for p in figures["report_png"])

@@ -1,0 +1,240 @@
+"""The Word documents read back with python-docx: the report (`build_report` + scoring.word) on a small
+municipality with known values over two periods, the one-page card, and /report, /card in chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import docx
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from sqlalchemy import select, update
+
+from scoring import word
+from scoring.service import build_report, import_statuses
+from storage.importers import StatusRow
+from storage.models import Answer, Municipality, Person, Response, Role, School
+from surveys.loader import load_pack
+from surveys.service import open_campaign
+from tests.conftest import register
+from tests.test_summary import _fill, _submit
+
+
+async def _two_periods(session_factory, world, clock) -> None:
+    """2025-2026: СОШ 1 is ШНРО, 4 teachers declared, 1 has an ИОМ (25 %), a landing was held.
+    2026-2027 (tests.test_summary._fill): 2 of 4 have an ИОМ (50 %), no landing this time; СОШ 3 (ШНСУ) and
+    Ключевская (risk zone) send nothing."""
+    await _fill(session_factory, world)
+    s1 = world.schools[0]
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        third = School(municipality_id=municipality.id, name="МБОУ СОШ № 3", short_name="СОШ 3")
+        session.add(third)
+        await session.flush()
+        landing = (await session.execute(
+            select(Answer).join(Response).where(Response.subject == f"school:{s1.id}", Answer.question == "methodical_landing")
+        )).scalar_one()
+        landing.value = "no"
+        past = clock.now - dt.timedelta(days=365)
+        earlier = {}
+        for pack in ("teacher", "school"):
+            earlier[pack] = await open_campaign(session, municipality=municipality, survey=load_pack(pack), period="2025-2026",
+                                                opens_at=past, deadline=past + dt.timedelta(days=14), now=past)
+        teacher = (await session.scalars(select(Person).where(Person.school_id == s1.id, Person.role == Role.TEACHER))).first()
+        base = {q.name: "no" for q in load_pack("teacher").questions if q.type.value == "yesno"}
+        await _submit(session, earlier["teacher"], f"person:{teacher.id}", s1.id,
+                      {**base, "position": "teacher", "subjects": ["math"], "has_iom": "yes", "iom_state": "developed"}, teacher.id)
+        school = {q.name: "yes" for q in load_pack("school").questions if q.type.value == "yesno"}
+        await _submit(session, earlier["school"], f"school:{s1.id}", s1.id, {**school, "ped_workers": 4, "risk_internet": "no"})
+        session.add(Person(tg_user_id=9500, chat_id=9500, full_name="Заместителева Ирина Олеговна", role=Role.DEPUTY,
+                           municipality_id=municipality.id, school_id=s1.id))
+        await session.commit()
+        await import_statuses(session, municipality, "2025-2026", [StatusRow(2, "СОШ 1", True, False, False, False)])
+        await import_statuses(session, municipality, "2026-2027", [StatusRow(2, "СОШ 3", False, True, False, False)])
+        await session.commit()
+
+
+def _rows(table) -> list[list[str]]:
+    return [[c.text for c in row.cells] for row in table.rows]
+
+
+def _styled(document, style: str) -> list[str]:
+    return [p.text for p in document.paragraphs if p.style.name == style]
+
+
+async def test_report_structure_numbers_and_decisions(session_factory, world, clock):
+    await _two_periods(session_factory, world, clock)
+    async with session_factory() as session:
+        data = await build_report(session, await session.get(Municipality, world.municipality.id), now=clock.now)
+    document = docx.Document(io.BytesIO(word.report_docx(data)))
+    text = [p.text for p in document.paragraphs]
+
+    # the title block: municipality, title, period, date
+    assert text[0] == "Тестовский городской округ"
+    assert _styled(document, "Title") == ["Аналитическая справка"]
+    assert "за 2026-2027 учебный год" in text and "Дата составления: 23.11.2026" in text
+    assert _styled(document, "Heading 1") == [
+        "1. Общие сведения", "2. Показатели муниципального уровня",
+        "3. Школы с низкими результатами обучения, функционирующие в неблагоприятных социальных условиях, и школы зоны риска",
+        "4. Идентификация школ", "Решили (проект)",
+    ]
+    assert _styled(document, "Heading 2") == ["3.1. МАОУ СОШ № 1", "3.2. МБОУ СОШ № 3", "3.3. МКОУ Ключевская ООШ"]
+
+    # the summary paragraph, written from the data
+    assert "В мониторинге за 2026-2027 учебный год — 3 школы муниципалитета: ШНРО — 1; ШНСУ — 1; зона риска — 1; проект «500+» — 1." in text
+    assert "Анкету школы отправили 1 из 3 школ." in text
+    total = next(t for t in text if t.startswith("Муниципальные показатели набрали"))
+    assert "; в 2025-2026 году — " in total and "баллов" in total
+
+    # the municipal table, seed 004 style: one column per period and the change
+    municipal = document.tables[0]
+    rows = _rows(municipal)
+    assert rows[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", "2025-2026", "2026-2027", "Изменение"]
+    iom = next(r for r in rows if r[0] == "M2.4.4")
+    assert iom[2:] == ["Доля педагогов ШНРО/ШНСУ, имеющих ИОМ", "%", "25,0 % (0)", "50,0 % (0)", "+25,0 п. п."]
+    assert iom[1] == "Методическая помощь и механизмы поддержки школ в повышении качества образования"
+    assert next(r for r in rows if r[0] == "M2.1.1")[4:6] == ["нет данных", "нет данных"]  # no municipal questionnaire
+    assert rows[-1][2] == "Итого баллов" and rows[-1][5].endswith("показателям")
+    # a row never breaks across pages; the header row repeats
+    header_pr = municipal.rows[0]._tr.trPr
+    assert header_pr.find(qn("w:tblHeader")) is not None
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in municipal.rows)
+
+    # each school: its table over both periods, what scored 0 and what to do; a school without data says so
+    school = _rows(document.tables[1])
+    assert school[0] == rows[0]
+    assert next(r for r in school if r[0] == "S2.4.4")[4:] == ["25,0 % (0)", "50,0 % (0)", "+25,0 п. п."]
+    assert next(r for r in school if r[0] == "S2.4.10")[4:] == ["да (1)", "нет (0)", "да → нет"]
+    assert next(r for r in school if r[0] == "S2.1.2")[4:] == ["да (0)", "да (0)", "без изменений"]
+    assert "S2.6.1" not in [r[0] for r in school]  # not a risk-zone school in either period
+    assert ("Статус в периоде 2026-2027: ШНРО, 500+. Заместитель директора по УВР: Заместителева Ирина Олеговна. "
+            "Итого: ") in next(t for t in text if t.startswith("Статус в периоде 2026-2027: ШНРО"))
+    assert ("S2.4.10 В школе проведён методический или управленческий десант (нет) — "
+            "Запросить у муниципалитета методический или управленческий десант в школу.") in text
+    assert "S2.4.4 Доля педагогов, имеющих ИОМ (50,0 %) — Организовать разработку ИОМ педагогов (программ профессионального " \
+           "развития) совместно с муниципальной методической службой." in text
+    third = _rows(document.tables[2])
+    assert next(r for r in third if r[0] == "S2.1.1")[4:] == ["нет данных", "нет данных", "—"]
+    assert "Нет данных по 24 показателям: анкета школы за период не отправлена. Баллы по ним не начислены." in text
+    assert "Статус в периоде 2026-2027: ШНСУ. Заместитель директора по УВР: не зарегистрирован в боте. " \
+           "Итого: 0 из 3 баллов; нет данных по 20 показателям." in text
+
+    # identification and the decisions, grouped, each naming its schools
+    assert "Метод идентификации: региональные списки." in text and "ШНРО (1): СОШ 1." in text
+    assert "Зона риска (1): Ключевская ООШ." in text
+    decisions = text[text.index("Решили (проект)") + 1:]
+    numbered = [d for d in decisions if d[:1].isdigit()]
+    assert numbered[0].startswith("1. Продолжить работу со школами")
+    assert "Организовать методический десант: СОШ 1." in [d.split(". ", 1)[1] for d in numbered]
+    assert any(d.endswith("Включить педагогов в региональные сетевые методические объединения учителей-предметников: СОШ 1.")
+               for d in numbered)
+    assert any(d.endswith("Включить в муниципальную программу поддержки ШНРО/ШНСУ, закрепить куратора и школу-лидера: "
+                          "СОШ 1, СОШ 3.") for d in numbered)
+    assert any(d.endswith("Обеспечить представление анкеты школы за период 2026-2027 (нет данных для расчёта показателей): "
+                          "СОШ 3, Ключевская ООШ.") for d in numbered)
+    assert len([d for d in numbered if "десант" in d]) == 1  # one line per decision, not per school
+    assert [int(d.split(".")[0]) for d in numbered] == list(range(1, len(numbered) + 1))
+
+    # ГОСТ Р 7.0.97: A4, margins, 14 pt Times New Roman, page numbers from the second page
+    section = document.sections[0]
+    assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
+    assert [round(m.mm) for m in (section.left_margin, section.right_margin, section.top_margin, section.bottom_margin)] == [30, 10, 20, 20]
+    normal = document.styles["Normal"].font
+    assert normal.size == Pt(14) and normal.name == "Times New Roman"
+    assert section.different_first_page_header_footer
+    assert "PAGE" in section.header._element.xml
+    assert document.core_properties.title
+
+
+async def test_report_of_every_school_and_of_one_period(session_factory, world, clock):
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        data = await build_report(session, await session.get(Municipality, world.municipality.id), now=clock.now)
+    document = docx.Document(io.BytesIO(word.report_docx(data, all_schools=True)))
+    rows = _rows(document.tables[0])
+    assert rows[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", "2026-2027"]  # no change column
+    text = [p.text for p in document.paragraphs]
+    assert "Это первый период мониторинга: сравнивать не с чем." in text
+    assert len([p for p in document.paragraphs if p.style.name == "Heading 2"]) == 2
+
+
+async def test_report_keeps_names_with_markup(session_factory, world, clock):
+    """A school named with <, & and {{ }} is printed as it is (autoescaped, never a template tag)."""
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        await session.execute(update(School).where(School.id == world.schools[0].id).values(name="МАОУ «СОШ <1> & {{ x }}»"))
+        await session.commit()
+        data = await build_report(session, await session.get(Municipality, world.municipality.id), now=clock.now)
+    document = docx.Document(io.BytesIO(word.report_docx(data)))
+    assert "3.1. МАОУ «СОШ <1> & {{ x }}»" in [p.text for p in document.paragraphs]
+
+
+async def test_card_document_for_this_period_and_the_one_before(session_factory, world, clock):
+    from scoring.service import school_card
+
+    await _two_periods(session_factory, world, clock)
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        summary, score = await school_card(session, municipality, world.schools[0].id, now=clock.now)
+        _, third = await school_card(session, municipality,
+                                     (await session.scalar(select(School.id).where(School.short_name == "СОШ 3"))), now=clock.now)
+    document = docx.Document(io.BytesIO(word.card_docx(summary, score)))
+    text = [p.text for p in document.paragraphs]
+    assert _styled(document, "Title") == ["Карточка школы: МАОУ СОШ № 1"]
+    assert "Тестовский городской округ; период 2026-2027; прошлый период 2025-2026" in text
+    rows = _rows(document.tables[0])
+    assert rows[0] == ["№ п/п", "Показатель (индикатор)", "2025-2026", "2026-2027", "Что сделать"]
+    landing = next(r for r in rows if r[0] == "S2.4.10")
+    assert landing[1:] == ["Десант", "да (1)", "нет (0)", "Запросить у муниципалитета методический или управленческий десант в школу."]
+    assert next(r for r in rows if r[0] == "S2.4.2")[1:4] == ["Сетевые объединения", "0,0 % (0)", "0,0 % (0)"]
+    assert rows[-1][1] == "Итого баллов"
+    empty = [p.text for p in docx.Document(io.BytesIO(word.card_docx(summary, third))).paragraphs]
+    assert "Нет данных по 20 показателям: анкета школы за период не отправлена. Отправьте анкету школы (/surveys), " \
+           "чтобы они были посчитаны." in empty
+
+
+async def test_report_and_card_documents_in_chat(runner, api, world, session_factory):
+    await _fill(session_factory, world)
+    teacher = await register(runner, 2201, world.invites["teacher:0"])
+    assert "только муниципальным координаторам" in await teacher.send("/report")
+    coordinator = await register(runner, 2202, world.invites["coordinator"], "Координаторова Ольга Николаевна")
+    await coordinator.send("/report 1999")
+    assert "не похож на учебный год" in coordinator.last
+    await coordinator.send("/report")
+    sent = api.last_message(2202)
+    assert sent["document"]["file_name"] == "Справка_Тестовский_городской_округ_2026-2027.docx"
+    assert "Аналитическая справка в Word за период 2026-2027" in sent["caption"]
+    document = docx.Document(io.BytesIO(sent["_upload"]["content"]))
+    assert "Решили (проект)" in [p.text for p in document.paragraphs]
+    assert (2202, "upload_document") in api.chat_actions
+
+    group = -100700
+    api.chat(group, "supergroup", "Координаторы")
+    await runner.wait(api.message_update(2202, "/report", chat_id=group, chat_type="supergroup"))
+    assert "ещё не назначен" in api.last_message(group)["text"]  # the same rules as /summary
+
+    deputy = await register(runner, 2203, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
+    await deputy.send("/card")
+    assert "Скачать Word" in deputy.buttons() and "Скачать Excel" in deputy.buttons()
+    await deputy.press("Скачать Word")
+    card = api.last_message(2203)
+    assert card["document"]["file_name"] == "Карточка_СОШ_1_2026-2027.docx"
+    assert "Карточка школы: МАОУ СОШ № 1" in [p.text for p in docx.Document(io.BytesIO(card["_upload"]["content"])).paragraphs]
+    other = await register(runner, 2204, world.invites["deputy:1"], "Другая Анна Ивановна")
+    message, data = api.find_button(2203, "Скачать Word")
+    assert "не ваши" in (await other.press_data(message, data))["text"]
+
+
+def test_change_text():
+    from fractions import Fraction
+
+    from scoring.indicators import Value
+
+    a = Value("M2.4.4", None, value=Fraction(1, 4), points=0, max_points=1)
+    b = Value("M2.4.4", None, value=Fraction(3, 4), points=1, max_points=1)
+    none = Value("M2.4.4", None, value=None, max_points=1)
+    assert word.change_text(a, b) == "+50,0 п. п.; порог достигнут"
+    assert word.change_text(b, a) == "\u221250,0 п. п.; ниже порога"
+    assert word.change_text(none, b) == "—" and word.value_text(none) == "нет данных"
+    assert word.value_text(b) == "75,0 % (1)" and word.value_text(b, points=False) == "75,0 %"
