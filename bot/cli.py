@@ -381,12 +381,12 @@ def cmd_identify(settings: Settings, args: argparse.Namespace) -> None:
 async def _write_summary(settings: Settings, session: AsyncSession, municipality: Any, period: str | None, out: Path) -> None:
     from scoring import report, text
     from scoring.service import build_summary
+    from storage.files import write_private
 
     summary = await build_summary(session, municipality, period, settings.methodology())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(report.workbook(summary))
+    write_private(out, report.workbook(summary))  # the municipality's data: readable by the owner only (0600)
     chart = out.with_suffix(".png")
-    chart.write_bytes(report.chart(summary))
+    write_private(chart, report.chart(summary))
     for line in text.summary_lines(summary):
         print(line.plain_text)
     print(f"\nExcel: {out}\nДиаграмма: {chart}")

@@ -59,6 +59,8 @@ async def export_answers(session: AsyncSession, municipality_id: int, path: Path
             count += 1
     if ws is None:
         wb.create_sheet("Ответы").append(HEADERS)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    from storage.files import open_private
+
+    with open_private(path) as file:  # every answer of the municipality: readable by the owner only
+        wb.save(file)
     return count
