@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.registry import SchoolRow
+from storage.workbook import NO_CACHED_VALUE
 
 if TYPE_CHECKING:
     from storage.workbook import Limits
@@ -211,7 +212,6 @@ class ImportFailed(ValueError):
         return self if self.source else ImportFailed(self.problems, source)
 
 
-NO_CACHED_VALUE = "формула без вычисленного значения: откройте файл в Excel и сохраните его"
 
 
 def _letter(index: int) -> str:
