@@ -7,7 +7,8 @@ import asyncio
 import datetime as dt
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import ENV_FILE_VARIABLE, Settings
 from bot.logs import setup_logging
 from storage.db import describe_database, make_engine, make_session_factory, sqlite_file
+from storage.files import write_private
 from storage.migrate import upgrade
 from storage.models import Campaign, Role, utcnow
 from storage.privacy import log_access
@@ -79,6 +81,17 @@ async def _with_session(
             return result
     finally:
         await engine.dispose()
+
+
+@contextmanager
+def _importing(file: str) -> Iterator[None]:
+    """A refusal of the file's rows found against the database names the file too, as the readers' do."""
+    from storage.importers import ImportFailed
+
+    try:
+        yield
+    except ImportFailed as exc:
+        raise exc.named(file) from None
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -159,7 +172,7 @@ def cmd_schools_import(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import add_schools, get_municipality
     from surveys.periods import school_year_of
 
-    rows = read_schools(args.file)
+    rows = read_schools(args.file, settings.workbook_limits())
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
@@ -168,6 +181,20 @@ def cmd_schools_import(settings: Settings, args: argparse.Namespace) -> None:
         print(f"Импорт школ в «{municipality.name}»: добавлено {added}, обновлено {updated}, всего в файле {len(rows)}.")
         if any(r.municipal_internship_site is not None or r.regional_internship_site is not None for r in rows):
             print(f"Стажировочные площадки записаны за период {period}; другие периоды не изменились.")
+
+    with _importing(args.file):
+        asyncio.run(_with_session(settings, action))
+
+
+def cmd_schools_remove(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.registry import find_school, get_municipality, remove_school
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        school = await find_school(session, municipality, args.school)
+        described = f"№{school.id} «{school.short_name}» ({school.name})"
+        invites = await remove_school(session, school)
+        print(f"Школа {described} удалена из реестра «{municipality.name}»; её приглашений удалено: {invites}.")
 
     asyncio.run(_with_session(settings, action))
 
@@ -186,7 +213,7 @@ def cmd_schools_list(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_survey_validate(settings: Settings, args: argparse.Namespace) -> None:
     from surveys.loader import load_definition
 
-    survey = load_definition(args.file)
+    survey = load_definition(args.file, settings.workbook_limits())
     print(f"{survey.title} (id {survey.id}, версия {survey.version}, для: {survey.audience.value}), вопросов: {len(survey.questions)}")
     for n, q in enumerate(survey.questions, start=1):
         flags = [q.type.value, "обязательный" if q.required else "необязательный"]
@@ -218,13 +245,13 @@ def cmd_template(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Загрузка: {TEMPLATE_IMPORT[args.kind].format(file=out)}")
 
 
-def _load_survey(ref: str):
+def _load_survey(ref: str, settings: Settings):
     from surveys.loader import available_packs, load_definition, load_pack
 
     if ref in available_packs():
         return load_pack(ref)
     if Path(ref).exists():
-        return load_definition(ref)
+        return load_definition(ref, settings.workbook_limits())
     raise CliError(f"Нет анкеты «{ref}»: укажите один из встроенных наборов ({', '.join(available_packs())}) или путь к файлу.")
 
 
@@ -232,7 +259,7 @@ def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import get_municipality
     from surveys.campaigns import create_campaign, filter_title, parse_deadline, parse_local
 
-    survey = _load_survey(args.pack)
+    survey = _load_survey(args.pack, settings)
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
@@ -344,7 +371,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
     from storage.registry import get_municipality
 
     readers = {"statuses": importers.read_statuses, "exams": importers.read_exams, "groups": importers.read_groups}
-    rows = readers[args.kind](args.file)
+    rows = readers[args.kind](args.file, settings.workbook_limits())
     if args.kind in ("statuses", "groups") and not args.period:
         raise CliError("Укажите --period: статусы и группы относятся к периоду.")
 
@@ -361,7 +388,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
             statuses = await scoring.identify(session, municipality, args.period)
             print(_statuses_line(statuses))
 
-    asyncio.run(_with_session(settings, action))
+    with _importing(args.file):
+        asyncio.run(_with_session(settings, action))
 
 
 def _statuses_line(statuses: dict) -> str:
@@ -393,14 +421,13 @@ async def _write_summary(settings: Settings, session: AsyncSession, municipality
     summary = await build_summary(session, municipality, period, settings.methodology())
     log_access(session, action="summary", municipality_id=municipality.id, person=None,
                detail=f"период {summary.period}; файл {out}", now=utcnow())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(report.workbook(summary))
+    write_private(out, report.workbook(summary))  # the municipality's data: readable by the owner only (0600)
     chart = out.with_suffix(".png")
-    chart.write_bytes(report.chart(summary))
+    write_private(chart, report.chart(summary))
     dynamics = report.dynamics_chart(summary)
     dynamics_file = out.with_name(f"{out.stem}_dynamics.png")
     if dynamics is not None:
-        dynamics_file.write_bytes(dynamics)
+        write_private(dynamics_file, dynamics)
     for line in text.summary_lines(summary):
         print(line.plain_text)
     print(f"\nExcel: {out}\nДиаграмма: {chart}" + (f"\nДинамика: {dynamics_file}" if dynamics is not None else ""))
@@ -430,8 +457,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
         return data, out
 
     data, out = asyncio.run(_with_session(settings, action))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(word.report_docx(data, all_schools=args.all_schools))
+    write_private(out, word.report_docx(data, all_schools=args.all_schools))  # names deputies: owner only (0600)
     schools = len(word.in_scope(data.summary, args.all_schools))
     print(f"Справка за период {data.summary.period} (периоды: {', '.join(h.period for h in data.summary.history)}; "
           f"школ в разделе 3: {schools}): {out}")
@@ -592,6 +618,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sch.add_parser("list", help="список школ")
     p.add_argument("--municipality", required=True)
     p.set_defaults(func=cmd_schools_list)
+    p = sch.add_parser("remove", help="удалить школу без данных (например, добавленную по ошибке)")
+    p.add_argument("--municipality", required=True, help="номер или название муниципалитета")
+    p.add_argument("--school", required=True, help="номер, название, краткое название или часть названия одной школы")
+    p.set_defaults(func=cmd_schools_remove)
 
     sv = sub.add_parser("survey", help="определения анкет").add_subparsers(dest="sub", required=True)
     p = sv.add_parser("validate", help="проверить файл анкеты (YAML или XLSForm .xlsx) и показать вопросы")
@@ -702,6 +732,7 @@ def main(argv: list[str] | None = None) -> int:
     from storage.backup import BackupError
     from storage.importers import ImportFailed
     from storage.registry import RegistryError
+    from storage.workbook import WorkbookError
     from surveys.loader import DefinitionError
     from surveys.schedule import ScheduleError
     from surveys.service import ServiceError
@@ -712,7 +743,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings)
     try:
         func(settings, args)
-    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed, ScoringError, ScheduleError, BackupError) as exc:
+    except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed, WorkbookError, ScoringError, ScheduleError,
+            BackupError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     polling_timeout: int = Field(default=30, ge=0, le=60)
     log_level: str = "INFO"
     methodology_file: str | None = None
+    import_max_mb: float = Field(default=10, gt=0, le=1024)  # the largest workbook shnor reads (storage.workbook)
     send_rate: float = Field(default=30, gt=0, le=1000)
     reminder_interval: int = Field(default=30, ge=1, le=3600)
     leader_check_interval: float = Field(default=15, gt=0, le=60)
@@ -138,6 +139,11 @@ class Settings(BaseSettings):
         if target is None or target.exists() or not stray.is_file() or stray.resolve() == target.resolve():
             return None
         return stray
+
+    def workbook_limits(self):
+        from storage.workbook import Limits
+
+        return Limits.megabytes(self.import_max_mb)
 
     def methodology(self):
         from scoring.methodology import load_methodology

@@ -100,8 +100,10 @@ async def export_answers(session: AsyncSession, municipality_id: int, path: Path
             if form is not None:
                 sheets[form.key].append(tables.label_row(form, respondent, timezone))
             codes.append(tables.code_row(columns, respondent, timezone))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    from storage.files import open_private
+
+    with open_private(path) as file:  # every answer of the municipality: readable by the owner only
+        wb.save(file)
     return count
 
 

@@ -44,19 +44,25 @@ RISK_QUESTIONS = ("risk_internet", "risk_computers", "risk_staff")
 
 
 async def _resolve(session: AsyncSession, municipality: Municipality, rows: list[Any]) -> dict[int, School]:
-    """Row number -> school, matching the name or the short name; unknown schools fail the file."""
-    index: dict[str, School] = {}
+    """Row number -> school, matching the name or the short name (case, spaces and invisible characters
+    aside); a school not in the registry, or a name that is one school's name and another's short name,
+    fails the file."""
+    index: dict[str, dict[int, School]] = defaultdict(dict)
     for school in await schools_of(session, municipality.id):
-        index.setdefault(name_key(school.name), school)
-        index.setdefault(name_key(school.short_name), school)
+        index[name_key(school.name)][school.id] = school
+        index[name_key(school.short_name)][school.id] = school
     problems = []
     out = {}
     for row in rows:
-        school = index.get(name_key(row.school))
-        if school is None:
+        found = list(index.get(name_key(row.school), {}).values())
+        if not found:
             problems.append(ImportProblem(row.row, f"школа «{row.school}» не найдена в реестре муниципалитета"))
+        elif len(found) > 1:
+            listed = "; ".join(f"«{s.name}» (кратко «{s.short_name}»)" for s in sorted(found, key=lambda s: s.name))
+            problems.append(ImportProblem(row.row, f"«{row.school}» подходит к нескольким школам реестра: {listed}; "
+                                                   "напишите полное название школы"))
         else:
-            out[row.row] = school
+            out[row.row] = found[0]
     if problems:
         raise ImportFailed(problems)
     return out

@@ -48,28 +48,39 @@ def _check(path: Path) -> None:
 
 
 def _copy(source: Path, target: Path) -> None:
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
+    try:
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+    except sqlite3.Error as exc:
+        raise BackupError(f"{source}: скопировать в {target} не удалось ({exc}).") from exc
 
 
 def backup(url: str, target: Path) -> int:
-    """Copy the live database to `target`; returns its size in bytes."""
+    """Copy the live database to `target` (created 0600, its folder 0700 when new: storage.files);
+    returns its size in bytes. A copy that fails its check is removed."""
+    from storage.files import create_private
+
     source = _path(url)
     if not source.exists():
         raise BackupError(f"{source}: базы ещё нет.")
-    if target.exists():
+    if target.exists() or not create_private(target):
         raise BackupError(f"{target} уже существует: выберите другое имя.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _copy(source, target)
-    _check(target)
+    try:
+        _copy(source, target)
+        _check(target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return target.stat().st_size
 
 
 def restore(url: str, source: Path) -> None:
     """Replace the live database with a backup. Stop the bot first."""
+    from storage.files import create_private
+
     target = _path(url)
     if not source.exists():
         raise BackupError(f"{source}: файла нет.")
     _check(source)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    create_private(target)  # when there is no live database yet
     _copy(source, target)

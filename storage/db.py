@@ -33,16 +33,24 @@ def describe_database(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def ensure_sqlite_dir(url: str) -> None:
+def ensure_sqlite_file(url: str) -> None:
+    """Create a SQLite database file that is not there yet empty and 0600, in a folder created 0700
+    (storage.files), before SQLite would create it with the umask's 0644. SQLite gives the -wal, -shm
+    and -journal files the database file's mode. A `file:` URI is left to SQLite."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    if parsed.database.startswith("file:"):
+        return
+    from storage.files import create_private
+
+    create_private(Path(parsed.database))
 
 
 def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> AsyncEngine:
     """`busy_timeout`: seconds a SQLite statement waits for another writer before it fails (the
     handlers then retry the whole update: bot.middlewares.HandlerSession)."""
-    ensure_sqlite_dir(url)
+    ensure_sqlite_file(url)
     if is_sqlite(url):
         # One connection: SQLite has one writer at a time anyway, and queueing for the pool in
         # asyncio is far cheaper than many connections sleeping in SQLite's busy handler.

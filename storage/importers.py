@@ -3,6 +3,12 @@
 Each kind of workbook is a `Layout`: its columns with the title a template writes and messages
 name, the other headers accepted, whether the column is required and what may be written in it.
 The readers here and the templates (storage.templates) both take the titles from these layouts.
+
+The file itself is checked and read by storage.workbook (size, zip bombs, damaged or renamed
+files, the sheet's <dimension> ignored). Here: the header row (every required column, each once),
+at most MAX_ROWS data rows, at most MAX_CELL characters in a cell that is read, no formula without
+a cached value in a column that is read, names as text. Every refusal names the file, the row and,
+where there is one, the column.
 """
 
 from __future__ import annotations
@@ -11,9 +17,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.registry import SchoolRow
+from storage.workbook import NO_CACHED_VALUE
+
+if TYPE_CHECKING:
+    from storage.workbook import Limits
 
 _TRUE = {"да", "yes", "true", "1", "+", "сельская", "с"}
 _FALSE = {"нет", "no", "false", "0", "-", "", "городская", "г"}  # "" for optional flags; Сельская must be filled
@@ -64,11 +74,21 @@ PERIOD_NOTE = (
     "Период — учебный год, пишется так: 2026-2027 (принимаются и «2026/27», «2026/2027 уч. год»). "
     "Его указывают в команде (--period), в самом файле периода нет."
 )
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+MAX_ROWS = 20_000  # data rows in one file: every school of a region, or results of several years, fit
+MAX_CELL = 1_000  # characters in a cell the import reads (a school's full name is at most 300)
 COMMON_NOTES = (
-    "Первая строка — заголовки, данные читаются с первого листа книги; порядок столбцов любой, лишние столбцы не мешают. "
-    "Образец заполненной строки — на листе «Пример».",
+    "Первая строка — заголовки, данные читаются с первого листа книги; порядок столбцов любой, лишние столбцы не мешают, "
+    "но каждый столбец — один раз. Образец заполненной строки — на листе «Пример».",
     "Файл с любой ошибкой (пустая обязательная ячейка, недопустимое значение, строка итогов, повтор) "
     "не загружается целиком: команда перечисляет строки и причины.",
+    f"В файле — не больше {_thousands(MAX_ROWS)} строк данных, в ячейке — не больше {MAX_CELL} символов. Названия школ "
+    "пишутся текстом (не числом и не датой). Формулы читаются по значению, которое Excel вычислил и сохранил в файле.",
 )
 
 SCHOOLS = Layout(
@@ -171,40 +191,117 @@ LAYOUTS = {layout.kind: layout for layout in (SCHOOLS, STATUSES, EXAMS, GROUPS)}
 class ImportProblem:
     row: int | None
     message: str
+    column: str | None = None  # "C («Школа»)"
 
     def __str__(self) -> str:
-        return f"строка {self.row}: {self.message}" if self.row else self.message
+        where = ", ".join(p for p in (f"строка {self.row}" if self.row else "", f"столбец {self.column}" if self.column else "") if p)
+        return f"{where}: {self.message}" if where else self.message
 
 
 class ImportFailed(ValueError):
-    def __init__(self, problems: list[ImportProblem]) -> None:
+    """A file imports nothing; `source` is the file, named first in the message when known."""
+
+    def __init__(self, problems: list[ImportProblem], source: str | Path | None = None) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        self.source = None if source is None else str(source)
+        lines = "\n".join(str(p) for p in problems)
+        super().__init__(f"Файл {self.source} не загружен:\n{lines}" if self.source else lines)
+
+    def named(self, source: str | Path) -> ImportFailed:
+        """The same problems, naming the file (when the message does not yet)."""
+        return self if self.source else ImportFailed(self.problems, source)
 
 
-def _read_rows(path: str | Path) -> list[tuple[Any, ...]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    number: int
+    cells: dict[str, Any]  # column key -> value, for the layout's columns the file has
+    first: str  # the first filled cell of the whole row, as text (a totals row is recognised by it)
+
+
+def _read(path: str | Path, layout: Layout, limits: Limits | None = None) -> tuple[dict[str, int], list[_Row]]:
+    """The first sheet of a checked workbook (storage.workbook): the columns found in the header row and
+    every row with something in it. Refuses, naming the row and column, more than MAX_ROWS rows, a cell of
+    more than MAX_CELL characters and a formula without a cached value in the columns it reads."""
+    from storage.workbook import WorkbookError, first_sheet
+
+    problems: list[ImportProblem] = []
+    rows: list[_Row] = []
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise ImportFailed([ImportProblem(None, f"файл не читается как .xlsx: {exc}")]) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        with first_sheet(path, limits) as sheet:
+            lines = sheet.rows()
+            first = next(lines, None)
+            if first is None:
+                raise ImportFailed([ImportProblem(None, f"файл пуст ({FIRST_SHEET})")], path)
+            number, header = first
+            if number != 1:
+                raise ImportFailed([ImportProblem(1, f"первая строка пуста, а в ней должны быть заголовки столбцов "
+                                                     f"(образец: shnor template {layout.kind})")], path)
+            columns = _columns(header, layout, sheet.formulas)
+            count = 0
+            for number, values in lines:
+                count += 1
+                if count > MAX_ROWS:
+                    raise ImportFailed([ImportProblem(number, f"в файле больше {_thousands(MAX_ROWS)} строк данных: загрузите "
+                                                              f"его частями, не больше {_thousands(MAX_ROWS)} строк в каждой")], path)
+                cells: dict[str, Any] = {}
+                fine = True
+                for key, idx in columns.items():
+                    value = values[idx] if idx < len(values) else None
+                    where = f"{_letter(idx)} («{layout.titles[key]}»)"
+                    if (number, idx + 1) in sheet.formulas:
+                        problems.append(ImportProblem(number, NO_CACHED_VALUE, where))
+                        fine = False
+                    elif isinstance(value, str) and len(value) > MAX_CELL:
+                        problems.append(ImportProblem(number, f"в ячейке {len(value)} символов, а допустимо до {MAX_CELL}", where))
+                        fine = False
+                    cells[key] = value
+                if fine:
+                    text = next((str(v) for v in values if v is not None and v != ""), "")
+                    rows.append(_Row(number, cells, text[:100]))
+    except WorkbookError as exc:
+        raise ImportFailed([ImportProblem(None, exc.detail)], path) from None
+    except ImportFailed as exc:
+        raise exc.named(path) from None
+    if problems:
+        raise ImportFailed(problems, path)
+    return columns, rows
 
 
-def _header_map(header: tuple[Any, ...], wanted: dict[str, frozenset[str]]) -> dict[str, int]:
-    found: dict[str, int] = {}
+def _columns(header: tuple[Any, ...], layout: Layout, formulas: set[tuple[int, int]] = frozenset()) -> dict[str, int]:
+    """Column key -> index. A required column missing, a column given twice (under the same or another of its
+    headers) or a header cell with a formula and no cached value fails the file."""
+    problems: list[ImportProblem] = []
+    found: dict[str, list[int]] = {}
+    wanted = {key: {name_key(h) for h in headers} for key, headers in layout.wanted.items()}
     for idx, cell in enumerate(header):
-        title = str(cell or "").strip().lower()
+        if (1, idx + 1) in formulas:
+            problems.append(ImportProblem(1, NO_CACHED_VALUE, _letter(idx)))
+            continue
+        title = name_key(str(cell)) if cell is not None else ""
         for key, aliases in wanted.items():
-            if title in aliases and key not in found:
-                found[key] = idx
-    return found
+            if title and title in aliases:
+                found.setdefault(key, []).append(idx)
+    for key, places in found.items():
+        if len(places) > 1:
+            listed = ", ".join(f"{_letter(i)} («{' '.join(str(header[i]).split())}»)" for i in places)
+            problems.append(ImportProblem(1, f"столбец «{layout.titles[key]}» указан несколько раз: {listed}; оставьте один"))
+    missing = [layout.titles[key] for key in layout.required if key not in found]
+    if missing:
+        problems.append(ImportProblem(
+            1, f"нет столбцов: {', '.join(missing)} (первая строка — заголовки; образец: shnor template {layout.kind})"
+        ))
+    if problems:
+        raise ImportFailed(problems)
+    return {key: places[0] for key, places in found.items()}
 
 
 def name_key(name: str) -> str:
@@ -218,34 +315,63 @@ _INVISIBLE = {ord(c): None for c in "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\
 _TOTALS = re.compile(r"^\s*(итого|всего|total)\b", re.IGNORECASE)
 
 
-def read_schools(path: str | Path) -> list[SchoolRow]:
+def _kind(value: Any) -> str:
+    """What a non-text cell holds, for messages."""
+    import datetime as dt
+
+    if isinstance(value, bool):
+        return f"логическое значение {'ИСТИНА' if value else 'ЛОЖЬ'}"
+    if isinstance(value, (int, float)):
+        return f"число {value:g}".replace(".", ",")
+    if isinstance(value, dt.datetime):
+        return f"дата {value:%d.%m.%Y}" if value.time() == dt.time() else f"дата и время {value:%d.%m.%Y %H:%M}"
+    if isinstance(value, dt.date):
+        return f"дата {value:%d.%m.%Y}"
+    if isinstance(value, (dt.time, dt.timedelta)):
+        return f"время {value}"
+    return f"значение {value!r}"
+
+
+def _text(value: Any, title: str) -> str:
+    """A name cell: text with its spaces collapsed; a number, a date or a logical value is refused (Excel
+    turns «1» into 1 and «01.09» into a date: the school would not be the one meant)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"в столбце «{title}» не текст, а {_kind(value)}: напишите название текстом, как в реестре "
+                         "(в Excel — формат ячейки «Текстовый»)")
+    text = " ".join(value.split())
+    return text if name_key(text) else ""  # invisible characters alone are an empty cell
+
+
+def read_schools(path: str | Path, limits: Limits | None = None) -> list[SchoolRow]:
     """Columns: Название, Краткое название, Сельская (да/нет), all three filled in every row; optional:
     Муниципальная стажировочная площадка, Региональная стажировочная площадка (да/нет; the facts of the
-    period the import names, for S2.4.6-S2.4.7). A totals row, an empty required cell or a name or short
-    name repeated in the file fails the whole file."""
-    rows = _read_rows(path)
-    if not rows:
-        raise ImportFailed([ImportProblem(None, "файл пуст")])
-    columns = _columns(rows[0], SCHOOLS)
+    period the import names, for S2.4.6-S2.4.7). A totals row, an empty required cell, a name that is not
+    text, or a name or short name repeated in the file (or one school's name another's short name) fails
+    the whole file."""
+    columns, rows = _read(path, SCHOOLS, limits)
     titles = SCHOOLS.titles
     problems: list[ImportProblem] = []
     result: list[SchoolRow] = []
     names: dict[str, int] = {}
     shorts: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for line in rows:
+        number = line.number
+
         def cell(key: str) -> str:
-            idx = columns.get(key)
-            value = row[idx] if idx is not None and idx < len(row) else None
+            value = line.cells.get(key)
             return "" if value is None else str(value).strip()
 
-        if not any(v not in (None, "") for v in row):
+        if _TOTALS.match(line.first):
+            problems.append(ImportProblem(number, f"похоже на строку итогов («{line.first[:40]}»): удалите её из файла"))
             continue
-        first = next((str(v) for v in row if v not in (None, "")), "")
-        if _TOTALS.match(first):
-            problems.append(ImportProblem(number, f"похоже на строку итогов («{first[:40]}»): удалите её из файла"))
+        try:
+            name = _text(line.cells.get("name"), titles["name"])
+            short = _text(line.cells.get("short_name"), titles["short_name"])
+        except ValueError as exc:
+            problems.append(ImportProblem(number, str(exc)))
             continue
-        name = " ".join(cell("name").split())
-        short = " ".join(cell("short_name").split())
         rural_raw = cell("rural").lower()
         empty = [titles[key] for value, key in ((name, "name"), (short, "short_name"), (rural_raw, "rural")) if not value]
         if empty:
@@ -257,13 +383,22 @@ def read_schools(path: str | Path) -> list[SchoolRow]:
         if len(short) > 100:
             problems.append(ImportProblem(number, "краткое название длиннее 100 символов"))
             continue
-        if name_key(name) in names:
-            problems.append(ImportProblem(number, f"школа «{name}» уже есть в строке {names[name_key(name)]}"))
+        name_k, short_k = name_key(name), name_key(short)
+        if name_k in names:
+            problems.append(ImportProblem(number, f"школа «{name}» уже есть в строке {names[name_k]}"))
             continue
-        if name_key(short) in shorts:
-            problems.append(ImportProblem(number, f"краткое название «{short}» уже есть в строке {shorts[name_key(short)]}"))
+        if short_k in shorts:
+            problems.append(ImportProblem(number, f"краткое название «{short}» уже есть в строке {shorts[short_k]}"))
             continue
-        names[name_key(name)] = shorts[name_key(short)] = number
+        if name_k in shorts:
+            problems.append(ImportProblem(number, f"название «{name}» совпадает с кратким названием школы в строке "
+                                                  f"{shorts[name_k]}: по нему школу нельзя будет узнать однозначно"))
+            continue
+        if short_k in names:
+            problems.append(ImportProblem(number, f"краткое название «{short}» совпадает с названием школы в строке "
+                                                  f"{names[short_k]}: по нему школу нельзя будет узнать однозначно"))
+            continue
+        names[name_k] = shorts[short_k] = number
         if rural_raw in _TRUE:
             rural = True
         elif rural_raw in _FALSE:
@@ -280,9 +415,9 @@ def read_schools(path: str | Path) -> list[SchoolRow]:
             continue
         result.append(SchoolRow(name, short, rural, flags["municipal_site"], flags["regional_site"], row=number))
     if problems:
-        raise ImportFailed(problems)
+        raise ImportFailed(problems, path)
     if not result:
-        raise ImportFailed([ImportProblem(None, f"в файле нет ни одной школы ({FIRST_SHEET})")])
+        raise ImportFailed([ImportProblem(None, f"в файле нет ни одной школы ({FIRST_SHEET})")], path)
     return result
 
 
@@ -319,28 +454,6 @@ class GroupRow:
     pilot: bool
 
 
-def _columns(header: tuple[Any, ...], layout: Layout) -> dict[str, int]:
-    """Column key -> index; a missing required column fails the file."""
-    columns = _header_map(header, layout.wanted)
-    missing = [layout.titles[key] for key in layout.required if key not in columns]
-    if missing:
-        raise ImportFailed([ImportProblem(
-            1, f"нет столбцов: {', '.join(missing)} (первая строка — заголовки; образец: shnor template {layout.kind})"
-        )])
-    return columns
-
-
-def _table(path: str | Path, layout: Layout):
-    rows = _read_rows(path)
-    if not rows:
-        raise ImportFailed([ImportProblem(None, "файл пуст")])
-    columns = _columns(rows[0], layout)
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(v not in (None, "") for v in row):
-            continue
-        yield number, {key: (row[idx] if idx < len(row) else None) for key, idx in columns.items()}
-
-
 def _flag(value: Any, title: str) -> bool:
     text = "" if value is None else str(value).strip().lower()
     if text in _TRUE:
@@ -371,28 +484,29 @@ def _float(value: Any, title: str) -> float:
 
 
 def _school(value: Any) -> str:
-    name = " ".join(str(value or "").split())
+    name = _text(value, _SCHOOL.title)
     if not name:
         raise ValueError("не указана школа")
     return name
 
 
-def _collect(rows, parse) -> list:
+def _collect(path: str | Path, layout: Layout, limits: Limits | None, parse) -> list:
+    _columns_found, rows = _read(path, layout, limits)
     problems: list[ImportProblem] = []
     out = []
-    for number, cells in rows:
+    for line in rows:
         try:
-            out.append(parse(number, cells))
+            out.append(parse(line.number, line.cells))
         except ValueError as exc:
-            problems.append(ImportProblem(number, str(exc)))
+            problems.append(ImportProblem(line.number, str(exc)))
     if problems:
-        raise ImportFailed(problems)
+        raise ImportFailed(problems, path)
     if not out:
-        raise ImportFailed([ImportProblem(None, f"в файле нет ни одной строки данных ({FIRST_SHEET})")])
+        raise ImportFailed([ImportProblem(None, f"в файле нет ни одной строки данных ({FIRST_SHEET})")], path)
     return out
 
 
-def read_statuses(path: str | Path) -> list[StatusRow]:
+def read_statuses(path: str | Path, limits: Limits | None = None) -> list[StatusRow]:
     """Regional lists: Школа, ШНРО, ШНСУ, Зона риска, 500+ (да/нет)."""
     titles = STATUSES.titles
 
@@ -404,10 +518,10 @@ def read_statuses(path: str | Path) -> list[StatusRow]:
             _flag(c.get("project_500"), titles["project_500"]),
         )
 
-    return _collect(_table(path, STATUSES), parse)
+    return _collect(path, STATUSES, limits, parse)
 
 
-def read_exams(path: str | Path) -> list[ExamRow]:
+def read_exams(path: str | Path, limits: Limits | None = None) -> list[ExamRow]:
     """Школа, Год, Процедура (ОГЭ/ЕГЭ/ВПР/КДР), Предмет, Класс, Средний балл школы, Средний балл региона."""
     titles = EXAMS.titles
 
@@ -431,10 +545,10 @@ def read_exams(path: str | Path) -> list[ExamRow]:
             None if regional in (None, "") else _float(regional, titles["regional_mean"]),
         )
 
-    return _collect(_table(path, EXAMS), parse)
+    return _collect(path, EXAMS, limits, parse)
 
 
-def read_groups(path: str | Path) -> list[GroupRow]:
+def read_groups(path: str | Path, limits: Limits | None = None) -> list[GroupRow]:
     """Sverdlovsk method: Школа, Группа по индексу качества (1-11), Группа ИСБШ (1-11), Пилотная площадка."""
     titles = GROUPS.titles
 
@@ -447,4 +561,4 @@ def read_groups(path: str | Path) -> list[GroupRow]:
             _flag(c.get("pilot"), titles["pilot"]),
         )
 
-    return _collect(_table(path, GROUPS), parse)
+    return _collect(path, GROUPS, limits, parse)

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from storage.db import ensure_sqlite_dir
+from storage.db import ensure_sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -22,7 +22,7 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Blocking: call from a thread when an event loop is running (asyncio.to_thread)."""
-    ensure_sqlite_dir(database_url)
+    ensure_sqlite_file(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

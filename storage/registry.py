@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -64,22 +65,31 @@ async def add_schools(
     session: AsyncSession, municipality: Municipality, rows: list[SchoolRow], period: str
 ) -> tuple[int, int]:
     """Insert new schools and update existing ones by name; the internship-site columns set the
-    facts of `period` only. Returns (added, updated)."""
-    from storage.importers import name_key
+    facts of `period` only. Returns (added, updated). A name that differs from another school's only by
+    case, spaces or invisible characters, or that is another school's short name (or the other way round),
+    fails the whole file (ImportFailed)."""
+    from storage.importers import ImportFailed, ImportProblem, name_key
 
     schools = list(await session.scalars(select(School).where(School.municipality_id == municipality.id)))
     existing = {s.name: s for s in schools}
     problems = []
     for row in rows:
-        where = f"строка {row.row}: " if row.row else ""
         for school in schools:
-            if school.name != row.name and name_key(school.name) == name_key(row.name):
-                problems.append(f"{where}«{row.name}» отличается от школы «{school.name}» только регистром, пробелами или "
-                                f"невидимыми символами: напишите название как в реестре")
-            elif school.name != row.name and name_key(school.short_name) == name_key(row.short_name):
-                problems.append(f"{where}краткое название «{row.short_name}» уже у школы «{school.name}»")
+            if school.name == row.name:
+                continue  # the same school, updated
+            if name_key(school.name) == name_key(row.name):
+                problems.append(ImportProblem(row.row, f"«{row.name}» отличается от школы «{school.name}» только регистром, "
+                                                       "пробелами или невидимыми символами: напишите название как в реестре"))
+            elif name_key(school.short_name) == name_key(row.short_name):
+                problems.append(ImportProblem(row.row, f"краткое название «{row.short_name}» уже у школы «{school.name}»"))
+            elif name_key(school.short_name) == name_key(row.name):
+                problems.append(ImportProblem(row.row, f"название «{row.name}» — краткое название школы «{school.name}»: "
+                                                       "по нему школу нельзя будет узнать однозначно"))
+            elif name_key(school.name) == name_key(row.short_name):
+                problems.append(ImportProblem(row.row, f"краткое название «{row.short_name}» — название другой школы "
+                                                       f"реестра («{school.name}»): по нему школу нельзя будет узнать однозначно"))
     if problems:
-        raise RegistryError("Файл не загружен:\n" + "\n".join(problems))
+        raise ImportFailed(problems)
     added = updated = 0
     for row in rows:
         school = existing.get(row.name)
@@ -130,6 +140,63 @@ async def find_school(session: AsyncSession, municipality: Municipality, ref: st
         listed = "\n".join(f"  {s.id}\t{s.short_name}\t{s.name}" for s in found[:20])
         raise RegistryError(f"«{ref}» подходит к нескольким школам; укажите номер или полное название:\n{listed}")
     return found[0]
+
+
+async def school_data(session: AsyncSession, school: School) -> list[str]:
+    """What the product holds about a school, in words («12 педагогов», «3 анкеты»); empty when nothing."""
+    from sqlalchemy import func, or_
+
+    from storage.models import ExamResult, RegionalGroup, Response, SchoolStatus
+    from surveys.wording import count
+
+    def number(model: Any, *where: Any) -> Any:
+        return session.scalar(select(func.count()).select_from(model).where(model.school_id == school.id, *where))
+
+    people = dict((await session.execute(
+        select(Person.role, func.count()).where(Person.school_id == school.id).group_by(Person.role)
+    )).all())
+    teachers, deputies = people.pop(Role.TEACHER.value, 0), people.pop(Role.DEPUTY.value, 0)
+    others = sum(people.values())
+    responses = await number(Response)
+    statuses = await number(SchoolStatus)
+    exams = await number(ExamResult)
+    groups = await number(RegionalGroup)
+    sites = await number(SchoolPeriod, or_(SchoolPeriod.municipal_internship_site, SchoolPeriod.regional_internship_site))
+
+    def periods(n: int) -> str:
+        return count(n, "период", "периода", "периодов")
+
+    found = [
+        (teachers, count(teachers, "педагог", "педагога", "педагогов")),
+        (deputies, count(deputies, "заместитель директора", "заместителя директора", "заместителей директора")),
+        (others, count(others, "человек с другой ролью", "человека с другой ролью", "человек с другой ролью")),
+        (responses, count(responses, "анкета", "анкеты", "анкет")),
+        (statuses, f"статусы за {periods(statuses)}"),
+        (exams, count(exams, "результат процедуры", "результата процедур", "результатов процедур")),
+        (groups, f"группы Свердловской области за {periods(groups)}"),
+        (sites, f"отметки стажировочной площадки за {periods(sites)}"),
+    ]
+    return [text for n, text in found if n]
+
+
+async def remove_school(session: AsyncSession, school: School) -> int:
+    """Remove a school that has no data (a registry row added by mistake) with its invites; returns how many
+    invites went. A school with people, questionnaires, statuses, results, groups or internship-site marks
+    is refused (RegistryError saying what it has): removing it would change what was reported."""
+    from storage.models import Delivery
+
+    data = await school_data(session, school)
+    if data:
+        raise RegistryError(
+            f"Школу «{school.short_name}» ({school.name}) удалить нельзя: у школы есть данные: {', '.join(data)}. "
+            "Удалить можно только школу без данных (например, добавленную в реестр по ошибке)."
+        )
+    invites = (await session.execute(delete(Invite).where(Invite.school_id == school.id))).rowcount
+    await session.execute(delete(SchoolPeriod).where(SchoolPeriod.school_id == school.id))  # «нет» in both: no data
+    await session.execute(delete(Delivery).where(Delivery.school_id == school.id))
+    await session.delete(school)
+    await session.flush()
+    return invites
 
 
 async def list_schools(session: AsyncSession, municipality_id: int) -> list[School]:

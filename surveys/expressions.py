@@ -33,6 +33,15 @@ class ExpressionError(ValueError):
     """A syntax error in an expression; the message is meant for the survey author."""
 
 
+# Bounds that keep parsing, walking and evaluating far from Python's recursion limit (1000 frames;
+# the bot evaluates inside a handler that is already ~150 frames deep). Each level of parentheses,
+# function call or unary minus costs the parser 7 frames; a chain of binary operators costs the
+# walk and the evaluation one frame per operator.
+MAX_LENGTH = 2000  # characters; real relevant/constraint expressions are a few hundred at most
+MAX_NESTING = 50  # parentheses, function calls and unary minuses inside one another
+MAX_DEPTH = 200  # the tree's depth: operators chained one after another, nesting included
+
+
 _TOKEN_RE = re.compile(
     r"""
     \s*(?:
@@ -56,6 +65,15 @@ class Node:
     kind: str  # lit, ref, dot, call, bin, neg
     value: Any = None
     args: tuple[Node, ...] = ()
+    depth: int = 1  # of the tree under this node, this node included
+
+
+def _node(kind: str, value: Any, args: tuple[Node, ...]) -> Node:
+    depth = 1 + max((a.depth for a in args), default=0)
+    if depth > MAX_DEPTH:
+        raise ExpressionError(f"слишком длинная цепочка операций (больше {MAX_DEPTH}): упростите выражение "
+                              "или разделите условие между несколькими вопросами")
+    return Node(kind, value, args, depth)
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -83,8 +101,21 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 
 class _Parser:
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_LENGTH:
+            raise ExpressionError(f"выражение длиннее {MAX_LENGTH} символов ({len(text)}): упростите его "
+                                  "или разделите условие между несколькими вопросами")
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.nesting = 0
+
+    def enter(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise ExpressionError(f"слишком глубокая вложенность скобок, функций и минусов (больше {MAX_NESTING}): "
+                                  "упростите выражение")
+
+    def leave(self) -> None:
+        self.nesting -= 1
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -121,14 +152,14 @@ class _Parser:
         node = self.and_expr()
         while self.at_word("or"):
             self.take()
-            node = Node("bin", "or", (node, self.and_expr()))
+            node = _node("bin", "or", (node, self.and_expr()))
         return node
 
     def and_expr(self) -> Node:
         node = self.comparison()
         while self.at_word("and"):
             self.take()
-            node = Node("bin", "and", (node, self.comparison()))
+            node = _node("bin", "and", (node, self.comparison()))
         return node
 
     def comparison(self) -> Node:
@@ -136,27 +167,30 @@ class _Parser:
         op = self.at_word("=", "!=", "<", "<=", ">", ">=")
         if op:
             self.take()
-            node = Node("bin", op, (node, self.additive()))
+            node = _node("bin", op, (node, self.additive()))
         return node
 
     def additive(self) -> Node:
         node = self.multiplicative()
         while op := self.at_word("+", "-"):
             self.take()
-            node = Node("bin", op, (node, self.multiplicative()))
+            node = _node("bin", op, (node, self.multiplicative()))
         return node
 
     def multiplicative(self) -> Node:
         node = self.unary()
         while op := self.at_word("*", "div", "mod"):
             self.take()
-            node = Node("bin", op, (node, self.unary()))
+            node = _node("bin", op, (node, self.unary()))
         return node
 
     def unary(self) -> Node:
         if self.at_word("-"):
             self.take()
-            return Node("neg", None, (self.unary(),))
+            self.enter()
+            operand = self.unary()
+            self.leave()
+            return _node("neg", None, (operand,))
         return self.primary()
 
     def primary(self) -> Node:
@@ -172,13 +206,16 @@ class _Parser:
         if kind == "dot":
             return Node("dot")
         if kind == "op" and value == "(":
+            self.enter()
             node = self.or_expr()
             self.expect(")")
+            self.leave()
             return node
         if kind == "name":
             if value not in _FUNCTIONS:
                 raise ExpressionError(f"неизвестная функция или слово {value!r}")
             self.expect("(")
+            self.enter()
             args: list[Node] = []
             if not self.at_word(")"):
                 args.append(self.or_expr())
@@ -186,9 +223,10 @@ class _Parser:
                     self.take()
                     args.append(self.or_expr())
             self.expect(")")
+            self.leave()
             if len(args) != _ARITY[value]:
                 raise ExpressionError(f"функция {value}() принимает аргументов: {_ARITY[value]}")
-            return Node("call", value, tuple(args))
+            return _node("call", value, tuple(args))
         raise ExpressionError(f"неожиданное {value!r}")
 
 

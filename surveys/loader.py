@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -16,6 +16,9 @@ from surveys.expressions import ExpressionError, compile_expression
 from surveys.facts import FACTS
 from surveys.types import XLSFORM_TYPES
 from surveys.model import CHOICE_TYPES, NUMERIC_TYPES, QuestionType, Survey
+
+if TYPE_CHECKING:
+    from storage.workbook import Limits
 
 PACKS_DIR = Path(__file__).parent / "packs"
 
@@ -58,6 +61,9 @@ def load_yaml(path: str | Path) -> Survey:
         raise DefinitionError(str(path), [DefinitionProblem(None, None, f"ошибка YAML: {exc}", row)]) from exc
     except OSError as exc:
         raise DefinitionError(str(path), [DefinitionProblem(None, None, f"файл не читается: {exc}")]) from exc
+    except RecursionError:  # PyYAML composes nested lists and maps recursively
+        raise DefinitionError(str(path), [DefinitionProblem(None, None, "слишком глубокая вложенность списков и словарей: "
+                                                                        "это не определение анкеты")]) from None
     if not isinstance(raw, dict):
         raise DefinitionError(str(path), [DefinitionProblem(None, None, "ожидался словарь с полями id, title, audience, questions")])
     return build_survey(_resolve_choice_lists(raw, str(path)), str(path))
@@ -152,7 +158,8 @@ def check_survey(survey: Survey) -> list[DefinitionProblem]:
             try:
                 expr = compile_expression(source)
             except ExpressionError as exc:
-                problems.append(DefinitionProblem(name, field, f"ошибка в выражении {source!r}: {exc}"))
+                shown = source if len(source) <= 120 else f"{source[:100]}…"
+                problems.append(DefinitionProblem(name, field, f"ошибка в выражении {shown!r}: {exc}"))
                 continue
             for ref in sorted(expr.references):
                 if ref not in seen:
@@ -175,21 +182,33 @@ _IGNOREDXLSFORM_TYPES = {"calculate", "note", "start", "end", "today", "deviceid
 _TRUE = {"yes", "true", "true()", "1", "да"}
 
 
-def load_xlsform(path: str | Path) -> Survey:
+def load_xlsform(path: str | Path, limits: Limits | None = None) -> Survey:
     """Read an XLSForm workbook (sheets survey, choices, settings) with pyxform.
 
-    pyxform does the reading, type aliases and choice lists; this maps its JSON to the model.
-    A select_one list whose choices are exactly yes/no becomes a yes/no question;
-    appearance "percent" on a decimal makes a percent question.
+    The file is checked first (storage.workbook: size, zip bomb, damaged or renamed files, formulas
+    without a cached value), and pyxform gets it with the sheets' <dimension> removed, so a sheet that
+    declares fewer rows than it has is read whole. pyxform does the reading, type aliases and choice
+    lists; this maps its JSON to the model. A select_one list whose choices are exactly yes/no becomes
+    a yes/no question; appearance "percent" on a decimal makes a percent question.
     """
+    from io import BytesIO
+
     from pyxform.errors import PyXFormError
     from pyxform.xls2json import workbook_to_json
     from pyxform.xls2json_backends import get_xlsform
 
+    from storage.workbook import WorkbookError, inspect, without_dimensions
+
     path = Path(path)
     source = str(path)
     try:
-        workbook = get_xlsform(str(path))
+        package = inspect(path, limits)
+        package.check_formulas()
+        data = without_dimensions(package)
+    except WorkbookError as exc:
+        raise DefinitionError(source, [DefinitionProblem(None, None, exc.detail)]) from None
+    try:
+        workbook = get_xlsform(BytesIO(data), file_type=".xlsx")
         form = workbook_to_json(workbook, form_name=path.stem, default_language="default", warnings=[])
     except (PyXFormError, OSError, ValueError, KeyError) as exc:
         raise DefinitionError(source, [DefinitionProblem(None, None, f"XLSForm не читается: {exc}")]) from exc
@@ -250,10 +269,11 @@ def _label(value: Any) -> str:
     return str(value or "").strip()
 
 
-def load_definition(path: str | Path) -> Survey:
+def load_definition(path: str | Path, limits: Limits | None = None) -> Survey:
+    """A YAML definition, or an XLSForm workbook (.xlsx, .xlsm; an old .xls is refused with a hint to save it as .xlsx)."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        return load_xlsform(path)
+        return load_xlsform(path, limits)
     return load_yaml(path)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -98,3 +99,23 @@ def test_references_are_collected() -> None:
 def test_syntax_errors_are_explained(source: str, message: str) -> None:
     with pytest.raises(ExpressionError, match=message):
         compile_expression(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("(" * 2000 + "1" + ")" * 2000, "выражение длиннее 2000 символов (4001)"),
+        ("(" * 51 + "1" + ")" * 51, "слишком глубокая вложенность скобок, функций и минусов (больше 50)"),
+        ("not(" * 51 + "1" + ")" * 51, "слишком глубокая вложенность"),
+        ("- " * 51 + "1", "слишком глубокая вложенность"),
+        (" or ".join(["1"] * 202), "слишком длинная цепочка операций (больше 200)"),
+    ],
+)
+def test_expressions_are_bounded_before_python_recursion_is(source: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        compile_expression(source)
+
+
+def test_expressions_at_the_bounds_still_work() -> None:
+    assert evaluate("(" * 50 + "${n} > 1" + ")" * 50, ANSWERS)
+    assert evaluate(" + ".join(["1"] * 199) + " = 199", ANSWERS)  # a tree 200 deep

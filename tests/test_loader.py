@@ -150,7 +150,7 @@ def test_xlsform_unsupported_type_and_broken_file(tmp_path: Path) -> None:
         load_xlsform(path)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a workbook")
-    with pytest.raises(DefinitionError, match="XLSForm не читается"):
+    with pytest.raises(DefinitionError, match="broken.xlsx: это текстовый файл .* а не книга Excel"):
         load_xlsform(broken)
     wb = openpyxl.Workbook()
     wb.active.title = "questions"
@@ -191,3 +191,10 @@ def test_school_pack_asks_the_risk_zone_questions_by_the_status_alone() -> None:
     hidden = [q.name for q in engine.visible_questions(school, answers, {"risk_zone": False})]
     assert not any(name in hidden for name in risk_questions)
     assert not any(name in [q.name for q in engine.visible_questions(school, answers)] for name in risk_questions)
+
+
+def test_deeply_nested_yaml_is_a_definition_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("id: x\ntitle: X\naudience: teacher\nquestions: " + "[" * 3000 + "1" + "]" * 3000 + "\n", encoding="utf-8")
+    with pytest.raises(DefinitionError, match="deep.yaml: слишком глубокая вложенность списков и словарей"):
+        load_yaml(path)
