@@ -29,10 +29,15 @@ class QAction(StrEnum):
     SKIP = "s"
     BACK = "b"
     KEEP = "k"
+    CARRY = "c"
+    CARRY_EDIT = "e"
+    FOLLOW = "f"
+    FOLLOW_DONE = "g"
 
 
 Q_KINDS = {QAction.PICK: Kind.PICK, QAction.TOGGLE: Kind.TOGGLE, QAction.DONE: Kind.DONE, QAction.SKIP: Kind.SKIP,
-           QAction.BACK: Kind.BACK, QAction.KEEP: Kind.KEEP}
+           QAction.BACK: Kind.BACK, QAction.KEEP: Kind.KEEP, QAction.CARRY: Kind.CARRY, QAction.CARRY_EDIT: Kind.CARRY_EDIT,
+           QAction.FOLLOW: Kind.FOLLOW, QAction.FOLLOW_DONE: Kind.FOLLOW_DONE}
 Q_ACTIONS = {kind: action for action, kind in Q_KINDS.items()}
 
 

@@ -113,12 +113,42 @@ async def load_state(session: AsyncSession, response_id: int) -> ResponseState |
     answers = dict((await session.execute(
         select(Answer.question, Answer.value).where(Answer.response_id == rid)
     )).all())
+    survey = await survey_of(session, version_id)
+    previous_period, previous = await _previous_answers(session, survey, subject, cid, period)
     return ResponseState(
         id=rid, version=version, subject=subject, status=status, cursor=cursor, answers=answers,
         campaign=CampaignWindow(cid, title, period, audience, opens_at, deadline, closed_at, timezone),
-        survey=await survey_of(session, version_id),
+        survey=survey,
         facts=await school_facts(session, school_id, period),
+        previous=previous,
+        previous_period=previous_period,
     )
+
+
+async def _previous_answers(session: AsyncSession, survey: Survey, subject: str, campaign_id: int,
+                            period: str) -> tuple[str | None, dict[str, Any]]:
+    """The answers to the carried-over questions that this subject submitted to the same pack in the
+    municipality's latest earlier period (none when the pack carries nothing over)."""
+    carried = [q.name for q in survey.questions if q.carry_over]
+    if not carried:
+        return None, {}
+    this = select(Campaign.municipality_id, SurveyVersion.survey_key).join(
+        SurveyVersion, Campaign.survey_version_id == SurveyVersion.id).where(Campaign.id == campaign_id).subquery()
+    row = (await session.execute(
+        select(Response.id, Campaign.period)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+        .join(this, (Campaign.municipality_id == this.c.municipality_id) & (SurveyVersion.survey_key == this.c.survey_key))
+        .where(Response.subject == subject, Response.status == ResponseStatus.SUBMITTED, Campaign.period < period)
+        .order_by(Campaign.period.desc(), Response.submitted_at.desc())
+        .limit(1)
+    )).one_or_none()
+    if row is None:
+        return None, {}
+    answers = dict((await session.execute(
+        select(Answer.question, Answer.value).where(Answer.response_id == row[0], Answer.question.in_(carried))
+    )).all())
+    return (row[1], answers) if answers else (None, {})
 
 
 async def find_response(session: AsyncSession, campaign_id: int, subject: str) -> int | None:

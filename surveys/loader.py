@@ -120,7 +120,7 @@ def _ru_pydantic(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "missing":
         return "поле обязательно"
-    if kind == "enum":
+    if kind in ("enum", "literal_error"):
         return f"недопустимое значение {err.get('input')!r}; допустимы: {err.get('ctx', {}).get('expected', '')}"
     if kind == "extra_forbidden":
         return "неизвестное поле"
@@ -170,10 +170,33 @@ def check_survey(survey: Survey) -> list[DefinitionProblem]:
                 problems.append(DefinitionProblem(name, field, f"неизвестный факт ${var}; известны: {known}"))
             if field == "relevant" and expr.uses_dot:
                 problems.append(DefinitionProblem(name, field, "«.» (текущий ответ) допустима только в constraint"))
+        if question.inline:
+            problems += _check_inline(survey, question)
+        if question.carry_over and qtype == QuestionType.FILE:
+            problems.append(DefinitionProblem(name, "carry_over", "файл из прошлого периода не переносится"))
         if question.constraint_message and not question.constraint:
             problems.append(DefinitionProblem(name, "constraint_message", "сообщение есть, а constraint нет"))
         seen.add(name)
     return problems
+
+
+def _check_inline(survey: Survey, question: Question) -> list[DefinitionProblem]:
+    """An inline follow-up is a choice question right after a yes/no one, asked exactly when that one is «да»."""
+    name, index = question.name, survey.index(question.name)
+    parent = survey.questions[index - 1] if index else None
+    if question.type not in CHOICE_TYPES:
+        return [DefinitionProblem(name, "inline", "на экран предыдущего вопроса выносится только вопрос с вариантами")]
+    if parent is None or parent.type != QuestionType.YESNO:
+        return [DefinitionProblem(name, "inline", "вопрос перед ним должен быть вопросом «да/нет»")]
+    try:
+        expr = compile_expression(question.relevant or "")
+        exact = (expr.references == {parent.name} and not expr.variables
+                 and expr.evaluate({parent.name: "yes"}) is True and expr.evaluate({parent.name: "no"}) is False)
+    except ExpressionError:
+        exact = False
+    if not exact:
+        return [DefinitionProblem(name, "inline", f"relevant должно быть ровно ${{{parent.name}}} = 'yes'")]
+    return []
 
 
 # --- XLSForm -------------------------------------------------------------------------------
@@ -248,6 +271,9 @@ def load_xlsform(path: str | Path, limits: Limits | None = None) -> Survey:
                 "constraint": bind.get("constraint"),
                 "constraint_message": _label(bind.get("jr:constraintMsg")) or None,
                 "choices": choices,
+                "carry_over": _label(child.get("carry_over")) or None,
+                "purpose": _label(child.get("purpose")) or None,
+                "inline": str(child.get("inline", "")).strip().lower() in _TRUE,
             }
         )
     if problems:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
@@ -52,8 +52,18 @@ class Question(BaseModel):
     max: float | None = None
     max_length: int = Field(default=1000, ge=1, le=4000)
     choices: tuple[Choice, ...] = ()
+    # What the previous period's answer of the same person does in a new one: "fact" (rarely changes:
+    # offered at the start with the other facts as «как в прошлом году», one tap keeps them all),
+    # "suggest" (asked afresh, last period's answer shown and, for a multiple choice, preselected).
+    carry_over: Literal["fact", "suggest"] | None = None
+    # Why the question is asked when no indicator reads it: "report" (tabulated in the report's section
+    # on the pack's other answers), or a sentence saying what an optional answer is for.
+    purpose: str | None = None
+    # A follow-up (single or multiple choice) asked only after «да» to the yes/no question just before
+    # it may be offered on that question's own screen: one tap answers both.
+    inline: bool = False
 
-    @field_validator("relevant", "constraint", "constraint_message", "hint", mode="before")
+    @field_validator("relevant", "constraint", "constraint_message", "hint", "carry_over", "purpose", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -81,6 +91,7 @@ class Survey(BaseModel):
     _by_name: dict[str, Question] = PrivateAttr(default_factory=dict)
     _index: dict[str, int] = PrivateAttr(default_factory=dict)
     _triggers: frozenset[str] = PrivateAttr(default=frozenset())
+    _inline: dict[str, Question] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, __context: Any) -> None:
         from surveys.expressions import ExpressionError, compile_expression
@@ -94,6 +105,11 @@ class Survey(BaseModel):
             except ExpressionError:
                 pass  # the loader reports it
         self._triggers = frozenset(triggers)
+        self._inline = {self.questions[k - 1].name: q for k, q in enumerate(self.questions) if k and q.inline}
+
+    def inline_follow_up(self, name: str) -> Question | None:
+        """The follow-up offered on this yes/no question's screen, if any (the loader checks the pair)."""
+        return self._inline.get(name)
 
     @property
     def triggers(self) -> frozenset[str]:

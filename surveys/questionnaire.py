@@ -7,6 +7,12 @@ campaign) or `BadInput` (what they typed does not fit); nothing is changed then.
 
 A multiple-choice question carries its selection in its buttons (`mask`): each copy of the
 question acts on what it shows, and nothing is stored until «Готово».
+
+A person who answered the same pack in an earlier period starts from those answers: the
+questions the pack declares `carry_over: fact` are offered together as «как в прошлом году»
+(one tap keeps them all, stored as answers of this period; «Изменить» asks them one by one),
+and every question with a carry-over shows last period's answer (a multiple choice comes
+preselected with it).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from surveys import engine
 from surveys.engine import AnswerError
 from surveys.errors import BadInput, Refused
 from surveys.model import Question, QuestionType, Survey
+from surveys.wording import count
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -55,6 +62,8 @@ class ResponseState:
     campaign: CampaignWindow
     survey: Survey
     facts: Mapping[str, Any] = field(default_factory=dict)
+    previous: Mapping[str, Any] = field(default_factory=dict)  # the same person's answers in the last earlier period
+    previous_period: str | None = None
 
     @property
     def submitted(self) -> bool:
@@ -73,6 +82,10 @@ class Kind(StrEnum):
     SUBMIT = "submit"
     TEXT = "text"
     FILE = "file"
+    FOLLOW = "follow"  # «да» with a choice of the inline follow-up (single choice)
+    FOLLOW_DONE = "follow_done"  # «да» with the inline follow-up's selection shown (multiple choice)
+    CARRY = "carry"  # keep every fact offered as «как в прошлом году»
+    CARRY_EDIT = "carry_edit"  # go through them one by one instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +123,11 @@ class QuestionView:
     mask: int = 0
     can_back: bool = False
     notice: str | None = None
+    previous: Any = None  # last period's answer, when the question carries over and is not answered yet
+    has_previous: bool = False
+    previous_period: str | None = None
+    inline: Question | None = None  # the follow-up offered on this yes/no question's screen (mask is its selection)
+    inline_previous: Any = None  # last period's answer to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +135,18 @@ class ReviewItem:
     index: int
     question: Question
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CarryView:
+    """The facts of the previous period, offered at once: «Без изменений» or «Изменить»."""
+
+    response_id: int
+    campaign_id: int
+    survey_title: str
+    period: str  # the period they come from
+    items: tuple[ReviewItem, ...]
+    notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +162,7 @@ class ReviewView:
     just_submitted: bool = False
 
 
-View = QuestionView | ReviewView
+View = QuestionView | CarryView | ReviewView
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +198,45 @@ def selection_of(question: Question, mask: int) -> list[str]:
     return [choice.name for n, choice in enumerate(question.choices) if mask >> n & 1]
 
 
+def carried(state: ResponseState) -> list[tuple[Question, Any]]:
+    """The facts of the previous period that would carry over now, in order: each still unanswered, a
+    valid answer under this version of the pack, and relevant given the answers and facts before it."""
+    if not state.previous:
+        return []
+    survey, facts = state.survey, state.facts
+    answers = dict(state.answers)
+    out = []
+    for question in survey.questions:
+        value = state.previous.get(question.name)
+        if question.carry_over != "fact" or question.name in answers or value is None:
+            continue
+        if not engine.is_relevant(question, answers, facts):
+            continue
+        try:
+            engine.check_value(question, value, answers, facts)
+        except AnswerError:
+            continue  # a choice this version no longer has: the question is asked
+        answers = engine.apply_answer(survey, answers, question.name, value, facts).answers
+        out.append((question, value))
+    return out
+
+
+def _offers_carry(state: ResponseState) -> list[tuple[Question, Any]]:
+    """The carried facts to offer now: only before any of them is answered, on a draft, not after «Изменить»."""
+    if state.submitted or state.cursor is not None or not state.previous:
+        return []
+    if any(q.carry_over == "fact" and q.name in state.answers for q in state.survey.questions):
+        return []
+    return carried(state)
+
+
 def view(state: ResponseState, *, notice: str | None = None, mask: int | None = None, just_submitted: bool = False) -> View:
-    question = current(state)
     survey, answers, facts = state.survey, state.answers, state.facts
+    offered = _offers_carry(state)
+    if offered:
+        items = tuple(ReviewItem(survey.index(q.name), q, engine.format_value(q, value)) for q, value in offered)
+        return CarryView(state.id, state.campaign.id, survey.title, state.previous_period or "", items, notice)
+    question = current(state)
     if question is None:
         items = tuple(
             ReviewItem(survey.index(q.name), q, engine.format_value(q, answers.get(q.name)))
@@ -182,8 +248,19 @@ def view(state: ResponseState, *, notice: str | None = None, mask: int | None = 
     position, total = engine.progress(survey, answers, question, facts, visible)
     has_current = question.name in answers
     value = answers.get(question.name)
+    has_previous = not has_current and question.carry_over is not None and state.previous.get(question.name) is not None
+    previous = state.previous.get(question.name) if has_previous else None
+    inline = survey.inline_follow_up(question.name)
+    inline_previous = None
+    if inline is not None:
+        inline_previous = state.previous.get(inline.name) if inline.carry_over and inline.name not in answers else None
     if mask is None:
-        mask = mask_of(question, value) if question.type == QuestionType.MULTIPLE else 0
+        mask = 0
+        if question.type == QuestionType.MULTIPLE:
+            mask = _valid_or_zero(question, mask_of(question, previous if has_previous else value))
+        elif inline is not None and inline.type == QuestionType.MULTIPLE:
+            shown = answers[inline.name] if inline.name in answers else inline_previous
+            mask = _valid_or_zero(inline, mask_of(inline, shown))
     return QuestionView(
         response_id=state.id,
         campaign_id=state.campaign.id,
@@ -197,7 +274,16 @@ def view(state: ResponseState, *, notice: str | None = None, mask: int | None = 
         mask=mask,
         can_back=engine.previous_question(survey, answers, question.name, facts, visible) is not None,
         notice=notice,
+        previous=previous,
+        has_previous=has_previous,
+        previous_period=state.previous_period if has_previous or inline_previous is not None else None,
+        inline=inline,
+        inline_previous=inline_previous,
     )
+
+
+def _valid_or_zero(question: Question, mask: int) -> int:
+    return mask if 0 <= mask < 1 << len(question.choices) else 0
 
 
 # --- acting on it --------------------------------------------------------------------------
@@ -214,6 +300,8 @@ def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
         return _typed(state, action, now)
     if kind in (Kind.EDIT, Kind.SUBMIT) or (kind == Kind.BACK and action.index is None):
         return _review_action(state, action, now)
+    if kind in (Kind.CARRY, Kind.CARRY_EDIT):
+        return _carry_action(state, action, now)
     question = _pressed(state, action.index)
     if kind == Kind.PICK:
         if question.type == QuestionType.YESNO and action.choice in (0, 1):
@@ -224,9 +312,12 @@ def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
             raise Refused("Этот вариант неактуален.")
         return _answer(state, question, value, now)
     if kind == Kind.TOGGLE:
-        if question.type != QuestionType.MULTIPLE or not 0 <= action.choice < len(question.choices):
+        target = question if question.type == QuestionType.MULTIPLE else state.survey.inline_follow_up(question.name)
+        if target is None or target.type != QuestionType.MULTIPLE or not 0 <= action.choice < len(target.choices):
             raise Refused("Этот вариант неактуален.")
-        return Step(state, None, view(state, mask=_valid_mask(question, action.mask) ^ (1 << action.choice)))
+        return Step(state, None, view(state, mask=_valid_mask(target, action.mask) ^ (1 << action.choice)))
+    if kind in (Kind.FOLLOW, Kind.FOLLOW_DONE):
+        return _follow(state, question, action, now)
     if kind == Kind.DONE:
         if question.type != QuestionType.MULTIPLE:
             raise Refused("Этот вопрос уже неактуален.")
@@ -249,6 +340,56 @@ def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
         moved = replace(state, cursor=previous.name)
         return Step(moved, Change(cursor=previous.name), view(moved))
     raise Refused("Такого действия нет.")
+
+
+def _follow(state: ResponseState, question: Question, action: Action, now: dt.datetime) -> Step:
+    """«Да» to a yes/no question and the answer to its inline follow-up, pressed on one screen."""
+    follow = state.survey.inline_follow_up(question.name)
+    single = action.kind == Kind.FOLLOW
+    wanted = QuestionType.SINGLE if single else QuestionType.MULTIPLE
+    if follow is None or follow.type != wanted or (single and not 0 <= action.choice < len(follow.choices)):
+        raise Refused("Этот вариант неактуален.")
+    value: Any
+    if single:
+        value = follow.choices[action.choice].name
+    else:
+        value = selection_of(follow, _valid_mask(follow, action.mask))
+        if not value:
+            if follow.required:
+                raise Refused("Отметьте хотя бы один вариант или нажмите «Нет».", alert=True)
+            value = None  # «да», and nothing to add: the optional follow-up is skipped
+    survey, facts = state.survey, state.facts
+    try:
+        engine.check_value(question, "yes", state.answers, facts)
+        first = engine.apply_answer(survey, state.answers, question.name, "yes", facts)
+        if value is not None:
+            engine.check_value(follow, value, first.answers, facts)
+    except AnswerError as exc:
+        raise Refused(str(exc)) from None
+    second = engine.apply_answer(survey, first.answers, follow.name, value, facts)
+    dropped = tuple(n for n in (*first.dropped, *second.dropped) if n not in second.answers)
+    return _record(state, question, "yes", engine.AnswerChange(second.answers, dropped), now,
+                   also=((follow.name, value),))
+
+
+def _carry_action(state: ResponseState, action: Action, now: dt.datetime) -> Step:
+    offered = _offers_carry(state)
+    if not offered or action.index != state.survey.index(offered[0][0].name):
+        raise Refused("Этот экран уже неактуален. Текущий вопрос — ниже; если его не видно, нажмите /surveys.")
+    if action.kind == Kind.CARRY_EDIT:  # the facts are asked one by one, from the first of them
+        moved = replace(state, cursor=offered[0][0].name)
+        return Step(moved, Change(cursor=moved.cursor), view(moved))
+    answers: Mapping[str, Any] = state.answers
+    dropped: list[str] = []
+    for question, value in offered:
+        change = engine.apply_answer(state.survey, answers, question.name, value, state.facts)
+        answers = change.answers
+        dropped += change.dropped
+    new = replace(state, answers=answers, cursor=None)
+    write = Change(upsert=tuple((q.name, value) for q, value in offered), delete=tuple(n for n in dropped if n not in answers),
+                   cursor=None)
+    kept = count(len(offered), "ответ", "ответа", "ответов")
+    return Step(new, write, view(new, notice=f"Сохранено как в прошлом году: {kept}."))
 
 
 def _valid_mask(question: Question, mask: int) -> int:
@@ -295,7 +436,8 @@ def _answer(state: ResponseState, question: Question, value: Any, now: dt.dateti
     return _record(state, question, value, change, now)
 
 
-def _record(state: ResponseState, question: Question, value: Any, change: engine.AnswerChange, now: dt.datetime) -> Step:
+def _record(state: ResponseState, question: Question, value: Any, change: engine.AnswerChange, now: dt.datetime,
+            also: tuple[tuple[str, Any], ...] = ()) -> Step:
     survey, facts = state.survey, state.facts
     notices = []
     if change.dropped:
@@ -308,7 +450,7 @@ def _record(state: ResponseState, question: Question, value: Any, change: engine
         else:
             status = DRAFT
             notices.append("Из-за этого ответа появились новые вопросы: ответьте на них и отправьте анкету снова.")
-    elif question.name in survey.triggers:  # only then can the number of questions change
+    elif question.name in survey.triggers and not also:  # only then can the number change (an inline pair answers what it adds)
         before = len(engine.visible_questions(survey, state.answers, facts))
         after = len(engine.visible_questions(survey, change.answers, facts))
         if after > before:
@@ -316,7 +458,7 @@ def _record(state: ResponseState, question: Question, value: Any, change: engine
         elif after < before:
             notices.append(f"После этого ответа часть вопросов не нужна: теперь их {after}.")
     new = replace(state, answers=change.answers, cursor=None, status=status)
-    write = Change(upsert=((question.name, value),), delete=change.dropped, cursor=None,
+    write = Change(upsert=((question.name, value), *also), delete=change.dropped, cursor=None,
                    status=status if status != state.status else None)
     return Step(new, write, view(new, notice="\n".join(notices) or None))
 

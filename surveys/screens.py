@@ -14,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from surveys import engine, types
-from surveys.questionnaire import Kind, QuestionView, ReviewView, View
+from surveys.questionnaire import CarryView, Kind, QuestionView, ReviewView, View
+from surveys.model import QuestionType
 from surveys.types import TYPES
 
 # --- the neutral model ---------------------------------------------------------------------
@@ -100,6 +101,8 @@ class Screen:
 BUTTON_LABEL_MAX = 60
 YES, NO, DONE, BACK, SKIP, KEEP, SUBMIT = "Да", "Нет", "Готово ✔", "← Назад", "Пропустить", "Оставить как есть", "Отправить ✅"
 CHECKED, UNCHECKED = "☑ ", "☐ "
+CARRY_KEEP, CARRY_EDIT = "Без изменений ✔", "Изменить"
+YES_DONE = "Да ✔"
 SUBMITTED_NOTICE = "Спасибо! Анкета отправлена ✅"
 NO_CAMPAIGNS = "Сейчас открытых анкет для вас нет. Бот напишет, когда появится новая."
 CAMPAIGN_LINE = {
@@ -130,15 +133,36 @@ def question_screen(view: QuestionView) -> Screen:
     parts += ["", bold(q.label)]
     if q.hint:
         parts.append(italic(q.hint))
+    spec = TYPES[q.type]
     if view.has_current:
         parts += ["", "Сейчас ответ: " + bold(engine.format_value(q, view.current))]
-    spec = TYPES[q.type]
-    if spec.prompt:
+    elif view.has_previous:
+        parts += ["", f"В прошлом году ({view.previous_period}): " + bold(engine.format_value(q, view.previous))]
+        if spec.widget == types.MULTIPLE:
+            parts.append(italic("Отмечено, как в прошлом году: измените, если нужно, и нажмите «Готово»."))
+    follow = view.inline
+    if follow is not None:
+        multiple = follow.type == QuestionType.MULTIPLE
+        parts += ["", italic(f"Если да — {follow.label}")]
+        if view.inline_previous is not None:
+            parts.append(f"В прошлом году ({view.previous_period}): " + bold(engine.format_value(follow, view.inline_previous)))
+        if multiple:
+            parts.append(italic("Отметьте нужное и нажмите «Да ✔»." if follow.required else
+                                "Если есть, отметьте и нажмите «Да ✔»; если нет — сразу «Да ✔»."))
+    elif spec.prompt:
         parts += ["", spec.prompt]
 
     r, i = view.response_id, view.index
     rows: list[tuple[Button, ...]] = []
-    if spec.widget == types.YESNO:
+    if follow is not None and follow.type == QuestionType.SINGLE:
+        rows += [(Button(short(f"Да: {c.label}"), QuestionAction(r, i, Kind.FOLLOW, n)),) for n, c in enumerate(follow.choices)]
+        rows.append((Button(NO, QuestionAction(r, i, Kind.PICK, 1)),))
+    elif follow is not None:
+        for n, choice in enumerate(follow.choices):
+            mark = CHECKED if view.mask >> n & 1 else UNCHECKED
+            rows.append((Button(short(mark + choice.label), QuestionAction(r, i, Kind.TOGGLE, n, view.mask)),))
+        rows.append((Button(NO, QuestionAction(r, i, Kind.PICK, 1)), Button(YES_DONE, QuestionAction(r, i, Kind.FOLLOW_DONE, 0, view.mask))))
+    elif spec.widget == types.YESNO:
         rows.append((Button(YES, QuestionAction(r, i, Kind.PICK, 0)), Button(NO, QuestionAction(r, i, Kind.PICK, 1))))
     elif spec.widget == types.SINGLE:
         rows += [(Button(short(c.label), QuestionAction(r, i, Kind.PICK, n)),) for n, c in enumerate(q.choices)]
@@ -180,8 +204,25 @@ def review_screen(view: ReviewView) -> Screen:
     return Screen(lines(*parts), tuple(rows), SUBMITTED_NOTICE if view.just_submitted else None)
 
 
+def carry_screen(view: CarryView) -> Screen:
+    parts: list[Rich | str] = []
+    if view.notice:
+        parts += [f"ℹ️ {view.notice}", ""]
+    parts += [italic(view.survey_title), "", bold(f"Как в прошлом году ({view.period}):")]
+    parts += [f"• {item.question.label}\n   — " + bold(item.text) for item in view.items]
+    parts += ["", "Если всё так и осталось, нажмите «Без изменений»: эти ответы сохранятся за этот год, "
+                  "и останутся только вопросы об этом учебном годе. Если что-то изменилось — «Изменить»."]
+    first = view.items[0].index
+    return Screen(lines(*parts), ((Button(CARRY_KEEP, QuestionAction(view.response_id, first, Kind.CARRY)),
+                                   Button(CARRY_EDIT, QuestionAction(view.response_id, first, Kind.CARRY_EDIT))),))
+
+
 def screen_of(view: View) -> Screen:
-    return question_screen(view) if isinstance(view, QuestionView) else review_screen(view)
+    if isinstance(view, QuestionView):
+        return question_screen(view)
+    if isinstance(view, CarryView):
+        return carry_screen(view)
+    return review_screen(view)
 
 
 def campaigns_screen(entries: list[Any], timezone: str) -> Screen:

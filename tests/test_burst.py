@@ -43,9 +43,8 @@ async def test_burst_of_answers_loses_nothing_and_doubles_nothing(runner, api, w
 
     await wave(open_survey)
     await wave(press("Другое"), double=True)       # position
-    await wave(press("Да"), double=True)           # diagnostics
-    await wave(press("☐ Предметные"))              # toggle
-    await wave(press("Готово ✔"), double=True)     # diagnostics kinds
+    await wave(press("☐ Предметные"))              # diagnostics: a kind toggled on its own screen
+    await wave(press("Да ✔"), double=True)         # diagnostics «да» with its kinds
     await wave(press("Нет"), double=True)          # has ИОМ
 
     async with session_factory() as session:
@@ -88,8 +87,10 @@ async def test_two_devices_and_the_summary_counts_are_exact(runner, api, world, 
     await wave(lambda uid: [api.callback_update(uid, *api.find_button(uid, "Математика"))])
     await wave(lambda uid: [api.callback_update(uid, *api.find_button(uid, "Готово"))])
 
-    def both_devices(uid: int) -> list[int]:  # diagnostics: yes on one phone, no on the other
-        yes, no = api.find_button(uid, "Да", exact=True), api.find_button(uid, "Нет", exact=True)
+    await wave(lambda uid: [api.callback_update(uid, *api.find_button(uid, "☐ Методические"))])
+
+    def both_devices(uid: int) -> list[int]:  # diagnostics: yes (with its kind) on one phone, no on the other
+        yes, no = api.find_button(uid, "Да ✔", exact=True), api.find_button(uid, "Нет", exact=True)
         first, second = (yes, no) if uid % 2 else (no, yes)
         return [api.callback_update(uid, *first), api.callback_update(uid, *second)]
 
@@ -112,9 +113,13 @@ async def test_two_devices_and_the_summary_counts_are_exact(runner, api, world, 
         await session.commit()
         summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
     people = {p.tg_user_id: p.id for p in (await _people(session_factory, users))}
-    for uid in users:  # the screen shows the question that follows the answer kept
-        expected = "Какие дефициты" if kept[people[uid]] == "yes" else "ИОМ"
-        assert expected in api.last_message(uid)["text"], uid
+    async with session_factory() as session:
+        kinds = dict((await session.execute(
+            select(Response.person_id, Answer.value).join(Answer).where(Answer.question == "diagnostics_kinds")
+        )).all())
+    for uid in users:  # the screen shows the question that follows; the kind is stored with «да» only
+        assert "ИОМ" in api.last_message(uid)["text"], uid
+        assert kinds.get(people[uid]) == (["methodical"] if kept[people[uid]] == "yes" else None), uid
     yes_by_school = {}
     async with session_factory() as session:
         for school_id, value in (await session.execute(

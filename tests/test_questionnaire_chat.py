@@ -41,49 +41,35 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     assert "☑ Русский язык и литература" in teacher.buttons() and "☐ Математика" in teacher.buttons()
     await teacher.press("Готово")
 
-    assert "диагностике" in teacher.last
-    await teacher.press("Да", exact=True)
-    assert "Какие дефициты" in teacher.last
-    answer = await teacher.press("Готово")  # nothing selected for a required question
+    # diagnostics and, on the same screen, which kinds: «Да ✔» needs a kind, «Нет» needs none
+    assert "диагностике" in teacher.last and "Если да — Какие дефициты" in teacher.last
+    answer = await teacher.press("Да ✔")  # nothing selected for a required follow-up
     assert "хотя бы один" in answer.get("text", "")
     await teacher.press("Методические")
-    await teacher.press("Готово")
+    await teacher.press("Да ✔")
 
     await teacher.press("Нет", exact=True)  # has_iom: no -> iom_state is not asked
     assert "сетевое методическое" in teacher.last
-    # Back goes to has_iom, showing the current answer; change it to yes
+    # Back goes to has_iom, showing the current answer; change it to yes with its state in one press
     await teacher.press("Назад")
     assert "ИОМ" in teacher.last and "Сейчас ответ: <b>Нет</b>" in teacher.last
-    await teacher.press("Да", exact=True)
-    assert "В каком состоянии ваш ИОМ" in teacher.last
-    await teacher.press("Реализуется")
+    assert "Да: Реализуется" in teacher.buttons()
+    await teacher.press("Да: Реализуется")
 
+    old_button = api.find_button(1001, "Да", exact=True)  # the network association's, kept for later
     for _ in range(3):  # network, РМА, ММО
         await teacher.press("Да", exact=True)
-    await teacher.press("Да", exact=True)  # support received
-    await teacher.press("Наставник")
-    await teacher.press("Готово")
-    await teacher.press("Да", exact=True)  # quality events
-    assert "продуктивным" in teacher.last
-    await teacher.press("Пропустить")
+    await teacher.press("Наставник")  # support received: its form on the same screen
+    await teacher.press("Да ✔")
+    assert "продуктивным" in teacher.last  # quality events, with the optional follow-up beside it
+    await teacher.press("Да ✔")  # took part, no talk or article: the follow-up is skipped
     await teacher.press("Нет", exact=True)  # internship elsewhere
     await teacher.press("Нет", exact=True)  # internship municipal
-    await teacher.press("Да", exact=True)  # courses
-    assert "Сколько часов" in teacher.last
-    for bad, expected in [("14ч. 50%", "целое число"), ("abc", "целое число"), ("-5", "от 1 до 2 000") , ("2,5", "целое число")]:
-        reply = await teacher.send(bad)
-        assert reply.startswith("⚠️"), (bad, reply)
-    reply = await teacher.send("5000")
-    assert reply.startswith("⚠️")
-    await teacher.send("72")
-    assert "удостоверение" in teacher.last
-    await teacher.send("вот файл")
-    assert teacher.last.startswith("⚠️ Пришлите файл")
-    await teacher.send_document("FILE-ABC", "удостоверение.pdf")
+    await teacher.press("Да", exact=True)  # courses: the last question
 
     review = teacher.last
     assert "проверьте ответы" in review
-    assert "Учитель" in review and "72" in review and "файл «удостоверение.pdf»" in review
+    assert "Учитель" in review and "Наставник" in review
     assert "— пропущено" in review
 
     stored = (await _answers(session_factory, world.campaigns["teacher"].id))
@@ -93,22 +79,19 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     assert answers["diagnostics_kinds"] == ["methodical"]
     assert answers["has_iom"] == "yes" and answers["iom_state"] == "in_progress"
     assert answers["events_productive"] is None
-    assert answers["courses_hours"] == 72
-    assert answers["courses_certificate"] == {"file_id": "FILE-ABC", "file_name": "удостоверение.pdf"}
+    assert answers["support_forms"] == ["mentor"] and answers["courses"] == "yes"
     assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "draft"
 
-    # edit from the review screen: courses -> no drops the hours and the certificate
+    # edit from the review screen: support -> no drops its forms
     edit_buttons = [b for b in teacher.buttons() if b.startswith("✏️")]
     assert len(edit_buttons) == len([line for line in review.split("\n") if line[:1].isdigit()])
-    courses_number = next(
-        line.split(".")[0] for line in review.split("\n") if "курсы повышения квалификации?" in line
-    )
-    await teacher.press(f"✏️ {courses_number}", exact=True)
-    assert "курсы повышения квалификации" in teacher.last
+    support_number = next(line.split(".")[0] for line in review.split("\n") if "поддержку" in line)
+    await teacher.press(f"✏️ {support_number}", exact=True)
+    assert "поддержку" in teacher.last
     await teacher.press("Нет", exact=True)
     assert "проверьте ответы" in teacher.last and "больше не нужны" in teacher.last
     answers = next(iter((await _answers(session_factory, world.campaigns["teacher"].id)).values()))
-    assert "courses_hours" not in answers and "courses_certificate" not in answers
+    assert "support_forms" not in answers and answers["support_received"] == "no"
 
     thanks = await teacher.press("Отправить")
     assert thanks["text"] == "Спасибо! Анкета отправлена ✅"  # the callback's answer; the review shows it sent
@@ -117,13 +100,7 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     assert response.status == "submitted" and response.submitted_at is not None
 
     # an old button of a finished question changes nothing and gets a short notice
-    old_message, data = next(
-        (m, b["callback_data"])
-        for m in api.bot_messages(1001)
-        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
-        for b in row
-        if b["text"] == "← Назад"
-    )
+    old_message, data = old_button
     notice = await teacher.press_data(old_message, data)
     assert "неактуален" in notice["text"]
     assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "submitted"
@@ -148,9 +125,7 @@ async def test_editing_a_submitted_questionnaire_never_asks_for_a_missing_submit
     await teacher.press("Нет", exact=True)  # ИОМ
     for _ in range(4):  # network, РМА, ММО, support
         await teacher.press("Нет", exact=True)
-    await teacher.press("Да", exact=True)  # quality events: adds «продуктивным»
-    assert "добавились уточняющие вопросы: теперь их" in teacher.last
-    await teacher.press("Пропустить")
+    await teacher.press("Да ✔")  # quality events, nothing productive: the follow-up is answered as skipped
     for _ in range(3):  # internships, courses
         await teacher.press("Нет", exact=True)
     await teacher.press("Отправить")
@@ -177,7 +152,7 @@ async def test_editing_a_submitted_questionnaire_never_asks_for_a_missing_submit
     review = api.bot_messages(1050)[-2]["text"]  # the review, just above the reply to the typed text
     support = next(line.split(".")[0] for line in review.split("\n") if "поддержку" in line)
     await teacher.press(f"✏️ {support}", exact=True)
-    await teacher.press("Да", exact=True)  # support received: now «в какой форме» is asked
+    await teacher.send("да")  # typed: support received, and now «в какой форме» is asked on its own
     assert "появились новые вопросы: ответьте на них и отправьте анкету снова" in teacher.last
     assert "В какой форме" in teacher.last
     assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "draft"
@@ -215,13 +190,11 @@ async def test_restart_in_the_middle_continues_at_the_next_question(api, databas
     await second.start()
     try:
         teacher.runner = second
-        await teacher.press("Да", exact=True)  # the button of the message sent before the restart
-        assert "В каком состоянии" in teacher.last
+        await teacher.press("Да: Разработан")  # the button of the message sent before the restart
+        assert "сетевое" in teacher.last
         await teacher.send("/surveys")
         await teacher.press("Продолжить: Анкета педагога")
-        assert "В каком состоянии ваш ИОМ" in teacher.last and "Вопрос 4 из" in teacher.last
-        await teacher.press("Разработан")
-        assert "сетевое" in teacher.last
+        assert "сетевое" in teacher.last and "Вопрос 5 из" in teacher.last
         answers = next(iter((await _answers(session_factory, world.campaigns["teacher"].id)).values()))
         assert answers == {"position": "other", "diagnostics": "no", "has_iom": "yes", "iom_state": "developed"}
     finally:
@@ -244,7 +217,13 @@ async def test_deputy_answers_the_school_pack(runner, world, session_factory):
         await deputy.press("Да", exact=True)
     assert "подтверждающий документ" in deputy.last and "Вопрос 15 из 16" in deputy.last
     assert not any("ресурсных дефицитов" in t or "ликвидации риска" in t for t in deputy.texts)
-    await deputy.press("Пропустить")
+    await deputy.send("вот файл")
+    assert deputy.last.startswith("⚠️ Пришлите файл")
+    await deputy.send_document("FILE-ABC", "программа.pdf")
+    assert "Комментарий" in deputy.last
+    await deputy.press("Назад")
+    assert "файл «программа.pdf»" in deputy.last
+    await deputy.press("Пропустить")  # a file attached can be taken back
     await deputy.send("Комментарий с <b>разметкой</b> и =HYPERLINK(\"x\")")
     assert "&lt;b&gt;разметкой&lt;/b&gt;" in deputy.last
     await deputy.press("Отправить")
