@@ -114,8 +114,6 @@ async def test_group_chats(people, api, runner, world, session_factory):
 
 async def test_forged_callbacks_change_nothing(people, api, runner, world, session_factory):
     teacher, deputy, coordinator = people["teacher"], people["deputy"], people["coordinator"]
-    await teacher.press("Начать: Анкета педагога")
-    await deputy.press("Начать: Анкета школы")
     async with session_factory() as session:
         responses = {r.subject: r.id for r in await session.scalars(select(Response))}
     teacher_response = next(rid for subject, rid in responses.items() if subject.startswith("person:"))

@@ -63,7 +63,7 @@ async def test_campaign_list_close_with_confirmation_reopen_extend(api, runner: 
     await coordinator.send("/campaigns")
     listing = coordinator.last
     assert f"№{teacher_campaign}. <b>Анкета педагога</b> (2026-2027), для: все" in listing
-    assert "Заполнение: анкета муниципалитета не начата" in listing  # one questionnaire, not «0 из 2 школ»
+    assert "Заполнение: анкета муниципалитета начата, не отправлена" in listing  # one questionnaire, not «0 из 2 школ»
     assert "Заполнение: анкеты школ: отправлено 0 из 2" in listing
     order = coordinator.buttons()
     assert order[:2] == [f"№{world.campaigns['municipality'].id}: продлить", f"№{world.campaigns['municipality'].id}: закрыть"]

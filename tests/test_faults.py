@@ -246,7 +246,6 @@ async def test_an_update_delivered_twice_is_handled_once(runner, api, world, ses
     from tests.conftest import register
 
     teacher = await register(runner, 7501, world.invites["teacher:0"])
-    await teacher.press("Начать: Анкета педагога")
     await teacher.press("Учитель")
     await teacher.press("Математика")
     await teacher.press("Готово")
@@ -313,7 +312,6 @@ async def test_database_locked_for_a_while(runner, api, world, session_factory, 
     from tests.conftest import register
 
     teacher = await register(runner, 7701, world.invites["teacher:0"])
-    await teacher.press("Начать: Анкета педагога")
     locker = make_engine(database_url, pool_size=1, max_overflow=0)
     async with locker.connect() as conn:
         if database_url.startswith("sqlite"):
@@ -340,7 +338,6 @@ async def test_a_slow_report_does_not_hold_up_answers(runner, api, world, sessio
 
     coordinator = await register(runner, 7801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     teacher = await register(runner, 7802, world.invites["teacher:0"])
-    await teacher.press("Начать: Анкета педагога")
     api.fail("sendChatAction", 0, delay=6.0)  # the report's "sending a file…" hangs
     report = api.message_update(coordinator.id, "/summary")
     await asyncio.sleep(0.5)

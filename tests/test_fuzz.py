@@ -58,7 +58,6 @@ class Errors(logging.Handler):
 @pytest.fixture
 async def scene(runner, api, world, session_factory):
     teacher = await register(runner, 5001, world.invites["teacher:0"])
-    await teacher.press("Начать: Анкета педагога")  # "Ваша должность": buttons only
     errors = Errors()
     logging.getLogger().addHandler(errors)
     yield teacher, User(runner, 5002), errors

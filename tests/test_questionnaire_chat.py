@@ -21,7 +21,6 @@ async def _response(session_factory, campaign_id: int) -> Response:
 
 async def test_teacher_answers_the_whole_pack(runner, api, world, session_factory):
     teacher = await register(runner, 1001, world.invites["teacher:0"])
-    await teacher.press("Начать: Анкета педагога")
     assert "Вопрос 1 из" in teacher.last and "Ваша должность" in teacher.last
     assert "Назад" not in " ".join(teacher.buttons())
     question_id = api.current_message(1001)["message_id"]
@@ -61,8 +60,8 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
         await teacher.press("Да", exact=True)
     await teacher.press("Наставник")  # support received: its form on the same screen
     await teacher.press("Да ✔")
-    assert "продуктивным" in teacher.last  # quality events, with the optional follow-up beside it
-    await teacher.press("Да ✔")  # took part, no talk or article: the follow-up is skipped
+    assert "Если да — Вы выступали" in teacher.last  # quality events, with its follow-up beside it
+    await teacher.press("Да: без выступлений и публикаций")
     await teacher.press("Нет", exact=True)  # internship elsewhere
     await teacher.press("Нет", exact=True)  # internship municipal
     await teacher.press("Да", exact=True)  # courses: the last question
@@ -70,7 +69,7 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     review = teacher.last
     assert "проверьте ответы" in review
     assert "Учитель" in review and "Наставник" in review
-    assert "— пропущено" in review
+    assert "Наставник" in review
 
     stored = (await _answers(session_factory, world.campaigns["teacher"].id))
     answers = next(iter(stored.values()))
@@ -78,7 +77,7 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     assert answers["subjects"] == ["russian"]
     assert answers["diagnostics_kinds"] == ["methodical"]
     assert answers["has_iom"] == "yes" and answers["iom_state"] == "in_progress"
-    assert answers["events_productive"] is None
+    assert answers["quality_events"] == "yes" and answers["events_productive"] == "no"
     assert answers["support_forms"] == ["mentor"] and answers["courses"] == "yes"
     assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "draft"
 
@@ -119,13 +118,12 @@ async def test_editing_a_submitted_questionnaire_never_asks_for_a_missing_submit
     import re
 
     teacher = await register(runner, 1050, world.invites["teacher:0"])
-    await teacher.press("Начать: Анкета педагога")
     await teacher.press("Другое")  # no subjects
     await teacher.press("Нет", exact=True)  # diagnostics
     await teacher.press("Нет", exact=True)  # ИОМ
     for _ in range(4):  # network, РМА, ММО, support
         await teacher.press("Нет", exact=True)
-    await teacher.press("Да ✔")  # quality events, nothing productive: the follow-up is answered as skipped
+    await teacher.press("Да: без выступлений и публикаций")  # quality events and its follow-up in one press
     for _ in range(3):  # internships, courses
         await teacher.press("Нет", exact=True)
     await teacher.press("Отправить")
@@ -180,7 +178,6 @@ async def test_restart_in_the_middle_continues_at_the_next_question(api, databas
     first = BotRunner(api, database_url, clock)
     await first.start()
     teacher = await register(first, 1100, world.invites["teacher:1"])
-    await teacher.press("Начать: Анкета педагога")
     await teacher.press("Другое")  # position other: subjects are not asked
     await teacher.press("Нет", exact=True)  # diagnostics
     assert "ИОМ" in teacher.last
@@ -204,7 +201,6 @@ async def test_restart_in_the_middle_continues_at_the_next_question(api, databas
 async def test_deputy_answers_the_school_pack(runner, world, session_factory):
     """A school outside the risk zone is never asked the four risk-zone questions (S2.6.1-S2.6.4)."""
     deputy = await register(runner, 1200, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
-    await deputy.press("Начать: Анкета школы")
     assert "педагогических работников" in deputy.last
     for bad in ["0", "сорок", "40.5", "1001"]:
         assert (await deputy.send(bad)).startswith("⚠️"), bad
@@ -251,7 +247,6 @@ async def test_a_risk_zone_school_reports_a_risk_it_removed(runner, world, sessi
                               [StatusRow(2, "Ключевская ООШ", False, False, True, False)])
         await session.commit()
     deputy = await register(runner, 1210, world.invites["deputy:1"], "Зонова Ирина Олеговна")
-    await deputy.press("Начать: Анкета школы")
     await deputy.send("12")
     await deputy.press("Да", exact=True)  # quality programme
     for _ in range(3):                    # all three risks identified this year
@@ -272,7 +267,6 @@ async def test_a_risk_zone_school_reports_a_risk_it_removed(runner, world, sessi
 
 async def test_stranger_cannot_press_buttons_or_answer(runner, api, world, session_factory):
     teacher = await register(runner, 1300, world.invites["teacher:0"])
-    await teacher.press("Начать: Анкета педагога")
     message, data = api.find_button(1300, "Учитель")
     # another registered teacher forges the callback of someone else's response
     intruder = await register(runner, 1301, world.invites["teacher:1"], "Чужой Иван Иванович")

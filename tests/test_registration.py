@@ -25,8 +25,9 @@ async def test_teacher_registers_from_invite(runner, api, world, session_factory
     reply = await user.send("иванова мария петровна")
     texts = user.texts
     assert any("Готово, Иванова Мария Петровна" in t for t in texts)
-    assert "Ваши анкеты:" in reply and "Анкета педагога (2026-2027)" in reply
-    assert user.buttons() == ["Начать: Анкета педагога (2026-2027)"]
+    # the one questionnaire open for them starts at once: its first question, no «Начать» to press
+    assert "Начнём: «Анкета педагога (2026-2027)», срок до 07.12.2026 10:00" in texts[-2]
+    assert "Вопрос 1 из" in reply and "Ваша должность" in reply
     people = await _people(session_factory)
     assert [(p.full_name, p.role, p.school_id) for p in people] == [("Иванова Мария Петровна", "teacher", world.schools[0].id)]
     async with session_factory() as session:
@@ -128,7 +129,6 @@ async def test_no_consent_no_registration(runner, api, world, session_factory):
 
 async def test_mydata_and_forget(runner, api, world, session_factory):
     teacher = await register(runner, 531, world.invites["teacher:0"], "Данных Ольга Сергеевна")
-    await teacher.press("Начать: Анкета педагога")
     await teacher.press("Учитель")
     shown = await teacher.send("/mydata")
     assert "ФИО: Данных Ольга Сергеевна" in shown and "Школа: МАОУ СОШ № 1" in shown and "Идентификатор в Telegram: 531" in shown

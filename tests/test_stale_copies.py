@@ -10,7 +10,6 @@ from tests.conftest import register
 
 async def test_done_on_an_older_copy_stores_what_that_copy_shows(runner, api, world, session_factory):
     teacher = await register(runner, 8101, world.invites["teacher:0"])
-    await teacher.press("Начать: Анкета педагога")
     await teacher.press("Учитель")  # the subjects question (multiple choice) comes next
     first = api.current_message(8101)
     await teacher.send("/surveys")

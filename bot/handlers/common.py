@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 
 from aiogram import Router
 from aiogram.filters import Command, CommandStart
@@ -15,7 +16,8 @@ from bot import texts
 from bot.filters import PrivateChat
 from bot.render import render
 from storage.models import Municipality, Person, School
-from surveys.screens import campaigns_screen
+from surveys.answering import Answering
+from surveys.screens import campaigns_screen, local_time, screen_of
 from surveys.service import campaigns_for
 
 
@@ -31,10 +33,21 @@ async def describe(session: AsyncSession, person: Person) -> str:
     return ", ".join(parts)
 
 
-async def show_campaigns(message: Message, session: AsyncSession, person: Person, now: dt.datetime) -> None:
+async def show_campaigns(message: Message, session: AsyncSession, person: Person, now: dt.datetime,
+                         answering: Answering | None = None) -> None:
+    """The person's open questionnaires; with `answering` (just registered), a single questionnaire not
+    yet started opens at once: its first question follows without a press on «Начать»."""
     entries = await campaigns_for(session, person, now)
     municipality = await session.get(Municipality, person.municipality_id)
-    text, markup = render(campaigns_screen(entries, municipality.timezone if municipality else "UTC"))
+    timezone = municipality.timezone if municipality else "UTC"
+    if answering is not None and len(entries) == 1 and entries[0].status == "new":
+        entry = entries[0]
+        await message.answer(texts.STARTING.format(title=escape(entry.title), deadline=local_time(entry.campaign.deadline, timezone)))
+        step = await answering.open(person, entry.campaign.id)
+        text, markup = render(screen_of(step.view))
+        await message.answer(text, reply_markup=markup)
+        return
+    text, markup = render(campaigns_screen(entries, timezone))
     await message.answer(text, reply_markup=markup)
 
 

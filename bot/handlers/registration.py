@@ -21,6 +21,7 @@ from bot.handlers.common import describe, show_campaigns
 from bot.middlewares import PersonMiddleware
 from storage.models import Municipality, Person, School
 from storage.privacy import ConsentText, consent_text, record_consent
+from surveys.answering import Answering
 from storage.registry import InviteProblem, RegistryError, check_invite, normalize_full_name, register_person
 
 
@@ -78,7 +79,7 @@ async def consent_button(callback: CallbackQuery, callback_data: ConsentCb, stat
 
 async def full_name(
     message: Message, state: FSMContext, session: AsyncSession, bot: Bot, person: Person | None, now: dt.datetime,
-    people: PersonMiddleware,
+    people: PersonMiddleware, answering: Answering,
 ) -> None:
     if person is not None:
         await state.clear()
@@ -109,7 +110,7 @@ async def full_name(
     await message.answer(
         texts.REGISTERED.format(name=hd.quote(name), who=hd.quote(await describe(session, registered)))
     )
-    await show_campaigns(message, session, registered, now)
+    await show_campaigns(message, session, registered, now, answering)
 
 
 async def full_name_not_text(message: Message) -> None:
