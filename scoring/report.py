@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from openpyxl import Workbook
@@ -317,9 +318,37 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
                                        "Ответили от заявленных", "Начали, не отправили", "Анкета школы"],
                         completion_rows, {1: 22, 2: 14, 3: 16, 4: 11, 5: 14, 6: 14, 7: 22}, percent=(5,)))
 
+    if summary.development:
+        sheets.append(_development_sheet(summary))
+
     sheets += answer_sheets(summary.surveys, summary.raw, names, summary.municipality.timezone,
                             truncated=len(summary.raw) if summary.raw_truncated else None)
     return sheets
+
+
+def _development_sheet(summary: Summary) -> Sheet:
+    """The teacher answers no indicator reads (scoring.development): per answer, the municipality and each school."""
+    from scoring.development import answer_options
+
+    schools = [s.school for s in summary.scores.schools]
+    rows: list[list[Any]] = []
+    for entry in summary.development:
+        question = entry.question
+        rows.append([question.label, "Ответили на вопрос", entry.total_answered(), None,
+                     *[entry.answered.get(school.id, 0) for school in schools]])
+        for value, label in answer_options(question):
+            chosen = entry.total_chosen(value)
+            answered = entry.total_answered()
+            rows.append(["", label, chosen, _share(Fraction(chosen, answered)) if answered else None,
+                         *[entry.chosen[value].get(school.id, 0) for school in schools]])
+    width = {1: 46, 2: 34, 3: 11, 4: 11, **{5 + n: 9 for n in range(len(schools))}}
+    return Sheet(
+        "Развитие педагогов",
+        ["Вопрос", "Ответ", "Педагогов по МСО", "Доля от ответивших", *[school.short_name for school in schools]],
+        rows, width, percent=(4,), wrap=(1, 2),
+        caption=(f"Профессиональное развитие педагогов: ответы, которые не входят в показатели, период {summary.period}. "
+                 "Считаются отправленные анкеты; в множественном выборе педагог учитывается в каждом отмеченном варианте."),
+    )
 
 
 def _dynamics_sheet(summary: Summary) -> Sheet:

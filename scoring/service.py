@@ -18,6 +18,7 @@ from scoring.data import (
     schools_of,
     statuses_for,
 )
+from scoring.development import tally
 from scoring.errors import ScoringError
 from scoring.dynamics import (
     PRODUCTIVE_QUESTION,
@@ -188,6 +189,7 @@ class Summary:
     periods: list[str] = field(default_factory=list)  # every period on record
     current_year: str | None = None  # the school year of today in the municipality
     surveys: dict[int, Any] = field(default_factory=dict)  # survey version id -> Survey of the raw answers
+    development: list[Any] = field(default_factory=list)  # scoring.development tallies of the period
 
     @property
     def school_names(self) -> dict[int, str]:
@@ -259,7 +261,7 @@ async def build_summary(
     loaded, scores, statuses = current
     return Summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
-        loaded.raw_truncated, periods, current_year, loaded.surveys,
+        loaded.raw_truncated, periods, current_year, loaded.surveys, await tally(session, municipality.id, period),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scoring.methodology import Kind, load_methodology
+from surveys.expressions import compile_expression
 from surveys.loader import load_pack
 from surveys.model import QuestionType
 
@@ -47,3 +48,32 @@ def test_school_indicators_with_points_carry_a_recommendation() -> None:
     for indicator in load_methodology().school_indicators:
         assert indicator.has_rule, indicator.code
         assert indicator.recommendation, indicator.code
+
+
+def test_every_question_is_used_or_says_why() -> None:
+    """Ask only what is used (issue 14): a question feeds an indicator (and so its recommendation), the code's
+    computations (the staff denominator, P1), the report's section on teachers' development (`purpose: report`),
+    or decides whether such a question is asked; otherwise it is optional and its `purpose` says why it is asked."""
+    from scoring.development import report_questions
+    from scoring.dynamics import PRODUCTIVE_QUESTION
+    from surveys.facts import STAFF_QUESTION
+
+    read = {(i.source.survey, name) for i in load_methodology().all for name in i.source.question_names()}
+    read |= {("school", STAFF_QUESTION), ("teacher", PRODUCTIVE_QUESTION)}
+    for pack_name in ("teacher", "school", "municipality"):
+        pack = load_pack(pack_name)
+        tallied = {q.name for q in report_questions(pack)}
+        used = {q.name for q in pack.questions if (pack_name, q.name) in read or q.name in tallied}
+        assert {q.name for q in pack.questions if q.purpose == "report"} <= tallied, pack_name  # report means tallied
+        grown = True
+        while grown:  # a question whose answer decides whether a used one is asked is used too
+            before = len(used)
+            for q in pack.questions:
+                if q.name in used and q.relevant:
+                    used |= compile_expression(q.relevant).references
+            grown = len(used) > before
+        for q in pack.questions:
+            if q.name in used:
+                continue
+            assert not q.required, f"{pack_name}.{q.name}: required, and nothing uses it"
+            assert q.purpose, f"{pack_name}.{q.name}: optional, and the pack does not say what it is for"

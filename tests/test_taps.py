@@ -10,11 +10,16 @@ table that BENCHMARKS.md records.
 from __future__ import annotations
 
 import datetime as dt
+import io
+
+import openpyxl
 
 from sqlalchemy import select, update
 
 from bot.reminders import ReminderRunner
 from bot.sender import Sender
+from scoring import report
+from scoring.service import build_summary
 from storage.models import Answer, Campaign, Person, Response
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
@@ -111,6 +116,27 @@ async def test_a_returning_teacher_taps_less(runner, api, world, session_factory
         # the same answers as last year, stored as this year's
         person = people[teacher.id]
         assert await _answers(session_factory, person, "2026-2027") == await _answers(session_factory, person, "2025-2026"), persona
+
+    # what no indicator reads is tallied on the summary workbook's «Развитие педагогов» sheet
+    async with session_factory() as session:
+        from storage.models import Municipality
+
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027")
+    book = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
+    sheet = book["Развитие педагогов"]
+    table = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]  # a caption, then the header row
+    assert [c.value for c in sheet[2]][:5] == ["Вопрос", "Ответ", "Педагогов по МСО", "Доля от ответивших", "СОШ 1"]
+
+    def counted(question: str, answer: str) -> tuple[int, int]:
+        at = next(n for n, row in enumerate(table) if row[0] == question)
+        row = next(row for row in table[at:] if row[1] == answer)
+        return row[2], table[at][2]  # chosen, answered
+
+    assert counted("Какие дефициты диагностировали?", "Методические") == (1, 2)
+    assert counted("В каком состоянии ваш ИОМ?", "Выполнен") == (1, 2)
+    assert counted("Вы участвуете в работе муниципального методического объединения (ММО, РМО, ГМО)?", "да") == (2, 3)
+    assert counted("В какой форме была поддержка?", "Тьютор") == (1, 2)
+    assert counted("Какие предметы вы преподаёте?", "Математика") == (3, 3)
 
     with capsys.disabled():
         print("\nTeacher questionnaire, actions (taps and messages) from the first screen to «Отправить»:")
