@@ -264,10 +264,9 @@ async def survey_definitions(session: AsyncSession, campaign_ids: list[int]) -> 
     """Survey version id -> its Survey, for these campaigns: question texts and answer labels."""
     from surveys.model import Survey
 
-    rows = await session.execute(
+    rows = await session.execute(  # no DISTINCT over the JSON definition: PostgreSQL has no equality for json
         select(SurveyVersion.id, SurveyVersion.definition)
-        .join(Campaign, Campaign.survey_version_id == SurveyVersion.id)
-        .where(Campaign.id.in_(campaign_ids)).distinct()
+        .where(SurveyVersion.id.in_(select(Campaign.survey_version_id).where(Campaign.id.in_(campaign_ids))))
     )
     return {vid: Survey.model_validate(definition) for vid, definition in rows}
 
