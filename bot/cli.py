@@ -219,6 +219,12 @@ def cmd_survey_validate(settings: Settings, args: argparse.Namespace) -> None:
         flags = [q.type.value, "обязательный" if q.required else "необязательный"]
         if q.relevant:
             flags.append(f"если {q.relevant}")
+        if q.carry_over:
+            flags.append({"fact": "переносится из прошлого периода", "suggest": "показан прошлогодний ответ"}[q.carry_over])
+        if q.inline:
+            flags.append("на экране предыдущего вопроса")
+        if q.purpose:
+            flags.append("в листе «Развитие педагогов»" if q.purpose == "report" else f"зачем: {q.purpose}")
         print(f"{n:>3}. {q.name} [{', '.join(flags)}] {q.label}")
         for c in q.choices:
             print(f"       - {c.name}: {c.label}")

@@ -198,3 +198,48 @@ def test_deeply_nested_yaml_is_a_definition_error(tmp_path: Path) -> None:
     path.write_text("id: x\ntitle: X\naudience: teacher\nquestions: " + "[" * 3000 + "1" + "]" * 3000 + "\n", encoding="utf-8")
     with pytest.raises(DefinitionError, match="deep.yaml: слишком глубокая вложенность списков и словарей"):
         load_yaml(path)
+
+
+def test_xlsform_reads_carry_over_inline_and_purpose(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(["type", "name", "label", "required", "relevant", "carry_over", "inline", "purpose"])
+    ws.append(["select_one yn", "support", "Получали поддержку?", "yes", "", "", "", ""])
+    ws.append(["select_multiple forms", "forms", "В какой форме?", "yes", "${support} = 'yes'", "suggest", "yes", "report"])
+    ws.append(["select_one yn", "member", "Входите в ММО?", "yes", "", "fact", "", ""])
+    ws.append(["text", "note", "Комментарий", "no", "", "", "", "пояснение для координатора"])
+    ch = wb.create_sheet("choices")
+    ch.append(["list_name", "name", "label"])
+    for row in (["yn", "yes", "Да"], ["yn", "no", "Нет"], ["forms", "mentor", "Наставник"], ["forms", "tutor", "Тьютор"]):
+        ch.append(row)
+    wb.save(tmp_path / "form.xlsx")
+    survey = load_definition(tmp_path / "form.xlsx")
+    forms = survey.question("forms")
+    assert (forms.carry_over, forms.inline, forms.purpose) == ("suggest", True, "report")
+    assert survey.question("member").carry_over == "fact" and survey.inline_follow_up("support") is forms
+    assert survey.question("note").purpose == "пояснение для координатора" and survey.inline_follow_up("member") is None
+
+
+@pytest.mark.parametrize("questions, expected", [
+    # a follow-up after a question that is not yes/no
+    ([{"name": "n", "type": "integer", "label": "N"},
+      {"name": "f", "type": "single", "label": "F", "inline": True, "relevant": "${n} = 1",
+       "choices": [{"name": "a", "label": "A"}, {"name": "b", "label": "B"}]}], "вопросом «да/нет»"),
+    # asked on another condition than «да» to the question before it
+    ([{"name": "q", "type": "yesno", "label": "Q"},
+      {"name": "f", "type": "single", "label": "F", "inline": True, "relevant": "${q} = 'no'",
+       "choices": [{"name": "a", "label": "A"}, {"name": "b", "label": "B"}]}], "ровно ${q} = 'yes'"),
+    # not a choice question
+    ([{"name": "q", "type": "yesno", "label": "Q"},
+      {"name": "f", "type": "text", "label": "F", "inline": True, "relevant": "${q} = 'yes'"}], "только вопрос с вариантами"),
+    # a file carried over
+    ([{"name": "f", "type": "file", "label": "F", "carry_over": "fact"}], "не переносится"),
+    ([{"name": "q", "type": "yesno", "label": "Q", "carry_over": "always"}], "недопустимое значение"),
+])
+def test_inline_and_carry_over_are_checked(questions, expected) -> None:
+    from surveys.loader import build_survey
+
+    with pytest.raises(DefinitionError) as info:
+        build_survey({"id": "x", "title": "X", "audience": "teacher", "questions": questions}, "x.yaml")
+    assert expected in str(info.value)
