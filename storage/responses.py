@@ -85,15 +85,16 @@ def write_unit(state: ResponseState, change: Change, actor: int, now: dt.datetim
 
 # --- reading -------------------------------------------------------------------------------
 
-_surveys: dict[int, Survey] = {}
+_surveys: dict[str, Survey] = {}
 
 
-async def survey_of(session: AsyncSession, version_id: int) -> Survey:
-    """Survey versions never change, so each is read and validated once per process."""
-    survey = _surveys.get(version_id)
+async def survey_of(session: AsyncSession, version_id: int, checksum: str) -> Survey:
+    """Survey versions never change, so each is read and validated once per process; the cache is keyed by
+    the definition's checksum, not the row id, so that no other database's version 4 is ever taken for ours."""
+    survey = _surveys.get(checksum)
     if survey is None:
         definition = await session.scalar(select(SurveyVersion.definition).where(SurveyVersion.id == version_id))
-        survey = _surveys[version_id] = Survey.model_validate(definition)
+        survey = _surveys[checksum] = Survey.model_validate(definition)
     return survey
 
 
@@ -101,7 +102,7 @@ async def load_state(session: AsyncSession, response_id: int) -> ResponseState |
     row = (await session.execute(
         select(Response.id, Response.version, Response.subject, Response.status, Response.cursor, Response.school_id,
                Campaign.id, SurveyVersion.title, Campaign.period, Campaign.audience, Campaign.opens_at, Campaign.deadline,
-               Campaign.closed_at, Campaign.timezone, Campaign.survey_version_id)
+               Campaign.closed_at, Campaign.timezone, Campaign.survey_version_id, SurveyVersion.checksum)
         .join(Campaign, Response.campaign_id == Campaign.id)
         .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
         .where(Response.id == response_id)
@@ -109,11 +110,11 @@ async def load_state(session: AsyncSession, response_id: int) -> ResponseState |
     if row is None:
         return None
     (rid, version, subject, status, cursor, school_id, cid, title, period, audience, opens_at, deadline, closed_at,
-     timezone, version_id) = row
+     timezone, version_id, checksum) = row
     answers = dict((await session.execute(
         select(Answer.question, Answer.value).where(Answer.response_id == rid)
     )).all())
-    survey = await survey_of(session, version_id)
+    survey = await survey_of(session, version_id, checksum)
     previous_period, previous = await _previous_answers(session, survey, subject, cid, period)
     return ResponseState(
         id=rid, version=version, subject=subject, status=status, cursor=cursor, answers=answers,
