@@ -3,7 +3,8 @@ school card (/card). docxtpl fills the templates in scoring/templates (a municip
 Word); the sentences come from scoring/word.yaml and the decisions from the methodology's `decision`
 fields, so no wording lives here. Tables are built here (their columns follow the periods on record)
 in the template's styles «Таблица ШНОР», «Шапка таблицы» and «Текст таблицы»: a row never breaks
-across pages and the header row repeats on each page.
+across pages and the header row repeats on each page. Their columns are sized to the text width of the
+template's section that holds them (the report's tables are in a landscape section), for 12 pt text.
 
 docxtpl (python-docx, Jinja2) is imported when a document is rendered, never at bot start.
 """
@@ -33,8 +34,6 @@ REPORT_TEMPLATE = TEMPLATES / "report.docx"
 CARD_TEMPLATE = TEMPLATES / "card.docx"
 PHRASES_FILE = Path(__file__).parent / "word.yaml"
 TABLE_STYLE, HEAD_STYLE, CELL_STYLE = "Таблица ШНОР", "Шапка таблицы", "Текст таблицы"
-TEXT_WIDTH_MM = 170  # A4 less the template's margins (30 + 10 mm)
-CARD_WIDTH_MM = 180  # the card's margins are 20 + 10 mm
 MINUS = "\u2212"
 
 
@@ -266,12 +265,38 @@ def indicator_rows(
     return rows
 
 
-def _widths(periods: int, total: float) -> list[float]:
-    """Column widths in mm: fixed for the code, the unit, each period and the change; the rest shared
-    by the criterion and the indicator."""
-    code, unit, period, change = 16.0, 13.0, 16.0, 23.0
-    rest = max(60.0, total - code - unit - period * periods - change)
-    return [code, rest * 0.38, rest * 0.62, unit, *[period] * periods, change]
+def _widths(periods: int, total: float, change: bool) -> list[float]:
+    """Column widths in mm for 12 pt text: fixed for the code («M2.4.10»), the unit, each period
+    («100,0 % (1)» and «нет данных» on one line) and the change; the rest shared by the criterion and
+    the indicator. On a narrow page (a portrait section) a period's value takes two lines."""
+    code, unit, period, change_width = 17.0, 14.0, 23.0, 32.0 if change else 0.0
+    rest = total - code - unit - change_width - period * periods
+    if rest < 100:
+        period = 17.0
+        rest = total - code - unit - change_width - period * periods
+    rest = max(60.0, rest)
+    return [code, rest * 0.4, rest * 0.6, unit, *[period] * periods, *([change_width] if change else [])]
+
+
+def text_width(template: Any, tag: str) -> float:
+    """The text width in mm of the template's section holding the paragraph `{{p tag }}` (a table's
+    place): the page less its margins. A restyled template that moves a table to another section or
+    changes its orientation gets columns to match."""
+    from docx.oxml.ns import qn
+    from docx.shared import Length
+
+    document = template.get_docx()
+    place = re.compile(r"\{\{p\s*" + re.escape(tag) + r"\s*\}\}")
+    index = 0  # sections end at a paragraph holding w:sectPr; the last one at the body's own
+    for child in document.element.body.iterchildren(qn("w:p")):
+        if place.search("".join(t.text or "" for t in child.iter(qn("w:t")))):
+            break
+        if child.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            index += 1
+    else:
+        index = 0
+    section = document.sections[min(index, len(document.sections) - 1)]
+    return Length(section.page_width - section.left_margin - section.right_margin).mm
 
 
 def _row_properties(row: Any, header: bool) -> None:
@@ -345,7 +370,6 @@ def report_context(data: ReportInput, all_schools: bool = False) -> tuple[dict[s
     periods = [h.period for h in history]
     multi = len(periods) > 1
     headers = [t["number"], t["criterion"], t["indicator"], t["unit"], *periods, *( [t["change"]] if multi else [])]
-    widths = _widths(len(periods), TEXT_WIDTH_MM) if multi else _widths(len(periods), TEXT_WIDTH_MM + 21)[:-1]
 
     def trim(rows: list[list[str]]) -> list[list[str]]:
         return rows if multi else [row[:-1] for row in rows]
@@ -391,14 +415,18 @@ def report_context(data: ReportInput, all_schools: bool = False) -> tuple[dict[s
     }
 
     def build(template: Any) -> dict[str, Any]:
+        widths = _widths(len(periods), text_width(template, "school.table"), multi)
         items = [{**item, "table": build_table(template, headers, item.pop("rows"), widths, group_column=1)}
                  for item in school_items]
         ident_table = ""
         if ident_rows:
-            width = [50.0, 30.0, TEXT_WIDTH_MM - 80.0] if len(ident_headers) == 3 else [50.0, 30.0, 30.0, TEXT_WIDTH_MM - 110.0]
+            total = text_width(template, "identification_table")
+            width = [50.0, 30.0, total - 80.0] if len(ident_headers) == 3 else [50.0, 30.0, 30.0, total - 110.0]
             ident_table = build_table(template, ident_headers, ident_rows, width)
         return {
-            "municipal_table": build_table(template, headers, municipal_rows, widths, group_column=1),
+            "municipal_table": build_table(template, headers, municipal_rows,
+                                           _widths(len(periods), text_width(template, "municipal_table"), multi),
+                                           group_column=1),
             "schools": items,
             "identification_table": ident_table,
         }
@@ -422,9 +450,10 @@ def file_name(kind: str, name: str, period: str) -> str:
 
 def card_context(summary: Summary, score: SchoolScore) -> tuple[dict[str, Any], Any]:
     """One page for the deputy: the indicators of this period and the one before, with points, and what
-    to do where one scored 0."""
+    to do where one scored 0. At 12 pt the page holds it because what to do follows the indicator's
+    name in one wide column (rather than a column of its own beside a narrow name) and the totals are
+    in the line above the table, not in a row of it."""
     c = phrases()["card"]
-    t = phrases()["table"]
     history = summary.history[-2:]
     scores = [next((s for s in h.schools if s.school.id == score.school.id), None) for h in history]
     periods = [h.period for h in history]
@@ -435,8 +464,8 @@ def card_context(summary: Summary, score: SchoolScore) -> tuple[dict[str, Any], 
             continue
         now = values[-1]
         what = indicator.recommendation if now is not None and now.scored and not now.points else ""
-        rows.append([indicator.code, indicator.short or indicator.title, *[value_text(v) for v in values], what or ""])
-    rows.append(["", t["total"], *[school_total(s) for s in scores], ""])
+        name = f"{indicator.code} {indicator.short or indicator.title}"
+        rows.append([c["what_line"].format(indicator=name, what=what) if what else name, *[value_text(v) for v in values]])
     before = ""
     if len(history) > 1:
         before = c["before"].format(previous=periods[0], total=school_total(scores[0]))
@@ -452,12 +481,11 @@ def card_context(summary: Summary, score: SchoolScore) -> tuple[dict[str, Any], 
         "legend": c["legend"].format(period=summary.period),
         "notes": notes,
     }
-    headers = [t["number"], t["indicator"], *periods, c["what"]]
-    value_width = 19.0
-    widths = [15.0, 44.0, *[value_width] * len(periods)]
-    widths.append(CARD_WIDTH_MM - sum(widths))
+    headers = [c["indicator"].format(period=summary.period), *periods]
 
     def build(template: Any) -> dict[str, Any]:
+        widths = [0.0, *[23.0] * len(periods)]  # «нет данных», «100,0 % (1)» on one line
+        widths[0] = text_width(template, "table") - sum(widths)
         return {"table": build_table(template, headers, rows, widths)}
 
     return context, build

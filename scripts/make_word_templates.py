@@ -7,9 +7,14 @@ block, the signature, the styles «Таблица ШНОР», «Текст та�
 only made their first version. Run it again only to start over: it overwrites the files.
 
 They follow ГОСТ Р 7.0.97-2025 for the parts a template holds: A4, margins 30/10/20/20 mm, Times
-New Roman 14 pt text (tables 11 pt; the card, one page handed to the deputy: 12 pt, its table 10 pt,
-left margin 20 mm), 1.25 cm first-line indent, page numbers at the top centre from the second page on. The {{ ... }} and {%p ... %} tags are docxtpl's (Jinja2):
-keep them when restyling.
+New Roman 14 pt text and 12 pt tables (the standard's 12-14 pt; no style is smaller, the unused
+built-in ones included), 1.25 cm first-line indent, page numbers at the top centre from the second
+page on. The report's sections 2 and 3 (the tables over every period) are a landscape section (the
+same margins), so that up to four periods fit at 12 pt. The card, one page handed to the deputy, is
+12 pt throughout with margins of 20/10/10/10 mm: the weakest school's card (every indicator, what to
+do for each that scored 0) fits one page. scoring/word.py sizes the tables' columns to the section
+they are in. The {{ ... }} and {%p ... %} tags are docxtpl's (Jinja2): keep them when
+restyling.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -26,6 +31,7 @@ from docx.shared import Cm, Mm, Pt, RGBColor
 
 OUT = Path(__file__).resolve().parents[1] / "scoring" / "templates"
 FONT = "Times New Roman"
+SMALLEST = 12  # pt: ГОСТ Р 7.0.97-2025 asks for 12-14 pt
 
 
 def _font(style, size: float, bold: bool = False) -> None:
@@ -119,10 +125,30 @@ def _styles(document, body: float, table: float) -> None:
     _table_style(document, "Таблица ШНОР", table)
 
 
+def _smallest(document, body: float) -> None:
+    """No text smaller than 12 pt, whatever style a municipality picks in Word: the document defaults
+    are the body size, and the built-in styles python-docx's blank document brings along (Caption 9 pt,
+    Heading 8 and 9, Macro Text 10 pt, Body Text 3 8 pt) are raised to 12 pt."""
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    r_pr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    for tag in ("w:sz", "w:szCs"):
+        size = r_pr.find(qn(tag))
+        if size is None:
+            size = OxmlElement(tag)
+            r_pr.append(size)
+        size.set(qn("w:val"), str(int(body * 2)))
+    for size in styles.iter(qn("w:sz"), qn("w:szCs")):
+        if int(size.get(qn("w:val"))) < SMALLEST * 2:
+            size.set(qn("w:val"), str(SMALLEST * 2))
+    for rel_id, rel in list(document.part.rels.items()):  # Word 2010's stale copy of the styles (11 pt, Calibri)
+        if rel.reltype.endswith("/stylesWithEffects"):
+            document.part.drop_rel(rel_id)
+
+
 def _page(document, *, numbered: bool) -> None:
     section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)
+    _portrait(section)
     section.left_margin, section.right_margin = Mm(30), Mm(10)
     section.top_margin, section.bottom_margin = Mm(20), Mm(20)
     section.header_distance = section.footer_distance = Mm(10)
@@ -132,6 +158,24 @@ def _page(document, *, numbered: bool) -> None:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.first_line_indent = Cm(0)
         _page_number(paragraph)
+
+
+def _portrait(section) -> None:
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+
+
+def _section(document, *, landscape: bool) -> None:
+    """A new section from a new page: landscape for the wide tables, portrait after them. The margins
+    stay as they are (30 mm on the left), the page number goes on (the header is the first section's)
+    and is shown on the section's first page too."""
+    section = document.add_section(WD_SECTION.NEW_PAGE)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(297), Mm(210)
+    else:
+        _portrait(section)
+    section.different_first_page_header_footer = False
 
 
 def _p(document, text: str, style: str | None = None, *, center: bool = False, right: bool = False):
@@ -144,7 +188,8 @@ def _p(document, text: str, style: str | None = None, *, center: bool = False, r
 
 def report_template() -> Document:
     document = Document()
-    _styles(document, body=14, table=11)
+    _styles(document, body=14, table=12)
+    _smallest(document, body=14)
     _page(document, numbered=True)
     document.core_properties.title = "Аналитическая справка ШНОР"
     _p(document, "{{ municipality }}", center=True)
@@ -160,6 +205,7 @@ def report_template() -> Document:
     _p(document, "{%p for paragraph in overview %}")
     _p(document, "{{ paragraph }}")
     _p(document, "{%p endfor %}")
+    _section(document, landscape=True)  # sections 2 and 3: the tables with a column per period
     _p(document, "2. Показатели муниципального уровня", "Heading 1")
     _p(document, "{{ municipal_intro }}")
     _p(document, "{{p municipal_table }}")
@@ -178,6 +224,7 @@ def report_template() -> Document:
     _p(document, "{{ line }}", "Пункт")
     _p(document, "{%p endfor %}")
     _p(document, "{%p endfor %}")
+    _section(document, landscape=False)
     _p(document, "4. Идентификация школ", "Heading 1")
     _p(document, "{%p for line in identification %}")
     _p(document, "{{ line }}")
@@ -198,10 +245,12 @@ def report_template() -> Document:
 
 def card_template() -> Document:
     document = Document()
-    _styles(document, body=12, table=10)
+    _styles(document, body=12, table=12)
+    _smallest(document, body=12)
     _page(document, numbered=False)
-    document.sections[0].top_margin = document.sections[0].bottom_margin = Mm(15)
-    document.sections[0].left_margin = Mm(20)  # a card is handed on, not filed: one page
+    # a card is handed on, not filed: one page at 12 pt, so 10 mm at the top and the bottom
+    document.sections[0].top_margin = document.sections[0].bottom_margin = Mm(10)
+    document.sections[0].left_margin = Mm(20)
     document.core_properties.title = "Карточка школы ШНОР"
     _p(document, "Карточка школы: {{ school }}", "Title")
     _p(document, "{{ municipality }}; период {{ period }}{{ previous_text }}", center=True)

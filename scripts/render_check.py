@@ -2,10 +2,12 @@
 report and a school card in Word, the summary workbook and the charts. LibreOffice turns the documents
 into PDF (pages counted with pdfinfo), pdftoppm turns pages into PNG.
 
-    python scripts/render_check.py [OUT]      # default OUT: ./render; needs soffice, pdfinfo, pdftoppm
+    python scripts/render_check.py [OUT] [PERIODS]   # default OUT: ./render, PERIODS: 3 (the demo's)
 
-Prints the page counts and the charts' pixel sizes; open OUT/*.png to look. tests/test_render.py runs
-it (marked slow).
+Needs soffice, pdfinfo, pdftoppm. PERIODS (1-4) is how many school years the demo has, the last one
+2025-2026: the report's tables have a column per period. The card is the weakest school's (the fewest
+points of those with data for the period: the most rows with what to do). Prints the page counts and
+the charts' pixel sizes; open OUT/*.png to look. tests/test_render.py runs it (marked slow).
 """
 
 from __future__ import annotations
@@ -38,7 +40,16 @@ def png(file: Path, first: int = 1, last: int = 3, dpi: int = 70) -> list[Path]:
     return sorted(file.parent.glob(f"{prefix.name}-*.png"))
 
 
-async def make(out: Path, schools: int = 20, teachers: int = 15) -> dict[str, Path]:
+def demo_periods(count: int) -> tuple[str, ...]:
+    """`count` school years up to the demo's last one: 3 → 2023-2024, 2024-2025, 2025-2026."""
+    from scoring.demo import DEMO_PERIODS
+    from scoring.dynamics import period_year
+
+    last = period_year(DEMO_PERIODS[-1])
+    return tuple(f"{year - 1}-{year}" for year in range(last - count + 1, last + 1))
+
+
+async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 3) -> dict[str, Path]:
     from scoring import report, word
     from scoring.demo import build_demo
     from scoring.service import build_report, school_card
@@ -53,12 +64,14 @@ async def make(out: Path, schools: int = 20, teachers: int = 15) -> dict[str, Pa
     files = {}
     try:
         async with make_session_factory(engine)() as session:
-            municipality = await build_demo(session, schools=schools, teachers_per_school=teachers)
+            municipality = await build_demo(session, schools=schools, teachers_per_school=teachers,
+                                            periods=demo_periods(periods))
             await session.commit()
             data = await build_report(session, municipality)
             summary = data.summary
-            worst = min(summary.scores.schools, key=lambda s: (s.ratio, s.school.name))
+            worst = min(summary.scores.schools, key=lambda s: (bool(s.no_data), s.ratio, -len(s.zeros), s.school.name))
             _, score = await school_card(session, municipality, worst.school.id)
+            print(f"card_school: {worst.school.name} ({worst.total} из {worst.maximum}, с 0 баллов: {len(worst.zeros)})")
         files["report"] = out / "справка.docx"
         files["report"].write_bytes(word.report_docx(data))
         files["card"] = out / "карточка.docx"
@@ -74,14 +87,14 @@ async def make(out: Path, schools: int = 20, teachers: int = 15) -> dict[str, Pa
     return files
 
 
-def main(out: Path, schools: int = 20, teachers: int = 15) -> dict[str, object]:
+def main(out: Path, schools: int = 20, teachers: int = 15, periods: int = 3) -> dict[str, object]:
     from PIL import Image
 
     for tool in ("soffice", "pdfinfo", "pdftoppm"):
         if shutil.which(tool) is None:
             raise SystemExit(f"нет {tool}: apt-get install libreoffice-core poppler-utils")
     out.mkdir(parents=True, exist_ok=True)
-    files = asyncio.run(make(out, schools, teachers))
+    files = asyncio.run(make(out, schools, teachers, periods))
     figures: dict[str, object] = {}
     for key in ("report", "card", "workbook"):
         document = pdf(files[key])
@@ -95,4 +108,4 @@ def main(out: Path, schools: int = 20, teachers: int = 15) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "render"))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "render"), periods=int(sys.argv[2]) if len(sys.argv) > 2 else 3)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 
 import docx
+from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Length, Mm, Pt
+from lxml import etree
 from sqlalchemy import select, update
 
 from scoring import word
@@ -63,11 +66,58 @@ def _styled(document, style: str) -> list[str]:
     return [p.text for p in document.paragraphs if p.style.name == style]
 
 
+def _smallest_pt(content: bytes) -> float:
+    """The smallest font size in a .docx: every size set anywhere in the package (the defaults, every
+    style, the unused built-in ones included, every run and paragraph mark, the page header), and every
+    run of text as Word resolves it (its own size, else its paragraph style's chain, else the default)."""
+    sizes = []
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        for name in package.namelist():
+            if name.endswith(".xml"):
+                root = etree.fromstring(package.read(name))
+                sizes += [int(e.get(qn("w:val"))) / 2 for e in root.iter(qn("w:sz"), qn("w:szCs"))]
+    document = docx.Document(io.BytesIO(content))
+    default = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:sz')}")
+    assert default is not None  # without one Word falls back to 10 pt
+
+    def resolved(run, paragraph) -> float:
+        if run.font.size:
+            return run.font.size.pt
+        style = paragraph.style
+        while style is not None:
+            if style.font.size:
+                return style.font.size.pt
+            style = style.base_style
+        return int(default.get(qn("w:val"))) / 2
+
+    paragraphs = [*document.paragraphs, *document.sections[0].header.paragraphs,
+                  *(p for table in document.tables for row in table.rows for cell in row.cells for p in cell.paragraphs)]
+    runs = [resolved(run, paragraph) for paragraph in paragraphs for run in paragraph.runs]
+    assert runs
+    return min(sizes + runs)
+
+
+def _tables_fit(document) -> list[WD_ORIENT]:
+    """Each table is no wider than the text of the section it is in; the orientation of each table's section."""
+    sections, index, out = document.sections, 0, []
+    tables = iter(document.tables)
+    for child in document.element.body.iterchildren():
+        if child.tag == qn("w:tbl"):
+            table, section = next(tables), sections[index]
+            width = sum(col.w for col in table._tbl.tblGrid.gridCol_lst)
+            assert width <= section.page_width - section.left_margin - section.right_margin + Mm(0.5), Length(width).mm
+            out.append(section.orientation)
+        elif child.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            index += 1
+    return out
+
+
 async def test_report_structure_numbers_and_decisions(session_factory, world, clock):
     await _two_periods(session_factory, world, clock)
     async with session_factory() as session:
         data = await build_report(session, await session.get(Municipality, world.municipality.id), now=clock.now)
-    document = docx.Document(io.BytesIO(word.report_docx(data)))
+    content = word.report_docx(data)
+    document = docx.Document(io.BytesIO(content))
     text = [p.text for p in document.paragraphs]
 
     # the title block: municipality, title, period, date
@@ -146,14 +196,26 @@ async def test_report_structure_numbers_and_decisions(session_factory, world, cl
     assert "PAGE" in section.header._element.xml
     assert document.core_properties.title
 
+    # 12 pt at the least, tables included (ГОСТ Р 7.0.97-2025: 12-14 pt); the tables with a column per period
+    # in a landscape section (numbered on every page) so that they fit its width; identification is portrait
+    assert _smallest_pt(content) == 12
+    assert document.styles["Текст таблицы"].font.size == Pt(12)
+    assert [s.orientation for s in document.sections] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    landscape = document.sections[1]
+    assert round(landscape.page_width.mm) == 297 and not landscape.different_first_page_header_footer
+    assert [round(m.mm) for m in (landscape.left_margin, landscape.right_margin)] == [30, 10]
+    assert _tables_fit(document) == [WD_ORIENT.LANDSCAPE] * 4 + [WD_ORIENT.PORTRAIT] * (len(document.tables) - 4)
+
 
 async def test_report_of_every_school_and_of_one_period(session_factory, world, clock):
     await _fill(session_factory, world)
     async with session_factory() as session:
         data = await build_report(session, await session.get(Municipality, world.municipality.id), now=clock.now)
-    document = docx.Document(io.BytesIO(word.report_docx(data, all_schools=True)))
+    content = word.report_docx(data, all_schools=True)
+    document = docx.Document(io.BytesIO(content))
     rows = _rows(document.tables[0])
     assert rows[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", "2026-2027"]  # no change column
+    assert _smallest_pt(content) == 12 and _tables_fit(document)
     text = [p.text for p in document.paragraphs]
     assert "Это первый период мониторинга: сравнивать не с чем." in text
     assert len([p for p in document.paragraphs if p.style.name == "Heading 2"]) == 2
@@ -179,16 +241,22 @@ async def test_card_document_for_this_period_and_the_one_before(session_factory,
         summary, score = await school_card(session, municipality, world.schools[0].id, now=clock.now)
         _, third = await school_card(session, municipality,
                                      (await session.scalar(select(School.id).where(School.short_name == "СОШ 3"))), now=clock.now)
-    document = docx.Document(io.BytesIO(word.card_docx(summary, score)))
+    content = word.card_docx(summary, score)
+    document = docx.Document(io.BytesIO(content))
     text = [p.text for p in document.paragraphs]
     assert _styled(document, "Title") == ["Карточка школы: МАОУ СОШ № 1"]
     assert "Тестовский городской округ; период 2026-2027; прошлый период 2025-2026" in text
+    assert "Статус: ШНРО, 500+. Итого: 10 из 23 баллов; в 2025-2026 — 11 из 23 баллов." in text  # the totals: not a row
     rows = _rows(document.tables[0])
-    assert rows[0] == ["№ п/п", "Показатель (индикатор)", "2025-2026", "2026-2027", "Что сделать"]
-    landing = next(r for r in rows if r[0] == "S2.4.10")
-    assert landing[1:] == ["Десант", "да (1)", "нет (0)", "Запросить у муниципалитета методический или управленческий десант в школу."]
-    assert next(r for r in rows if r[0] == "S2.4.2")[1:4] == ["Сетевые объединения", "0,0 % (0)", "0,0 % (0)"]
-    assert rows[-1][1] == "Итого баллов"
+    # what to do follows the indicator in one wide column, so that 12 pt fits one page
+    assert rows[0] == ["Показатель — что сделать, если 0 баллов в 2026-2027", "2025-2026", "2026-2027"]
+    assert ["S2.4.10 Десант — Запросить у муниципалитета методический или управленческий десант в школу.",
+            "да (1)", "нет (0)"] in rows
+    assert ["S2.4.2 Сетевые объединения — Включить педагогов в региональные сетевые методические объединения "
+            "учителей-предметников.", "0,0 % (0)", "0,0 % (0)"] in rows
+    assert ["S2.4.9 Школа-лидер", "да (1)", "да (1)"] in rows  # scored: nothing to do
+    assert len(rows) == 24 and not any("Итого" in r[0] for r in rows)
+    assert _smallest_pt(content) == 12 and _tables_fit(document) == [WD_ORIENT.PORTRAIT]
     empty = [p.text for p in docx.Document(io.BytesIO(word.card_docx(summary, third))).paragraphs]
     assert "Нет данных по 20 показателям: анкета школы за период не отправлена. Отправьте анкету школы (/surveys), " \
            "чтобы они были посчитаны." in empty
