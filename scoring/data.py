@@ -277,11 +277,9 @@ async def survey_definitions(session: AsyncSession, campaign_ids: list[int]) -> 
     """Survey version id -> its Survey, for these campaigns: question texts and answer labels."""
     from surveys.model import Survey
 
-    rows = await session.execute(
-        select(SurveyVersion.id, SurveyVersion.definition)
-        .join(Campaign, Campaign.survey_version_id == SurveyVersion.id)
-        .where(Campaign.id.in_(campaign_ids)).distinct()
-    )
+    # the ids made distinct, not the definitions: PostgreSQL has no equality for the json type (SELECT DISTINCT fails)
+    ids = select(Campaign.survey_version_id).where(Campaign.id.in_(campaign_ids)).distinct()
+    rows = await session.execute(select(SurveyVersion.id, SurveyVersion.definition).where(SurveyVersion.id.in_(ids)))
     return {vid: Survey.model_validate(definition) for vid, definition in rows}
 
 
