@@ -9,6 +9,7 @@ at the top of each page and the page number at the bottom.
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,10 +192,11 @@ def _write_below(ws: Any, table: Table, widths: dict[int, float], row: int) -> N
         ws.row_dimensions[row + 2].height = height
     ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for h in table.headers])
     for n, values in enumerate(table.rows, start=row + 3):
-        height = _height(values, widths, table.wrap) if table.wrap else None
-        if height:
-            ws.row_dimensions[n].height = height
-        align = TOP if height else None
+        wrapped = max((len(textwrap.wrap(str(values[c - 1]), max(1, int(widths.get(c, 10))))) for c in table.wrap
+                       if c - 1 < len(values) and values[c - 1] is not None), default=1)  # by words: names break there
+        if wrapped > 1:
+            ws.row_dimensions[n].height = LINE_HEIGHT * min(wrapped, 12) + 2
+        align = TOP if wrapped > 1 else None
         ws.append([
             cell(ws, v, number_format=DATE_FORMAT, alignment=align) if c in table.dates and v is not None
             else cell(ws, v, alignment=WRAP) if c in table.wrap and isinstance(v, str)
@@ -350,7 +352,7 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
         ])
     sheets.append(Sheet("Заполнение", ["Школа", "Педагогов заявлено школой", "Зарегистрировано (опрошено)", "Ответили",
                                        "Ответили от заявленных", "Начали, не отправили", "Анкета школы"],
-                        completion_rows, {1: 22, 2: 14, 3: 16, 4: 16, 5: 16, 6: 16, 7: 40}, percent=(5,), wrap=(7,),
+                        completion_rows, {1: 22, 2: 14, 3: 16, 4: 24, 5: 16, 6: 16, 7: 46}, percent=(5,), wrap=(7,),
                         below=returns_table(summary, names)))
 
     sheets += answer_sheets(summary.surveys, summary.raw, names, summary.municipality.timezone,
@@ -376,7 +378,7 @@ def returns_table(summary: Summary, names: dict[int, str]) -> Table:
     ]
     if not rows:
         rows = [["В этом периоде анкеты на доработку не возвращались."]]
-    return Table(RETURNS_CAPTION, RETURNS_HEADERS, rows, dates=(5, 6), wrap=(4, 7))
+    return Table(RETURNS_CAPTION, RETURNS_HEADERS, rows, dates=(5, 6), wrap=(2, 3, 4, 7))
 
 
 def _dynamics_sheet(summary: Summary) -> Sheet:

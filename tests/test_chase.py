@@ -271,3 +271,23 @@ async def test_the_school_teacher_invite_to_forward(api, runner, world, session_
     assert deputy.last.startswith("У вашей школы нет действующего приглашения для педагогов") and "shnor invites" in deputy.last
     async with session_factory() as session:
         assert await session.scalar(select(Delivery.id)) is None  # invites are not mailings
+
+
+async def test_a_big_school_is_paged_and_its_list_fits_a_message(api, runner, world, session_factory, clock):
+    """45 teachers with long names: the lists are shortened to fit one message and say how many more;
+    the buttons come 20 a page."""
+    deputy = await register(runner, 7300, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
+    for n in range(45):
+        await add_teacher(session_factory, world, 7400 + n,
+                          f"Константинопольская-Преображенская-Верхнеудинская Анастасия-Виктория Александровна-Николаевна {n:02d}")
+    shown = await deputy.send("/missing")
+    assert len(shown) <= 4000 and "Не начали (45): " in shown and "Николаевна 09 и ещё 35\n" in shown
+    await deputy.press("Напомнить одному")
+    first = deputy.buttons()
+    assert len(first) == 21 and first[-1] == "Далее →" and first[0].endswith("Николаевна 00")
+    await deputy.press("Далее →")
+    assert deputy.buttons()[0].endswith("Николаевна 20") and deputy.buttons()[-2:] == ["← Назад", "Далее →"]
+    await deputy.press("Далее →")
+    assert len(deputy.buttons()) == 6 and deputy.buttons()[-1] == "← Назад"
+    note = await deputy.press("Николаевна 44")
+    assert note["text"] == "🔔 Напоминание уйдёт сейчас; педагогов: 1."

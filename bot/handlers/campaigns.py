@@ -133,7 +133,7 @@ async def campaign_button(
         )
         return
     if action == CampaignAction.RETURNS:
-        text, markup = await returns_handlers.school_list(session, person, campaign.id)
+        text, markup = await returns_handlers.school_list(session, person, campaign.id, callback_data.v)
         await callback.answer()
         await callback.message.answer(text, reply_markup=markup)
         return

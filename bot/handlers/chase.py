@@ -25,22 +25,23 @@ from surveys import chase
 from surveys.completion import FORM_STATES
 from surveys.schedule import human_left, zone
 
-NAMES_SHOWN = 40  # names of a list in the /missing message (two lists stay well under Telegram's 4096 characters)
+NAMES_SHOWN = (40, 10)  # names of a list in the /missing message; the fewer when long names would pass 4096 characters
+MESSAGE_LIMIT = 4000
 PAGE = 20  # teachers a page of buttons
 
 
-def _names(teachers: tuple[chase.Teacher, ...], day: dt.date) -> str:
+def _names(teachers: tuple[chase.Teacher, ...], day: dt.date, shown: int) -> str:
     if not teachers:
         return texts.MISSING_NOBODY
     out = []
-    for t in teachers[:NAMES_SHOWN]:
+    for t in teachers[:shown]:
         marks = []
         if not t.reachable:
             marks.append(texts.MISSING_MARK_UNREACHABLE)
         elif t.nudged is not None:
             marks.append(texts.MISSING_MARK_NUDGED.format(day=f"{day:%d.%m}"))
         out.append(escape(t.name) + (f" ({'; '.join(marks)})" if marks else ""))
-    more = len(teachers) - NAMES_SHOWN
+    more = len(teachers) - shown
     return ", ".join(out) + (f" и ещё {more}" if more > 0 else "")
 
 
@@ -55,14 +56,17 @@ def _registration(view: chase.SchoolChase) -> str:
 
 def _campaign_screen(view: chase.SchoolChase, school_name: str, now: dt.datetime) -> tuple[str, InlineKeyboardMarkup]:
     campaign = view.campaign
-    text = texts.MISSING_HEADER.format(school=escape(school_name)) + "\n\n" + texts.MISSING_CAMPAIGN.format(
-        title=escape(campaign.survey_version.title), period=escape(campaign.period),
-        left=human_left(now, campaign.deadline, campaign.timezone), completion=escape(view.completion.text()),
-        registration=_registration(view),
-        not_started=len(view.not_started), not_started_names=_names(view.not_started, view.day),
-        drafts=len(view.drafts), draft_names=_names(view.drafts, view.day),
-        submitted=len(view.submitted), form=FORM_STATES.get(view.form, FORM_STATES[None]),
-    )
+    for shown in NAMES_SHOWN:
+        text = texts.MISSING_HEADER.format(school=escape(school_name)) + "\n\n" + texts.MISSING_CAMPAIGN.format(
+            title=escape(campaign.survey_version.title), period=escape(campaign.period),
+            left=human_left(now, campaign.deadline, campaign.timezone), completion=escape(view.completion.text()),
+            registration=_registration(view),
+            not_started=len(view.not_started), not_started_names=_names(view.not_started, view.day, shown),
+            drafts=len(view.drafts), draft_names=_names(view.drafts, view.day, shown),
+            submitted=len(view.submitted), form=FORM_STATES.get(view.form, FORM_STATES[None]),
+        )
+        if len(text) <= MESSAGE_LIMIT:
+            break
     kb = InlineKeyboardBuilder()
     if view.missing:
         kb.button(text=texts.BTN_NUDGE_ALL.format(n=len(view.can_nudge)), callback_data=ChaseCb(a=ChaseAction.NUDGE_ALL, c=campaign.id))
