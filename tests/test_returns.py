@@ -67,11 +67,13 @@ async def test_a_coordinator_returns_a_school_questionnaire_and_it_comes_back(ap
 
     # what is not a comment is asked again, and changes nothing
     before = await outbox(session_factory)
+    cancel = " Передумали возвращать анкету — нажмите «Отмена» под просьбой написать комментарий."
     assert await coordinator.send(" . ") == ("⚠️ Комментарий пустой или слишком короткий: напишите, что именно нужно "
-                                            "исправить (от 3 до 500 знаков).")
+                                            "исправить (от 3 до 500 знаков)." + cancel)
     assert await coordinator.send("ок") == ("⚠️ Комментарий пустой или слишком короткий: напишите, что именно нужно "
-                                           "исправить (от 3 до 500 знаков).")
-    assert await coordinator.send("а" * 501) == "⚠️ Комментарий длиннее 500 знаков (в нём 501): сократите его и отправьте снова."
+                                           "исправить (от 3 до 500 знаков)." + cancel)
+    assert await coordinator.send("а" * 501) == ("⚠️ Комментарий длиннее 500 знаков (в нём 501): сократите его и отправьте "
+                                                "снова." + cancel)
     assert await coordinator.send_sticker() == "Напишите комментарий текстом, одним сообщением (или нажмите «Отмена»)."
     assert await outbox(session_factory) == before
     confirm = await coordinator.send(COMMENT)
@@ -151,6 +153,19 @@ async def test_a_deputy_returns_a_teachers_questionnaire(api, runner: BotRunner,
 
     await deputy.send("/missing")
     assert "Отправили: 1." in deputy.last
+    # asked, then cancelled: nothing changes, and what is typed next is not a comment any more
+    before = await outbox(session_factory)
+    await deputy.press("Вернуть анкету на доработку")
+    await deputy.press("Андреева Анна Андреевна")
+    await deputy.press("Отмена")
+    assert deputy.last == "Возврат отменён, анкета не изменена."
+    assert "Вернуть на доработку" not in await deputy.send("Проверьте курсы")
+    # asked, then /missing again: starts over
+    await deputy.press("Вернуть анкету на доработку")
+    await deputy.press("Андреева Анна Андреевна")
+    await deputy.send("/missing")
+    assert "Вернуть на доработку" not in await deputy.send("Проверьте курсы")
+    assert await outbox(session_factory) == before
     await deputy.press("Вернуть анкету на доработку")
     assert deputy.last == "«Анкета педагога» (2026-2027): анкету какого педагога вернуть на доработку? Отправили: 1."
     await deputy.press("Андреева Анна Андреевна")

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -78,10 +79,12 @@ def _campaign_screen(view: chase.SchoolChase, school_name: str, now: dt.datetime
     return text, kb.as_markup()
 
 
-async def missing(message: Message, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
+async def missing(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
     if person is None or person.role != Role.DEPUTY or person.school_id is None:
         await message.answer(texts.MISSING_DEPUTIES_ONLY)
         return
+    if await state.get_state() is not None:
+        await state.clear()  # a return left waiting for its comment: /missing starts over
     school, views = await chase.school_view(session, person, now)
     if not views:
         kb = InlineKeyboardBuilder()

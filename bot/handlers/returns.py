@@ -27,7 +27,7 @@ from bot.reminders import ReminderRunner
 from storage.models import Person
 from surveys import returns
 from surveys.answering import Answering
-from surveys.errors import Refused
+from surveys.errors import BadInput, Refused
 from surveys.schedule import zone
 from surveys.subjects import subject_id
 
@@ -132,7 +132,10 @@ async def typed_comment(message: Message, state: FSMContext, session: AsyncSessi
         await state.clear()
         await message.answer(texts.RETURN_STALE)
         return
-    comment = returns.clean_comment(message.text)  # BadInput: the errors router reprompts, the state stays
+    try:
+        comment = returns.clean_comment(message.text)
+    except BadInput as exc:  # the errors router reprompts; the state stays, and the way out is said
+        raise BadInput(f"{exc.message} {texts.RETURN_HOW_TO_CANCEL}") from None
     try:
         target = await returns.check_return(session, person, response_id, now)
     except Refused:
