@@ -304,6 +304,7 @@ MISSING_NOBODY = "нет"
 MISSING_MARK_NUDGED = "напоминание на {day} есть"
 MISSING_MARK_UNREACHABLE = "бот не может написать"
 BTN_NUDGE_ALL = "🔔 Напомнить всем, кто не ответил ({n})"
+BTN_NUDGE_REST = "🔔 Напомнить, кому можно сегодня ({n} из {m})"  # the others had today's nudge, or cannot be written to
 BTN_NUDGE_PICK = "🔔 Напомнить одному…"
 BTN_RETURN_PICK = "↩️ Вернуть анкету на доработку…"
 BTN_INVITE = "✉️ Приглашение для педагогов"

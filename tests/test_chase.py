@@ -109,8 +109,8 @@ async def test_nudge_one_then_everyone_at_most_once_a_day(api, runner: BotRunner
     # everyone: the two left; C is named as already reminded
     await deputy.send("/missing")
     assert f"{NAMES['C']} (напоминание на 23.11 есть)" in deputy.last
-    assert deputy.buttons()[0] == "🔔 Напомнить всем, кто не ответил (2)"
-    note = await deputy.press("Напомнить всем")
+    assert deputy.buttons()[0] == "🔔 Напомнить, кому можно сегодня (2 из 3)"
+    note = await deputy.press("🔔 Напомнить, кому можно сегодня")
     assert note["text"] == "🔔 Напоминание уйдёт сейчас; педагогов: 2."
     assert deputy.last == (f"🔔 Напоминание уйдёт сейчас: {NAMES['B']}, {NAMES['D']}.\n"
                            f"Уже есть напоминание на 23.11, повторно не отправляется: {NAMES['C']}.")
@@ -118,7 +118,7 @@ async def test_nudge_one_then_everyone_at_most_once_a_day(api, runner: BotRunner
     assert api.last_message(b.chat_id)["reply_markup"]["inline_keyboard"][0][0]["text"] == "Продолжить анкету"
     assert len(texts_of(api, d.chat_id)) == 1 and len(texts_of(api, c.chat_id)) == 1
     before = await outbox(session_factory)
-    note = await deputy.press("Напомнить всем")
+    note = await deputy.press("🔔 Напомнить, кому можно сегодня")
     assert note["text"].startswith("Всем, кто не ответил, напоминание на 23.11 уже есть") and "Ничего не отправлено" in note["text"]
     await runner.reminders.drain()
     assert await outbox(session_factory) == before
@@ -126,8 +126,8 @@ async def test_nudge_one_then_everyone_at_most_once_a_day(api, runner: BotRunner
     # a second deputy of the school is held by the same rule
     second = await register(runner, 7103, world.invites["deputy:0"], "Вторая Анна Ивановна")
     await second.send("/missing")
-    assert second.buttons()[0] == "🔔 Напомнить всем, кто не ответил (0)"
-    note = await second.press("Напомнить всем")
+    assert second.buttons()[0] == "🔔 Напомнить, кому можно сегодня (0 из 3)"
+    note = await second.press("🔔 Напомнить, кому можно сегодня")
     assert "уже есть" in note["text"]
 
     # the teacher who answers meanwhile is not nudged the next day; the others are, once

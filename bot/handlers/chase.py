@@ -70,7 +70,9 @@ def _campaign_screen(view: chase.SchoolChase, school_name: str, now: dt.datetime
             break
     kb = InlineKeyboardBuilder()
     if view.missing:
-        kb.button(text=texts.BTN_NUDGE_ALL.format(n=len(view.can_nudge)), callback_data=ChaseCb(a=ChaseAction.NUDGE_ALL, c=campaign.id))
+        n, m = len(view.can_nudge), len(view.missing)
+        label = texts.BTN_NUDGE_ALL.format(n=m) if n == m else texts.BTN_NUDGE_REST.format(n=n, m=m)
+        kb.button(text=label, callback_data=ChaseCb(a=ChaseAction.NUDGE_ALL, c=campaign.id))
         kb.button(text=texts.BTN_NUDGE_PICK, callback_data=ChaseCb(a=ChaseAction.PICK, c=campaign.id))
     if view.submitted:
         kb.button(text=texts.BTN_RETURN_PICK, callback_data=ChaseCb(a=ChaseAction.SUBMITTED, c=campaign.id))
