@@ -94,6 +94,7 @@ class CampaignAction(StrEnum):
     CLOSE = "c"
     CANCEL = "n"
     REOPEN = "r"
+    RETURNS = "l"  # the schools that submitted: which questionnaire to return for correction
 
 
 class CampaignCb(CallbackData, prefix="c"):
@@ -105,3 +106,33 @@ class CampaignCb(CallbackData, prefix="c"):
 class NewCampaignCb(CallbackData, prefix="n"):
     step: str = Field(max_length=10)
     v: int = Small
+
+
+class ChaseAction(StrEnum):
+    NUDGE_ALL = "a"
+    PICK = "p"  # the teachers to nudge one by one (page v)
+    NUDGE = "n"  # one teacher (p)
+    SUBMITTED = "s"  # the teachers who submitted: which questionnaire to return (page v)
+    INVITE = "i"  # the school's teacher invite, to forward
+
+
+class ChaseCb(CallbackData, prefix="ch"):
+    """A deputy's /missing buttons: campaign, teacher (person id), page."""
+
+    a: ChaseAction
+    c: int = Id
+    p: int = Field(default=0, ge=0, le=ID_MAX)
+    v: int = Small
+
+
+class ReturnAction(StrEnum):
+    ASK = "a"  # asks for the comment
+    CONFIRM = "c"
+    CANCEL = "n"
+
+
+class ReturnCb(CallbackData, prefix="rt"):
+    """Returning a submitted questionnaire for correction: the response id."""
+
+    a: ReturnAction
+    r: int = Id

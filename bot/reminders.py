@@ -28,7 +28,7 @@ from bot.callbacks import OpenSurvey
 from bot.sender import Outcome, Sender, SendResult
 from bot.render import messages, split_html
 from storage.models import Campaign, Delivery, DeliveryState, Municipality, Person, Reminder, School
-from surveys import campaigns
+from surveys import campaigns, chase, returns
 from surveys.completion import FORM_STATES
 from surveys.schedule import QuietHours, human_left, zone
 
@@ -132,8 +132,8 @@ class ReminderRunner:
         if reminder.kind in ("open", "offset") and total >= self.progress_min:
             progress = asyncio.create_task(self._progress(reminder, campaign, total))
         try:
-            people = [d for d in pending if d.kind in ("respondent", "deputy")]
-            reports = [d for d in pending if d.kind not in ("respondent", "deputy")]
+            people = [d for d in pending if d.kind in campaigns.PERSON_DELIVERIES]
+            reports = [d for d in pending if d.kind not in campaigns.PERSON_DELIVERIES]
             deferred = await self._run(people, reminder, campaign)
             if not deferred:
                 deferred = await self._run(reports, reminder, campaign)
@@ -247,6 +247,10 @@ class ReminderRunner:
             kb = InlineKeyboardBuilder()
             kb.button(text=button, callback_data=OpenSurvey(campaign=campaign.id))
             return [("text", (template.format(**fields), kb.as_markup()))]
+        if delivery.kind == "nudge":
+            return await self._nudge(session, delivery, reminder, campaign, fields)
+        if delivery.kind == "returned":
+            return await self._returned(session, delivery, reminder, campaign, fields)
         if delivery.kind == "deputy":
             school = await session.get(School, delivery.school_id)
             rows = [c for c in (await campaigns.completion(session, campaign)).schools if c.school_id == delivery.school_id]
@@ -272,6 +276,43 @@ class ReminderRunner:
         if delivery.kind == "final":
             parts += await self._summary_parts(session, campaign)
         return parts
+
+    async def _nudge(self, session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign,
+                     fields: dict[str, str]) -> list[tuple[str, Any]] | None:
+        """A deputy's personal nudge; nothing once the teacher has sent the questionnaire or the campaign has ended."""
+        person = await session.get(Person, delivery.person_id)
+        found = await chase.nudge_of(session, reminder.id, delivery.person_id)
+        if person is None or person.unreachable or found is None or not campaign.is_open(self.clock()):
+            return None
+        status = await campaigns.response_status(session, campaign, person)
+        if status == "submitted":
+            return None
+        _, by = found
+        school = await session.get(School, delivery.school_id) if delivery.school_id else None
+        kb = InlineKeyboardBuilder()
+        kb.button(text=texts.BTN_CONTINUE if status == "draft" else texts.BTN_START, callback_data=OpenSurvey(campaign=campaign.id))
+        text = texts.NUDGE.format(by=escape(by.full_name) if by else "Заместитель директора",
+                                  school=escape(school.name) if school else "вашей школы", **fields)
+        return [("text", (text, kb.as_markup()))]
+
+    async def _returned(self, session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign,
+                        fields: dict[str, str]) -> list[tuple[str, Any]] | None:
+        """A questionnaire returned for correction: the comment and a button that opens it (its review screen)."""
+        found = await returns.notice_of(session, reminder.id)
+        person = await session.get(Person, delivery.person_id) if delivery.person_id else None
+        if found is None or person is None or person.unreachable:
+            return None
+        record, by, kind = found
+        if record.resubmitted_at is not None:
+            return None  # sent again before the notice went out (a long outage): nothing to fix
+        kb = InlineKeyboardBuilder()
+        late = not campaign.is_open(self.clock())
+        if not late:
+            kb.button(text=texts.BTN_OPEN_RETURNED, callback_data=OpenSurvey(campaign=campaign.id))
+        text = texts.RETURNED_NOTICE.format(
+            what=texts.RETURNED_WHAT.get(kind, texts.RETURNED_WHAT["person"]), by=escape(by), comment=escape(record.comment), **fields,
+        ) + (texts.RETURNED_TOO_LATE if late else "")
+        return [("text", (text, None if late else kb.as_markup()))]
 
     async def _summary_parts(self, session: AsyncSession, campaign: Campaign) -> list[tuple[str, Any]]:
         """The scoring summary of the campaign's period, where the scoring module is present."""

@@ -14,6 +14,7 @@ from scoring.identification import Exam, Status
 from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts
 from surveys.completion import TeacherCompletion
 from surveys.facts import STAFF_QUESTION
+from surveys.returns import ReturnEvent, history as return_history
 from surveys.subjects import subject_id
 from storage.models import (
     Answer,
@@ -43,6 +44,17 @@ class Completion:
     school_form: dict[int, str] = field(default_factory=dict)  # school id -> submitted | draft
     municipality_form: str | None = None
     audiences: frozenset[str] = frozenset()  # which questionnaires the period had: teacher, school, municipality
+    returns: list[ReturnEvent] = field(default_factory=list)  # questionnaires returned for correction, oldest first
+
+    @property
+    def returned_forms(self) -> set[int]:
+        """Schools whose questionnaire was returned for correction and is not sent again (it is not scored)."""
+        return {r.school_id for r in self.returns if r.pending and r.school_form and r.school_id is not None}
+
+    @property
+    def returned_teachers(self) -> int:
+        """Teacher questionnaires returned for correction and not sent again (not counted as answered)."""
+        return sum(r.pending and not r.school_form for r in self.returns)
 
 
 RAW_ROWS = 100_000  # answers listed in the summary workbook; `shnor export` writes them all
@@ -123,6 +135,7 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
     completion = Completion()
     campaigns = (await session.execute(_campaigns(municipality_id, period))).all()
     completion.audiences = frozenset(audience for _, audience, _ in campaigns)
+    completion.returns = await return_history(session, municipality_id, period)
     scored_teacher_ids = [cid for cid, audience, key in campaigns if audience == "teacher" and key == "teacher"]
     submitted = Response.status == ResponseStatus.SUBMITTED
 
@@ -264,10 +277,9 @@ async def survey_definitions(session: AsyncSession, campaign_ids: list[int]) -> 
     """Survey version id -> its Survey, for these campaigns: question texts and answer labels."""
     from surveys.model import Survey
 
-    rows = await session.execute(  # no DISTINCT over the JSON definition: PostgreSQL has no equality for json
-        select(SurveyVersion.id, SurveyVersion.definition)
-        .where(SurveyVersion.id.in_(select(Campaign.survey_version_id).where(Campaign.id.in_(campaign_ids))))
-    )
+    # the ids made distinct, not the definitions: PostgreSQL has no equality for the json type (SELECT DISTINCT fails)
+    ids = select(Campaign.survey_version_id).where(Campaign.id.in_(campaign_ids)).distinct()
+    rows = await session.execute(select(SurveyVersion.id, SurveyVersion.definition).where(SurveyVersion.id.in_(ids)))
     return {vid: Survey.model_validate(definition) for vid, definition in rows}
 
 

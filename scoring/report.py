@@ -9,6 +9,7 @@ at the top of each page and the page number at the bottom.
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -56,6 +57,17 @@ NOT_APPLICABLE = "—"
 
 
 @dataclass
+class Table:
+    """A second table under a sheet's data: its own caption and header, the sheet's column widths."""
+
+    caption: str
+    headers: list[str]
+    rows: list[list[Any]]
+    dates: tuple[int, ...] = ()
+    wrap: tuple[int, ...] = ()
+
+
+@dataclass
 class Sheet:
     """What one sheet shows; `write` lays it out the same way for every sheet."""
 
@@ -72,6 +84,7 @@ class Sheet:
     legend: list[tuple[str, PatternFill | None]] = field(default_factory=list)  # keys, a row each, under the data
     subheaders: list[str] | None = None  # a second header row (short names under codes), rotated
     rotate_from: int = 1  # the first column whose subheader is rotated
+    below: Table | None = None  # a second table under the data and the legend
 
 
 LINE_HEIGHT = 12.75  # points per line of the default 10-11 pt font
@@ -166,6 +179,31 @@ def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
         ws.append([])
         for text, fill in sheet.legend:
             ws.append([cell(ws, text, fill=fill)])
+    if sheet.below:
+        written = last_header + len(rows) + (1 + len(sheet.legend) if sheet.legend else 0)
+        _write_below(ws, sheet.below, widths, written + 1)
+
+
+def _write_below(ws: Any, table: Table, widths: dict[int, float], row: int) -> None:
+    """The second table after a blank row; `row` is the next row of the sheet (the blank one)."""
+    ws.append([])
+    ws.append([cell(ws, table.caption, font=Font(bold=True, size=12))])
+    height = _height(table.headers, widths, range(1, len(table.headers) + 1), bold=True)
+    if height:
+        ws.row_dimensions[row + 2].height = height
+    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for h in table.headers])
+    for n, values in enumerate(table.rows, start=row + 3):
+        wrapped = max((len(textwrap.wrap(str(values[c - 1]), max(1, int(widths.get(c, 10))))) for c in table.wrap
+                       if c - 1 < len(values) and values[c - 1] is not None), default=1)  # by words: names break there
+        if wrapped > 1:
+            ws.row_dimensions[n].height = LINE_HEIGHT * min(wrapped, 12) + 2
+        align = TOP if wrapped > 1 else None
+        ws.append([
+            cell(ws, v, number_format=DATE_FORMAT, alignment=align) if c in table.dates and v is not None
+            else cell(ws, v, alignment=WRAP) if c in table.wrap and isinstance(v, str)
+            else cell(ws, v, alignment=align if v is not None else None)
+            for c, v in enumerate(values, start=1)
+        ])
 
 
 def _share(value: Any) -> Any:
@@ -303,7 +341,6 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
     sheets.append(Sheet("Динамика школ", ["Школа", "Период", "ОГЭ/ЕГЭ выросли", "КДР выросли", "Продуктивное участие",
                                           "Баллы", "Максимум"], school_dyn))
 
-    states = completion.FORM_STATES
     completion_rows = []
     for row in completion_by_school(summary):
         t = row.teachers
@@ -312,11 +349,12 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
             (t.declared if t.declared else "не заявлено") if t else "не опрашивалась",
             t.registered if t else None, t.submitted if t else None,
             _share(t.share) if t and t.share is not None else None, t.started if t else None,
-            states.get(row.form, states[None]) if summary.school_form_expected else "не проводилась",
+            completion.form_state(row.form, row.returned) if summary.school_form_expected else "не проводилась",
         ])
     sheets.append(Sheet("Заполнение", ["Школа", "Педагогов заявлено школой", "Зарегистрировано (опрошено)", "Ответили",
                                        "Ответили от заявленных", "Начали, не отправили", "Анкета школы"],
-                        completion_rows, {1: 22, 2: 14, 3: 16, 4: 11, 5: 14, 6: 14, 7: 22}, percent=(5,)))
+                        completion_rows, {1: 22, 2: 14, 3: 16, 4: 24, 5: 16, 6: 16, 7: 46}, percent=(5,), wrap=(7,),
+                        below=returns_table(summary, names)))
 
     if summary.development:
         sheets.append(_development_sheet(summary))
@@ -349,6 +387,27 @@ def _development_sheet(summary: Summary) -> Sheet:
         caption=(f"Профессиональное развитие педагогов: ответы, которые не входят в показатели, период {summary.period}. "
                  "Считаются отправленные анкеты; в множественном выборе педагог учитывается в каждом отмеченном варианте."),
     )
+
+
+RETURNS_CAPTION = (
+    "Возвраты на доработку. Возвращённая анкета — черновик, пока её не отправят снова: в «Ответили» и в "
+    "показателях её нет, в «Начали, не отправили» — есть"
+)
+RETURNS_HEADERS = ["Школа", "Анкета", "Респондент", "Вернул(а)", "Когда вернули", "Отправлена снова", "Комментарий"]
+
+
+def returns_table(summary: Summary, names: dict[int, str]) -> Table:
+    """Every return of the period: the school, whose questionnaire (the teacher by their number, as in the
+    answer sheets), who returned it, when, when it was sent again, and why."""
+    tz = summary.municipality.timezone
+    rows: list[list[Any]] = [
+        [names.get(r.school_id, "—") if r.school_id is not None else "—", r.survey, r.respondent, r.returned_by,
+         answer_tables.local(r.returned_at, tz), answer_tables.local(r.resubmitted_at, tz) or "ещё нет", r.comment]
+        for r in summary.completion.returns
+    ]
+    if not rows:
+        rows = [["В этом периоде анкеты на доработку не возвращались."]]
+    return Table(RETURNS_CAPTION, RETURNS_HEADERS, rows, dates=(5, 6), wrap=(2, 3, 4, 7))
 
 
 def _dynamics_sheet(summary: Summary) -> Sheet:

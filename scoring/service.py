@@ -281,12 +281,15 @@ class CompletionRow:
     school: str
     teachers: TeacherCompletion | None  # None: the school was not asked (outside the teacher campaign's audience)
     form: str | None  # the school questionnaire: submitted | draft | None
+    returned: bool = False  # the school questionnaire was returned for correction and is not sent again
 
 
 def completion_by_school(summary: Summary) -> list[CompletionRow]:
     c = summary.completion
+    returned = c.returned_forms
     return [
-        CompletionRow(score.school.short_name, c.teachers.get(score.school.id), c.school_form.get(score.school.id))
+        CompletionRow(score.school.short_name, c.teachers.get(score.school.id), c.school_form.get(score.school.id),
+                      score.school.id in returned)
         for score in summary.scores.schools
     ]
 

@@ -89,12 +89,16 @@ def completion_lines(summary: Summary) -> list[Rich | str]:
         lines.append(f"Анкеты школ: отправлено {sent} из {len(schools)}")
     if "municipality" in c.audiences:
         lines.append("Анкета муниципалитета: " + completion.FORM_STATES.get(c.municipality_form, completion.FORM_STATES[None]))
+    returned_forms, returned_teachers = len(c.returned_forms), c.returned_teachers
+    if returned_forms or returned_teachers:
+        lines.append(f"Возвращены на доработку и ещё не отправлены снова: анкет школ — {returned_forms}, "
+                     f"анкет педагогов — {returned_teachers}; пока их не отправят, в показателях их нет")
     for row in completion_by_school(summary):
         parts = []
         if "teacher" in c.audiences:
             parts.append("педагоги — " + (row.teachers.text() if row.teachers else "не опрашивались (вне адресатов кампании)"))
         if summary.school_form_expected:
-            parts.append("анкета школы — " + completion.FORM_STATES.get(row.form, completion.FORM_STATES[None]))
+            parts.append("анкета школы — " + completion.form_state(row.form, row.returned))
         if parts:
             lines.append(f"• {row.school}: {'; '.join(parts)}")
     return lines

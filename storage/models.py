@@ -335,7 +335,7 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # open | offset | final | reopen
+    kind: Mapped[str] = mapped_column(String(10))  # open | offset | final | reopen | nudge | return
     key: Mapped[str] = mapped_column(String(60))  # "open", "7d", "morning", "final@2026-12-15T13:00"
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     state: Mapped[str] = mapped_column(String(12), default=ReminderState.PENDING, index=True)
@@ -364,7 +364,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # respondent | deputy | digest | final | notice
+    kind: Mapped[str] = mapped_column(String(12))  # respondent | deputy | digest | final | notice | nudge | returned
     chat_id: Mapped[int] = mapped_column(BigInteger)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
@@ -374,6 +374,40 @@ class Delivery(Base):
     ambiguous: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ResponseReturn(Base):
+    """A submitted questionnaire sent back for correction, with the comment: by whom, when, why, and when it
+    came back (resubmitted_at is set by the submit that follows, storage.responses)."""
+
+    __tablename__ = "response_return"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    returned_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    returned_by_role: Mapped[str] = mapped_column(String(20))  # deputy | coordinator | admin, as they were then
+    returned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    comment: Mapped[str] = mapped_column(Text)
+    # the outbox mailing that tells the respondent (its deliveries: the teacher, or the school's deputies)
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminder.id", ondelete="SET NULL"))
+    resubmitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    resubmitted_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+
+class Nudge(Base):
+    """A deputy's personal reminder to one teacher: at most one a person a day (the municipality's
+    calendar day on which it is due), held by the unique key across processes."""
+
+    __tablename__ = "nudge"
+    __table_args__ = (UniqueConstraint("person_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the municipality's time zone
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), index=True)
 
 
 class FsmRecord(Base):
@@ -424,8 +458,10 @@ __all__ = [
     "SchoolStatus",
     "ExamResult",
     "RegionalGroup",
+    "Nudge",
     "Reminder",
     "ReminderState",
+    "ResponseReturn",
     "Delivery",
     "DeliveryState",
     "SurveyVersion",

@@ -239,6 +239,16 @@ async def create_invite(
     return invite
 
 
+async def usable_invite(session: AsyncSession, *, role: Role, school_id: int, now: dt.datetime) -> Invite | None:
+    """The school's invite for this role that still registers people: of several, the one with the most
+    registrations left (then the latest to expire); None when every one has expired or is used up."""
+    invites = await session.scalars(
+        select(Invite).where(Invite.role == role.value, Invite.school_id == school_id, Invite.expires_at > now,
+                             Invite.uses < Invite.max_uses)
+    )
+    return max(invites, key=lambda i: (i.max_uses - i.uses, i.expires_at, i.id), default=None)
+
+
 class InviteProblem(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"

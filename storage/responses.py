@@ -46,6 +46,11 @@ UPSERT_ANSWER = Sql(
     json_params=("value",),
 )
 DELETE_ANSWER = Sql("DELETE FROM answer WHERE response_id = :response_id AND question = :question")
+# A submit closes the return that made the response a draft again (surveys.returns): its history says when it came back.
+MARK_RESUBMITTED = Sql(
+    "UPDATE response_return SET resubmitted_at = :now, resubmitted_by = :actor "
+    "WHERE response_id = :id AND resubmitted_at IS NULL"
+)
 
 
 CREATE = Sql(
@@ -80,6 +85,8 @@ def write_unit(state: ResponseState, change: Change, actor: int, now: dt.datetim
         ])
     if change.delete:
         unit.add(DELETE_ANSWER, [{"response_id": state.id, "question": q} for q in change.delete])
+    if change.submitted_at:
+        unit.add(MARK_RESUBMITTED, {"id": state.id, "now": now, "actor": actor})
     return unit
 
 

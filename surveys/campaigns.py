@@ -49,7 +49,11 @@ from storage.models import (
 
 STATUS_FILTERS = ("shnro", "shnsu", "risk_zone")
 STATUS_FILTER_TITLES = {None: "все", "shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зона риска"}
-DELIVERY_ORDER = {"respondent": 0, "open": 0, "deputy": 1, "digest": 2, "final": 3, "notice": 3}
+DELIVERY_ORDER = {"respondent": 0, "open": 0, "nudge": 0, "returned": 0, "deputy": 1, "digest": 2, "final": 3, "notice": 3}
+# Mailings asked for by a person (a deputy's nudge, a questionnaire returned for correction): their
+# deliveries are written with the request (surveys.chase, surveys.returns), not when they fall due.
+PERSONAL_KINDS = ("nudge", "return")
+PERSON_DELIVERIES = ("respondent", "deputy", "nudge", "returned")
 
 
 def _check_filter(status_filter: str | None) -> str | None:
@@ -349,7 +353,7 @@ async def completion(session: AsyncSession, campaign: Campaign) -> CampaignCompl
         return CampaignCompletion(campaign.audience, [], statuses.get(municipality_subject(campaign.municipality_id)))
     school_ids = await eligible_school_ids(session, campaign)
     schools = {s.id: s for s in await session.scalars(select(School).where(School.id.in_(school_ids)))}
-    forms = await _school_forms(session, campaign)
+    forms = await school_forms(session, campaign)
     teachers: dict[int, list[Person]] = defaultdict(list)
     if campaign.audience == Audience.TEACHER:
         answered = select(Response.person_id).where(Response.campaign_id == campaign.id, Response.person_id.is_not(None))
@@ -378,7 +382,7 @@ async def completion(session: AsyncSession, campaign: Campaign) -> CampaignCompl
     return CampaignCompletion(campaign.audience, out)
 
 
-async def _school_forms(session: AsyncSession, campaign: Campaign) -> dict[int, tuple[str, int | None]]:
+async def school_forms(session: AsyncSession, campaign: Campaign) -> dict[int, tuple[str, int | None]]:
     """School id -> (state of its questionnaire in the campaign's period, the staff it declared if submitted)."""
     rows = (await session.execute(
         select(Response.school_id, Response.status, Response.id)
@@ -439,7 +443,10 @@ async def fire_due(session: AsyncSession, now: dt.datetime) -> list[int]:
         over = campaign.closed_at is not None or now >= campaign.deadline
         offsets = [r for r in reminders if r.kind == "offset"]
         for reminder in reminders:
-            if reminder.kind in ("offset", "open") and over:
+            if reminder.kind in PERSONAL_KINDS:  # recipients fixed when asked for; each is checked again when sent
+                reminder.state = ReminderState.SENDING
+                reminder.started_at = now
+            elif reminder.kind in ("offset", "open") and over:
                 reminder.state = ReminderState.SUPERSEDED
             elif reminder.kind == "offset" and reminder is not offsets[-1]:
                 reminder.state = ReminderState.SUPERSEDED

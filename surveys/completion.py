@@ -14,6 +14,14 @@ from fractions import Fraction
 from surveys.wording import percent
 
 FORM_STATES = {"submitted": "отправлена", "draft": "начата, не отправлена", None: "не начата"}
+RETURNED_STATE = "возвращена на доработку, не отправлена снова"
+
+
+def form_state(status: str | None, returned: bool = False) -> str:
+    """A questionnaire's state in words; a draft that is a returned one says so."""
+    if returned and status == "draft":
+        return RETURNED_STATE
+    return FORM_STATES.get(status, FORM_STATES[None])
 
 
 @dataclass(frozen=True, slots=True)

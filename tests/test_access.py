@@ -10,7 +10,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot.callbacks import CampaignAction, CampaignCb, CardExport, NewCampaignCb, OpenSurvey, QAction, QuestionCb, RAction, ReviewCb
+from bot.callbacks import (
+    CampaignAction, CampaignCb, CardExport, ChaseAction, ChaseCb, NewCampaignCb, OpenSurvey, QAction, QuestionCb, RAction,
+    ReturnAction, ReturnCb, ReviewCb,
+)
 from storage.models import Municipality, Response, Role, School
 from storage.registry import create_invite, create_municipality
 from surveys.loader import load_pack
@@ -18,6 +21,7 @@ from surveys.service import open_campaign
 from tests.conftest import User, register, snapshot
 
 COORDINATORS_ONLY = "только муниципальным координаторам"
+DEPUTIES_ONLY = "для заместителей директора"
 NOT_REGISTERED = "не зарегистрированы"
 PRIVATE = "только в личном чате"
 
@@ -52,13 +56,16 @@ async def people(runner, world, session_factory, clock):
 PRIVATE_MATRIX = {
     "stranger": {"/summary": COORDINATORS_ONLY, "/campaigns": COORDINATORS_ONLY, "/newcampaign": COORDINATORS_ONLY,
                  "/card": "доступна заместителям", "/surveys": NOT_REGISTERED, "/setchat": COORDINATORS_ONLY,
-                 "/whoami": NOT_REGISTERED},
+                 "/whoami": NOT_REGISTERED, "/missing": DEPUTIES_ONLY},
     "teacher": {"/summary": COORDINATORS_ONLY, "/campaigns": COORDINATORS_ONLY, "/newcampaign": COORDINATORS_ONLY,
-                "/card": "доступна заместителям", "/surveys": "Анкета педагога", "/setchat": COORDINATORS_ONLY},
+                "/card": "доступна заместителям", "/surveys": "Анкета педагога", "/setchat": COORDINATORS_ONLY,
+                "/missing": DEPUTIES_ONLY},
     "deputy": {"/summary": COORDINATORS_ONLY, "/campaigns": COORDINATORS_ONLY, "/newcampaign": COORDINATORS_ONLY,
-               "/card": "Карточка школы: МАОУ СОШ № 1", "/surveys": "Анкета школы"},
+               "/card": "Карточка школы: МАОУ СОШ № 1", "/surveys": "Анкета школы",
+               "/missing": "<b>МАОУ СОШ № 1</b>: кто из педагогов не ответил"},
     "coordinator": {"/summary": "Сводка ШНОР: Тестовский городской округ", "/campaigns": "Кампании муниципалитета",
-                    "/card": "доступна заместителям", "/surveys": "Анкета муниципалитета", "/setchat": "в группе координаторов"},
+                    "/card": "доступна заместителям", "/surveys": "Анкета муниципалитета", "/setchat": "в группе координаторов",
+                    "/missing": DEPUTIES_ONLY},
 }
 
 
@@ -95,14 +102,17 @@ async def test_group_chats(people, api, runner, world, session_factory):
     assert COORDINATORS_ONLY in await say(teacher, "/summary", group)
     # a group that is not the coordinators' chat gets no summary even from the coordinator
     assert "только в чате координаторов" in await say(coordinator, "/summary", stray)
-    for command in ("/surveys", "/card", "/campaigns", "/newcampaign"):
+    for command in ("/surveys", "/card", "/campaigns", "/newcampaign", "/missing"):
         assert PRIVATE in await say(coordinator, command, stray), command
     # campaign buttons pressed in a group (a forwarded or forged keyboard) change nothing and post nothing there
     before = await snapshot(session_factory)
     in_group = api.bot_messages(group)[-1]
     sent = len(api.bot_messages(group))
     for payload in (CampaignCb(a=CampaignAction.CLOSE, id=world.campaigns["teacher"].id).pack(),
-                    CampaignCb(a=CampaignAction.EXTEND_MENU, id=world.campaigns["teacher"].id).pack(), NewCampaignCb(step="pack", v=0).pack()):
+                    CampaignCb(a=CampaignAction.EXTEND_MENU, id=world.campaigns["teacher"].id).pack(), NewCampaignCb(step="pack", v=0).pack(),
+                    CampaignCb(a=CampaignAction.RETURNS, id=world.campaigns["school"].id).pack(),
+                    ChaseCb(a=ChaseAction.NUDGE_ALL, c=world.campaigns["teacher"].id).pack(),
+                    ChaseCb(a=ChaseAction.INVITE, c=0).pack(), ReturnCb(a=ReturnAction.ASK, r=1).pack()):
         notice = await coordinator.press_data(in_group, payload)
         assert "только в личном чате" in notice.get("text", ""), payload
     assert len(api.bot_messages(group)) == sent
@@ -139,6 +149,20 @@ async def test_forged_callbacks_change_nothing(people, api, runner, world, sessi
         (people["other_coordinator"], CampaignCb(a=CampaignAction.REOPEN, id=world.campaigns["teacher"].id).pack(), "не ваши"),
         (teacher, CardExport(school=world.schools[0].id).pack(), "доступна заместителям"),  # own school, wrong role
         (deputy, CardExport(school=people["other_school"]).pack(), "не ваши"),
+        # /missing's buttons: deputies only, their own school's campaigns
+        (teacher, ChaseCb(a=ChaseAction.NUDGE_ALL, c=world.campaigns["teacher"].id).pack(), "заместителям директора"),
+        (coordinator, ChaseCb(a=ChaseAction.INVITE, c=0).pack(), "заместителям директора"),
+        (deputy, ChaseCb(a=ChaseAction.NUDGE_ALL, c=people["other_campaign"]).pack(), "не ваши"),
+        (people["stranger"], ChaseCb(a=ChaseAction.PICK, c=world.campaigns["teacher"].id).pack(), NOT_REGISTERED),
+        # returning for correction: who may return what, and only what was sent
+        (teacher, ReturnCb(a=ReturnAction.ASK, r=school_response).pack(), "могут заместитель директора"),
+        (deputy, ReturnCb(a=ReturnAction.ASK, r=school_response).pack(), "только анкеты педагогов своей школы"),
+        (coordinator, ReturnCb(a=ReturnAction.ASK, r=teacher_response).pack(), "Координатор возвращает на доработку анкеты школ"),
+        (coordinator, ReturnCb(a=ReturnAction.ASK, r=school_response).pack(), "вернуть можно только отправленную"),
+        (people["other_coordinator"], ReturnCb(a=ReturnAction.ASK, r=school_response).pack(), "не ваши"),
+        (people["other_coordinator"], CampaignCb(a=CampaignAction.RETURNS, id=world.campaigns["school"].id).pack(), "не ваши"),
+        (coordinator, CampaignCb(a=CampaignAction.RETURNS, id=world.campaigns["teacher"].id).pack(), "анкеты школ"),
+        (coordinator, ReturnCb(a=ReturnAction.CONFIRM, r=school_response).pack(), "неактуальна"),
         (people["stranger"], QuestionCb(r=teacher_response, i=0, a=QAction.PICK).pack(), NOT_REGISTERED),
         (teacher, "q:1:2:zz:0", "неактуальна"),  # an action that does not exist
         # ids out of range match no button at all: answered as stale before any lookup

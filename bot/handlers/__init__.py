@@ -11,7 +11,9 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from bot.handlers import campaigns, common, coordinator, deputy, errors, privacy, questionnaire, registration
+    from bot.handlers import (
+        campaigns, chase, common, coordinator, deputy, errors, privacy, questionnaire, registration, returns,
+    )
 
-    modules = (errors, registration, privacy, questionnaire, coordinator, campaigns, deputy, common)
+    modules = (errors, registration, privacy, questionnaire, coordinator, campaigns, deputy, chase, returns, common)
     return [m.create_router() for m in modules]

@@ -14,17 +14,19 @@ from aiogram import Router
 from aiogram.filters import Command, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.callbacks import CampaignAction, CampaignCb, NewCampaignCb
 from bot.filters import PrivateChat, TypedText
+from bot.handlers import returns as returns_handlers
 from bot.reminders import ReminderRunner
 from storage.models import Municipality, Person
 from surveys import campaigns as campaign_service
 from surveys.loader import available_packs, load_pack
+from surveys.model import Audience
 from surveys.periods import PeriodError, next_school_year, normalize_period, school_year_of
 from surveys.schedule import human_left
 from surveys.service import ServiceError
@@ -44,7 +46,8 @@ class NewCampaign(StatesGroup):
 
 
 async def _render_list(session: AsyncSession, person: Person, now: dt.datetime):
-    """Newest first by number, two buttons a campaign in the same places whatever was done to it."""
+    """Newest first by number, two buttons a campaign (and «return a school's questionnaire» under a school
+campaign) in the same places whatever was done to it."""
     items = await campaign_service.municipality_campaigns(session, person.municipality_id)
     kb = InlineKeyboardBuilder()
     if not items:
@@ -67,14 +70,19 @@ async def _render_list(session: AsyncSession, person: Person, now: dt.datetime):
             deadline=texts.deadline_text(campaign.deadline, campaign.timezone), completion=escape(done.summary()),
             offsets=", ".join(campaign.reminder_offsets), quiet=campaign.quiet_hours, tz=campaign.timezone,
         ))
-        kb.button(text=f"№{campaign.id}: продлить", callback_data=CampaignCb(a=CampaignAction.EXTEND_MENU, id=campaign.id))
+        extend = InlineKeyboardButton(text=f"№{campaign.id}: продлить",
+                                      callback_data=CampaignCb(a=CampaignAction.EXTEND_MENU, id=campaign.id).pack())
         if campaign.closed_at is None:
-            kb.button(text=f"№{campaign.id}: закрыть", callback_data=CampaignCb(a=CampaignAction.CLOSE_ASK, id=campaign.id))
+            second = InlineKeyboardButton(text=f"№{campaign.id}: закрыть",
+                                          callback_data=CampaignCb(a=CampaignAction.CLOSE_ASK, id=campaign.id).pack())
         else:
-            kb.button(text=f"№{campaign.id}: открыть снова", callback_data=CampaignCb(a=CampaignAction.REOPEN, id=campaign.id))
-    kb.adjust(2)
-    kb.row()
-    kb.button(text=texts.BTN_NEW_CAMPAIGN, callback_data=NewCampaignCb(step="start"))
+            second = InlineKeyboardButton(text=f"№{campaign.id}: открыть снова",
+                                          callback_data=CampaignCb(a=CampaignAction.REOPEN, id=campaign.id).pack())
+        kb.row(extend, second)
+        if campaign.audience == Audience.SCHOOL:  # whatever its state: the buttons keep their places
+            kb.row(InlineKeyboardButton(text=texts.BTN_RETURN_SCHOOL.format(id=campaign.id),
+                                        callback_data=CampaignCb(a=CampaignAction.RETURNS, id=campaign.id).pack()))
+    kb.row(InlineKeyboardButton(text=texts.BTN_NEW_CAMPAIGN, callback_data=NewCampaignCb(step="start").pack()))
     if len(items) > LISTED:
         lines.append(texts.CAMPAIGNS_MORE.format(n=len(items) - LISTED))
     return "\n\n".join(lines), kb.as_markup()
@@ -123,6 +131,11 @@ async def campaign_button(
             texts.CLOSE_ASK.format(id=campaign.id, title=escape(campaign.survey_version.title), period=escape(campaign.period)),
             reply_markup=kb.as_markup(),
         )
+        return
+    if action == CampaignAction.RETURNS:
+        text, markup = await returns_handlers.school_list(session, person, campaign.id, callback_data.v)
+        await callback.answer()
+        await callback.message.answer(text, reply_markup=markup)
         return
     if action == CampaignAction.CANCEL:
         await callback.answer(texts.NEW_CANCELLED)
