@@ -29,11 +29,12 @@ async def add_teacher(session_factory, world: World, tg_id: int, name: str, scho
 async def seed_response(session_factory, campaign_id: int, subject: str, *, school_id: int, person_id: int | None,
                         status: str, now: dt.datetime, overrides: dict[str, Any] | None = None) -> int:
     """A complete questionnaire (every question a respondent would be asked), as a draft or submitted."""
-    from storage.models import Campaign
+    from storage.models import Campaign, SurveyVersion
 
     async with session_factory() as session:
         campaign = await session.get(Campaign, campaign_id)
-        survey = await survey_of(session, campaign.survey_version_id)
+        version = await session.get(SurveyVersion, campaign.survey_version_id)
+        survey = await survey_of(session, version.id, version.checksum)
         facts = await school_facts(session, school_id, campaign.period)
         answers = _answer_all(survey, random.Random(subject), 0.6, overrides, facts)
         response = Response(campaign_id=campaign_id, subject=subject, person_id=person_id, school_id=school_id,

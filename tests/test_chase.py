@@ -63,7 +63,7 @@ async def test_missing_lists_who_has_not_registered_started_or_sent(api, runner,
     assert ("Сколько педагогов не зарегистрировалось, неизвестно: школа не заявила число педагогов в отправленной "
             "анкете школы (зарегистрировано: 1).") in shown
     assert "Не начали (0): нет" in shown and "Начали, не отправили (1): Дмитриева Дарья Дмитриевна" in shown
-    assert "Анкета школы: не начата." in shown
+    assert "Анкета школы: начата, не отправлена." in shown  # opened at the deputy's registration
     assert other.buttons() == ["🔔 Напомнить всем, кто не ответил (1)", "🔔 Напомнить одному…", "✉️ Приглашение для педагогов"]
 
 
