@@ -11,7 +11,7 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from bot.handlers import campaigns, common, coordinator, deputy, errors, privacy, questionnaire, registration
+    from bot.handlers import calendar, campaigns, common, coordinator, deputy, errors, privacy, questionnaire, registration
 
-    modules = (errors, registration, privacy, questionnaire, coordinator, campaigns, deputy, common)
+    modules = (errors, registration, privacy, questionnaire, coordinator, campaigns, calendar, deputy, common)
     return [m.create_router() for m in modules]

@@ -79,6 +79,6 @@ def create_router() -> Router:
     router.message.register(help_, Command("help"))
     router.message.register(whoami, Command("whoami"))
     router.message.register(fallback, PrivateChat())
-    router.message.register(private_command, Command("surveys", "card", "campaigns", "newcampaign", "mydata", "forget"))
+    router.message.register(private_command, Command("surveys", "card", "campaigns", "newcampaign", "calendar", "mydata", "forget"))
     router.callback_query.register(stale_callback)
     return router
