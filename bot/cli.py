@@ -323,9 +323,7 @@ def _print_plan(view, note: str | None = None) -> None:
     tz = view.timezone
     if note:
         print(note)
-    print(texts.CALENDAR_HEADER.format(municipality=view.municipality.name, period=view.period, tz=tz))
-    print(texts.CALENDAR_MADE.format(made=texts.local_time(view.made_at, tz)) if view.planned
-          else texts.CALENDAR_NOT_PLANNED.format(period=view.period))
+    print("\n".join(texts.calendar_head(view)))
     for line in view.lines:
         print()
         print("\n".join(texts.calendar_line(line, view.period, tz)))

@@ -281,6 +281,7 @@ CALENDAR_NOT_PLANNED = (
     "План на {period} не составлен — ниже календарь методики. Пока плана нет, бот ничего не открывает сам, "
     "а о каждой анкете, чья дата прошла, а кампании нет, один раз пишет в чат координаторов."
 )
+CALENDAR_ENDED_NOT_PLANNED = "Учебный год {period} закончился, плана на него не было — ниже календарь методики."
 CALENDAR_FOOTER = (
     "Каждая анкета открывается один раз за учебный год: сводка считает ответы всех кампаний анкеты за период "
     "вместе, и вторая кампания посчитала бы педагога дважды. Поэтому второй месяц мониторинга — напоминание "
@@ -337,6 +338,7 @@ CALENDAR_SKIP_CONSEQUENCE = {
 CALENDAR_SKIPPED = "Пункт {n} пропущен: {what}."
 CALENDAR_NOT_SKIPPED = "Пункт {n} не пропущен."
 CALENDAR_SHIFT_CANCELLED = "Пункт не сдвинут."
+CALENDAR_STALE = "Этот пункт календаря уже неактуален: откройте календарь заново командой /calendar."
 
 # what the calendar writes in the coordinators' chat (through its outbox, once each)
 CALENDAR_OPENED = (
@@ -373,6 +375,16 @@ def local_time(moment, timezone: str) -> str:
     from zoneinfo import ZoneInfo
 
     return moment.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M")
+
+
+def calendar_head(view) -> list[str]:
+    """The plan's first lines (plain text): whose, which year, in which time; made when, or not made."""
+    tz = view.timezone
+    if view.planned:
+        state = CALENDAR_MADE.format(made=local_time(view.made_at, tz))
+    else:
+        state = (CALENDAR_ENDED_NOT_PLANNED if view.ended else CALENDAR_NOT_PLANNED).format(period=view.period)
+    return [CALENDAR_HEADER.format(municipality=view.municipality.name, period=view.period, tz=tz), state]
 
 
 def calendar_line(line, period: str, timezone: str) -> list[str]:

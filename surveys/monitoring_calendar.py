@@ -286,6 +286,7 @@ class PlanView:
     planned: bool  # a plan was made for this school year
     lines: list[PlanLine]
     made_at: dt.datetime | None = None
+    ended: bool = False  # the school year is over: nothing to plan any more
 
     @property
     def timezone(self) -> str:
@@ -316,6 +317,7 @@ async def plan_view(session: AsyncSession, calendar: CalendarDef, municipality: 
     ))
     by_pack = await pack_campaigns(session, municipality.id, period)
     entries = {e.item.key: e for e in calendar.entries()}
+    ended = now >= school_year_bounds(period, municipality.timezone)[1]
     lines: list[PlanLine] = []
     if rows:
         for number, row in enumerate(rows, start=1):
@@ -338,7 +340,7 @@ async def plan_view(session: AsyncSession, calendar: CalendarDef, municipality: 
                 row.opens_at, row.deadline, row.planned_opens_at, status, row.id,
                 linked.id if linked else None, _campaign_state(linked, now) if linked else None, row.last_error, row.changed_at,
             ))
-        return PlanView(municipality, period, True, lines, min(r.created_at for r in rows))
+        return PlanView(municipality, period, True, lines, min(r.created_at for r in rows), ended)
     for number, entry in enumerate(calendar.entries(), start=1):
         opens, deadline = entry.dates(calendar, period, municipality.timezone)
         existing = by_pack.get(_survey_key(entry.item.opens)) if entry.item.opens else None
@@ -353,7 +355,7 @@ async def plan_view(session: AsyncSession, calendar: CalendarDef, municipality: 
             entry.item.purpose, entry.monitoring.source, opens, deadline, opens, status, None,
             existing.id if existing else None, _campaign_state(existing, now) if existing else None,
         ))
-    return PlanView(municipality, period, False, lines)
+    return PlanView(municipality, period, False, lines, None, ended)
 
 
 # --- making and changing a plan ------------------------------------------------------------
@@ -618,11 +620,11 @@ async def name_unplanned(session: AsyncSession, calendar: CalendarDef, now: dt.d
     have = {tuple(r) for r in await session.execute(
         select(Campaign.municipality_id, Campaign.period, SurveyVersion.survey_key)
         .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
-        .where(Campaign.period.in_(set(periods.values())))
+        .where(Campaign.period.in_(sorted(set(periods.values()))))
     )}
     named = {tuple(r) for r in await session.execute(
         select(CalendarMessage.municipality_id, CalendarMessage.period, CalendarMessage.item_key, CalendarMessage.key)
-        .where(CalendarMessage.kind == "overdue", CalendarMessage.period.in_(set(periods.values())))
+        .where(CalendarMessage.kind == "overdue", CalendarMessage.period.in_(sorted(set(periods.values()))))
     )}
     entries = [e for e in calendar.entries() if e.kind == CAMPAIGN]
     written = 0

@@ -17,12 +17,12 @@ from bot.reminders import ReminderRunner
 from bot.sender import Sender
 from storage.db import make_engine, make_session_factory
 from storage.models import CalendarItem, CalendarMessage, Campaign, Invite, Municipality, Person, Reminder, Role, School
-from storage.registry import create_invite
+from storage.registry import create_invite, forget_person
 from surveys import monitoring_calendar as mc
 from surveys.loader import load_pack
 from surveys.periods import next_school_year, school_year_of
-from surveys.service import ServiceError, open_campaign
-from tests.conftest import BotRunner, Clock, User, register, snapshot
+from surveys.service import open_campaign
+from tests.conftest import BotRunner, register, snapshot
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
 KRS = ZoneInfo("Asia/Krasnoyarsk")
@@ -424,6 +424,13 @@ async def test_a_municipality_without_a_coordinators_chat(api, runner, job, sess
     await job.tick()
     named = [t for t in coordinator.texts if t.startswith("⚠️ Календарь мониторинга")]
     assert len(named) == 1 and "план на учебный год не составлен" in named[0]
+    # /forget: the calendar's outbox keeps no trace of their chat
+    async with session_factory() as session:
+        person = await session.scalar(select(Person).where(Person.tg_user_id == coordinator.id))
+        await forget_person(session, person, clock.now)
+        await session.commit()
+        chats = set(await session.scalars(select(CalendarMessage.chat_id)))
+    assert chats and coordinator.id not in chats
 
 
 # --- the chat: /calendar, shift and skip -------------------------------------------------------
@@ -540,3 +547,26 @@ async def test_calendar_refusals_change_nothing(api, runner: BotRunner, job, ses
     answer = await coordinator.press_data(in_group, data.replace(":a:", ":k:"))
     assert "только в личном чате" in answer["text"] and len(texts_of(api, group)) == 1
     assert await calendar_snapshot(session_factory) == before
+
+
+async def test_the_scheduler_runs_the_calendar_job(api, runner, job, reminders, session_factory, clock):
+    """bot.scheduler's APScheduler job ticks the calendar beside the reminders (the clock stays injected)."""
+    from bot.scheduler import create_scheduler
+
+    clock.now = at(EKB, 2026, 8, 20, 12, 0)
+    town = await make_town(session_factory)
+    await plan(session_factory, town, clock.now)
+    clock.now = at(EKB, 2026, 9, 15, 9, 0)
+    scheduler = create_scheduler(reminders, 1, job)
+    scheduler.start()
+    try:
+        for _ in range(300):
+            if texts_of(api, town.deputies[0].chat_id):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        scheduler.shutdown(wait=False)
+        await job.stop()
+        await reminders.stop()
+    assert len(await campaigns_of(session_factory, town)) == 1
+    assert len(texts_of(api, town.deputies[0].chat_id)) == 1 and len(texts_of(api, town.group)) == 1

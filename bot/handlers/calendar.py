@@ -34,12 +34,10 @@ class CalendarShift(StatesGroup):
     date = State()
 
 
-def _view_messages(view: mc.PlanView, note: str | None = None) -> tuple[list[str], InlineKeyboardMarkup]:
+def _view_messages(view: mc.PlanView, note: str | None = None) -> tuple[list[str], InlineKeyboardMarkup | None]:
     tz = view.timezone
     lines = [note, ""] if note else []
-    lines += [escape(texts.CALENDAR_HEADER.format(municipality=view.municipality.name, period=view.period, tz=tz)),
-              texts.CALENDAR_MADE.format(made=texts.local_time(view.made_at, tz)) if view.planned
-              else texts.CALENDAR_NOT_PLANNED.format(period=view.period), ""]
+    lines += [escape(text) for text in texts.calendar_head(view)] + [""]
     kb = InlineKeyboardBuilder()
     for line in view.lines:
         lines += [escape(text) for text in texts.calendar_line(line, view.period, tz)] + [""]
@@ -51,11 +49,14 @@ def _view_messages(view: mc.PlanView, note: str | None = None) -> tuple[list[str
                       callback_data=CalendarCb(a=CalendarAction.SKIP_ASK, id=line.item_id))
     lines.append(texts.CALENDAR_FOOTER)
     sizes = [int(line.can_shift) + int(line.can_skip) for line in view.lines]
-    if not view.planned:
+    if not view.planned and not view.ended:
         kb.button(text=texts.BTN_CALENDAR_PLAN.format(period=view.period),
                   callback_data=CalendarCb(a=CalendarAction.PLAN, id=int(view.period[:4])))
         sizes.append(1)
-    kb.adjust(*[n for n in sizes if n] or [1])
+    sizes = [n for n in sizes if n]
+    if not sizes:
+        return split_html(lines), None
+    kb.adjust(*sizes)
     return split_html(lines), kb.as_markup()
 
 
@@ -169,7 +170,7 @@ async def typed_date(
     item = await session.get(CalendarItem, item_id) if isinstance(item_id, int) else None
     if item is None or item.municipality_id != municipality.id:
         await state.clear()
-        await message.answer(texts.NEW_STALE.replace("/newcampaign", "/calendar"))
+        await message.answer(texts.CALENDAR_STALE)
         return
     try:
         await mc.ensure_shiftable(session, municipality, item)
