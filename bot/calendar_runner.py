@@ -77,27 +77,34 @@ class CalendarRunner:
         self._stopping = False
 
     async def tick(self) -> None:
-        """One pass: open what is due, name what is not, send the notices; a tick that finds another running returns."""
+        """One pass: open what is due, name what is not, send the notices; a tick that finds another running returns.
+        Each step has its own transactions: one that fails (logged) does not hold back the others."""
         if self._lock.locked() or self._stopping:
             return
         async with self._lock:
+            now = self.clock()
+            opened = 0
             try:
-                now = self.clock()
                 async with self.session_factory() as session:
                     due = await mc.due_items(session, now)
-                opened = 0
                 for item_id in due:
                     if self._stopping:
                         return
                     opened += await self._act(item_id, now)
+            except Exception:
+                log.exception("calendar: opening the due items failed")
+            try:
                 async with self.session_factory() as session:
                     await mc.name_unplanned(session, self.calendar, now)
                     await session.commit()
-                await self._send()
-                if opened and self.reminders is not None:
-                    self.reminders.kick()  # the opening notices go out now, not at the reminders' next tick
             except Exception:
-                log.exception("calendar tick failed")
+                log.exception("calendar: naming what is due and not planned failed")
+            try:
+                await self._send()
+            except Exception:
+                log.exception("calendar: sending the notices failed")
+            if opened and self.reminders is not None:
+                self.reminders.kick()  # the opening notices go out now, not at the reminders' next tick
 
     async def _act(self, item_id: int, now: dt.datetime) -> int:
         """Open (or remind, or record) one due item in its own transaction; 1 when a campaign was opened."""

@@ -286,6 +286,25 @@ async def test_two_runs_of_the_opening_job_do_not_open_twice(api, runner, sessio
     assert len(group) == 3  # and the two questionnaires whose time passed while no job ran (September, February), once each
 
 
+async def test_a_restart_sends_what_was_decided_and_not_sent(api, runner, session_factory, clock):
+    """The process opened the campaign (committed) and died before its notice went out: the next process sends
+    the notice once and opens nothing again."""
+    clock.now = at(EKB, 2026, 8, 20, 12, 0)
+    town = await make_town(session_factory)
+    await plan(session_factory, town, clock.now)
+    clock.now = at(EKB, 2026, 9, 15, 9, 0)
+    item = (await items(session_factory, town))["effectiveness_september"]
+    async with session_factory() as session:
+        assert (await mc.open_item(session, CALENDAR, item.id, clock.now)).what == "opened"
+        await session.commit()
+    assert texts_of(api, town.group) == []
+    restarted = CalendarRunner(runner.bot, session_factory, Sender(rate=200, backoff=0.01), clock, CALENDAR)
+    await restarted.tick()
+    await restarted.tick()
+    assert len(await campaigns_of(session_factory, town)) == 1
+    assert len(texts_of(api, town.group)) == 1 and "открыта кампания" in texts_of(api, town.group)[0]
+
+
 async def test_two_time_zones_open_at_their_own_local_date(api, runner, job, session_factory, clock):
     clock.now = at(EKB, 2026, 8, 20, 12, 0)
     ekb = await make_town(session_factory, name="Сысертский ГО", group=-7001, base=701)
