@@ -145,6 +145,12 @@ class CalendarRunner:
             await self._send_one(message, town)
 
     async def _send_one(self, message: CalendarMessage, town: Municipality) -> None:
+        async with self.session_factory() as session:
+            mine = await mc.claim_message(session, message.id, self.clock())
+            await session.commit()
+        if not mine:
+            return  # another process took it (a handover of the scheduler), or it was sent meanwhile
+
         async def remember(ambiguous: int) -> None:
             async with self.session_factory() as session:
                 await mc.mark_message_ambiguous(session, message.id, ambiguous)

@@ -326,7 +326,7 @@ def _print_plan(view, note: str | None = None) -> None:
     print("\n".join(texts.calendar_head(view)))
     for line in view.lines:
         print()
-        print("\n".join(texts.calendar_line(line, view.period, tz)))
+        print("\n".join(texts.calendar_line(line, view.period, tz, source=True)))
     print()
     print(texts.CALENDAR_FOOTER)
     print(texts.CALENDAR_CLI_FOOTER)

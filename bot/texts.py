@@ -387,8 +387,9 @@ def calendar_head(view) -> list[str]:
     return [CALENDAR_HEADER.format(municipality=view.municipality.name, period=view.period, tz=tz), state]
 
 
-def calendar_line(line, period: str, timezone: str) -> list[str]:
-    """A plan's line as plain text (the CLI prints it, the chat escapes it): when, what, its state, why."""
+def calendar_line(line, period: str, timezone: str, *, source: bool = False) -> list[str]:
+    """A plan's line as plain text (the CLI prints it, the chat escapes it): when, what, its state, why (and, for
+    the CLI, the line of the methodology it comes from)."""
     what = CALENDAR_WHAT[line.kind].format(pack_title=line.pack_title)
     when = f"{local_time(line.opens_at, timezone)} — срок до {local_time(line.deadline, timezone)}"
     status = CALENDAR_STATUS.get((line.status, line.kind), line.status).format(
@@ -398,4 +399,7 @@ def calendar_line(line, period: str, timezone: str) -> list[str]:
     )
     if line.shifted and line.status in ("planned", "due", "failing", "overdue", "skipped", "missed", "opened", "done"):
         status += CALENDAR_SHIFTED_FROM.format(planned=local_time(line.planned_opens_at, timezone))
-    return [f"{line.number}. {when}", f"   {what} — {line.title}", f"   {status}", f"   Зачем: {line.purpose}"]
+    out = [f"{line.number}. {when}", f"   {what} — {line.title}", f"   {status}", f"   Зачем: {line.purpose}"]
+    if source and line.source:
+        out.append(f"   Источник: {line.source}")
+    return out

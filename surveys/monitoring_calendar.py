@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Campaign, CalendarItem, CalendarMessage, CalendarState, Municipality, SurveyVersion
+from storage.models import Campaign, CalendarItem, CalendarMessage, CalendarState, Municipality, Person, Role, SurveyVersion
 from surveys.campaigns import coordinator_chats, create_campaign
 from surveys.loader import available_packs, load_pack
 from surveys.periods import PeriodError, next_school_year, normalize_period, previous_school_year, school_year_of
@@ -626,11 +626,16 @@ async def name_unplanned(session: AsyncSession, calendar: CalendarDef, now: dt.d
         select(CalendarMessage.municipality_id, CalendarMessage.period, CalendarMessage.item_key, CalendarMessage.key)
         .where(CalendarMessage.kind == "overdue", CalendarMessage.period.in_(sorted(set(periods.values()))))
     )}
+    # whom a notice can reach: a coordinators' group, or a reachable coordinator (surveys.campaigns.coordinator_chats)
+    reachable = {m.id for m in municipalities if m.coordinators_chat_id} | set(await session.scalars(
+        select(Person.municipality_id).where(Person.role.in_([Role.COORDINATOR, Role.ADMIN]), Person.unreachable.is_(False))
+        .distinct()
+    ))
     entries = [e for e in calendar.entries() if e.kind == CAMPAIGN]
     written = 0
     for municipality in municipalities:
         period = periods[municipality.id]
-        if (municipality.id, period) in planned:
+        if (municipality.id, period) in planned or municipality.id not in reachable:
             continue
         for entry in entries:
             opens, deadline = entry.dates(calendar, period, municipality.timezone)
@@ -656,6 +661,21 @@ async def pending_messages(session: AsyncSession, now: dt.datetime) -> list[Cale
         select(CalendarMessage).where(CalendarMessage.state == "pending", CalendarMessage.due_at <= now)
         .order_by(CalendarMessage.due_at, CalendarMessage.id)
     ))
+
+
+SEND_LEASE = dt.timedelta(minutes=5)
+
+
+async def claim_message(session: AsyncSession, message_id: int, now: dt.datetime) -> bool:
+    """Take a due message for sending: its due time moves SEND_LEASE ahead in one conditional update, so a second
+    process finds it not due; if this one dies before marking it, the message falls due again after the lease."""
+    claimed = await session.execute(
+        update(CalendarMessage)
+        .where(CalendarMessage.id == message_id, CalendarMessage.state == "pending", CalendarMessage.due_at <= now)
+        .values(due_at=now + SEND_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
 
 
 async def mark_message(session: AsyncSession, message_id: int, state: str, now: dt.datetime, error: str | None = None) -> None:
