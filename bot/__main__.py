@@ -16,6 +16,7 @@ log = logging.getLogger("shnor")
 
 async def run(settings: Settings) -> None:
     # aiogram is imported here, not at the top: the admin commands do not pay for it.
+    from bot.calendar_runner import CalendarRunner
     from bot.dispatcher import create_bot, create_dispatcher
     from bot.reminders import ReminderRunner
     from bot.scale import RedisPause, RedisRateLimiter, fsm_backend, leadership
@@ -35,6 +36,7 @@ async def run(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     methodology = settings.methodology()
+    calendar = settings.calendar()
     bot = create_bot(token, settings.telegram_api_base)
     if settings.redis_url:
         sender = Sender(rate=settings.send_rate, global_limiter=RedisRateLimiter(settings.redis_url, settings.send_rate),
@@ -42,6 +44,7 @@ async def run(settings: Settings) -> None:
     else:
         sender = Sender(rate=settings.send_rate, probe=bot.get_me)
     runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology)
+    calendar_runner = CalendarRunner(bot, session_factory, sender, utcnow, calendar, reminders=runner)
     storage, isolation = fsm_backend(settings.redis_url, session_factory)
     writer = make_writer(settings.database_url, engine)
     stats = None
@@ -51,9 +54,9 @@ async def run(settings: Settings) -> None:
         count_engine(engine)
         stats = asyncio.get_running_loop().create_task(write_periodically(os.environ["SHNOR_STATS_FILE"], writer))
     dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
-                           methodology=methodology, reminders=runner)
+                           methodology=methodology, reminders=runner, calendar=calendar)
     leader = SchedulerLeader(leadership(engine, settings.redis_url), runner, settings.reminder_interval,
-                             settings.leader_check_interval)
+                             settings.leader_check_interval, calendar=calendar_runner)
     try:
         me = await bot.get_me()
         log.info("bot @%s started", me.username)

@@ -136,3 +136,17 @@ class ReturnCb(CallbackData, prefix="rt"):
 
     a: ReturnAction
     r: int = Id
+
+
+class CalendarAction(StrEnum):
+    SHIFT_ASK = "s"  # asks for the date, typed as the next message
+    SHIFT_CANCEL = "x"
+    SKIP_ASK = "a"  # asks for confirmation
+    SKIP = "k"
+    SKIP_CANCEL = "n"
+    PLAN = "p"  # make the plan of the school year starting in `id`
+
+
+class CalendarCb(CallbackData, prefix="k"):
+    a: CalendarAction
+    id: int = Id  # a plan item; for PLAN the first year of the school year

@@ -323,6 +323,61 @@ def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_session(settings, action))
 
 
+def _print_plan(view, note: str | None = None) -> None:
+    from bot import texts
+
+    tz = view.timezone
+    if note:
+        print(note)
+    print("\n".join(texts.calendar_head(view)))
+    for line in view.lines:
+        print()
+        print("\n".join(texts.calendar_line(line, view.period, tz, source=True)))
+    print()
+    print(texts.CALENDAR_FOOTER)
+    print(texts.CALENDAR_CLI_FOOTER)
+
+
+def cmd_calendar(settings: Settings, args: argparse.Namespace) -> None:
+    from bot import texts
+    from storage.registry import get_municipality
+    from surveys import monitoring_calendar as mc
+    from surveys.campaigns import parse_local
+
+    calendar = settings.calendar()
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        now = utcnow()
+        period = args.year or mc.default_year(calendar, municipality.timezone, now)
+        tz = municipality.timezone
+        note = None
+        if args.sub == "plan":
+            result = await mc.make_plan(session, calendar, municipality, period, now)
+            view = result.view
+            made = texts.local_time(view.made_at, tz)
+            if not result.already:
+                kinds = [line.kind for line in view.lines]
+                note = texts.CALENDAR_PLANNED_NOW.format(period=view.period, added=result.added,
+                                                         campaigns=kinds.count(mc.CAMPAIGN), tasks=kinds.count(mc.TASK))
+            elif result.added:
+                note = texts.CALENDAR_PLANNED_MORE.format(period=view.period, made=made, added=result.added)
+            else:
+                note = texts.CALENDAR_PLANNED_AGAIN.format(period=view.period, made=made)
+        elif args.sub in ("shift", "skip"):
+            item = await mc.item_by_number(session, municipality, period, args.item)
+            if args.sub == "shift":
+                await mc.shift_item(session, municipality, item, parse_local(args.date, tz, calendar.opening_time.hour), now)
+                note = f"Пункт {args.item} сдвинут: открытие {texts.local_time(item.opens_at, tz)}, срок до {texts.local_time(item.deadline, tz)}."
+            else:
+                await mc.skip_item(session, item, now)
+                note = f"Пункт {args.item} пропущен."
+        view = await mc.plan_view(session, calendar, municipality, period, now)
+        _print_plan(view, note)
+
+    asyncio.run(_with_session(settings, action))
+
+
 async def _bot_username(settings: Settings) -> str:
     if settings.bot_username:
         return settings.bot_username.lstrip("@")
@@ -664,6 +719,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--municipality", required=True)
     p.set_defaults(func=cmd_campaign_list)
 
+    cal = sub.add_parser("calendar", help="календарь мониторинга на учебный год: план, сдвиг, пропуск").add_subparsers(
+        dest="sub", required=True)
+    p = cal.add_parser("plan", help="составить план учебного года по календарю методики и показать его (повтор ничего не меняет)")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--year", required=True, type=_period, help="учебный год, например 2026-2027 (сентябрь — август)")
+    p.set_defaults(func=cmd_calendar)
+    p = cal.add_parser("show", help="показать план (или календарь, если плана нет)")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--year", type=_period, help="учебный год; по умолчанию текущий (летом — следующий)")
+    p.set_defaults(func=cmd_calendar)
+    p = cal.add_parser("shift", help="сдвинуть пункт плана на другую дату (срок сдвигается вместе с ним)")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--year", type=_period, help="учебный год; по умолчанию текущий (летом — следующий)")
+    p.add_argument("--item", required=True, type=int, help="номер пункта в плане")
+    p.add_argument("--date", required=True, help="местное время: 20.09.2026 09:00 (дата без времени — 09:00)")
+    p.set_defaults(func=cmd_calendar)
+    p = cal.add_parser("skip", help="пропустить пункт плана (вернуть — сдвинув на новую дату)")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--year", type=_period, help="учебный год; по умолчанию текущий (летом — следующий)")
+    p.add_argument("--item", required=True, type=int, help="номер пункта в плане")
+    p.set_defaults(func=cmd_calendar)
+
     p = sub.add_parser("invites", help="ссылки-приглашения по школам и ролям")
     p.add_argument("--municipality", required=True)
     p.add_argument("--role", choices=ROLE_CHOICES, default="teacher")
@@ -740,6 +817,7 @@ def main(argv: list[str] | None = None) -> int:
     from storage.registry import RegistryError
     from storage.workbook import WorkbookError
     from surveys.loader import DefinitionError
+    from surveys.monitoring_calendar import CalendarError
     from surveys.schedule import ScheduleError
     from surveys.service import ServiceError
 
@@ -750,7 +828,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         func(settings, args)
     except (CliError, RegistryError, ServiceError, DefinitionError, ImportFailed, WorkbookError, ScoringError, ScheduleError,
-            BackupError) as exc:
+            BackupError, CalendarError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 1
     return 0

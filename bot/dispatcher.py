@@ -31,6 +31,7 @@ from storage.inbox import Inbox
 from storage.models import utcnow
 from storage.writer import Writer
 from surveys.answering import Answering
+from surveys.monitoring_calendar import CalendarDef, load_calendar
 
 _RESPONSE_TYPES: list[type] = []
 
@@ -69,6 +70,7 @@ def create_dispatcher(
     clock: Callable[[], dt.datetime] = utcnow,
     methodology: Methodology | None = None,
     reminders: ReminderRunner | None = None,
+    calendar: CalendarDef | None = None,
 ) -> Dispatcher:
     """The dispatcher with its middlewares, routers and services (`inbox`, `answering` in its workflow data)."""
     inbox = Inbox(writer, session_factory, bot_id)
@@ -82,6 +84,7 @@ def create_dispatcher(
         clock=clock,
         methodology=methodology or load_methodology(),
         reminders=reminders,
+        calendar=calendar or load_calendar(),
         inbox=inbox,
         answering=Answering(session_factory, writer, clock),
     )

@@ -1,4 +1,5 @@
-"""APScheduler wiring: one interval job that lets the reminder runner look at the outbox."""
+"""APScheduler wiring: interval jobs that let the reminder runner look at the outbox and the calendar runner at
+the municipalities' plans (bot.calendar_runner)."""
 
 from __future__ import annotations
 
@@ -14,21 +15,25 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.reminders import ReminderRunner
 
 JOB_ID = "reminders"
+CALENDAR_JOB_ID = "calendar"
 log = logging.getLogger(__name__)
 
 
-def create_scheduler(runner: ReminderRunner, interval_seconds: int) -> AsyncIOScheduler:
+def create_scheduler(runner: ReminderRunner, interval_seconds: int, calendar: Any = None) -> AsyncIOScheduler:
+    """The reminders' job and, with a calendar runner, the calendar's (both every `interval_seconds`)."""
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
-    scheduler.add_job(
-        runner.tick,
-        "interval",
-        seconds=interval_seconds,
-        id=JOB_ID,
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-        next_run_time=dt.datetime.now(dt.UTC),
-    )
+    jobs = [(JOB_ID, runner.tick)] + ([(CALENDAR_JOB_ID, calendar.tick)] if calendar is not None else [])
+    for job_id, tick in jobs:
+        scheduler.add_job(
+            tick,
+            "interval",
+            seconds=interval_seconds,
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
     return scheduler
 
 
@@ -40,9 +45,11 @@ class SchedulerLeader:
     takes over at its next check. The outbox in the database makes the handover lossless.
     """
 
-    def __init__(self, leadership: Any, runner: ReminderRunner, interval_seconds: int, check_every: float = 15) -> None:
+    def __init__(self, leadership: Any, runner: ReminderRunner, interval_seconds: int, check_every: float = 15,
+                 calendar: Any = None) -> None:
         self.leadership = leadership
         self.runner = runner
+        self.calendar = calendar
         self.interval = interval_seconds
         self.check_every = check_every
         self.scheduler: AsyncIOScheduler | None = None
@@ -62,7 +69,9 @@ class SchedulerLeader:
                     if await self.leadership.try_acquire():
                         log.info("scheduler leader: pid %s", os.getpid())
                         self.runner.resume()
-                        self.scheduler = create_scheduler(self.runner, self.interval)
+                        if self.calendar is not None:
+                            self.calendar.resume()
+                        self.scheduler = create_scheduler(self.runner, self.interval, self.calendar)
                         self.scheduler.start()
                 elif not await self.leadership.holding():
                     log.warning("scheduler leadership lost: pid %s", os.getpid())
@@ -76,6 +85,8 @@ class SchedulerLeader:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
             await self.runner.stop()
+            if self.calendar is not None:
+                await self.calendar.stop()
 
     async def close(self) -> None:
         if self._task:

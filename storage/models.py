@@ -410,6 +410,64 @@ class Nudge(Base):
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), index=True)
 
 
+class CalendarState(StrEnum):
+    PLANNED = "planned"  # waits for its date (or was due and could not be opened yet: last_error says why)
+    OPENED = "opened"  # the calendar opened campaign_id
+    EXISTING = "existing"  # a campaign of the pack and period was there already (opened by hand): not duplicated
+    SKIPPED = "skipped"  # a coordinator skipped it
+    DONE = "done"  # a reminder to the coordinators: its messages were written to the outbox
+    MISSED = "missed"  # its window passed before it could be opened or sent (no plan yet, the bot was down)
+
+
+class CalendarItem(Base):
+    """One line of a municipality's plan for a school year (surveys.monitoring_calendar): a campaign the
+    calendar opens, or a reminder to the coordinators; the state moves once, in the database."""
+
+    __tablename__ = "calendar_item"
+    __table_args__ = (UniqueConstraint("municipality_id", "period", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(60))  # the calendar file's item key
+    kind: Mapped[str] = mapped_column(String(10))  # campaign | task
+    pack: Mapped[str | None] = mapped_column(String(60))  # the survey a campaign item opens
+    title: Mapped[str] = mapped_column(String(200))  # the monitoring
+    planned_opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())  # the calendar's date, before any shift
+    opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reminder_offsets: Mapped[list[str]] = mapped_column(JSON)
+    quiet_hours: Mapped[str] = mapped_column(String(11))
+    state: Mapped[str] = mapped_column(String(12), default=CalendarState.PLANNED, index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # shifted, skipped, opened, sent
+
+
+class CalendarMessage(Base):
+    """The calendar's outbox: one message to one coordinators' chat, written before it is sent and marked after
+    Telegram accepts it. The unique key makes each notice (opened, a reminder, «not opened») happen once."""
+
+    __tablename__ = "calendar_message"
+    __table_args__ = (UniqueConstraint("municipality_id", "period", "item_key", "key", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(40))
+    item_key: Mapped[str] = mapped_column(String(60))
+    key: Mapped[str] = mapped_column(String(60))  # «overdue@2026-09-15T04:00», «opened@12», «task@...», «existing@5»
+    kind: Mapped[str] = mapped_column(String(10))  # opened | existing | task | overdue
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the text is made of
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # DeliveryState values
+    ambiguous: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class FsmRecord(Base):
     """aiogram conversation state, kept in the database so that it survives a restart."""
 
@@ -442,6 +500,9 @@ class InboxUpdate(Base):
 __all__ = [
     "Answer",
     "Base",
+    "CalendarItem",
+    "CalendarMessage",
+    "CalendarState",
     "AccessLog",
     "Campaign",
     "Consent",

@@ -335,7 +335,7 @@ async def forget_person(session: AsyncSession, person: Person, now: dt.datetime)
     municipality, so the school's registered and answered counts do not change; the person can
     register again with a new invite. Their consent is marked withdrawn, not deleted.
     """
-    from storage.models import Consent, Delivery, DeliveryState, FsmRecord, Response
+    from storage.models import CalendarMessage, Consent, Delivery, DeliveryState, FsmRecord, Response
 
     tg_user_id = person.tg_user_id
     # a bot process that keeps their questionnaire in memory must read it again (and find them gone)
@@ -347,6 +347,10 @@ async def forget_person(session: AsyncSession, person: Person, now: dt.datetime)
         .values(state=DeliveryState.SKIPPED)
     )
     await session.execute(update(Delivery).where(Delivery.chat_id == person.chat_id).values(chat_id=placeholder))
+    # the calendar's notices to a coordinator without a group went to their private chat
+    await session.execute(update(CalendarMessage).where(CalendarMessage.chat_id == person.chat_id, CalendarMessage.state == "pending")
+                          .values(state=DeliveryState.SKIPPED))
+    await session.execute(update(CalendarMessage).where(CalendarMessage.chat_id == person.chat_id).values(chat_id=placeholder))
     person.full_name = FORGOTTEN_NAME
     person.tg_user_id = placeholder
     person.chat_id = placeholder

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.callbacks import (
-    CampaignAction, CampaignCb, CardExport, ChaseAction, ChaseCb, NewCampaignCb, OpenSurvey, QAction, QuestionCb, RAction,
-    ReturnAction, ReturnCb, ReviewCb,
+    CalendarAction, CalendarCb, CampaignAction, CampaignCb, CardExport, ChaseAction, ChaseCb, NewCampaignCb, OpenSurvey,
+    QAction, QuestionCb, RAction, ReturnAction, ReturnCb, ReviewCb,
 )
 from storage.models import Municipality, Response, Role, School
 from storage.registry import create_invite, create_municipality
@@ -56,16 +56,16 @@ async def people(runner, world, session_factory, clock):
 PRIVATE_MATRIX = {
     "stranger": {"/summary": COORDINATORS_ONLY, "/campaigns": COORDINATORS_ONLY, "/newcampaign": COORDINATORS_ONLY,
                  "/card": "доступна заместителям", "/surveys": NOT_REGISTERED, "/setchat": COORDINATORS_ONLY,
-                 "/whoami": NOT_REGISTERED, "/missing": DEPUTIES_ONLY},
+                 "/whoami": NOT_REGISTERED, "/missing": DEPUTIES_ONLY, "/calendar": COORDINATORS_ONLY},
     "teacher": {"/summary": COORDINATORS_ONLY, "/campaigns": COORDINATORS_ONLY, "/newcampaign": COORDINATORS_ONLY,
                 "/card": "доступна заместителям", "/surveys": "Анкета педагога", "/setchat": COORDINATORS_ONLY,
-                "/missing": DEPUTIES_ONLY},
+                "/missing": DEPUTIES_ONLY, "/calendar": COORDINATORS_ONLY},
     "deputy": {"/summary": COORDINATORS_ONLY, "/campaigns": COORDINATORS_ONLY, "/newcampaign": COORDINATORS_ONLY,
                "/card": "Карточка школы: МАОУ СОШ № 1", "/surveys": "Анкета школы",
-               "/missing": "<b>МАОУ СОШ № 1</b>: кто из педагогов не ответил"},
+               "/missing": "<b>МАОУ СОШ № 1</b>: кто из педагогов не ответил", "/calendar": COORDINATORS_ONLY},
     "coordinator": {"/summary": "Сводка ШНОР: Тестовский городской округ", "/campaigns": "Кампании муниципалитета",
                     "/card": "доступна заместителям", "/surveys": "Анкета муниципалитета", "/setchat": "в группе координаторов",
-                    "/missing": DEPUTIES_ONLY},
+                    "/missing": DEPUTIES_ONLY, "/calendar": "Календарь мониторинга «Тестовский городской округ», 2026-2027"},
 }
 
 
@@ -102,7 +102,7 @@ async def test_group_chats(people, api, runner, world, session_factory):
     assert COORDINATORS_ONLY in await say(teacher, "/summary", group)
     # a group that is not the coordinators' chat gets no summary even from the coordinator
     assert "только в чате координаторов" in await say(coordinator, "/summary", stray)
-    for command in ("/surveys", "/card", "/campaigns", "/newcampaign", "/missing"):
+    for command in ("/surveys", "/card", "/campaigns", "/newcampaign", "/missing", "/calendar"):
         assert PRIVATE in await say(coordinator, command, stray), command
     # campaign buttons pressed in a group (a forwarded or forged keyboard) change nothing and post nothing there
     before = await snapshot(session_factory)
@@ -112,7 +112,8 @@ async def test_group_chats(people, api, runner, world, session_factory):
                     CampaignCb(a=CampaignAction.EXTEND_MENU, id=world.campaigns["teacher"].id).pack(), NewCampaignCb(step="pack", v=0).pack(),
                     CampaignCb(a=CampaignAction.RETURNS, id=world.campaigns["school"].id).pack(),
                     ChaseCb(a=ChaseAction.NUDGE_ALL, c=world.campaigns["teacher"].id).pack(),
-                    ChaseCb(a=ChaseAction.INVITE, c=0).pack(), ReturnCb(a=ReturnAction.ASK, r=1).pack()):
+                    ChaseCb(a=ChaseAction.INVITE, c=0).pack(), ReturnCb(a=ReturnAction.ASK, r=1).pack(),
+                    CalendarCb(a=CalendarAction.PLAN, id=2026).pack()):
         notice = await coordinator.press_data(in_group, payload)
         assert "только в личном чате" in notice.get("text", ""), payload
     assert len(api.bot_messages(group)) == sent
@@ -171,6 +172,10 @@ async def test_forged_callbacks_change_nothing(people, api, runner, world, sessi
         (coordinator, f"c:c:{2**63}:0", "неактуальна"),
         (teacher, f"q:{2**64}:0:p:0:0", "неактуальна"),
         (coordinator, "c:c:999999:0", "не ваши"),  # no such campaign
+        (teacher, CalendarCb(a=CalendarAction.PLAN, id=2026).pack(), COORDINATORS_ONLY),
+        (coordinator, CalendarCb(a=CalendarAction.SKIP, id=999999).pack(), "не ваши"),  # no such plan item
+        (coordinator, CalendarCb(a=CalendarAction.PLAN, id=1999).pack(), "вне разумных пределов"),
+        (coordinator, "k:p:99999999999", "неактуальна"),
         (teacher, "q:" + "9" * 70, "неактуальна"),  # past Telegram's 64 bytes
         (teacher, "", "неактуальна"),
         (teacher, "💥" * 20, "неактуальна"),

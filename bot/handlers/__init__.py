@@ -12,8 +12,8 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from bot.handlers import (
-        campaigns, chase, common, coordinator, deputy, errors, privacy, questionnaire, registration, returns,
+        calendar, campaigns, chase, common, coordinator, deputy, errors, privacy, questionnaire, registration, returns,
     )
 
-    modules = (errors, registration, privacy, questionnaire, coordinator, campaigns, deputy, chase, returns, common)
+    modules = (errors, registration, privacy, questionnaire, coordinator, campaigns, calendar, deputy, chase, returns, common)
     return [m.create_router() for m in modules]

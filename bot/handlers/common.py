@@ -92,6 +92,7 @@ def create_router() -> Router:
     router.message.register(help_, Command("help"))
     router.message.register(whoami, Command("whoami"))
     router.message.register(fallback, PrivateChat())
-    router.message.register(private_command, Command("surveys", "card", "campaigns", "newcampaign", "mydata", "forget", "missing"))
+    router.message.register(private_command, Command("surveys", "card", "campaigns", "newcampaign", "calendar", "mydata",
+                                                      "forget", "missing"))
     router.callback_query.register(stale_callback)
     return router
