@@ -16,6 +16,7 @@ import functools
 import io
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -412,7 +413,10 @@ def report_context(data: ReportInput, all_schools: bool = False) -> tuple[dict[s
         "identification": ident_lines,
         "identification_notes": ident_notes,
         "decisions": decisions(summary, schools),
+        "development_intro": (r["development_intro"] if summary.development else r["development_none"]).format(
+            period=summary.period),
     }
+    development_rows = development(summary, r["development_answered"])
 
     def build(template: Any) -> dict[str, Any]:
         widths = _widths(len(periods), text_width(template, "school.table"), multi)
@@ -423,7 +427,13 @@ def report_context(data: ReportInput, all_schools: bool = False) -> tuple[dict[s
             total = text_width(template, "identification_table")
             width = [50.0, 30.0, total - 80.0] if len(ident_headers) == 3 else [50.0, 30.0, 30.0, total - 110.0]
             ident_table = build_table(template, ident_headers, ident_rows, width)
+        development_table = ""
+        if development_rows:
+            total = text_width(template, "development_table")
+            development_table = build_table(template, [t["question"], t["answer"], t["teachers"], t["share"]],
+                                            development_rows, [total - 130.0, 65.0, 28.0, 37.0], group_column=0)
         return {
+            "development_table": development_table,
             "municipal_table": build_table(template, headers, municipal_rows,
                                            _widths(len(periods), text_width(template, "municipal_table"), multi),
                                            group_column=1),
@@ -432,6 +442,20 @@ def report_context(data: ReportInput, all_schools: bool = False) -> tuple[dict[s
         }
 
     return context, build
+
+
+def development(summary: Summary, answered_label: str) -> list[list[str]]:
+    """Section 5: per tallied question (scoring.development), how many teachers answered it, then each answer."""
+    from scoring.development import answer_options
+
+    rows = []
+    for entry in summary.development:
+        label, answered = entry.question.label, entry.total_answered()
+        rows.append([label, answered_label, str(answered), ""])
+        for value, option in answer_options(entry.question):
+            chosen = entry.total_chosen(value)
+            rows.append([label, option, str(chosen), percent(Fraction(chosen, answered)) if answered else "—"])
+    return rows
 
 
 def report_docx(data: ReportInput, *, all_schools: bool = False, template: Path | None = None) -> bytes:

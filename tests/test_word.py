@@ -127,7 +127,7 @@ async def test_report_structure_numbers_and_decisions(session_factory, world, cl
     assert _styled(document, "Heading 1") == [
         "1. Общие сведения", "2. Показатели муниципального уровня",
         "3. Школы с низкими результатами обучения, функционирующие в неблагоприятных социальных условиях, и школы зоны риска",
-        "4. Идентификация школ", "Решили (проект)",
+        "4. Идентификация школ", "5. Профессиональное развитие педагогов", "Решили (проект)",
     ]
     assert _styled(document, "Heading 2") == ["3.1. МАОУ СОШ № 1", "3.2. МБОУ СОШ № 3", "3.3. МКОУ Ключевская ООШ"]
 
@@ -173,6 +173,13 @@ async def test_report_structure_numbers_and_decisions(session_factory, world, cl
     # identification and the decisions, grouped, each naming its schools
     assert "Метод идентификации: региональные списки." in text and "ШНРО (1): СОШ 1." in text
     assert "Зона риска (1): Ключевская ООШ." in text
+    # what no indicator reads: the teacher answers tallied for the municipality
+    development = _rows(document.tables[-1])
+    assert development[0] == ["Вопрос анкеты педагога", "Ответ", "Педагогов", "Доля от ответивших"]
+    iom_rows = [r[1:] for r in development if r[0] == "В каком состоянии ваш ИОМ?"]
+    assert iom_rows[:2] == [["ответили на вопрос", "2", ""], ["Разработан", "2", "100,0 %"]]
+    assert ["Математика", "2", "100,0 %"] in [r[1:] for r in development if r[0] == "Какие предметы вы преподаёте?"]
+
     decisions = text[text.index("Решили (проект)") + 1:]
     numbered = [d for d in decisions if d[:1].isdigit()]
     assert numbered[0].startswith("1. Продолжить работу со школами")
