@@ -71,11 +71,11 @@ class RedisRateLimiter:
 class RedisPause:
     """The 429 pause, shared by every process: `until` is a Unix time."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, name: str = "telegram") -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(redis_url)
-        self._key = f"{REDIS_PREFIX}:paused_until"
+        self._key = f"{REDIS_PREFIX}:paused_until" if name == "telegram" else f"{REDIS_PREFIX}:{name}:paused_until"
 
     async def until(self) -> float:
         value = await self._redis.get(self._key)
