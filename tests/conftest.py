@@ -482,6 +482,9 @@ class MaxUser:
 
     async def send(self, text: str, chat_id: int | None = None) -> str:
         await self.runner.wait(self.api.message(self.id, text, name=self.name, chat_id=chat_id))
+        if chat_id is not None:
+            texts = self.api.texts(chat_id)
+            return texts[-1] if texts else ""
         return self.last
 
     async def send_file(self, token: str, name: str) -> str:
