@@ -7,6 +7,7 @@ both channels. With TEST_DATABASE_URL and TEST_REDIS_URL they run on PostgreSQL 
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from sqlalchemy import func, select
@@ -356,3 +357,47 @@ async def test_start_link_time_and_campaigns_in_max(max_api, max_runner, world, 
     await max_runner.wait(update)
     assert "личном чате" in max_api.answers[update["callback"]["callback_id"]]["notification"]
     assert await snapshot(session_factory) == before
+
+
+def test_invite_links_of_both_channels():
+    """`shnor invites --channel max|telegram`: the same invite token in either channel's start link."""
+    from bot.cli import start_link
+
+    token = "AbC-12_xyzAbC-12_xyzAb"
+    assert start_link("max", "shnor_max_bot", token) == f"https://max.ru/shnor_max_bot?start={token}"
+    assert start_link("telegram", "shnor_test_bot", token) == f"https://t.me/shnor_test_bot?start={token}"
+
+
+async def test_webhook_checks_the_secret_and_handles_once(max_api, database_url, clock, world, session_factory):
+    """MAX's webhook: the secret header is checked; an update is recorded, handled before the 200, and a
+    redelivery (MAX retries what it thinks failed) is answered without handling it again."""
+    from aiohttp import ClientSession, web
+
+    from bot.max.app import webhook_app
+    from tests.conftest import free_port
+
+    runner = MaxRunner(max_api, database_url, clock)
+    await runner.start()
+    runner.poller.stop()
+    await asyncio.wait_for(runner._task, 10)
+    runner._task = None
+    app_runner = web.AppRunner(webhook_app(runner.app, path="/max", secret="s3cret-value"))
+    await app_runner.setup()
+    port = free_port()
+    await web.TCPSite(app_runner, "127.0.0.1", port).start()
+    try:
+        update = max_api.bot_started(1701, world.invites["teacher:0"].token, "Вера")
+        async with ClientSession() as http:
+            refused = await http.post(f"http://127.0.0.1:{port}/max", json=update, headers={"X-Max-Bot-Api-Secret": "wrong"})
+            assert refused.status == 401
+            for _ in range(2):
+                ok = await http.post(f"http://127.0.0.1:{port}/max", json=update, headers={"X-Max-Bot-Api-Secret": "s3cret-value"})
+                assert ok.status == 200
+        texts = max_api.texts(max_api.dialog(1701))
+        assert len([t for t in texts if "Согласие" in t]) == 1  # handled once
+    finally:
+        await app_runner.cleanup()
+        await runner.client.close()
+        await runner.storage.close()
+        await runner.writer.close()
+        await runner.engine.dispose()
