@@ -71,11 +71,11 @@ class RedisRateLimiter:
 class RedisPause:
     """The 429 pause, shared by every process: `until` is a Unix time."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, name: str = "telegram") -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(redis_url)
-        self._key = f"{REDIS_PREFIX}:paused_until"
+        self._key = f"{REDIS_PREFIX}:paused_until" if name == "telegram" else f"{REDIS_PREFIX}:{name}:paused_until"
 
     async def until(self) -> float:
         value = await self._redis.get(self._key)
@@ -184,9 +184,16 @@ class RedisLeadership:
             pass
 
 
-def leadership(engine: AsyncEngine, redis_url: str | None) -> LocalLeadership | PgLeadership | RedisLeadership:
+def leadership(engine: AsyncEngine, redis_url: str | None, channels: tuple[str, ...] = ("telegram",)
+               ) -> LocalLeadership | PgLeadership | RedisLeadership:
+    """One leader per set of channels: processes of Telegram alone share one lock, as before; a process of MAX
+    alone (on the same database) leads the sending of MAX's deliveries under a lock of its own."""
+    extra = sorted(set(channels) - {"telegram"})
     if engine.dialect.name == "postgresql":
-        return PgLeadership(engine)
+        return PgLeadership(engine, LEADER_LOCK_KEY + (sum(ord(c) for c in "".join(extra)) << 40 if extra else 0))
     if redis_url:
-        return RedisLeadership(redis_url)
+        leader = RedisLeadership(redis_url)
+        if extra:
+            leader._key += ":" + ",".join(sorted(channels))
+        return leader
     return LocalLeadership()

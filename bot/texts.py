@@ -514,3 +514,16 @@ def calendar_line(line, period: str, timezone: str, *, source: bool = False) -> 
     if source and line.source:
         out.append(f"   Источник: {line.source}")
     return out
+
+
+# --- two channels (MAX beside Telegram) ----------------------------------------------------
+
+CHANNEL_NAMES = {"telegram": "Telegram", "max": "MAX"}
+LINK_ASK = (
+    "Чтобы пользоваться ботом и в {other}, откройте эту ссылку там (она действует час и только для вас):\n{link}\n\n"
+    "Ваши анкеты и роль будут те же. Если человек подключил оба мессенджера, напоминания приходят в MAX."
+)
+LINK_NO_OTHER = "Бот работает только в {channel}: подключать нечего."
+LINKED = "Готово, {name}! {channel} подключён к вашей записи: {who}. Анкеты и напоминания — те же."
+LINK_TAKEN = "Этот аккаунт {channel} уже зарегистрирован (как {who}). Если это ошибка, напишите координатору."
+MYDATA_ACCOUNT = {"telegram": "Идентификатор в Telegram: {id}", "max": "Идентификатор в MAX: {id}"}

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.accounts import Contact, reachable_clause
 from storage.models import Campaign, CalendarItem, CalendarMessage, CalendarState, Municipality, Person, Role, SurveyVersion
 from surveys.campaigns import coordinator_chats, create_campaign
 from surveys.loader import available_packs, load_pack
@@ -520,7 +521,7 @@ class Outcome:
 
 
 async def _notify(session: AsyncSession, municipality: Municipality, period: str, item_key: str, key: str, kind: str,
-                  detail: dict[str, Any], quiet: str, now: dt.datetime, chats: list[int] | None = None) -> int:
+                  detail: dict[str, Any], quiet: str, now: dt.datetime, chats: list[Contact] | None = None) -> int:
     """Write one message per coordinators' chat, unless this notice was written before; returns how many."""
     done = await session.scalar(select(CalendarMessage.id).where(
         CalendarMessage.municipality_id == municipality.id, CalendarMessage.period == period,
@@ -532,7 +533,7 @@ async def _notify(session: AsyncSession, municipality: Municipality, period: str
     detail = {**detail, "quiet": quiet}
     for chat in chats:
         session.add(CalendarMessage(municipality_id=municipality.id, period=period, item_key=item_key, key=key, kind=kind,
-                                    chat_id=chat, detail=detail, due_at=due, state="pending", created_at=now))
+                                    chat_id=chat.chat_id, detail=detail, due_at=due, state="pending", created_at=now))
     await session.flush()
     return len(chats)
 
@@ -628,7 +629,7 @@ async def name_unplanned(session: AsyncSession, calendar: CalendarDef, now: dt.d
     )}
     # whom a notice can reach: a coordinators' group, or a reachable coordinator (surveys.campaigns.coordinator_chats)
     reachable = {m.id for m in municipalities if m.coordinators_chat_id} | set(await session.scalars(
-        select(Person.municipality_id).where(Person.role.in_([Role.COORDINATOR, Role.ADMIN]), Person.unreachable.is_(False))
+        select(Person.municipality_id).where(Person.role.in_([Role.COORDINATOR, Role.ADMIN]), reachable_clause())
         .distinct()
     ))
     entries = [e for e in calendar.entries() if e.kind == CAMPAIGN]

@@ -16,12 +16,12 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.callbacks import CampaignAction, CampaignCb, ReturnAction, ReturnCb
+from bot.callbacks import ReturnAction, ReturnCb
 from bot.filters import NotText, PrivateChat, TypedText
 from bot.reminders import ReminderRunner
 from storage.models import Person
@@ -30,9 +30,6 @@ from surveys.answering import Answering
 from surveys.errors import BadInput, Refused
 from surveys.schedule import zone
 from surveys.subjects import subject_id
-
-PAGE = 30
-
 
 class ReturnFlow(StatesGroup):
     comment = State()  # data: {"return": response id, "comment": the text typed, once typed}
@@ -47,28 +44,6 @@ def _cancel(response_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.BTN_CANCEL, callback_data=ReturnCb(a=ReturnAction.CANCEL, r=response_id))
     return kb.as_markup()
-
-
-async def school_list(session: AsyncSession, person: Person | None, campaign_id: int,
-                      page: int = 0) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A coordinator's school campaign: the schools that submitted, a button each, PAGE a page (from /campaigns)."""
-    campaign, rows = await returns.submitted_schools(session, person, campaign_id)
-    fields = {"id": campaign.id, "title": escape(campaign.survey_version.title), "period": escape(campaign.period)}
-    if not rows:
-        return texts.RETURN_NO_SCHOOLS.format(**fields), None
-    kb = InlineKeyboardBuilder()
-    for response_id, name in rows[page * PAGE:(page + 1) * PAGE]:
-        kb.row(InlineKeyboardButton(text=name, callback_data=ReturnCb(a=ReturnAction.ASK, r=response_id).pack()))
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton(text=texts.BTN_PREVIOUS_PAGE, callback_data=CampaignCb(
-            a=CampaignAction.RETURNS, id=campaign.id, v=page - 1).pack()))
-    if (page + 1) * PAGE < len(rows):
-        nav.append(InlineKeyboardButton(text=texts.BTN_NEXT_PAGE, callback_data=CampaignCb(
-            a=CampaignAction.RETURNS, id=campaign.id, v=page + 1).pack()))
-    if nav:
-        kb.row(*nav)
-    return texts.RETURN_PICK_SCHOOL.format(n=len(rows), **fields), kb.as_markup()
 
 
 async def return_button(

@@ -1,0 +1,105 @@
+"""The chat a flow talks to, in any channel (bot.flows): a reply, a file, a note on the pressed button,
+the pressed message changed or its buttons taken away, «sending a file…» while a report is built.
+
+TelegramChat speaks through aiogram (a message or a pressed button); MaxChat (bot.max.chat) through
+MAX's API. Buttons are rows of (label, callback data): the same packed data in both channels
+(bot.callbacks), checked again when pressed.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, AsyncIterator, Protocol
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.chat_action import ChatActionSender
+
+from surveys.screens import Screen
+
+Buttons = list[list[tuple[str, CallbackData]]]
+
+
+def rows(buttons: list[tuple[str, CallbackData]], width: int) -> Buttons:
+    """Buttons laid out `width` to a row."""
+    return [buttons[k:k + width] for k in range(0, len(buttons), width)]
+
+
+class Chat(Protocol):
+    channel: str
+    chat_id: int
+    user_id: int
+    private: bool
+    group: bool
+
+    async def say(self, text: str, buttons: Buttons | None = None) -> None: ...
+    async def show(self, screen: Screen) -> None: ...
+    async def send_file(self, kind: str, name: str, data: bytes, caption: str | None = None) -> None: ...
+    async def ack(self, notice: str | None = None, *, alert: bool = False) -> None: ...
+    async def drop_buttons(self) -> None: ...
+    async def edit(self, text: str, buttons: Buttons | None = None) -> None: ...
+    def uploading(self) -> AbstractAsyncContextManager[Any]: ...
+    def forget_identity(self) -> None: ...
+
+
+def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=label, callback_data=data.pack()) for label, data in row] for row in buttons
+    ])
+
+
+class TelegramChat:
+    channel = "telegram"
+
+    def __init__(self, event: Message | CallbackQuery, people: Any = None) -> None:
+        self.callback = event if isinstance(event, CallbackQuery) else None
+        self.message: Message = event.message if isinstance(event, CallbackQuery) else event
+        self.chat_id = self.message.chat.id
+        self.user_id = event.from_user.id
+        self.private = self.message.chat.type == "private"
+        self.group = not self.private
+        self.chat_type = self.message.chat.type
+        self.people = people
+
+    async def say(self, text: str, buttons: Buttons | None = None) -> None:
+        await self.message.answer(text, reply_markup=markup(buttons))
+
+    async def show(self, screen: Screen) -> None:
+        """A questionnaire's screen (surveys.screens), with Telegram's renderer."""
+        from bot.render import render
+
+        text, keyboard = render(screen)
+        await self.message.answer(text, reply_markup=keyboard)
+
+    async def send_file(self, kind: str, name: str, data: bytes, caption: str | None = None) -> None:
+        if kind == "document":
+            await self.message.answer_document(BufferedInputFile(data, filename=name), caption=caption)
+        else:
+            await self.message.answer_photo(BufferedInputFile(data, filename=name), caption=caption)
+
+    async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
+        if self.callback is not None:
+            await self.callback.answer(notice, show_alert=alert)
+        elif notice:
+            await self.message.answer(notice)
+
+    async def drop_buttons(self) -> None:
+        if self.callback is not None:
+            await self.message.edit_reply_markup(reply_markup=None)
+
+    async def edit(self, text: str, buttons: Buttons | None = None) -> None:
+        await self.message.edit_text(text, reply_markup=markup(buttons))
+
+    def uploading(self) -> AbstractAsyncContextManager[Any]:
+        return ChatActionSender.upload_document(bot=self.message.bot, chat_id=self.chat_id)
+
+    def forget_identity(self) -> None:
+        if self.people is not None:
+            self.people.forget(self.user_id)
+
+
+@asynccontextmanager
+async def nothing() -> AsyncIterator[None]:
+    yield
