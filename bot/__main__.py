@@ -68,8 +68,7 @@ async def run(settings: Settings) -> None:
             msender = max_sender(client, rate=settings.max_send_rate)
         outlets.append(MaxOutlet(client, msender))
     runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology, outlets=outlets)
-    calendar_runner = (CalendarRunner(bot, session_factory, sender, utcnow, calendar, reminders=runner)
-                       if bot is not None else None)
+    calendar_runner = CalendarRunner(bot, session_factory, sender, utcnow, calendar, reminders=runner, outlets=outlets)
     storage, isolation = fsm_backend(settings.redis_url, session_factory)
     writer = make_writer(settings.database_url, engine)
     stats = None
@@ -88,7 +87,8 @@ async def run(settings: Settings) -> None:
         from bot.max.app import MaxApp
 
         max_app = MaxApp(client, session_factory, writer, storage=storage, isolation=isolation, methodology=methodology,
-                         reminders=runner, answering=dp["answering"] if dp is not None else None, links=links)
+                         reminders=runner, answering=dp["answering"] if dp is not None else None, links=links,
+                         calendar=calendar)
     leader = SchedulerLeader(leadership(engine, settings.redis_url, tuple(channels)), runner, settings.reminder_interval,
                              settings.leader_check_interval, calendar=calendar_runner)
     try:

@@ -409,11 +409,10 @@ async def _max_bot_username(settings: Settings) -> str:
 
 
 def start_link(channel: str, username: str, token: str) -> str:
-    """The invite's deep link: Telegram's /start payload (up to 64 characters) or MAX's start payload (up to 128);
-    the token (22 characters of A-Z a-z 0-9 _ -) fits both, and the same invite works in either channel."""
-    if channel == "max":
-        return f"https://max.ru/{username}?start={token}"
-    return f"https://t.me/{username}?start={token}"
+    """The invite's deep link in the channel (storage.accounts.start_link: the one place its form is written)."""
+    from storage.accounts import start_link as link
+
+    return link(channel, username, token)
 
 
 def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:

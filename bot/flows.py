@@ -4,7 +4,9 @@ Each flow takes the chat it answers (bot.chat.Chat: Telegram's or MAX's), the co
 (aiogram's FSMContext over the shared storage, keyed per channel), the handler's session and the
 person (None for a stranger), and speaks through the chat: the channel's handlers only read their
 update, pick the flow and hand it these. Rules live in the services (storage.registry, storage.privacy,
-surveys.campaigns, scoring.service, bot.access); the texts in bot.texts; the flows join them.
+surveys.campaigns, surveys.chase, surveys.returns, surveys.monitoring_calendar, scoring.service, bot.access);
+the texts in bot.texts; the flows join them. A refusal a service raises (surveys.errors) is answered by the
+channel's error handling, in Russian, with the update's writes rolled back.
 
 The questionnaire itself is not here: each channel's handler calls surveys.answering and renders the
 neutral screens (surveys.screens) with its own renderer, the one path where a call saved matters.
@@ -26,10 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.access import set_coordinators_chat, summary_refusal
 from bot.callbacks import (
+    CalendarAction,
+    CalendarCb,
     CampaignAction,
     CampaignCb,
     CardExport,
     CardWord,
+    ChaseAction,
+    ChaseCb,
     ConsentCb,
     ForgetCb,
     NewCampaignCb,
@@ -38,9 +44,10 @@ from bot.callbacks import (
     ReturnCb,
 )
 from bot.chat import Buttons, Chat, rows
+from bot.render import split_html
 from scoring.methodology import Methodology
 from storage.accounts import CHANNEL_TITLES, accounts_of, find_person
-from storage.models import Municipality, Person, Role, School
+from storage.models import CalendarItem, Municipality, Person, Role, School
 from storage.privacy import ConsentText, consent_text, log_access, record_consent, stored_about
 from storage.registry import (
     InviteProblem,
@@ -53,15 +60,19 @@ from storage.registry import (
     register_person,
 )
 from surveys import campaigns as campaign_service
+from surveys import chase as chase_service
+from surveys import monitoring_calendar as mc
 from surveys import returns as returns_service
 from surveys.answering import Answering
+from surveys.completion import FORM_STATES
+from surveys.errors import BadInput, Refused
 from surveys.loader import available_packs, load_pack
 from surveys.model import Audience
 from surveys.periods import PeriodError, next_school_year, normalize_period, school_year_of
 from surveys.schedule import human_left
 from surveys.screens import campaigns_screen, local_time, screen_of
 from surveys.service import ServiceError, campaigns_for
-from surveys.subjects import is_coordinator
+from surveys.subjects import is_coordinator, subject_id
 
 
 class Registration(StatesGroup):
@@ -687,4 +698,419 @@ async def typed_deadline(chat: Chat, text: str | None, state: FSMContext, sessio
     await _confirm(chat, state, municipality)
 
 
-__all__ = ["NewCampaign", "Registration", "find_person"]
+# --- deputies chase their school (/missing) ------------------------------------------------
+
+NAMES_SHOWN = (40, 10)  # names of a list in the /missing message; the fewer when long names would not fit
+MISSING_LIMIT = 4000  # characters of the /missing message: within Telegram's 4,096 and MAX's 4,000
+CHASE_PAGE = 20  # teachers a page of buttons
+
+
+def _chase_names(teachers: tuple[chase_service.Teacher, ...], day: dt.date, shown: int) -> str:
+    if not teachers:
+        return texts.MISSING_NOBODY
+    out = []
+    for t in teachers[:shown]:
+        marks = []
+        if not t.reachable:
+            marks.append(texts.MISSING_MARK_UNREACHABLE)
+        elif t.nudged is not None:
+            marks.append(texts.MISSING_MARK_NUDGED.format(day=f"{day:%d.%m}"))
+        out.append(escape(t.name) + (f" ({'; '.join(marks)})" if marks else ""))
+    more = len(teachers) - shown
+    return ", ".join(out) + (f" и ещё {more}" if more > 0 else "")
+
+
+def _registration(view: chase_service.SchoolChase) -> str:
+    registered = len(view.teachers)
+    if view.declared is None:
+        return texts.MISSING_UNDECLARED.format(registered=registered)
+    if view.not_registered:
+        return texts.MISSING_NOT_REGISTERED.format(n=view.not_registered, declared=view.declared, registered=registered)
+    return texts.MISSING_ALL_REGISTERED.format(declared=view.declared, registered=registered)
+
+
+def _missing_screen(view: chase_service.SchoolChase, school_name: str, now: dt.datetime) -> tuple[str, Buttons]:
+    campaign = view.campaign
+    for shown in NAMES_SHOWN:
+        text = texts.MISSING_HEADER.format(school=escape(school_name)) + "\n\n" + texts.MISSING_CAMPAIGN.format(
+            title=escape(campaign.survey_version.title), period=escape(campaign.period),
+            left=human_left(now, campaign.deadline, campaign.timezone), completion=escape(view.completion.text()),
+            registration=_registration(view),
+            not_started=len(view.not_started), not_started_names=_chase_names(view.not_started, view.day, shown),
+            drafts=len(view.drafts), draft_names=_chase_names(view.drafts, view.day, shown),
+            submitted=len(view.submitted), form=FORM_STATES.get(view.form, FORM_STATES[None]),
+        )
+        if len(text) <= MISSING_LIMIT:
+            break
+    board: Buttons = []
+    if view.missing:
+        n, m = len(view.can_nudge), len(view.missing)
+        label = texts.BTN_NUDGE_ALL.format(n=m) if n == m else texts.BTN_NUDGE_REST.format(n=n, m=m)
+        board.append([(label, ChaseCb(a=ChaseAction.NUDGE_ALL, c=campaign.id))])
+        board.append([(texts.BTN_NUDGE_PICK, ChaseCb(a=ChaseAction.PICK, c=campaign.id))])
+    if view.submitted:
+        board.append([(texts.BTN_RETURN_PICK, ChaseCb(a=ChaseAction.SUBMITTED, c=campaign.id))])
+    board.append([(texts.BTN_INVITE, ChaseCb(a=ChaseAction.INVITE, c=0))])
+    return text, board
+
+
+async def missing(chat: Chat, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
+    """/missing: for each open teacher questionnaire of the deputy's school, who has not registered, started, sent."""
+    if person is None or person.role != Role.DEPUTY or person.school_id is None:
+        await chat.say(texts.MISSING_DEPUTIES_ONLY)
+        return
+    if await state.get_state() is not None:
+        await state.clear()  # a return left waiting for its comment: /missing starts over
+    school, views = await chase_service.school_view(session, person, now)
+    if not views:
+        await chat.say(texts.MISSING_HEADER.format(school=escape(school.name)) + "\n\n" + texts.MISSING_NO_CAMPAIGN,
+                       [[(texts.BTN_INVITE, ChaseCb(a=ChaseAction.INVITE, c=0))]])
+        return
+    for view in views:
+        await chat.say(*_missing_screen(view, school.name, now))
+
+
+def _pages(board: Buttons, page: int, total: int, at: Any) -> None:
+    """«← Назад» / «Далее →» under a paged list; `at(page)` is the callback data of a page."""
+    nav = []
+    if page > 0:
+        nav.append((texts.BTN_PREVIOUS_PAGE, at(page - 1)))
+    if (page + 1) * CHASE_PAGE < total:
+        nav.append((texts.BTN_NEXT_PAGE, at(page + 1)))
+    if nav:
+        board.append(nav)
+
+
+def _when(due_at: dt.datetime, timezone: str, quiet: str, now: dt.datetime) -> str:
+    """When a message asked for now goes out: now, or after the campaign's quiet hours."""
+    if due_at <= now:
+        return texts.NUDGE_NOW
+    local = due_at.astimezone(ZoneInfo(timezone))
+    return texts.NUDGE_LATER.format(time=f"{local:%H:%M %d.%m}", quiet=quiet)
+
+
+def _listed(teachers: tuple[chase_service.Teacher, ...]) -> str:
+    return ", ".join(escape(t.name) for t in teachers)
+
+
+async def chase_button(chat: Chat, data: ChaseCb, session: AsyncSession, person: Person | None, now: dt.datetime,
+                       reminders: Any) -> None:
+    """The /missing buttons. Refusals (surveys.errors.Refused) are answered by the channel's errors: nothing written."""
+    if person is None:
+        await chat.ack(texts.NOT_REGISTERED, alert=True)
+        return
+    action = data.a
+    if action == ChaseAction.INVITE:
+        await _teacher_invite(chat, session, person, now)
+        return
+    if action in (ChaseAction.NUDGE_ALL, ChaseAction.NUDGE):
+        result = await chase_service.nudge(session, person, data.c, data.p if action == ChaseAction.NUDGE else None, now)
+        when = _when(result.due_at, result.timezone, result.quiet, now)
+        lines = [texts.NUDGE_QUEUED.format(when=when, names=_listed(result.queued))]
+        if result.already:
+            lines.append(texts.NUDGE_ALREADY.format(day=f"{result.day:%d.%m}", names=_listed(result.already)))
+        if result.unreachable:
+            lines.append(texts.NUDGE_UNREACHABLE.format(names=_listed(result.unreachable)))
+        await chat.ack(texts.NUDGE_QUEUED_SHORT.format(when=when, n=len(result.queued)))  # committed before the answer
+        await chat.say("\n".join(lines))
+        if reminders:
+            reminders.kick()
+        return
+    view = await chase_service.deputy_campaign(session, person, data.c, now)
+    campaign = view.campaign
+    title, period = escape(campaign.survey_version.title), escape(campaign.period)
+    page = data.v
+    board: Buttons = []
+    if action == ChaseAction.PICK:
+        people = view.missing
+        if not people:
+            await chat.ack()
+            await chat.say(texts.NUDGE_PICK_NOBODY.format(title=title, period=period))
+            return
+        for t in people[page * CHASE_PAGE:(page + 1) * CHASE_PAGE]:
+            label = ("✓ " if t.nudged else "") + t.name
+            if t.state == "draft":
+                label += " · начал(а)"
+            if not t.reachable:
+                label += " · бот не может написать"
+            board.append([(label, ChaseCb(a=ChaseAction.NUDGE, c=campaign.id, p=t.id))])
+        _pages(board, page, len(people), lambda v: ChaseCb(a=action, c=campaign.id, v=v))
+        municipality = await session.get(Municipality, person.municipality_id)
+        text = texts.NUDGE_PICK.format(title=title, period=period, n=len(people), tz=municipality.timezone,
+                                       day=f"{view.day:%d.%m}")
+    else:  # SUBMITTED: which questionnaire to return for correction
+        people = view.submitted
+        if not people:
+            await chat.ack()
+            await chat.say(texts.RETURN_NO_TEACHERS.format(title=title, period=period))
+            return
+        for t in people[page * CHASE_PAGE:(page + 1) * CHASE_PAGE]:
+            board.append([(t.name, ReturnCb(a=ReturnAction.ASK, r=t.response_id))])
+        _pages(board, page, len(people), lambda v: ChaseCb(a=action, c=campaign.id, v=v))
+        text = texts.RETURN_PICK_TEACHER.format(title=title, period=period, n=len(people))
+    await chat.ack()
+    await chat.say(text, board)
+
+
+async def _teacher_invite(chat: Chat, session: AsyncSession, person: Person, now: dt.datetime) -> None:
+    """The school's teacher invite as a message to forward, with its start link in the deputy's channel."""
+    school, invite = await chase_service.teacher_invite(session, person, now)
+    await chat.ack()
+    if invite is None:
+        await chat.say(texts.INVITE_NONE)
+        return
+    municipality = await session.get(Municipality, person.municipality_id)
+    expires = f"{invite.expires_at.astimezone(ZoneInfo(municipality.timezone)):%d.%m.%Y}"
+    link = await chat.start_link(invite.token)
+    await chat.say(texts.INVITE_FOR_TEACHERS.format(school=escape(school.name), link=link, expires=expires))
+    plain = texts.INVITE_FOR_TEACHERS.format(school=school.name, link=link, expires=expires)
+    await chat.say(texts.INVITE_FORWARD[chat.channel].format(left=invite.max_uses - invite.uses, expires=expires),
+                   [[chat.share_button(link, plain)]])
+
+
+# --- returning a questionnaire for correction ----------------------------------------------
+
+
+class ReturnFlow(StatesGroup):
+    comment = State()  # data: {"return": response id, "comment": the text typed, once typed}
+
+
+def _return_what(target: returns_service.Target) -> str:
+    kind = subject_id(target.response.subject)[0]
+    return texts.RETURN_WHAT["school" if kind == "school" else "person"].format(label=escape(target.label))
+
+
+async def return_button(chat: Chat, data: ReturnCb, state: FSMContext, session: AsyncSession, person: Person | None,
+                        now: dt.datetime, answering: Any, reminders: Any) -> None:
+    """A questionnaire picked (the comment is asked for), the return confirmed or cancelled. Refusals (Refused)
+    are answered by the channel's errors: nothing written. Only the confirmation returns it."""
+    if person is None:
+        await chat.ack(texts.NOT_REGISTERED, alert=True)
+        return
+    response_id, action = data.r, data.a
+    if action == ReturnAction.ASK:
+        target = await returns_service.check_return(session, person, response_id, now)
+        campaign = target.campaign
+        await state.set_state(ReturnFlow.comment)
+        await state.set_data({"return": response_id})
+        await chat.ack()
+        await chat.say(
+            texts.RETURN_ASK.format(
+                what=_return_what(target), title=escape(campaign.survey_version.title), period=escape(campaign.period),
+                min=returns_service.COMMENT_MIN, max=returns_service.COMMENT_MAX,
+                deadline=texts.deadline_text(campaign.deadline, campaign.timezone),
+            ),
+            [[(texts.BTN_CANCEL, ReturnCb(a=ReturnAction.CANCEL, r=response_id))]],
+        )
+        return
+    stored = await state.get_data()
+    ours = stored.get("return") == response_id and await state.get_state() == ReturnFlow.comment.state
+    if action == ReturnAction.CANCEL:
+        if ours:
+            await state.clear()
+        await chat.ack(texts.RETURN_CANCELLED)
+        await chat.edit(texts.RETURN_CANCELLED)
+        return
+    if not ours or "comment" not in stored:  # CONFIRM: an old confirmation, or one of another conversation
+        await chat.ack(texts.RETURN_STALE, alert=True)
+        return
+    done = await returns_service.return_response(session, person, response_id, stored["comment"], now)
+    await state.clear()
+    answering.forget([response_id])  # this process's cached state of it is stale (the version moved on too)
+    campaign = done.target.campaign
+    text = texts.RETURN_DONE.format(what=_return_what(done.target),
+                                    when=_when(done.due_at, campaign.timezone, campaign.quiet_hours, now))
+    await chat.ack(text[:200])
+    await chat.drop_buttons()  # the confirmation has been done
+    await chat.say(text)
+    if reminders:
+        reminders.kick()
+
+
+async def typed_comment(chat: Chat, text: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
+                        now: dt.datetime) -> None:
+    """The comment: checked (a Russian reprompt when empty or too long), then shown back for confirmation."""
+    response_id = (await state.get_data()).get("return")
+    if person is None or response_id is None:
+        await state.clear()
+        await chat.say(texts.RETURN_STALE)
+        return
+    try:
+        comment = returns_service.clean_comment(text)
+    except BadInput as exc:  # reprompted by the channel's errors; the state stays, and the way out is said
+        raise BadInput(f"{exc.message} {texts.RETURN_HOW_TO_CANCEL}") from None
+    try:
+        target = await returns_service.check_return(session, person, response_id, now)
+    except Refused:
+        await state.clear()  # returned by someone else meanwhile, the deadline passed...: this return is over
+        raise
+    await state.update_data(comment=comment)
+    await chat.say(
+        texts.RETURN_CONFIRM.format(what=_return_what(target), comment=escape(comment),
+                                    recipients=escape(", ".join(p.full_name for p in target.recipients))),
+        [[(texts.BTN_RETURN_YES, ReturnCb(a=ReturnAction.CONFIRM, r=response_id)),
+          (texts.BTN_CANCEL, ReturnCb(a=ReturnAction.CANCEL, r=response_id))]],
+    )
+
+
+async def comment_not_text(chat: Chat) -> None:
+    await chat.say(texts.RETURN_NOT_TEXT)
+
+
+# --- coordinators plan the school year (/calendar) -----------------------------------------
+
+
+class CalendarShift(StatesGroup):
+    date = State()
+
+
+def _plan_messages(view: mc.PlanView, limit: int, note: str | None = None) -> tuple[list[str], Buttons]:
+    """The plan as messages under the channel's limit, and its buttons: a row a line (shift, skip), the plan's own."""
+    tz = view.timezone
+    lines = [note, ""] if note else []
+    lines += [escape(text) for text in texts.calendar_head(view)] + [""]
+    board: Buttons = []
+    for line in view.lines:
+        lines += [escape(text) for text in texts.calendar_line(line, view.period, tz)] + [""]
+        row = []
+        if line.can_shift:
+            row.append((texts.BTN_CALENDAR_SHIFT.format(n=line.number), CalendarCb(a=CalendarAction.SHIFT_ASK, id=line.item_id)))
+        if line.can_skip:
+            row.append((texts.BTN_CALENDAR_SKIP.format(n=line.number), CalendarCb(a=CalendarAction.SKIP_ASK, id=line.item_id)))
+        if row:
+            board.append(row)
+    lines.append(texts.CALENDAR_FOOTER)
+    if not view.planned and not view.ended:
+        board.append([(texts.BTN_CALENDAR_PLAN.format(period=view.period),
+                       CalendarCb(a=CalendarAction.PLAN, id=int(view.period[:4])))])
+    return split_html(lines, limit), board
+
+
+async def _send_plan(chat: Chat, view: mc.PlanView, note: str | None = None) -> None:
+    chunks, board = _plan_messages(view, chat.limit, note)
+    for chunk in chunks[:-1]:
+        await chat.say(chunk)
+    await chat.say(chunks[-1], board or None)
+
+
+def _plan_note(result: mc.PlanResult, timezone: str) -> str:
+    view = result.view
+    if not result.already:
+        kinds = [line.kind for line in view.lines]
+        return texts.CALENDAR_PLANNED_NOW.format(period=view.period, added=result.added, campaigns=kinds.count(mc.CAMPAIGN),
+                                                 tasks=kinds.count(mc.TASK))
+    made = texts.local_time(view.made_at, timezone)
+    if result.added:
+        return texts.CALENDAR_PLANNED_MORE.format(period=view.period, made=made, added=result.added)
+    return texts.CALENDAR_PLANNED_AGAIN.format(period=view.period, made=made)
+
+
+async def show_calendar(chat: Chat, args: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
+                        now: dt.datetime, calendar: mc.CalendarDef) -> None:
+    """/calendar [school year]: the plan (or the methodology's calendar, with a button that makes the plan)."""
+    if not is_coordinator(person):
+        await chat.say(texts.COORDINATORS_ONLY)
+        return
+    await state.clear()
+    municipality = await session.get(Municipality, person.municipality_id)
+    try:
+        period = normalize_period(args) if (args or "").strip() else mc.default_year(calendar, municipality.timezone, now)
+    except PeriodError as exc:
+        await chat.say(escape(str(exc)))
+        return
+    await _send_plan(chat, await mc.plan_view(session, calendar, municipality, period, now))
+
+
+async def calendar_button(chat: Chat, data: CalendarCb, state: FSMContext, session: AsyncSession, person: Person | None,
+                          now: dt.datetime, calendar: mc.CalendarDef) -> None:
+    """Make the plan, shift an item (the date is typed next), skip one (after a confirmation). Refusals are the
+    service's Russian messages (ServiceError), answered by the channel's errors: nothing changed."""
+    if not is_coordinator(person):
+        await chat.ack(texts.COORDINATORS_ONLY, alert=True)
+        return
+    municipality = await session.get(Municipality, person.municipality_id)
+    action = data.a
+    if action == CalendarAction.PLAN:
+        start = data.id
+        try:
+            period = normalize_period(f"{start}-{start + 1}")
+        except PeriodError as exc:
+            raise ServiceError(str(exc)) from None
+        result = await mc.make_plan(session, calendar, municipality, period, now)
+        await chat.ack()
+        await _send_plan(chat, result.view, _plan_note(result, municipality.timezone))
+        return
+    item = await mc.plan_item(session, municipality, data.id)
+    view = await mc.plan_view(session, calendar, municipality, item.period, now)
+    line = view.line(item.id)
+    what = escape(texts.CALENDAR_WHAT[item.kind].format(pack_title=line.pack_title))
+    tz = municipality.timezone
+    if action == CalendarAction.SHIFT_ASK:
+        await mc.ensure_shiftable(session, municipality, item)
+        await state.set_state(CalendarShift.date)
+        await state.set_data({"item": item.id})
+        example = max(item.opens_at, now) + dt.timedelta(days=7)
+        await chat.ack()
+        await chat.say(texts.CALENDAR_SHIFT_ASK.format(
+            what=what, title=escape(item.title), opens=texts.local_time(item.opens_at, tz),
+            deadline=texts.local_time(item.deadline, tz), example=texts.local_time(example, tz)[:10] + " 10:00",
+            hour=calendar.opening_time.strftime("%H:%M"),
+        ), [[(texts.BTN_CANCEL, CalendarCb(a=CalendarAction.SHIFT_CANCEL, id=item.id))]])
+    elif action == CalendarAction.SHIFT_CANCEL:
+        await state.clear()
+        await chat.ack(texts.CALENDAR_SHIFT_CANCELLED)
+        await chat.edit(texts.CALENDAR_SHIFT_CANCELLED)
+    elif action == CalendarAction.SKIP_ASK:
+        await mc.ensure_skippable(session, item)
+        await chat.ack()
+        await chat.say(texts.CALENDAR_SKIP_ASK.format(
+            n=line.number, what=what, title=escape(item.title), opens=texts.local_time(item.opens_at, tz),
+            consequence=texts.CALENDAR_SKIP_CONSEQUENCE[item.kind].format(period=escape(item.period)),
+        ), [[(texts.BTN_CALENDAR_SKIP_YES, CalendarCb(a=CalendarAction.SKIP, id=item.id)),
+             (texts.BTN_CANCEL, CalendarCb(a=CalendarAction.SKIP_CANCEL, id=item.id))]])
+    elif action == CalendarAction.SKIP:
+        await mc.skip_item(session, item, now)
+        done = texts.CALENDAR_SKIPPED.format(n=line.number, what=what)
+        await chat.ack(done)
+        await _send_plan(chat, await mc.plan_view(session, calendar, municipality, item.period, now), done)
+    elif action == CalendarAction.SKIP_CANCEL:
+        await chat.ack()
+        await chat.edit(texts.CALENDAR_NOT_SKIPPED.format(n=line.number))
+
+
+async def typed_date(chat: Chat, text: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
+                     now: dt.datetime, calendar: mc.CalendarDef) -> None:
+    """The new date of the item being shifted; a date that does not do is asked again, nothing changes."""
+    if not is_coordinator(person):
+        await state.clear()
+        return
+    municipality = await session.get(Municipality, person.municipality_id)
+    item_id = (await state.get_data()).get("item")
+    item = await session.get(CalendarItem, item_id) if isinstance(item_id, int) else None
+    if item is None or item.municipality_id != municipality.id:
+        await state.clear()
+        await chat.say(texts.CALENDAR_STALE)
+        return
+    try:
+        await mc.ensure_shiftable(session, municipality, item)
+    except ServiceError as exc:  # done meanwhile (opened, sent): nothing to shift any more
+        await state.clear()
+        await chat.say(escape(exc.message))
+        return
+    try:
+        when = campaign_service.parse_local(text or "", municipality.timezone, calendar.opening_time.hour)
+        await mc.shift_item(session, municipality, item, when, now)
+    except ServiceError as exc:
+        await chat.say(texts.REPROMPT.format(error=escape(exc.message)))
+        return
+    await state.clear()
+    view = await mc.plan_view(session, calendar, municipality, item.period, now)
+    line = view.line(item.id)
+    done = texts.CALENDAR_SHIFTED.format(
+        n=line.number, what=escape(texts.CALENDAR_WHAT[item.kind].format(pack_title=line.pack_title)),
+        opens=texts.local_time(item.opens_at, municipality.timezone), deadline=texts.local_time(item.deadline, municipality.timezone),
+    )
+    await _send_plan(chat, view, done)
+
+
+__all__ = ["CalendarShift", "NewCampaign", "Registration", "ReturnFlow", "find_person"]

@@ -7,16 +7,15 @@ errors (bot.sender). The runner decides what goes where; the outlet only speaks 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from aiogram import Bot
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile
 
+from bot.chat import Buttons, markup
 from bot.render import TELEGRAM_LIMIT, split_html
 from bot.sender import Sender
-
-Buttons = list[list[tuple[str, CallbackData]]]
 
 
 class Outlet(Protocol):
@@ -30,6 +29,16 @@ class Outlet(Protocol):
     def split(self, lines: list[str]) -> list[str]: ...
 
 
+def outlets_of(bot: Bot | None, sender: Sender | None, others: Iterable[Outlet] = ()) -> dict[str, Outlet]:
+    """channel -> outlet of the channels a process runs: Telegram's from its bot and sender, the others as given."""
+    out: dict[str, Outlet] = {}
+    if bot is not None and sender is not None:
+        out["telegram"] = TelegramOutlet(bot, sender)
+    for outlet in others:
+        out[outlet.channel] = outlet
+    return out
+
+
 class TelegramOutlet:
     channel = "telegram"
     limit = TELEGRAM_LIMIT
@@ -38,16 +47,8 @@ class TelegramOutlet:
         self.bot = bot
         self.sender = sender
 
-    @staticmethod
-    def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
-        if not buttons:
-            return None
-        return InlineKeyboardMarkup(inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=data.pack()) for label, data in row] for row in buttons
-        ])
-
     async def send_text(self, chat_id: int, text: str, buttons: Buttons | None = None) -> int:
-        return (await self.bot.send_message(chat_id, text, reply_markup=self.markup(buttons))).message_id
+        return (await self.bot.send_message(chat_id, text, reply_markup=markup(buttons))).message_id
 
     async def send_file(self, chat_id: int, kind: str, name: str, data: bytes, caption: str | None) -> int:
         send = self.bot.send_document if kind == "document" else self.bot.send_photo

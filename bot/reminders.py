@@ -25,9 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.callbacks import OpenSurvey
-from bot.outlet import Outlet, TelegramOutlet
+from bot.outlet import Outlet, outlets_of
 from bot.sender import Outcome, Sender, SendResult
 from bot.render import html
+from storage.accounts import reachable_on
 from storage.models import Campaign, Delivery, DeliveryState, Municipality, Person, Reminder, School
 from surveys import campaigns, chase, returns
 from surveys.completion import FORM_STATES
@@ -71,11 +72,7 @@ class ReminderRunner:
         self.bot = bot
         self.session_factory = session_factory
         self.sender = sender
-        self.outlets: dict[str, Outlet] = {}
-        if bot is not None and sender is not None:
-            self.outlets["telegram"] = TelegramOutlet(bot, sender)
-        for outlet in outlets:
-            self.outlets[outlet.channel] = outlet
+        self.outlets: dict[str, Outlet] = outlets_of(bot, sender, outlets)
         self.clock = clock
         self.methodology = methodology
         self.workers = workers
@@ -246,7 +243,7 @@ class ReminderRunner:
         }
         if delivery.kind == "respondent":
             person = await session.get(Person, delivery.person_id)
-            if person is None or person.unreachable:
+            if person is None or not await reachable_on(session, person, delivery.channel):
                 return None
             status = await campaigns.response_status(session, campaign, person)
             if status == "submitted":
@@ -289,7 +286,8 @@ class ReminderRunner:
         """A deputy's personal nudge; nothing once the teacher has sent the questionnaire or the campaign has ended."""
         person = await session.get(Person, delivery.person_id)
         found = await chase.nudge_of(session, reminder.id, delivery.person_id)
-        if person is None or person.unreachable or found is None or not campaign.is_open(self.clock()):
+        if (person is None or found is None or not campaign.is_open(self.clock())
+                or not await reachable_on(session, person, delivery.channel)):
             return None
         status = await campaigns.response_status(session, campaign, person)
         if status == "submitted":
@@ -306,7 +304,7 @@ class ReminderRunner:
         """A questionnaire returned for correction: the comment and a button that opens it (its review screen)."""
         found = await returns.notice_of(session, reminder.id)
         person = await session.get(Person, delivery.person_id) if delivery.person_id else None
-        if found is None or person is None or person.unreachable:
+        if found is None or person is None or not await reachable_on(session, person, delivery.channel):
             return None
         record, by, kind = found
         if record.resubmitted_at is not None:

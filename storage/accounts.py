@@ -73,6 +73,22 @@ async def contacts(session: AsyncSession, people: list[Person]) -> dict[int, Con
     return out
 
 
+async def reachable_on(session: AsyncSession, person: Person, channel: str) -> bool:
+    """Whether the person can be written to in `channel` now (registered there and not blocked the bot there)."""
+    if channel == TELEGRAM:
+        return person.tg_user_id is not None and person.tg_user_id > 0 and not person.unreachable
+    return bool(await session.scalar(select(Account.id).where(Account.person_id == person.id, Account.channel == channel,
+                                                              Account.unreachable.is_(False))))
+
+
+def start_link(channel: str, username: str, token: str) -> str:
+    """An invite's deep link: Telegram's /start payload (up to 64 characters) or MAX's start payload (up to 128);
+    the token (22 characters of A-Z a-z 0-9 _ -) fits both, and the same invite works in either channel."""
+    if channel == MAX:
+        return f"https://max.ru/{username}?start={token}"
+    return f"https://t.me/{username}?start={token}"
+
+
 async def add_account(session: AsyncSession, person: Person, channel: str, account_id: int, chat_id: int) -> None:
     """Attach an account of `channel` to the person (the caller has checked that the account is nobody's)."""
     if channel == TELEGRAM:

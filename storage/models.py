@@ -476,11 +476,12 @@ class CalendarItem(Base):
 
 
 class CalendarMessage(Base):
-    """The calendar's outbox: one message to one coordinators' chat, written before it is sent and marked after
-    Telegram accepts it. The unique key makes each notice (opened, a reminder, «not opened») happen once."""
+    """The calendar's outbox: one message to one coordinators' chat (the group, in its channel, or a coordinator in
+    the channel they are written to), written before it is sent and marked after the channel accepts it. The unique
+    key makes each notice (opened, a reminder, «not opened») happen once."""
 
     __tablename__ = "calendar_message"
-    __table_args__ = (UniqueConstraint("municipality_id", "period", "item_key", "key", "chat_id"),)
+    __table_args__ = (UniqueConstraint("municipality_id", "period", "item_key", "key", "channel", "chat_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
@@ -488,6 +489,7 @@ class CalendarMessage(Base):
     item_key: Mapped[str] = mapped_column(String(60))
     key: Mapped[str] = mapped_column(String(60))  # «overdue@2026-09-15T04:00», «opened@12», «task@...», «existing@5»
     kind: Mapped[str] = mapped_column(String(10))  # opened | existing | task | overdue
+    channel: Mapped[str] = mapped_column(String(12), default=TELEGRAM, server_default=TELEGRAM)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the text is made of
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

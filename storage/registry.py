@@ -381,34 +381,28 @@ async def forget_person(session: AsyncSession, person: Person, now: dt.datetime)
     from storage.models import Account, CalendarMessage, Consent, Delivery, DeliveryState, FsmRecord, Response
 
     tg_user_id = person.tg_user_id
+    placeholder = -(10**15 + person.id)  # Telegram ids are positive (users) or above -10**13 (chats)
+
+    async def unsent(channel: str, chat_id: int) -> None:
+        """Their reminders and the calendar's notices to them (a coordinator without a group) not sent yet are
+        dropped; the sent ones keep their rows with the chat replaced."""
+        for model in (Delivery, CalendarMessage):
+            mine = (model.channel == channel, model.chat_id == chat_id)
+            await session.execute(update(model).where(*mine, model.state == DeliveryState.PENDING)
+                                  .values(state=DeliveryState.SKIPPED))
+            await session.execute(update(model).where(*mine).values(chat_id=placeholder))
+
     for account in list(await session.scalars(select(Account).where(Account.person_id == person.id))):
         await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{account.account_id}:{account.channel}")))
-        await session.execute(
-            update(Delivery).where(Delivery.channel == account.channel, Delivery.chat_id == account.chat_id,
-                                   Delivery.state == DeliveryState.PENDING).values(state=DeliveryState.SKIPPED)
-        )
-        await session.execute(update(Delivery).where(Delivery.channel == account.channel, Delivery.chat_id == account.chat_id)
-                              .values(chat_id=-(10**15 + person.id)))
+        await unsent(account.channel, account.chat_id)
         await session.delete(account)
     await session.execute(delete(Invite).where(Invite.person_id == person.id))
     # a bot process that keeps their questionnaire in memory must read it again (and find them gone)
     await session.execute(update(Response).where(Response.actor_id == person.id).values(version=Response.version + 1, actor_id=None))
-    placeholder = -(10**15 + person.id)  # Telegram ids are positive (users) or above -10**13 (chats)
     if tg_user_id is not None:
         await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tg_user_id}:default")))
     if person.chat_id is not None:
-        await session.execute(
-            update(Delivery).where(Delivery.channel == "telegram", Delivery.chat_id == person.chat_id,
-                                   Delivery.state == DeliveryState.PENDING).values(state=DeliveryState.SKIPPED)
-        )
-        await session.execute(update(Delivery).where(Delivery.channel == "telegram", Delivery.chat_id == person.chat_id)
-                              .values(chat_id=placeholder))
-        # the calendar's notices to a coordinator without a group went to their private chat
-        await session.execute(update(CalendarMessage).where(CalendarMessage.chat_id == person.chat_id,
-                                                            CalendarMessage.state == "pending")
-                              .values(state=DeliveryState.SKIPPED))
-        await session.execute(update(CalendarMessage).where(CalendarMessage.chat_id == person.chat_id)
-                              .values(chat_id=placeholder))
+        await unsent("telegram", person.chat_id)
     person.full_name = FORGOTTEN_NAME
     person.tg_user_id = placeholder
     person.chat_id = placeholder

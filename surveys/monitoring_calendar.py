@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -533,7 +534,8 @@ async def _notify(session: AsyncSession, municipality: Municipality, period: str
     detail = {**detail, "quiet": quiet}
     for chat in chats:
         session.add(CalendarMessage(municipality_id=municipality.id, period=period, item_key=item_key, key=key, kind=kind,
-                                    chat_id=chat.chat_id, detail=detail, due_at=due, state="pending", created_at=now))
+                                    channel=chat.channel, chat_id=chat.chat_id, detail=detail, due_at=due, state="pending",
+                                    created_at=now))
     await session.flush()
     return len(chats)
 
@@ -657,9 +659,12 @@ async def name_unplanned(session: AsyncSession, calendar: CalendarDef, now: dt.d
 # --- the calendar's outbox -----------------------------------------------------------------
 
 
-async def pending_messages(session: AsyncSession, now: dt.datetime) -> list[CalendarMessage]:
+async def pending_messages(session: AsyncSession, now: dt.datetime, channels: Iterable[str]) -> list[CalendarMessage]:
+    """The due messages to the chats of `channels` (a process sends in the channels it runs; another, on the same
+    database, sends the rest)."""
     return list(await session.scalars(
-        select(CalendarMessage).where(CalendarMessage.state == "pending", CalendarMessage.due_at <= now)
+        select(CalendarMessage).where(CalendarMessage.state == "pending", CalendarMessage.due_at <= now,
+                                      CalendarMessage.channel.in_(list(channels)))
         .order_by(CalendarMessage.due_at, CalendarMessage.id)
     ))
 

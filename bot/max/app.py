@@ -34,14 +34,17 @@ from bot import flows, texts
 from bot.callbacks import (
     Q_KINDS,
     R_KINDS,
+    CalendarCb,
     CampaignCb,
     CardExport,
     CardWord,
+    ChaseCb,
     ConsentCb,
     ForgetCb,
     NewCampaignCb,
     OpenSurvey,
     QuestionCb,
+    ReturnCb,
     ReviewCb,
 )
 from bot.fsm_storage import update_session
@@ -49,7 +52,7 @@ from bot.max.chat import MaxChat, call
 from bot.max.client import MaxClient
 from bot.max.render import screen_body, split
 from bot.max.updates import Event, parse
-from storage.accounts import find_person, mark_reachable
+from storage.accounts import find_person, mark_reachable, start_link
 from storage.inbox import Inbox, Received, done_statement
 from storage.models import MAX, Account, Person, utcnow
 from storage.writer import Sql, Writer, is_transient
@@ -61,12 +64,19 @@ from surveys.screens import screen_of
 log = logging.getLogger(__name__)
 
 COMMANDS = [  # MAX has one menu for everybody (PATCH /me/commands): the commands people use most
-    ("surveys", "Мои анкеты"), ("card", "Карточка школы (заместителям)"), ("summary", "Сводка (координаторам)"),
+    ("surveys", "Мои анкеты"), ("card", "Карточка школы (заместителям)"),
+    ("missing", "Кто из педагогов не ответил (заместителям)"), ("summary", "Сводка (координаторам)"),
     ("report", "Справка в Word (координаторам)"), ("campaigns", "Кампании (координаторам)"),
-    ("newcampaign", "Новая кампания (координаторам)"), ("setchat", "Назначить чат координаторов"),
-    ("link", "Подключить второй мессенджер"), ("mydata", "Мои данные"), ("help", "Справка"),
+    ("newcampaign", "Новая кампания (координаторам)"), ("calendar", "Календарь мониторинга (координаторам)"),
+    ("setchat", "Назначить чат координаторов"), ("link", "Подключить второй мессенджер"), ("mydata", "Мои данные"),
+    ("help", "Справка"),
 ]
-PRIVATE_ONLY = {"/surveys", "/card", "/campaigns", "/newcampaign", "/mydata", "/forget", "/link"}
+PRIVATE_ONLY = {"/surveys", "/card", "/campaigns", "/newcampaign", "/calendar", "/missing", "/mydata", "/forget", "/link"}
+# a button of these pressed in a group (a forwarded keyboard): refused there, what it says (nothing changes)
+PRIVATE_BUTTONS = {CampaignCb: texts.PRIVATE_BUTTON, NewCampaignCb: texts.PRIVATE_BUTTON, ChaseCb: texts.CHASE_PRIVATE,
+                   ReturnCb: texts.CHASE_PRIVATE, CalendarCb: texts.CALENDAR_PRIVATE}
+CALLBACKS = {"o": OpenSurvey, "q": QuestionCb, "r": ReviewCb, "pd": ConsentCb, "fg": ForgetCb, "cx": CardExport, "cw": CardWord,
+             "c": CampaignCb, "n": NewCampaignCb, "ch": ChaseCb, "rt": ReturnCb, "k": CalendarCb}
 UPDATE_TYPES = ["message_created", "message_callback", "bot_started"]
 STALE = "Эта кнопка уже неактуальна."
 
@@ -92,8 +102,10 @@ class MaxApp:
     def __init__(self, client: MaxClient, session_factory: async_sessionmaker[AsyncSession], writer: Writer, *,
                  storage: BaseStorage, isolation: BaseEventIsolation | None = None,
                  clock: Callable[[], dt.datetime] = utcnow, methodology: Any = None, reminders: Any = None,
-                 answering: Answering | None = None, links: dict[str, Callable[[str], str]] | None = None) -> None:
+                 answering: Answering | None = None, links: dict[str, Callable[[str], str]] | None = None,
+                 calendar: Any = None) -> None:
         from scoring.methodology import load_methodology
+        from surveys.monitoring_calendar import load_calendar
 
         self.client = client
         self.session_factory = session_factory
@@ -102,6 +114,7 @@ class MaxApp:
         self.isolation = isolation or SimpleEventIsolation()
         self.clock = clock
         self.methodology = methodology or load_methodology()
+        self.calendar = calendar or load_calendar()
         self.reminders = reminders
         self.answering = answering or Answering(session_factory, writer, clock)
         self.links = links if links is not None else {}
@@ -124,7 +137,7 @@ class MaxApp:
 
     def start_link(self, token: str) -> str:
         """MAX's deep link: https://max.ru/<bot>?start=<payload> (up to 128 characters of A-Z a-z 0-9 _ -)."""
-        return f"https://max.ru/{self.client.username}?start={token}"
+        return start_link(MAX, self.client.username, token)
 
     # --- people ----------------------------------------------------------------------------
 
@@ -250,6 +263,8 @@ class MaxApp:
                 "/card": lambda s: flows.card(chat, s, person, self.methodology, now, split),
                 "/campaigns": lambda s: flows.list_campaigns(chat, s, person, now),
                 "/newcampaign": lambda s: flows.new_campaign(chat, state, person),
+                "/calendar": lambda s: flows.show_calendar(chat, args, state, s, person, now, self.calendar),
+                "/missing": lambda s: flows.missing(chat, state, s, person, now),
             }
             if name == "/start" and args and not event.private:
                 return
@@ -275,6 +290,16 @@ class MaxApp:
         if current == flows.NewCampaign.deadline.state and event.text:
             await self._in_session(mark, chat, lambda s: flows.typed_deadline(chat, event.text, state, s, person, now))
             return
+        if current == flows.ReturnFlow.comment.state:  # what to fix in a questionnaire being returned
+            if event.text:
+                await self._in_session(mark, chat, lambda s: flows.typed_comment(chat, event.text, state, s, person, now))
+            else:
+                await flows.comment_not_text(chat)
+            return
+        if current == flows.CalendarShift.date.state and event.text:  # the new date of a calendar item
+            await self._in_session(mark, chat, lambda s: flows.typed_date(chat, event.text, state, s, person, now,
+                                                                          self.calendar))
+            return
         if person is None:
             await chat.say(texts.NOT_REGISTERED)
             return
@@ -294,13 +319,12 @@ class MaxApp:
         payload = event.payload or ""
         prefix = payload.split(":", 1)[0]
         try:
-            data = {"o": OpenSurvey, "q": QuestionCb, "r": ReviewCb, "pd": ConsentCb, "fg": ForgetCb, "cx": CardExport,
-                    "cw": CardWord, "c": CampaignCb, "n": NewCampaignCb}[prefix].unpack(payload)
+            data = CALLBACKS[prefix].unpack(payload)
         except (KeyError, ValueError, TypeError, ValidationError):
             await chat.ack(STALE)  # unknown, spoiled, forged or too long: nothing happens
             return
-        if isinstance(data, (CampaignCb, NewCampaignCb)) and not event.private:
-            await chat.ack(texts.PRIVATE_BUTTON, alert=True)
+        if type(data) in PRIVATE_BUTTONS and not event.private:
+            await chat.ack(PRIVATE_BUTTONS[type(data)], alert=True)
             return
         if not event.private:
             await chat.ack(texts.NOT_REGISTERED if person is None else STALE)
@@ -321,6 +345,12 @@ class MaxApp:
             flow = lambda s: flows.card_file(chat, data.school, kind, s, person, self.methodology, now)  # noqa: E731
         elif isinstance(data, CampaignCb):
             flow = lambda s: flows.campaign_button(chat, data, s, person, now, self.reminders)  # noqa: E731
+        elif isinstance(data, ChaseCb):
+            flow = lambda s: flows.chase_button(chat, data, s, person, now, self.reminders)  # noqa: E731
+        elif isinstance(data, ReturnCb):
+            flow = lambda s: flows.return_button(chat, data, state, s, person, now, self.answering, self.reminders)  # noqa: E731
+        elif isinstance(data, CalendarCb):
+            flow = lambda s: flows.calendar_button(chat, data, state, s, person, now, self.calendar)  # noqa: E731
         else:
             flow = lambda s: flows.new_campaign_button(chat, data, state, s, person, now, self.reminders)  # noqa: E731
         await self._in_session(mark, chat, flow)

@@ -16,10 +16,13 @@ from typing import Any, TypeVar
 
 from maxapi.exceptions.max import MaxApiError, MaxConnection
 
-from bot.chat import Buttons, nothing
-from bot.max.client import MaxClient
+from bot import texts
+from bot.chat import Button, Buttons, Copy, nothing
+from bot.max.client import MESSAGE_LIMIT, MaxClient
 from bot.max.render import body, screen_body
 from bot.max.updates import Event
+from storage.accounts import start_link
+from storage.models import MAX
 from surveys.screens import Screen
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ async def call(make: Callable[[], Awaitable[T]], retry_after: float = 1.0) -> T:
 
 class MaxChat:
     channel = "max"
+    limit = MESSAGE_LIMIT
 
     def __init__(self, client: MaxClient, event: Event, forget: Callable[[], None] | None = None,
                  before_reply: Callable[[], Awaitable[None]] | None = None) -> None:
@@ -118,3 +122,10 @@ class MaxChat:
     def forget_identity(self) -> None:
         if self._forget is not None:
             self._forget()
+
+    async def start_link(self, token: str) -> str:
+        return start_link(MAX, self.client.username, token)
+
+    def share_button(self, link: str, text: str) -> Button:
+        """MAX has no share dialog for bots: the button copies the invite's text, to paste into the teachers' chat."""
+        return texts.BTN_COPY_INVITE, Copy(text)

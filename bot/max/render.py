@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.filters.callback_data import CallbackData
-
+from bot.chat import Buttons, Copy, Link
 from bot.max.client import KEYBOARD_LIMIT, MESSAGE_LIMIT
 from bot.render import callback_data, html, split_html
 from surveys.screens import Rich, Screen
@@ -20,13 +19,17 @@ LABEL_LIMIT = 128
 PAYLOAD_LIMIT = 1024
 
 
-def _button(label: str, payload: str) -> dict[str, Any]:
+def _button(label: str, payload: str | Link | Copy) -> dict[str, Any]:
+    if isinstance(payload, Link):
+        return {"type": "link", "text": label[:LABEL_LIMIT], "url": payload.url}
+    kind, payload = ("clipboard", payload.text) if isinstance(payload, Copy) else ("callback", payload)
     if len(payload) > PAYLOAD_LIMIT:
         raise ValueError(f"a button's payload over MAX's {PAYLOAD_LIMIT} characters")
-    return {"type": "callback", "text": label[:LABEL_LIMIT], "payload": payload}
+    return {"type": kind, "text": label[:LABEL_LIMIT], "payload": payload}
 
 
-def keyboard(rows: list[list[tuple[str, str]]]) -> dict[str, Any] | None:
+def keyboard(rows: list[list[tuple[str, str | Link | Copy]]]) -> dict[str, Any] | None:
+    """Callback buttons (a packed payload), link buttons and clipboard buttons (MAX's «copy this text»)."""
     rows = [row for row in rows if row]
     if not rows:
         return None
@@ -35,10 +38,11 @@ def keyboard(rows: list[list[tuple[str, str]]]) -> dict[str, Any] | None:
     return {"type": "inline_keyboard", "payload": {"buttons": [[_button(label, payload) for label, payload in row] for row in rows]}}
 
 
-def body(text: str, buttons: list[list[tuple[str, CallbackData]]] | None = None) -> dict[str, Any]:
-    """A flow's reply: HTML text and buttons of callback data. Attachments are always given: an edit with
-    none takes the old keyboard away."""
-    board = keyboard([[(label, data.pack()) for label, data in row] for row in buttons or []])
+def body(text: str, buttons: Buttons | None = None) -> dict[str, Any]:
+    """A flow's reply: HTML text and buttons of callback data (or links, or texts to copy). Attachments are always
+    given: an edit with none takes the old keyboard away."""
+    board = keyboard([[(label, data if isinstance(data, (Link, Copy)) else data.pack()) for label, data in row]
+                      for row in buttons or []])
     return {"text": text, "format": "html", "attachments": [board] if board else []}
 
 
