@@ -8,6 +8,8 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
+from functools import partial
 
 from bot.config import Settings
 
@@ -20,10 +22,12 @@ async def run(settings: Settings) -> None:
     # aiogram is imported here, not at the top: the admin commands do not pay for it.
     from bot.calendar_runner import CalendarRunner
     from bot.dispatcher import create_bot, create_dispatcher
+    from bot.people import People
     from bot.reminders import ReminderRunner
     from bot.scale import RedisPause, RedisRateLimiter, fsm_backend, leadership
     from bot.scheduler import SchedulerLeader
     from bot.sender import Sender
+    from storage.accounts import start_link
     from storage.db import describe_database, make_engine, make_session_factory
     from storage.migrate import upgrade
     from storage.models import utcnow
@@ -44,7 +48,12 @@ async def run(settings: Settings) -> None:
     session_factory = make_session_factory(engine)
     methodology = settings.methodology()
     calendar = settings.calendar()
-    links: dict = {}
+    # an invite's start link in each channel, for /link: the other channel's from its bot's name in the settings
+    # (a process may run one channel while another process on the same database runs the other)
+    links: dict[str, Callable[[str], str]] = {
+        channel: partial(start_link, channel, name)
+        for channel, name in (("telegram", settings.bot_username), ("max", settings.max_bot_username)) if name
+    }
     bot = sender = None
     if "telegram" in channels:
         bot = create_bot(settings.token(), settings.telegram_api_base)
@@ -77,10 +86,11 @@ async def run(settings: Settings) -> None:
 
         count_engine(engine)
         stats = asyncio.get_running_loop().create_task(write_periodically(os.environ["SHNOR_STATS_FILE"], writer))
+    people = People(session_factory)  # who writes, in every channel of this process
     dp = None
     if bot is not None:
         dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
-                               methodology=methodology, reminders=runner, calendar=calendar)
+                               methodology=methodology, reminders=runner, calendar=calendar, people=people)
         dp["links"] = links
     max_app = None
     if client is not None:
@@ -88,13 +98,13 @@ async def run(settings: Settings) -> None:
 
         max_app = MaxApp(client, session_factory, writer, storage=storage, isolation=isolation, methodology=methodology,
                          reminders=runner, answering=dp["answering"] if dp is not None else None, links=links,
-                         calendar=calendar)
+                         calendar=calendar, people=people)
     leader = SchedulerLeader(leadership(engine, settings.redis_url, tuple(channels)), runner, settings.reminder_interval,
                              settings.leader_check_interval, calendar=calendar_runner)
     try:
         if bot is not None:
             me = await bot.get_me()
-            links["telegram"] = lambda token, name=me.username: f"https://t.me/{name}?start={token}"
+            links.setdefault("telegram", partial(start_link, "telegram", me.username))
             log.info("Telegram bot @%s started", me.username)
         if client is not None:
             info = await client.me()

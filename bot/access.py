@@ -29,7 +29,8 @@ async def set_coordinators_chat(session: AsyncSession, municipality: Municipalit
                                 channel: str = "telegram") -> str | None:
     """Make the group (of `channel`) the municipality's coordinators' chat; returns a refusal or None (the caller's
     session commits). One chat per municipality: a /setchat in a MAX group moves it there from Telegram."""
-    owner = await session.scalar(select(Municipality).where(Municipality.coordinators_chat_id == chat_id))
+    owner = await session.scalar(select(Municipality).where(Municipality.coordinators_chat_id == chat_id,
+                                                            Municipality.coordinators_channel == channel))
     if owner is not None and owner.id != municipality.id:
         return "Этот чат уже назначен чатом координаторов другого муниципалитета."
     municipality.coordinators_chat_id = chat_id

@@ -139,7 +139,7 @@ class TelegramChat:
 
     def forget_identity(self) -> None:
         if self.people is not None:
-            self.people.forget(self.user_id)
+            self.people.forget(self.channel, self.user_id)
 
     async def start_link(self, token: str) -> str:
         return await create_start_link(self.message.bot, token)

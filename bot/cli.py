@@ -408,14 +408,8 @@ async def _max_bot_username(settings: Settings) -> str:
     return str(me["username"])
 
 
-def start_link(channel: str, username: str, token: str) -> str:
-    """The invite's deep link in the channel (storage.accounts.start_link: the one place its form is written)."""
-    from storage.accounts import start_link as link
-
-    return link(channel, username, token)
-
-
 def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.accounts import start_link
     from storage.registry import create_invite, find_school, get_municipality, list_schools
 
     _require_database(settings)  # before asking Telegram for the bot's name

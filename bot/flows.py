@@ -46,7 +46,7 @@ from bot.callbacks import (
 from bot.chat import Buttons, Chat, rows
 from bot.render import split_html
 from scoring.methodology import Methodology
-from storage.accounts import CHANNEL_TITLES, accounts_of, find_person
+from storage.accounts import CHANNEL_TITLES, accounts_of
 from storage.models import CalendarItem, Municipality, Person, Role, School
 from storage.privacy import ConsentText, consent_text, log_access, record_consent, stored_about
 from storage.registry import (
@@ -1113,4 +1113,4 @@ async def typed_date(chat: Chat, text: str | None, state: FSMContext, session: A
     await _send_plan(chat, view, done)
 
 
-__all__ = ["CalendarShift", "NewCampaign", "Registration", "ReturnFlow", "find_person"]
+__all__ = ["CalendarShift", "NewCampaign", "Registration", "ReturnFlow"]

@@ -21,6 +21,7 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
@@ -28,7 +29,7 @@ from bot.callbacks import OpenSurvey
 from bot.outlet import Outlet, outlets_of
 from bot.sender import Outcome, Sender, SendResult
 from bot.render import html
-from storage.accounts import reachable_on
+from storage.accounts import CHANNEL_TITLES, reachable_on
 from storage.models import Campaign, Delivery, DeliveryState, Municipality, Person, Reminder, School
 from surveys import campaigns, chase, returns
 from surveys.completion import FORM_STATES
@@ -390,11 +391,13 @@ class ReminderRunner:
         async with self.session_factory() as session:
             stored = await session.get(Reminder, reminder.id)
             twice = await campaigns.possibly_twice(session, reminder.id)
+            used = set(await session.scalars(select(Delivery.channel).where(Delivery.reminder_id == reminder.id).distinct()))
         channel, message_id = self._progress_message(stored)
         outlet = self.outlets.get(channel)
         if message_id is None or outlet is None:
             return
-        name = "MAX" if channel == "max" else "Telegram"
+        # who refused: the messenger by name when the reminder went through one only
+        name = CHANNEL_TITLES[used.pop()] if len(used) == 1 else "мессенджер"
         extra = ""
         if counts.get(DeliveryState.UNREACHABLE):
             extra += f", недоступны {counts[DeliveryState.UNREACHABLE]}"

@@ -2,8 +2,8 @@
 
 Telegram ids live on the person (`tg_user_id`, `chat_id`, `unreachable`: the columns the Telegram
 answer path has always read); the ids of every other channel (MAX) are `Account` rows. One person
-may use both: registered in one, with the other linked by a one-time link (/link) or registered
-there by the same invite flow. Where a person can be reached in both, bulk messages go to MAX
+may use both: registered in one, with the other joined by a one-time link (/link) only (an invite
+opened in the second channel registers a second person). Where a person can be reached in both, bulk messages go to MAX
 (the channel a municipality may use lawfully; 149-ФЗ art. 10), else to Telegram.
 """
 

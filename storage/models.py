@@ -72,13 +72,14 @@ class ResponseStatus(StrEnum):
 
 class Municipality(Base):
     __tablename__ = "municipality"
+    __table_args__ = (UniqueConstraint("coordinators_channel", "coordinators_chat_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Yekaterinburg")
     # regional_lists | criteria | sverdlovsk: how the statuses of its schools are identified
     identification_method: Mapped[str] = mapped_column(String(20), default="regional_lists", server_default="regional_lists")
-    coordinators_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    coordinators_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # unique within its channel
     coordinators_channel: Mapped[str] = mapped_column(String(12), default="telegram", server_default="telegram")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Consent to the processing of personal data (152-ФЗ): who processes it and why; storage.privacy has defaults
@@ -119,7 +120,6 @@ class SchoolPeriod(Base):
 
 
 TELEGRAM, MAX = "telegram", "max"
-CHANNELS = (TELEGRAM, MAX)
 
 
 class Person(Base):
@@ -386,7 +386,7 @@ class DeliveryState(StrEnum):
 
 
 class Delivery(Base):
-    """One message of a reminder to one chat; written before sending, marked after Telegram accepts it."""
+    """One message of a reminder to one chat of a channel; written before sending, marked after the channel accepts it."""
 
     __tablename__ = "delivery"
     __table_args__ = (UniqueConstraint("reminder_id", "channel", "chat_id", "kind"),)
@@ -543,7 +543,6 @@ class PollMarker(Base):
 
 __all__ = [
     "Account",
-    "CHANNELS",
     "MAX",
     "PollMarker",
     "TELEGRAM",

@@ -253,6 +253,7 @@ class InviteProblem(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED_UP = "used_up"
+    LINKED_HERE = "linked_here"  # a /link invite opened in a channel its person already has
 
 
 async def check_invite(session: AsyncSession, token: str, now: dt.datetime) -> Invite | InviteProblem:
@@ -297,11 +298,12 @@ async def register_person(
     from storage.accounts import add_account, find_person
 
     account_id = tg_user_id if channel == "telegram" else account_id
+    checked = await check_invite(session, token, now)
+    if not isinstance(checked, InviteProblem) and checked.person_id is not None:
+        return InviteProblem.UNKNOWN  # a link of a second channel is not a registration (link_account)
     checked = await _spend(session, token, now)
     if isinstance(checked, InviteProblem):
         return checked
-    if checked.person_id is not None:
-        return InviteProblem.UNKNOWN  # a link of a second channel is not a registration (link_account)
     person = Person(
         full_name=full_name,
         role=checked.role,
@@ -337,8 +339,9 @@ async def create_link(session: AsyncSession, person: Person, now: dt.datetime) -
 
 async def link_account(session: AsyncSession, *, token: str, channel: str, account_id: int, chat_id: int,
                        now: dt.datetime) -> Person | InviteProblem:
-    """Spend a link invite: the account of `channel` joins the person it was made for (the caller commits)."""
-    from storage.accounts import add_account
+    """Spend a link invite: the account of `channel` joins the person it was made for (the caller commits).
+    A channel the person already has is refused: the link adds a second messenger and never replaces an account."""
+    from storage.accounts import accounts_of, add_account
 
     checked = await check_invite(session, token, now)
     if isinstance(checked, InviteProblem) or checked.person_id is None:
@@ -346,6 +349,8 @@ async def link_account(session: AsyncSession, *, token: str, channel: str, accou
     person = await session.get(Person, checked.person_id)
     if person is None or person.full_name == FORGOTTEN_NAME:
         return InviteProblem.UNKNOWN
+    if channel in await accounts_of(session, person):
+        return InviteProblem.LINKED_HERE
     spent = await _spend(session, token, now)
     if isinstance(spent, InviteProblem):
         return spent
@@ -381,7 +386,9 @@ async def forget_person(session: AsyncSession, person: Person, now: dt.datetime)
     from storage.models import Account, CalendarMessage, Consent, Delivery, DeliveryState, FsmRecord, Response
 
     tg_user_id = person.tg_user_id
-    placeholder = -(10**15 + person.id)  # Telegram ids are positive (users) or above -10**13 (chats)
+    # in place of their Telegram id and of the chats of their sent messages in every channel: unique per person, and
+    # no Telegram id (its users are positive, its chats above -10**13); MAX's accounts are deleted, not overwritten
+    placeholder = -(10**15 + person.id)
 
     async def unsent(channel: str, chat_id: int) -> None:
         """Their reminders and the calendar's notices to them (a coordinator without a group) not sent yet are
@@ -403,6 +410,10 @@ async def forget_person(session: AsyncSession, person: Person, now: dt.datetime)
         await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tg_user_id}:default")))
     if person.chat_id is not None:
         await unsent("telegram", person.chat_id)
+    # a delivery to them in a chat they no longer have (an account replaced since) goes too
+    await session.execute(update(Delivery).where(Delivery.person_id == person.id, Delivery.state == DeliveryState.PENDING)
+                          .values(state=DeliveryState.SKIPPED))
+    await session.execute(update(Delivery).where(Delivery.person_id == person.id).values(chat_id=placeholder))
     person.full_name = FORGOTTEN_NAME
     person.tg_user_id = placeholder
     person.chat_id = placeholder

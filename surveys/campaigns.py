@@ -48,6 +48,7 @@ from storage.models import (
     School,
     SchoolStatus,
 )
+from storage.registry import FORGOTTEN_NAME
 
 STATUS_FILTERS = ("shnro", "shnsu", "risk_zone")
 STATUS_FILTER_TITLES = {None: "все", "shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зона риска"}
@@ -411,7 +412,7 @@ async def unreachable_people(session: AsyncSession, campaign: Campaign) -> list[
     """People registered in the municipality whom no channel reaches (they blocked the bot everywhere they use it)."""
     return list(await session.scalars(
         select(Person).where(Person.municipality_id == campaign.municipality_id, ~reachable_clause(),
-                             Person.full_name != "(данные удалены)").order_by(Person.full_name)
+                             Person.full_name != FORGOTTEN_NAME).order_by(Person.full_name)
     ))
 
 

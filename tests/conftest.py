@@ -398,7 +398,8 @@ async def max_api() -> AsyncIterator[FakeMax]:
 
 class MaxRunner:
     """The production MAX bot (bot.max.app) long-polling the fake MAX API; can be stopped and started again.
-    With `reminders` it sends the MAX deliveries of the outbox (its own runner, as a process of its own would)."""
+    Its `reminders` send the MAX deliveries of the outbox (its own runner, as a process of its own would); with
+    `telegram` it is the same process as that Telegram bot: they share who is registered (bot.people)."""
 
     def __init__(self, api: FakeMax, database_url: str, clock: Clock, *, telegram: BotRunner | None = None) -> None:
         self.api = api
@@ -434,7 +435,8 @@ class MaxRunner:
         self.writer = make_writer(self.database_url, self.engine)
         links = {"telegram": lambda token: f"https://t.me/shnor_test_bot?start={token}"}
         self.app = MaxApp(self.client, factory, self.writer, storage=self.storage, isolation=isolation, clock=self.clock,
-                          reminders=self.reminders, links=links)
+                          reminders=self.reminders, links=links,
+                          people=self.telegram.dp["people"] if self.telegram is not None else None)
         self.poller = MaxPoller(self.app, timeout=1, min_interval=0, on_handled=self._handled)
         self._task = asyncio.create_task(self.poller.run())
         for _ in range(200):

@@ -349,10 +349,10 @@ async def test_a_person_using_both_channels(runner, api, max_api, database_url, 
             person = await session.get(Person, people[0].id)
             accounts = (await session.execute(select(func.count()).select_from(Account))).scalar()
         assert person.full_name == "(данные удалены)" and person.tg_user_id < 0 and accounts == 0
-        # the Telegram process keeps a person a minute (bot.middlewares.PersonMiddleware): once it reads again
-        from bot.middlewares import PersonMiddleware
+        # the Telegram process keeps a person a minute (bot.people.People): once it reads again
+        from bot.people import People
 
-        monkeypatch.setattr(PersonMiddleware, "KEEP", 0.0)
+        monkeypatch.setattr(People, "KEEP", 0.0)
         assert "не зарегистрированы" in await telegram.send("/surveys")
     finally:
         await max_runner.stop()
@@ -392,7 +392,7 @@ async def test_start_link_time_and_campaigns_in_max(max_api, max_runner, world, 
 
 def test_invite_links_of_both_channels():
     """`shnor invites --channel max|telegram`: the same invite token in either channel's start link."""
-    from bot.cli import start_link
+    from storage.accounts import start_link
 
     token = "AbC-12_xyzAbC-12_xyzAb"
     assert start_link("max", "shnor_max_bot", token) == f"https://max.ru/shnor_max_bot?start={token}"

@@ -16,7 +16,7 @@ from surveys import monitoring_calendar as mc
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
 from tests.chasing import add_teacher, delivery_states, outbox, seed_response
-from tests.conftest import START, MaxUser, User, register_max
+from tests.conftest import START, MaxUser, User, register_max, snapshot
 
 DEPUTY = "Заместителева Ирина Олеговна"
 IN_MAX, IN_TELEGRAM = "Андреева Анна Андреевна", "Борисова Белла Борисовна"
@@ -190,3 +190,36 @@ async def test_a_returning_teacher_in_max_keeps_last_years_answers(max_api, max_
     assert "анкета отправлена ✅" in teacher.last
     me = await person_of(session_factory, 3301)
     assert await _answers(session_factory, me.id, "2026-2027") == await _answers(session_factory, me.id, "2025-2026")
+
+
+async def test_one_process_of_both_channels_forgets_a_person_in_both_at_once(runner, api, max_api, database_url, clock, world,
+                                                                             session_factory):
+    from tests.conftest import MaxRunner, register
+
+    telegram = await register(runner, 3401, world.invites["teacher:0"], "Обоева Нина Сергеевна")
+    both = MaxRunner(max_api, database_url, clock, telegram=runner)  # the MAX side of the Telegram bot's process
+    await both.start()
+    runner.dp["links"] = both.app.links
+    try:
+        await telegram.send("/link")
+        token = telegram.last.split("?start=")[1].split()[0]
+        # the link adds a second messenger and never replaces the account of the first
+        before = await snapshot(session_factory)
+        await telegram.send(f"/start {token}")
+        assert "уже зарегистрированы" in telegram.last
+        stranger = User(runner, 3402, "Чужой")
+        await stranger.send(f"/start {token}")
+        assert "в этом мессенджере запись уже подключена" in stranger.last
+        assert await snapshot(session_factory) == before
+        in_max = MaxUser(both, 3403, "Нина")
+        await in_max.start(token)
+        assert "MAX подключён к вашей записи" in in_max.texts[-2]
+        assert "Анкета педагога" in await telegram.send("/surveys")  # registered, and so remembered by the process
+
+        await in_max.send("/forget")
+        await in_max.press("Да, удалить")
+        # the same process: Telegram forgets them at once, not after its minute of cache
+        assert "не зарегистрированы" in await telegram.send("/surveys")
+        assert "не зарегистрированы" in await in_max.send("/surveys")
+    finally:
+        await both.stop()

@@ -14,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import flows, texts
 from bot.chat import TelegramChat
 from bot.filters import PrivateChat
-from bot.flows import describe, show_campaigns
 from storage.models import Person
 
-__all__ = ["create_router", "describe", "show_campaigns"]
+__all__ = ["create_router"]
 
 
 async def surveys(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:

@@ -52,9 +52,10 @@ from bot.max.chat import MaxChat, call
 from bot.max.client import MaxClient
 from bot.max.render import screen_body, split
 from bot.max.updates import Event, parse
-from storage.accounts import find_person, mark_reachable, start_link
-from storage.inbox import Inbox, Received, done_statement
-from storage.models import MAX, Account, Person, utcnow
+from bot.people import People
+from storage.accounts import start_link
+from storage.inbox import Inbox, done_statement
+from storage.models import MAX, Person, utcnow
 from storage.writer import Sql, Writer, is_transient
 from surveys.answering import Answering
 from surveys.errors import BadInput, DomainError
@@ -97,13 +98,13 @@ class Mark:
 
 
 class MaxApp:
-    PERSON_KEEP = 60.0
+    """MAX's updates through the same flows as Telegram's (bot.flows): commands, buttons, typed answers."""
 
     def __init__(self, client: MaxClient, session_factory: async_sessionmaker[AsyncSession], writer: Writer, *,
                  storage: BaseStorage, isolation: BaseEventIsolation | None = None,
                  clock: Callable[[], dt.datetime] = utcnow, methodology: Any = None, reminders: Any = None,
                  answering: Answering | None = None, links: dict[str, Callable[[str], str]] | None = None,
-                 calendar: Any = None) -> None:
+                 calendar: Any = None, people: People | None = None) -> None:
         from scoring.methodology import load_methodology
         from surveys.monitoring_calendar import load_calendar
 
@@ -118,8 +119,8 @@ class MaxApp:
         self.reminders = reminders
         self.answering = answering or Answering(session_factory, writer, clock)
         self.links = links if links is not None else {}
+        self.people = people or People(session_factory)  # shared with Telegram's dispatcher when one process runs both
         self.inbox: Inbox | None = None
-        self._people: dict[int, tuple[float, Person | None]] = {}
 
     @property
     def bot_id(self) -> int:
@@ -142,21 +143,10 @@ class MaxApp:
     # --- people ----------------------------------------------------------------------------
 
     def forget(self, user_id: int) -> None:
-        self._people.pop(user_id, None)
+        self.people.forget(MAX, user_id)
 
     async def person(self, user_id: int) -> Person | None:
-        cached = self._people.get(user_id)
-        if cached is not None and time.monotonic() - cached[0] < self.PERSON_KEEP:
-            return cached[1]
-        async with self.session_factory() as session:
-            person = await find_person(session, MAX, user_id)
-            if person is not None:
-                await mark_reachable(session, person.id, MAX)  # they write again: they have not stopped the bot
-                await session.commit()
-        if len(self._people) > 100_000:
-            self._people.clear()
-        self._people[user_id] = (time.monotonic(), person)
-        return person
+        return await self.people.get(MAX, user_id)
 
     # --- one update ------------------------------------------------------------------------
 
@@ -266,7 +256,7 @@ class MaxApp:
                 "/calendar": lambda s: flows.show_calendar(chat, args, state, s, person, now, self.calendar),
                 "/missing": lambda s: flows.missing(chat, state, s, person, now),
             }
-            if name == "/start" and args and not event.private:
+            if name == "/start" and not event.private:  # as in Telegram: a group's /start is not for the bot
                 return
             handler = handlers.get(name)
             if handler is not None:
@@ -500,4 +490,4 @@ def webhook_app(app: MaxApp, *, path: str, secret: str | None) -> Any:
     return web_app
 
 
-__all__ = ["Account", "MaxApp", "MaxPoller", "Received", "webhook_app"]
+__all__ = ["MaxApp", "MaxPoller", "webhook_app"]

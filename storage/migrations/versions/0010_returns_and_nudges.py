@@ -1,7 +1,7 @@
 """questionnaires returned for correction (their history), and deputies' personal nudges (one a person a day)
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0008
 Create Date: 2026-11-24 10:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: Union[str, Sequence[str], None] = "0009"
+down_revision: Union[str, Sequence[str], None] = "0008"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

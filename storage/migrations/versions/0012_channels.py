@@ -1,8 +1,9 @@
 """channels: MAX beside Telegram (accounts of other channels, the channel of deliveries, inbox marks and the
-coordinators' chat, one-time links of a second channel, the long-polling marker)
+coordinators' chat, one chat of a channel per municipality, one-time links of a second channel, the long-polling
+marker). Written beside 0010-0011 and numbered after them, so that a database already at 0011 takes it.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-23 21:00:00
 
 """
@@ -11,8 +12,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: Union[str, Sequence[str], None] = "0008"
+revision: str = "0012"
+down_revision: Union[str, Sequence[str], None] = "0011"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -41,6 +42,10 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f("fk_invite_person_id_person"), "person", ["person_id"], ["id"], ondelete="CASCADE")
     with op.batch_alter_table("municipality", schema=None) as batch_op:
         batch_op.add_column(sa.Column("coordinators_channel", sa.String(length=12), nullable=False, server_default="telegram"))
+        # a chat id is unique within its channel: a MAX group may have the number of a Telegram one
+        batch_op.drop_constraint("uq_municipality_coordinators_chat_id", type_="unique")
+        batch_op.create_unique_constraint(batch_op.f("uq_municipality_coordinators_channel"),
+                                          ["coordinators_channel", "coordinators_chat_id"])
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("channel", sa.String(length=12), nullable=False, server_default="telegram"))
         batch_op.drop_constraint("uq_delivery_reminder_id", type_="unique")
@@ -79,7 +84,9 @@ def downgrade() -> None:
         batch_op.drop_column("channel")
     op.execute("UPDATE municipality SET coordinators_chat_id = NULL WHERE coordinators_channel != 'telegram'")
     with op.batch_alter_table("municipality", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_municipality_coordinators_channel", type_="unique")
         batch_op.drop_column("coordinators_channel")
+        batch_op.create_unique_constraint(batch_op.f("uq_municipality_coordinators_chat_id"), ["coordinators_chat_id"])
     with op.batch_alter_table("invite", schema=None) as batch_op:
         batch_op.drop_constraint("fk_invite_person_id_person", type_="foreignkey")
         batch_op.drop_column("person_id")
