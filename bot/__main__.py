@@ -8,6 +8,8 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
+from functools import partial
 
 from bot.config import Settings
 
@@ -15,19 +17,28 @@ log = logging.getLogger("shnor")
 
 
 async def run(settings: Settings) -> None:
+    """Every channel whose token is set (BOT_TOKEN: Telegram, MAX_TOKEN: MAX), from one process on one database;
+    or one channel a process, several processes on one database."""
     # aiogram is imported here, not at the top: the admin commands do not pay for it.
     from bot.calendar_runner import CalendarRunner
     from bot.dispatcher import create_bot, create_dispatcher
+    from bot.people import People
     from bot.reminders import ReminderRunner
     from bot.scale import RedisPause, RedisRateLimiter, fsm_backend, leadership
     from bot.scheduler import SchedulerLeader
     from bot.sender import Sender
+    from storage.accounts import start_link
     from storage.db import describe_database, make_engine, make_session_factory
     from storage.migrate import upgrade
     from storage.models import utcnow
     from storage.writer import make_writer
 
-    token = settings.token()
+    channels = settings.channels()
+    if not channels:
+        raise SystemExit(
+            "Не задан BOT_TOKEN (Telegram: токен у @BotFather) и не задан MAX_TOKEN (MAX: токен на платформе для партнёров "
+            "business.max.ru): впишите хотя бы один в .env (образец в .env.example) или в переменные окружения."
+        )
     log.info("database: %s. %s", describe_database(settings.database_url), settings.location.describe())
     stray = settings.stray_database()
     if stray is not None:
@@ -37,14 +48,36 @@ async def run(settings: Settings) -> None:
     session_factory = make_session_factory(engine)
     methodology = settings.methodology()
     calendar = settings.calendar()
-    bot = create_bot(token, settings.telegram_api_base)
-    if settings.redis_url:
-        sender = Sender(rate=settings.send_rate, global_limiter=RedisRateLimiter(settings.redis_url, settings.send_rate),
-                        pause=RedisPause(settings.redis_url), probe=bot.get_me)
-    else:
-        sender = Sender(rate=settings.send_rate, probe=bot.get_me)
-    runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology)
-    calendar_runner = CalendarRunner(bot, session_factory, sender, utcnow, calendar, reminders=runner)
+    # an invite's start link in each channel, for /link: the other channel's from its bot's name in the settings
+    # (a process may run one channel while another process on the same database runs the other)
+    links: dict[str, Callable[[str], str]] = {
+        channel: partial(start_link, channel, name)
+        for channel, name in (("telegram", settings.bot_username), ("max", settings.max_bot_username)) if name
+    }
+    bot = sender = None
+    if "telegram" in channels:
+        bot = create_bot(settings.token(), settings.telegram_api_base)
+        if settings.redis_url:
+            sender = Sender(rate=settings.send_rate, global_limiter=RedisRateLimiter(settings.redis_url, settings.send_rate),
+                            pause=RedisPause(settings.redis_url), probe=bot.get_me)
+        else:
+            sender = Sender(rate=settings.send_rate, probe=bot.get_me)
+    client = None
+    outlets = []
+    if "max" in channels:
+        from bot.max.client import MaxClient
+        from bot.max.outlet import MaxOutlet, max_sender
+
+        client = MaxClient(settings.max_bot_token(), settings.max_api_base)
+        if settings.redis_url:
+            msender = max_sender(client, rate=settings.max_send_rate,
+                                 global_limiter=RedisRateLimiter(settings.redis_url, settings.max_send_rate, name="max"),
+                                 pause=RedisPause(settings.redis_url, name="max"))
+        else:
+            msender = max_sender(client, rate=settings.max_send_rate)
+        outlets.append(MaxOutlet(client, msender))
+    runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology, outlets=outlets)
+    calendar_runner = CalendarRunner(bot, session_factory, sender, utcnow, calendar, reminders=runner, outlets=outlets)
     storage, isolation = fsm_backend(settings.redis_url, session_factory)
     writer = make_writer(settings.database_url, engine)
     stats = None
@@ -53,27 +86,87 @@ async def run(settings: Settings) -> None:
 
         count_engine(engine)
         stats = asyncio.get_running_loop().create_task(write_periodically(os.environ["SHNOR_STATS_FILE"], writer))
-    dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
-                           methodology=methodology, reminders=runner, calendar=calendar)
-    leader = SchedulerLeader(leadership(engine, settings.redis_url), runner, settings.reminder_interval,
+    people = People(session_factory)  # who writes, in every channel of this process
+    dp = None
+    if bot is not None:
+        dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
+                               methodology=methodology, reminders=runner, calendar=calendar, people=people)
+        dp["links"] = links
+    max_app = None
+    if client is not None:
+        from bot.max.app import MaxApp
+
+        max_app = MaxApp(client, session_factory, writer, storage=storage, isolation=isolation, methodology=methodology,
+                         reminders=runner, answering=dp["answering"] if dp is not None else None, links=links,
+                         calendar=calendar, people=people)
+    leader = SchedulerLeader(leadership(engine, settings.redis_url, tuple(channels)), runner, settings.reminder_interval,
                              settings.leader_check_interval, calendar=calendar_runner)
     try:
-        me = await bot.get_me()
-        log.info("bot @%s started", me.username)
+        if bot is not None:
+            me = await bot.get_me()
+            links.setdefault("telegram", partial(start_link, "telegram", me.username))
+            log.info("Telegram bot @%s started", me.username)
+        if client is not None:
+            info = await client.me()
+            log.info("MAX bot %s started", info.get("username"))
         gc.collect()
         gc.freeze()  # what start-up built lives for the whole run: the collector need not walk it again
         leader.start()
-        if settings.webhook_url:
-            await _serve_webhook(settings, dp, bot)
-        else:
-            await _poll(settings, dp, bot)
+        jobs = []
+        if bot is not None:
+            jobs.append(_serve_webhook(settings, dp, bot) if settings.webhook_url else _poll(settings, dp, bot))
+        if max_app is not None:
+            jobs.append(_serve_max(settings, max_app))
+        await asyncio.gather(*jobs)
     finally:
         if stats is not None:
             stats.cancel()
         await leader.close()
         await storage.close()
         await writer.close()
+        if client is not None:
+            await client.close()
         await engine.dispose()
+
+
+async def _serve_max(settings: Settings, app) -> None:
+    """MAX by long polling (GET /updates with a marker), or by webhook when MAX_WEBHOOK_URL is set."""
+    from bot.max.app import UPDATE_TYPES, MaxPoller, webhook_app
+
+    loop = asyncio.get_running_loop()
+    if not settings.max_webhook_url:
+        poller = MaxPoller(app, timeout=settings.polling_timeout, concurrency=settings.tasks_concurrency_limit)
+        _STOPS.append(poller.stop)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, _stop_all)
+        log.info("MAX polling: updates are confirmed once recorded in the inbox")
+        await poller.run()
+        return
+    from aiohttp import web
+
+    await app.start()
+    secret = settings.max_webhook_secret.get_secret_value() if settings.max_webhook_secret else None
+    await app.client.subscribe(settings.max_webhook_url, secret, UPDATE_TYPES)
+    runner = web.AppRunner(webhook_app(app, path=settings.max_webhook_path, secret=secret), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_host, settings.max_webhook_port).start()
+    log.info("MAX webhook: listening on %s:%s%s", settings.webhook_host, settings.max_webhook_port, settings.max_webhook_path)
+    stop = asyncio.Event()
+    _STOPS.append(stop.set)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _stop_all)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+_STOPS: list = []  # what stops each channel's loop: a signal stops them all
+
+
+def _stop_all() -> None:
+    for stop in list(_STOPS):
+        stop()
 
 
 async def _poll(settings: Settings, dp, bot) -> None:
@@ -82,8 +175,9 @@ async def _poll(settings: Settings, dp, bot) -> None:
     poller = InboxPoller(dp, bot, dp["inbox"], polling_timeout=settings.polling_timeout,
                          concurrency=settings.tasks_concurrency_limit)
     loop = asyncio.get_running_loop()
+    _STOPS.append(poller.stop)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, poller.stop)
+        loop.add_signal_handler(sig, _stop_all)
     log.info("polling: updates are confirmed once recorded in the inbox")
     await poller.run()
 
@@ -102,8 +196,9 @@ async def _serve_webhook(settings: Settings, dp, bot) -> None:
     log.info("webhook: listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    _STOPS.append(stop.set)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, _stop_all)
     try:
         await stop.wait()
     finally:

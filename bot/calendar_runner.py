@@ -4,7 +4,9 @@ remind the coordinators, name what is due and not opened, and send those notices
 Every decision is made in the database (surveys.monitoring_calendar): an item is opened in the transaction
 that moves it out of «planned», so a second run, a second process or a restart never opens it again, and a
 refused opening rolls back whole. Each notice is a CalendarMessage row written before it is sent and marked
-as soon as Telegram accepts it; a restart sends what was not sent.
+as soon as the channel accepts it; a restart sends what was not sent. A notice goes to the coordinators' chat
+in its channel (or to each coordinator where they are written to), through that channel's outlet (bot.outlet):
+a process sends the notices of the channels it runs, another process on the same database the rest.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from html import escape
 from typing import Any
@@ -21,6 +23,7 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
+from bot.outlet import Outlet, outlets_of
 from bot.reminders import ReminderRunner
 from bot.sender import Outcome, Sender
 from storage.models import CalendarMessage, DeliveryState, Municipality
@@ -59,17 +62,17 @@ def render_message(message: CalendarMessage, municipality: Municipality) -> str:
 class CalendarRunner:
     def __init__(
         self,
-        bot: Bot,
+        bot: Bot | None,
         session_factory: async_sessionmaker[AsyncSession],
-        sender: Sender,
+        sender: Sender | None,
         clock: Callable[[], dt.datetime],
         calendar: mc.CalendarDef,
         *,
         reminders: ReminderRunner | None = None,
+        outlets: Iterable[Outlet] = (),
     ) -> None:
-        self.bot = bot
+        self.outlets = outlets_of(bot, sender, outlets)
         self.session_factory = session_factory
-        self.sender = sender
         self.clock = clock
         self.calendar = calendar
         self.reminders = reminders
@@ -131,7 +134,7 @@ class CalendarRunner:
 
     async def _send(self) -> None:
         async with self.session_factory() as session:
-            pending = await mc.pending_messages(session, self.clock())
+            pending = await mc.pending_messages(session, self.clock(), self.outlets)
             towns = {m.id: m for m in [await session.get(Municipality, i) for i in {p.municipality_id for p in pending}] if m}
         for message in pending:
             if self._stopping:
@@ -157,8 +160,9 @@ class CalendarRunner:
                 await session.commit()
 
         text = render_message(message, town)
-        result = await self.sender.send(message.chat_id, partial(self.bot.send_message, message.chat_id, text),
-                                        ambiguous=message.ambiguous, on_ambiguous=remember)
+        outlet = self.outlets[message.channel]
+        result = await outlet.sender.send(message.chat_id, partial(outlet.send_text, message.chat_id, text),
+                                          ambiguous=message.ambiguous, on_ambiguous=remember)
         async with self.session_factory() as session:
             await mc.mark_message(session, message.id, STATES[result.outcome], self.clock(), result.error)
             await session.commit()

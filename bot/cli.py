@@ -393,7 +393,23 @@ async def _bot_username(settings: Settings) -> str:
     return me.username
 
 
+async def _max_bot_username(settings: Settings) -> str:
+    if settings.max_bot_username:
+        return settings.max_bot_username.lstrip("@")
+    from bot.max.client import MaxClient
+
+    client = MaxClient(settings.max_bot_token(), settings.max_api_base)
+    try:
+        me = await client.me()
+    finally:
+        await client.close()
+    if not me.get("username"):
+        raise CliError("У бота MAX нет ника: задайте MAX_BOT_USERNAME.")
+    return str(me["username"])
+
+
 def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.accounts import start_link
     from storage.registry import create_invite, find_school, get_municipality, list_schools
 
     _require_database(settings)  # before asking Telegram for the bot's name
@@ -419,11 +435,12 @@ def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
             out.append((school.short_name if school else municipality.name, invite.token, invite.expires_at.strftime("%d.%m.%Y"), max_uses))
         return out
 
-    username = asyncio.run(_bot_username(settings))
+    channel = args.channel
+    username = asyncio.run(_max_bot_username(settings) if channel == "max" else _bot_username(settings))
     rows = asyncio.run(_with_session(settings, action))
-    print(f"Приглашения ({role.value}), действуют {days} дн.:")
+    print(f"Приглашения ({role.value}) в {'MAX' if channel == 'max' else 'Telegram'}, действуют {days} дн.:")
     for where, token, expires, uses in rows:
-        print(f"{where}\thttps://t.me/{username}?start={token}\tдо {expires}\tрегистраций: {uses}")
+        print(f"{where}\t{start_link(channel, username, token)}\tдо {expires}\tрегистраций: {uses}")
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
@@ -579,10 +596,19 @@ def cmd_person_delete(settings: Settings, args: argparse.Namespace) -> None:
     from storage.models import Person
     from storage.registry import forget_person
 
+    from storage.accounts import find_person
+
     async def action(session: AsyncSession) -> None:
-        person = await session.scalar(select(Person).where(Person.tg_user_id == args.tg_user_id))
-        if person is None:
-            raise CliError(f"Человека с Telegram id {args.tg_user_id} нет.")
+        if args.max_user_id is not None:
+            person = await find_person(session, "max", args.max_user_id)
+            if person is None:
+                raise CliError(f"Человека с id {args.max_user_id} в MAX нет.")
+        elif args.tg_user_id is not None:
+            person = await session.scalar(select(Person).where(Person.tg_user_id == args.tg_user_id))
+            if person is None:
+                raise CliError(f"Человека с Telegram id {args.tg_user_id} нет.")
+        else:
+            raise CliError("Укажите --tg-user-id или --max-user-id.")
         await forget_person(session, person, utcnow())
         print(f"Персональные данные удалены (запись №{person.id}); ответы остаются в счёте школы.")
 
@@ -747,6 +773,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--school", help="одна школа (номер, название или краткое название); по умолчанию все")
     p.add_argument("--max-uses", type=int, help="сколько человек может зарегистрироваться по ссылке")
     p.add_argument("--days", type=int, help="сколько дней действует ссылка")
+    p.add_argument("--channel", choices=("telegram", "max"), default="telegram",
+                   help="мессенджер ссылки: telegram (t.me/…?start=) или max (max.ru/…?start=)")
     p.set_defaults(func=cmd_invites)
 
     imp = sub.add_parser("import", help="загрузка данных для идентификации").add_subparsers(dest="sub", required=True)
@@ -799,7 +827,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_audit)
     person = sub.add_parser("person", help="люди").add_subparsers(dest="sub", required=True)
     p = person.add_parser("delete", help="удалить персональные данные человека (ответы остаются в счёте школы)")
-    p.add_argument("--tg-user-id", type=int, required=True)
+    p.add_argument("--tg-user-id", type=int, help="id человека в Telegram")
+    p.add_argument("--max-user-id", type=int, help="id человека в MAX (все его данные в обоих мессенджерах удаляются)")
     p.set_defaults(func=cmd_person_delete)
 
     p = sub.add_parser("demo", help="демонстрационный муниципалитет в отдельной базе и его сводка")

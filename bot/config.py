@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # MAX beside Telegram: a token of a bot created on MAX's business platform (business.max.ru)
+    max_token: SecretStr | None = None
+    max_api_base: str | None = None  # tests and self-hosted proxies; default: MAX's documented host
+    max_bot_username: str | None = None
+    max_send_rate: float = Field(default=25, gt=0, le=1000)  # MAX allows about 30 requests/s per bot
+    max_webhook_url: str | None = None  # https://.../max on port 443 (MAX's rule); long polling without it
+    max_webhook_secret: SecretStr | None = None
+    max_webhook_path: str = "/max"
+    max_webhook_port: int = Field(default=8081, ge=1, le=65535)
 
     _location: SettingsLocation = PrivateAttr()
 
@@ -155,6 +164,21 @@ class Settings(BaseSettings):
         from surveys.monitoring_calendar import load_calendar
 
         return load_calendar(self.calendar_file or None)
+
+    def channels(self) -> list[str]:
+        """The channels this installation runs: those whose token is set."""
+        out = []
+        if self.bot_token is not None and self.bot_token.get_secret_value().strip():
+            out.append("telegram")
+        if self.max_token is not None and self.max_token.get_secret_value().strip():
+            out.append("max")
+        return out
+
+    def max_bot_token(self) -> str:
+        if self.max_token is None or not self.max_token.get_secret_value().strip():
+            raise SystemExit("Не задан MAX_TOKEN: токен бота MAX выдаёт платформа для партнёров (business.max.ru), "
+                             "раздел «Чат-боты»; впишите его в .env или в переменную окружения MAX_TOKEN.")
+        return self.max_token.get_secret_value().strip()
 
     def token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():

@@ -25,6 +25,7 @@ from bot.middlewares import (
     ReleaseBeforeRequest,
     RetryTransient,
 )
+from bot.people import People
 from bot.reminders import ReminderRunner
 from scoring.methodology import Methodology, load_methodology
 from storage.inbox import Inbox
@@ -71,6 +72,7 @@ def create_dispatcher(
     methodology: Methodology | None = None,
     reminders: ReminderRunner | None = None,
     calendar: CalendarDef | None = None,
+    people: People | None = None,
 ) -> Dispatcher:
     """The dispatcher with its middlewares, routers and services (`inbox`, `answering` in its workflow data)."""
     inbox = Inbox(writer, session_factory, bot_id)
@@ -90,7 +92,8 @@ def create_dispatcher(
     )
     dp.update.outer_middleware(InboxMark(inbox))
     dp.update.outer_middleware(dp.fsm)
-    dp.update.outer_middleware(PersonMiddleware(session_factory))
+    dp["people"] = people = people or People(session_factory)
+    dp.update.outer_middleware(PersonMiddleware(people))
     session = HandlerSession(session_factory)
     dp.message.middleware(session)
     dp.callback_query.middleware(session)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -37,9 +36,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import current_update_session, update_session
+from bot.people import People
 from storage.inbox import Inbox, done_statement
-from storage.models import Person
-from storage.registry import get_person
+from storage.models import TELEGRAM
 from storage.writer import Sql, is_transient
 
 log = logging.getLogger(__name__)
@@ -130,37 +129,16 @@ class HandlerSession(BaseMiddleware):
 
 
 class PersonMiddleware(BaseMiddleware):
-    """The registered person, read once and kept `KEEP` seconds (people change rarely; registration and
-    forgetting in this process drop the entry at once)."""
+    """The registered person of the update's user (bot.people: one cache for every channel of the process)."""
 
-    KEEP = 60.0
-
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self.session_factory = session_factory
-        self._people: dict[int, tuple[float, Person | None]] = {}
-
-    def forget(self, tg_user_id: int) -> None:
-        self._people.pop(tg_user_id, None)
-
-    async def _person(self, user_id: int) -> Person | None:
-        cached = self._people.get(user_id)
-        if cached is not None and time.monotonic() - cached[0] < self.KEEP:
-            return cached[1]
-        async with self.session_factory() as session:
-            person = await get_person(session, user_id)
-            if person is not None and person.unreachable:
-                person.unreachable = False  # they write to the bot again: they have unblocked it
-                await session.commit()
-        if len(self._people) > 100_000:
-            self._people.clear()
-        self._people[user_id] = (time.monotonic(), person)
-        return person
+    def __init__(self, people: People) -> None:
+        self.people = people
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        data["person"] = await self._person(user.id) if user else None
+        data["person"] = await self.people.get(TELEGRAM, user.id) if user else None
         data["now"] = data["clock"]()
-        data["people"] = self
+        data["people"] = self.people
         return await handler(event, data)
 
 

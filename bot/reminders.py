@@ -1,9 +1,12 @@
 """Sending the campaign reminders that fall due: the worker behind the APScheduler job.
 
 Each tick asks the outbox (surveys.campaigns) what is due, then sends the pending deliveries
-through the rate-limited Sender. Every delivery is marked in the database as soon as
-Telegram has accepted it, and a send is never interrupted between Telegram's answer and that
-mark (it is shielded from cancellation; stop() lets the ones in flight finish).
+through the rate-limited Sender of each delivery's channel (an outlet: bot.outlet, bot.max.outlet).
+Every delivery is marked in the database as soon as the channel has accepted it, and a send is never
+interrupted between the channel's answer and that mark (it is shielded from cancellation; stop() lets
+the ones in flight finish). A process sends the deliveries of the channels it has outlets for; a
+reminder is done when no delivery of any channel is pending (another process, running the other
+channel on the same database, sends and finishes the rest).
 """
 
 from __future__ import annotations
@@ -18,15 +21,15 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BufferedInputFile
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.callbacks import OpenSurvey
+from bot.outlet import Outlet, outlets_of
 from bot.sender import Outcome, Sender, SendResult
-from bot.render import messages, split_html
+from bot.render import html
+from storage.accounts import CHANNEL_TITLES, reachable_on
 from storage.models import Campaign, Delivery, DeliveryState, Municipality, Person, Reminder, School
 from surveys import campaigns, chase, returns
 from surveys.completion import FORM_STATES
@@ -56,19 +59,21 @@ def _names(names: list[str] | tuple[str, ...]) -> str:
 class ReminderRunner:
     def __init__(
         self,
-        bot: Bot,
+        bot: Bot | None,
         session_factory: async_sessionmaker[AsyncSession],
-        sender: Sender,
+        sender: Sender | None,
         clock: Callable[[], dt.datetime],
         *,
         methodology: Any = None,
         workers: int = 8,
         progress_every: float = 5.0,
         progress_min: int = 20,
+        outlets: list[Outlet] = (),
     ) -> None:
         self.bot = bot
         self.session_factory = session_factory
         self.sender = sender
+        self.outlets: dict[str, Outlet] = outlets_of(bot, sender, outlets)
         self.clock = clock
         self.methodology = methodology
         self.workers = workers
@@ -125,11 +130,11 @@ class ReminderRunner:
         async with self.session_factory() as session:
             reminder = await session.get(Reminder, reminder_id)
             campaign = reminder.campaign
-            pending = await campaigns.pending_deliveries(session, reminder_id)
+            pending = [d for d in await campaigns.pending_deliveries(session, reminder_id) if d.channel in self.outlets]
             counts = await campaigns.delivery_counts(session, reminder_id)
         total = sum(counts.values())
         progress = None
-        if reminder.kind in ("open", "offset") and total >= self.progress_min:
+        if reminder.kind in ("open", "offset") and total >= self.progress_min and pending:
             progress = asyncio.create_task(self._progress(reminder, campaign, total))
         try:
             people = [d for d in pending if d.kind in campaigns.PERSON_DELIVERIES]
@@ -185,7 +190,7 @@ class ReminderRunner:
             result = await self._send(delivery, reminder, campaign, message)
             async with self.session_factory() as session:
                 if result.outcome == Outcome.UNREACHABLE and delivery.person_id:
-                    await campaigns.mark_unreachable(session, delivery.person_id)
+                    await campaigns.mark_unreachable(session, delivery.person_id, delivery.channel)
                 await campaigns.mark_delivery(session, delivery.id, OUTCOME_STATES[result.outcome], self.clock(), result.error)
                 await session.commit()
         except Exception:
@@ -195,6 +200,7 @@ class ReminderRunner:
                     message: list[tuple[str, Any]]) -> SendResult:
         """Send the parts of one delivery (texts, then files); the first part that does not go decides."""
         chat_id = delivery.chat_id
+        outlet = self.outlets[delivery.channel]
 
         async def remember(ambiguous: int) -> None:  # kept across a restart: never a third copy
             delivery.ambiguous = ambiguous
@@ -207,18 +213,19 @@ class ReminderRunner:
                 return await self._render(session, delivery, reminder, campaign) is not None
 
         result = SendResult(Outcome.SENT)
+        calls = []
         for kind, payload in message:
             if kind == "text":
-                text, markup = payload
-                call = partial(self.bot.send_message, chat_id, text, reply_markup=markup)
-            elif kind == "document":
+                text, buttons = payload
+                calls.append(partial(outlet.send_text, chat_id, text, buttons))
+            elif kind == "lines":  # split by the channel's length limit
+                calls += [partial(outlet.send_text, chat_id, chunk) for chunk in outlet.split(payload)]
+            else:  # document, photo
                 name, data, caption = payload
-                call = partial(self.bot.send_document, chat_id, BufferedInputFile(data, name), caption=caption)
-            else:
-                name, data, caption = payload
-                call = partial(self.bot.send_photo, chat_id, BufferedInputFile(data, name), caption=caption)
-            result = await self.sender.send(chat_id, call, ambiguous=delivery.ambiguous, on_ambiguous=remember,
-                                            wanted=wanted)
+                calls.append(partial(outlet.send_file, chat_id, kind, name, data, caption))
+        for call in calls:
+            result = await outlet.sender.send(chat_id, call, ambiguous=delivery.ambiguous, on_ambiguous=remember,
+                                              wanted=wanted)
             if result.outcome != Outcome.SENT:
                 return result
         return result
@@ -237,16 +244,14 @@ class ReminderRunner:
         }
         if delivery.kind == "respondent":
             person = await session.get(Person, delivery.person_id)
-            if person is None or person.unreachable:
+            if person is None or not await reachable_on(session, person, delivery.channel):
                 return None
             status = await campaigns.response_status(session, campaign, person)
             if status == "submitted":
                 return None  # answered in the meantime: nothing more
             template = texts.REMINDER_OPEN if reminder.kind == "open" else texts.REMINDER_OFFSET
             button = texts.BTN_CONTINUE if status == "draft" else texts.BTN_START
-            kb = InlineKeyboardBuilder()
-            kb.button(text=button, callback_data=OpenSurvey(campaign=campaign.id))
-            return [("text", (template.format(**fields), kb.as_markup()))]
+            return [("text", (template.format(**fields), [[(button, OpenSurvey(campaign=campaign.id))]]))]
         if delivery.kind == "nudge":
             return await self._nudge(session, delivery, reminder, campaign, fields)
         if delivery.kind == "returned":
@@ -272,7 +277,7 @@ class ReminderRunner:
         unreachable = await campaigns.unreachable_people(session, campaign)
         if unreachable:
             lines.append(texts.REMINDER_UNREACHABLE.format(names=_names([p.full_name for p in unreachable])))
-        parts: list[tuple[str, Any]] = [("text", (chunk, None)) for chunk in split_html(lines)]
+        parts: list[tuple[str, Any]] = [("lines", lines)]
         if delivery.kind == "final":
             parts += await self._summary_parts(session, campaign)
         return parts
@@ -282,37 +287,34 @@ class ReminderRunner:
         """A deputy's personal nudge; nothing once the teacher has sent the questionnaire or the campaign has ended."""
         person = await session.get(Person, delivery.person_id)
         found = await chase.nudge_of(session, reminder.id, delivery.person_id)
-        if person is None or person.unreachable or found is None or not campaign.is_open(self.clock()):
+        if (person is None or found is None or not campaign.is_open(self.clock())
+                or not await reachable_on(session, person, delivery.channel)):
             return None
         status = await campaigns.response_status(session, campaign, person)
         if status == "submitted":
             return None
         _, by = found
         school = await session.get(School, delivery.school_id) if delivery.school_id else None
-        kb = InlineKeyboardBuilder()
-        kb.button(text=texts.BTN_CONTINUE if status == "draft" else texts.BTN_START, callback_data=OpenSurvey(campaign=campaign.id))
+        button = texts.BTN_CONTINUE if status == "draft" else texts.BTN_START
         text = texts.NUDGE.format(by=escape(by.full_name) if by else "Заместитель директора",
                                   school=escape(school.name) if school else "вашей школы", **fields)
-        return [("text", (text, kb.as_markup()))]
+        return [("text", (text, [[(button, OpenSurvey(campaign=campaign.id))]]))]
 
     async def _returned(self, session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign,
                         fields: dict[str, str]) -> list[tuple[str, Any]] | None:
         """A questionnaire returned for correction: the comment and a button that opens it (its review screen)."""
         found = await returns.notice_of(session, reminder.id)
         person = await session.get(Person, delivery.person_id) if delivery.person_id else None
-        if found is None or person is None or person.unreachable:
+        if found is None or person is None or not await reachable_on(session, person, delivery.channel):
             return None
         record, by, kind = found
         if record.resubmitted_at is not None:
             return None  # sent again before the notice went out (a long outage): nothing to fix
-        kb = InlineKeyboardBuilder()
         late = not campaign.is_open(self.clock())
-        if not late:
-            kb.button(text=texts.BTN_OPEN_RETURNED, callback_data=OpenSurvey(campaign=campaign.id))
         text = texts.RETURNED_NOTICE.format(
             what=texts.RETURNED_WHAT.get(kind, texts.RETURNED_WHAT["person"]), by=escape(by), comment=escape(record.comment), **fields,
         ) + (texts.RETURNED_TOO_LATE if late else "")
-        return [("text", (text, None if late else kb.as_markup()))]
+        return [("text", (text, None if late else [[(texts.BTN_OPEN_RETURNED, OpenSurvey(campaign=campaign.id))]]))]
 
     async def _summary_parts(self, session: AsyncSession, campaign: Campaign) -> list[tuple[str, Any]]:
         """The scoring summary of the campaign's period, where the scoring module is present."""
@@ -327,23 +329,34 @@ class ReminderRunner:
         workbook, chart = await asyncio.gather(
             asyncio.to_thread(report.workbook, summary), asyncio.to_thread(report.chart, summary)
         )
-        parts: list[tuple[str, Any]] = [("text", (chunk, None)) for chunk in messages(text.summary_lines(summary))]
+        parts: list[tuple[str, Any]] = [("lines", [html(line) for line in text.summary_lines(summary)])]
         parts.append(("document", (f"shnor_{summary.period}.xlsx".replace(" ", "_"), workbook, texts.SUMMARY_WORKBOOK)))
         parts.append(("photo", ("summary.png", chart, texts.SUMMARY_CHART)))
         return parts
 
     # --- progress in the coordinators' chat ----------------------------------------------
 
-    async def _progress_chat(self, reminder: Reminder) -> int | None:
+    async def _progress_chat(self, reminder: Reminder):
         async with self.session_factory() as session:
             chats = await campaigns.coordinator_chats(session, reminder.campaign.municipality_id)
-        return chats[0] if chats else None
+        return chats[0] if chats and chats[0].channel in self.outlets else None
+
+    @staticmethod
+    def _progress_message(reminder: Reminder) -> tuple[str, Any]:
+        channel = reminder.progress_channel or "telegram"
+        return channel, (reminder.progress_message_id if channel == "telegram" else reminder.progress_mid)
 
     async def _progress(self, reminder: Reminder, campaign: Campaign, total: int) -> None:
-        chat_id = reminder.progress_chat_id or await self._progress_chat(reminder)
+        channel, message_id = self._progress_message(reminder)
+        chat_id = reminder.progress_chat_id
         if chat_id is None:
+            contact = await self._progress_chat(reminder)
+            if contact is None:
+                return
+            channel, chat_id = contact.channel, contact.chat_id
+        outlet = self.outlets.get(channel)
+        if outlet is None:
             return
-        message_id = reminder.progress_message_id
         last = None
         while True:
             async with self.session_factory() as session:
@@ -352,40 +365,51 @@ class ReminderRunner:
             text = texts.PROGRESS.format(title=escape(_title(campaign)), done=f"{done:,}".replace(",", " "), total=f"{total:,}".replace(",", " "))
             if text != last:
                 if message_id is None:
-                    result = await self.sender.send(chat_id, lambda: self.bot.send_message(chat_id, text))
+                    result = await outlet.sender.send(chat_id, partial(outlet.send_text, chat_id, text))
                     if result.outcome == Outcome.SENT:
-                        message_id = result.value.message_id
+                        message_id = result.value
                         async with self.session_factory() as session:
                             stored = await session.get(Reminder, reminder.id)
-                            stored.progress_chat_id, stored.progress_message_id = chat_id, message_id
+                            self._keep_progress(stored, channel, chat_id, message_id)
                             await session.commit()
-                        reminder.progress_chat_id, reminder.progress_message_id = chat_id, message_id
+                        self._keep_progress(reminder, channel, chat_id, message_id)
                 else:
-                    with suppress(TelegramAPIError):
-                        await self.sender.send(chat_id, lambda: self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id))
+                    await outlet.sender.send(chat_id, partial(outlet.edit_text, chat_id, message_id, text))
                 last = text
             await asyncio.sleep(self.progress_every)
+
+    @staticmethod
+    def _keep_progress(reminder: Reminder, channel: str, chat_id: int, message_id: Any) -> None:
+        reminder.progress_chat_id = chat_id
+        reminder.progress_channel = None if channel == "telegram" else channel
+        if channel == "telegram":
+            reminder.progress_message_id = message_id
+        else:
+            reminder.progress_mid = str(message_id)
 
     async def _progress_done(self, reminder: Reminder, campaign: Campaign, total: int, counts: dict[str, int]) -> None:
         async with self.session_factory() as session:
             stored = await session.get(Reminder, reminder.id)
             twice = await campaigns.possibly_twice(session, reminder.id)
-        if stored.progress_message_id is None:
+            used = set(await session.scalars(select(Delivery.channel).where(Delivery.reminder_id == reminder.id).distinct()))
+        channel, message_id = self._progress_message(stored)
+        outlet = self.outlets.get(channel)
+        if message_id is None or outlet is None:
             return
+        # who refused: the messenger by name when the reminder went through one only
+        name = CHANNEL_TITLES[used.pop()] if len(used) == 1 else "мессенджер"
         extra = ""
         if counts.get(DeliveryState.UNREACHABLE):
             extra += f", недоступны {counts[DeliveryState.UNREACHABLE]}"
         if counts.get(DeliveryState.FAILED):
-            extra += f", Telegram отказал {counts[DeliveryState.FAILED]}"
+            extra += f", {name} отказал {counts[DeliveryState.FAILED]}"
         if counts.get(DeliveryState.UNCERTAIN):
-            extra += (f", не удалось подтвердить {counts[DeliveryState.UNCERTAIN]} (Telegram дважды не ответил; "
+            extra += (f", не удалось подтвердить {counts[DeliveryState.UNCERTAIN]} ({name} дважды не ответил; "
                       "возможно, уведомление дошло)")
         if twice:
-            extra += f"; у {twice} адресатов уведомление могло прийти дважды (Telegram не подтвердил первую отправку)"
+            extra += f"; у {twice} адресатов уведомление могло прийти дважды ({name} не подтвердил первую отправку)"
         if counts.get(DeliveryState.SKIPPED):
             extra += f", уже ответили {counts[DeliveryState.SKIPPED]}"
         text = texts.PROGRESS_DONE.format(title=escape(_title(campaign)), sent=counts.get(DeliveryState.SENT, 0), total=total, extra=extra)
-        chat_id, message_id = stored.progress_chat_id, stored.progress_message_id
-        await self.sender.send(chat_id, lambda: self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id))
-
-
+        chat_id = stored.progress_chat_id
+        await outlet.sender.send(chat_id, partial(outlet.edit_text, chat_id, message_id, text))

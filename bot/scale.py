@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import time
+import zlib
 from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
@@ -71,11 +72,11 @@ class RedisRateLimiter:
 class RedisPause:
     """The 429 pause, shared by every process: `until` is a Unix time."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, name: str = "telegram") -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(redis_url)
-        self._key = f"{REDIS_PREFIX}:paused_until"
+        self._key = f"{REDIS_PREFIX}:paused_until" if name == "telegram" else f"{REDIS_PREFIX}:{name}:paused_until"
 
     async def until(self) -> float:
         value = await self._redis.get(self._key)
@@ -157,11 +158,11 @@ class RedisLeadership:
     RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
     RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
-    def __init__(self, redis_url: str, ttl_ms: int = 30_000) -> None:
+    def __init__(self, redis_url: str, ttl_ms: int = 30_000, name: str = "scheduler_leader") -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(redis_url)
-        self._key = f"{REDIS_PREFIX}:scheduler_leader"
+        self._key = f"{REDIS_PREFIX}:{name}"
         self._token = f"{os.getpid()}-{secrets.token_hex(8)}"
         self._ttl = ttl_ms
 
@@ -184,9 +185,15 @@ class RedisLeadership:
             pass
 
 
-def leadership(engine: AsyncEngine, redis_url: str | None) -> LocalLeadership | PgLeadership | RedisLeadership:
+def leadership(engine: AsyncEngine, redis_url: str | None, channels: tuple[str, ...] = ("telegram",)
+               ) -> LocalLeadership | PgLeadership | RedisLeadership:
+    """One leader per set of channels a process runs: the processes of one configuration (Telegram alone, as
+    before; MAX alone; both) share a lock, and each configuration has its own. Processes on one database are
+    either all of both channels or split one channel to a process (README), so no channel has two leaders."""
+    run = sorted(set(channels))
     if engine.dialect.name == "postgresql":
-        return PgLeadership(engine)
+        key = LEADER_LOCK_KEY if run == ["telegram"] else LEADER_LOCK_KEY + ((zlib.crc32(",".join(run).encode()) & 0x3FFFFF) << 40)
+        return PgLeadership(engine, key)
     if redis_url:
-        return RedisLeadership(redis_url)
+        return RedisLeadership(redis_url, name="scheduler_leader" if run == ["telegram"] else f"scheduler_leader:{','.join(run)}")
     return LocalLeadership()

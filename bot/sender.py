@@ -1,4 +1,5 @@
-"""The one sender for bulk messages, within Telegram's limits.
+"""The one sender for bulk messages, within a channel's limits (Telegram's here; MAX's in bot.max.outlet, which
+gives the same core its own rate and its own reading of errors: `classify`).
 
 - At most `rate` messages per second overall (aiolimiter's leaky bucket in one process, or a
   limiter shared through Redis by several), about one per second to one private chat and 20
@@ -67,6 +68,35 @@ def never_sent(exc: Exception) -> bool:
     return isinstance(exc, TelegramNetworkError) and str(getattr(exc, "message", "")).startswith(NOT_SENT)
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What a failed call means for bulk sending, whatever the channel."""
+
+    kind: str  # RETRY_AFTER | UNREACHABLE | FAILED | AMBIGUOUS | NOT_SENT
+    message: str = ""
+    retry_after: float = 0.0
+
+
+RETRY_AFTER, UNREACHABLE, FAILED, AMBIGUOUS, NOT_SENT_YET = "retry_after", "unreachable", "failed", "ambiguous", "not_sent"
+
+
+def telegram_failure(exc: Exception) -> Failure | None:
+    """Telegram's errors read for the sender; None: not a sending failure (raised to the caller)."""
+    if isinstance(exc, TelegramRetryAfter):
+        return Failure(RETRY_AFTER, exc.message, float(exc.retry_after))
+    if isinstance(exc, TelegramForbiddenError):
+        return Failure(UNREACHABLE, exc.message)
+    if isinstance(exc, (TelegramBadRequest, TelegramNotFound)):
+        lowered = exc.message.lower()
+        if "chat not found" in lowered or "user is deactivated" in lowered:
+            return Failure(UNREACHABLE, exc.message)
+        return Failure(FAILED, exc.message)
+    if isinstance(exc, (TelegramNetworkError, TelegramServerError, TimeoutError)):
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        return Failure(NOT_SENT_YET if never_sent(exc) else AMBIGUOUS, error)
+    return None
+
+
 class LocalPause:
     """The 429 pause of this process (RedisPause shares it between processes)."""
 
@@ -95,8 +125,12 @@ class Sender:
         max_retry_after: float = 3600,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         probe: Callable[[], Awaitable[Any]] | None = None,
+        classify: Callable[[Exception], Failure | None] = telegram_failure,
+        name: str = "Telegram",
     ) -> None:
         self.rate = rate
+        self.classify = classify
+        self.name = name
         self._global = global_limiter or AsyncLimiter(rate, 1)
         self._pause = pause or LocalPause()
         self._group_per_minute = group_per_minute
@@ -114,10 +148,10 @@ class Sender:
         self.stats = {"sent": 0, "retry_after": 0, "retried": 0, "unreachable": 0, "failed": 0, "ambiguous": 0,
                       "uncertain": 0, "outages": 0}
 
-    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+    def _chat_limiter(self, chat_id: int, group: bool | None = None) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
         if limiter is None:
-            if chat_id < 0:  # groups and channels
+            if group if group is not None else chat_id < 0:  # groups and channels (Telegram's group ids are negative)
                 limiter = AsyncLimiter(self._group_per_minute, 60)
             else:
                 limiter = AsyncLimiter(self._private_per_second, 1)
@@ -150,7 +184,7 @@ class Sender:
                     await self._probe()
                     return
                 except Exception as exc:  # noqa: BLE001 - still down
-                    log.warning("Telegram still does not answer (%s); next try in %.0f s", type(exc).__name__, delay)
+                    log.warning("%s still does not answer (%s); next try in %.0f s", self.name, type(exc).__name__, delay)
                     delay = min(delay * 2, self.max_backoff)
         finally:
             self._outage = None
@@ -159,42 +193,41 @@ class Sender:
     async def send(
         self, chat_id: int, call: Callable[[], Awaitable[T]], *, ambiguous: int = 0,
         on_ambiguous: Callable[[int], Awaitable[None]] | None = None,
-        wanted: Callable[[], Awaitable[bool]] | None = None,
+        wanted: Callable[[], Awaitable[bool]] | None = None, group: bool | None = None,
     ) -> SendResult:
-        """Make one Bot API call to `chat_id` within the limits; never raises for Telegram errors.
+        """Make one API call to `chat_id` within the limits; never raises for the channel's errors.
 
         `ambiguous` counts ambiguous failures of this message before (from the database, after a
         restart); `on_ambiguous` is told the new count before the message is tried again, so that
-        a restart keeps it.
+        a restart keeps it. `group`: whether the chat is a group (default: Telegram's negative ids).
         """
         while True:
             await self._healthy.wait()
             await self._wait_pause()
-            async with self._chat_limiter(chat_id):
+            async with self._chat_limiter(chat_id, group):
                 async with self._global:
                     await self._healthy.wait()
                     await self._wait_pause()
                     try:
                         value = await call()
-                    except TelegramRetryAfter as exc:
-                        wait = min(float(exc.retry_after), self.max_retry_after)
-                        self.stats["retry_after"] += 1
-                        log.warning("429 from Telegram: pausing bulk sending for %s s", wait)
-                        await self._pause.pause(time.time() + wait)
-                        continue
-                    except TelegramForbiddenError as exc:
-                        self.stats["unreachable"] += 1
-                        return SendResult(Outcome.UNREACHABLE, error=exc.message, ambiguous=ambiguous)
-                    except (TelegramBadRequest, TelegramNotFound) as exc:
-                        if "chat not found" in exc.message.lower() or "user is deactivated" in exc.message.lower():
+                    except Exception as exc:
+                        failure = self.classify(exc)
+                        if failure is None:
+                            raise
+                        if failure.kind == RETRY_AFTER:
+                            wait = min(failure.retry_after, self.max_retry_after)
+                            self.stats["retry_after"] += 1
+                            log.warning("429 from %s: pausing bulk sending for %s s", self.name, wait)
+                            await self._pause.pause(time.time() + wait)
+                            continue
+                        if failure.kind == UNREACHABLE:
                             self.stats["unreachable"] += 1
-                            return SendResult(Outcome.UNREACHABLE, error=exc.message, ambiguous=ambiguous)
-                        self.stats["failed"] += 1
-                        return SendResult(Outcome.FAILED, error=exc.message, ambiguous=ambiguous)
-                    except (TelegramNetworkError, TelegramServerError, TimeoutError) as exc:
-                        error = f"{type(exc).__name__}: {exc}"[:300]
-                        if never_sent(exc):
-                            log.warning("Telegram cannot be reached (%s): sending waits", type(exc).__name__)
+                            return SendResult(Outcome.UNREACHABLE, error=failure.message, ambiguous=ambiguous)
+                        if failure.kind == FAILED:
+                            self.stats["failed"] += 1
+                            return SendResult(Outcome.FAILED, error=failure.message, ambiguous=ambiguous)
+                        if failure.kind == NOT_SENT_YET:
+                            log.warning("%s cannot be reached (%s): sending waits", self.name, type(exc).__name__)
                         else:
                             ambiguous += 1
                             self.stats["ambiguous"] += 1
@@ -202,9 +235,9 @@ class Sender:
                                 await on_ambiguous(ambiguous)
                             if ambiguous > 1:
                                 self.stats["uncertain"] += 1
-                                return SendResult(Outcome.UNCERTAIN, error=error, ambiguous=ambiguous)
-                            log.warning("sending failed ambiguously (%s): tried once more when Telegram answers",
-                                        type(exc).__name__)
+                                return SendResult(Outcome.UNCERTAIN, error=failure.message, ambiguous=ambiguous)
+                            log.warning("sending failed ambiguously (%s): tried once more when %s answers",
+                                        type(exc).__name__, self.name)
                         self.stats["retried"] += 1
                         self._start_outage()
                     else:

@@ -72,13 +72,15 @@ class ResponseStatus(StrEnum):
 
 class Municipality(Base):
     __tablename__ = "municipality"
+    __table_args__ = (UniqueConstraint("coordinators_channel", "coordinators_chat_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Yekaterinburg")
     # regional_lists | criteria | sverdlovsk: how the statuses of its schools are identified
     identification_method: Mapped[str] = mapped_column(String(20), default="regional_lists", server_default="regional_lists")
-    coordinators_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    coordinators_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # unique within its channel
+    coordinators_channel: Mapped[str] = mapped_column(String(12), default="telegram", server_default="telegram")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Consent to the processing of personal data (152-ФЗ): who processes it and why; storage.privacy has defaults
     pd_operator: Mapped[str | None] = mapped_column(String(300))
@@ -117,21 +119,44 @@ class SchoolPeriod(Base):
     regional_internship_site: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+TELEGRAM, MAX = "telegram", "max"
+
+
 class Person(Base):
+    """A registered person. The identity map is (channel, account id) -> person: a person's Telegram ids are
+    `tg_user_id` and `chat_id` here (None for someone registered in MAX alone), their ids in other channels
+    are `Account` rows. One person may use both channels (storage.accounts)."""
+
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tg_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    tg_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     full_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"), index=True)
-    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)  # Telegram: the person blocked the bot
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     school: Mapped[School | None] = relationship()
     municipality: Mapped[Municipality] = relationship()
+
+
+class Account(Base):
+    """A person's account in a channel other than Telegram (MAX): who writes (account_id, the channel's user id)
+    and the private chat the bot writes to."""
+
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("channel", "account_id"), UniqueConstraint("person_id", "channel"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(12))
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # blocked the bot there
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Consent(Base):
@@ -174,6 +199,8 @@ class Invite(Base):
     uses: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A one-time link of a second channel to a registered person (/link): the account joins this person.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
 
     school: Mapped[School | None] = relationship()
     municipality: Mapped[Municipality] = relationship()
@@ -343,6 +370,8 @@ class Reminder(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_channel: Mapped[str | None] = mapped_column(String(12))  # None: Telegram
+    progress_mid: Mapped[str | None] = mapped_column(String(100))  # MAX's message ids are strings
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
 
@@ -357,14 +386,15 @@ class DeliveryState(StrEnum):
 
 
 class Delivery(Base):
-    """One message of a reminder to one chat; written before sending, marked after Telegram accepts it."""
+    """One message of a reminder to one chat of a channel; written before sending, marked after the channel accepts it."""
 
     __tablename__ = "delivery"
-    __table_args__ = (UniqueConstraint("reminder_id", "chat_id", "kind"),)
+    __table_args__ = (UniqueConstraint("reminder_id", "channel", "chat_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(12))  # respondent | deputy | digest | final | notice | nudge | returned
+    channel: Mapped[str] = mapped_column(String(12), default=TELEGRAM, server_default=TELEGRAM)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
@@ -446,11 +476,12 @@ class CalendarItem(Base):
 
 
 class CalendarMessage(Base):
-    """The calendar's outbox: one message to one coordinators' chat, written before it is sent and marked after
-    Telegram accepts it. The unique key makes each notice (opened, a reminder, «not opened») happen once."""
+    """The calendar's outbox: one message to one coordinators' chat (the group, in its channel, or a coordinator in
+    the channel they are written to), written before it is sent and marked after the channel accepts it. The unique
+    key makes each notice (opened, a reminder, «not opened») happen once."""
 
     __tablename__ = "calendar_message"
-    __table_args__ = (UniqueConstraint("municipality_id", "period", "item_key", "key", "chat_id"),)
+    __table_args__ = (UniqueConstraint("municipality_id", "period", "item_key", "key", "channel", "chat_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
@@ -458,6 +489,7 @@ class CalendarMessage(Base):
     item_key: Mapped[str] = mapped_column(String(60))
     key: Mapped[str] = mapped_column(String(60))  # «overdue@2026-09-15T04:00», «opened@12», «task@...», «existing@5»
     kind: Mapped[str] = mapped_column(String(10))  # opened | existing | task | overdue
+    channel: Mapped[str] = mapped_column(String(12), default=TELEGRAM, server_default=TELEGRAM)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the text is made of
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -489,6 +521,7 @@ class InboxUpdate(Base):
 
     __tablename__ = "inbox"
 
+    channel: Mapped[str] = mapped_column(String(12), primary_key=True, default=TELEGRAM, server_default=TELEGRAM)
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(8), index=True)
@@ -497,7 +530,22 @@ class InboxUpdate(Base):
     error: Mapped[str | None] = mapped_column(String(300))
 
 
+class PollMarker(Base):
+    """Where long polling stopped (MAX's `marker`): written with the batch it confirms, read at start."""
+
+    __tablename__ = "poll_marker"
+
+    channel: Mapped[str] = mapped_column(String(12), primary_key=True)
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    marker: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 __all__ = [
+    "Account",
+    "MAX",
+    "PollMarker",
+    "TELEGRAM",
     "Answer",
     "Base",
     "CalendarItem",

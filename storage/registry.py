@@ -244,7 +244,7 @@ async def usable_invite(session: AsyncSession, *, role: Role, school_id: int, no
     registrations left (then the latest to expire); None when every one has expired or is used up."""
     invites = await session.scalars(
         select(Invite).where(Invite.role == role.value, Invite.school_id == school_id, Invite.expires_at > now,
-                             Invite.uses < Invite.max_uses)
+                             Invite.uses < Invite.max_uses, Invite.person_id.is_(None))  # not a person's /link
     )
     return max(invites, key=lambda i: (i.max_uses - i.uses, i.expires_at, i.id), default=None)
 
@@ -253,6 +253,7 @@ class InviteProblem(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED_UP = "used_up"
+    LINKED_HERE = "linked_here"  # a /link invite opened in a channel its person already has
 
 
 async def check_invite(session: AsyncSession, token: str, now: dt.datetime) -> Invite | InviteProblem:
@@ -269,17 +270,12 @@ async def check_invite(session: AsyncSession, token: str, now: dt.datetime) -> I
 
 
 async def get_person(session: AsyncSession, tg_user_id: int) -> Person | None:
+    """The person of a Telegram user (storage.accounts.find_person for any channel)."""
     return await session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
 
 
-async def register_person(
-    session: AsyncSession, *, token: str, tg_user_id: int, chat_id: int, full_name: str, now: dt.datetime
-) -> Person | InviteProblem:
-    """Spend one use of the invite and create the person, atomically (the caller commits).
-
-    The use is taken with a conditional UPDATE, so two people racing for the last use of
-    an invite cannot both get it.
-    """
+async def _spend(session: AsyncSession, token: str, now: dt.datetime) -> Invite | InviteProblem:
+    """Take one use of the invite with a conditional UPDATE: two people racing for its last use cannot both get it."""
     checked = await check_invite(session, token, now)
     if isinstance(checked, InviteProblem):
         return checked
@@ -290,9 +286,25 @@ async def register_person(
     )
     if taken.rowcount != 1:
         return InviteProblem.USED_UP
+    return checked
+
+
+async def register_person(
+    session: AsyncSession, *, token: str, chat_id: int, full_name: str, now: dt.datetime,
+    tg_user_id: int | None = None, channel: str = "telegram", account_id: int | None = None,
+) -> Person | InviteProblem:
+    """Spend one use of the invite and create the person with their account in `channel`, atomically (the
+    caller commits). Telegram's ids go on the person (`tg_user_id`), another channel's in an Account."""
+    from storage.accounts import add_account, find_person
+
+    account_id = tg_user_id if channel == "telegram" else account_id
+    checked = await check_invite(session, token, now)
+    if not isinstance(checked, InviteProblem) and checked.person_id is not None:
+        return InviteProblem.UNKNOWN  # a link of a second channel is not a registration (link_account)
+    checked = await _spend(session, token, now)
+    if isinstance(checked, InviteProblem):
+        return checked
     person = Person(
-        tg_user_id=tg_user_id,
-        chat_id=chat_id,
         full_name=full_name,
         role=checked.role,
         municipality_id=checked.municipality_id,
@@ -302,12 +314,47 @@ async def register_person(
     session.add(person)
     try:
         await session.flush()
+        await add_account(session, person, channel, account_id, chat_id)
+        await session.flush()
     except IntegrityError:
         await session.rollback()
-        existing = await get_person(session, tg_user_id)
+        existing = await find_person(session, channel, account_id)
         if existing is None:
             raise
         return existing
+    return person
+
+
+LINK_VALID = dt.timedelta(hours=1)
+
+
+async def create_link(session: AsyncSession, person: Person, now: dt.datetime) -> Invite:
+    """A one-time invite that attaches an account of another channel to this person (/link), valid an hour."""
+    invite = Invite(token=secrets.token_urlsafe(TOKEN_BYTES), role=person.role, municipality_id=person.municipality_id,
+                    school_id=person.school_id, max_uses=1, uses=0, expires_at=now + LINK_VALID, person_id=person.id)
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def link_account(session: AsyncSession, *, token: str, channel: str, account_id: int, chat_id: int,
+                       now: dt.datetime) -> Person | InviteProblem:
+    """Spend a link invite: the account of `channel` joins the person it was made for (the caller commits).
+    A channel the person already has is refused: the link adds a second messenger and never replaces an account."""
+    from storage.accounts import accounts_of, add_account
+
+    checked = await check_invite(session, token, now)
+    if isinstance(checked, InviteProblem) or checked.person_id is None:
+        return checked if isinstance(checked, InviteProblem) else InviteProblem.UNKNOWN
+    person = await session.get(Person, checked.person_id)
+    if person is None or person.full_name == FORGOTTEN_NAME:
+        return InviteProblem.UNKNOWN
+    if channel in await accounts_of(session, person):
+        return InviteProblem.LINKED_HERE
+    spent = await _spend(session, token, now)
+    if isinstance(spent, InviteProblem):
+        return spent
+    await add_account(session, person, channel, account_id, chat_id)
     return person
 
 
@@ -330,27 +377,43 @@ FORGOTTEN_NAME = "(данные удалены)"
 async def forget_person(session: AsyncSession, person: Person, now: dt.datetime) -> None:
     """Remove a person's personal data; what they submitted still counts for their school.
 
-    The name and the Telegram ids go (the ids become placeholders nobody can write from), and
-    so do their conversation state and unsent reminders. The row stays with its role, school and
+    The name and the ids of every channel go (Telegram's become placeholders nobody can write from,
+    the accounts of other channels are deleted with the links not yet used), and so do their
+    conversation state and unsent reminders. The row stays with its role, school and
     municipality, so the school's registered and answered counts do not change; the person can
     register again with a new invite. Their consent is marked withdrawn, not deleted.
     """
-    from storage.models import CalendarMessage, Consent, Delivery, DeliveryState, FsmRecord, Response
+    from storage.models import Account, CalendarMessage, Consent, Delivery, DeliveryState, FsmRecord, Response
 
     tg_user_id = person.tg_user_id
+    # in place of their Telegram id and of the chats of their sent messages in every channel: unique per person, and
+    # no Telegram id (its users are positive, its chats above -10**13); MAX's accounts are deleted, not overwritten
+    placeholder = -(10**15 + person.id)
+
+    async def unsent(channel: str, chat_id: int) -> None:
+        """Their reminders and the calendar's notices to them (a coordinator without a group) not sent yet are
+        dropped; the sent ones keep their rows with the chat replaced."""
+        for model in (Delivery, CalendarMessage):
+            mine = (model.channel == channel, model.chat_id == chat_id)
+            await session.execute(update(model).where(*mine, model.state == DeliveryState.PENDING)
+                                  .values(state=DeliveryState.SKIPPED))
+            await session.execute(update(model).where(*mine).values(chat_id=placeholder))
+
+    for account in list(await session.scalars(select(Account).where(Account.person_id == person.id))):
+        await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{account.account_id}:{account.channel}")))
+        await unsent(account.channel, account.chat_id)
+        await session.delete(account)
+    await session.execute(delete(Invite).where(Invite.person_id == person.id))
     # a bot process that keeps their questionnaire in memory must read it again (and find them gone)
     await session.execute(update(Response).where(Response.actor_id == person.id).values(version=Response.version + 1, actor_id=None))
-    placeholder = -(10**15 + person.id)  # Telegram ids are positive (users) or above -10**13 (chats)
-    await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tg_user_id}:default")))
-    await session.execute(
-        update(Delivery).where(Delivery.chat_id == person.chat_id, Delivery.state == DeliveryState.PENDING)
-        .values(state=DeliveryState.SKIPPED)
-    )
-    await session.execute(update(Delivery).where(Delivery.chat_id == person.chat_id).values(chat_id=placeholder))
-    # the calendar's notices to a coordinator without a group went to their private chat
-    await session.execute(update(CalendarMessage).where(CalendarMessage.chat_id == person.chat_id, CalendarMessage.state == "pending")
+    if tg_user_id is not None:
+        await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tg_user_id}:default")))
+    if person.chat_id is not None:
+        await unsent("telegram", person.chat_id)
+    # a delivery to them in a chat they no longer have (an account replaced since) goes too
+    await session.execute(update(Delivery).where(Delivery.person_id == person.id, Delivery.state == DeliveryState.PENDING)
                           .values(state=DeliveryState.SKIPPED))
-    await session.execute(update(CalendarMessage).where(CalendarMessage.chat_id == person.chat_id).values(chat_id=placeholder))
+    await session.execute(update(Delivery).where(Delivery.person_id == person.id).values(chat_id=placeholder))
     person.full_name = FORGOTTEN_NAME
     person.tg_user_id = placeholder
     person.chat_id = placeholder

@@ -31,6 +31,8 @@ from surveys.schedule import (
 from surveys.periods import PeriodError, normalize_period
 from surveys.service import ServiceError, open_campaign
 from surveys.subjects import municipality_subject, person_subject, school_subject, subject_of
+from storage.accounts import Contact, contacts, reachable_clause
+from storage.accounts import mark_unreachable as _mark_unreachable
 from storage.models import (
     Answer,
     Campaign,
@@ -46,6 +48,7 @@ from storage.models import (
     School,
     SchoolStatus,
 )
+from storage.registry import FORGOTTEN_NAME
 
 STATUS_FILTERS = ("shnro", "shnsu", "risk_zone")
 STATUS_FILTER_TITLES = {None: "все", "shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зона риска"}
@@ -282,7 +285,7 @@ async def respondents(session: AsyncSession, campaign: Campaign, *, only_missing
         Audience(campaign.audience)
     ]
     query = select(Person).where(
-        Person.municipality_id == campaign.municipality_id, Person.role == role, Person.unreachable.is_(False)
+        Person.municipality_id == campaign.municipality_id, Person.role == role, reachable_clause()
     )
     if campaign.audience != Audience.MUNICIPALITY:
         query = query.where(Person.school_id.in_(await eligible_school_ids(session, campaign)))
@@ -406,20 +409,24 @@ async def school_forms(session: AsyncSession, campaign: Campaign) -> dict[int, t
 
 
 async def unreachable_people(session: AsyncSession, campaign: Campaign) -> list[Person]:
+    """People registered in the municipality whom no channel reaches (they blocked the bot everywhere they use it)."""
     return list(await session.scalars(
-        select(Person).where(Person.municipality_id == campaign.municipality_id, Person.unreachable.is_(True)).order_by(Person.full_name)
+        select(Person).where(Person.municipality_id == campaign.municipality_id, ~reachable_clause(),
+                             Person.full_name != FORGOTTEN_NAME).order_by(Person.full_name)
     ))
 
 
-async def coordinator_chats(session: AsyncSession, municipality_id: int) -> list[int]:
-    """The coordinators' group if registered, else every reachable coordinator privately."""
+async def coordinator_chats(session: AsyncSession, municipality_id: int) -> list[Contact]:
+    """The coordinators' group (in its channel) if registered, else every reachable coordinator privately."""
     municipality = await session.get(Municipality, municipality_id)
     if municipality and municipality.coordinators_chat_id:
-        return [municipality.coordinators_chat_id]
-    return list(await session.scalars(
-        select(Person.chat_id).where(Person.municipality_id == municipality_id,
-                                     Person.role.in_([Role.COORDINATOR, Role.ADMIN]), Person.unreachable.is_(False))
+        return [Contact(municipality.coordinators_channel or "telegram", municipality.coordinators_chat_id)]
+    people = list(await session.scalars(
+        select(Person).where(Person.municipality_id == municipality_id,
+                             Person.role.in_([Role.COORDINATOR, Role.ADMIN]), reachable_clause()).order_by(Person.id)
     ))
+    found = await contacts(session, people)
+    return [found[p.id] for p in people if p.id in found]
 
 
 # --- the outbox ----------------------------------------------------------------------------
@@ -463,29 +470,35 @@ async def fire_due(session: AsyncSession, now: dt.datetime) -> list[int]:
 async def _fix_recipients(session: AsyncSession, reminder: Reminder) -> None:
     campaign = reminder.campaign
     rows: list[dict] = []
+
+    async def to_people(kind: str, people: list[Person]) -> None:
+        reach = await contacts(session, people)
+        for person in people:
+            if person.id in reach:  # the channel each person is written to (storage.accounts)
+                rows.append({"kind": kind, "channel": reach[person.id].channel, "chat_id": reach[person.id].chat_id,
+                             "person_id": person.id, "school_id": person.school_id})
+
     if reminder.kind in ("open", "offset"):
-        for person in await respondents(session, campaign, only_missing=True):
-            rows.append({"kind": "respondent", "chat_id": person.chat_id, "person_id": person.id, "school_id": person.school_id})
+        await to_people("respondent", await respondents(session, campaign, only_missing=True))
         if reminder.kind == "offset" and campaign.audience == Audience.TEACHER:
             missing_schools = {c.school_id for c in (await completion(session, campaign)).schools if c.missing}
             deputies = await session.scalars(
-                select(Person).where(Person.role == Role.DEPUTY, Person.unreachable.is_(False),
-                                     Person.school_id.in_(missing_schools))
+                select(Person).where(Person.role == Role.DEPUTY, reachable_clause(),
+                                     Person.school_id.in_(missing_schools)).order_by(Person.id)
             )
-            for deputy in deputies:
-                rows.append({"kind": "deputy", "chat_id": deputy.chat_id, "person_id": deputy.id, "school_id": deputy.school_id})
+            await to_people("deputy", list(deputies))
         if reminder.kind == "offset":
-            rows += [{"kind": "digest", "chat_id": chat, "person_id": None, "school_id": None}
-                     for chat in await coordinator_chats(session, campaign.municipality_id)]
+            rows += [{"kind": "digest", "channel": c.channel, "chat_id": c.chat_id, "person_id": None, "school_id": None}
+                     for c in await coordinator_chats(session, campaign.municipality_id)]
     else:  # final, reopen: the coordinators
         kind = "notice" if reminder.kind == "reopen" else "final"
-        rows += [{"kind": kind, "chat_id": chat, "person_id": None, "school_id": None}
-                 for chat in await coordinator_chats(session, campaign.municipality_id)]
-    seen: set[tuple[int, str]] = set()
+        rows += [{"kind": kind, "channel": c.channel, "chat_id": c.chat_id, "person_id": None, "school_id": None}
+                 for c in await coordinator_chats(session, campaign.municipality_id)]
+    seen: set[tuple[str, int, str]] = set()
     for row in rows:
-        if (row["chat_id"], row["kind"]) in seen:
+        if (row["channel"], row["chat_id"], row["kind"]) in seen:
             continue
-        seen.add((row["chat_id"], row["kind"]))
+        seen.add((row["channel"], row["chat_id"], row["kind"]))
         session.add(Delivery(reminder_id=reminder.id, state=DeliveryState.PENDING, **row))
     await session.flush()
 
@@ -540,8 +553,8 @@ async def mark_ambiguous(session: AsyncSession, delivery_id: int, ambiguous: int
     await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(ambiguous=ambiguous))
 
 
-async def mark_unreachable(session: AsyncSession, person_id: int) -> None:
-    await session.execute(update(Person).where(Person.id == person_id).values(unreachable=True))
+async def mark_unreachable(session: AsyncSession, person_id: int, channel: str = "telegram") -> None:
+    await _mark_unreachable(session, person_id, channel)
 
 
 async def finish_reminder(session: AsyncSession, reminder_id: int, now: dt.datetime) -> bool:

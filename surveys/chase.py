@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.accounts import Contact, contacts
 from storage.models import (
     Campaign,
     Delivery,
@@ -56,11 +57,15 @@ class NudgeMark:
 class Teacher:
     id: int
     name: str
-    chat_id: int
+    contact: Contact | None  # where their messages go (storage.accounts.contacts); None: nowhere
     state: str | None  # None: not started; draft; submitted
     response_id: int | None
-    reachable: bool  # the bot can write to them (they have not blocked it or deleted their data)
     nudged: NudgeMark | None  # a nudge for the current nudge day
+
+    @property
+    def reachable(self) -> bool:
+        """The bot can write to them in some channel (they have not blocked it everywhere or deleted their data)."""
+        return self.contact is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +172,9 @@ async def _chase(session: AsyncSession, campaign: Campaign, school: School, muni
     }
     _, day = nudge_time(campaign, municipality, now)
     marks = await _nudges_of(session, [p.id for p in people], day)
+    reach = await contacts(session, people)
     teachers = tuple(
-        Teacher(p.id, p.full_name, p.chat_id, *states.get(p.id, (None, None)), not p.unreachable, marks.get(p.id))
+        Teacher(p.id, p.full_name, reach.get(p.id), *states.get(p.id, (None, None)), marks.get(p.id))
         for p in people
     )
     form, declared = (await school_forms(session, campaign)).get(school.id, (None, None))
@@ -246,8 +252,9 @@ async def nudge(session: AsyncSession, deputy: Person | None, campaign_id: int, 
     queued = []
     for teacher in candidates:
         if await _claim(session, campaign.id, teacher.id, day, deputy.id, reminder.id, now):
-            session.add(Delivery(reminder_id=reminder.id, kind="nudge", chat_id=teacher.chat_id, person_id=teacher.id,
-                                 school_id=chase.school.id, state=DeliveryState.PENDING))
+            session.add(Delivery(reminder_id=reminder.id, kind="nudge", channel=teacher.contact.channel,
+                                 chat_id=teacher.contact.chat_id, person_id=teacher.id, school_id=chase.school.id,
+                                 state=DeliveryState.PENDING))
             queued.append(teacher)
     if not queued:  # another deputy of the school was a moment faster: the caller's session rolls back
         raise Refused(f"Напоминание на {_day(day)} уже есть (его только что попросил другой заместитель). "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.accounts import Contact, reachable_clause
 from storage.models import Campaign, CalendarItem, CalendarMessage, CalendarState, Municipality, Person, Role, SurveyVersion
 from surveys.campaigns import coordinator_chats, create_campaign
 from surveys.loader import available_packs, load_pack
@@ -520,7 +522,7 @@ class Outcome:
 
 
 async def _notify(session: AsyncSession, municipality: Municipality, period: str, item_key: str, key: str, kind: str,
-                  detail: dict[str, Any], quiet: str, now: dt.datetime, chats: list[int] | None = None) -> int:
+                  detail: dict[str, Any], quiet: str, now: dt.datetime, chats: list[Contact] | None = None) -> int:
     """Write one message per coordinators' chat, unless this notice was written before; returns how many."""
     done = await session.scalar(select(CalendarMessage.id).where(
         CalendarMessage.municipality_id == municipality.id, CalendarMessage.period == period,
@@ -532,7 +534,8 @@ async def _notify(session: AsyncSession, municipality: Municipality, period: str
     detail = {**detail, "quiet": quiet}
     for chat in chats:
         session.add(CalendarMessage(municipality_id=municipality.id, period=period, item_key=item_key, key=key, kind=kind,
-                                    chat_id=chat, detail=detail, due_at=due, state="pending", created_at=now))
+                                    channel=chat.channel, chat_id=chat.chat_id, detail=detail, due_at=due, state="pending",
+                                    created_at=now))
     await session.flush()
     return len(chats)
 
@@ -628,7 +631,7 @@ async def name_unplanned(session: AsyncSession, calendar: CalendarDef, now: dt.d
     )}
     # whom a notice can reach: a coordinators' group, or a reachable coordinator (surveys.campaigns.coordinator_chats)
     reachable = {m.id for m in municipalities if m.coordinators_chat_id} | set(await session.scalars(
-        select(Person.municipality_id).where(Person.role.in_([Role.COORDINATOR, Role.ADMIN]), Person.unreachable.is_(False))
+        select(Person.municipality_id).where(Person.role.in_([Role.COORDINATOR, Role.ADMIN]), reachable_clause())
         .distinct()
     ))
     entries = [e for e in calendar.entries() if e.kind == CAMPAIGN]
@@ -656,9 +659,12 @@ async def name_unplanned(session: AsyncSession, calendar: CalendarDef, now: dt.d
 # --- the calendar's outbox -----------------------------------------------------------------
 
 
-async def pending_messages(session: AsyncSession, now: dt.datetime) -> list[CalendarMessage]:
+async def pending_messages(session: AsyncSession, now: dt.datetime, channels: Iterable[str]) -> list[CalendarMessage]:
+    """The due messages to the chats of `channels` (a process sends in the channels it runs; another, on the same
+    database, sends the rest)."""
     return list(await session.scalars(
-        select(CalendarMessage).where(CalendarMessage.state == "pending", CalendarMessage.due_at <= now)
+        select(CalendarMessage).where(CalendarMessage.state == "pending", CalendarMessage.due_at <= now,
+                                      CalendarMessage.channel.in_(list(channels)))
         .order_by(CalendarMessage.due_at, CalendarMessage.id)
     ))
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.accounts import Contact, contacts
 from storage.models import (
     Campaign,
     Delivery,
@@ -54,6 +55,7 @@ class Target:
     campaign: Campaign
     label: str  # the teacher's full name, or the school's name
     recipients: tuple[Person, ...]
+    contacts: dict[int, Contact]  # person id -> where the notice goes (one channel each: storage.accounts.contacts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,21 +107,22 @@ async def check_return(session: AsyncSession, actor: Person | None, response_id:
     if kind == "person":
         teacher = await session.get(Person, number)
         label = teacher.full_name if teacher else "педагог"
-        recipients = (teacher,) if teacher and not teacher.unreachable else ()
+        candidates = [teacher] if teacher else []
         nobody = (f"{label} не получает сообщений бота (заблокировал(а) бота или удалил(а) свои данные): "
                   "вернуть нельзя — исправить анкету будет некому.")
     else:
         school = await session.get(School, number)
         label = school.name if school else "школа"
-        recipients = tuple(await session.scalars(
-            select(Person).where(Person.role == Role.DEPUTY, Person.school_id == number, Person.unreachable.is_(False))
-            .order_by(Person.id)
+        candidates = list(await session.scalars(
+            select(Person).where(Person.role == Role.DEPUTY, Person.school_id == number).order_by(Person.id)
         ))
         nobody = (f"У школы «{label}» нет заместителя директора, которому бот может написать: вернуть нельзя — "
                   "исправить анкету будет некому.")
+    reach = await contacts(session, candidates)  # in any channel the person uses and has not blocked the bot in
+    recipients = tuple(p for p in candidates if p.id in reach)
     if not recipients:
         raise Refused(nobody, alert=True)
-    return Target(response, campaign, label, recipients)
+    return Target(response, campaign, label, recipients, reach)
 
 
 async def return_response(session: AsyncSession, actor: Person | None, response_id: int, comment: str | None,
@@ -148,8 +151,9 @@ async def return_response(session: AsyncSession, actor: Person | None, response_
     await session.flush()
     record.reminder_id = reminder.id
     for person in target.recipients:
-        session.add(Delivery(reminder_id=reminder.id, kind="returned", chat_id=person.chat_id, person_id=person.id,
-                             school_id=target.response.school_id, state=DeliveryState.PENDING))
+        contact = target.contacts[person.id]
+        session.add(Delivery(reminder_id=reminder.id, kind="returned", channel=contact.channel, chat_id=contact.chat_id,
+                             person_id=person.id, school_id=target.response.school_id, state=DeliveryState.PENDING))
     await session.flush()
     return Returned(record, target, due)
 

@@ -381,3 +381,152 @@ def shnor(tmp_path: Path, database_url: str):
         return result
 
     return run
+
+
+# --- MAX -----------------------------------------------------------------------------------
+
+from tests.fake_max import FakeMax  # noqa: E402
+
+
+@pytest.fixture
+async def max_api() -> AsyncIterator[FakeMax]:
+    fake = FakeMax()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+class MaxRunner:
+    """The production MAX bot (bot.max.app) long-polling the fake MAX API; can be stopped and started again.
+    Its `reminders` send the MAX deliveries of the outbox (its own runner, as a process of its own would); with
+    `telegram` it is the same process as that Telegram bot: they share who is registered (bot.people)."""
+
+    def __init__(self, api: FakeMax, database_url: str, clock: Clock, *, telegram: BotRunner | None = None) -> None:
+        self.api = api
+        self.database_url = database_url
+        self.clock = clock
+        self.telegram = telegram
+        self.handled: set[int] = set()
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _handled(self, key: int) -> None:
+        async with self._changed:
+            self.handled.add(key)
+            self._changed.notify_all()
+
+    async def start(self) -> None:
+        from bot.max.app import MaxApp, MaxPoller
+        from bot.max.client import MaxClient
+        from bot.max.outlet import MaxOutlet, max_sender
+        from bot.max.updates import update_key
+
+        self.update_key = update_key
+        self.engine = make_engine(self.database_url)
+        factory = make_session_factory(self.engine)
+        self.client = MaxClient(self.api.token, self.api.base_url, retry_after=0.05, upload_pause=0.01)
+        if REDIS_URL:
+            sender = max_sender(self.client, rate=200, backoff=0.01, global_limiter=RedisRateLimiter(REDIS_URL, 200, name="max"),
+                                pause=RedisPause(REDIS_URL, name="max"))
+        else:
+            sender = max_sender(self.client, rate=200, backoff=0.01)
+        self.reminders = ReminderRunner(None, factory, None, self.clock, workers=4, outlets=[MaxOutlet(self.client, sender)])
+        self.storage, isolation = fsm_backend(REDIS_URL or None, factory)
+        self.writer = make_writer(self.database_url, self.engine)
+        links = {"telegram": lambda token: f"https://t.me/shnor_test_bot?start={token}"}
+        self.app = MaxApp(self.client, factory, self.writer, storage=self.storage, isolation=isolation, clock=self.clock,
+                          reminders=self.reminders, links=links,
+                          people=self.telegram.dp["people"] if self.telegram is not None else None)
+        self.poller = MaxPoller(self.app, timeout=1, min_interval=0, on_handled=self._handled)
+        self._task = asyncio.create_task(self.poller.run())
+        for _ in range(200):
+            if self.app.inbox is not None:
+                break
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        await self.reminders.stop()
+        self.poller.stop()
+        await asyncio.wait_for(self._task, 10)
+        self._task = None
+        await self.client.close()
+        await self.storage.close()
+        await self.writer.close()
+        await self.engine.dispose()
+
+    async def wait(self, update: dict[str, Any], timeout: float = 10) -> None:
+        key = self.update_key(update)
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: key in self.handled), timeout)
+
+
+@dataclass
+class MaxUser:
+    """A person in a dialog with the MAX bot, driven by a test."""
+
+    runner: MaxRunner
+    id: int
+    name: str = "Тест"
+
+    @property
+    def api(self) -> FakeMax:
+        return self.runner.api
+
+    @property
+    def chat_id(self) -> int:
+        return self.api.dialog(self.id)
+
+    async def start(self, payload: str | None) -> str:
+        await self.runner.wait(self.api.bot_started(self.id, payload, self.name))
+        return self.last
+
+    async def send(self, text: str, chat_id: int | None = None) -> str:
+        await self.runner.wait(self.api.message(self.id, text, name=self.name, chat_id=chat_id))
+        if chat_id is not None:
+            texts = self.api.texts(chat_id)
+            return texts[-1] if texts else ""
+        return self.last
+
+    async def send_file(self, token: str, name: str) -> str:
+        attachment = {"type": "file", "payload": {"url": f"https://files.example/{token}", "token": token},
+                      "filename": name, "size": 1234}
+        await self.runner.wait(self.api.message(self.id, None, name=self.name, attachments=[attachment]))
+        return self.last
+
+    async def press(self, label: str, *, exact: bool = False, chat_id: int | None = None) -> dict[str, Any]:
+        message, payload = self.api.find_button(chat_id or self.chat_id, label, exact=exact)
+        return await self.press_payload(message, payload)
+
+    async def press_payload(self, message: dict[str, Any], payload: str) -> dict[str, Any]:
+        update = self.api.press_payload(self.id, message, payload, name=self.name)
+        await self.runner.wait(update)
+        return self.api.answers.get(update["callback"]["callback_id"], {})
+
+    @property
+    def last(self) -> str:
+        return self.api.current(self.chat_id)["body"].get("text") or ""
+
+    @property
+    def texts(self) -> list[str]:
+        return self.api.texts(self.chat_id)
+
+    def buttons(self) -> list[str]:
+        return self.api.buttons(self.chat_id)
+
+
+@pytest.fixture
+async def max_runner(max_api: FakeMax, database_url: str, clock: Clock) -> AsyncIterator[MaxRunner]:
+    bot_runner = MaxRunner(max_api, database_url, clock)
+    await bot_runner.start()
+    yield bot_runner
+    await bot_runner.stop()
+
+
+async def register_max(runner: MaxRunner, user_id: int, invite: Invite, full_name: str = "Иванова Мария Петровна") -> MaxUser:
+    user = MaxUser(runner, user_id, full_name.split()[1])
+    await user.start(invite.token)
+    await user.press("Согласен", exact=True)
+    await user.send(full_name)
+    return user

@@ -252,8 +252,8 @@ async def test_the_school_teacher_invite_to_forward(api, runner, world, session_
     token = world.invites["teacher:0"].token
     link = f"https://t.me/shnor_test_bot?start={token}"
     invitation, forward = deputy.texts[-2:]
-    assert invitation == ("Приглашение в ШНОР-монитор для педагогов школы «МАОУ СОШ № 1».\nОткройте ссылку и нажмите "
-                          "«Старт»: бот зарегистрирует вас и покажет анкету педагога (около двух минут).\n"
+    assert invitation == ("Приглашение в ШНОР-монитор для педагогов школы «МАОУ СОШ № 1».\nОткройте ссылку и запустите "
+                          "бота (кнопка «Запустить» или «Начать»): он зарегистрирует вас и покажет анкету педагога (около двух минут).\n"
                           f"{link}\nСсылка действует до 23.12.2026.")
     assert forward.startswith("Перешлите сообщение выше педагогам") and "ещё 100 раз(а), до 23.12.2026" in forward
     share = api.last_message(deputy.id)["reply_markup"]["inline_keyboard"][0][0]

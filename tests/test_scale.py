@@ -93,6 +93,7 @@ async def test_webhook_checks_the_secret_and_answers(api, session_factory, clock
     finally:
         await app_runner.cleanup()
         await writer.close()
+        await bot.session.close()
 
 
 def _start_bot(env: dict[str, str], log: Path) -> subprocess.Popen:

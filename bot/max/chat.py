@@ -1,0 +1,131 @@
+"""bot.chat.Chat for MAX: what the shared flows say, said through MAX's API.
+
+A pressed button is answered once (POST /answers): the note on it (`ack`) and the pressed message
+changed (`edit`, or its buttons taken away: `drop_buttons`) wait and go together, before the next
+message or at the end of the handling. Replies to a person ride out a short hiccup: a 429 or a
+5xx is waited out and retried twice (`call`), like Telegram's replies (bot.middlewares.RetryTransient).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+
+from maxapi.exceptions.max import MaxApiError, MaxConnection
+
+from bot import texts
+from bot.chat import Button, Buttons, Copy, nothing
+from bot.max.client import MESSAGE_LIMIT, MaxClient
+from bot.max.render import body, screen_body
+from bot.max.updates import Event
+from storage.accounts import start_link
+from storage.models import MAX
+from surveys.screens import Screen
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+async def call(make: Callable[[], Awaitable[T]], retry_after: float = 1.0) -> T:
+    """One reply with the replies' retry rules: a 429 or a MAX hiccup (5xx, a dropped connection) retried twice."""
+    for attempt in range(1, ATTEMPTS):
+        try:
+            return await make()
+        except MaxApiError as exc:
+            if exc.code != 429 and exc.code < 500:
+                raise
+            log.warning("MAX answered %s: retry %s", exc.code, attempt)
+            await asyncio.sleep(retry_after if exc.code == 429 else 0.5 * attempt)
+        except (MaxConnection, TimeoutError) as exc:
+            log.warning("MAX: %s, retry %s", type(exc).__name__, attempt)
+            await asyncio.sleep(0.5 * attempt)
+    return await make()
+
+
+class MaxChat:
+    channel = "max"
+    limit = MESSAGE_LIMIT
+
+    def __init__(self, client: MaxClient, event: Event, forget: Callable[[], None] | None = None,
+                 before_reply: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.client = client
+        self.event = event
+        self.chat_id = event.chat_id
+        self.user_id = event.user_id
+        self.private = event.private
+        self.group = not event.private
+        self._forget = forget
+        self._before = before_reply  # commits the handler's session: what it wrote is stored before the person sees it
+        self._answered = event.callback_id is None
+        self._notice: str | None = None
+        self._message: dict[str, Any] | None = None
+
+    async def _ready(self) -> None:
+        if self._before is not None:
+            await self._before()
+
+    async def flush(self) -> None:
+        """Answer the pressed button (once): the note and the changed message together."""
+        if self._answered:
+            return
+        self._answered = True
+        await self._ready()
+        try:
+            await call(lambda: self.client.answer(self.event.callback_id, self._message, self._notice), self.client.retry_after)
+        except MaxApiError as exc:  # the note is best effort, as Telegram's callback answer is
+            log.warning("POST /answers failed: %s", exc.code)
+
+    async def say(self, text: str, buttons: Buttons | None = None) -> None:
+        await self.flush()
+        await self._ready()
+        await call(lambda: self.client.send(self.chat_id, body(text, buttons)), self.client.retry_after)
+
+    async def show(self, screen: Screen) -> None:
+        """A questionnaire's screen (surveys.screens), with MAX's renderer."""
+        await self.flush()
+        await self._ready()
+        await call(lambda: self.client.send(self.chat_id, screen_body(screen)), self.client.retry_after)
+
+    async def send_file(self, kind: str, name: str, data: bytes, caption: str | None = None) -> None:
+        await self.flush()
+        await self._ready()
+        await call(lambda: self.client.send_file(self.chat_id, kind, name, data, caption), self.client.retry_after)
+
+    async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
+        if self.event.callback_id is None:
+            if notice:
+                await self.say(notice)
+            return
+        if notice and not self._answered:
+            self._notice = notice
+
+    async def drop_buttons(self) -> None:
+        """The pressed message keeps its text and loses its buttons (its plain text: MAX's update carries no HTML)."""
+        if self.event.callback_id is not None and not self._answered:
+            from html import escape
+
+            self._message = {"text": escape(self.event.message_text or "", quote=False), "format": "html", "attachments": []}
+
+    async def edit(self, text: str, buttons: Buttons | None = None) -> None:
+        if self.event.callback_id is not None and not self._answered:
+            self._message = body(text, buttons)
+            return
+        await self.say(text, buttons)
+
+    def uploading(self) -> AbstractAsyncContextManager[Any]:
+        return nothing()
+
+    def forget_identity(self) -> None:
+        if self._forget is not None:
+            self._forget()
+
+    async def start_link(self, token: str) -> str:
+        return start_link(MAX, self.client.username, token)
+
+    def share_button(self, link: str, text: str) -> Button:
+        """MAX has no share dialog for bots: the button copies the invite's text, to paste into the teachers' chat."""
+        return texts.BTN_COPY_INVITE, Copy(text)
