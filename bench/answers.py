@@ -75,6 +75,21 @@ async def prepare(url: str) -> int:
     return campaign_id
 
 
+async def fresh_database(url: str, name: str) -> str:
+    """An empty PostgreSQL database `name` on the server of `url` (dropped first if a run left one)."""
+    from sqlalchemy import make_url, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 async def answers_between(url: str, campaign_id: int, start: dt.datetime, end: dt.datetime) -> int:
     engine = make_engine(url)
     try:
@@ -275,10 +290,14 @@ async def run_one(kind: str, database_url: str | None, workdir: Path, webhook: b
             proc.kill()
         await api.stop()
     n = max(result["answers"], 1)
+    stats = result["stats"]
+    # SQLite's writer has a connection of its own, counted apart from the engine's; on PostgreSQL the writer goes
+    # through the engine, whose counters already hold its statements (savepoints included) and commits
+    apart = database_url is not None and database_url.startswith("sqlite")
+    statements = stats.get("statements", 0) + (stats.get("writer_statements", 0) if apart else 0)
+    commits = stats.get("commits", 0) + (stats.get("writer_commits", 0) if apart else 0)
     result.update(rate=result["answers"] / result["seconds"], cpu_ms=result["cpu"] / n * 1000,
-                  statements=result["stats"].get("statements", 0) / n + result["stats"].get("writer_statements", 0) / n,
-                  commits=(result["stats"].get("commits", 0) + result["stats"].get("writer_commits", 0)) / n,
-                  calls_per=result["calls"] / n)
+                  statements=statements / n, commits=commits / n, calls_per=result["calls"] / n)
     return result
 
 
@@ -306,9 +325,11 @@ async def main() -> None:
         runs = [r for r in runs if r[0] in only.split(",")]
     samples: dict[str, list[dict]] = {kind: [] for kind, _, _ in runs}
     for round_ in range(REPEAT):  # interleaved: a slower minute of the machine touches every path alike
-        for kind, url, webhook in runs:
+        for kind, url, webhook in runs:  # each run on a database of its own
             if url and url.startswith("sqlite"):
                 url = url.replace(".sqlite3", f"-{round_}.sqlite3")
+            elif url:
+                url = await fresh_database(url, f"shnor_bench_{round_}")
             result = await asyncio.wait_for(run_one(kind, url, workdir, webhook), 4 * DURATION + 3 * START_TIMEOUT)
             samples[kind].append(result)
             shown = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items() if k not in ("wall", "stats")}

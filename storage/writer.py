@@ -3,12 +3,14 @@
 A `Unit` is what one update writes: an optional guard statement (a conditional UPDATE that
 must touch exactly one row, or the unit is skipped: the caller's cached state was stale) and
 the statements that follow it. The writer gathers every unit submitted while it is busy and
-commits them in one transaction, each inside its own savepoint, so that one failing unit
-does not take the others down. `apply` returns once the unit is durable: only then may the
-caller confirm the update or reply to the person.
+commits them in one transaction; one failing unit does not take the others down. `apply`
+returns once the unit is durable: only then may the caller confirm the update or reply to
+the person.
 
 SQLite: one sqlite3 connection in a thread of its own, one thread hop per batch (aiosqlite
-would take one per statement). PostgreSQL: a pooled connection per batch. A database that
+would take one per statement), a savepoint per unit (in-process, nearly free). PostgreSQL: a
+pooled connection per batch, without savepoints (each would be two more round trips per unit)
+unless a unit fails: then the batch is done again with a savepoint per unit. A database that
 stays locked makes the writer wait and retry; it never drops what it was given.
 """
 
@@ -232,8 +234,15 @@ class SQLiteWriter(_Batcher):
         self._executor.shutdown(wait=True)
 
 
+class _Redo(Exception):
+    """A unit failed inside a batch without savepoints: the batch is rolled back and done again with one per unit."""
+
+
 class EngineWriter(_Batcher):
-    """PostgreSQL (or any SQLAlchemy engine): one pooled connection per batch, a savepoint per unit."""
+    """PostgreSQL (or any SQLAlchemy engine): one pooled connection and one transaction per batch.
+
+    A batch runs without savepoints, since each one costs a round trip per unit. When a unit fails, the batch
+    is rolled back and run again with a savepoint per unit, so that the failing unit alone fails."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__()
@@ -248,39 +257,48 @@ class EngineWriter(_Batcher):
         return compiled
 
     async def _commit(self, units: list[Unit]) -> list[bool | BaseException]:
-        results: list[bool | BaseException] = []
+        try:
+            async with self.engine.begin() as conn:
+                return [await self._unit(conn, unit, apart=False) for unit in units]
+        except _Redo:
+            pass
         async with self.engine.begin() as conn:
-            for unit in units:
-                savepoint = await conn.begin_nested()
-                try:
-                    if unit.guard is not None:
-                        sql, params = unit.guard
-                        self.statements += 1
-                        result = await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
-                        if result.rowcount != 1:
-                            await savepoint.rollback()
-                            results.append(False)
-                            continue
-                    for sql, params in unit.statements:
-                        if isinstance(params, dict):
-                            self.statements += 1
-                            await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
-                        elif params:
-                            self.statements += len(params)
-                            await conn.execute(self._text(sql), [_encode(sql, p, self.dialect) for p in params])
-                    rows: Any = True
-                    if unit.fetch is not None:
-                        sql, params = unit.fetch
-                        self.statements += 1
-                        rows = [tuple(r) for r in (await conn.execute(self._text(sql), _encode(sql, params, self.dialect))).all()]
-                except Exception as exc:  # noqa: BLE001 - this unit alone fails
-                    await savepoint.rollback()
-                    log.exception("a write unit failed")
-                    results.append(WriteFailed(f"{type(exc).__name__}: {exc}"))
-                    continue
-                await savepoint.commit()
-                results.append(rows)
-        return results
+            return [await self._unit(conn, unit, apart=True) for unit in units]
+
+    async def _unit(self, conn: Any, unit: Unit, *, apart: bool) -> bool | BaseException | list[tuple[Any, ...]]:
+        savepoint = await conn.begin_nested() if apart else None
+        try:
+            if unit.guard is not None:
+                sql, params = unit.guard
+                self.statements += 1
+                result = await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
+                if result.rowcount == 0:  # the state the caller read is stale: nothing of the unit happens
+                    if savepoint is not None:
+                        await savepoint.rollback()
+                    return False
+                if result.rowcount != 1:
+                    raise WriteFailed(f"the guard touched {result.rowcount} rows")
+            for sql, params in unit.statements:
+                if isinstance(params, dict):
+                    self.statements += 1
+                    await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
+                elif params:
+                    self.statements += len(params)
+                    await conn.execute(self._text(sql), [_encode(sql, p, self.dialect) for p in params])
+            rows: Any = True
+            if unit.fetch is not None:
+                sql, params = unit.fetch
+                self.statements += 1
+                rows = [tuple(r) for r in (await conn.execute(self._text(sql), _encode(sql, params, self.dialect))).all()]
+        except Exception as exc:  # noqa: BLE001 - this unit alone fails
+            if savepoint is None:
+                raise _Redo from exc
+            await savepoint.rollback()
+            log.exception("a write unit failed")
+            return WriteFailed(f"{type(exc).__name__}: {exc}")
+        if savepoint is not None:
+            await savepoint.commit()
+        return rows
 
 
 Writer = SQLiteWriter | EngineWriter
