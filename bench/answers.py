@@ -291,11 +291,9 @@ async def run_one(kind: str, database_url: str | None, workdir: Path, webhook: b
         await api.stop()
     n = max(result["answers"], 1)
     stats = result["stats"]
-    # SQLite's writer has a connection of its own, counted apart from the engine's; on PostgreSQL the writer goes
-    # through the engine, whose counters already hold its statements (savepoints included) and commits
-    apart = database_url is not None and database_url.startswith("sqlite")
-    statements = stats.get("statements", 0) + (stats.get("writer_statements", 0) if apart else 0)
-    commits = stats.get("commits", 0) + (stats.get("writer_commits", 0) if apart else 0)
+    # the writer's own connection (sqlite3, or asyncpg itself) is counted apart from the engine's sessions
+    statements = stats.get("statements", 0) + stats.get("writer_statements", 0)
+    commits = stats.get("commits", 0) + stats.get("writer_commits", 0)
     result.update(rate=result["answers"] / result["seconds"], cpu_ms=result["cpu"] / n * 1000,
                   statements=statements / n, commits=commits / n, calls_per=result["calls"] / n)
     return result

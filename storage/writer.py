@@ -8,10 +8,11 @@ returns once the unit is durable: only then may the caller confirm the update or
 the person.
 
 SQLite: one sqlite3 connection in a thread of its own, one thread hop per batch (aiosqlite
-would take one per statement), a savepoint per unit (in-process, nearly free). PostgreSQL: a
-pooled connection per batch, without savepoints (each would be two more round trips per unit)
-unless a unit fails: then the batch is done again with a savepoint per unit. A database that
-stays locked makes the writer wait and retry; it never drops what it was given.
+would take one per statement). PostgreSQL: a pooled connection per batch, the statements
+through asyncpg itself. Neither uses a savepoint per unit (on PostgreSQL each would be two
+more round trips) unless a unit fails: then the batch is rolled back and done again with a
+savepoint per unit, and the failing unit alone fails. A database that stays locked makes the
+writer wait and retry; it never drops what it was given.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -29,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -141,6 +142,10 @@ class _Batcher:
             await asyncio.gather(self._running, return_exceptions=True)
 
 
+class _Redo(Exception):
+    """A unit failed inside a batch without savepoints: the batch is rolled back and done again with one per unit."""
+
+
 class SQLiteWriter(_Batcher):
     LOCKED_RETRY = 0.5  # seconds between attempts while another process holds the database
 
@@ -165,6 +170,7 @@ class SQLiteWriter(_Batcher):
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._commit_in_thread, units)
 
     def _commit_in_thread(self, units: list[Unit]) -> list[bool | BaseException]:
+        apart = False  # a savepoint per unit only after a unit failed in this batch
         while True:
             conn = self._connection()
             try:
@@ -176,9 +182,12 @@ class SQLiteWriter(_Batcher):
                     continue
                 raise
             try:
-                results = [self._unit(conn, unit) for unit in units]
+                results = [self._unit(conn, unit, apart) for unit in units]
                 conn.execute("COMMIT")
                 return results
+            except _Redo:
+                conn.execute("ROLLBACK")
+                apart = True
             except sqlite3.OperationalError as exc:
                 conn.execute("ROLLBACK")
                 if "locked" in str(exc) or "busy" in str(exc):
@@ -189,16 +198,21 @@ class SQLiteWriter(_Batcher):
                 conn.execute("ROLLBACK")
                 raise
 
-    def _unit(self, conn: sqlite3.Connection, unit: Unit) -> bool | BaseException:
-        conn.execute("SAVEPOINT unit")
+    def _unit(self, conn: sqlite3.Connection, unit: Unit, apart: bool) -> bool | BaseException | list[Any]:
+        if apart:
+            conn.execute("SAVEPOINT unit")
         try:
             if unit.guard is not None:
                 sql, params = unit.guard
                 self.statements += 1
-                if conn.execute(sql.sqlite, _encode(sql, params, "sqlite")).rowcount != 1:
-                    conn.execute("ROLLBACK TO unit")
-                    conn.execute("RELEASE unit")
+                touched = conn.execute(sql.sqlite, _encode(sql, params, "sqlite")).rowcount
+                if touched == 0:  # the state the caller read is stale: nothing of the unit happens
+                    if apart:
+                        conn.execute("ROLLBACK TO unit")
+                        conn.execute("RELEASE unit")
                     return False
+                if touched != 1:
+                    raise WriteFailed(f"the guard touched {touched} rows")
             for sql, params in unit.statements:
                 if isinstance(params, dict):
                     self.statements += 1
@@ -206,21 +220,23 @@ class SQLiteWriter(_Batcher):
                 elif params:
                     self.statements += len(params)
                     conn.executemany(sql.sqlite, [_encode(sql, p, "sqlite") for p in params])
+            rows: Any = True
             if unit.fetch is not None:
                 sql, params = unit.fetch
                 self.statements += 1
                 rows = conn.execute(sql.sqlite, _encode(sql, params, "sqlite")).fetchall()
-                conn.execute("RELEASE unit")
-                return rows
         except sqlite3.OperationalError:
             raise  # locked: the whole batch is retried
         except Exception as exc:  # noqa: BLE001 - this unit alone fails
+            if not apart:
+                raise _Redo from exc
             conn.execute("ROLLBACK TO unit")
             conn.execute("RELEASE unit")
             log.exception("a write unit failed")
             return WriteFailed(f"{type(exc).__name__}: {exc}")
-        conn.execute("RELEASE unit")
-        return True
+        if apart:
+            conn.execute("RELEASE unit")
+        return rows
 
     async def close(self) -> None:
         await super().close()
@@ -234,62 +250,82 @@ class SQLiteWriter(_Batcher):
         self._executor.shutdown(wait=True)
 
 
-class _Redo(Exception):
-    """A unit failed inside a batch without savepoints: the batch is rolled back and done again with one per unit."""
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def positional(statement: str) -> tuple[str, tuple[str, ...]]:
+    """`:name` parameters as asyncpg's `$n` (a name used twice is one parameter), and the names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _NAMED.sub(number, statement), tuple(names)
 
 
 class EngineWriter(_Batcher):
-    """PostgreSQL (or any SQLAlchemy engine): one pooled connection and one transaction per batch.
+    """PostgreSQL: one pooled connection and one transaction per batch, the statements sent through asyncpg
+    itself (SQLAlchemy's layer over it costs more than the round trip on this path).
 
     A batch runs without savepoints, since each one costs a round trip per unit. When a unit fails, the batch
     is rolled back and run again with a savepoint per unit, so that the failing unit alone fails."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        if engine.dialect.driver != "asyncpg":
+            raise ValueError(f"the writer speaks to PostgreSQL through asyncpg, not {engine.dialect.driver}")
         super().__init__()
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._texts: dict[int, Any] = {}
+        self._texts: dict[int, tuple[str, tuple[str, ...]]] = {}
 
-    def _text(self, sql: Sql) -> Any:
+    def _args(self, sql: Sql, params: Params) -> tuple[str, list[Any]]:
         compiled = self._texts.get(id(sql))
         if compiled is None:
-            compiled = self._texts[id(sql)] = text(sql.for_dialect(self.dialect))
-        return compiled
+            compiled = self._texts[id(sql)] = positional(sql.for_dialect(self.dialect))
+        statement, names = compiled
+        encoded = _encode(sql, params, self.dialect)
+        return statement, [encoded[name] for name in names]
 
     async def _commit(self, units: list[Unit]) -> list[bool | BaseException]:
-        try:
-            async with self.engine.begin() as conn:
-                return [await self._unit(conn, unit, apart=False) for unit in units]
-        except _Redo:
-            pass
-        async with self.engine.begin() as conn:
-            return [await self._unit(conn, unit, apart=True) for unit in units]
+        async with self.engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection  # asyncpg's connection
+            try:
+                async with driver.transaction():
+                    return [await self._unit(driver, unit, apart=False) for unit in units]
+            except _Redo:
+                pass
+            async with driver.transaction():
+                return [await self._unit(driver, unit, apart=True) for unit in units]
 
-    async def _unit(self, conn: Any, unit: Unit, *, apart: bool) -> bool | BaseException | list[tuple[Any, ...]]:
-        savepoint = await conn.begin_nested() if apart else None
+    async def _unit(self, driver: Any, unit: Unit, *, apart: bool) -> bool | BaseException | list[tuple[Any, ...]]:
+        savepoint = driver.transaction() if apart else None  # nested in the batch's: a savepoint
+        if savepoint is not None:
+            await savepoint.start()
         try:
             if unit.guard is not None:
-                sql, params = unit.guard
                 self.statements += 1
-                result = await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
-                if result.rowcount == 0:  # the state the caller read is stale: nothing of the unit happens
+                status = await driver.execute(*self._flat(unit.guard))
+                touched = int(status.rsplit(" ", 1)[-1])
+                if touched == 0:  # the state the caller read is stale: nothing of the unit happens
                     if savepoint is not None:
                         await savepoint.rollback()
                     return False
-                if result.rowcount != 1:
-                    raise WriteFailed(f"the guard touched {result.rowcount} rows")
+                if touched != 1:
+                    raise WriteFailed(f"the guard touched {touched} rows")
             for sql, params in unit.statements:
                 if isinstance(params, dict):
                     self.statements += 1
-                    await conn.execute(self._text(sql), _encode(sql, params, self.dialect))
+                    await driver.execute(*self._flat((sql, params)))
                 elif params:
                     self.statements += len(params)
-                    await conn.execute(self._text(sql), [_encode(sql, p, self.dialect) for p in params])
+                    rows_ = [self._args(sql, p) for p in params]
+                    await driver.executemany(rows_[0][0], [args for _, args in rows_])
             rows: Any = True
             if unit.fetch is not None:
-                sql, params = unit.fetch
                 self.statements += 1
-                rows = [tuple(r) for r in (await conn.execute(self._text(sql), _encode(sql, params, self.dialect))).all()]
+                rows = [tuple(r) for r in await driver.fetch(*self._flat(unit.fetch))]
         except Exception as exc:  # noqa: BLE001 - this unit alone fails
             if savepoint is None:
                 raise _Redo from exc
@@ -299,6 +335,10 @@ class EngineWriter(_Batcher):
         if savepoint is not None:
             await savepoint.commit()
         return rows
+
+    def _flat(self, item: tuple[Sql, Params]) -> list[Any]:
+        statement, args = self._args(*item)
+        return [statement, *args]
 
 
 Writer = SQLiteWriter | EngineWriter
