@@ -330,6 +330,23 @@ async def setchat(chat: Chat, session: AsyncSession, person: Person | None) -> N
     await chat.say(refusal or texts.SETCHAT_DONE.format(municipality=escape(municipality.name)))
 
 
+async def _coordinators_municipality(chat: Chat, session: AsyncSession, person: Person | None) -> Municipality | None:
+    """The municipality whose summary or report may be given in this chat, or None after saying why not."""
+    municipality = await session.get(Municipality, person.municipality_id) if person else None
+    refusal = summary_refusal(person, municipality, chat.chat_id, "private" if chat.private else "group", chat.channel)
+    if refusal:
+        await chat.say(refusal)
+        return None
+    return municipality
+
+
+def _log_document(chat: Chat, session: AsyncSession, action: str, municipality: Municipality, person: Person | None,
+                  period: str, now: dt.datetime) -> None:
+    where = "группа координаторов" if not chat.private else "личный чат"
+    log_access(session, action=action, municipality_id=municipality.id, person=person, detail=f"период {period}; {where}",
+               now=now)
+
+
 async def summary(chat: Chat, period: str | None, session: AsyncSession, person: Person | None,
                   methodology: Methodology, now: dt.datetime, split: Any) -> None:
     """/summary [period]: the lines (split by the channel's limit: `split`), the workbook and the charts."""
@@ -338,10 +355,8 @@ async def summary(chat: Chat, period: str | None, session: AsyncSession, person:
 
     from bot.render import html
 
-    municipality = await session.get(Municipality, person.municipality_id) if person else None
-    refusal = summary_refusal(person, municipality, chat.chat_id, "private" if chat.private else "group", chat.channel)
-    if refusal:
-        await chat.say(refusal)
+    municipality = await _coordinators_municipality(chat, session, person)
+    if municipality is None:
         return
     async with chat.uploading():
         try:
@@ -349,9 +364,7 @@ async def summary(chat: Chat, period: str | None, session: AsyncSession, person:
         except ScoringError as exc:
             await chat.say(escape(str(exc)))
             return
-        where = "группа координаторов" if not chat.private else "личный чат"
-        log_access(session, action="summary", municipality_id=municipality.id, person=person,
-                   detail=f"период {result.period}; {where}", now=now)
+        _log_document(chat, session, "summary", municipality, person, result.period, now)
         workbook, chart, dynamics = await asyncio.gather(
             asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result),
             asyncio.to_thread(report.dynamics_chart, result),
@@ -371,10 +384,8 @@ async def report(chat: Chat, period: str | None, session: AsyncSession, person: 
     from scoring import word
     from scoring.service import ScoringError, build_report
 
-    municipality = await session.get(Municipality, person.municipality_id) if person else None
-    refusal = summary_refusal(person, municipality, chat.chat_id, "private" if chat.private else "group", chat.channel)
-    if refusal:
-        await chat.say(refusal)
+    municipality = await _coordinators_municipality(chat, session, person)
+    if municipality is None:
         return
     async with chat.uploading():
         try:
@@ -382,9 +393,7 @@ async def report(chat: Chat, period: str | None, session: AsyncSession, person: 
         except ScoringError as exc:
             await chat.say(escape(str(exc)))
             return
-        where = "группа координаторов" if not chat.private else "личный чат"
-        log_access(session, action="report", municipality_id=municipality.id, person=person,
-                   detail=f"период {data.summary.period}; {where}", now=now)
+        _log_document(chat, session, "report", municipality, person, data.summary.period, now)
         document = await asyncio.to_thread(word.report_docx, data)
         name = word.file_name("Справка", municipality.name, data.summary.period)
         await chat.send_file("document", name, document, texts.REPORT_DOCUMENT.format(
