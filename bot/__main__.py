@@ -126,6 +126,8 @@ async def run(settings: Settings) -> None:
         await writer.close()
         if client is not None:
             await client.close()
+        if bot is not None:
+            await bot.session.close()
         await engine.dispose()
 
 

@@ -201,6 +201,7 @@ class BotRunner:
         await self.storage.close()
         await self.writer.close()
         await self.engine.dispose()
+        await self.bot.session.close()
 
     async def wait(self, update_id: int, timeout: float = 10) -> None:
         async with self._changed:
