@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.utils.text_decorations import html_decoration as hd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -110,7 +109,7 @@ async def start_with_token(chat: Chat, token: str, state: FSMContext, session: A
     """An invite deep link (Telegram's /start payload, MAX's start payload): the consent first, then the name;
     a one-time link of a second channel attaches this account to its person at once."""
     if person is not None:
-        await chat.say(texts.ALREADY_REGISTERED.format(who=hd.quote(await describe(session, person))))
+        await chat.say(texts.ALREADY_REGISTERED.format(who=escape(await describe(session, person))))
         return
     checked = await check_invite(session, token or "", now)
     if isinstance(checked, InviteProblem):
@@ -127,19 +126,19 @@ async def start_with_token(chat: Chat, token: str, state: FSMContext, session: A
         await state.clear()
         if registered is not None:
             await registered(linked.role)
-        await chat.say(texts.LINKED.format(name=hd.quote(linked.full_name), channel=CHANNEL_TITLES[chat.channel],
-                                           who=hd.quote(await describe(session, linked))))
+        await chat.say(texts.LINKED.format(name=escape(linked.full_name), channel=CHANNEL_TITLES[chat.channel],
+                                           who=escape(await describe(session, linked))))
         await show_campaigns(chat, session, linked, now)
         return
     where = ""
     if checked.school_id:
         school = await session.get(School, checked.school_id)
-        where = f", {hd.quote(school.name)}" if school else ""
+        where = f", {escape(school.name)}" if school else ""
     consent = consent_text(await session.get(Municipality, checked.municipality_id))
     await state.set_state(Registration.consent)
     await state.set_data({"token": checked.token, "role": checked.role, "where": where})
     await chat.say(texts.CONSENT_INTRO.format(role=texts.ROLE_TITLES[checked.role], where=where))
-    await chat.say(hd.quote(consent.text), [[(texts.BTN_CONSENT_YES, ConsentCb(ok=True)),
+    await chat.say(escape(consent.text), [[(texts.BTN_CONSENT_YES, ConsentCb(ok=True)),
                                             (texts.BTN_CONSENT_NO, ConsentCb(ok=False))]])
 
 
@@ -170,7 +169,7 @@ async def full_name(chat: Chat, text: str | None, state: FSMContext, session: As
                     now: dt.datetime, registered: Any = None, answering: Answering | None = None) -> None:
     if person is not None:
         await state.clear()
-        await chat.say(texts.ALREADY_REGISTERED.format(who=hd.quote(await describe(session, person))))
+        await chat.say(texts.ALREADY_REGISTERED.format(who=escape(await describe(session, person))))
         return
     try:
         name = normalize_full_name(text)
@@ -194,7 +193,7 @@ async def full_name(chat: Chat, text: str | None, state: FSMContext, session: As
     await state.clear()
     if registered is not None:
         await registered(done.role)
-    await chat.say(texts.REGISTERED.format(name=hd.quote(name), who=hd.quote(await describe(session, done))))
+    await chat.say(texts.REGISTERED.format(name=escape(name), who=escape(await describe(session, done))))
     await show_campaigns(chat, session, done, now, answering)
 
 
@@ -243,7 +242,7 @@ async def whoami(chat: Chat, session: AsyncSession, person: Person | None) -> No
     if person is None:
         await chat.say(texts.NOT_REGISTERED)
         return
-    await chat.say(texts.WHOAMI.format(name=hd.quote(person.full_name), who=hd.quote(await describe(session, person))))
+    await chat.say(texts.WHOAMI.format(name=escape(person.full_name), who=escape(await describe(session, person))))
 
 
 async def my_data(chat: Chat, session: AsyncSession, person: Person | None) -> None:

@@ -19,6 +19,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from functools import partial
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -130,15 +131,11 @@ class MaxApp:
     async def start(self) -> None:
         await self.client.me()
         self.inbox = Inbox(self.writer, self.session_factory, self.bot_id, channel=MAX)
-        self.links.setdefault(MAX, self.start_link)
+        self.links.setdefault(MAX, partial(start_link, MAX, self.client.username))
         try:
             await self.client.set_commands(COMMANDS)
         except Exception as exc:  # noqa: BLE001 - the menu is a convenience
             log.warning("PATCH /me/commands failed: %s", type(exc).__name__)
-
-    def start_link(self, token: str) -> str:
-        """MAX's deep link: https://max.ru/<bot>?start=<payload> (up to 128 characters of A-Z a-z 0-9 _ -)."""
-        return start_link(MAX, self.client.username, token)
 
     # --- people ----------------------------------------------------------------------------
 
@@ -179,8 +176,8 @@ class MaxApp:
             else:
                 await self._message(event, chat, person, state, mark)
         except DomainError as exc:  # a refusal or bad input raised by a service: nothing was changed
-            chat._before = None
-            if event.kind == "callback" and len(exc.message) <= 200 and not chat._answered:
+            chat.before_reply = None
+            if event.kind == "callback" and len(exc.message) <= 200 and not chat.answered:
                 await chat.ack(exc.message, alert=exc.alert)
             elif event.kind == "callback":
                 await chat.say(f"⚠️ {escape(exc.message)}")
@@ -188,11 +185,11 @@ class MaxApp:
                 message = escape(exc.message)
                 await chat.say(texts.REPROMPT.format(error=message) if isinstance(exc, BadInput) else message)
         except Exception:
-            chat._before = None
+            chat.before_reply = None
             log.exception("MAX update of user %s failed", event.user_id)
             await chat.say(texts.ERROR)
         finally:
-            chat._before = None
+            chat.before_reply = None
             await chat.flush()
 
     async def _in_session(self, mark: Mark, chat: MaxChat, work: Callable[[AsyncSession], Awaitable[Any]]) -> None:
@@ -209,7 +206,7 @@ class MaxApp:
                         if session.in_transaction():
                             await session.commit()
 
-                    chat._before = commit
+                    chat.before_reply = commit
                     try:
                         for sql, params in marks:
                             await session.execute(text(sql.sqlite), params)
@@ -220,7 +217,7 @@ class MaxApp:
                         await session.rollback()
                         raise
                     finally:
-                        chat._before = None
+                        chat.before_reply = None
                         update_session.reset(token)
             except Exception as exc:
                 if not is_transient(exc):
@@ -358,7 +355,7 @@ class MaxApp:
             action = Action(kind, None if kind == Kind.BACK else data.i)
         step = await self.answering.act(person, data.r, action, mark.take)
         screen = screen_of(step.view)
-        chat._answered = True  # one call: the pressed message becomes the next screen, with the note
+        chat.answered = True  # one call: the pressed message becomes the next screen, with the note
         await call(lambda: self.client.answer(event.callback_id, screen_body(screen), screen.notice), self.client.retry_after)
 
 

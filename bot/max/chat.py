@@ -59,20 +59,20 @@ class MaxChat:
         self.private = event.private
         self.group = not event.private
         self._forget = forget
-        self._before = before_reply  # commits the handler's session: what it wrote is stored before the person sees it
-        self._answered = event.callback_id is None
+        self.before_reply = before_reply  # commits the handler's session: what it wrote is stored before the person sees it
+        self.answered = event.callback_id is None
         self._notice: str | None = None
         self._message: dict[str, Any] | None = None
 
     async def _ready(self) -> None:
-        if self._before is not None:
-            await self._before()
+        if self.before_reply is not None:
+            await self.before_reply()
 
     async def flush(self) -> None:
         """Answer the pressed button (once): the note and the changed message together."""
-        if self._answered:
+        if self.answered:
             return
-        self._answered = True
+        self.answered = True
         await self._ready()
         try:
             await call(lambda: self.client.answer(self.event.callback_id, self._message, self._notice), self.client.retry_after)
@@ -100,18 +100,18 @@ class MaxChat:
             if notice:
                 await self.say(notice)
             return
-        if notice and not self._answered:
+        if notice and not self.answered:
             self._notice = notice
 
     async def drop_buttons(self) -> None:
         """The pressed message keeps its text and loses its buttons (its plain text: MAX's update carries no HTML)."""
-        if self.event.callback_id is not None and not self._answered:
+        if self.event.callback_id is not None and not self.answered:
             from html import escape
 
             self._message = {"text": escape(self.event.message_text or "", quote=False), "format": "html", "attachments": []}
 
     async def edit(self, text: str, buttons: Buttons | None = None) -> None:
-        if self.event.callback_id is not None and not self._answered:
+        if self.event.callback_id is not None and not self.answered:
             self._message = body(text, buttons)
             return
         await self.say(text, buttons)
