@@ -36,7 +36,8 @@ from sqlalchemy import delete, func, select  # noqa: E402
 from scoring.demo import one_school_with_teachers  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Answer, Reminder, Response, utcnow  # noqa: E402
+from storage.clock import system_clock  # noqa: E402
+from storage.models import Answer, Reminder, Response  # noqa: E402
 from surveys.model import Survey  # noqa: E402
 from surveys.service import open_campaign  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
@@ -63,10 +64,10 @@ def bench_survey() -> Survey:
 async def prepare(url: str) -> int:
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(engine, system_clock)() as session:
         municipality, _ = await one_school_with_teachers(session, f"Бенч {time.time_ns()}", USERS + STEADY_USERS, 10_000)
         campaign = await open_campaign(session, municipality=municipality, survey=bench_survey(), period="2026-2027",
-                                       deadline=utcnow() + dt.timedelta(days=30))
+                                       deadline=system_clock() + dt.timedelta(days=30), now=system_clock())
         # no opening notices: they would land in the users' chats in the middle of the measurement
         await session.execute(delete(Reminder).where(Reminder.campaign_id == campaign.id))
         await session.commit()
@@ -93,7 +94,7 @@ async def fresh_database(url: str, name: str) -> str:
 async def answers_between(url: str, campaign_id: int, start: dt.datetime, end: dt.datetime) -> int:
     engine = make_engine(url)
     try:
-        async with make_session_factory(engine)() as session:
+        async with make_session_factory(engine, system_clock)() as session:
             return await session.scalar(
                 select(func.count()).select_from(Answer).join(Response, Answer.response_id == Response.id)
                 .where(Response.campaign_id == campaign_id, Answer.answered_at >= start, Answer.answered_at < end)
@@ -181,9 +182,9 @@ async def closed_loop(api: FakeTelegram, load: Load, proc, mode: str, campaign_i
                                      "-o", os.environ["BENCH_PROFILE"], "-r", "200"], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
     calls0, stats0 = len(api.calls), stats(stats_file)
-    cpu0, t0, wall0 = cpu_seconds(proc), time.perf_counter(), utcnow()
+    cpu0, t0, wall0 = cpu_seconds(proc), time.perf_counter(), system_clock()
     await asyncio.sleep(DURATION)
-    cpu1, t1, wall1 = cpu_seconds(proc), time.perf_counter(), utcnow()
+    cpu1, t1, wall1 = cpu_seconds(proc), time.perf_counter(), system_clock()
     calls1, stats1 = len(api.calls), stats(stats_file)
     measuring["on"] = False
     stop.set()

@@ -28,7 +28,7 @@ from bot.sender import Sender  # noqa: E402
 from scoring.demo import one_school_with_teachers  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import utcnow  # noqa: E402
+from storage.clock import system_clock  # noqa: E402
 from surveys.campaigns import create_campaign  # noqa: E402
 from surveys.loader import load_pack  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
@@ -42,8 +42,8 @@ async def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'reminders.sqlite3'}"
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
-    factory = make_session_factory(engine)
-    now = utcnow()
+    factory = make_session_factory(engine, system_clock)
+    now = system_clock()
     async with factory() as session:
         base = 7_000_000_000 + (time.time_ns() % 1_000_000) * 100_000
         municipality, _ = await one_school_with_teachers(session, f"Рассылка {time.time_ns()}", COUNT, base)
@@ -58,7 +58,7 @@ async def main() -> None:
     api.on_send = lambda chat_id, message: received.__setitem__(chat_id, received.get(chat_id, 0) + 1)
     bot = create_bot(api.token, api.base_url)
     sender = Sender(rate=RATE)
-    runner = ReminderRunner(bot, factory, sender, utcnow, workers=16, progress_min=10**9)
+    runner = ReminderRunner(bot, factory, sender, system_clock, workers=16, progress_min=10**9)
 
     async def storms() -> None:
         for _ in range(STORMS):

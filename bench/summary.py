@@ -35,12 +35,13 @@ PERIODS = ("2025-2026",)
 
 async def generate(url: str, schools: int, teachers: int) -> int:
     from scoring.demo import build_demo
+    from storage.clock import system_clock
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(engine, system_clock)() as session:
         municipality = await build_demo(session, name=f"Бенч {schools} {time.time_ns()}", schools=schools,
                                         teachers_per_school=teachers, periods=PERIODS)
         await session.commit()
@@ -74,16 +75,17 @@ async def generate_country(url: str, schools: int, teachers: int) -> int:
     """
     from sqlalchemy import text
 
+    from storage.clock import system_clock
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
-    from storage.models import Campaign, Municipality, utcnow
+    from storage.models import Campaign, Municipality
     from surveys.loader import load_pack
     from surveys.service import store_survey_version
 
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
     period = PERIODS[0]
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(engine, system_clock)() as session:
         municipality = Municipality(name=f"Страна {time.time_ns()}", timezone="Europe/Moscow")
         session.add(municipality)
         await session.flush()
@@ -92,7 +94,7 @@ async def generate_country(url: str, schools: int, teachers: int) -> int:
         campaigns = {}
         for key, survey in packs.items():
             version = await store_survey_version(session, survey)
-            deadline = utcnow()
+            deadline = system_clock()
             campaign = Campaign(municipality_id=mid, survey_version_id=version.id, period=period, audience=survey.audience.value,
                                 opens_at=deadline, deadline=deadline)
             session.add(campaign)
@@ -148,14 +150,15 @@ async def generate_country(url: str, schools: int, teachers: int) -> int:
 async def measure(url: str, municipality_id: int) -> dict:
     from scoring import report
     from scoring.service import build_summary
+    from storage.clock import system_clock
     from storage.db import make_engine, make_session_factory
     from storage.models import Municipality
 
     engine = make_engine(url)
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(engine, system_clock)() as session:
         municipality = await session.get(Municipality, municipality_id)
         start = time.perf_counter()
-        summary = await build_summary(session, municipality)
+        summary = await build_summary(session, municipality, now=system_clock())
         scored = time.perf_counter() - start
     start = time.perf_counter()
     data = report.workbook(summary)

@@ -30,7 +30,7 @@ async def run(settings: Settings) -> None:
     from storage.accounts import start_link
     from storage.db import describe_database, make_engine, make_session_factory
     from storage.migrate import upgrade
-    from storage.models import utcnow
+    from storage.clock import system_clock
     from storage.writer import make_writer
 
     channels = settings.channels()
@@ -45,7 +45,8 @@ async def run(settings: Settings) -> None:
         log.warning("a new empty database will be created, while %s exists: set DATABASE_URL to use it", stray.absolute())
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
-    session_factory = make_session_factory(engine)
+    clock = system_clock  # the one clock of this process (storage.clock)
+    session_factory = make_session_factory(engine, clock)
     methodology = settings.methodology()
     calendar = settings.calendar()
     # an invite's start link in each channel, for /link: the other channel's from its bot's name in the settings
@@ -76,8 +77,8 @@ async def run(settings: Settings) -> None:
         else:
             msender = max_sender(client, rate=settings.max_send_rate)
         outlets.append(MaxOutlet(client, msender))
-    runner = ReminderRunner(bot, session_factory, sender, utcnow, methodology=methodology, outlets=outlets)
-    calendar_runner = CalendarRunner(bot, session_factory, sender, utcnow, calendar, reminders=runner, outlets=outlets)
+    runner = ReminderRunner(bot, session_factory, sender, clock, methodology=methodology, outlets=outlets)
+    calendar_runner = CalendarRunner(bot, session_factory, sender, clock, calendar, reminders=runner, outlets=outlets)
     storage, isolation = fsm_backend(settings.redis_url, session_factory)
     writer = make_writer(settings.database_url, engine)
     stats = None
@@ -90,13 +91,13 @@ async def run(settings: Settings) -> None:
     dp = None
     if bot is not None:
         dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
-                               methodology=methodology, reminders=runner, calendar=calendar, people=people)
+                               clock=clock, methodology=methodology, reminders=runner, calendar=calendar, people=people)
         dp["links"] = links
     max_app = None
     if client is not None:
         from bot.max.app import MaxApp
 
-        max_app = MaxApp(client, session_factory, writer, storage=storage, isolation=isolation, methodology=methodology,
+        max_app = MaxApp(client, session_factory, writer, storage=storage, isolation=isolation, clock=clock, methodology=methodology,
                          reminders=runner, answering=dp["answering"] if dp is not None else None, links=links,
                          calendar=calendar, people=people)
     leader = SchedulerLeader(leadership(engine, settings.redis_url, tuple(channels)), runner, settings.reminder_interval,

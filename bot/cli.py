@@ -21,7 +21,8 @@ from bot.logs import setup_logging
 from storage.db import describe_database, make_engine, make_session_factory, sqlite_file
 from storage.files import write_private
 from storage.migrate import upgrade
-from storage.models import Campaign, Role, utcnow
+from storage.clock import system_clock
+from storage.models import Campaign, Role
 from storage.privacy import log_access
 
 log = logging.getLogger("shnor")
@@ -75,7 +76,7 @@ async def _with_session(
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        async with make_session_factory(engine)() as session:
+        async with make_session_factory(engine, system_clock)() as session:
             result = await action(session)
             await session.commit()
             return result
@@ -176,7 +177,7 @@ def cmd_schools_import(settings: Settings, args: argparse.Namespace) -> None:
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
-        period = args.period or school_year_of(utcnow(), municipality.timezone)
+        period = args.period or school_year_of(system_clock(), municipality.timezone)
         added, updated = await add_schools(session, municipality, rows, period)
         print(f"Импорт школ в «{municipality.name}»: добавлено {added}, обновлено {updated}, всего в файле {len(rows)}.")
         if any(r.municipal_internship_site is not None or r.regional_internship_site is not None for r in rows):
@@ -274,7 +275,7 @@ def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
         opens = parse_local(args.opens, tz, date_only_hour=8) if args.opens else None
         campaign = await create_campaign(
             session, municipality=municipality, survey=survey, period=args.period, deadline=deadline, opens_at=opens,
-            status_filter=args.audience, offsets=args.offsets, quiet_hours=args.quiet, timezone=tz, now=utcnow(),
+            status_filter=args.audience, offsets=args.offsets, quiet_hours=args.quiet, timezone=tz, now=system_clock(),
         )
         print(
             f"Кампания №{campaign.id}: «{survey.title}», период {campaign.period}, для: {filter_title(campaign.status_filter)}, "
@@ -294,7 +295,7 @@ def cmd_campaign_change(settings: Settings, args: argparse.Namespace) -> None:
         campaign = await session.get(Campaign, args.id)
         if campaign is None or campaign.municipality_id != municipality.id:
             raise CliError(f"Кампании №{args.id} в муниципалитете «{municipality.name}» нет.")
-        now = utcnow()
+        now = system_clock()
         if args.sub == "extend":
             await campaigns.extend_campaign(session, campaign, campaigns.parse_deadline(args.deadline, campaign.timezone), now)
             print(f"Кампания №{campaign.id} продлена до {campaign.deadline.astimezone(ZoneInfo(campaign.timezone)):%d.%m.%Y %H:%M}.")
@@ -316,7 +317,7 @@ def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> None:
         municipality = await get_municipality(session, args.municipality)
         tz = ZoneInfo(municipality.timezone)
         for c in await municipality_campaigns(session, municipality.id):
-            state = "закрыта" if c.closed_at else ("идёт" if c.is_open(utcnow()) else "вне срока")
+            state = "закрыта" if c.closed_at else ("идёт" if c.is_open(system_clock()) else "вне срока")
             done = await completion(session, c)
             print(f"{c.id}\t{c.survey_version.title}\t{c.period}\tдо {c.deadline.astimezone(tz):%d.%m.%Y %H:%M}\t{state}\t{done.summary()}")
 
@@ -348,7 +349,7 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> None:
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
-        now = utcnow()
+        now = system_clock()
         period = args.year or mc.default_year(calendar, municipality.timezone, now)
         tz = municipality.timezone
         note = None
@@ -430,7 +431,8 @@ def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
         out = []
         for school in schools:
             invite = await create_invite(
-                session, role=role, municipality=municipality, school=school, max_uses=max_uses, valid_for=dt.timedelta(days=days)
+                session, role=role, municipality=municipality, school=school, max_uses=max_uses, valid_for=dt.timedelta(days=days),
+                now=system_clock(),
             )
             out.append((school.short_name if school else municipality.name, invite.token, invite.expires_at.strftime("%d.%m.%Y"), max_uses))
         return out
@@ -496,9 +498,9 @@ async def _write_summary(settings: Settings, session: AsyncSession, municipality
     from scoring import report, text
     from scoring.service import build_summary
 
-    summary = await build_summary(session, municipality, period, settings.methodology())
+    summary = await build_summary(session, municipality, period, settings.methodology(), now=system_clock())
     log_access(session, action="summary", municipality_id=municipality.id, person=None,
-               detail=f"период {summary.period}; файл {out}", now=utcnow())
+               detail=f"период {summary.period}; файл {out}", now=system_clock())
     write_private(out, report.workbook(summary))  # the municipality's data: readable by the owner only (0600)
     chart = out.with_suffix(".png")
     write_private(chart, report.chart(summary))
@@ -528,10 +530,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
 
     async def action(session: AsyncSession) -> tuple[Any, Path]:
         municipality = await get_municipality(session, args.municipality)
-        data = await build_report(session, municipality, args.period, settings.methodology())
+        data = await build_report(session, municipality, args.period, settings.methodology(), now=system_clock())
         out = Path(args.out) if args.out else Path(word.file_name("Справка", municipality.name, data.summary.period))
         log_access(session, action="report", municipality_id=municipality.id, person=None,
-                   detail=f"период {data.summary.period}; файл {out}", now=utcnow())
+                   detail=f"период {data.summary.period}; файл {out}", now=system_clock())
         return data, out
 
     data, out = asyncio.run(_with_session(settings, action))
@@ -585,7 +587,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
         municipality = await get_municipality(session, args.municipality)
         count = await export_answers(session, municipality.id, Path(args.out), args.period)
         log_access(session, action="export", municipality_id=municipality.id, person=None,
-                   detail=f"период {args.period or 'все'}; ответов {count}; файл {args.out}", now=utcnow())
+                   detail=f"период {args.period or 'все'}; ответов {count}; файл {args.out}", now=system_clock())
         return count
 
     count = asyncio.run(_with_session(settings, action))
@@ -609,7 +611,7 @@ def cmd_person_delete(settings: Settings, args: argparse.Namespace) -> None:
                 raise CliError(f"Человека с Telegram id {args.tg_user_id} нет.")
         else:
             raise CliError("Укажите --tg-user-id или --max-user-id.")
-        await forget_person(session, person, utcnow())
+        await forget_person(session, person, system_clock())
         print(f"Персональные данные удалены (запись №{person.id}); ответы остаются в счёте школы.")
 
     asyncio.run(_with_session(settings, action))

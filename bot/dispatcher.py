@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -29,7 +27,7 @@ from bot.people import People
 from bot.reminders import ReminderRunner
 from scoring.methodology import Methodology, load_methodology
 from storage.inbox import Inbox
-from storage.models import utcnow
+from storage.clock import Clock
 from storage.writer import Writer
 from surveys.answering import Answering
 from surveys.monitoring_calendar import CalendarDef, load_calendar
@@ -68,14 +66,14 @@ def create_dispatcher(
     bot_id: int,
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
-    clock: Callable[[], dt.datetime] = utcnow,
+    clock: Clock,
     methodology: Methodology | None = None,
     reminders: ReminderRunner | None = None,
     calendar: CalendarDef | None = None,
     people: People | None = None,
 ) -> Dispatcher:
     """The dispatcher with its middlewares, routers and services (`inbox`, `answering` in its workflow data)."""
-    inbox = Inbox(writer, session_factory, bot_id)
+    inbox = Inbox(writer, session_factory, bot_id, clock)
     dp = Dispatcher(
         disable_fsm=True,  # registered below, inside the inbox mark
         storage=storage or SQLAlchemyStorage(session_factory),

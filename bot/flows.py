@@ -359,7 +359,7 @@ async def summary(chat: Chat, period: str | None, session: AsyncSession, person:
         return
     async with chat.uploading():
         try:
-            result = await build_summary(session, municipality, period or None, methodology, now)
+            result = await build_summary(session, municipality, period or None, methodology, now=now)
         except ScoringError as exc:
             await chat.say(escape(str(exc)))
             return
@@ -388,7 +388,7 @@ async def report(chat: Chat, period: str | None, session: AsyncSession, person: 
         return
     async with chat.uploading():
         try:
-            data = await build_report(session, municipality, period or None, methodology, now)
+            data = await build_report(session, municipality, period or None, methodology, now=now)
         except ScoringError as exc:
             await chat.say(escape(str(exc)))
             return

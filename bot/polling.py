@@ -28,7 +28,6 @@ from pydantic import ValidationError
 from bot import fastcall
 from bot.middlewares import handling
 from storage.inbox import Inbox, Received
-from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +177,7 @@ class InboxPoller:
                     continue
                 parsed = [parse_update(item, bot) for item in raw]
                 readable = {received.update_id: update for received, update in parsed if update is not None}
-                to_handle = await self.inbox.record([received for received, _ in parsed if received.update_id >= 0], utcnow())
+                to_handle = await self.inbox.record([received for received, _ in parsed if received.update_id >= 0])
                 for update_id in readable.keys() - set(to_handle):
                     log.info("update %s was handled before: skipped", update_id)
                 ids = [item.get("update_id") for item in raw if isinstance(item, dict) and isinstance(item.get("update_id"), int)]

@@ -323,7 +323,7 @@ class ReminderRunner:
 
         try:
             municipality = await session.get(Municipality, campaign.municipality_id)
-            summary = await build_summary(session, municipality, campaign.period, self.methodology)
+            summary = await build_summary(session, municipality, campaign.period, self.methodology, now=self.clock())
         except ScoringError:
             return []
         workbook, chart = await asyncio.gather(

@@ -70,7 +70,7 @@ class RedisRateLimiter:
 
 
 class RedisPause:
-    """The 429 pause, shared by every process: `until` is a Unix time."""
+    """The 429 pause, shared by every process: a key that lives as long as the pause (Redis keeps the time)."""
 
     def __init__(self, redis_url: str, name: str = "telegram") -> None:
         from redis.asyncio import Redis
@@ -78,14 +78,13 @@ class RedisPause:
         self._redis = Redis.from_url(redis_url)
         self._key = f"{REDIS_PREFIX}:paused_until" if name == "telegram" else f"{REDIS_PREFIX}:{name}:paused_until"
 
-    async def until(self) -> float:
-        value = await self._redis.get(self._key)
-        return float(value) if value else 0.0
+    async def left(self) -> float:
+        """Seconds the pause still lasts (0 or less: none)."""
+        return await self._redis.pttl(self._key) / 1000  # -2: no pause, -1 cannot happen (always set with a TTL)
 
-    async def pause(self, until: float) -> None:
-        current = await self.until()
-        if until > current:
-            await self._redis.set(self._key, until, exat=int(until) + 1)
+    async def pause(self, seconds: float) -> None:
+        if seconds > await self.left():
+            await self._redis.set(self._key, 1, px=max(1, int(seconds * 1000)))
 
 
 # --- the leader ----------------------------------------------------------------------------

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def create_scheduler(runner: ReminderRunner, interval_seconds: int, calendar: Any = None) -> AsyncIOScheduler:
-    """The reminders' job and, with a calendar runner, the calendar's (both every `interval_seconds`)."""
+    """The reminders' job and, with a calendar runner, the calendar's (both every `interval_seconds`, the first
+    time `interval_seconds` after the start). The scheduler only says when to look; what is due is decided
+    by the runners on the clock they were given."""
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
     jobs = [(JOB_ID, runner.tick)] + ([(CALENDAR_JOB_ID, calendar.tick)] if calendar is not None else [])
     for job_id, tick in jobs:
@@ -32,7 +34,6 @@ def create_scheduler(runner: ReminderRunner, interval_seconds: int, calendar: An
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
-            next_run_time=dt.datetime.now(dt.UTC),
         )
     return scheduler
 

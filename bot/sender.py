@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -98,16 +97,17 @@ def telegram_failure(exc: Exception) -> Failure | None:
 
 
 class LocalPause:
-    """The 429 pause of this process (RedisPause shares it between processes)."""
+    """The 429 pause of this process, on the event loop's monotonic clock (RedisPause shares it between processes)."""
 
     def __init__(self) -> None:
         self._until = 0.0
 
-    async def until(self) -> float:
-        return self._until
+    async def left(self) -> float:
+        """Seconds the pause still lasts (0 or less: none)."""
+        return self._until - asyncio.get_running_loop().time()
 
-    async def pause(self, until: float) -> None:
-        self._until = max(self._until, until)
+    async def pause(self, seconds: float) -> None:
+        self._until = max(self._until, asyncio.get_running_loop().time() + seconds)
 
 
 class Sender:
@@ -163,7 +163,7 @@ class Sender:
         return limiter
 
     async def _wait_pause(self) -> None:
-        while (left := await self._pause.until() - time.time()) > 0:
+        while (left := await self._pause.left()) > 0:
             await self._sleep(left)
 
     def _start_outage(self) -> None:
@@ -218,7 +218,7 @@ class Sender:
                             wait = min(failure.retry_after, self.max_retry_after)
                             self.stats["retry_after"] += 1
                             log.warning("429 from %s: pausing bulk sending for %s s", self.name, wait)
-                            await self._pause.pause(time.time() + wait)
+                            await self._pause.pause(wait)
                             continue
                         if failure.kind == UNREACHABLE:
                             self.stats["unreachable"] += 1

@@ -19,7 +19,6 @@ from aiohttp import web
 from bot.middlewares import handling
 from bot.polling import parse_update
 from storage.inbox import Inbox
-from storage.models import utcnow
 
 
 class InboxRequestHandler(SimpleRequestHandler):
@@ -32,7 +31,7 @@ class InboxRequestHandler(SimpleRequestHandler):
         received, update = parse_update(raw, bot)
         if received.update_id < 0:
             return web.json_response({})
-        to_handle = await self.inbox.record([received], utcnow())
+        to_handle = await self.inbox.record([received])
         if update is None or received.update_id not in to_handle:
             return web.json_response({})  # poison, or handled before: acknowledged, nothing to do
         handling.set(asyncio.current_task())

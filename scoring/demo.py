@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.dynamics import period_year
+from storage.db import now_of
 from storage.models import (
     Answer,
     Campaign,
@@ -25,7 +26,6 @@ from storage.models import (
     School,
     SchoolPeriod,
     SchoolStatus,
-    utcnow,
 )
 from surveys.engine import apply_answer, next_question
 from surveys.loader import load_pack
@@ -68,7 +68,7 @@ async def build_demo(
     response_rate: float = 0.85,
 ) -> Municipality:
     rng = random.Random(seed)
-    now = utcnow()
+    now = now_of(session)
     registered_at = dt.datetime((period_year(periods[0]) or 2000) - 1, 9, 1, tzinfo=dt.UTC)  # before the first campaign
     municipality = Municipality(name=name, timezone="Asia/Yekaterinburg", identification_method="regional_lists")
     session.add(municipality)
@@ -199,7 +199,7 @@ async def one_school_with_teachers(
     school = School(municipality_id=place.id, name="Школа", short_name="Ш")
     session.add(school)
     await session.flush()
-    now = utcnow()
+    now = now_of(session)
     rows = [{"tg_user_id": first_user_id + n, "chat_id": first_user_id + n, "full_name": f"Учитель {n}",
              "role": Role.TEACHER.value, "municipality_id": place.id, "school_id": school.id, "unreachable": False,
              "registered_at": now} for n in range(teachers)]

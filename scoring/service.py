@@ -33,7 +33,7 @@ from scoring.methodology import Methodology, load_methodology
 from storage.importers import ExamRow, GroupRow, ImportFailed, ImportProblem, StatusRow, name_key
 from storage.responses import bump_versions
 from storage.models import (
-    ExamResult, Municipality, Person, RegionalGroup, ResponseStatus, Role, School, SchoolStatus, utcnow,
+    ExamResult, Municipality, Person, RegionalGroup, ResponseStatus, Role, School, SchoolStatus,
 )
 from surveys.completion import TeacherCompletion
 from surveys.periods import PeriodError, normalize_period, school_year_of
@@ -227,13 +227,14 @@ def default_period(periods: list[str], current_year: str) -> str:
 
 async def build_summary(
     session: AsyncSession, municipality: Municipality, period: str | None = None, methodology: Methodology | None = None,
-    now: dt.datetime | None = None,
+    *, now: dt.datetime,
 ) -> Summary:
+    """`now` decides the current school year (the default period)."""
     methodology = methodology or load_methodology()
     periods = await periods_on_record(session, municipality.id)
     if not periods:
         raise ScoringError("Данных ещё нет: не открыто ни одной кампании и не загружено ни одного статуса.")
-    current_year = school_year_of(now or utcnow(), municipality.timezone)
+    current_year = school_year_of(now, municipality.timezone)
     if period is None:
         period = default_period(periods, current_year)
     else:
@@ -267,9 +268,9 @@ async def build_summary(
 
 async def school_card(
     session: AsyncSession, municipality: Municipality, school_id: int, period: str | None = None,
-    methodology: Methodology | None = None, now: dt.datetime | None = None,
+    methodology: Methodology | None = None, *, now: dt.datetime,
 ) -> tuple[Summary, SchoolScore]:
-    summary = await build_summary(session, municipality, period, methodology, now)
+    summary = await build_summary(session, municipality, period, methodology, now=now)
     for score in summary.scores.schools:
         if score.school.id == school_id:
             return summary, score
@@ -309,7 +310,7 @@ async def deputies_of(session: AsyncSession, municipality_id: int) -> dict[int, 
 
 async def build_report(
     session: AsyncSession, municipality: Municipality, period: str | None = None, methodology: Methodology | None = None,
-    now: dt.datetime | None = None,
+    *, now: dt.datetime,
 ):
     """What the Word report is made of (scoring.word.ReportInput): the summary with every period on record
     up to `period`, the schools' deputies and the municipality's date of today."""
@@ -317,8 +318,8 @@ async def build_report(
 
     from scoring.word import ReportInput
 
-    summary = await build_summary(session, municipality, period, methodology, now)
-    today = (now or utcnow()).astimezone(ZoneInfo(municipality.timezone)).date()
+    summary = await build_summary(session, municipality, period, methodology, now=now)
+    today = now.astimezone(ZoneInfo(municipality.timezone)).date()
     return ReportInput(summary, await deputies_of(session, municipality.id), today)
 
 

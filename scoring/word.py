@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,8 @@ class ReportInput:
     deputies registered per school."""
 
     summary: Summary
-    deputies: dict[int, list[str]] = field(default_factory=dict)
-    today: dt.date = field(default_factory=dt.date.today)
+    deputies: dict[int, list[str]]
+    today: dt.date  # the municipality's date the report is made on
 
 
 # --- values as the documents show them -----------------------------------------------------

@@ -53,6 +53,7 @@ async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 
     from scoring import report, word
     from scoring.demo import build_demo
     from scoring.service import build_report, school_card
+    from storage.clock import system_clock
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
 
@@ -63,14 +64,14 @@ async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 
     engine = make_engine(url)
     files = {}
     try:
-        async with make_session_factory(engine)() as session:
+        async with make_session_factory(engine, system_clock)() as session:
             municipality = await build_demo(session, schools=schools, teachers_per_school=teachers,
                                             periods=demo_periods(periods))
             await session.commit()
-            data = await build_report(session, municipality)
+            data = await build_report(session, municipality, now=system_clock())
             summary = data.summary
             worst = min(summary.scores.schools, key=lambda s: (bool(s.no_data), s.ratio, -len(s.zeros), s.school.name))
-            _, score = await school_card(session, municipality, worst.school.id)
+            _, score = await school_card(session, municipality, worst.school.id, now=system_clock())
             print(f"card_school: {worst.school.name} ({worst.total} из {worst.maximum}, с 0 баллов: {len(worst.zeros)})")
         files["report"] = out / "справка.docx"
         files["report"].write_bytes(word.report_docx(data))

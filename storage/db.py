@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+from storage.clock import Clock
+from storage.models import STAMP
 
 # The default DATABASE_URL and how a relative SQLite path is resolved live in bot.config (Settings):
 # a URL that reaches this module is used as it is.
@@ -78,5 +84,44 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Async
     return create_async_engine(url, **kwargs)
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+CLOCK = "clock"  # the session's info key for the clock it stamps rows with
+
+
+def make_session_factory(engine: AsyncEngine, clock: Clock) -> async_sessionmaker[AsyncSession]:
+    """Sessions that stamp the rows they write (the columns made with storage.models.stamped) from `clock`."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={CLOCK: clock})
+
+
+def now_of(session: AsyncSession | Session) -> dt.datetime:
+    """The time by the clock the session was made with."""
+    clock = session.info.get(CLOCK)
+    if clock is None:
+        raise RuntimeError("a session without a clock: make it with storage.db.make_session_factory(engine, clock)")
+    return clock()
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp(session: Session, _context: Any, _instances: Any) -> None:
+    """Fill the timestamps of rows added without one, and of changed rows whose stamp follows changes."""
+    now: dt.datetime | None = None
+    for obj, changed in [(obj, False) for obj in session.new] + [(obj, True) for obj in session.dirty]:
+        columns = _stamped_columns(type(obj))
+        if not columns or (changed and not session.is_modified(obj, include_collections=False)):
+            continue
+        state = inspect(obj)
+        for name, rule in columns:
+            if changed and (rule != "update" or state.attrs[name].history.has_changes()):
+                continue
+            if not changed and getattr(obj, name) is not None:
+                continue
+            if now is None:
+                now = now_of(session)
+            setattr(obj, name, now)
+
+
+@functools.cache
+def _stamped_columns(model: type) -> tuple[tuple[str, str], ...]:
+    mapper = inspect(model, raiseerr=False)
+    if mapper is None:
+        return ()
+    return tuple((attr.key, attr.columns[0].info[STAMP]) for attr in mapper.column_attrs if STAMP in attr.columns[0].info)

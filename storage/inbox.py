@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.clock import Clock
 from storage.models import InboxUpdate
 from storage.writer import Sql, Unit, Writer
 
@@ -63,20 +64,22 @@ def done_statement(bot_id: int, update_id: int, channel: str = "telegram") -> tu
 class Inbox:
     PRUNE_EVERY = dt.timedelta(minutes=10)
 
-    def __init__(self, writer: Writer, session_factory: async_sessionmaker[AsyncSession], bot_id: int,
+    def __init__(self, writer: Writer, session_factory: async_sessionmaker[AsyncSession], bot_id: int, clock: Clock,
                  channel: str = "telegram") -> None:
         self.writer = writer
+        self.clock = clock
         self.session_factory = session_factory
         self.bot_id = bot_id
         self.channel = channel  # the marks of each channel's bot are apart: (channel, bot id, update id)
         self._pruned_at: dt.datetime | None = None
 
-    async def record(self, received: list[Received], now: dt.datetime, marker: int | None = None) -> list[int]:
+    async def record(self, received: list[Received], marker: int | None = None) -> list[int]:
         """Write the batch durably; returns the update ids to handle now (not done before, not poison).
 
         `marker` (MAX's long polling): where the next poll starts, written in the same transaction."""
         if not received and marker is None:
             return []
+        now = self.clock()
         rows = [
             {"channel": self.channel, "bot_id": self.bot_id, "update_id": r.update_id, "state": POISON if r.poison else NEW, "received_at": now,
              "payload": json.dumps(r.raw, ensure_ascii=False) if r.raw is not None else None,

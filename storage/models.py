@@ -31,10 +31,6 @@ NAMING = {
 }
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
 
@@ -52,6 +48,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
+
+
+STAMP = "stamp"  # a column's info key: filled from the session's clock (storage.db) when a row is written
+
+
+def stamped(on_update: bool = False) -> Any:
+    """A timestamp column the unit of work fills from its clock when the row is added without one (and,
+    with `on_update`, whenever the row changes): never from the wall clock (storage.clock)."""
+    return mapped_column(UTCDateTime(), info={STAMP: "update" if on_update else "insert"})
 
 
 class Base(DeclarativeBase):
@@ -81,7 +86,7 @@ class Municipality(Base):
     identification_method: Mapped[str] = mapped_column(String(20), default="regional_lists", server_default="regional_lists")
     coordinators_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # unique within its channel
     coordinators_channel: Mapped[str] = mapped_column(String(12), default="telegram", server_default="telegram")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[dt.datetime] = stamped()
     # Consent to the processing of personal data (152-ФЗ): who processes it and why; storage.privacy has defaults
     pd_operator: Mapped[str | None] = mapped_column(String(300))
     pd_purposes: Mapped[str | None] = mapped_column(Text)
@@ -137,7 +142,7 @@ class Person(Base):
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"), index=True)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)  # Telegram: the person blocked the bot
-    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    registered_at: Mapped[dt.datetime] = stamped()
 
     school: Mapped[School | None] = relationship()
     municipality: Mapped[Municipality] = relationship()
@@ -156,7 +161,7 @@ class Account(Base):
     account_id: Mapped[int] = mapped_column(BigInteger)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # blocked the bot there
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[dt.datetime] = stamped()
 
 
 class Consent(Base):
@@ -198,7 +203,7 @@ class Invite(Base):
     max_uses: Mapped[int] = mapped_column(Integer)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[dt.datetime] = stamped()
     # A one-time link of a second channel to a registered person (/link): the account joins this person.
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
 
@@ -221,7 +226,7 @@ class SurveyVersion(Base):
     # Deferred: campaigns load their version (title, audience) all the time, the definition
     # only once per process (storage.responses.survey_of).
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[dt.datetime] = stamped()
 
 
 class Campaign(Base):
@@ -235,7 +240,7 @@ class Campaign(Base):
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[dt.datetime] = stamped()
     # Only schools with any of these statuses in the period ("shnro,shnsu"); None: everyone.
     status_filter: Mapped[str | None] = mapped_column(String(60))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Yekaterinburg", server_default="Asia/Yekaterinburg")
@@ -274,8 +279,8 @@ class Response(Base):
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Who acted on it last: a person's typed answers go to the response they touched last.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[dt.datetime] = stamped()
+    updated_at: Mapped[dt.datetime] = stamped()
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
@@ -293,7 +298,7 @@ class Answer(Base):
     question: Mapped[str] = mapped_column(String(60))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answered_at: Mapped[dt.datetime] = stamped()
 
 
 class SchoolStatus(Base):
@@ -313,7 +318,7 @@ class SchoolStatus(Base):
     support_group: Mapped[str | None] = mapped_column(String(40))
     pilot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # Sverdlovsk: a pilot site, beside the group
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = stamped(on_update=True)
 
 
 class ExamResult(Base):
@@ -471,7 +476,7 @@ class CalendarItem(Base):
     state: Mapped[str] = mapped_column(String(12), default=CalendarState.PLANNED, index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"))
     last_error: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[dt.datetime] = stamped()
     changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # shifted, skipped, opened, sent
 
 
@@ -496,7 +501,7 @@ class CalendarMessage(Base):
     state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # DeliveryState values
     ambiguous: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[dt.datetime] = stamped()
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -508,7 +513,7 @@ class FsmRecord(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     state: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = stamped(on_update=True)
 
 
 class InboxUpdate(Base):
@@ -538,7 +543,7 @@ class PollMarker(Base):
     channel: Mapped[str] = mapped_column(String(12), primary_key=True)
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     marker: Mapped[int | None] = mapped_column(BigInteger)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = stamped()
 
 
 __all__ = [
@@ -574,5 +579,4 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "SurveyVersion",
-    "utcnow",
 ]

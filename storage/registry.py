@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invite, Municipality, Person, Role, School, SchoolPeriod, utcnow
+from storage.models import Invite, Municipality, Person, Role, School, SchoolPeriod
 
 TOKEN_BYTES = 16  # 22 url-safe characters, 128 bits: unguessable, and fits /start's 64 characters
 
@@ -216,7 +216,7 @@ async def create_invite(
     school: School | None,
     max_uses: int,
     valid_for: dt.timedelta,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> Invite:
     if role in (Role.TEACHER, Role.DEPUTY) and school is None:
         raise RegistryError("Для приглашения педагога или заместителя нужна школа.")
@@ -224,7 +224,6 @@ async def create_invite(
         raise RegistryError("Приглашение координатора не привязывается к школе.")
     if max_uses < 1:
         raise RegistryError("Число использований должно быть не меньше 1.")
-    now = now or utcnow()
     invite = Invite(
         token=secrets.token_urlsafe(TOKEN_BYTES),
         role=role.value,
@@ -233,6 +232,7 @@ async def create_invite(
         max_uses=max_uses,
         uses=0,
         expires_at=now + valid_for,
+        created_at=now,
     )
     session.add(invite)
     await session.flush()

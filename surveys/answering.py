@@ -11,7 +11,6 @@ once more. Nothing is shown to the person before their answer is durable.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -20,8 +19,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import responses
-from storage.models import Campaign, Person, utcnow
-from storage.writer import Sql, Unit, Writer
+from storage.clock import Clock
+from storage.models import Campaign, Person
+from storage.writer import Sql, Writer
 from surveys.errors import Refused
 from surveys.questionnaire import Action, Kind, ResponseState, Step, apply
 from surveys.subjects import subject_of
@@ -53,7 +53,7 @@ class Answering:
     CACHED = 100_000  # response states kept (a region's teachers fit)
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], writer: Writer,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Clock) -> None:
         self.session_factory = session_factory
         self.writer = writer
         self.clock = clock

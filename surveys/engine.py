@@ -10,6 +10,7 @@ file {"file_id": ..., "file_name": ...}.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -119,10 +120,12 @@ def parse_text(question: Question, raw: str) -> Any:
     return TYPES[question.type].parse(question, text)
 
 
-def check_value(question: Question, value: Any, answers: Answers, facts: Facts = NO_FACTS) -> None:
-    """Bounds, choices and the author's constraint; raises AnswerError with the message to show."""
+def check_value(question: Question, value: Any, answers: Answers, facts: Facts = NO_FACTS,
+                today: dt.date | None = None) -> None:
+    """Bounds, choices and the author's constraint; raises AnswerError with the message to show.
+    `today`: the respondent's local date, for a constraint that reads `today()`."""
     TYPES[question.type].check(question, value)
-    if question.constraint and not compile_expression(question.constraint).evaluate(answers, value, facts=facts):
+    if question.constraint and not compile_expression(question.constraint).evaluate(answers, value, today, facts):
         raise AnswerError(question.constraint_message or "Ответ не проходит проверку, проверьте его.")
 
 

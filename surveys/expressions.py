@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 
 class ExpressionError(ValueError):
@@ -268,10 +268,11 @@ class Expression:
         self,
         answers: Mapping[str, Any],
         current: Any = None,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: dt.date | None = None,
         facts: Mapping[str, Any] | None = None,
     ) -> bool:
-        return _truthy(_eval(self.root, _Scope(answers, facts or {}), current, today))
+        """`today`: the respondent's date for `today()`, from the clock the caller was given."""
+        return _truthy(_eval(self.root, _Scope(answers, facts or {}, today), current))
 
 
 _cache: dict[str, Expression] = {}
@@ -294,6 +295,7 @@ def evaluate(source: str, answers: Mapping[str, Any], current: Any = None, facts
 class _Scope:
     answers: Mapping[str, Any]
     facts: Mapping[str, Any]
+    today: dt.date | None
 
 
 def _norm(value: Any) -> Any:
@@ -368,7 +370,7 @@ def _arith(op: str, left: Any, right: Any) -> float | str:
     return a / b if op == "div" else a % b
 
 
-def _eval(node: Node, scope: _Scope, current: Any, today: Callable[[], dt.date]) -> Any:
+def _eval(node: Node, scope: _Scope, current: Any) -> Any:
     kind = node.kind
     if kind == "lit":
         return node.value
@@ -379,26 +381,26 @@ def _eval(node: Node, scope: _Scope, current: Any, today: Callable[[], dt.date])
     if kind == "dot":
         return _norm(current)
     if kind == "neg":
-        value = _number(_eval(node.args[0], scope, current, today))
+        value = _number(_eval(node.args[0], scope, current))
         return "" if value is None else -value
     if kind == "bin":
         op = node.value
         if op == "or":
-            return _truthy(_eval(node.args[0], scope, current, today)) or _truthy(
-                _eval(node.args[1], scope, current, today)
+            return _truthy(_eval(node.args[0], scope, current)) or _truthy(
+                _eval(node.args[1], scope, current)
             )
         if op == "and":
-            return _truthy(_eval(node.args[0], scope, current, today)) and _truthy(
-                _eval(node.args[1], scope, current, today)
+            return _truthy(_eval(node.args[0], scope, current)) and _truthy(
+                _eval(node.args[1], scope, current)
             )
-        left = _eval(node.args[0], scope, current, today)
-        right = _eval(node.args[1], scope, current, today)
+        left = _eval(node.args[0], scope, current)
+        right = _eval(node.args[1], scope, current)
         if op in ("+", "-", "*", "div", "mod"):
             return _arith(op, left, right)
         return _compare(op, left, right)
     # function call
     name = node.value
-    args = [_eval(a, scope, current, today) for a in node.args]
+    args = [_eval(a, scope, current) for a in node.args]
     if name == "not":
         return not _truthy(args[0])
     if name == "selected":
@@ -414,7 +416,9 @@ def _eval(node: Node, scope: _Scope, current: Any, today: Callable[[], dt.date])
     if name == "string-length":
         return len(str(args[0]))
     if name == "today":
-        return today().isoformat()
+        if scope.today is None:
+            raise ExpressionError("today() вычисляется только при ответе на анкету")
+        return scope.today.isoformat()
     if name == "true":
         return True
     if name == "false":

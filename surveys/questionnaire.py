@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from surveys import engine
 from surveys.engine import AnswerError
@@ -64,6 +65,7 @@ class ResponseState:
     facts: Mapping[str, Any] = field(default_factory=dict)
     previous: Mapping[str, Any] = field(default_factory=dict)  # the same person's answers in the last earlier period
     previous_period: str | None = None
+    today: dt.date | None = None  # the respondent's local date at the last action, for `today()` in constraints
 
     @property
     def submitted(self) -> bool:
@@ -213,7 +215,7 @@ def carried(state: ResponseState) -> list[tuple[Question, Any]]:
         if not engine.is_relevant(question, answers, facts):
             continue
         try:
-            engine.check_value(question, value, answers, facts)
+            engine.check_value(question, value, answers, facts, state.today)
         except AnswerError:
             continue  # a choice this version no longer has: the question is asked
         answers = engine.apply_answer(survey, answers, question.name, value, facts).answers
@@ -293,6 +295,9 @@ def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
     """One user action on the response; raises Refused or BadInput and changes nothing then."""
     if not state.campaign.accepting(now):
         raise Refused("Приём ответов по этой анкете завершён." if now >= state.campaign.opens_at else "Эта анкета ещё не открыта.")
+    today = now.astimezone(ZoneInfo(state.campaign.timezone)).date()
+    if state.today != today:
+        state = replace(state, today=today)
     kind = action.kind
     if kind == Kind.SHOW:
         return Step(state, None, view(state))
@@ -360,10 +365,10 @@ def _follow(state: ResponseState, question: Question, action: Action, now: dt.da
             value = None  # «да», and nothing to add: the optional follow-up is skipped
     survey, facts = state.survey, state.facts
     try:
-        engine.check_value(question, "yes", state.answers, facts)
+        engine.check_value(question, "yes", state.answers, facts, state.today)
         first = engine.apply_answer(survey, state.answers, question.name, "yes", facts)
         if value is not None:
-            engine.check_value(follow, value, first.answers, facts)
+            engine.check_value(follow, value, first.answers, facts, state.today)
     except AnswerError as exc:
         raise Refused(str(exc)) from None
     second = engine.apply_answer(survey, first.answers, follow.name, value, facts)
@@ -429,7 +434,7 @@ def _answer(state: ResponseState, question: Question, value: Any, now: dt.dateti
             checked: bool = False) -> Step:
     if not checked:
         try:
-            engine.check_value(question, value, state.answers, state.facts)
+            engine.check_value(question, value, state.answers, state.facts, state.today)
         except AnswerError as exc:
             raise (BadInput(str(exc)) if typed else Refused(str(exc))) from None
     change = engine.apply_answer(state.survey, state.answers, question.name, value, state.facts)

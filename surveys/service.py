@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Answer, Campaign, Municipality, Person, Response, SurveyVersion, utcnow
+from storage.models import Answer, Campaign, Municipality, Person, Response, SurveyVersion
 from surveys.errors import Refused
 from surveys.model import Survey
 from surveys.periods import PeriodError, normalize_period
@@ -66,10 +66,9 @@ async def open_campaign(
     survey: Survey,
     period: str,
     deadline: dt.datetime,
+    now: dt.datetime,
     opens_at: dt.datetime | None = None,
-    now: dt.datetime | None = None,
 ) -> Campaign:
-    now = now or utcnow()
     opens_at = opens_at or now
     try:
         period = normalize_period(period)

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,8 +125,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return make_session_factory(engine)
+def session_factory(engine: AsyncEngine, clock: Clock) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the test's clock: the rows a test writes are stamped with its time, as the bot's are."""
+    return make_session_factory(engine, clock)
 
 
 @pytest.fixture
@@ -176,7 +177,7 @@ class BotRunner:
     async def start(self) -> None:
         self.engine = make_engine(self.database_url, busy_timeout=self.busy_timeout)
         self.bot = create_bot(self.api.token, self.api.base_url)
-        factory = make_session_factory(self.engine)
+        factory = make_session_factory(self.engine, self.clock)
         if REDIS_URL:
             sender = Sender(rate=200, backoff=0.01, global_limiter=RedisRateLimiter(REDIS_URL, 200), pause=RedisPause(REDIS_URL),
                             probe=self.bot.get_me)
@@ -424,7 +425,7 @@ class MaxRunner:
 
         self.update_key = update_key
         self.engine = make_engine(self.database_url)
-        factory = make_session_factory(self.engine)
+        factory = make_session_factory(self.engine, self.clock)
         self.client = MaxClient(self.api.token, self.api.base_url, retry_after=0.05, upload_pause=0.01)
         if REDIS_URL:
             sender = max_sender(self.client, rate=200, backoff=0.01, global_limiter=RedisRateLimiter(REDIS_URL, 200, name="max"),

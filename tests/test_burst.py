@@ -60,7 +60,7 @@ async def test_burst_of_answers_loses_nothing_and_doubles_nothing(runner, api, w
         assert len(fifth) == 1, uid
 
 
-async def test_two_devices_and_the_summary_counts_are_exact(runner, api, world, session_factory):
+async def test_two_devices_and_the_summary_counts_are_exact(runner, api, world, session_factory, clock):
     """Each of 100 teachers presses "Да" on one device and "Нет" on another at the same moment:
     one answer per teacher is kept, one next question is shown, and the summary counts exactly that."""
     from scoring.service import build_summary
@@ -111,7 +111,7 @@ async def test_two_devices_and_the_summary_counts_are_exact(runner, api, world, 
             await session.flush()
             session.add(Answer(response_id=form.id, question="ped_workers", value=teachers // 2))
         await session.commit()
-        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), now=clock.now)
     people = {p.tg_user_id: p.id for p in (await _people(session_factory, users))}
     async with session_factory() as session:
         kinds = dict((await session.execute(

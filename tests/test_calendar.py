@@ -274,9 +274,9 @@ async def test_two_runs_of_the_opening_job_do_not_open_twice(api, runner, sessio
     clock.now = at(EKB, 2027, 5, 12, 9, 0)
     engines = [make_engine(database_url) for _ in range(2)]
     try:
-        jobs = [CalendarRunner(runner.bot, make_session_factory(e), Sender(rate=200, backoff=0.01), clock, CALENDAR) for e in engines]
+        jobs = [CalendarRunner(runner.bot, make_session_factory(e, clock), Sender(rate=200, backoff=0.01), clock, CALENDAR) for e in engines]
         await asyncio.gather(*(j.tick() for j in jobs))
-        await CalendarRunner(runner.bot, make_session_factory(engines[0]), Sender(rate=200), clock, CALENDAR).tick()  # restarted
+        await CalendarRunner(runner.bot, make_session_factory(engines[0], clock), Sender(rate=200), clock, CALENDAR).tick()  # restarted
     finally:
         for engine in engines:
             await engine.dispose()

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from scoring.demo import one_school_with_teachers
+from storage.clock import system_clock
 from storage.db import make_engine, make_session_factory
 from storage.models import (
     Answer,
@@ -29,7 +30,6 @@ from storage.models import (
     Municipality,
     Reminder,
     Response,
-    utcnow,
 )
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
@@ -100,11 +100,11 @@ def _env(api, database_url: str, **extra: str) -> dict[str, str]:
 @pytest.mark.slow
 async def test_killed_during_questionnaires_loses_and_doubles_no_answer(api, database_url, tmp_path: Path):
     engine = make_engine(database_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, system_clock)  # the bot under test is a process on the real clock
     async with factory() as session:
         municipality, school = await one_school_with_teachers(session, "Сбои", USERS, 60_000)
         campaign = await open_campaign(session, municipality=municipality, survey=_survey(), period="2026-2027",
-                                       deadline=utcnow() + dt.timedelta(days=30))
+                                       deadline=system_clock() + dt.timedelta(days=30), now=system_clock())
         await session.commit()
         campaign_id = campaign.id
 
@@ -197,8 +197,8 @@ async def test_killed_during_questionnaires_loses_and_doubles_no_answer(api, dat
 async def test_killed_during_a_broadcast_loses_no_reminder(api, database_url, tmp_path: Path):
     teachers = 300
     engine = make_engine(database_url)
-    factory = make_session_factory(engine)
-    now = utcnow()
+    factory = make_session_factory(engine, system_clock)  # the bot under test is a process on the real clock
+    now = system_clock()
     async with factory() as session:
         municipality, school = await one_school_with_teachers(session, "Рассылка", teachers, 70_000)
         await create_campaign(session, municipality=municipality, survey=load_pack("teacher"), period="2026-2027",
@@ -434,23 +434,26 @@ async def test_a_handler_that_meets_a_locked_database_runs_again(session_factory
         await middleware(broken, object(), {"handler": Wants()})
 
 
-async def test_a_mark_older_than_a_day_never_hides_a_new_update(session_factory, database_url, engine):
+async def test_a_mark_older_than_a_day_never_hides_a_new_update(session_factory, database_url, engine, clock):
     """Telegram reuses update ids after a week without updates: an old mark must not skip a real update."""
     from storage.inbox import Inbox, Received
     from storage.models import InboxUpdate
     from storage.writer import make_writer
 
     writer = make_writer(database_url, engine)
-    inbox = Inbox(writer, session_factory, bot_id=1)
-    now = utcnow()
+    inbox = Inbox(writer, session_factory, bot_id=1, clock=clock)
     try:
-        assert await inbox.record([Received(500, {"update_id": 500})], now - dt.timedelta(hours=25)) == [500]
+        clock.advance(hours=-25)
+        assert await inbox.record([Received(500, {"update_id": 500})]) == [500]
         await inbox.mark_done(500)
-        assert await inbox.record([Received(500, {"update_id": 500})], now - dt.timedelta(hours=1)) == []  # a redelivery
-        assert await inbox.record([Received(500, {"update_id": 500, "message": 1})], now) == [500]  # the id reused later
+        clock.advance(hours=24)
+        assert await inbox.record([Received(500, {"update_id": 500})]) == []  # a redelivery
+        clock.advance(hours=1)
+        assert await inbox.record([Received(500, {"update_id": 500, "message": 1})]) == [500]  # the id reused later
         inbox.PRUNE_EVERY = dt.timedelta(0)
         await inbox.mark_done(500)
-        await inbox.record([Received(501, {"update_id": 501})], now + dt.timedelta(hours=25))  # prunes what is a day old
+        clock.advance(hours=25)
+        await inbox.record([Received(501, {"update_id": 501})])  # prunes what is a day old
         async with session_factory() as session:
             left = set(await session.scalars(select(InboxUpdate.update_id)))
         assert left == {501}

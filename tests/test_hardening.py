@@ -66,11 +66,11 @@ async def test_names_are_not_logged(runner, world, caplog):
     assert logged and "Секретова" not in logged and "Алевтина" not in logged
 
 
-async def test_forgetting_a_person_keeps_the_schools_counts(runner, session_factory):
+async def test_forgetting_a_person_keeps_the_schools_counts(runner, session_factory, clock):
     async with session_factory() as session:
         municipality = await build_demo(session, schools=3, teachers_per_school=6, periods=("2025-2026",))
         await session.commit()
-        before = await build_summary(session, municipality)
+        before = await build_summary(session, municipality, now=clock.now)
         person = await session.scalar(
             select(Person).join(Response, Response.person_id == Person.id).where(Person.role == Role.TEACHER).limit(1)
         )
@@ -78,7 +78,7 @@ async def test_forgetting_a_person_keeps_the_schools_counts(runner, session_fact
         await forget_person(session, person, START)
         await session.commit()
     async with session_factory() as session:
-        after = await build_summary(session, municipality)
+        after = await build_summary(session, municipality, now=clock.now)
         assert await session.scalar(select(func.count()).where(Person.full_name == name)) == 0
         assert await session.scalar(select(Person).where(Person.tg_user_id == tg_user_id)) is None
         assert (await session.get(Person, person.id)).full_name == FORGOTTEN_NAME

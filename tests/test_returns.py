@@ -23,9 +23,9 @@ from tests.conftest import BotRunner, User, register
 COMMENT = "Уточните число педагогов: в штатном расписании 27, а в анкете 6."
 
 
-async def summary_sheet(session_factory, world) -> list[tuple]:
+async def summary_sheet(session_factory, world, clock) -> list[tuple]:
     async with session_factory() as session:
-        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027")
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027", now=clock.now)
     wb = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
     return list(wb["Заполнение"].iter_rows(values_only=True)), summary
 
@@ -98,7 +98,7 @@ async def test_a_coordinator_returns_a_school_questionnaire_and_it_comes_back(ap
     assert "неактуальна" in note["text"] and await outbox(session_factory) == before
 
     # meanwhile the summary leaves the school's answers out and says why
-    rows, summary = await summary_sheet(session_factory, world)
+    rows, summary = await summary_sheet(session_factory, world, clock)
     assert next(r for r in rows if r[0] == "СОШ 1")[6] == "возвращена на доработку, не отправлена снова"
     assert not summary.form_sent(world.schools[0].id)
     assert ("Возвращены на доработку и ещё не отправлены снова: анкет школ — 1, анкет педагогов — 0; пока их не "
@@ -128,7 +128,7 @@ async def test_a_coordinator_returns_a_school_questionnaire_and_it_comes_back(ap
     assert response.status == "submitted" and record.resubmitted_at == clock.now
 
     # the history, both events, in the workbook's completion sheet
-    rows, summary = await summary_sheet(session_factory, world)
+    rows, summary = await summary_sheet(session_factory, world, clock)
     assert next(r for r in rows if r[0] == "СОШ 1")[1:7] == (27, 0, 0, 0.0, 0, "отправлена")
     assert history_rows(rows) == [("СОШ 1", "Анкета школы", "анкета школы", "Координаторова Ольга Николаевна (координатор)",
                                    dt.datetime(2026, 11, 23, 10, 0), dt.datetime(2026, 11, 23, 12, 0), COMMENT)]
@@ -186,7 +186,7 @@ async def test_a_deputy_returns_a_teachers_questionnaire(api, runner: BotRunner,
     clock.advance(minutes=30)
     await teacher_chat.press("Отправить")
     assert "отправлена ✅" in teacher_chat.last
-    rows, _ = await summary_sheet(session_factory, world)
+    rows, _ = await summary_sheet(session_factory, world, clock)
     assert history_rows(rows) == [("СОШ 1", "Анкета педагога", f"person:{teacher.id}",
                                    "Заместителева Ирина Олеговна (заместитель директора)", dt.datetime(2026, 11, 23, 10, 0),
                                    dt.datetime(2026, 11, 23, 10, 30), "Проверьте, пожалуйста, курсы: часов больше, чем в удостоверении.")]

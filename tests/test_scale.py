@@ -19,7 +19,8 @@ from bot.dispatcher import create_bot, create_dispatcher
 from bot.webhook import create_webhook_app
 from scoring.demo import one_school_with_teachers
 from storage.db import make_engine, make_session_factory
-from storage.models import Reminder, utcnow
+from storage.clock import system_clock
+from storage.models import Reminder
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
 from tests.conftest import PG_URL, REDIS_URL, free_port
@@ -116,8 +117,8 @@ async def _wait(predicate, timeout: float, what: str) -> None:
 async def test_two_processes_one_scheduler_and_a_takeover(api, database_url, tmp_path: Path):
     teachers = 30
     engine = make_engine(database_url)
-    factory = make_session_factory(engine)
-    now = utcnow()
+    factory = make_session_factory(engine, system_clock)  # the bots under test are processes on the real clock
+    now = system_clock()
     async with factory() as session:
         municipality, school = await one_school_with_teachers(session, "Масштаб", teachers, 50_000, coordinators_chat_id=-777)
         campaign = await create_campaign(session, municipality=municipality, survey=load_pack("teacher"), period="2026-2027",
@@ -151,7 +152,7 @@ async def test_two_processes_one_scheduler_and_a_takeover(api, database_url, tmp
         procs[0].send_signal(signal.SIGKILL)  # the leader dies
         procs[0].wait(10)
         async with factory() as session:
-            await session.execute(update(Reminder).where(Reminder.key == "7d").values(due_at=utcnow()))
+            await session.execute(update(Reminder).where(Reminder.key == "7d").values(due_at=system_clock()))
             await session.commit()
         started = asyncio.get_running_loop().time()
         await _wait(lambda: all(n >= 2 for n in notices()), 60, "the standby to take over and send the reminder")

@@ -23,14 +23,14 @@ async def _add_school(session_factory, world, name: str, short: str) -> int:
         return school.id
 
 
-async def test_a_school_without_data_is_removed_with_its_invites(session_factory, world):
+async def test_a_school_without_data_is_removed_with_its_invites(session_factory, world, clock):
     sid = await _add_school(session_factory, world, "МАОУ СОШ № 99 (ошибка)", "СОШ 99")
     async with session_factory() as session:
         municipality = await session.get(Municipality, world.municipality.id)
         school = await find_school(session, municipality, "ошибка")  # a part of the name, as invites --school takes it
         assert school.id == sid
         await create_invite(session, role=Role.TEACHER, municipality=municipality, school=school, max_uses=5,
-                            valid_for=dt.timedelta(days=3))
+                            valid_for=dt.timedelta(days=3), now=clock.now)
         # «нет» in both internship columns is no data
         session.add(SchoolPeriod(school_id=sid, period="2026-2027", municipal_internship_site=False, regional_internship_site=False))
         await session.flush()

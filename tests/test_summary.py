@@ -68,11 +68,11 @@ async def _fill(session_factory, world) -> None:
         await session.commit()
 
 
-async def test_summary_values_and_workbook_read_back(session_factory, world):
+async def test_summary_values_and_workbook_read_back(session_factory, world, clock):
     await _fill(session_factory, world)
     async with session_factory() as session:
         municipality = await session.get(Municipality, world.municipality.id)
-        summary = await build_summary(session, municipality)
+        summary = await build_summary(session, municipality, now=clock.now)
     assert summary.period == "2026-2027"
     s1 = next(s for s in summary.scores.schools if s.school.id == world.schools[0].id)
     assert s1.values["S2.4.4"].shown() == "50,0 %" and s1.values["S2.4.4"].points == 0  # 2 of 4 declared
@@ -175,10 +175,10 @@ async def test_summary_values_and_workbook_read_back(session_factory, world):
     assert report.dynamics_chart(summary) is None  # one period: nothing to draw across periods
 
 
-async def test_text_is_split_under_telegram_limit(session_factory, world):
+async def test_text_is_split_under_telegram_limit(session_factory, world, clock):
     await _fill(session_factory, world)
     async with session_factory() as session:
-        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), now=clock.now)
     chunks = summary_text(summary)
     assert all(len(c) <= 4096 for c in chunks)
     assert "Сводка ШНОР: Тестовский городской округ" in chunks[0]
@@ -195,13 +195,13 @@ async def test_summary_of_an_earlier_period_and_unknown_periods(session_factory,
         await open_campaign(session, municipality=municipality, survey=load_pack("teacher"), period="2027-2028",
                             deadline=clock.now + dt.timedelta(days=400), opens_at=clock.now + dt.timedelta(days=300), now=clock.now)
         await session.commit()
-        latest = await build_summary(session, municipality)
-        earlier = await build_summary(session, municipality, "2026-2027")
+        latest = await build_summary(session, municipality, now=clock.now)
+        earlier = await build_summary(session, municipality, "2026-2027", now=clock.now)
         with pytest.raises(ScoringError, match="Период «1999» не похож на учебный год"):
-            await build_summary(session, municipality, "1999")
+            await build_summary(session, municipality, "1999", now=clock.now)
         with pytest.raises(ScoringError, match="За период 2019-2020 данных нет. Есть: 2026-2027, 2027-2028"):
-            await build_summary(session, municipality, "2019/20")
-        typed = await build_summary(session, municipality, "2026/27 уч. год")
+            await build_summary(session, municipality, "2019/20", now=clock.now)
+        typed = await build_summary(session, municipality, "2026/27 уч. год", now=clock.now)
     # plain: the current school year (the clock says November 2026), not the latest on record
     assert latest.period == "2026-2027" and latest.periods == ["2026-2027", "2027-2028"]
     assert "текущий учебный год" in summary_text(latest)[0] and "Другие периоды: 2027-2028" in summary_text(latest)[0]
@@ -246,7 +246,7 @@ async def test_imports_reject_a_bad_file_whole(session_factory, world, tmp_path:
         read_statuses(tmp_path / "statuses.xlsx")
 
 
-async def test_identification_by_criteria_and_by_groups_is_stored(session_factory, world):
+async def test_identification_by_criteria_and_by_groups_is_stored(session_factory, world, clock):
     await _fill(session_factory, world)
     async with session_factory() as session:
         municipality = await session.get(Municipality, world.municipality.id)
@@ -275,7 +275,7 @@ async def test_identification_by_criteria_and_by_groups_is_stored(session_factor
         await session.commit()
         stored = await session.scalar(select(SchoolStatus).where(SchoolStatus.school_id == world.schools[1].id))
         assert stored.pilot and stored.support_group == "resilient"
-        summary = await build_summary(session, municipality, "2026-2027")
+        summary = await build_summary(session, municipality, "2026-2027", now=clock.now)
         assert "пилотная площадка" in summary.scores.schools[0].school.status.title() + summary.scores.schools[1].school.status.title()
         assert summary.scores.municipal["M2.1.5"].numerator == 2  # both statuses count, the pilot's included
 
@@ -400,10 +400,10 @@ async def test_database_counts_match_counting_every_answer(session_factory):
         len(a) for a in [*loaded.data.school_answers.values(), loaded.data.municipality_answers or {}])
 
 
-async def test_long_sheets_stop_with_a_note(session_factory, world, monkeypatch):
+async def test_long_sheets_stop_with_a_note(session_factory, world, monkeypatch, clock):
     await _fill(session_factory, world)
     async with session_factory() as session:
-        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), now=clock.now)
     monkeypatch.setattr(report, "SHEET_ROWS", 5)
     wb = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
     values = list(wb["Значения школ"].iter_rows(min_row=2, values_only=True))
@@ -412,11 +412,11 @@ async def test_long_sheets_stop_with_a_note(session_factory, world, monkeypatch)
     assert wb["Значения школ"].print_title_rows == "$1:$1"
 
 
-async def test_missing_is_not_zero_in_the_text_and_the_ranking(session_factory, world):
+async def test_missing_is_not_zero_in_the_text_and_the_ranking(session_factory, world, clock):
     """A school that sent nothing is named apart, never ranked as the lowest scorer; its indicators read «нет данных»."""
     await _fill(session_factory, world)
     async with session_factory() as session:
-        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), now=clock.now)
     text = "\n".join(summary_text(summary))
     assert [s.school.short_name for s in summary.lowest()] == ["СОШ 1"]
     assert "Анкету школы не отправили (1; их баллы неполные, в рейтинг не входят): Ключевская ООШ" in text
@@ -444,7 +444,7 @@ async def test_a_past_period_counts_the_people_asked_then(session_factory, world
                                municipality_id=world.municipality.id, school_id=world.schools[0].id,
                                registered_at=clock.now + dt.timedelta(days=30)))
         await session.commit()
-        summary = await build_summary(session, await session.get(Municipality, world.municipality.id))
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), now=clock.now)
     assert summary.completion.teachers[world.schools[0].id].registered == 3
 
 
@@ -464,7 +464,7 @@ async def test_a_registry_import_for_one_period_leaves_another_period_as_it_was(
 
     async def rendered(period: str) -> tuple[bytes, list, bytes]:
         async with session_factory() as session:
-            summary = await build_summary(session, await session.get(Municipality, world.municipality.id), period)
+            summary = await build_summary(session, await session.get(Municipality, world.municipality.id), period, now=clock.now)
         book = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
         cells = [[c.value for row in sheet.iter_rows() for c in row] for sheet in book.worksheets]
         return "\n".join(summary_text(summary)).encode(), cells, report.chart(summary)
@@ -477,12 +477,12 @@ async def test_a_registry_import_for_one_period_leaves_another_period_as_it_was(
         await session.commit()
     assert await rendered("2025-2026") == before  # text, every cell and the chart, as they were
     async with session_factory() as session:
-        this_year = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027")
+        this_year = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027", now=clock.now)
     flags = {s.school.short_name: (s.values["S2.4.6"].value, s.values["S2.4.7"].value) for s in this_year.scores.schools}
     assert flags == {"СОШ 1": (False, True), "Ключевская ООШ": (True, False)}
 
 
-async def test_text_stays_text_in_every_workbook(session_factory, world, tmp_path: Path):
+async def test_text_stays_text_in_every_workbook(session_factory, world, tmp_path: Path, clock):
     """A school named «=1+1» and an answer «=HYPERLINK(...)» are text, never formulas, in the summary, the card,
     the export and the templates: every cell goes through storage.xlsx.cell."""
     from scoring.export import export_answers
@@ -497,7 +497,7 @@ async def test_text_stays_text_in_every_workbook(session_factory, world, tmp_pat
         school.name = "=SUM(1,2)"
         await session.commit()
         municipality = await session.get(Municipality, world.municipality.id)
-        summary = await build_summary(session, municipality)
+        summary = await build_summary(session, municipality, now=clock.now)
         await export_answers(session, municipality.id, tmp_path / "export.xlsx")
     score = next(s for s in summary.scores.schools if s.school.id == world.schools[0].id)
     books = {

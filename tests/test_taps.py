@@ -121,7 +121,7 @@ async def test_a_returning_teacher_taps_less(runner, api, world, session_factory
     async with session_factory() as session:
         from storage.models import Municipality
 
-        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027")
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), "2026-2027", now=clock.now)
     book = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
     sheet = book["Развитие педагогов"]
     table = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]  # a caption, then the header row

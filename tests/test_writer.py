@@ -9,8 +9,8 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from storage.models import utcnow
 from storage.writer import Sql, Unit, WriteFailed, make_writer
+from tests.conftest import START
 
 INSERT = Sql("INSERT INTO poll_marker (channel, bot_id, marker, updated_at) VALUES ('test', :bot, :marker, :now)")
 BUMP = Sql("UPDATE poll_marker SET marker = marker + 1 WHERE channel = 'test' AND bot_id = :bot AND marker = :seen")
@@ -31,7 +31,7 @@ async def markers(engine) -> list[tuple[int, int]]:
 
 async def test_one_batch_a_failing_unit_alone_fails_and_a_stale_guard_writes_nothing(database_url, engine):
     writer = make_writer(database_url, engine)
-    now = utcnow()
+    now = START
     try:
         await writer.apply(unit((INSERT, {"bot": 1, "marker": 10, "now": now})))
         batches = writer.batches
@@ -52,7 +52,7 @@ async def test_one_batch_a_failing_unit_alone_fails_and_a_stale_guard_writes_not
 
 async def test_a_unit_that_fails_alone_is_reported(database_url, engine):
     writer = make_writer(database_url, engine)
-    now = utcnow()
+    now = START
     try:
         assert await writer.apply(unit((INSERT, {"bot": 5, "marker": 50, "now": now}))) is True
         with pytest.raises(WriteFailed):  # the whole unit goes: its first statement is undone with the second

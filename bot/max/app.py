@@ -13,7 +13,6 @@ that changes the pressed message and shows the note), everything else through Ma
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 import time
@@ -56,7 +55,8 @@ from bot.max.updates import Event, parse
 from bot.people import People
 from storage.accounts import start_link
 from storage.inbox import Inbox, done_statement
-from storage.models import MAX, Person, utcnow
+from storage.clock import Clock
+from storage.models import MAX, Person
 from storage.writer import Sql, Writer, is_transient
 from surveys.answering import Answering
 from surveys.errors import BadInput, DomainError
@@ -103,7 +103,7 @@ class MaxApp:
 
     def __init__(self, client: MaxClient, session_factory: async_sessionmaker[AsyncSession], writer: Writer, *,
                  storage: BaseStorage, isolation: BaseEventIsolation | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow, methodology: Any = None, reminders: Any = None,
+                 clock: Clock, methodology: Any = None, reminders: Any = None,
                  answering: Answering | None = None, links: dict[str, Callable[[str], str]] | None = None,
                  calendar: Any = None, people: People | None = None) -> None:
         from scoring.methodology import load_methodology
@@ -130,7 +130,7 @@ class MaxApp:
 
     async def start(self) -> None:
         await self.client.me()
-        self.inbox = Inbox(self.writer, self.session_factory, self.bot_id, channel=MAX)
+        self.inbox = Inbox(self.writer, self.session_factory, self.bot_id, self.clock, channel=MAX)
         self.links.setdefault(MAX, partial(start_link, MAX, self.client.username))
         try:
             await self.client.set_commands(COMMANDS)
@@ -443,7 +443,7 @@ class MaxPoller:
                         log.error("MAX update %s cannot be read (%s): kept as poison and skipped", r.update_id, r.poison)
                 received = [r for r, _ in parsed if r.update_id >= 0]
                 if received or (new_marker is not None and new_marker != marker):
-                    to_handle = set(await self.app.inbox.record(received, utcnow(), marker=new_marker))
+                    to_handle = set(await self.app.inbox.record(received, marker=new_marker))
                 else:
                     to_handle = set()
                 if new_marker is not None:
@@ -477,7 +477,7 @@ def webhook_app(app: MaxApp, *, path: str, secret: str | None) -> Any:
         received, event = parse(raw)
         if received.update_id < 0:
             return web.json_response({"ok": True})
-        to_handle = await app.inbox.record([received], utcnow())
+        to_handle = await app.inbox.record([received])
         if received.poison is None and received.update_id in to_handle:
             await app.handle(received.update_id, event)
         return web.json_response({"ok": True})
