@@ -13,7 +13,7 @@ from scoring.demo import _answer_all
 from storage.models import Answer, Delivery, Nudge, Person, Reminder, Response, ResponseReturn, Role
 from storage.queries import school_facts
 from storage.responses import survey_of
-from tests.conftest import World, snapshot
+from tests.harness import World, snapshot
 
 
 async def add_teacher(session_factory, world: World, tg_id: int, name: str, school: int = 0) -> Person:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated database per test, the fake Bot API, the real bot polling it."""
+"""Shared fixtures: the test's clock, a migrated database per test, the fake Bot APIs and the real bots polling
+them. Light to import (the pure tests load it too): the bots and what drives them are in tests/harness.py."""
 
 from __future__ import annotations
 
@@ -11,30 +12,41 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
-from aiogram import Bot, Dispatcher
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.dispatcher import create_bot, create_dispatcher
-from bot.polling import InboxPoller
-from bot.reminders import ReminderRunner
-from bot.scale import RedisPause, RedisRateLimiter, fsm_backend
-from bot.sender import Sender
-from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade
-from storage.models import Campaign, Invite, Municipality, Role, School
-from storage.registry import create_invite, create_municipality
-from storage.writer import make_writer
-from surveys.loader import load_pack
-from surveys.service import open_campaign
-from tests.fake_telegram import FakeTelegram
+if TYPE_CHECKING:
+    from tests.fake_max import FakeMax
+    from tests.fake_telegram import FakeTelegram
+    from tests.harness import BotRunner, MaxRunner, World
 
 START = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)  # 10:00 in Yekaterinburg
+
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from tests import journey
+
+    journey.STEPS.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failing journey shows what its people did last, so the report says which step broke."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        from tests import journey
+
+        if journey.STEPS:
+            report.sections.append(("journey: the last steps before the failure", "\n".join(journey.STEPS[-15:])))
+            crash = getattr(report.longrepr, "reprcrash", None)
+            if crash is not None:  # the summary line names the step too: «FAILED test - [после: ...] assert ...»
+                crash.message = f"[после: {journey.STEPS[-1]}] {crash.message}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -94,6 +106,8 @@ def _no_developer_env_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from storage.migrate import upgrade
+
     if PG_URL:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}" WITH (FORCE)', f'CREATE DATABASE "{PG_TEMPLATE}"'))
         url = make_url(PG_URL).set(database=PG_TEMPLATE).render_as_string(hide_password=False)
@@ -105,7 +119,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path, migrated_template: str) -> AsyncIterator[str]:
+async def database_url(tmp_path: Path, migrated_template: str, _clean_redis: None) -> AsyncIterator[str]:
     if PG_URL:
         name = f"shnor_t{uuid.uuid4().hex[:12]}"
         await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
@@ -119,6 +133,8 @@ async def database_url(tmp_path: Path, migrated_template: str) -> AsyncIterator[
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    from storage.db import make_engine
+
     engine = make_engine(database_url)
     yield engine
     await engine.dispose()
@@ -126,6 +142,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def session_factory(engine: AsyncEngine, clock: Clock) -> async_sessionmaker[AsyncSession]:
+    from storage.db import make_session_factory
+
     """Sessions on the test's clock: the rows a test writes are stamped with its time, as the bot's are."""
     return make_session_factory(engine, clock)
 
@@ -135,8 +153,9 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def _clean_redis() -> AsyncIterator[None]:
+    """Every test with a database starts with an empty Redis too (the PostgreSQL-and-Redis pass of .ci/run)."""
     if REDIS_URL:
         from redis.asyncio import Redis
 
@@ -148,216 +167,32 @@ async def _clean_redis() -> AsyncIterator[None]:
 
 @pytest.fixture
 async def api() -> AsyncIterator[FakeTelegram]:
+    from tests.fake_telegram import FakeTelegram
+
     fake = FakeTelegram()
     await fake.start()
     yield fake
     await fake.stop()
 
 
-class BotRunner:
-    """The production dispatcher polling the fake API; can be stopped and started again."""
-
-    def __init__(self, api: FakeTelegram, database_url: str, clock: Clock, busy_timeout: float = 30.0) -> None:
-        self.api = api
-        self.database_url = database_url
-        self.clock = clock
-        self.busy_timeout = busy_timeout
-        self.handled: set[int] = set()
-        self._changed = asyncio.Condition()
-        self.bot: Bot | None = None
-        self.dp: Dispatcher | None = None
-        self.engine: AsyncEngine | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def _handled(self, update_id: int) -> None:
-        async with self._changed:
-            self.handled.add(update_id)
-            self._changed.notify_all()
-
-    async def start(self) -> None:
-        self.engine = make_engine(self.database_url, busy_timeout=self.busy_timeout)
-        self.bot = create_bot(self.api.token, self.api.base_url)
-        factory = make_session_factory(self.engine, self.clock)
-        if REDIS_URL:
-            sender = Sender(rate=200, backoff=0.01, global_limiter=RedisRateLimiter(REDIS_URL, 200), pause=RedisPause(REDIS_URL),
-                            probe=self.bot.get_me)
-        else:
-            sender = Sender(rate=200, backoff=0.01, probe=self.bot.get_me)
-        self.reminders = ReminderRunner(self.bot, factory, sender, self.clock, workers=4)
-        self.storage, isolation = fsm_backend(REDIS_URL or None, factory)
-        self.writer = make_writer(self.database_url, self.engine)
-        self.dp = create_dispatcher(factory, writer=self.writer, bot_id=self.bot.id, storage=self.storage,
-                                    events_isolation=isolation, clock=self.clock, reminders=self.reminders)
-        self.poller = InboxPoller(self.dp, self.bot, self.dp["inbox"], polling_timeout=1, limit=50, on_handled=self._handled)
-        self._task = asyncio.create_task(self.poller.run())
-        await asyncio.sleep(0)
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        await self.reminders.stop()
-        self.poller.stop()
-        await asyncio.wait_for(self._task, 10)
-        self._task = None
-        await self.storage.close()
-        await self.writer.close()
-        await self.engine.dispose()
-        await self.bot.session.close()
-
-    async def wait(self, update_id: int, timeout: float = 10) -> None:
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self.handled), timeout)
-
-
-@dataclass
-class User:
-    """A person in the chat with the bot, driven by a test."""
-
-    runner: BotRunner
-    id: int
-    name: str = "Тест"
-
-    @property
-    def api(self) -> FakeTelegram:
-        return self.runner.api
-
-    async def send(self, text: str) -> str:
-        await self.runner.wait(self.api.message_update(self.id, text, name=self.name))
-        return self.last
-
-    async def send_document(self, file_id: str, file_name: str) -> str:
-        await self.runner.wait(self.api.document_update(self.id, file_id, file_name, name=self.name))
-        return self.last
-
-    async def send_sticker(self) -> str:
-        await self.runner.wait(self.api.sticker_update(self.id, name=self.name))
-        return self.last
-
-    async def press(self, button: str, *, exact: bool = False) -> dict[str, Any]:
-        """Press the newest button containing `button`; returns the callback answer."""
-        message, data = self.api.find_button(self.id, button, exact=exact)
-        return await self.press_data(message, data)
-
-    async def press_data(self, message: dict[str, Any], data: str) -> dict[str, Any]:
-        before = set(self.api.callback_answers)
-        await self.runner.wait(self.api.callback_update(self.id, message, data, name=self.name))
-        new = [k for k in self.api.callback_answers if k not in before]
-        return self.api.callback_answers[new[-1]] if new else {}
-
-    @property
-    def last(self) -> str:
-        """The message the bot sent or edited last: the question pressed becomes the next one in place."""
-        return self.api.current_message(self.id).get("text", "")
-
-    @property
-    def texts(self) -> list[str]:
-        return [m.get("text", "") for m in self.api.bot_messages(self.id)]
-
-    def buttons(self) -> list[str]:
-        markup = self.api.current_message(self.id).get("reply_markup") or {}
-        return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
-
 
 @pytest.fixture
 async def runner(api: FakeTelegram, database_url: str, clock: Clock) -> AsyncIterator[BotRunner]:
+    from tests.harness import BotRunner
+
     bot_runner = BotRunner(api, database_url, clock)
     await bot_runner.start()
     yield bot_runner
     await bot_runner.stop()
 
 
-@dataclass
-class World:
-    municipality: Municipality
-    schools: list[School]
-    campaigns: dict[str, Campaign]
-    invites: dict[str, Invite]  # "teacher:0", "deputy:0", "coordinator"
-
-
-async def build_world(session_factory: async_sessionmaker[AsyncSession], now: dt.datetime) -> World:
-    async with session_factory() as session:
-        municipality = await create_municipality(session, "Тестовский городской округ", "Asia/Yekaterinburg")
-        schools = [
-            School(municipality_id=municipality.id, name="МАОУ СОШ № 1", short_name="СОШ 1", rural=False),
-            School(municipality_id=municipality.id, name="МКОУ Ключевская ООШ", short_name="Ключевская ООШ", rural=True),
-        ]
-        session.add_all(schools)
-        await session.flush()
-        campaigns = {}
-        for pack in ("teacher", "school", "municipality"):
-            campaigns[pack] = await open_campaign(
-                session,
-                municipality=municipality,
-                survey=load_pack(pack),
-                period="2026-2027",
-                opens_at=now - dt.timedelta(hours=1),
-                deadline=now + dt.timedelta(days=14),
-                now=now,
-            )
-        invites = {}
-        for n, school in enumerate(schools):
-            invites[f"teacher:{n}"] = await create_invite(
-                session, role=Role.TEACHER, municipality=municipality, school=school, max_uses=100,
-                valid_for=dt.timedelta(days=30), now=now,
-            )
-            invites[f"deputy:{n}"] = await create_invite(
-                session, role=Role.DEPUTY, municipality=municipality, school=school, max_uses=2,
-                valid_for=dt.timedelta(days=30), now=now,
-            )
-        invites["coordinator"] = await create_invite(
-            session, role=Role.COORDINATOR, municipality=municipality, school=None, max_uses=2,
-            valid_for=dt.timedelta(days=30), now=now,
-        )
-        await session.commit()
-        return World(municipality, schools, campaigns, invites)
-
 
 @pytest.fixture
 async def world(session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> World:
+    from tests.harness import build_world
+
     return await build_world(session_factory, clock.now)
 
-
-async def register(runner: BotRunner, user_id: int, invite: Invite, full_name: str = "Иванова Мария Петровна") -> User:
-    user = User(runner, user_id, full_name.split()[1])
-    await user.send(f"/start {invite.token}")
-    await user.press("Согласен", exact=True)
-    await user.send(full_name)
-    return user
-
-
-async def register_directly(session_factory, world: World, tg_user_id: int, role: Role = Role.TEACHER, school: int = 0):
-    """A registered person without the chat (for tests of what comes after registration)."""
-    from storage.models import Person
-
-    async with session_factory() as session:
-        person = Person(tg_user_id=tg_user_id, chat_id=tg_user_id, full_name="Тестова Анна Ивановна", role=role,
-                        municipality_id=world.municipality.id,
-                        school_id=world.schools[school].id if role in (Role.TEACHER, Role.DEPUTY) else None)
-        session.add(person)
-        await session.commit()
-        return person
-
-
-async def snapshot(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
-    """Everything a user's input may change: compared before and after input that must change nothing."""
-    import json
-
-    from sqlalchemy import select
-
-    from storage.models import Answer, Person, Response
-
-    async with session_factory() as session:
-        def rows(*columns: Any) -> Any:
-            return session.execute(select(*columns).order_by(columns[0]))
-
-        return {
-            "answers": [(r, q, json.dumps(v, sort_keys=True)) for r, q, v in await rows(Answer.response_id, Answer.question, Answer.value)],
-            "responses": list(await rows(Response.id, Response.status, Response.cursor, Response.submitted_at)),
-            "campaigns": list(await rows(Campaign.id, Campaign.deadline, Campaign.closed_at)),
-            "people": list(await rows(Person.id, Person.tg_user_id, Person.role, Person.municipality_id, Person.school_id)),
-            "invites": list(await rows(Invite.id, Invite.uses)),
-            "municipalities": list(await rows(Municipality.id, Municipality.coordinators_chat_id)),
-        }
 
 
 def free_port() -> int:
@@ -385,150 +220,23 @@ def shnor(tmp_path: Path, database_url: str):
     return run
 
 
-# --- MAX -----------------------------------------------------------------------------------
-
-from tests.fake_max import FakeMax  # noqa: E402
-
 
 @pytest.fixture
 async def max_api() -> AsyncIterator[FakeMax]:
+    from tests.fake_max import FakeMax
+
     fake = FakeMax()
     await fake.start()
     yield fake
     await fake.stop()
 
 
-class MaxRunner:
-    """The production MAX bot (bot.max.app) long-polling the fake MAX API; can be stopped and started again.
-    Its `reminders` send the MAX deliveries of the outbox (its own runner, as a process of its own would); with
-    `telegram` it is the same process as that Telegram bot: they share who is registered (bot.people)."""
-
-    def __init__(self, api: FakeMax, database_url: str, clock: Clock, *, telegram: BotRunner | None = None) -> None:
-        self.api = api
-        self.database_url = database_url
-        self.clock = clock
-        self.telegram = telegram
-        self.handled: set[int] = set()
-        self._changed = asyncio.Condition()
-        self._task: asyncio.Task[None] | None = None
-
-    async def _handled(self, key: int) -> None:
-        async with self._changed:
-            self.handled.add(key)
-            self._changed.notify_all()
-
-    async def start(self) -> None:
-        from bot.max.app import MaxApp, MaxPoller
-        from bot.max.client import MaxClient
-        from bot.max.outlet import MaxOutlet, max_sender
-        from bot.max.updates import update_key
-
-        self.update_key = update_key
-        self.engine = make_engine(self.database_url)
-        factory = make_session_factory(self.engine, self.clock)
-        self.client = MaxClient(self.api.token, self.api.base_url, retry_after=0.05, upload_pause=0.01)
-        if REDIS_URL:
-            sender = max_sender(self.client, rate=200, backoff=0.01, global_limiter=RedisRateLimiter(REDIS_URL, 200, name="max"),
-                                pause=RedisPause(REDIS_URL, name="max"))
-        else:
-            sender = max_sender(self.client, rate=200, backoff=0.01)
-        self.reminders = ReminderRunner(None, factory, None, self.clock, workers=4, outlets=[MaxOutlet(self.client, sender)])
-        self.storage, isolation = fsm_backend(REDIS_URL or None, factory)
-        self.writer = make_writer(self.database_url, self.engine)
-        links = {"telegram": lambda token: f"https://t.me/shnor_test_bot?start={token}"}
-        self.app = MaxApp(self.client, factory, self.writer, storage=self.storage, isolation=isolation, clock=self.clock,
-                          reminders=self.reminders, links=links,
-                          people=self.telegram.dp["people"] if self.telegram is not None else None)
-        self.poller = MaxPoller(self.app, timeout=1, min_interval=0, on_handled=self._handled)
-        self._task = asyncio.create_task(self.poller.run())
-        for _ in range(200):
-            if self.app.inbox is not None:
-                break
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        await self.reminders.stop()
-        self.poller.stop()
-        await asyncio.wait_for(self._task, 10)
-        self._task = None
-        await self.client.close()
-        await self.storage.close()
-        await self.writer.close()
-        await self.engine.dispose()
-
-    async def wait(self, update: dict[str, Any], timeout: float = 10) -> None:
-        key = self.update_key(update)
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: key in self.handled), timeout)
-
-
-@dataclass
-class MaxUser:
-    """A person in a dialog with the MAX bot, driven by a test."""
-
-    runner: MaxRunner
-    id: int
-    name: str = "Тест"
-
-    @property
-    def api(self) -> FakeMax:
-        return self.runner.api
-
-    @property
-    def chat_id(self) -> int:
-        return self.api.dialog(self.id)
-
-    async def start(self, payload: str | None) -> str:
-        await self.runner.wait(self.api.bot_started(self.id, payload, self.name))
-        return self.last
-
-    async def send(self, text: str, chat_id: int | None = None) -> str:
-        await self.runner.wait(self.api.message(self.id, text, name=self.name, chat_id=chat_id))
-        if chat_id is not None:
-            texts = self.api.texts(chat_id)
-            return texts[-1] if texts else ""
-        return self.last
-
-    async def send_file(self, token: str, name: str) -> str:
-        attachment = {"type": "file", "payload": {"url": f"https://files.example/{token}", "token": token},
-                      "filename": name, "size": 1234}
-        await self.runner.wait(self.api.message(self.id, None, name=self.name, attachments=[attachment]))
-        return self.last
-
-    async def press(self, label: str, *, exact: bool = False, chat_id: int | None = None) -> dict[str, Any]:
-        message, payload = self.api.find_button(chat_id or self.chat_id, label, exact=exact)
-        return await self.press_payload(message, payload)
-
-    async def press_payload(self, message: dict[str, Any], payload: str) -> dict[str, Any]:
-        update = self.api.press_payload(self.id, message, payload, name=self.name)
-        await self.runner.wait(update)
-        return self.api.answers.get(update["callback"]["callback_id"], {})
-
-    @property
-    def last(self) -> str:
-        return self.api.current(self.chat_id)["body"].get("text") or ""
-
-    @property
-    def texts(self) -> list[str]:
-        return self.api.texts(self.chat_id)
-
-    def buttons(self) -> list[str]:
-        return self.api.buttons(self.chat_id)
-
 
 @pytest.fixture
 async def max_runner(max_api: FakeMax, database_url: str, clock: Clock) -> AsyncIterator[MaxRunner]:
+    from tests.harness import MaxRunner
+
     bot_runner = MaxRunner(max_api, database_url, clock)
     await bot_runner.start()
     yield bot_runner
     await bot_runner.stop()
-
-
-async def register_max(runner: MaxRunner, user_id: int, invite: Invite, full_name: str = "Иванова Мария Петровна") -> MaxUser:
-    user = MaxUser(runner, user_id, full_name.split()[1])
-    await user.start(invite.token)
-    await user.press("Согласен", exact=True)
-    await user.send(full_name)
-    return user

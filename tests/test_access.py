@@ -18,7 +18,7 @@ from storage.models import Municipality, Response, Role, School
 from storage.registry import create_invite, create_municipality
 from surveys.loader import load_pack
 from surveys.service import open_campaign
-from tests.conftest import User, register, snapshot
+from tests.harness import User, register, snapshot
 
 COORDINATORS_ONLY = "только муниципальным координаторам"
 DEPUTIES_ONLY = "для заместителей директора"

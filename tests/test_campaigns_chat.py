@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from scoring.service import import_statuses
 from storage.importers import StatusRow
 from storage.models import Campaign, Municipality, Person, Reminder, Role
-from tests.conftest import BotRunner, User, register, snapshot
+from tests.harness import BotRunner, User, register, snapshot
 
 
 async def test_new_campaign_wizard_periods_and_an_empty_audience(api, runner: BotRunner, world, session_factory, clock):

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from storage.models import Delivery, Invite, Nudge, Person, Reminder
 from tests.chasing import add_teacher, delivery_states, outbox, seed_response
-from tests.conftest import BotRunner, User, register
+from tests.harness import BotRunner, User, register
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
 NAMES = {"A": "Андреева Анна Андреевна", "B": "Борисова Белла Борисовна", "C": "Викторова Вера Викторовна",

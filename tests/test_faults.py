@@ -243,7 +243,7 @@ async def test_killed_during_a_broadcast_loses_no_reminder(api, database_url, tm
 
 async def test_an_update_delivered_twice_is_handled_once(runner, api, world, session_factory):
     """What Telegram redelivers after a crash (same update_id) is skipped, even a typed answer."""
-    from tests.conftest import register
+    from tests.harness import register
 
     teacher = await register(runner, 7501, world.invites["teacher:0"])
     await teacher.press("Учитель")
@@ -268,7 +268,7 @@ async def test_an_update_delivered_twice_is_handled_once(runner, api, world, ses
 @pytest.mark.slow
 async def test_telegram_failing_during_a_questionnaire(runner, api, world, session_factory, clock):
     """429s, 5xx, a slow answer and dropped connections while a teacher answers: nothing lost, nothing doubled."""
-    from tests.conftest import register
+    from tests.harness import register
 
     async with session_factory() as session:
         municipality = await session.get(Municipality, world.municipality.id)
@@ -309,7 +309,7 @@ async def test_database_locked_for_a_while(runner, api, world, session_factory, 
     """Another writer holds the database for two seconds: the answer waits, then is stored once."""
     from sqlalchemy import text
 
-    from tests.conftest import register
+    from tests.harness import register
 
     teacher = await register(runner, 7701, world.invites["teacher:0"])
     locker = make_engine(database_url, pool_size=1, max_overflow=0)
@@ -334,7 +334,7 @@ async def test_database_locked_for_a_while(runner, api, world, session_factory, 
 @pytest.mark.slow
 async def test_a_slow_report_does_not_hold_up_answers(runner, api, world, session_factory):
     """Telegram takes 6 s over the coordinator's report; a teacher's answer meanwhile is handled at once."""
-    from tests.conftest import register
+    from tests.harness import register
 
     coordinator = await register(runner, 7801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     teacher = await register(runner, 7802, world.invites["teacher:0"])
@@ -354,7 +354,7 @@ async def test_an_unreadable_update_is_kept_and_skipped(runner, api, world, sess
     """One update aiogram cannot read (a chat id that is not a number) no longer stops the bot for everyone:
     it is kept in the inbox as poison, confirmed and skipped; the updates around it are handled."""
     from storage.models import InboxUpdate
-    from tests.conftest import register
+    from tests.harness import register
 
     teacher = await register(runner, 7901, world.invites["teacher:0"])
     api.push_raw({"message": {"message_id": 1, "date": 0, "chat": {"id": "not-a-number", "type": "private"}, "text": "x"}})
@@ -374,7 +374,7 @@ async def test_a_lock_longer_than_the_driver_waits_loses_no_typed_name(api, data
     from sqlalchemy import text
 
     from storage.models import Person
-    from tests.conftest import BotRunner, User
+    from tests.harness import BotRunner, User
 
     runner = BotRunner(api, database_url, clock, busy_timeout=0.5)
     await runner.start()

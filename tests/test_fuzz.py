@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import User, register, snapshot
+from tests.harness import User, register, snapshot
 
 SPECIAL = [
     "", " ", "<b>жирный</b>", "<script>alert(1)</script>", "a < b & c > d", "&amp;", "</i>",

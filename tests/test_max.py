@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 
 from storage.models import Account, Consent, Delivery, Person, Response
 from surveys.service import responses_of_campaign
-from tests.conftest import MaxRunner, MaxUser, register, register_max, snapshot
+from tests.harness import MaxRunner, MaxUser, register, register_max, snapshot
 from tests.fake_max import Fault
 
 
@@ -388,15 +388,6 @@ async def test_start_link_time_and_campaigns_in_max(max_api, max_runner, world, 
     await max_runner.wait(update)
     assert "личном чате" in max_api.answers[update["callback"]["callback_id"]]["notification"]
     assert await snapshot(session_factory) == before
-
-
-def test_invite_links_of_both_channels():
-    """`shnor invites --channel max|telegram`: the same invite token in either channel's start link."""
-    from storage.accounts import start_link
-
-    token = "AbC-12_xyzAbC-12_xyzAb"
-    assert start_link("max", "shnor_max_bot", token) == f"https://max.ru/shnor_max_bot?start={token}"
-    assert start_link("telegram", "shnor_test_bot", token) == f"https://t.me/shnor_test_bot?start={token}"
 
 
 async def test_webhook_checks_the_secret_and_handles_once(max_api, database_url, clock, world, session_factory):

@@ -16,7 +16,8 @@ from surveys import monitoring_calendar as mc
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
 from tests.chasing import add_teacher, delivery_states, outbox, seed_response
-from tests.conftest import START, MaxUser, User, register_max, snapshot
+from tests.conftest import START
+from tests.harness import MaxUser, User, register_max, snapshot
 
 DEPUTY = "Заместителева Ирина Олеговна"
 IN_MAX, IN_TELEGRAM = "Андреева Анна Андреевна", "Борисова Белла Борисовна"
@@ -194,7 +195,7 @@ async def test_a_returning_teacher_in_max_keeps_last_years_answers(max_api, max_
 
 async def test_one_process_of_both_channels_forgets_a_person_in_both_at_once(runner, api, max_api, database_url, clock, world,
                                                                              session_factory):
-    from tests.conftest import MaxRunner, register
+    from tests.harness import MaxRunner, register
 
     telegram = await register(runner, 3401, world.invites["teacher:0"], "Обоева Нина Сергеевна")
     both = MaxRunner(max_api, database_url, clock, telegram=runner)  # the MAX side of the Telegram bot's process

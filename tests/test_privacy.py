@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from bot import cli
 from storage.models import AccessLog, Consent
-from tests.conftest import START, User, register
+from tests.conftest import START
+from tests.harness import User, register
 
 
 async def _cli(capsys, *argv: str) -> str:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from storage.models import Answer, Response
 from surveys.service import responses_of_campaign
-from tests.conftest import BotRunner, User, register
+from tests.harness import BotRunner, User, register
 
 
 async def _answers(session_factory, campaign_id: int) -> dict[str, dict]:
@@ -160,18 +160,6 @@ async def test_editing_a_submitted_questionnaire_never_asks_for_a_missing_submit
     await teacher.press("Отправить")
     assert (await _response(session_factory, world.campaigns["teacher"].id)).status == "submitted"
     assert all(n <= m for n, m in counters()), counters()
-
-
-def test_time_bound_questions_name_their_time_frame():
-    """A teacher must not answer «да» for an internship of five years ago."""
-    from surveys.loader import load_pack
-
-    teacher = load_pack("teacher")
-    for name in ("diagnostics", "support_received", "quality_events", "internship_elsewhere", "internship_municipal", "courses"):
-        assert "в этом учебном году" in teacher.question(name).label.lower(), name
-    school = load_pack("school")
-    for name in ("methodical_landing", "practices_events"):
-        assert "в этом учебном году" in school.question(name).label.lower(), name
 
 
 async def test_restart_in_the_middle_continues_at_the_next_question(api, database_url, clock, world, session_factory):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import Consent, Invite, Person
-from tests.conftest import User, register
+from tests.harness import User, register
 
 
 async def _people(session_factory) -> list[Person]:

@@ -18,7 +18,8 @@ from scoring.demo import one_school_with_teachers
 from surveys.campaigns import close_campaign, create_campaign, extend_campaign, reopen_campaign
 from surveys.loader import load_pack
 from surveys.service import open_campaign
-from tests.conftest import BotRunner, Clock
+from tests.conftest import Clock
+from tests.harness import BotRunner
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
 KRS = ZoneInfo("Asia/Krasnoyarsk")

@@ -18,7 +18,7 @@ from storage.models import Campaign, Municipality, Response, ResponseReturn, Rol
 from storage.registry import create_invite, create_municipality, get_person
 from surveys import returns
 from tests.chasing import add_teacher, delivery_states, outbox, seed_response
-from tests.conftest import BotRunner, User, register
+from tests.harness import BotRunner, User, register
 
 COMMENT = "Уточните число педагогов: в штатном расписании 27, а в анкете 6."
 

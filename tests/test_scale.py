@@ -35,7 +35,7 @@ async def test_webhook_checks_the_secret_and_answers(api, session_factory, clock
 
     from storage.models import Answer, InboxUpdate
     from storage.writer import make_writer
-    from tests.conftest import register_directly
+    from tests.harness import register_directly
 
     bot = create_bot(api.token, api.base_url)
     writer = make_writer(database_url, engine)

@@ -12,7 +12,7 @@ from storage.models import (
     ExamResult, Invite, Municipality, RegionalGroup, Response, Role, School, SchoolPeriod, SchoolStatus,
 )
 from storage.registry import RegistryError, create_invite, find_school, remove_school, school_data
-from tests.conftest import register_directly
+from tests.harness import register_directly
 
 
 async def _add_school(session_factory, world, name: str, short: str) -> int:

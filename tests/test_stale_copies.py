@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import Answer
-from tests.conftest import register
+from tests.harness import register
 
 
 async def test_done_on_an_older_copy_stores_what_that_copy_shows(runner, api, world, session_factory):

@@ -18,7 +18,7 @@ from storage.importers import ExamRow, GroupRow, ImportFailed, StatusRow, read_e
 from storage.models import Answer, Campaign, ExamResult, Municipality, Person, Response, Role, SchoolStatus
 from surveys.loader import load_pack
 from surveys.service import open_campaign
-from tests.conftest import User, register
+from tests.harness import User, register
 
 def summary_text(summary) -> list[str]:
     """The summary as the bot sends it: Telegram HTML messages under 4096 characters."""

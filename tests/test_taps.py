@@ -23,7 +23,8 @@ from scoring.service import build_summary
 from storage.models import Answer, Campaign, Person, Response
 from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
-from tests.conftest import START, User
+from tests.conftest import START
+from tests.harness import User
 
 NEW_LIMIT, RETURNING_LIMIT = 16, 12
 

@@ -20,7 +20,7 @@ from storage.importers import StatusRow
 from storage.models import Answer, Municipality, Person, Response, Role, School
 from surveys.loader import load_pack
 from surveys.service import open_campaign
-from tests.conftest import register
+from tests.harness import register
 from tests.test_summary import _fill, _submit
 
 
@@ -301,15 +301,3 @@ async def test_report_and_card_documents_in_chat(runner, api, world, session_fac
     assert "не ваши" in (await other.press_data(message, data))["text"]
 
 
-def test_change_text():
-    from fractions import Fraction
-
-    from scoring.indicators import Value
-
-    a = Value("M2.4.4", None, value=Fraction(1, 4), points=0, max_points=1)
-    b = Value("M2.4.4", None, value=Fraction(3, 4), points=1, max_points=1)
-    none = Value("M2.4.4", None, value=None, max_points=1)
-    assert word.change_text(a, b) == "+50,0 п. п.; порог достигнут"
-    assert word.change_text(b, a) == "\u221250,0 п. п.; ниже порога"
-    assert word.change_text(none, b) == "—" and word.value_text(none) == "нет данных"
-    assert word.value_text(b) == "75,0 % (1)" and word.value_text(b, points=False) == "75,0 %"

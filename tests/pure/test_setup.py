@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -14,6 +14,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert commands[0].endswith("shnor run") and "pip install" in commands[0]
     assert "pytest" in commands[1]
     assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_ci_runs_the_fast_subset_again_a_year_ahead() -> None:
+    """The suite must pass at any later date: CI runs it with the whole process's clock moved on (libfaketime)."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    shift = re.search(r"faketime '\+(\d+) days' \.venv/bin/pytest -q -m \"not slow\"", ci)
+    assert shift and int(shift.group(1)) >= 365
 
 
 def test_env_example_lists_every_setting() -> None:
