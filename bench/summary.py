@@ -80,7 +80,7 @@ async def generate_country(url: str, schools: int, teachers: int) -> int:
     from storage.migrate import upgrade
     from storage.models import Campaign, Municipality
     from surveys.loader import load_pack
-    from surveys.service import store_survey_version
+    from surveys.store import store_survey_version
 
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)

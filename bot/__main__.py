@@ -28,9 +28,9 @@ async def run(settings: Settings) -> None:
     from bot.scheduler import SchedulerLeader
     from bot.sender import Sender
     from storage.accounts import start_link
+    from storage.clock import system_clock
     from storage.db import describe_database, make_engine, make_session_factory
     from storage.migrate import upgrade
-    from storage.clock import system_clock
     from storage.writer import make_writer
 
     channels = settings.channels()

@@ -1,7 +1,7 @@
 """The monitoring calendar's job (an APScheduler job beside the reminders'): open the campaigns that fall due,
 remind the coordinators, name what is due and not opened, and send those notices.
 
-Every decision is made in the database (surveys.monitoring_calendar): an item is opened in the transaction
+Every decision is made in the database (monitoring.calendar): an item is opened in the transaction
 that moves it out of «planned», so a second run, a second process or a restart never opens it again, and a
 refused opening rolls back whole. Each notice is a CalendarMessage row written before it is sent and marked
 as soon as the channel accepts it; a restart sends what was not sent. A notice goes to the coordinators' chat
@@ -26,10 +26,10 @@ from bot import texts
 from bot.outlet import Outlet, outlets_of
 from bot.reminders import ReminderRunner
 from bot.sender import Outcome, Sender
+from monitoring import calendar as mc
+from monitoring.schedule import QuietHours, ScheduleError, zone
 from storage.models import CalendarMessage, DeliveryState, Municipality
-from surveys import monitoring_calendar as mc
 from surveys.errors import DomainError
-from surveys.schedule import QuietHours, ScheduleError, zone
 
 log = logging.getLogger(__name__)
 STATES = {Outcome.SENT: DeliveryState.SENT, Outcome.UNREACHABLE: DeliveryState.UNREACHABLE, Outcome.FAILED: DeliveryState.FAILED,

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ENV_FILE_VARIABLE, Settings
 from bot.logs import setup_logging
+from storage.clock import system_clock
 from storage.db import describe_database, make_engine, make_session_factory, sqlite_file
 from storage.files import write_private
 from storage.migrate import upgrade
-from storage.clock import system_clock
 from storage.models import Campaign, Role
 from storage.privacy import log_access
 
@@ -263,8 +263,13 @@ def _load_survey(ref: str, settings: Settings):
 
 
 def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
+    from monitoring.campaigns import (
+        create_campaign,
+        filter_title,
+        parse_deadline,
+        parse_local,
+    )
     from storage.registry import get_municipality
-    from surveys.campaigns import create_campaign, filter_title, parse_deadline, parse_local
 
     survey = _load_survey(args.pack, settings)
 
@@ -287,8 +292,8 @@ def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_campaign_change(settings: Settings, args: argparse.Namespace) -> None:
+    from monitoring import campaigns
     from storage.registry import get_municipality
-    from surveys import campaigns
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
@@ -310,8 +315,8 @@ def cmd_campaign_change(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> None:
+    from monitoring.campaigns import completion, municipality_campaigns
     from storage.registry import get_municipality
-    from surveys.campaigns import completion, municipality_campaigns
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
@@ -341,9 +346,9 @@ def _print_plan(view, note: str | None = None) -> None:
 
 def cmd_calendar(settings: Settings, args: argparse.Namespace) -> None:
     from bot import texts
+    from monitoring import calendar as mc
+    from monitoring.campaigns import parse_local
     from storage.registry import get_municipality
-    from surveys import monitoring_calendar as mc
-    from surveys.campaigns import parse_local
 
     calendar = settings.calendar()
 
@@ -411,7 +416,12 @@ async def _max_bot_username(settings: Settings) -> str:
 
 def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
     from storage.accounts import start_link
-    from storage.registry import create_invite, find_school, get_municipality, list_schools
+    from storage.registry import (
+        create_invite,
+        find_school,
+        get_municipality,
+        list_schools,
+    )
 
     _require_database(settings)  # before asking Telegram for the bot's name
     role = Role(args.role)
@@ -595,10 +605,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_person_delete(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.accounts import find_person
     from storage.models import Person
     from storage.registry import forget_person
-
-    from storage.accounts import find_person
 
     async def action(session: AsyncSession) -> None:
         if args.max_user_id is not None:
@@ -842,15 +851,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from monitoring.calendar import CalendarError
+    from monitoring.schedule import ScheduleError
     from scoring.errors import ScoringError
     from storage.backup import BackupError
     from storage.importers import ImportFailed
     from storage.registry import RegistryError
     from storage.workbook import WorkbookError
+    from surveys.errors import ServiceError
     from surveys.loader import DefinitionError
-    from surveys.monitoring_calendar import CalendarError
-    from surveys.schedule import ScheduleError
-    from surveys.service import ServiceError
 
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", cmd_run)  # plain `shnor` runs the bot

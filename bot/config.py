@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     polling_timeout: int = Field(default=30, ge=0, le=60)
     log_level: str = "INFO"
     methodology_file: str | None = None
-    calendar_file: str | None = None  # the monitoring calendar (surveys/calendar.yaml by default)
+    calendar_file: str | None = None  # the monitoring calendar (monitoring/calendar.yaml by default)
     import_max_mb: float = Field(default=10, gt=0, le=1024)  # the largest workbook shnor reads (storage.workbook)
     send_rate: float = Field(default=30, gt=0, le=1000)
     reminder_interval: int = Field(default=30, ge=1, le=3600)
@@ -161,7 +161,7 @@ class Settings(BaseSettings):
         return load_methodology(self.methodology_file or None)
 
     def calendar(self):
-        from surveys.monitoring_calendar import load_calendar
+        from monitoring.calendar import load_calendar
 
         return load_calendar(self.calendar_file or None)
 

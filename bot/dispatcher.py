@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_commands
 from bot.fsm_storage import SQLAlchemyStorage
-from bot.session import JsonSession
 from bot.handlers import get_routers
 from bot.middlewares import (
     HandlerSession,
@@ -25,12 +23,13 @@ from bot.middlewares import (
 )
 from bot.people import People
 from bot.reminders import ReminderRunner
+from bot.session import JsonSession
+from monitoring.calendar import CalendarDef, load_calendar
 from scoring.methodology import Methodology, load_methodology
-from storage.inbox import Inbox
 from storage.clock import Clock
+from storage.inbox import Inbox
 from storage.writer import Writer
 from surveys.answering import Answering
-from surveys.monitoring_calendar import CalendarDef, load_calendar
 
 _RESPONSE_TYPES: list[type] = []
 

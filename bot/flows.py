@@ -4,7 +4,7 @@ Each flow takes the chat it answers (bot.chat.Chat: Telegram's or MAX's), the co
 (aiogram's FSMContext over the shared storage, keyed per channel), the handler's session and the
 person (None for a stranger), and speaks through the chat: the channel's handlers only read their
 update, pick the flow and hand it these. Rules live in the services (storage.registry, storage.privacy,
-surveys.campaigns, surveys.chase, surveys.returns, surveys.monitoring_calendar, scoring.service, bot.access);
+monitoring.campaigns, monitoring.chase, monitoring.returns, monitoring.calendar, scoring.service, bot.access);
 the texts in bot.texts; the flows join them. A refusal a service raises (surveys.errors) is answered by the
 channel's error handling, in Russian, with the update's writes rolled back.
 
@@ -44,10 +44,23 @@ from bot.callbacks import (
 )
 from bot.chat import Buttons, Chat, rows
 from bot.render import split_html
+from monitoring import calendar as mc
+from monitoring import campaigns as campaign_service
+from monitoring import chase as chase_service
+from monitoring import returns as returns_service
+from monitoring.campaigns import campaigns_for
+from monitoring.completion import FORM_STATES
+from monitoring.schedule import human_left
 from scoring.methodology import Methodology
 from storage.accounts import CHANNEL_TITLES, accounts_of
 from storage.models import CalendarItem, Municipality, Person, Role, School
-from storage.privacy import ConsentText, consent_text, log_access, record_consent, stored_about
+from storage.privacy import (
+    ConsentText,
+    consent_text,
+    log_access,
+    record_consent,
+    stored_about,
+)
 from storage.registry import (
     InviteProblem,
     RegistryError,
@@ -58,19 +71,17 @@ from storage.registry import (
     normalize_full_name,
     register_person,
 )
-from surveys import campaigns as campaign_service
-from surveys import chase as chase_service
-from surveys import monitoring_calendar as mc
-from surveys import returns as returns_service
 from surveys.answering import Answering
-from surveys.completion import FORM_STATES
-from surveys.errors import BadInput, Refused
+from surveys.errors import BadInput, Refused, ServiceError
 from surveys.loader import available_packs, load_pack
 from surveys.model import Audience
-from surveys.periods import PeriodError, next_school_year, normalize_period, school_year_of
-from surveys.schedule import human_left
+from surveys.periods import (
+    PeriodError,
+    next_school_year,
+    normalize_period,
+    school_year_of,
+)
 from surveys.screens import campaigns_screen, local_time, screen_of
-from surveys.service import ServiceError, campaigns_for
 from surveys.subjects import is_coordinator, subject_id
 
 
@@ -349,10 +360,9 @@ def _log_document(chat: Chat, session: AsyncSession, action: str, municipality: 
 async def summary(chat: Chat, period: str | None, session: AsyncSession, person: Person | None,
                   methodology: Methodology, now: dt.datetime, split: Any) -> None:
     """/summary [period]: the lines (split by the channel's limit: `split`), the workbook and the charts."""
+    from bot.render import html
     from scoring import report, text
     from scoring.service import ScoringError, build_summary
-
-    from bot.render import html
 
     municipality = await _coordinators_municipality(chat, session, person)
     if municipality is None:
@@ -404,7 +414,10 @@ async def report(chat: Chat, period: str | None, session: AsyncSession, person: 
 
 async def _card(session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime, action: str):
     """The deputy's school card, or the refusal to show; a card shown is written to the access log."""
-    from scoring.service import ScoringError, school_card  # report libraries load when a report is made
+    from scoring.service import (  # report libraries load when a report is made
+        ScoringError,
+        school_card,
+    )
 
     if person is None or person.role != Role.DEPUTY or person.school_id is None:
         return texts.DEPUTIES_ONLY
@@ -424,9 +437,8 @@ async def card(chat: Chat, session: AsyncSession, person: Person | None, methodo
     if isinstance(result, str):
         await chat.say(result)
         return
-    from scoring import text
-
     from bot.render import html
+    from scoring import text
 
     found, score = result
     chunks = split([html(line) for line in text.card_lines(found, score)])

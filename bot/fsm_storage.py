@@ -16,7 +16,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRecord

@@ -1,6 +1,6 @@
 """Sending the campaign reminders that fall due: the worker behind the APScheduler job.
 
-Each tick asks the outbox (surveys.campaigns) what is due, then sends the pending deliveries
+Each tick asks the outbox (monitoring.campaigns) what is due, then sends the pending deliveries
 through the rate-limited Sender of each delivery's channel (an outlet: bot.outlet, bot.max.outlet).
 Every delivery is marked in the database as soon as the channel has accepted it, and a send is never
 interrupted between the channel's answer and that mark (it is shielded from cancellation; stop() lets
@@ -27,13 +27,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.callbacks import OpenSurvey
 from bot.outlet import Outlet, outlets_of
-from bot.sender import Outcome, Sender, SendResult
 from bot.render import html
+from bot.sender import Outcome, Sender, SendResult
+from monitoring import campaigns, chase, returns
+from monitoring.completion import FORM_STATES
+from monitoring.schedule import QuietHours, human_left, zone
 from storage.accounts import CHANNEL_TITLES, reachable_on
-from storage.models import Campaign, Delivery, DeliveryState, Municipality, Person, Reminder, School
-from surveys import campaigns, chase, returns
-from surveys.completion import FORM_STATES
-from surveys.schedule import QuietHours, human_left, zone
+from storage.models import (
+    Campaign,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    Municipality,
+    Person,
+    Reminder,
+    ReminderKind,
+    School,
+)
 
 log = logging.getLogger(__name__)
 NAMES_SHOWN = 60
@@ -134,11 +144,11 @@ class ReminderRunner:
             counts = await campaigns.delivery_counts(session, reminder_id)
         total = sum(counts.values())
         progress = None
-        if reminder.kind in ("open", "offset") and total >= self.progress_min and pending:
+        if reminder.kind in (ReminderKind.OPEN, ReminderKind.OFFSET) and total >= self.progress_min and pending:
             progress = asyncio.create_task(self._progress(reminder, campaign, total))
         try:
-            people = [d for d in pending if d.kind in campaigns.PERSON_DELIVERIES]
-            reports = [d for d in pending if d.kind not in campaigns.PERSON_DELIVERIES]
+            people = [d for d in pending if DeliveryKind(d.kind).to_person]
+            reports = [d for d in pending if not DeliveryKind(d.kind).to_person]
             deferred = await self._run(people, reminder, campaign)
             if not deferred:
                 deferred = await self._run(reports, reminder, campaign)
@@ -236,27 +246,27 @@ class ReminderRunner:
         self, session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign
     ) -> list[tuple[str, Any]] | None:
         now = self.clock()
-        if reminder.kind in ("open", "offset") and await campaigns.superseded(session, reminder, now):
+        if reminder.kind in (ReminderKind.OPEN, ReminderKind.OFFSET) and await campaigns.superseded(session, reminder, now):
             return None  # the campaign ended, or a later reminder went out meanwhile (a long outage)
         fields = {
             "title": escape(_title(campaign)), "period": escape(campaign.period),
             "deadline": _deadline(campaign), "left": human_left(now, campaign.deadline, campaign.timezone),
         }
-        if delivery.kind == "respondent":
+        if delivery.kind == DeliveryKind.RESPONDENT:
             person = await session.get(Person, delivery.person_id)
             if person is None or not await reachable_on(session, person, delivery.channel):
                 return None
             status = await campaigns.response_status(session, campaign, person)
             if status == "submitted":
                 return None  # answered in the meantime: nothing more
-            template = texts.REMINDER_OPEN if reminder.kind == "open" else texts.REMINDER_OFFSET
+            template = texts.REMINDER_OPEN if reminder.kind == ReminderKind.OPEN else texts.REMINDER_OFFSET
             button = texts.BTN_CONTINUE if status == "draft" else texts.BTN_START
             return [("text", (template.format(**fields), [[(button, OpenSurvey(campaign=campaign.id))]]))]
-        if delivery.kind == "nudge":
+        if delivery.kind == DeliveryKind.NUDGE:
             return await self._nudge(session, delivery, reminder, campaign, fields)
-        if delivery.kind == "returned":
+        if delivery.kind == DeliveryKind.RETURNED:
             return await self._returned(session, delivery, reminder, campaign, fields)
-        if delivery.kind == "deputy":
+        if delivery.kind == DeliveryKind.DEPUTY:
             school = await session.get(School, delivery.school_id)
             rows = [c for c in (await campaigns.completion(session, campaign)).schools if c.school_id == delivery.school_id]
             if school is None or not rows or not rows[0].missing:
@@ -268,9 +278,9 @@ class ReminderRunner:
             )
             return [("text", (text, None))]
         done = await campaigns.completion(session, campaign)
-        if delivery.kind == "notice":
+        if delivery.kind == DeliveryKind.NOTICE:
             return [("text", (texts.REOPENED_NOTICE.format(id=campaign.id, completion=done.summary(), **fields), None))]
-        header = (texts.REMINDER_DIGEST_HEADER if delivery.kind == "digest" else texts.REMINDER_FINAL_HEADER).format(
+        header = (texts.REMINDER_DIGEST_HEADER if delivery.kind == DeliveryKind.DIGEST else texts.REMINDER_FINAL_HEADER).format(
             completion=done.summary(), **fields
         )
         lines = [header] + [f"• {escape(r.name)}: {r.text()}" for r in done.schools]
@@ -278,7 +288,7 @@ class ReminderRunner:
         if unreachable:
             lines.append(texts.REMINDER_UNREACHABLE.format(names=_names([p.full_name for p in unreachable])))
         parts: list[tuple[str, Any]] = [("lines", lines)]
-        if delivery.kind == "final":
+        if delivery.kind == DeliveryKind.FINAL:
             parts += await self._summary_parts(session, campaign)
         return parts
 

@@ -9,7 +9,15 @@ from html import escape, unescape
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Q_ACTIONS, R_ACTIONS, OpenSurvey, QuestionCb, ReviewCb
-from surveys.screens import BOLD, ITALIC, OpenSurveyAction, QuestionAction, ReviewAction, Rich, Screen
+from surveys.screens import (
+    BOLD,
+    ITALIC,
+    OpenSurveyAction,
+    QuestionAction,
+    ReviewAction,
+    Rich,
+    Screen,
+)
 
 TAGS = {BOLD: ("<b>", "</b>"), ITALIC: ("<i>", "</i>")}
 

@@ -9,13 +9,12 @@ from typing import Any
 from sqlalchemy import Text, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitoring.completion import TeacherCompletion
+from monitoring.returns import ReturnEvent
+from monitoring.returns import history as return_history
 from scoring.dynamics import period_sort_key
 from scoring.identification import Exam, Status
 from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts
-from surveys.completion import TeacherCompletion
-from surveys.facts import STAFF_QUESTION
-from surveys.returns import ReturnEvent, history as return_history
-from surveys.subjects import subject_id
 from storage.models import (
     Answer,
     Campaign,
@@ -29,6 +28,8 @@ from storage.models import (
     SchoolStatus,
     SurveyVersion,
 )
+from surveys.facts import STAFF_QUESTION
+from surveys.subjects import subject_id
 
 
 @dataclass

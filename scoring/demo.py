@@ -30,8 +30,8 @@ from storage.models import (
 from surveys.engine import apply_answer, next_question
 from surveys.loader import load_pack
 from surveys.model import Survey
+from surveys.store import store_survey_version
 from surveys.types import TYPES
-from surveys.service import store_survey_version
 
 DEMO_PERIODS = ("2023-2024", "2024-2025", "2025-2026")
 SCHOOL_KINDS = ("СОШ", "ООШ", "Гимназия", "Лицей", "СОШ")

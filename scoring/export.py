@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring import answers as tables
 from scoring.data import RAW_KEYS, raw_answers_query, survey_definitions
-from storage.models import Answer, Campaign, Municipality, Response, ResponseStatus, School
+from storage.models import (
+    Answer,
+    Campaign,
+    Municipality,
+    Response,
+    ResponseStatus,
+    School,
+)
 from storage.xlsx import cell, print_setup
 
 SHEET_LIMIT = 1_000_000  # Excel stops at 1 048 576 rows

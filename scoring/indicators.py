@@ -19,8 +19,8 @@ import pandas as pd
 
 from scoring.identification import Status
 from scoring.methodology import Indicator, Kind, Methodology
+from storage.wording import percent
 from surveys.facts import STAFF_QUESTION
-from surveys.wording import percent
 
 DENOMINATOR_QUESTION = STAFF_QUESTION
 

@@ -19,15 +19,15 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from monitoring import completion
 from scoring import answers as answer_tables
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import CRITERIA_TITLES, SUPPORT_GROUP_TITLES
 from scoring.indicators import SchoolScore, Value
 from scoring.service import Summary, completion_by_school
 from scoring.text import rule_text, total_text
-from surveys.wording import percent
+from storage.wording import percent
 from storage.xlsx import cell, print_setup
-from surveys import completion
 
 # --- the workbook --------------------------------------------------------------------------
 

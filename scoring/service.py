@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitoring.completion import TeacherCompletion
 from scoring.data import (
     Completion,
     exams_of,
@@ -19,7 +20,6 @@ from scoring.data import (
     statuses_for,
 )
 from scoring.development import tally
-from scoring.errors import ScoringError
 from scoring.dynamics import (
     PRODUCTIVE_QUESTION,
     SchoolDynamics,
@@ -27,16 +27,30 @@ from scoring.dynamics import (
     period_dynamics,
     period_year,
 )
+from scoring.errors import ScoringError
 from scoring.identification import Method, Status, sverdlovsk, twelve_criteria
 from scoring.indicators import PeriodScores, SchoolScore, score_period
 from scoring.methodology import Methodology, load_methodology
-from storage.importers import ExamRow, GroupRow, ImportFailed, ImportProblem, StatusRow, name_key
-from storage.responses import bump_versions
-from storage.models import (
-    ExamResult, Municipality, Person, RegionalGroup, ResponseStatus, Role, School, SchoolStatus,
+from storage.importers import (
+    ExamRow,
+    GroupRow,
+    ImportFailed,
+    ImportProblem,
+    StatusRow,
+    name_key,
 )
-from surveys.completion import TeacherCompletion
+from storage.models import (
+    ExamResult,
+    Municipality,
+    Person,
+    RegionalGroup,
+    ResponseStatus,
+    Role,
+    School,
+    SchoolStatus,
+)
 from surveys.periods import PeriodError, normalize_period, school_year_of
+from surveys.store import bump_versions
 
 RISK_QUESTIONS = ("risk_internet", "risk_computers", "risk_staff")
 

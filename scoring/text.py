@@ -3,14 +3,14 @@ messenger and no length limit of any; each channel's renderer turns them into it
 
 from __future__ import annotations
 
+from monitoring import completion
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import METHOD_TITLES, Method
 from scoring.indicators import SchoolScore, Value
 from scoring.methodology import Indicator, Kind
 from scoring.service import Summary, completion_by_school, schools_by_status
-from surveys import completion
+from storage.wording import count, percent
 from surveys.screens import Rich, bold, plain
-from surveys.wording import count, percent
 
 
 def _points(n: int) -> str:

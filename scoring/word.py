@@ -22,13 +22,18 @@ from typing import Any
 
 import yaml
 
-from scoring.identification import CRITERIA_TITLES, METHOD_TITLES, SUPPORT_GROUP_TITLES, Method
+from monitoring import completion as completion_text
+from scoring.identification import (
+    CRITERIA_TITLES,
+    METHOD_TITLES,
+    SUPPORT_GROUP_TITLES,
+    Method,
+)
 from scoring.indicators import PeriodScores, SchoolScore, Value
 from scoring.methodology import Indicator
 from scoring.service import Summary
 from scoring.text import total_text
-from surveys import completion as completion_text
-from surveys.wording import count, percent
+from storage.wording import count, percent
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT_TEMPLATE = TEMPLATES / "report.docx"

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.registry import SchoolRow
 from storage.workbook import NO_CACHED_VALUE
 
 if TYPE_CHECKING:
@@ -218,6 +217,16 @@ def _letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(index + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRow:
+    name: str
+    short_name: str
+    rural: bool
+    municipal_internship_site: bool | None = None  # None: the file has no such column; leave as it is
+    regional_internship_site: bool | None = None
+    row: int | None = None  # the file's row, for messages
 
 
 @dataclass(frozen=True, slots=True)

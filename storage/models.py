@@ -224,7 +224,7 @@ class SurveyVersion(Base):
     audience: Mapped[str] = mapped_column(String(20))
     checksum: Mapped[str] = mapped_column(String(64))
     # Deferred: campaigns load their version (title, audience) all the time, the definition
-    # only once per process (storage.responses.survey_of).
+    # only once per process (surveys.store.survey_of).
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     created_at: Mapped[dt.datetime] = stamped()
 
@@ -275,7 +275,7 @@ class Response(Base):
     status: Mapped[str] = mapped_column(String(20), default=ResponseStatus.DRAFT)
     # The question the respondent is looking at; None means the next unanswered one.
     cursor: Mapped[str | None] = mapped_column(String(60))
-    # Bumped by every write (storage.responses): a state cached in a process is used only while it matches.
+    # Bumped by every write (surveys.store): a state cached in a process is used only while it matches.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Who acted on it last: a person's typed answers go to the response they touched last.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
@@ -351,6 +351,38 @@ class RegionalGroup(Base):
     pilot: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ReminderKind(StrEnum):
+    """What a scheduled mailing of a campaign is."""
+
+    OPEN = "open"  # the opening notice
+    OFFSET = "offset"  # a reminder some time before the deadline
+    FINAL = "final"  # the final report to the coordinators (at the deadline or when closed)
+    REOPEN = "reopen"  # the campaign was opened again
+    NUDGE = "nudge"  # a deputy's reminder to chosen teachers
+    RETURN = "return"  # a questionnaire returned for correction
+
+    @property
+    def personal(self) -> bool:
+        """Asked for by a person: its deliveries are written with the request, not when it falls due."""
+        return self in (ReminderKind.NUDGE, ReminderKind.RETURN)
+
+
+class DeliveryKind(StrEnum):
+    """Who one message of a reminder goes to, and so what it says."""
+
+    RESPONDENT = "respondent"  # a person who has not answered
+    DEPUTY = "deputy"  # a deputy, with the names of their missing teachers
+    DIGEST = "digest"  # the coordinators' chat: completion so far
+    FINAL = "final"  # the coordinators' chat: the final report
+    NOTICE = "notice"  # the coordinators' chat: a reopening announced
+    NUDGE = "nudge"  # a teacher a deputy chose to remind
+    RETURNED = "returned"  # the people whose questionnaire was returned for correction
+
+    @property
+    def to_person(self) -> bool:
+        return self in (DeliveryKind.RESPONDENT, DeliveryKind.DEPUTY, DeliveryKind.NUDGE, DeliveryKind.RETURNED)
+
+
 class ReminderState(StrEnum):
     PENDING = "pending"  # not due yet, or due and not started
     SENDING = "sending"  # recipients fixed in deliveries; going out
@@ -367,7 +399,7 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # open | offset | final | reopen | nudge | return
+    kind: Mapped[str] = mapped_column(String(10))  # ReminderKind
     key: Mapped[str] = mapped_column(String(60))  # "open", "7d", "morning", "final@2026-12-15T13:00"
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     state: Mapped[str] = mapped_column(String(12), default=ReminderState.PENDING, index=True)
@@ -398,7 +430,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # respondent | deputy | digest | final | notice | nudge | returned
+    kind: Mapped[str] = mapped_column(String(12))  # DeliveryKind
     channel: Mapped[str] = mapped_column(String(12), default=TELEGRAM, server_default=TELEGRAM)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
@@ -413,7 +445,7 @@ class Delivery(Base):
 
 class ResponseReturn(Base):
     """A submitted questionnaire sent back for correction, with the comment: by whom, when, why, and when it
-    came back (resubmitted_at is set by the submit that follows, storage.responses)."""
+    came back (resubmitted_at is set by the submit that follows, surveys.store)."""
 
     __tablename__ = "response_return"
 
@@ -455,7 +487,7 @@ class CalendarState(StrEnum):
 
 
 class CalendarItem(Base):
-    """One line of a municipality's plan for a school year (surveys.monitoring_calendar): a campaign the
+    """One line of a municipality's plan for a school year (monitoring.calendar): a campaign the
     calendar opens, or a reminder to the coordinators; the state moves once, in the database."""
 
     __tablename__ = "calendar_item"

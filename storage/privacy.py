@@ -16,7 +16,17 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AccessLog, Answer, Campaign, Consent, Municipality, Person, Response, School, SurveyVersion
+from storage.models import (
+    AccessLog,
+    Answer,
+    Campaign,
+    Consent,
+    Municipality,
+    Person,
+    Response,
+    School,
+    SurveyVersion,
+)
 
 TEMPLATE = Path(__file__).with_name("consent.txt")
 DEFAULT_OPERATOR = "муниципальный орган управления образованием ({municipality})"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.importers import ImportFailed, ImportProblem, SchoolRow, name_key
 from storage.models import Invite, Municipality, Person, Role, School, SchoolPeriod
 
 TOKEN_BYTES = 16  # 22 url-safe characters, 128 bits: unguessable, and fits /start's 64 characters
@@ -51,16 +51,6 @@ async def create_municipality(session: AsyncSession, name: str, timezone: str) -
     return municipality
 
 
-@dataclass(frozen=True, slots=True)
-class SchoolRow:
-    name: str
-    short_name: str
-    rural: bool
-    municipal_internship_site: bool | None = None  # None: the file has no such column; leave as it is
-    regional_internship_site: bool | None = None
-    row: int | None = None  # the file's row, for messages
-
-
 async def add_schools(
     session: AsyncSession, municipality: Municipality, rows: list[SchoolRow], period: str
 ) -> tuple[int, int]:
@@ -68,7 +58,6 @@ async def add_schools(
     facts of `period` only. Returns (added, updated). A name that differs from another school's only by
     case, spaces or invisible characters, or that is another school's short name (or the other way round),
     fails the whole file (ImportFailed)."""
-    from storage.importers import ImportFailed, ImportProblem, name_key
 
     schools = list(await session.scalars(select(School).where(School.municipality_id == municipality.id)))
     existing = {s.name: s for s in schools}
@@ -115,7 +104,7 @@ async def add_schools(
             facts.municipal_internship_site = row.municipal_internship_site
         if row.regional_internship_site is not None:
             facts.regional_internship_site = row.regional_internship_site
-    from storage.responses import bump_versions
+    from surveys.store import bump_versions
 
     await bump_versions(session, [s.id for s in by_name.values()], period)  # open questionnaires read the new facts
     await session.flush()
@@ -124,7 +113,6 @@ async def add_schools(
 
 async def find_school(session: AsyncSession, municipality: Municipality, ref: str) -> School:
     """By number, by full or short name (case and spaces aside), or by a part of a name that only one school has."""
-    from storage.importers import name_key
 
     schools = list(await session.scalars(select(School).where(School.municipality_id == municipality.id).order_by(School.name)))
     if ref.strip().isdigit():
@@ -147,7 +135,7 @@ async def school_data(session: AsyncSession, school: School) -> list[str]:
     from sqlalchemy import func, or_
 
     from storage.models import ExamResult, RegionalGroup, Response, SchoolStatus
-    from surveys.wording import count
+    from storage.wording import count
 
     def number(model: Any, *where: Any) -> Any:
         return session.scalar(select(func.count()).select_from(model).where(model.school_id == school.id, *where))
@@ -383,7 +371,15 @@ async def forget_person(session: AsyncSession, person: Person, now: dt.datetime)
     municipality, so the school's registered and answered counts do not change; the person can
     register again with a new invite. Their consent is marked withdrawn, not deleted.
     """
-    from storage.models import Account, CalendarMessage, Consent, Delivery, DeliveryState, FsmRecord, Response
+    from storage.models import (
+        Account,
+        CalendarMessage,
+        Consent,
+        Delivery,
+        DeliveryState,
+        FsmRecord,
+        Response,
+    )
 
     tg_user_id = person.tg_user_id
     # in place of their Telegram id and of the chats of their sent messages in every channel: unique per person, and

@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import responses
 from storage.clock import Clock
 from storage.models import Campaign, Person
 from storage.writer import Sql, Writer
+from surveys import store
 from surveys.errors import Refused
 from surveys.questionnaire import Action, Kind, ResponseState, Step, apply
 from surveys.subjects import subject_of
@@ -66,7 +66,7 @@ class Answering:
     async def _load(self, response_id: int) -> ResponseState | None:
         self.reads += 1
         async with self.session_factory() as session:
-            state = await responses.load_state(session, response_id)
+            state = await store.load_state(session, response_id)
         if state is not None:
             self.states.put(response_id, state)
         else:
@@ -101,11 +101,11 @@ class Answering:
                 raise Refused("Приём ответов по этой анкете завершён.")
             if now < campaign.opens_at:
                 raise Refused("Эта анкета ещё не открыта.")
-            response_id = await responses.find_response(session, campaign.id, subject)
+            response_id = await store.find_response(session, campaign.id, subject)
         if response_id is None:
-            await self.writer.apply(responses.create_unit(campaign.id, subject, person, now))
+            await self.writer.apply(store.create_unit(campaign.id, subject, person, now))
             async with self.session_factory() as session:
-                response_id = await responses.find_response(session, campaign.id, subject)
+                response_id = await store.find_response(session, campaign.id, subject)
         return await self.act(person, response_id, Action(Kind.SHOW), extra, reset_cursor=True)
 
     async def act(self, person: Person, response_id: int, action: Action, extra: Extra = None, *,
@@ -120,10 +120,10 @@ class Answering:
             step = apply(state, action, now)
             change = step.change
             if change is None and action.kind == Kind.SHOW:
-                change = responses.touch(state)  # the person is here now: their typed answers go to this response
+                change = store.touch(state)  # the person is here now: their typed answers go to this response
             if change is None:
                 return step
-            unit = responses.write_unit(state, change, person.id, now)
+            unit = store.write_unit(state, change, person.id, now)
             if taken is None:
                 taken = list(extra()) if extra else []
             for sql, params in taken:
@@ -140,7 +140,7 @@ class Answering:
         response_id = self.active.get(person.id)
         if response_id is None:
             async with self.session_factory() as session:
-                response_id = await responses.active_response(session, person.id, self.clock())
+                response_id = await store.active_response(session, person.id, self.clock())
             if response_id is None:
                 raise Refused("Сейчас нет открытой анкеты. Чтобы выбрать анкету, нажмите /surveys.")
             self.active.put(person.id, response_id)

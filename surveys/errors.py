@@ -21,3 +21,10 @@ class Refused(DomainError):
 
 class BadInput(DomainError):
     """What was typed does not fit the question: shown as a prompt to answer again."""
+
+
+class ServiceError(Refused):
+    """An admin action that cannot be done; the message is Russian (shown as a dialog in the chat)."""
+
+    def __init__(self, message: str, *, alert: bool = True) -> None:
+        super().__init__(message, alert=alert)

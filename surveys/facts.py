@@ -2,7 +2,7 @@
 
 A survey reads these read-only facts as XPath variables in `relevant` and `constraint`:
 `$risk_zone` (no braces; `${name}` is a question). The loader refuses a name not listed here.
-They come from the database (storage.queries.school_facts: statuses, the registry, earlier
+They come from the database (surveys.store.school_facts: statuses, the registry, earlier
 questionnaires), never from the respondent, so a deputy of a risk-zone school is asked the
 risk-zone questions and nobody else is.
 """

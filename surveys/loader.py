@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from surveys.expressions import ExpressionError, compile_expression
 from surveys.facts import FACTS
-from surveys.types import XLSFORM_TYPES
 from surveys.model import CHOICE_TYPES, NUMERIC_TYPES, QuestionType, Survey
+from surveys.types import XLSFORM_TYPES
 
 if TYPE_CHECKING:
     from storage.workbook import Limits

@@ -1,6 +1,6 @@
 """The questionnaire as pure use cases over one response's state: no database, no messenger.
 
-A caller holds a `ResponseState` (loaded by storage.responses, or cached), applies one user
+A caller holds a `ResponseState` (loaded by surveys.store, or cached), applies one user
 `Action` with `apply`, persists the returned `Change` as one guarded write and shows the
 returned view. Anything the user may not do raises `Refused` (a stale button, a closed
 campaign) or `BadInput` (what they typed does not fit); nothing is changed then.
@@ -23,11 +23,11 @@ from enum import StrEnum
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from storage.wording import count
 from surveys import engine
 from surveys.engine import AnswerError
 from surveys.errors import BadInput, Refused
 from surveys.model import Question, QuestionType, Survey
-from surveys.wording import count
 
 DRAFT = "draft"
 SUBMITTED = "submitted"

@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from surveys import engine, types
-from surveys.questionnaire import CarryView, Kind, QuestionView, ReviewView, View
 from surveys.model import QuestionType
+from surveys.questionnaire import CarryView, Kind, QuestionView, ReviewView, View
 from surveys.types import TYPES
 
 # --- the neutral model ---------------------------------------------------------------------

@@ -10,9 +10,17 @@ from typing import Any
 from sqlalchemy import func, select
 
 from scoring.demo import _answer_all
-from storage.models import Answer, Delivery, Nudge, Person, Reminder, Response, ResponseReturn, Role
-from storage.queries import school_facts
-from storage.responses import survey_of
+from storage.models import (
+    Answer,
+    Delivery,
+    Nudge,
+    Person,
+    Reminder,
+    Response,
+    ResponseReturn,
+    Role,
+)
+from surveys.store import school_facts, survey_of
 from tests.harness import World, snapshot
 
 

@@ -16,16 +16,16 @@ from bot.polling import InboxPoller
 from bot.reminders import ReminderRunner
 from bot.scale import RedisPause, RedisRateLimiter, fsm_backend
 from bot.sender import Sender
+from monitoring.campaigns import open_campaign
 from storage.db import make_engine, make_session_factory
 from storage.models import Campaign, Invite, Municipality, Role, School
 from storage.registry import create_invite, create_municipality
 from storage.writer import make_writer
 from surveys.loader import load_pack
-from surveys.service import open_campaign
 from tests.conftest import REDIS_URL, Clock
 from tests.fake_max import FakeMax
-from tests.journey import did
 from tests.fake_telegram import FakeTelegram
+from tests.journey import did
 
 
 class BotRunner:

@@ -11,13 +11,26 @@ import pytest
 from sqlalchemy import select
 
 from bot.callbacks import (
-    CalendarAction, CalendarCb, CampaignAction, CampaignCb, CardExport, ChaseAction, ChaseCb, NewCampaignCb, OpenSurvey,
-    QAction, QuestionCb, RAction, ReturnAction, ReturnCb, ReviewCb,
+    CalendarAction,
+    CalendarCb,
+    CampaignAction,
+    CampaignCb,
+    CardExport,
+    ChaseAction,
+    ChaseCb,
+    NewCampaignCb,
+    OpenSurvey,
+    QAction,
+    QuestionCb,
+    RAction,
+    ReturnAction,
+    ReturnCb,
+    ReviewCb,
 )
+from monitoring.campaigns import open_campaign
 from storage.models import Municipality, Response, Role, School
 from storage.registry import create_invite, create_municipality
 from surveys.loader import load_pack
-from surveys.service import open_campaign
 from tests.harness import User, register, snapshot
 
 COORDINATORS_ONLY = "только муниципальным координаторам"

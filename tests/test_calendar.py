@@ -15,13 +15,23 @@ from sqlalchemy import func, select
 from bot.calendar_runner import CalendarRunner
 from bot.reminders import ReminderRunner
 from bot.sender import Sender
+from monitoring import calendar as mc
+from monitoring.campaigns import open_campaign
 from storage.db import make_engine, make_session_factory
-from storage.models import CalendarItem, CalendarMessage, Campaign, Invite, Municipality, Person, Reminder, Role, School
+from storage.models import (
+    CalendarItem,
+    CalendarMessage,
+    Campaign,
+    Invite,
+    Municipality,
+    Person,
+    Reminder,
+    Role,
+    School,
+)
 from storage.registry import create_invite, forget_person
-from surveys import monitoring_calendar as mc
 from surveys.loader import load_pack
 from surveys.periods import next_school_year, school_year_of
-from surveys.service import open_campaign
 from tests.harness import BotRunner, register, snapshot
 
 EKB = ZoneInfo("Asia/Yekaterinburg")

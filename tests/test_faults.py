@@ -7,8 +7,6 @@ second pass of .ci/run, on PostgreSQL.
 
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 import datetime as dt
 import os
@@ -19,8 +17,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from monitoring.campaigns import create_campaign, open_campaign
 from scoring.demo import one_school_with_teachers
 from storage.clock import system_clock
 from storage.db import make_engine, make_session_factory
@@ -31,10 +31,8 @@ from storage.models import (
     Reminder,
     Response,
 )
-from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
 from surveys.model import Survey
-from surveys.service import open_campaign
 from tests.conftest import REDIS_URL
 
 QUESTIONS = 12

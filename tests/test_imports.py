@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from scoring.service import import_statuses
-from storage.importers import ImportFailed, read_statuses
+from storage.importers import ImportFailed, SchoolRow, read_statuses
 from storage.models import ExamResult, Municipality, RegionalGroup, School, SchoolStatus
-from storage.registry import SchoolRow, add_schools
+from storage.registry import add_schools
 from tests.pure.test_workbooks import GOOD, SHEET, _book, _part, _rezip
 
 

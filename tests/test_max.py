@@ -12,10 +12,10 @@ import json
 
 from sqlalchemy import delete, func, select
 
+from monitoring.campaigns import responses_of_campaign
 from storage.models import Account, Consent, Delivery, Person, Response
-from surveys.service import responses_of_campaign
-from tests.harness import MaxRunner, MaxUser, register, register_max, snapshot
 from tests.fake_max import Fault
+from tests.harness import MaxRunner, MaxUser, register, register_max, snapshot
 
 
 async def _answers(session_factory, campaign_id: int) -> dict:
@@ -136,9 +136,9 @@ async def test_teacher_answers_the_whole_pack_in_max(max_runner, max_api, world,
 
 async def test_a_file_and_a_number_typed_in_max(max_runner, max_api, world, session_factory, clock):
     """A questionnaire of the municipality's own with a file question and a number (the packs ask for neither)."""
+    from monitoring.campaigns import open_campaign
     from storage.models import Municipality
     from surveys.loader import build_survey
-    from surveys.service import open_campaign
 
     probe = build_survey({"id": "probe", "title": "Проба", "audience": "teacher", "questions": [
         {"name": "certificate", "type": "file", "label": "Приложите удостоверение", "required": False},
@@ -208,8 +208,8 @@ async def test_reminders_through_429s(max_api, max_runner, world, session_factor
         await session.commit()
     max_runner.app.answering.states.clear()
     async with session_factory() as session:  # the world's campaigns were opened without a reminder plan
+        from monitoring.campaigns import plan_reminders
         from storage.models import Campaign
-        from surveys.campaigns import plan_reminders
 
         await plan_reminders(session, await session.get(Campaign, world.campaigns["teacher"].id), clock.now)
         await session.commit()
@@ -329,8 +329,8 @@ async def test_a_person_using_both_channels(runner, api, max_api, database_url, 
 
         # reminders go to MAX, where the person is reachable in both
         async with session_factory() as session:
+            from monitoring.campaigns import plan_reminders
             from storage.models import Campaign
-            from surveys.campaigns import plan_reminders
 
             await plan_reminders(session, await session.get(Campaign, world.campaigns["teacher"].id), clock.now)
             await session.commit()

@@ -11,9 +11,17 @@ from sqlalchemy import select, update
 from bot.calendar_runner import CalendarRunner
 from bot.reminders import ReminderRunner
 from bot.sender import Sender
-from storage.models import Account, Campaign, CalendarMessage, Delivery, Municipality, Person, Response
-from surveys import monitoring_calendar as mc
-from surveys.campaigns import create_campaign
+from monitoring import calendar as mc
+from monitoring.campaigns import create_campaign
+from storage.models import (
+    Account,
+    CalendarMessage,
+    Campaign,
+    Delivery,
+    Municipality,
+    Person,
+    Response,
+)
 from surveys.loader import load_pack
 from tests.chasing import add_teacher, delivery_states, outbox, seed_response
 from tests.conftest import START

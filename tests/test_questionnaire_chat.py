@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from monitoring.campaigns import responses_of_campaign
 from storage.models import Answer, Response
-from surveys.service import responses_of_campaign
 from tests.harness import BotRunner, User, register
 
 
@@ -267,8 +267,8 @@ async def test_stranger_cannot_press_buttons_or_answer(runner, api, world, sessi
 
 async def test_a_file_answer_in_chat(runner, api, world, session_factory):
     """A questionnaire of the municipality's own with a file question (the packs ask for none)."""
+    from monitoring.campaigns import open_campaign
     from surveys.loader import build_survey
-    from surveys.service import open_campaign
 
     probe = build_survey({"id": "probe", "title": "Проба", "audience": "teacher", "questions": [
         {"name": "certificate", "type": "file", "label": "Приложите удостоверение", "required": False},

@@ -13,11 +13,26 @@ from sqlalchemy import func, select
 from bot.reminders import ReminderRunner
 from bot.scheduler import create_scheduler
 from bot.sender import Sender
-from storage.models import Answer, Campaign, Delivery, Municipality, Person, Reminder, Response, Role, School
+from monitoring.campaigns import (
+    close_campaign,
+    create_campaign,
+    extend_campaign,
+    open_campaign,
+    reopen_campaign,
+)
 from scoring.demo import one_school_with_teachers
-from surveys.campaigns import close_campaign, create_campaign, extend_campaign, reopen_campaign
+from storage.models import (
+    Answer,
+    Campaign,
+    Delivery,
+    Municipality,
+    Person,
+    Reminder,
+    Response,
+    Role,
+    School,
+)
 from surveys.loader import load_pack
-from surveys.service import open_campaign
 from tests.conftest import Clock
 from tests.harness import BotRunner
 
@@ -226,7 +241,7 @@ async def test_extension_moves_what_has_not_gone_out(api, runner, reminders, ses
 async def test_submitted_respondent_gets_nothing_even_between_fixing_and_sending(api, runner, reminders, session_factory, clock):
     town = await make_town(session_factory, clock, teachers={"A": 0, "B": 0})
     async with session_factory() as session:
-        from surveys.campaigns import fire_due
+        from monitoring.campaigns import fire_due
 
         ids = await fire_due(session, clock.now)  # the opening notice's recipients are fixed: A and B
         await session.commit()

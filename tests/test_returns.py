@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 
 from bot.callbacks import CampaignAction, CampaignCb, ReturnAction, ReturnCb
 from bot.render import messages
+from monitoring import returns
 from scoring import report, text
 from scoring.service import build_summary
 from storage.models import Campaign, Municipality, Response, ResponseReturn, Role
 from storage.registry import create_invite, create_municipality, get_person
-from surveys import returns
 from tests.chasing import add_teacher, delivery_states, outbox, seed_response
 from tests.harness import BotRunner, User, register
 

@@ -9,9 +9,23 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import (
-    ExamResult, Invite, Municipality, RegionalGroup, Response, Role, School, SchoolPeriod, SchoolStatus,
+    ExamResult,
+    Invite,
+    Municipality,
+    RegionalGroup,
+    Response,
+    Role,
+    School,
+    SchoolPeriod,
+    SchoolStatus,
 )
-from storage.registry import RegistryError, create_invite, find_school, remove_school, school_data
+from storage.registry import (
+    RegistryError,
+    create_invite,
+    find_school,
+    remove_school,
+    school_data,
+)
 from tests.harness import register_directly
 
 

@@ -12,7 +12,12 @@ import openpyxl
 import pytest
 
 from bot import cli
-from bot.config import DEFAULT_DATABASE_URL, Settings, locate_settings, resolve_sqlite_url
+from bot.config import (
+    DEFAULT_DATABASE_URL,
+    Settings,
+    locate_settings,
+    resolve_sqlite_url,
+)
 from storage.db import describe_database
 
 ROOT = Path(__file__).parents[1]

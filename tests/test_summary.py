@@ -11,14 +11,38 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.render import messages, split_html
+from monitoring.campaigns import open_campaign
 from scoring import report
 from scoring import text as report_text
-from scoring.service import ScoringError, build_summary, identify, import_exams, import_groups, import_statuses
-from storage.importers import ExamRow, GroupRow, ImportFailed, StatusRow, read_exams, read_statuses
-from storage.models import Answer, Campaign, ExamResult, Municipality, Person, Response, Role, SchoolStatus
+from scoring.service import (
+    ScoringError,
+    build_summary,
+    identify,
+    import_exams,
+    import_groups,
+    import_statuses,
+)
+from storage.importers import (
+    ExamRow,
+    GroupRow,
+    ImportFailed,
+    StatusRow,
+    read_exams,
+    read_statuses,
+)
+from storage.models import (
+    Answer,
+    Campaign,
+    ExamResult,
+    Municipality,
+    Person,
+    Response,
+    Role,
+    SchoolStatus,
+)
 from surveys.loader import load_pack
-from surveys.service import open_campaign
 from tests.harness import User, register
+
 
 def summary_text(summary) -> list[str]:
     """The summary as the bot sends it: Telegram HTML messages under 4096 characters."""
@@ -450,7 +474,8 @@ async def test_a_past_period_counts_the_people_asked_then(session_factory, world
 
 async def test_a_registry_import_for_one_period_leaves_another_period_as_it_was(session_factory, world, clock):
     """Internship sites are facts of a period: this year's registry does not rewrite last year's summary."""
-    from storage.registry import SchoolRow, add_schools
+    from storage.importers import SchoolRow
+    from storage.registry import add_schools
 
     await _fill(session_factory, world)
     rows = [SchoolRow("МАОУ СОШ № 1", "СОШ 1", False, True, False), SchoolRow("МКОУ Ключевская ООШ", "Ключевская ООШ", True, False, True)]
@@ -486,9 +511,9 @@ async def test_text_stays_text_in_every_workbook(session_factory, world, tmp_pat
     """A school named «=1+1» and an answer «=HYPERLINK(...)» are text, never formulas, in the summary, the card,
     the export and the templates: every cell goes through storage.xlsx.cell."""
     from scoring.export import export_answers
+    from storage.importers import LAYOUTS
     from storage.models import School
     from storage.templates import template_workbook
-    from storage.importers import LAYOUTS
 
     await _fill(session_factory, world)
     async with session_factory() as session:

@@ -13,15 +13,14 @@ import datetime as dt
 import io
 
 import openpyxl
-
 from sqlalchemy import select, update
 
 from bot.reminders import ReminderRunner
 from bot.sender import Sender
+from monitoring.campaigns import create_campaign
 from scoring import report
 from scoring.service import build_summary
 from storage.models import Answer, Campaign, Person, Response
-from surveys.campaigns import create_campaign
 from surveys.loader import load_pack
 from tests.conftest import START
 from tests.harness import User

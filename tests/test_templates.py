@@ -8,7 +8,6 @@ import openpyxl
 import pytest
 
 from storage import importers
-
 from tests.pure.test_templates import HEADERS, READERS
 
 

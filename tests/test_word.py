@@ -14,12 +14,12 @@ from docx.shared import Length, Mm, Pt
 from lxml import etree
 from sqlalchemy import select, update
 
+from monitoring.campaigns import open_campaign
 from scoring import word
 from scoring.service import build_report, import_statuses
 from storage.importers import StatusRow
 from storage.models import Answer, Municipality, Person, Response, Role, School
 from surveys.loader import load_pack
-from surveys.service import open_campaign
 from tests.harness import register
 from tests.test_summary import _fill, _submit
 

@@ -12,7 +12,17 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from bot.handlers import (
-        calendar, campaigns, chase, common, coordinator, deputy, errors, privacy, questionnaire, registration, returns,
+        calendar,
+        campaigns,
+        chase,
+        common,
+        coordinator,
+        deputy,
+        errors,
+        privacy,
+        questionnaire,
+        registration,
+        returns,
     )
 
     modules = (errors, registration, privacy, questionnaire, coordinator, campaigns, calendar, deputy, chase, returns, common)

@@ -2,7 +2,7 @@
 
 The same plan `shnor calendar plan` prints: what is planned, opened, skipped, overdue; a button shifts an item
 (the new date is typed as the next message) or skips it (after a confirmation); without a plan, a button
-makes it. Thin over bot.flows (the same flows MAX's app calls) and surveys.monitoring_calendar; refusals are
+makes it. Thin over bot.flows (the same flows MAX's app calls) and monitoring.calendar; refusals are
 the service's Russian messages.
 """
 
@@ -21,8 +21,8 @@ from bot.callbacks import CalendarCb
 from bot.chat import TelegramChat
 from bot.filters import PrivateChat, TypedText
 from bot.flows import CalendarShift
+from monitoring import calendar as mc
 from storage.models import Person
-from surveys import monitoring_calendar as mc
 
 __all__ = ["CalendarShift", "create_router"]
 

@@ -1,7 +1,7 @@
 """Deputies chase their school from the chat: /missing (who has not registered, not started, not sent), a
 nudge to one teacher or to all of them through the outbox, the school's teacher invite to forward, and the
 submitted questionnaires to return for correction (bot.handlers.returns). Thin over bot.flows (the same
-flows MAX's app calls) and surveys.chase.
+flows MAX's app calls) and monitoring.chase.
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from aiogram.filters import StateFilter
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
 
+from bot import fastcall
 from bot.callbacks import Q_KINDS, R_KINDS, OpenSurvey, QuestionCb, ReviewCb
 from bot.filters import DocumentOrPhoto, PrivateChat, Registered, TypedText
 from bot.middlewares import UpdateMark
-from bot import fastcall
 from bot.render import render
 from storage.models import Person
 from surveys.answering import Answering

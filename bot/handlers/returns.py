@@ -1,5 +1,5 @@
 """Returning a submitted questionnaire for correction, in the private chat. Thin over bot.flows (the same flows
-MAX's app calls) and surveys.returns.
+MAX's app calls) and monitoring.returns.
 
 Where the questionnaire is picked: a coordinator from /campaigns → «№N: вернуть анкету школы» → the schools
 that submitted; a deputy from /missing → «Вернуть анкету на доработку…» → the teachers who submitted. Then

@@ -18,8 +18,8 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -54,8 +54,8 @@ from bot.max.render import screen_body, split
 from bot.max.updates import Event, parse
 from bot.people import People
 from storage.accounts import start_link
-from storage.inbox import Inbox, done_statement
 from storage.clock import Clock
+from storage.inbox import Inbox, done_statement
 from storage.models import MAX, Person
 from storage.writer import Sql, Writer, is_transient
 from surveys.answering import Answering
@@ -106,8 +106,8 @@ class MaxApp:
                  clock: Clock, methodology: Any = None, reminders: Any = None,
                  answering: Answering | None = None, links: dict[str, Callable[[str], str]] | None = None,
                  calendar: Any = None, people: People | None = None) -> None:
+        from monitoring.calendar import load_calendar
         from scoring.methodology import load_methodology
-        from surveys.monitoring_calendar import load_calendar
 
         self.client = client
         self.session_factory = session_factory

@@ -17,7 +17,15 @@ from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
 
 from bot.max.client import AttachmentNotReady, MaxClient, error_code
 from bot.max.render import body, split
-from bot.sender import AMBIGUOUS, FAILED, NOT_SENT_YET, RETRY_AFTER, UNREACHABLE, Failure, Sender
+from bot.sender import (
+    AMBIGUOUS,
+    FAILED,
+    NOT_SENT_YET,
+    RETRY_AFTER,
+    UNREACHABLE,
+    Failure,
+    Sender,
+)
 
 
 def max_failure(exc: Exception, retry_after: float = 1.0) -> Failure | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from surveys import monitoring_calendar as mc
+from monitoring import calendar as mc
 
 CALENDAR = mc.load_calendar()
 

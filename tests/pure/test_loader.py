@@ -7,7 +7,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from surveys.loader import DefinitionError, available_packs, load_definition, load_pack, load_xlsform, load_yaml
+from surveys.loader import (
+    DefinitionError,
+    available_packs,
+    load_definition,
+    load_pack,
+    load_xlsform,
+    load_yaml,
+)
 from surveys.model import QuestionType
 
 

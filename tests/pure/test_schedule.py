@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from surveys.schedule import QuietHours, ScheduleError, human_left, parse_offsets, reminder_times
+from monitoring.schedule import (
+    QuietHours,
+    ScheduleError,
+    human_left,
+    parse_offsets,
+    reminder_times,
+)
 
 EKB = ZoneInfo("Asia/Yekaterinburg")  # UTC+5
 KRS = ZoneInfo("Asia/Krasnoyarsk")  # UTC+7

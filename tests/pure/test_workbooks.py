@@ -13,7 +13,13 @@ import openpyxl
 import pytest
 
 from storage import importers, workbook
-from storage.importers import ImportFailed, read_exams, read_groups, read_schools, read_statuses
+from storage.importers import (
+    ImportFailed,
+    read_exams,
+    read_groups,
+    read_schools,
+    read_statuses,
+)
 from storage.workbook import Limits, WorkbookError
 from surveys.loader import DefinitionError, load_xlsform
 

@@ -5,10 +5,9 @@ Revises: 0004
 Create Date: 2026-11-23 15:00:00
 
 """
-from typing import Sequence, Union
-
 import datetime as dt
 import json
+from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from surveys.wording import percent
+from storage.wording import percent
 
 FORM_STATES = {"submitted": "отправлена", "draft": "начата, не отправлена", None: "не начата"}
 RETURNED_STATE = "возвращена на доработку, не отправлена снова"

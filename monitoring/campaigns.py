@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.completion import FORM_STATES, TeacherCompletion, total_text
-from surveys.facts import STAFF_QUESTION
-from surveys.model import Audience, Survey
-from surveys.schedule import (
+from monitoring.completion import FORM_STATES, TeacherCompletion, total_text
+from monitoring.schedule import (
     DEFAULT_OFFSETS,
     DEFAULT_QUIET,
     QuietHours,
@@ -28,35 +27,44 @@ from surveys.schedule import (
     reminder_times,
     zone,
 )
-from surveys.periods import PeriodError, normalize_period
-from surveys.service import ServiceError, open_campaign
-from surveys.subjects import municipality_subject, person_subject, school_subject, subject_of
 from storage.accounts import Contact, contacts, reachable_clause
 from storage.accounts import mark_unreachable as _mark_unreachable
 from storage.models import (
     Answer,
     Campaign,
     Delivery,
+    DeliveryKind,
     DeliveryState,
     Municipality,
     Person,
     Reminder,
+    ReminderKind,
     ReminderState,
     Response,
     ResponseStatus,
     Role,
     School,
     SchoolStatus,
+    SurveyVersion,
 )
 from storage.registry import FORGOTTEN_NAME
+from surveys.errors import ServiceError
+from surveys.facts import STAFF_QUESTION
+from surveys.model import Audience, Survey
+from surveys.periods import PeriodError, normalize_period
+from surveys.store import store_survey_version
+from surveys.subjects import (
+    ROLE_AUDIENCE,
+    municipality_subject,
+    person_subject,
+    school_subject,
+    subject_of,
+)
 
 STATUS_FILTERS = ("shnro", "shnsu", "risk_zone")
 STATUS_FILTER_TITLES = {None: "все", "shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зона риска"}
-DELIVERY_ORDER = {"respondent": 0, "open": 0, "nudge": 0, "returned": 0, "deputy": 1, "digest": 2, "final": 3, "notice": 3}
-# Mailings asked for by a person (a deputy's nudge, a questionnaire returned for correction): their
-# deliveries are written with the request (surveys.chase, surveys.returns), not when they fall due.
-PERSONAL_KINDS = ("nudge", "return")
-PERSON_DELIVERIES = ("respondent", "deputy", "nudge", "returned")
+DELIVERY_ORDER = {DeliveryKind.RESPONDENT: 0, DeliveryKind.NUDGE: 0, DeliveryKind.RETURNED: 0, DeliveryKind.DEPUTY: 1,
+                  DeliveryKind.DIGEST: 2, DeliveryKind.FINAL: 3, DeliveryKind.NOTICE: 3}
 
 
 def _check_filter(status_filter: str | None) -> str | None:
@@ -122,28 +130,28 @@ async def plan_reminders(session: AsyncSession, campaign: Campaign, now: dt.date
     existing = {r.key: r for r in await session.scalars(select(Reminder).where(Reminder.campaign_id == campaign.id))}
 
     if "open" not in existing:
-        session.add(Reminder(campaign_id=campaign.id, kind="open", key="open",
+        session.add(Reminder(campaign_id=campaign.id, kind=ReminderKind.OPEN, key="open",
                              due_at=after_quiet(max(campaign.opens_at, now), tz, quiet), state=ReminderState.PENDING))
 
     wanted = reminder_times(tuple(campaign.reminder_offsets), campaign.deadline, tz, quiet)
     for key, reminder in existing.items():
-        if reminder.kind == "offset" and reminder.state == ReminderState.PENDING and key not in wanted:
+        if reminder.kind == ReminderKind.OFFSET and reminder.state == ReminderState.PENDING and key not in wanted:
             reminder.state = ReminderState.CANCELLED
     for key, due in wanted.items():
         reminder = existing.get(key)
         if reminder is None:
-            session.add(Reminder(campaign_id=campaign.id, kind="offset", key=key, due_at=due, state=ReminderState.PENDING))
+            session.add(Reminder(campaign_id=campaign.id, kind=ReminderKind.OFFSET, key=key, due_at=due, state=ReminderState.PENDING))
         elif reminder.state in (ReminderState.PENDING, ReminderState.CANCELLED, ReminderState.SUPERSEDED):
             reminder.due_at = due
             reminder.state = ReminderState.PENDING
 
     final_key = f"final@{campaign.deadline.astimezone(dt.UTC):%Y-%m-%dT%H:%M}"
     for key, reminder in existing.items():
-        if reminder.kind == "final" and key != final_key and reminder.state == ReminderState.PENDING:
+        if reminder.kind == ReminderKind.FINAL and key != final_key and reminder.state == ReminderState.PENDING:
             reminder.state = ReminderState.CANCELLED
     final = existing.get(final_key)
     if final is None:
-        session.add(Reminder(campaign_id=campaign.id, kind="final", key=final_key,
+        session.add(Reminder(campaign_id=campaign.id, kind=ReminderKind.FINAL, key=final_key,
                              due_at=after_quiet(campaign.deadline, tz, quiet), state=ReminderState.PENDING))
     elif final.state == ReminderState.CANCELLED:
         final.state = ReminderState.PENDING
@@ -196,7 +204,7 @@ async def close_campaign(session: AsyncSession, campaign: Campaign, now: dt.date
     closings = await session.scalar(
         select(func.count()).select_from(Reminder).where(Reminder.campaign_id == campaign.id, Reminder.key.like("final@closed-%"))
     )
-    session.add(Reminder(campaign_id=campaign.id, kind="final", key=f"final@closed-{closings + 1}",
+    session.add(Reminder(campaign_id=campaign.id, kind=ReminderKind.FINAL, key=f"final@closed-{closings + 1}",
                          due_at=after_quiet(now, tz, QuietHours.parse(campaign.quiet_hours)), state=ReminderState.PENDING))
     await session.flush()
     return campaign
@@ -211,10 +219,10 @@ async def reopen_campaign(session: AsyncSession, campaign: Campaign, now: dt.dat
     await plan_reminders(session, campaign, now)
     # announced in the coordinators' chat, as a close is (through the outbox, like every mailing)
     reopenings = await session.scalar(
-        select(func.count()).select_from(Reminder).where(Reminder.campaign_id == campaign.id, Reminder.kind == "reopen")
+        select(func.count()).select_from(Reminder).where(Reminder.campaign_id == campaign.id, Reminder.kind == ReminderKind.REOPEN)
     )
     due = after_quiet(now, zone(campaign.timezone), QuietHours.parse(campaign.quiet_hours))
-    session.add(Reminder(campaign_id=campaign.id, kind="reopen", key=f"reopen-{reopenings + 1}", due_at=due,
+    session.add(Reminder(campaign_id=campaign.id, kind=ReminderKind.REOPEN, key=f"reopen-{reopenings + 1}", due_at=due,
                          state=ReminderState.PENDING))
     await session.flush()
     return campaign
@@ -448,14 +456,14 @@ async def fire_due(session: AsyncSession, now: dt.datetime) -> list[int]:
     for reminders in by_campaign.values():
         campaign = reminders[0].campaign
         over = campaign.closed_at is not None or now >= campaign.deadline
-        offsets = [r for r in reminders if r.kind == "offset"]
+        offsets = [r for r in reminders if r.kind == ReminderKind.OFFSET]
         for reminder in reminders:
-            if reminder.kind in PERSONAL_KINDS:  # recipients fixed when asked for; each is checked again when sent
+            if ReminderKind(reminder.kind).personal:  # recipients fixed when asked for; each is checked again when sent
                 reminder.state = ReminderState.SENDING
                 reminder.started_at = now
-            elif reminder.kind in ("offset", "open") and over:
+            elif reminder.kind in (ReminderKind.OFFSET, ReminderKind.OPEN) and over:
                 reminder.state = ReminderState.SUPERSEDED
-            elif reminder.kind == "offset" and reminder is not offsets[-1]:
+            elif reminder.kind == ReminderKind.OFFSET and reminder is not offsets[-1]:
                 reminder.state = ReminderState.SUPERSEDED
             else:
                 await _fix_recipients(session, reminder)
@@ -471,27 +479,27 @@ async def _fix_recipients(session: AsyncSession, reminder: Reminder) -> None:
     campaign = reminder.campaign
     rows: list[dict] = []
 
-    async def to_people(kind: str, people: list[Person]) -> None:
+    async def to_people(kind: DeliveryKind, people: list[Person]) -> None:
         reach = await contacts(session, people)
         for person in people:
             if person.id in reach:  # the channel each person is written to (storage.accounts)
                 rows.append({"kind": kind, "channel": reach[person.id].channel, "chat_id": reach[person.id].chat_id,
                              "person_id": person.id, "school_id": person.school_id})
 
-    if reminder.kind in ("open", "offset"):
-        await to_people("respondent", await respondents(session, campaign, only_missing=True))
-        if reminder.kind == "offset" and campaign.audience == Audience.TEACHER:
+    if reminder.kind in (ReminderKind.OPEN, ReminderKind.OFFSET):
+        await to_people(DeliveryKind.RESPONDENT, await respondents(session, campaign, only_missing=True))
+        if reminder.kind == ReminderKind.OFFSET and campaign.audience == Audience.TEACHER:
             missing_schools = {c.school_id for c in (await completion(session, campaign)).schools if c.missing}
             deputies = await session.scalars(
                 select(Person).where(Person.role == Role.DEPUTY, reachable_clause(),
                                      Person.school_id.in_(missing_schools)).order_by(Person.id)
             )
-            await to_people("deputy", list(deputies))
-        if reminder.kind == "offset":
-            rows += [{"kind": "digest", "channel": c.channel, "chat_id": c.chat_id, "person_id": None, "school_id": None}
+            await to_people(DeliveryKind.DEPUTY, list(deputies))
+        if reminder.kind == ReminderKind.OFFSET:
+            rows += [{"kind": DeliveryKind.DIGEST, "channel": c.channel, "chat_id": c.chat_id, "person_id": None, "school_id": None}
                      for c in await coordinator_chats(session, campaign.municipality_id)]
     else:  # final, reopen: the coordinators
-        kind = "notice" if reminder.kind == "reopen" else "final"
+        kind = DeliveryKind.NOTICE if reminder.kind == ReminderKind.REOPEN else DeliveryKind.FINAL
         rows += [{"kind": kind, "channel": c.channel, "chat_id": c.chat_id, "person_id": None, "school_id": None}
                  for c in await coordinator_chats(session, campaign.municipality_id)]
     seen: set[tuple[str, int, str]] = set()
@@ -531,10 +539,10 @@ async def superseded(session: AsyncSession, reminder: Reminder, now: dt.datetime
     campaign = await session.get(Campaign, reminder.campaign_id)
     if campaign is None or campaign.closed_at is not None or now >= campaign.deadline:
         return True
-    if reminder.kind != "offset":
+    if reminder.kind != ReminderKind.OFFSET:
         return False
     later = await session.scalar(
-        select(Reminder.id).where(Reminder.campaign_id == reminder.campaign_id, Reminder.kind == "offset",
+        select(Reminder.id).where(Reminder.campaign_id == reminder.campaign_id, Reminder.kind == ReminderKind.OFFSET,
                                   Reminder.due_at > reminder.due_at,
                                   Reminder.state.in_([ReminderState.SENDING, ReminderState.DONE])).limit(1)
     )
@@ -568,3 +576,109 @@ async def finish_reminder(session: AsyncSession, reminder_id: int, now: dt.datet
         update(Reminder).where(Reminder.id == reminder_id).values(state=ReminderState.DONE, finished_at=now)
     )
     return True
+
+
+# --- opening a campaign, and the questionnaires a person can answer now ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignEntry:
+    campaign: Campaign
+    title: str
+    status: str  # "new", "draft", "submitted"
+
+
+async def open_campaign(
+    session: AsyncSession,
+    *,
+    municipality: Municipality,
+    survey: Survey,
+    period: str,
+    deadline: dt.datetime,
+    now: dt.datetime,
+    opens_at: dt.datetime | None = None,
+) -> Campaign:
+    opens_at = opens_at or now
+    try:
+        period = normalize_period(period)
+    except PeriodError as exc:
+        raise ServiceError(str(exc)) from None
+    if deadline <= now:
+        raise ServiceError("Срок сдачи уже прошёл.")
+    if deadline <= opens_at:
+        raise ServiceError("Срок сдачи должен быть позже открытия.")
+    clash = await session.scalar(
+        select(Campaign.id)
+        .join(SurveyVersion)
+        .where(
+            Campaign.municipality_id == municipality.id,
+            Campaign.period == period,
+            SurveyVersion.survey_key == survey.id,
+            Campaign.closed_at.is_(None),
+        )
+    )
+    if clash:
+        raise ServiceError(f"Кампания «{survey.title}» за период {period} уже открыта (№{clash}).")
+    version = await store_survey_version(session, survey)
+    campaign = Campaign(
+        municipality_id=municipality.id,
+        survey_version_id=version.id,
+        period=period,
+        audience=survey.audience.value,
+        opens_at=opens_at,
+        deadline=deadline,
+        timezone=municipality.timezone,
+    )
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def campaigns_for(session: AsyncSession, person: Person, now: dt.datetime) -> list[CampaignEntry]:
+    audience = ROLE_AUDIENCE.get(person.role)
+    if audience is None:
+        return []
+    campaigns = list(
+        await session.scalars(
+            select(Campaign)
+            .where(
+                Campaign.municipality_id == person.municipality_id,
+                Campaign.audience == audience,
+                Campaign.closed_at.is_(None),
+                Campaign.opens_at <= now,
+                Campaign.deadline > now,
+            )
+            .order_by(Campaign.deadline)
+        )
+    )
+    subject = subject_of(person, audience)
+    if not campaigns or subject is None:
+        return []
+    responses = {
+        r.campaign_id: r
+        for r in await session.scalars(
+            select(Response).where(Response.subject == subject, Response.campaign_id.in_([c.id for c in campaigns]))
+        )
+    }
+    entries = []
+    for campaign in campaigns:
+        response = responses.get(campaign.id)
+        title = f"{campaign.survey_version.title} ({campaign.period})"
+        if response is None:
+            entries.append(CampaignEntry(campaign, title, "new"))
+        else:
+            entries.append(CampaignEntry(campaign, title, response.status))
+    return entries
+
+
+async def responses_of_campaign(session: AsyncSession, campaign_id: int) -> dict[str, dict[str, Any]]:
+    """{subject: answers} of every response of a campaign (for exports and tests)."""
+    rows = await session.execute(
+        select(Response.subject, Answer.question, Answer.value)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(Response.campaign_id == campaign_id)
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for subject, question, value in rows:
+        out.setdefault(subject, {})[question] = value
+    return out

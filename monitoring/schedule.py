@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from surveys.wording import plural
+from storage.wording import plural
 
 DEFAULT_OFFSETS = ("7d", "3d", "1d", "morning")
 DEFAULT_QUIET = "21:00-08:00"

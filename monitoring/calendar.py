@@ -1,9 +1,9 @@
-"""The monitoring calendar as data (surveys/calendar.yaml) and a municipality's plan for one school year.
+"""The monitoring calendar as data (monitoring/calendar.yaml) and a municipality's plan for one school year.
 
 The calendar names, for each monitoring of the methodology, the months it falls in and what happens then:
 a questionnaire opens (one of surveys/packs) or the coordinators are reminded what to do. A plan
 (`make_plan`) writes one `CalendarItem` per calendar item with its local dates; the scheduler's job opens the
-campaigns that fall due (`open_item`, through surveys.campaigns.create_campaign and its reminders) and says
+campaigns that fall due (`open_item`, through monitoring.campaigns.create_campaign and its reminders) and says
 in the coordinators' chat, once, what was opened, reminded, or is due and not opened. The database is the
 source of truth: an item leaves «planned» in one conditional update, so two processes, a restart or a second
 run open it once; every notice is a `CalendarMessage` row with a unique key, written before it is sent.
@@ -30,13 +30,34 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitoring.campaigns import coordinator_chats, create_campaign
+from monitoring.schedule import (
+    QuietHours,
+    ScheduleError,
+    after_quiet,
+    parse_offsets,
+    zone,
+)
 from storage.accounts import Contact, reachable_clause
-from storage.models import Campaign, CalendarItem, CalendarMessage, CalendarState, Municipality, Person, Role, SurveyVersion
-from surveys.campaigns import coordinator_chats, create_campaign
+from storage.models import (
+    CalendarItem,
+    CalendarMessage,
+    CalendarState,
+    Campaign,
+    Municipality,
+    Person,
+    Role,
+    SurveyVersion,
+)
+from surveys.errors import ServiceError
 from surveys.loader import available_packs, load_pack
-from surveys.periods import PeriodError, next_school_year, normalize_period, previous_school_year, school_year_of
-from surveys.schedule import QuietHours, ScheduleError, after_quiet, parse_offsets, zone
-from surveys.service import ServiceError
+from surveys.periods import (
+    PeriodError,
+    next_school_year,
+    normalize_period,
+    previous_school_year,
+    school_year_of,
+)
 
 DEFAULT_FILE = Path(__file__).with_name("calendar.yaml")
 SCHOOL_YEAR_STARTS = 9
@@ -629,7 +650,7 @@ async def name_unplanned(session: AsyncSession, calendar: CalendarDef, now: dt.d
         select(CalendarMessage.municipality_id, CalendarMessage.period, CalendarMessage.item_key, CalendarMessage.key)
         .where(CalendarMessage.kind == "overdue", CalendarMessage.period.in_(sorted(set(periods.values()))))
     )}
-    # whom a notice can reach: a coordinators' group, or a reachable coordinator (surveys.campaigns.coordinator_chats)
+    # whom a notice can reach: a coordinators' group, or a reachable coordinator (monitoring.campaigns.coordinator_chats)
     reachable = {m.id for m in municipalities if m.coordinators_chat_id} | set(await session.scalars(
         select(Person.municipality_id).where(Person.role.in_([Role.COORDINATOR, Role.ADMIN]), reachable_clause())
         .distinct()

@@ -9,7 +9,7 @@ it out until it is sent again), bumps its version (a state cached by the answer 
 writes the history row and queues the notice in the outbox: to the teacher, or to every deputy of the
 school the bot can write to. Only a response of a campaign that accepts answers now can be returned: after
 the deadline or the close nobody could send it again, so the campaign is to be extended (or reopened) first.
-The submit that follows closes the history row (storage.responses.MARK_RESUBMITTED).
+The submit that follows closes the history row (surveys.store.MARK_RESUBMITTED).
 """
 
 from __future__ import annotations
@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitoring.schedule import QuietHours, after_quiet, zone
 from storage.accounts import Contact, contacts
 from storage.models import (
     Campaign,
     Delivery,
+    DeliveryKind,
     DeliveryState,
     Person,
     Reminder,
+    ReminderKind,
     ReminderState,
     Response,
     ResponseReturn,
@@ -37,7 +40,6 @@ from storage.models import (
 )
 from surveys.errors import BadInput, Refused
 from surveys.model import Audience
-from surveys.schedule import QuietHours, after_quiet, zone
 from surveys.subjects import COORDINATOR_ROLES, subject_id
 
 COMMENT_MIN = 3
@@ -145,14 +147,14 @@ async def return_response(session: AsyncSession, actor: Person | None, response_
     session.add(record)
     await session.flush()
     due = after_quiet(now, zone(campaign.timezone), QuietHours.parse(campaign.quiet_hours))
-    reminder = Reminder(campaign_id=campaign.id, kind="return", key=f"return-{record.id}", due_at=due,
+    reminder = Reminder(campaign_id=campaign.id, kind=ReminderKind.RETURN, key=f"return-{record.id}", due_at=due,
                         state=ReminderState.PENDING)
     session.add(reminder)
     await session.flush()
     record.reminder_id = reminder.id
     for person in target.recipients:
         contact = target.contacts[person.id]
-        session.add(Delivery(reminder_id=reminder.id, kind="returned", channel=contact.channel, chat_id=contact.chat_id,
+        session.add(Delivery(reminder_id=reminder.id, kind=DeliveryKind.RETURNED, channel=contact.channel, chat_id=contact.chat_id,
                              person_id=person.id, school_id=target.response.school_id, state=DeliveryState.PENDING))
     await session.flush()
     return Returned(record, target, due)

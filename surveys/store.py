@@ -9,16 +9,28 @@ accepts answers, so a state cached in one process can never overwrite what anoth
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Answer, Campaign, Response, ResponseStatus, SurveyVersion
-from storage.queries import school_facts
+from storage.models import (
+    Answer,
+    Campaign,
+    Response,
+    ResponseStatus,
+    School,
+    SchoolPeriod,
+    SchoolStatus,
+    SurveyVersion,
+)
 from storage.writer import Sql, Unit
+from surveys.facts import STAFF_QUESTION
 from surveys.model import Survey
 from surveys.questionnaire import CampaignWindow, Change, ResponseState
+from surveys.subjects import school_subject
 
 _OPEN_CAMPAIGN = (
     "EXISTS (SELECT 1 FROM campaign WHERE campaign.id = response.campaign_id AND campaign.closed_at IS NULL "
@@ -46,7 +58,7 @@ UPSERT_ANSWER = Sql(
     json_params=("value",),
 )
 DELETE_ANSWER = Sql("DELETE FROM answer WHERE response_id = :response_id AND question = :question")
-# A submit closes the return that made the response a draft again (surveys.returns): its history says when it came back.
+# A submit closes the return that made the response a draft again (monitoring.returns): its history says when it came back.
 MARK_RESUBMITTED = Sql(
     "UPDATE response_return SET resubmitted_at = :now, resubmitted_by = :actor "
     "WHERE response_id = :id AND resubmitted_at IS NULL"
@@ -188,3 +200,59 @@ async def bump_versions(session: AsyncSession, school_ids: list[int], period: st
 
 def is_submitted(status: Any) -> bool:
     return status == ResponseStatus.SUBMITTED
+
+
+async def school_facts(session: AsyncSession, school_id: int | None, period: str) -> dict[str, Any]:
+    """The facts of one school in one period; a respondent without a school (the municipality) has none."""
+    if school_id is None:
+        return {}
+    school = await session.get(School, school_id)
+    if school is None:
+        return {}
+    status = await session.scalar(select(SchoolStatus).where(SchoolStatus.school_id == school_id, SchoolStatus.period == period))
+    sites = await session.scalar(select(SchoolPeriod).where(SchoolPeriod.school_id == school_id, SchoolPeriod.period == period))
+    before = await session.scalar(
+        select(Answer.value)
+        .join(Response, Answer.response_id == Response.id)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .where(
+            Response.subject == school_subject(school_id),
+            Response.status == ResponseStatus.SUBMITTED,
+            Campaign.period < period,
+            Answer.question == STAFF_QUESTION,
+        )
+        .order_by(Campaign.period.desc())
+        .limit(1)
+    )
+    return {
+        "risk_zone": bool(status and status.risk_zone),
+        "shnro": bool(status and status.shnro),
+        "shnsu": bool(status and status.shnsu),
+        "project_500": bool(status and status.project_500),
+        "pilot": bool(status and status.pilot),
+        "rural": bool(school.rural),
+        "municipal_internship_site": bool(sites and sites.municipal_internship_site),
+        "regional_internship_site": bool(sites and sites.regional_internship_site),
+        "ped_workers_before": before if isinstance(before, int) else None,
+    }
+
+
+async def store_survey_version(session: AsyncSession, survey: Survey) -> SurveyVersion:
+    definition = survey.model_dump(mode="json")
+    checksum = hashlib.sha256(json.dumps(definition, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    existing = await session.scalar(
+        select(SurveyVersion).where(SurveyVersion.survey_key == survey.id, SurveyVersion.checksum == checksum)
+    )
+    if existing:
+        return existing
+    version = SurveyVersion(
+        survey_key=survey.id,
+        version=survey.version,
+        title=survey.title,
+        audience=survey.audience.value,
+        checksum=checksum,
+        definition=definition,
+    )
+    session.add(version)
+    await session.flush()
+    return version

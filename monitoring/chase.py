@@ -4,7 +4,7 @@ personal nudges through the outbox; the school's teacher invite. Nothing here co
 The nudge rule: a teacher gets at most one nudge a day, whoever asks for it. The day is the calendar day,
 in the municipality's time zone, on which the nudge goes out: one asked for in the campaign's quiet hours
 goes out the next morning and is that morning's nudge. The unique key (person, day) of the `nudge` table
-holds the rule across processes; a nudge is written with its delivery in the outbox (surveys.campaigns),
+holds the rule across processes; a nudge is written with its delivery in the outbox (monitoring.campaigns),
 so it goes out once, within the sender's limits, after a restart too.
 """
 
@@ -17,16 +17,21 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitoring.campaigns import campaign_end, eligible_school_ids, school_forms
+from monitoring.completion import TeacherCompletion
+from monitoring.schedule import QuietHours, after_quiet, zone
 from storage.accounts import Contact, contacts
 from storage.models import (
     Campaign,
     Delivery,
+    DeliveryKind,
     DeliveryState,
     Invite,
     Municipality,
     Nudge,
     Person,
     Reminder,
+    ReminderKind,
     ReminderState,
     Response,
     ResponseStatus,
@@ -34,11 +39,8 @@ from storage.models import (
     School,
 )
 from storage.registry import usable_invite
-from surveys.campaigns import campaign_end, eligible_school_ids, school_forms
-from surveys.completion import TeacherCompletion
 from surveys.errors import Refused
 from surveys.model import Audience
-from surveys.schedule import QuietHours, after_quiet, zone
 from surveys.subjects import person_subject
 
 DEPUTIES_ONLY = "Это доступно заместителям директора, зарегистрированным от школы."
@@ -155,7 +157,7 @@ async def school_view(session: AsyncSession, deputy: Person | None, now: dt.date
 
 async def _chase(session: AsyncSession, campaign: Campaign, school: School, municipality: Municipality,
                  now: dt.datetime) -> SchoolChase:
-    """As surveys.campaigns.completion counts one school: the teachers registered by the campaign's end (or who answered)."""
+    """As monitoring.campaigns.completion counts one school: the teachers registered by the campaign's end (or who answered)."""
     answered = select(Response.person_id).where(Response.campaign_id == campaign.id, Response.person_id.is_not(None))
     people = list(await session.scalars(
         select(Person).where(Person.role == Role.TEACHER, Person.school_id == school.id,
@@ -245,14 +247,14 @@ async def nudge(session: AsyncSession, deputy: Person | None, campaign_id: int, 
                 "Не чаще одного в день каждому — следующее можно завтра. Ничего не отправлено.", alert=True)
     municipality = await session.get(Municipality, campaign.municipality_id)
     due, day = nudge_time(campaign, municipality, now)
-    reminder = Reminder(campaign_id=campaign.id, kind="nudge", key=f"nudge-{uuid.uuid4().hex}", due_at=due,
+    reminder = Reminder(campaign_id=campaign.id, kind=ReminderKind.NUDGE, key=f"nudge-{uuid.uuid4().hex}", due_at=due,
                         state=ReminderState.PENDING)
     session.add(reminder)
     await session.flush()
     queued = []
     for teacher in candidates:
         if await _claim(session, campaign.id, teacher.id, day, deputy.id, reminder.id, now):
-            session.add(Delivery(reminder_id=reminder.id, kind="nudge", channel=teacher.contact.channel,
+            session.add(Delivery(reminder_id=reminder.id, kind=DeliveryKind.NUDGE, channel=teacher.contact.channel,
                                  chat_id=teacher.contact.chat_id, person_id=teacher.id, school_id=chase.school.id,
                                  state=DeliveryState.PENDING))
             queued.append(teacher)
