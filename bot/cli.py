@@ -315,14 +315,14 @@ def cmd_campaign_change(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> None:
-    from monitoring.campaigns import completion, municipality_campaigns
+    from monitoring.campaigns import STATE_TITLES, completion, municipality_campaigns
     from storage.registry import get_municipality
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
         tz = ZoneInfo(municipality.timezone)
         for c in await municipality_campaigns(session, municipality.id):
-            state = "закрыта" if c.closed_at else ("идёт" if c.is_open(system_clock()) else "вне срока")
+            state = STATE_TITLES[c.state(system_clock())]
             done = await completion(session, c)
             print(f"{c.id}\t{c.survey_version.title}\t{c.period}\tдо {c.deadline.astimezone(tz):%d.%m.%Y %H:%M}\t{state}\t{done.summary()}")
 
@@ -627,7 +627,7 @@ def cmd_person_delete(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.__main__ import run
+    from bot.app import run
 
     try:
         import uvloop  # libuv's event loop: less CPU per update (BENCHMARKS.md)

@@ -46,6 +46,7 @@ from bot.chat import Buttons, Chat, rows
 from bot.render import split_html
 from monitoring import calendar as mc
 from monitoring import campaigns as campaign_service
+from monitoring.campaigns import STATE_TITLES
 from monitoring import chase as chase_service
 from monitoring import returns as returns_service
 from monitoring.campaigns import campaigns_for
@@ -53,7 +54,7 @@ from monitoring.completion import FORM_STATES
 from monitoring.schedule import human_left
 from scoring.methodology import Methodology
 from storage.accounts import CHANNEL_TITLES, accounts_of
-from storage.models import CalendarItem, Municipality, Person, Role, School
+from storage.models import CalendarItem, CampaignState, Municipality, Person, Role, School
 from storage.privacy import (
     ConsentText,
     consent_text,
@@ -488,14 +489,9 @@ async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime
     board: Buttons = []
     for campaign in items[:LISTED]:
         done = await campaign_service.completion(session, campaign)
-        if campaign.closed_at:
-            state = "закрыта"
-        elif now >= campaign.deadline:
-            state = "срок прошёл"
-        elif now < campaign.opens_at:
-            state = "ещё не открыта"
-        else:
-            state = f"идёт, {human_left(now, campaign.deadline, campaign.timezone)}"
+        state = STATE_TITLES[campaign.state(now)]
+        if campaign.state(now) is CampaignState.OPEN:
+            state += f", {human_left(now, campaign.deadline, campaign.timezone)}"
         lines.append(texts.CAMPAIGN_ITEM.format(
             id=campaign.id, title=escape(campaign.survey_version.title), period=escape(campaign.period),
             audience=campaign_service.filter_title(campaign.status_filter), state=state,

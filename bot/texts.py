@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from monitoring.campaigns import STATE_TITLES
 from storage.privacy import ROLE_NAMES as ROLE_TITLES  # the access log names roles the same way
 
 # The command menu of each role (setMyCommands per chat) and of strangers (default scope).
@@ -413,7 +414,6 @@ CALENDAR_PLANNED_NOW = "План на {period} составлен: пункто�
 CALENDAR_PLANNED_AGAIN = "План на {period} уже был составлен {made}: ничего не изменено."
 CALENDAR_PLANNED_MORE = "План на {period} уже был составлен {made}; добавлены новые пункты календаря: {added}."
 CALENDAR_WHAT = {"campaign": "«{pack_title}»", "task": "Напоминание координаторам"}
-CALENDAR_CAMPAIGN_STATES = {"open": "идёт", "closed": "закрыта", "over": "срок прошёл", "not_yet": "ещё не открыта"}
 CALENDAR_STATUS = {
     ("planned", "campaign"): "📅 откроется по плану",
     ("planned", "task"): "📅 напоминание запланировано",
@@ -515,7 +515,7 @@ def calendar_line(line, period: str, timezone: str, *, source: bool = False) -> 
     when = f"{local_time(line.opens_at, timezone)} — срок до {local_time(line.deadline, timezone)}"
     status = CALENDAR_STATUS.get((line.status, line.kind), line.status).format(
         campaign=line.campaign_id, period=period, error=(line.error or "").rstrip("."),
-        campaign_state=CALENDAR_CAMPAIGN_STATES.get(line.campaign_state or "", ""),
+        campaign_state=STATE_TITLES[line.campaign_state] if line.campaign_state else "",
         changed=local_time(line.changed_at, timezone) if line.changed_at else "",
     )
     if line.shifted and line.status in ("planned", "due", "failing", "overdue", "skipped", "missed", "opened", "done"):

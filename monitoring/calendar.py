@@ -44,6 +44,7 @@ from storage.models import (
     CalendarMessage,
     CalendarState,
     Campaign,
+    CampaignState,
     Municipality,
     Person,
     Role,
@@ -285,7 +286,7 @@ class PlanLine:
     status: str
     item_id: int | None = None
     campaign_id: int | None = None
-    campaign_state: str | None = None  # of the campaign it opened or found: open | closed | over | not_yet
+    campaign_state: CampaignState | None = None  # of the campaign it opened or found
     error: str | None = None
     changed_at: dt.datetime | None = None
 
@@ -317,14 +318,6 @@ class PlanView:
 
     def line(self, item_id: int) -> PlanLine | None:
         return next((line for line in self.lines if line.item_id == item_id), None)
-
-
-def _campaign_state(campaign: Campaign, now: dt.datetime) -> str:
-    if campaign.closed_at is not None:
-        return "closed"
-    if now >= campaign.deadline:
-        return "over"
-    return "open" if campaign.opens_at <= now else "not_yet"
 
 
 def _pack_title(pack: str | None) -> str | None:
@@ -361,7 +354,7 @@ async def plan_view(session: AsyncSession, calendar: CalendarDef, municipality: 
                 number, row.key, row.kind, row.pack, _pack_title(row.pack), row.title,
                 entry.item.purpose if entry else "", entry.monitoring.source if entry else "",
                 row.opens_at, row.deadline, row.planned_opens_at, status, row.id,
-                linked.id if linked else None, _campaign_state(linked, now) if linked else None, row.last_error, row.changed_at,
+                linked.id if linked else None, linked.state(now) if linked else None, row.last_error, row.changed_at,
             ))
         return PlanView(municipality, period, True, lines, min(r.created_at for r in rows), ended)
     for number, entry in enumerate(calendar.entries(), start=1):
@@ -376,7 +369,7 @@ async def plan_view(session: AsyncSession, calendar: CalendarDef, municipality: 
         lines.append(PlanLine(
             number, entry.item.key, entry.kind, entry.item.opens, _pack_title(entry.item.opens), entry.monitoring.title,
             entry.item.purpose, entry.monitoring.source, opens, deadline, opens, status, None,
-            existing.id if existing else None, _campaign_state(existing, now) if existing else None,
+            existing.id if existing else None, existing.state(now) if existing else None,
         ))
     return PlanView(municipality, period, False, lines, None, ended)
 

@@ -32,6 +32,7 @@ from storage.accounts import mark_unreachable as _mark_unreachable
 from storage.models import (
     Answer,
     Campaign,
+    CampaignState,
     Delivery,
     DeliveryKind,
     DeliveryState,
@@ -61,6 +62,8 @@ from surveys.subjects import (
     subject_of,
 )
 
+STATE_TITLES = {CampaignState.NOT_YET: "ещё не открыта", CampaignState.OPEN: "идёт", CampaignState.OVER: "срок прошёл",
+                CampaignState.CLOSED: "закрыта"}
 STATUS_FILTERS = ("shnro", "shnsu", "risk_zone")
 STATUS_FILTER_TITLES = {None: "все", "shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зона риска"}
 DELIVERY_ORDER = {DeliveryKind.RESPONDENT: 0, DeliveryKind.NUDGE: 0, DeliveryKind.RETURNED: 0, DeliveryKind.DEPUTY: 1,

@@ -252,8 +252,11 @@ class Campaign(Base):
     survey_version: Mapped[SurveyVersion] = relationship(lazy="joined")
     municipality: Mapped[Municipality] = relationship()
 
+    def state(self, now: dt.datetime) -> CampaignState:
+        return campaign_state(self.closed_at, self.opens_at, self.deadline, now)
+
     def is_open(self, now: dt.datetime) -> bool:
-        return self.closed_at is None and self.opens_at <= now < self.deadline
+        return self.state(now) is CampaignState.OPEN
 
 
 class Response(Base):
@@ -349,6 +352,25 @@ class RegionalGroup(Base):
     quality_group: Mapped[int] = mapped_column(Integer)
     isbsh_group: Mapped[int] = mapped_column(Integer)
     pilot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CampaignState(StrEnum):
+    """Where a campaign is, the one vocabulary for it (its Russian words: monitoring.campaigns.STATE_TITLES)."""
+
+    NOT_YET = "not_yet"  # opens later
+    OPEN = "open"  # accepting answers
+    OVER = "over"  # its deadline has passed
+    CLOSED = "closed"  # closed by a coordinator
+
+
+def campaign_state(closed_at: dt.datetime | None, opens_at: dt.datetime, deadline: dt.datetime,
+                   now: dt.datetime) -> CampaignState:
+    """The one definition of a campaign's state (the model's and the questionnaire's window use it)."""
+    if closed_at is not None:
+        return CampaignState.CLOSED
+    if now >= deadline:
+        return CampaignState.OVER
+    return CampaignState.OPEN if opens_at <= now else CampaignState.NOT_YET
 
 
 class ReminderKind(StrEnum):

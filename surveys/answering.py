@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
-from storage.models import Campaign, Person
+from storage.models import Campaign, CampaignState, Person
 from storage.writer import Sql, Writer
 from surveys import store
 from surveys.errors import Refused
-from surveys.questionnaire import Action, Kind, ResponseState, Step, apply
+from surveys.questionnaire import NOT_ACCEPTING, Action, Kind, ResponseState, Step, apply
 from surveys.subjects import subject_of
 
 # Statements to write with the action, asked for only when there is something to write (the
@@ -97,10 +97,9 @@ class Answering:
             subject = subject_of(person, campaign.audience)
             if subject is None:
                 raise Refused("Эта анкета предназначена для другой роли.")
-            if campaign.closed_at is not None or now >= campaign.deadline:
-                raise Refused("Приём ответов по этой анкете завершён.")
-            if now < campaign.opens_at:
-                raise Refused("Эта анкета ещё не открыта.")
+            window = campaign.state(now)
+            if window is not CampaignState.OPEN:
+                raise Refused(NOT_ACCEPTING[window])
             response_id = await store.find_response(session, campaign.id, subject)
         if response_id is None:
             await self.writer.apply(store.create_unit(campaign.id, subject, person, now))

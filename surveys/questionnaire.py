@@ -24,6 +24,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from storage.wording import count
+from storage.models import CampaignState, campaign_state
 from surveys import engine
 from surveys.engine import AnswerError
 from surveys.errors import BadInput, Refused
@@ -48,8 +49,15 @@ class CampaignWindow:
     closed_at: dt.datetime | None
     timezone: str
 
+    def state(self, now: dt.datetime) -> CampaignState:
+        return campaign_state(self.closed_at, self.opens_at, self.deadline, now)
+
     def accepting(self, now: dt.datetime) -> bool:
-        return self.closed_at is None and self.opens_at <= now < self.deadline
+        return self.state(now) is CampaignState.OPEN
+
+
+NOT_ACCEPTING = {CampaignState.NOT_YET: "Эта анкета ещё не открыта.", CampaignState.OVER: "Приём ответов по этой анкете завершён.",
+                 CampaignState.CLOSED: "Приём ответов по этой анкете завершён."}
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,8 +301,9 @@ def _valid_or_zero(question: Question, mask: int) -> int:
 
 def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
     """One user action on the response; raises Refused or BadInput and changes nothing then."""
-    if not state.campaign.accepting(now):
-        raise Refused("Приём ответов по этой анкете завершён." if now >= state.campaign.opens_at else "Эта анкета ещё не открыта.")
+    window = state.campaign.state(now)
+    if window is not CampaignState.OPEN:
+        raise Refused(NOT_ACCEPTING[window])
     today = now.astimezone(ZoneInfo(state.campaign.timezone)).date()
     if state.today != today:
         state = replace(state, today=today)

@@ -1,0 +1,207 @@
+"""The wiring of a bot process (`shnor run`): its channels, services, scheduler and web servers."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import signal
+from collections.abc import Callable
+from functools import partial
+
+from bot.config import Settings
+
+log = logging.getLogger("shnor")
+
+
+async def run(settings: Settings) -> None:
+    """Every channel whose token is set (BOT_TOKEN: Telegram, MAX_TOKEN: MAX), from one process on one database;
+    or one channel a process, several processes on one database."""
+    # aiogram is imported here, not at the top: the admin commands do not pay for it.
+    from bot.calendar_runner import CalendarRunner
+    from bot.dispatcher import create_bot, create_dispatcher
+    from bot.people import People
+    from bot.reminders import ReminderRunner
+    from bot.scale import RedisPause, RedisRateLimiter, fsm_backend, leadership
+    from bot.scheduler import SchedulerLeader
+    from bot.sender import Sender
+    from storage.accounts import start_link
+    from storage.clock import system_clock
+    from storage.db import describe_database, make_engine, make_session_factory
+    from storage.migrate import upgrade
+    from storage.writer import make_writer
+
+    channels = settings.channels()
+    if not channels:
+        raise SystemExit(
+            "Не задан BOT_TOKEN (Telegram: токен у @BotFather) и не задан MAX_TOKEN (MAX: токен на платформе для партнёров "
+            "business.max.ru): впишите хотя бы один в .env (образец в .env.example) или в переменные окружения."
+        )
+    log.info("database: %s. %s", describe_database(settings.database_url), settings.location.describe())
+    stray = settings.stray_database()
+    if stray is not None:
+        log.warning("a new empty database will be created, while %s exists: set DATABASE_URL to use it", stray.absolute())
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = make_engine(settings.database_url)
+    clock = system_clock  # the one clock of this process (storage.clock)
+    session_factory = make_session_factory(engine, clock)
+    methodology = settings.methodology()
+    calendar = settings.calendar()
+    # an invite's start link in each channel, for /link: the other channel's from its bot's name in the settings
+    # (a process may run one channel while another process on the same database runs the other)
+    links: dict[str, Callable[[str], str]] = {
+        channel: partial(start_link, channel, name)
+        for channel, name in (("telegram", settings.bot_username), ("max", settings.max_bot_username)) if name
+    }
+    bot = sender = None
+    if "telegram" in channels:
+        bot = create_bot(settings.token(), settings.telegram_api_base)
+        if settings.redis_url:
+            sender = Sender(rate=settings.send_rate, global_limiter=RedisRateLimiter(settings.redis_url, settings.send_rate),
+                            pause=RedisPause(settings.redis_url), probe=bot.get_me)
+        else:
+            sender = Sender(rate=settings.send_rate, probe=bot.get_me)
+    client = None
+    outlets = []
+    if "max" in channels:
+        from bot.max.client import MaxClient
+        from bot.max.outlet import MaxOutlet, max_sender
+
+        client = MaxClient(settings.max_bot_token(), settings.max_api_base)
+        if settings.redis_url:
+            msender = max_sender(client, rate=settings.max_send_rate,
+                                 global_limiter=RedisRateLimiter(settings.redis_url, settings.max_send_rate, name="max"),
+                                 pause=RedisPause(settings.redis_url, name="max"))
+        else:
+            msender = max_sender(client, rate=settings.max_send_rate)
+        outlets.append(MaxOutlet(client, msender))
+    runner = ReminderRunner(bot, session_factory, sender, clock, methodology=methodology, outlets=outlets)
+    calendar_runner = CalendarRunner(bot, session_factory, sender, clock, calendar, reminders=runner, outlets=outlets)
+    storage, isolation = fsm_backend(settings.redis_url, session_factory)
+    writer = make_writer(settings.database_url, engine)
+    stats = None
+    if os.environ.get("SHNOR_STATS_FILE"):  # benchmarks: statements and commits, written every second
+        from storage.stats import count_engine, write_periodically
+
+        count_engine(engine)
+        stats = asyncio.get_running_loop().create_task(write_periodically(os.environ["SHNOR_STATS_FILE"], writer))
+    people = People(session_factory)  # who writes, in every channel of this process
+    dp = None
+    if bot is not None:
+        dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
+                               clock=clock, methodology=methodology, reminders=runner, calendar=calendar, people=people)
+        dp["links"] = links
+    max_app = None
+    if client is not None:
+        from bot.max.app import MaxApp
+
+        max_app = MaxApp(client, session_factory, writer, storage=storage, isolation=isolation, clock=clock, methodology=methodology,
+                         reminders=runner, answering=dp["answering"] if dp is not None else None, links=links,
+                         calendar=calendar, people=people)
+    leader = SchedulerLeader(leadership(engine, settings.redis_url, tuple(channels)), runner, settings.reminder_interval,
+                             settings.leader_check_interval, calendar=calendar_runner)
+    try:
+        if bot is not None:
+            me = await bot.get_me()
+            links.setdefault("telegram", partial(start_link, "telegram", me.username))
+            log.info("Telegram bot @%s started", me.username)
+        if client is not None:
+            info = await client.me()
+            log.info("MAX bot %s started", info.get("username"))
+        gc.collect()
+        gc.freeze()  # what start-up built lives for the whole run: the collector need not walk it again
+        leader.start()
+        jobs = []
+        if bot is not None:
+            jobs.append(_serve_webhook(settings, dp, bot) if settings.webhook_url else _poll(settings, dp, bot))
+        if max_app is not None:
+            jobs.append(_serve_max(settings, max_app))
+        await asyncio.gather(*jobs)
+    finally:
+        if stats is not None:
+            stats.cancel()
+        await leader.close()
+        await storage.close()
+        await writer.close()
+        if client is not None:
+            await client.close()
+        if bot is not None:
+            await bot.session.close()
+        await engine.dispose()
+
+
+async def _serve_max(settings: Settings, app) -> None:
+    """MAX by long polling (GET /updates with a marker), or by webhook when MAX_WEBHOOK_URL is set."""
+    from bot.max.app import UPDATE_TYPES, MaxPoller, webhook_app
+
+    loop = asyncio.get_running_loop()
+    if not settings.max_webhook_url:
+        poller = MaxPoller(app, timeout=settings.polling_timeout, concurrency=settings.tasks_concurrency_limit)
+        _STOPS.append(poller.stop)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, _stop_all)
+        log.info("MAX polling: updates are confirmed once recorded in the inbox")
+        await poller.run()
+        return
+    from aiohttp import web
+
+    await app.start()
+    secret = settings.max_webhook_secret.get_secret_value() if settings.max_webhook_secret else None
+    await app.client.subscribe(settings.max_webhook_url, secret, UPDATE_TYPES)
+    runner = web.AppRunner(webhook_app(app, path=settings.max_webhook_path, secret=secret), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_host, settings.max_webhook_port).start()
+    log.info("MAX webhook: listening on %s:%s%s", settings.webhook_host, settings.max_webhook_port, settings.max_webhook_path)
+    stop = asyncio.Event()
+    _STOPS.append(stop.set)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _stop_all)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+_STOPS: list = []  # what stops each channel's loop: a signal stops them all
+
+
+def _stop_all() -> None:
+    for stop in list(_STOPS):
+        stop()
+
+
+async def _poll(settings: Settings, dp, bot) -> None:
+    from bot.polling import InboxPoller
+
+    poller = InboxPoller(dp, bot, dp["inbox"], polling_timeout=settings.polling_timeout,
+                         concurrency=settings.tasks_concurrency_limit)
+    loop = asyncio.get_running_loop()
+    _STOPS.append(poller.stop)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _stop_all)
+    log.info("polling: updates are confirmed once recorded in the inbox")
+    await poller.run()
+
+
+async def _serve_webhook(settings: Settings, dp, bot) -> None:
+    from aiohttp import web
+
+    from bot.webhook import create_webhook_app
+
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
+    app = create_webhook_app(dp, bot, dp["inbox"], path=settings.webhook_path, secret=secret)
+    app_runner = web.AppRunner(app, access_log=None)
+    await app_runner.setup()
+    await web.TCPSite(app_runner, settings.webhook_host, settings.webhook_port).start()
+    log.info("webhook: listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    _STOPS.append(stop.set)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _stop_all)
+    try:
+        await stop.wait()
+    finally:
+        await app_runner.cleanup()
