@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import delete, func, select  # noqa: E402
 
 from monitoring.campaigns import open_campaign  # noqa: E402
-from scoring.demo import one_school_with_teachers  # noqa: E402
 from storage.clock import system_clock  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -42,6 +41,7 @@ from storage.models import Answer, Reminder, Response  # noqa: E402
 from surveys.model import Survey  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.worlds import one_school_with_teachers  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_USERS", "300"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))  # each path this many times, interleaved; medians reported

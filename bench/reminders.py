@@ -26,12 +26,12 @@ from bot.dispatcher import create_bot  # noqa: E402
 from bot.reminders import ReminderRunner  # noqa: E402
 from bot.sender import Sender  # noqa: E402
 from monitoring.campaigns import create_campaign  # noqa: E402
-from scoring.demo import one_school_with_teachers  # noqa: E402
 from storage.clock import system_clock  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from surveys.loader import load_pack  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.worlds import one_school_with_teachers  # noqa: E402
 
 COUNT = int(os.environ.get("BENCH_REMINDERS", "35000"))
 RATE = float(os.environ.get("SEND_RATE", "30"))

@@ -184,25 +184,3 @@ async def build_demo(
             await session.execute(insert(Answer), answer_rows[start : start + 5000])
     await session.flush()
     return municipality
-
-
-async def one_school_with_teachers(
-    session: AsyncSession, name: str, teachers: int, first_user_id: int, **municipality: Any
-) -> tuple[Municipality, School]:
-    """A municipality (UTC) with one school of `teachers` registered teachers, Telegram ids from first_user_id.
-
-    The smallest world for tests and benchmarks; the people are bulk-inserted (35,000 for the reminders bench).
-    """
-    place = Municipality(name=name, timezone="UTC", **municipality)
-    session.add(place)
-    await session.flush()
-    school = School(municipality_id=place.id, name="Школа", short_name="Ш")
-    session.add(school)
-    await session.flush()
-    now = now_of(session)
-    rows = [{"tg_user_id": first_user_id + n, "chat_id": first_user_id + n, "full_name": f"Учитель {n}",
-             "role": Role.TEACHER.value, "municipality_id": place.id, "school_id": school.id, "unreachable": False,
-             "registered_at": now} for n in range(teachers)]
-    for start in range(0, len(rows), 5000):
-        await session.execute(insert(Person), rows[start : start + 5000])
-    return place, school

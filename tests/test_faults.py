@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import func, select
 
 from monitoring.campaigns import create_campaign, open_campaign
-from scoring.demo import one_school_with_teachers
 from storage.clock import system_clock
 from storage.db import make_engine, make_session_factory
 from storage.models import (
@@ -34,6 +33,7 @@ from storage.models import (
 from surveys.loader import load_pack
 from surveys.model import Survey
 from tests.conftest import REDIS_URL
+from tests.worlds import one_school_with_teachers
 
 QUESTIONS = 12
 USERS = 15

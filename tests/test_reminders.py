@@ -20,7 +20,6 @@ from monitoring.campaigns import (
     open_campaign,
     reopen_campaign,
 )
-from scoring.demo import one_school_with_teachers
 from storage.models import (
     Answer,
     Campaign,
@@ -35,6 +34,7 @@ from storage.models import (
 from surveys.loader import load_pack
 from tests.conftest import Clock
 from tests.harness import BotRunner
+from tests.worlds import one_school_with_teachers
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
 KRS = ZoneInfo("Asia/Krasnoyarsk")

@@ -18,12 +18,12 @@ from sqlalchemy import select, update
 from bot.dispatcher import create_bot, create_dispatcher
 from bot.webhook import create_webhook_app
 from monitoring.campaigns import create_campaign
-from scoring.demo import one_school_with_teachers
 from storage.clock import system_clock
 from storage.db import make_engine, make_session_factory
 from storage.models import Reminder
 from surveys.loader import load_pack
 from tests.conftest import PG_URL, REDIS_URL, free_port
+from tests.worlds import one_school_with_teachers
 
 SECRET = "s3cret-token_for-tests"
 
