@@ -49,8 +49,8 @@ from storage.models import (
     School,
     SchoolStatus,
 )
+from storage.registry import bump_versions
 from surveys.periods import PeriodError, normalize_period, school_year_of
-from surveys.store import bump_versions
 
 RISK_QUESTIONS = ("risk_internet", "risk_computers", "risk_staff")
 

@@ -13,7 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.importers import ImportFailed, ImportProblem, SchoolRow, name_key
-from storage.models import Invite, Municipality, Person, Role, School, SchoolPeriod
+from storage.models import (
+    Campaign,
+    Invite,
+    Municipality,
+    Person,
+    Response,
+    Role,
+    School,
+    SchoolPeriod,
+)
 
 TOKEN_BYTES = 16  # 22 url-safe characters, 128 bits: unguessable, and fits /start's 64 characters
 
@@ -104,11 +113,22 @@ async def add_schools(
             facts.municipal_internship_site = row.municipal_internship_site
         if row.regional_internship_site is not None:
             facts.regional_internship_site = row.regional_internship_site
-    from surveys.store import bump_versions
-
     await bump_versions(session, [s.id for s in by_name.values()], period)  # open questionnaires read the new facts
     await session.flush()
     return added, updated
+
+
+async def bump_versions(session: AsyncSession, school_ids: list[int], period: str) -> None:
+    """The facts of these schools changed (statuses, registry): the questionnaires open in a process (their states
+    cached by surveys.answering, guarded by the response's version) must read them again."""
+    if not school_ids:
+        return
+    campaigns = select(Campaign.id).where(Campaign.period == period)
+    await session.execute(
+        update(Response)
+        .where(Response.school_id.in_(school_ids), Response.campaign_id.in_(campaigns))
+        .values(version=Response.version + 1)
+    )
 
 
 async def find_school(session: AsyncSession, municipality: Municipality, ref: str) -> School:

@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -183,18 +183,6 @@ async def active_response(session: AsyncSession, person_id: int, now: dt.datetim
         .where(Response.actor_id == person_id, Campaign.closed_at.is_(None), Campaign.opens_at <= now, Campaign.deadline > now)
         .order_by(Response.updated_at.desc(), Response.id.desc())
         .limit(1)
-    )
-
-
-async def bump_versions(session: AsyncSession, school_ids: list[int], period: str) -> None:
-    """The facts of these schools changed (statuses, registry): their open states must be read again."""
-    if not school_ids:
-        return
-    campaigns = select(Campaign.id).where(Campaign.period == period)
-    await session.execute(
-        update(Response)
-        .where(Response.school_id.in_(school_ids), Response.campaign_id.in_(campaigns))
-        .values(version=Response.version + 1)
     )
 
 

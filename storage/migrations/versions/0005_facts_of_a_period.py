@@ -7,6 +7,7 @@ Create Date: 2026-11-23 15:00:00
 """
 import datetime as dt
 import json
+import re
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -18,13 +19,24 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
-def _normalize(period: str) -> str | None:
-    from surveys.periods import PeriodError, normalize_period
+# The periods' rule as it stood when this migration was written (surveys.periods then): a migration keeps
+# its own copy, so that what it does to old data never changes with the code.
+_PERIOD_RE = re.compile(
+    r"^(?P<start>\d{4})\s*[-–—/\\.]\s*(?P<end>\d{4}|\d{2})"
+    r"(?:\s*(?:(?:уч(?:ебный|\.)?)\s*(?:г(?:од|\.)?)?|г(?:од|\.)?))?\.?$",
+    re.IGNORECASE,
+)
 
-    try:
-        return normalize_period(period)
-    except PeriodError:
+
+def _normalize(period: str) -> str | None:
+    match = _PERIOD_RE.match(" ".join(str(period or "").split()))
+    if not match:
         return None
+    start, end_text = int(match["start"]), match["end"]
+    end = int(end_text) if len(end_text) == 4 else start - start % 100 + int(end_text)
+    if len(end_text) == 2 and end < start:
+        end += 100
+    return f"{start}-{end}" if end == start + 1 and 2000 <= start <= 2100 else None
 
 
 def upgrade() -> None:
