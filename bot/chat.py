@@ -1,4 +1,4 @@
-"""The chat a flow talks to, in any channel (bot.flows): a reply, a file, a note on the pressed button,
+"""The chat a flow talks to, in any channel (bot.features): a reply, a file, a note on the pressed button,
 the pressed message changed or its buttons taken away, «sending a file…» while a report is built.
 
 TelegramChat speaks through aiogram (a message or a pressed button); MaxChat (bot.max.chat) through

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from monitoring.campaigns import STATE_TITLES
-from storage.privacy import ROLE_NAMES as ROLE_TITLES  # the access log names roles the same way
+from storage.privacy import ROLE_NAMES
+
+ROLE_TITLES = ROLE_NAMES  # the access log names roles the same way
 
 # The command menu of each role (setMyCommands per chat) and of strangers (default scope).
 COMMANDS = {

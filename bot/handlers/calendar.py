@@ -2,7 +2,7 @@
 
 The same plan `shnor calendar plan` prints: what is planned, opened, skipped, overdue; a button shifts an item
 (the new date is typed as the next message) or skips it (after a confirmation); without a plan, a button
-makes it. Thin over bot.flows (the same flows MAX's app calls) and monitoring.calendar; refusals are
+makes it. Thin over bot.features (the same flows MAX's app calls) and monitoring.calendar; refusals are
 the service's Russian messages.
 """
 
@@ -16,11 +16,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows, texts
+from bot import features, texts
 from bot.callbacks import CalendarCb
 from bot.chat import TelegramChat
+from bot.features import CalendarShift
 from bot.filters import PrivateChat, TypedText
-from bot.flows import CalendarShift
 from monitoring import calendar as mc
 from storage.models import Person
 
@@ -29,17 +29,17 @@ __all__ = ["CalendarShift", "create_router"]
 
 async def show_calendar(message: Message, command: CommandObject, state: FSMContext, session: AsyncSession,
                         person: Person | None, now: dt.datetime, calendar: mc.CalendarDef) -> None:
-    await flows.show_calendar(TelegramChat(message), command.args, state, session, person, now, calendar)
+    await features.show_calendar(TelegramChat(message), command.args, state, session, person, now, calendar)
 
 
 async def calendar_button(callback: CallbackQuery, callback_data: CalendarCb, state: FSMContext, session: AsyncSession,
                           person: Person | None, now: dt.datetime, calendar: mc.CalendarDef) -> None:
-    await flows.calendar_button(TelegramChat(callback), callback_data, state, session, person, now, calendar)
+    await features.calendar_button(TelegramChat(callback), callback_data, state, session, person, now, calendar)
 
 
 async def typed_date(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime,
                      calendar: mc.CalendarDef) -> None:
-    await flows.typed_date(TelegramChat(message), message.text, state, session, person, now, calendar)
+    await features.typed_date(TelegramChat(message), message.text, state, session, person, now, calendar)
 
 
 async def button_in_group(callback: CallbackQuery) -> None:

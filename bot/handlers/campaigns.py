@@ -1,4 +1,4 @@
-"""Coordinators manage campaigns from the chat: /campaigns (list, extend, close, reopen), /newcampaign (bot.flows).
+"""Coordinators manage campaigns from the chat: /campaigns (list, extend, close, reopen), /newcampaign (bot.features).
 
 Campaign management is private-only: the list shows completion, and a button pressed in a
 group must not close a campaign or post the list there.
@@ -14,11 +14,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows, texts
+from bot import features, texts
 from bot.callbacks import CampaignCb, NewCampaignCb
 from bot.chat import TelegramChat
+from bot.features import NewCampaign
 from bot.filters import PrivateChat, TypedText
-from bot.flows import NewCampaign
 from bot.reminders import ReminderRunner
 from storage.models import Person
 
@@ -26,7 +26,7 @@ __all__ = ["NewCampaign", "create_router"]
 
 
 async def list_campaigns(message: Message, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
-    await flows.list_campaigns(TelegramChat(message), session, person, now)
+    await features.list_campaigns(TelegramChat(message), session, person, now)
 
 
 async def campaign_button(callback: CallbackQuery, callback_data: CampaignCb, session: AsyncSession, person: Person | None,
@@ -34,11 +34,11 @@ async def campaign_button(callback: CallbackQuery, callback_data: CampaignCb, se
     if callback.message is None:
         await callback.answer(texts.CAMPAIGNS_PRIVATE, show_alert=True)
         return
-    await flows.campaign_button(TelegramChat(callback), callback_data, session, person, now, reminders)
+    await features.campaign_button(TelegramChat(callback), callback_data, session, person, now, reminders)
 
 
 async def new_campaign(message: Message, state: FSMContext, person: Person | None) -> None:
-    await flows.new_campaign(TelegramChat(message), state, person)
+    await features.new_campaign(TelegramChat(message), state, person)
 
 
 async def new_campaign_button(callback: CallbackQuery, callback_data: NewCampaignCb, state: FSMContext, session: AsyncSession,
@@ -46,15 +46,15 @@ async def new_campaign_button(callback: CallbackQuery, callback_data: NewCampaig
     if callback.message is None:
         await callback.answer(texts.CAMPAIGNS_PRIVATE, show_alert=True)
         return
-    await flows.new_campaign_button(TelegramChat(callback), callback_data, state, session, person, now, reminders)
+    await features.new_campaign_button(TelegramChat(callback), callback_data, state, session, person, now, reminders)
 
 
 async def typed_period(message: Message, state: FSMContext, person: Person | None) -> None:
-    await flows.typed_period(TelegramChat(message), message.text, state, person)
+    await features.typed_period(TelegramChat(message), message.text, state, person)
 
 
 async def typed_deadline(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
-    await flows.typed_deadline(TelegramChat(message), message.text, state, session, person, now)
+    await features.typed_deadline(TelegramChat(message), message.text, state, session, person, now)
 
 
 async def button_in_group(callback: CallbackQuery) -> None:

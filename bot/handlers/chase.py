@@ -1,6 +1,6 @@
 """Deputies chase their school from the chat: /missing (who has not registered, not started, not sent), a
 nudge to one teacher or to all of them through the outbox, the school's teacher invite to forward, and the
-submitted questionnaires to return for correction (bot.handlers.returns). Thin over bot.flows (the same
+submitted questionnaires to return for correction (bot.handlers.returns). Thin over bot.features (the same
 flows MAX's app calls) and monitoring.chase.
 """
 
@@ -14,7 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows, texts
+from bot import features, texts
 from bot.callbacks import ChaseCb
 from bot.chat import TelegramChat
 from bot.filters import PrivateChat
@@ -23,12 +23,12 @@ from storage.models import Person
 
 
 async def missing(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
-    await flows.missing(TelegramChat(message), state, session, person, now)
+    await features.missing(TelegramChat(message), state, session, person, now)
 
 
 async def chase_button(callback: CallbackQuery, callback_data: ChaseCb, session: AsyncSession, person: Person | None,
                        now: dt.datetime, reminders: ReminderRunner | None) -> None:
-    await flows.chase_button(TelegramChat(callback), callback_data, session, person, now, reminders)
+    await features.chase_button(TelegramChat(callback), callback_data, session, person, now, reminders)
 
 
 async def button_in_group(callback: CallbackQuery) -> None:

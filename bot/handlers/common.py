@@ -1,4 +1,4 @@
-"""/start, /surveys, /help, /whoami, /link and the fallbacks for everything no feature claimed (bot.flows)."""
+"""/start, /surveys, /help, /whoami, /link and the fallbacks for everything no feature claimed (bot.features)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows, texts
+from bot import features, texts
 from bot.chat import TelegramChat
 from bot.filters import PrivateChat
 from storage.models import Person
@@ -20,20 +20,20 @@ __all__ = ["create_router"]
 
 
 async def surveys(message: Message, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
-    await flows.surveys(TelegramChat(message), state, session, person, now)
+    await features.surveys(TelegramChat(message), state, session, person, now)
 
 
 async def help_(message: Message, person: Person | None) -> None:
-    await flows.help_(TelegramChat(message), person)
+    await features.help_(TelegramChat(message), person)
 
 
 async def whoami(message: Message, session: AsyncSession, person: Person | None) -> None:
-    await flows.whoami(TelegramChat(message), session, person)
+    await features.whoami(TelegramChat(message), session, person)
 
 
 async def link(message: Message, session: AsyncSession, person: Person | None, now: dt.datetime,
                links: dict[str, Any] | None = None) -> None:
-    await flows.link(TelegramChat(message), session, person, now, links or {})
+    await features.link(TelegramChat(message), session, person, now, links or {})
 
 
 async def fallback(message: Message, person: Person | None) -> None:

@@ -1,5 +1,5 @@
 """Coordinators: /setchat in their group, /summary and /report (the working group's report in Word)
-there or in private (bot.flows).
+there or in private (bot.features).
 
 The report libraries (pandas, openpyxl, matplotlib, docxtpl) are imported when a report is made, not
 when the bot starts: the process that answers questionnaires does not carry them.
@@ -14,7 +14,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows
+from bot import features
 from bot.access import migrate_chat
 from bot.chat import TelegramChat
 from bot.filters import ChatMigrated
@@ -24,7 +24,7 @@ from storage.models import Person
 
 
 async def setchat(message: Message, session: AsyncSession, person: Person | None) -> None:
-    await flows.setchat(TelegramChat(message), session, person)
+    await features.setchat(TelegramChat(message), session, person)
 
 
 async def chat_migrated(message: Message, session: AsyncSession) -> None:
@@ -33,13 +33,13 @@ async def chat_migrated(message: Message, session: AsyncSession) -> None:
 
 async def summary(message: Message, command: CommandObject, session: AsyncSession, person: Person | None,
                   methodology: Methodology, now: dt.datetime) -> None:
-    await flows.summary(TelegramChat(message), (command.args or "").strip(), session, person, methodology, now, split_html)
+    await features.summary(TelegramChat(message), (command.args or "").strip(), session, person, methodology, now, split_html)
 
 
 async def report(message: Message, command: CommandObject, session: AsyncSession, person: Person | None,
                  methodology: Methodology, now: dt.datetime) -> None:
     """/report [period]: the analytical report as .docx, with the same access rules as /summary."""
-    await flows.report(TelegramChat(message), (command.args or "").strip(), session, person, methodology, now)
+    await features.report(TelegramChat(message), (command.args or "").strip(), session, person, methodology, now)
 
 
 def create_router() -> Router:

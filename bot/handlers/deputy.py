@@ -1,5 +1,5 @@
 """Deputies: /card, their school's indicators, points and what to do, with an .xlsx or a one-page .docx
-on request (bot.flows). Report libraries are imported when a card is made."""
+on request (bot.features). Report libraries are imported when a card is made."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows
+from bot import features
 from bot.callbacks import CardExport, CardWord
 from bot.chat import TelegramChat
 from bot.filters import PrivateChat
@@ -20,17 +20,17 @@ from storage.models import Person
 
 
 async def card(message: Message, session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime) -> None:
-    await flows.card(TelegramChat(message), session, person, methodology, now, split_html)
+    await features.card(TelegramChat(message), session, person, methodology, now, split_html)
 
 
 async def card_export(callback: CallbackQuery, callback_data: CardExport, session: AsyncSession, person: Person | None,
                       methodology: Methodology, now: dt.datetime) -> None:
-    await flows.card_file(TelegramChat(callback), callback_data.school, "xlsx", session, person, methodology, now)
+    await features.card_file(TelegramChat(callback), callback_data.school, "xlsx", session, person, methodology, now)
 
 
 async def card_word(callback: CallbackQuery, callback_data: CardWord, session: AsyncSession, person: Person | None,
                     methodology: Methodology, now: dt.datetime) -> None:
-    await flows.card_file(TelegramChat(callback), callback_data.school, "docx", session, person, methodology, now)
+    await features.card_file(TelegramChat(callback), callback_data.school, "docx", session, person, methodology, now)
 
 
 def create_router() -> Router:

@@ -1,4 +1,4 @@
-"""A person's own data (152-ФЗ): /mydata shows what is stored, /forget removes it after a confirmation (bot.flows)."""
+"""A person's own data (152-ФЗ): /mydata shows what is stored, /forget removes it after a confirmation (bot.features)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows
+from bot import features
 from bot.callbacks import ForgetCb
 from bot.chat import TelegramChat
 from bot.filters import PrivateChat
@@ -20,16 +20,16 @@ from surveys.answering import Answering
 
 
 async def my_data(message: Message, session: AsyncSession, person: Person | None) -> None:
-    await flows.my_data(TelegramChat(message), session, person)
+    await features.my_data(TelegramChat(message), session, person)
 
 
 async def forget(message: Message, person: Person | None) -> None:
-    await flows.forget_ask(TelegramChat(message), person)
+    await features.forget_ask(TelegramChat(message), person)
 
 
 async def forget_button(callback: CallbackQuery, callback_data: ForgetCb, session: AsyncSession, person: Person | None,
                         state: FSMContext, people: PersonMiddleware, answering: Answering, now: dt.datetime) -> None:
-    await flows.forget_answer(TelegramChat(callback, people), callback_data.ok, session, person, state, answering, now)
+    await features.forget_answer(TelegramChat(callback, people), callback_data.ok, session, person, state, answering, now)
 
 
 def create_router() -> Router:

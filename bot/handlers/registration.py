@@ -1,4 +1,4 @@
-"""Registration from an invite deep link: /start <token>, the consent, then the full name (bot.flows)."""
+"""Registration from an invite deep link: /start <token>, the consent, then the full name (bot.features)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows
+from bot import features
 from bot.callbacks import ConsentCb
 from bot.chat import TelegramChat
 from bot.commands import set_person_commands
+from bot.features import Registration
 from bot.filters import NotText, PrivateChat, TypedText
-from bot.flows import Registration
 from bot.middlewares import PersonMiddleware
 from storage.models import Person
 from surveys.answering import Answering
@@ -31,23 +31,23 @@ def _menu(bot: Bot, chat_id: int):
 
 async def start_with_token(message: Message, command: CommandObject, state: FSMContext, session: AsyncSession,
                            person: Person | None, now: dt.datetime, bot: Bot, people: PersonMiddleware) -> None:
-    await flows.start_with_token(TelegramChat(message, people), command.args or "", state, session, person, now,
+    await features.start_with_token(TelegramChat(message, people), command.args or "", state, session, person, now,
                                  _menu(bot, message.chat.id))
 
 
 async def consent_button(callback: CallbackQuery, callback_data: ConsentCb, state: FSMContext, session: AsyncSession,
                          person: Person | None, now: dt.datetime) -> None:
-    await flows.consent_answer(TelegramChat(callback), callback_data.ok, state, session, person, now)
+    await features.consent_answer(TelegramChat(callback), callback_data.ok, state, session, person, now)
 
 
 async def full_name(message: Message, state: FSMContext, session: AsyncSession, bot: Bot, person: Person | None,
                     now: dt.datetime, people: PersonMiddleware, answering: Answering) -> None:
-    await flows.full_name(TelegramChat(message, people), message.text, state, session, person, now,
+    await features.full_name(TelegramChat(message, people), message.text, state, session, person, now,
                           _menu(bot, message.chat.id), answering)
 
 
 async def full_name_not_text(message: Message) -> None:
-    await flows.name_not_text(TelegramChat(message))
+    await features.name_not_text(TelegramChat(message))
 
 
 def create_router() -> Router:

@@ -1,4 +1,4 @@
-"""Returning a submitted questionnaire for correction, in the private chat. Thin over bot.flows (the same flows
+"""Returning a submitted questionnaire for correction, in the private chat. Thin over bot.features (the same flows
 MAX's app calls) and monitoring.returns.
 
 Where the questionnaire is picked: a coordinator from /campaigns → «№N: вернуть анкету школы» → the schools
@@ -16,11 +16,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import flows, texts
+from bot import features, texts
 from bot.callbacks import ReturnCb
 from bot.chat import TelegramChat
+from bot.features import ReturnFlow
 from bot.filters import NotText, PrivateChat, TypedText
-from bot.flows import ReturnFlow
 from bot.reminders import ReminderRunner
 from storage.models import Person
 from surveys.answering import Answering
@@ -31,16 +31,16 @@ __all__ = ["ReturnFlow", "create_router"]
 async def return_button(callback: CallbackQuery, callback_data: ReturnCb, state: FSMContext, session: AsyncSession,
                         person: Person | None, now: dt.datetime, answering: Answering,
                         reminders: ReminderRunner | None) -> None:
-    await flows.return_button(TelegramChat(callback), callback_data, state, session, person, now, answering, reminders)
+    await features.return_button(TelegramChat(callback), callback_data, state, session, person, now, answering, reminders)
 
 
 async def typed_comment(message: Message, state: FSMContext, session: AsyncSession, person: Person | None,
                         now: dt.datetime) -> None:
-    await flows.typed_comment(TelegramChat(message), message.text, state, session, person, now)
+    await features.typed_comment(TelegramChat(message), message.text, state, session, person, now)
 
 
 async def not_text(message: Message) -> None:
-    await flows.comment_not_text(TelegramChat(message))
+    await features.comment_not_text(TelegramChat(message))
 
 
 async def button_in_group(callback: CallbackQuery) -> None:

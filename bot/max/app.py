@@ -5,7 +5,7 @@ next long poll's `marker`, saved with the batch) or before the webhook answers 2
 done in the same transaction as what its handling wrote, so a redelivered update is skipped and one
 recorded but not handled (a crash, a restart) is handled at the next start.
 
-What a person does is routed here and done by the shared flows (bot.flows) and services: the
+What a person does is routed here and done by the shared flows (bot.features) and services: the
 questionnaire through surveys.answering with MAX's renderer (a press answered by one POST /answers
 that changes the pressed message and shows the note), everything else through MaxChat.
 """
@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import flows, texts
+from bot import features, texts
 from bot.callbacks import (
     Q_KINDS,
     R_KINDS,
@@ -99,7 +99,7 @@ class Mark:
 
 
 class MaxApp:
-    """MAX's updates through the same flows as Telegram's (bot.flows): commands, buttons, typed answers."""
+    """MAX's updates through the same flows as Telegram's (bot.features): commands, buttons, typed answers."""
 
     def __init__(self, client: MaxClient, session_factory: async_sessionmaker[AsyncSession], writer: Writer, *,
                  storage: BaseStorage, isolation: BaseEventIsolation | None = None,
@@ -170,9 +170,9 @@ class MaxApp:
             if event.kind == "callback":
                 await self._callback(event, chat, person, state, mark)
             elif event.kind == "start":
-                await self._in_session(mark, chat, lambda s: flows.start_with_token(
+                await self._in_session(mark, chat, lambda s: features.start_with_token(
                     chat, event.payload or "", state, s, person, self.clock()) if event.payload else
-                    flows.surveys(chat, state, s, person, self.clock()))
+                    features.surveys(chat, state, s, person, self.clock()))
             else:
                 await self._message(event, chat, person, state, mark)
         except DomainError as exc:  # a refusal or bad input raised by a service: nothing was changed
@@ -236,22 +236,22 @@ class MaxApp:
                 await chat.say(texts.PRIVATE_COMMAND)
                 return
             handlers: dict[str, Callable[[AsyncSession], Awaitable[Any]]] = {
-                "/start": lambda s: (flows.start_with_token(chat, args, state, s, person, now) if args
-                                     else flows.surveys(chat, state, s, person, now)),
-                "/surveys": lambda s: flows.surveys(chat, state, s, person, now),
-                "/help": lambda s: flows.help_(chat, person),
-                "/whoami": lambda s: flows.whoami(chat, s, person),
-                "/link": lambda s: flows.link(chat, s, person, now, self.links),
-                "/mydata": lambda s: flows.my_data(chat, s, person),
-                "/forget": lambda s: flows.forget_ask(chat, person),
-                "/setchat": lambda s: flows.setchat(chat, s, person),
-                "/summary": lambda s: flows.summary(chat, args, s, person, self.methodology, now, split),
-                "/report": lambda s: flows.report(chat, args, s, person, self.methodology, now),
-                "/card": lambda s: flows.card(chat, s, person, self.methodology, now, split),
-                "/campaigns": lambda s: flows.list_campaigns(chat, s, person, now),
-                "/newcampaign": lambda s: flows.new_campaign(chat, state, person),
-                "/calendar": lambda s: flows.show_calendar(chat, args, state, s, person, now, self.calendar),
-                "/missing": lambda s: flows.missing(chat, state, s, person, now),
+                "/start": lambda s: (features.start_with_token(chat, args, state, s, person, now) if args
+                                     else features.surveys(chat, state, s, person, now)),
+                "/surveys": lambda s: features.surveys(chat, state, s, person, now),
+                "/help": lambda s: features.help_(chat, person),
+                "/whoami": lambda s: features.whoami(chat, s, person),
+                "/link": lambda s: features.link(chat, s, person, now, self.links),
+                "/mydata": lambda s: features.my_data(chat, s, person),
+                "/forget": lambda s: features.forget_ask(chat, person),
+                "/setchat": lambda s: features.setchat(chat, s, person),
+                "/summary": lambda s: features.summary(chat, args, s, person, self.methodology, now, split),
+                "/report": lambda s: features.report(chat, args, s, person, self.methodology, now),
+                "/card": lambda s: features.card(chat, s, person, self.methodology, now, split),
+                "/campaigns": lambda s: features.list_campaigns(chat, s, person, now),
+                "/newcampaign": lambda s: features.new_campaign(chat, state, person),
+                "/calendar": lambda s: features.show_calendar(chat, args, state, s, person, now, self.calendar),
+                "/missing": lambda s: features.missing(chat, state, s, person, now),
             }
             if name == "/start" and not event.private:  # as in Telegram: a group's /start is not for the bot
                 return
@@ -264,27 +264,27 @@ class MaxApp:
         if not event.private:
             return  # a group's talk is not for the bot
         current = await state.get_state()
-        if current == flows.Registration.full_name.state:
+        if current == features.Registration.full_name.state:
             if event.text:
-                await self._in_session(mark, chat, lambda s: flows.full_name(chat, event.text, state, s, person, now,
+                await self._in_session(mark, chat, lambda s: features.full_name(chat, event.text, state, s, person, now,
                                                                              answering=self.answering))
             else:
-                await flows.name_not_text(chat)
+                await features.name_not_text(chat)
             return
-        if current == flows.NewCampaign.period.state and event.text:
-            await flows.typed_period(chat, event.text, state, person)
+        if current == features.NewCampaign.period.state and event.text:
+            await features.typed_period(chat, event.text, state, person)
             return
-        if current == flows.NewCampaign.deadline.state and event.text:
-            await self._in_session(mark, chat, lambda s: flows.typed_deadline(chat, event.text, state, s, person, now))
+        if current == features.NewCampaign.deadline.state and event.text:
+            await self._in_session(mark, chat, lambda s: features.typed_deadline(chat, event.text, state, s, person, now))
             return
-        if current == flows.ReturnFlow.comment.state:  # what to fix in a questionnaire being returned
+        if current == features.ReturnFlow.comment.state:  # what to fix in a questionnaire being returned
             if event.text:
-                await self._in_session(mark, chat, lambda s: flows.typed_comment(chat, event.text, state, s, person, now))
+                await self._in_session(mark, chat, lambda s: features.typed_comment(chat, event.text, state, s, person, now))
             else:
-                await flows.comment_not_text(chat)
+                await features.comment_not_text(chat)
             return
-        if current == flows.CalendarShift.date.state and event.text:  # the new date of a calendar item
-            await self._in_session(mark, chat, lambda s: flows.typed_date(chat, event.text, state, s, person, now,
+        if current == features.CalendarShift.date.state and event.text:  # the new date of a calendar item
+            await self._in_session(mark, chat, lambda s: features.typed_date(chat, event.text, state, s, person, now,
                                                                           self.calendar))
             return
         if person is None:
@@ -324,22 +324,22 @@ class MaxApp:
             return
         flow: Callable[[AsyncSession], Awaitable[Any]]
         if isinstance(data, ConsentCb):
-            flow = lambda s: flows.consent_answer(chat, data.ok, state, s, person, now)  # noqa: E731
+            flow = lambda s: features.consent_answer(chat, data.ok, state, s, person, now)  # noqa: E731
         elif isinstance(data, ForgetCb):
-            flow = lambda s: flows.forget_answer(chat, data.ok, s, person, state, self.answering, now)  # noqa: E731
+            flow = lambda s: features.forget_answer(chat, data.ok, s, person, state, self.answering, now)  # noqa: E731
         elif isinstance(data, (CardExport, CardWord)):
             kind = "xlsx" if isinstance(data, CardExport) else "docx"
-            flow = lambda s: flows.card_file(chat, data.school, kind, s, person, self.methodology, now)  # noqa: E731
+            flow = lambda s: features.card_file(chat, data.school, kind, s, person, self.methodology, now)  # noqa: E731
         elif isinstance(data, CampaignCb):
-            flow = lambda s: flows.campaign_button(chat, data, s, person, now, self.reminders)  # noqa: E731
+            flow = lambda s: features.campaign_button(chat, data, s, person, now, self.reminders)  # noqa: E731
         elif isinstance(data, ChaseCb):
-            flow = lambda s: flows.chase_button(chat, data, s, person, now, self.reminders)  # noqa: E731
+            flow = lambda s: features.chase_button(chat, data, s, person, now, self.reminders)  # noqa: E731
         elif isinstance(data, ReturnCb):
-            flow = lambda s: flows.return_button(chat, data, state, s, person, now, self.answering, self.reminders)  # noqa: E731
+            flow = lambda s: features.return_button(chat, data, state, s, person, now, self.answering, self.reminders)  # noqa: E731
         elif isinstance(data, CalendarCb):
-            flow = lambda s: flows.calendar_button(chat, data, state, s, person, now, self.calendar)  # noqa: E731
+            flow = lambda s: features.calendar_button(chat, data, state, s, person, now, self.calendar)  # noqa: E731
         else:
-            flow = lambda s: flows.new_campaign_button(chat, data, state, s, person, now, self.reminders)  # noqa: E731
+            flow = lambda s: features.new_campaign_button(chat, data, state, s, person, now, self.reminders)  # noqa: E731
         await self._in_session(mark, chat, flow)
 
     async def _questionnaire(self, event: Event, chat: MaxChat, person: Person, data: Any, mark: Mark) -> None:

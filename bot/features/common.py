@@ -1,0 +1,43 @@
+"""Small pieces the features share: who a person is in words, a screen's buttons, when a queued message goes out."""
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.callbacks import (
+    OpenSurvey,
+)
+from bot.chat import Buttons
+from storage.models import (
+    Municipality,
+    Person,
+    School,
+)
+
+
+async def describe(session: AsyncSession, person: Person) -> str:
+    parts = [texts.ROLE_TITLES.get(person.role, person.role)]
+    if person.school_id:
+        school = await session.get(School, person.school_id)
+        if school:
+            parts.append(school.name)
+    municipality = await session.get(Municipality, person.municipality_id)
+    if municipality:
+        parts.append(municipality.name)
+    return ", ".join(parts)
+
+
+def screen_buttons(screen: Any) -> Buttons:
+    """A neutral screen's buttons (surveys.screens) as callback data: the campaigns list's «Начать» buttons."""
+    return [[(b.label, OpenSurvey(campaign=b.action.campaign)) for b in row] for row in screen.buttons]
+
+
+def when_sent(due_at: dt.datetime, timezone: str, quiet: str, now: dt.datetime) -> str:
+    """When a message asked for now goes out: now, or after the campaign's quiet hours."""
+    if due_at <= now:
+        return texts.NUDGE_NOW
+    local = due_at.astimezone(ZoneInfo(timezone))
+    return texts.NUDGE_LATER.format(time=f"{local:%H:%M %d.%m}", quiet=quiet)

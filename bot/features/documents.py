@@ -1,0 +1,169 @@
+"""The coordinators' documents: /setchat in their group, /summary and /report there or in private, and the
+deputy's school card (/card) with its files."""
+
+import asyncio
+import datetime as dt
+from html import escape
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.access import set_coordinators_chat, summary_refusal
+from bot.callbacks import (
+    CardExport,
+    CardWord,
+)
+from bot.chat import Chat
+from scoring.methodology import Methodology
+from storage.models import (
+    Municipality,
+    Person,
+    Role,
+)
+from storage.privacy import (
+    log_access,
+)
+from surveys.subjects import is_coordinator
+
+
+async def setchat(chat: Chat, session: AsyncSession, person: Person | None) -> None:
+    if not is_coordinator(person):
+        await chat.say(texts.COORDINATORS_ONLY)
+        return
+    if chat.private:
+        await chat.say(texts.SETCHAT_IN_GROUP)
+        return
+    municipality = await session.get(Municipality, person.municipality_id)
+    refusal = await set_coordinators_chat(session, municipality, chat.chat_id, chat.channel)
+    await chat.say(refusal or texts.SETCHAT_DONE.format(municipality=escape(municipality.name)))
+
+
+async def _coordinators_municipality(chat: Chat, session: AsyncSession, person: Person | None) -> Municipality | None:
+    """The municipality whose summary or report may be given in this chat, or None after saying why not."""
+    municipality = await session.get(Municipality, person.municipality_id) if person else None
+    refusal = summary_refusal(person, municipality, chat.chat_id, "private" if chat.private else "group", chat.channel)
+    if refusal:
+        await chat.say(refusal)
+        return None
+    return municipality
+
+
+def _log_document(chat: Chat, session: AsyncSession, action: str, municipality: Municipality, person: Person | None,
+                  period: str, now: dt.datetime) -> None:
+    where = "группа координаторов" if not chat.private else "личный чат"
+    log_access(session, action=action, municipality_id=municipality.id, person=person, detail=f"период {period}; {where}",
+               now=now)
+
+
+async def summary(chat: Chat, period: str | None, session: AsyncSession, person: Person | None,
+                  methodology: Methodology, now: dt.datetime, split: Any) -> None:
+    """/summary [period]: the lines (split by the channel's limit: `split`), the workbook and the charts."""
+    from bot.render import html
+    from scoring import report, text
+    from scoring.service import ScoringError, build_summary
+
+    municipality = await _coordinators_municipality(chat, session, person)
+    if municipality is None:
+        return
+    async with chat.uploading():
+        try:
+            result = await build_summary(session, municipality, period or None, methodology, now=now)
+        except ScoringError as exc:
+            await chat.say(escape(str(exc)))
+            return
+        _log_document(chat, session, "summary", municipality, person, result.period, now)
+        workbook, chart, dynamics = await asyncio.gather(
+            asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result),
+            asyncio.to_thread(report.dynamics_chart, result),
+        )
+        for chunk in split([html(line) for line in text.summary_lines(result)]):
+            await chat.say(chunk)
+        name = f"shnor_{result.period}.xlsx".replace(" ", "_")
+        await chat.send_file("document", name, workbook, texts.SUMMARY_WORKBOOK)
+        await chat.send_file("photo", "summary.png", chart, texts.SUMMARY_CHART)
+        if dynamics is not None:
+            await chat.send_file("photo", "dynamics.png", dynamics, texts.SUMMARY_DYNAMICS)
+
+
+async def report(chat: Chat, period: str | None, session: AsyncSession, person: Person | None,
+                 methodology: Methodology, now: dt.datetime) -> None:
+    """/report [period]: the analytical report as .docx, with the same access rules as /summary."""
+    from scoring import word
+    from scoring.service import ScoringError, build_report
+
+    municipality = await _coordinators_municipality(chat, session, person)
+    if municipality is None:
+        return
+    async with chat.uploading():
+        try:
+            data = await build_report(session, municipality, period or None, methodology, now=now)
+        except ScoringError as exc:
+            await chat.say(escape(str(exc)))
+            return
+        _log_document(chat, session, "report", municipality, person, data.summary.period, now)
+        document = await asyncio.to_thread(word.report_docx, data)
+        name = word.file_name("Справка", municipality.name, data.summary.period)
+        await chat.send_file("document", name, document, texts.REPORT_DOCUMENT.format(
+            period=escape(data.summary.period), periods=escape(", ".join(h.period for h in data.summary.history))))
+
+
+# --- deputies: the school card -------------------------------------------------------------
+
+
+async def _card(session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime, action: str):
+    """The deputy's school card, or the refusal to show; a card shown is written to the access log."""
+    from scoring.service import (  # report libraries load when a report is made
+        ScoringError,
+        school_card,
+    )
+
+    if person is None or person.role != Role.DEPUTY or person.school_id is None:
+        return texts.DEPUTIES_ONLY
+    municipality = await session.get(Municipality, person.municipality_id)
+    try:
+        result, score = await school_card(session, municipality, person.school_id, methodology=methodology, now=now)
+    except ScoringError as exc:
+        return escape(str(exc))
+    log_access(session, action=action, municipality_id=municipality.id, person=person,
+               detail=f"{score.school.name}; период {result.period}", now=now)
+    return result, score
+
+
+async def card(chat: Chat, session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime,
+               split: Any) -> None:
+    result = await _card(session, person, methodology, now, "card")
+    if isinstance(result, str):
+        await chat.say(result)
+        return
+    from bot.render import html
+    from scoring import text
+
+    found, score = result
+    chunks = split([html(line) for line in text.card_lines(found, score)])
+    buttons = [[(texts.BTN_CARD_XLSX, CardExport(school=score.school.id)), (texts.BTN_CARD_DOCX, CardWord(school=score.school.id))]]
+    for n, chunk in enumerate(chunks):
+        await chat.say(chunk, buttons if n == len(chunks) - 1 else None)
+
+
+async def card_file(chat: Chat, school_id: int, kind: str, session: AsyncSession, person: Person | None,
+                    methodology: Methodology, now: dt.datetime) -> None:
+    """The card as .xlsx (`kind` xlsx) or a one-page .docx (docx), for the deputy's own school only."""
+    if person is None or person.school_id != school_id:
+        await chat.ack(texts.NOT_YOURS, alert=True)
+        return
+    result = await _card(session, person, methodology, now, "card_xlsx" if kind == "xlsx" else "card_docx")
+    if isinstance(result, str):
+        await chat.ack(result, alert=True)
+        return
+    from scoring import report, word
+
+    await chat.ack()
+    found, score = result
+    if kind == "xlsx":
+        data = await asyncio.to_thread(report.card_workbook, found, score)
+        caption = texts.CARD_WORKBOOK.format(school=escape(score.school.name), period=escape(found.period))
+    else:
+        data = await asyncio.to_thread(word.card_docx, found, score)
+        caption = texts.CARD_DOCUMENT.format(school=escape(score.school.name), period=escape(found.period))
+    await chat.send_file("document", report.card_file_name(found, score, kind), data, caption)

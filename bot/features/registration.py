@@ -1,0 +1,197 @@
+"""Registration by an invite (consent first, then the name), a second channel linked by /link, and the person's own
+menu: /start, /surveys, /help, /whoami."""
+
+import datetime as dt
+from html import escape
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.callbacks import (
+    ConsentCb,
+)
+from bot.chat import Chat
+from bot.features.common import describe, screen_buttons
+from monitoring.campaigns import campaigns_for
+from storage.accounts import CHANNEL_TITLES
+from storage.models import Municipality, Person, School
+from storage.privacy import (
+    ConsentText,
+    consent_text,
+    record_consent,
+)
+from storage.registry import (
+    InviteProblem,
+    RegistryError,
+    check_invite,
+    create_link,
+    link_account,
+    normalize_full_name,
+    register_person,
+)
+from surveys.answering import Answering
+from surveys.screens import campaigns_screen, local_time, screen_of
+
+
+class Registration(StatesGroup):
+    consent = State()
+    full_name = State()
+
+
+async def start_with_token(chat: Chat, token: str, state: FSMContext, session: AsyncSession, person: Person | None,
+                           now: dt.datetime, registered: Any = None) -> None:
+    """An invite deep link (Telegram's /start payload, MAX's start payload): the consent first, then the name;
+    a one-time link of a second channel attaches this account to its person at once."""
+    if person is not None:
+        await chat.say(texts.ALREADY_REGISTERED.format(who=escape(await describe(session, person))))
+        return
+    checked = await check_invite(session, token or "", now)
+    if isinstance(checked, InviteProblem):
+        await chat.say(texts.INVITE_PROBLEMS[checked.value])
+        return
+    if checked.person_id is not None:
+        linked = await link_account(session, token=checked.token, channel=chat.channel, account_id=chat.user_id,
+                                    chat_id=chat.chat_id, now=now)
+        if isinstance(linked, InviteProblem):
+            await chat.say(texts.INVITE_PROBLEMS[linked.value])
+            return
+        await session.flush()
+        chat.forget_identity()
+        await state.clear()
+        if registered is not None:
+            await registered(linked.role)
+        await chat.say(texts.LINKED.format(name=escape(linked.full_name), channel=CHANNEL_TITLES[chat.channel],
+                                           who=escape(await describe(session, linked))))
+        await show_campaigns(chat, session, linked, now)
+        return
+    where = ""
+    if checked.school_id:
+        school = await session.get(School, checked.school_id)
+        where = f", {escape(school.name)}" if school else ""
+    consent = consent_text(await session.get(Municipality, checked.municipality_id))
+    await state.set_state(Registration.consent)
+    await state.set_data({"token": checked.token, "role": checked.role, "where": where})
+    await chat.say(texts.CONSENT_INTRO.format(role=texts.ROLE_TITLES[checked.role], where=where))
+    await chat.say(escape(consent.text), [[(texts.BTN_CONSENT_YES, ConsentCb(ok=True)),
+                                            (texts.BTN_CONSENT_NO, ConsentCb(ok=False))]])
+
+
+async def consent_answer(chat: Chat, ok: bool, state: FSMContext, session: AsyncSession, person: Person | None,
+                         now: dt.datetime) -> None:
+    data = await state.get_data()
+    if person is not None or await state.get_state() != Registration.consent.state or "token" not in data:
+        await chat.ack(texts.CONSENT_STALE)
+        return
+    await chat.ack()
+    await chat.drop_buttons()
+    if not ok:
+        await state.clear()
+        await chat.say(texts.CONSENT_DECLINED)
+        return
+    invite = await check_invite(session, data["token"], now)
+    if isinstance(invite, InviteProblem):
+        await state.clear()
+        await chat.say(texts.INVITE_PROBLEMS[invite.value])
+        return
+    consent = consent_text(await session.get(Municipality, invite.municipality_id))
+    await state.set_state(Registration.full_name)
+    await state.update_data(consent=consent.version, consent_text=consent.text, consent_at=now.isoformat())
+    await chat.say(texts.ASK_FULL_NAME.format(role=texts.ROLE_TITLES[invite.role], where=data.get("where", "")))
+
+
+async def full_name(chat: Chat, text: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
+                    now: dt.datetime, registered: Any = None, answering: Answering | None = None) -> None:
+    if person is not None:
+        await state.clear()
+        await chat.say(texts.ALREADY_REGISTERED.format(who=escape(await describe(session, person))))
+        return
+    try:
+        name = normalize_full_name(text)
+    except RegistryError as exc:
+        await chat.say(texts.REPROMPT.format(error=exc))
+        return
+    data = await state.get_data()
+    if "consent" not in data:  # the consent was not given (an old conversation): ask for it first
+        await state.clear()
+        await chat.say(texts.CONSENT_FIRST)
+        return
+    done = await register_person(session, token=data.get("token", ""), tg_user_id=chat.user_id, account_id=chat.user_id,
+                                 channel=chat.channel, chat_id=chat.chat_id, full_name=name, now=now)
+    if isinstance(done, InviteProblem):
+        await state.clear()
+        await chat.say(texts.INVITE_PROBLEMS[done.value])
+        return
+    record_consent(session, done, ConsentText(data["consent_text"], data["consent"]),
+                   dt.datetime.fromisoformat(data["consent_at"]))
+    chat.forget_identity()  # committed before the first reply
+    await state.clear()
+    if registered is not None:
+        await registered(done.role)
+    await chat.say(texts.REGISTERED.format(name=escape(name), who=escape(await describe(session, done))))
+    await show_campaigns(chat, session, done, now, answering)
+
+
+async def name_not_text(chat: Chat) -> None:
+    await chat.say(texts.REPROMPT.format(error="Напишите ФИО текстом, например: Иванова Мария Петровна."))
+
+
+# --- the person's own menu -----------------------------------------------------------------
+
+
+async def show_campaigns(chat: Chat, session: AsyncSession, person: Person, now: dt.datetime,
+                         answering: Answering | None = None) -> None:
+    """The person's open questionnaires; with `answering` (just registered), a single questionnaire not
+    yet started opens at once: its first question follows without a press on «Начать»."""
+    from bot.render import html
+
+    entries = await campaigns_for(session, person, now)
+    municipality = await session.get(Municipality, person.municipality_id)
+    timezone = municipality.timezone if municipality else "UTC"
+    if answering is not None and len(entries) == 1 and entries[0].status == "new":
+        entry = entries[0]
+        await chat.say(texts.STARTING.format(title=escape(entry.title), deadline=local_time(entry.campaign.deadline, timezone)))
+        step = await answering.open(person, entry.campaign.id)
+        await chat.show(screen_of(step.view))
+        return
+    screen = campaigns_screen(entries, timezone)
+    await chat.say(html(screen.text), screen_buttons(screen) or None)
+
+
+async def surveys(chat: Chat, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
+    if person is None:
+        await state.clear()
+        await chat.say(texts.NOT_REGISTERED)
+        return
+    await show_campaigns(chat, session, person, now)
+
+
+async def help_(chat: Chat, person: Person | None) -> None:
+    if not chat.private:
+        await chat.say(texts.HELP_GROUP)
+        return
+    await chat.say(texts.HELP[person.role if person else None])
+
+
+async def whoami(chat: Chat, session: AsyncSession, person: Person | None) -> None:
+    if person is None:
+        await chat.say(texts.NOT_REGISTERED)
+        return
+    await chat.say(texts.WHOAMI.format(name=escape(person.full_name), who=escape(await describe(session, person))))
+
+
+async def link(chat: Chat, session: AsyncSession, person: Person | None, now: dt.datetime, links: dict[str, Any]) -> None:
+    """/link: a one-time link that attaches the person's account in the other channel (`links`: channel -> a
+    function making the start link from a token, for the channels this installation runs)."""
+    if person is None:
+        await chat.say(texts.NOT_REGISTERED)
+        return
+    others = [channel for channel in links if channel != chat.channel]
+    if not others:
+        await chat.say(texts.LINK_NO_OTHER.format(channel=CHANNEL_TITLES[chat.channel]))
+        return
+    invite = await create_link(session, person, now)
+    for other in others:
+        await chat.say(texts.LINK_ASK.format(other=CHANNEL_TITLES[other], link=escape(links[other](invite.token))))
