@@ -1,0 +1,69 @@
+"""Texts of campaigns and their reminders."""
+
+from __future__ import annotations
+
+
+REMINDER_OPEN = (
+    "📋 Открыта анкета «{title}» (период {period}).\n"
+    "Срок — до {deadline}. Это займёт пару минут; ответы сохраняются сразу."
+)
+REMINDER_OFFSET = "⏰ Напоминание: анкета «{title}» (период {period}) ждёт ваших ответов — {left}."
+REMINDER_DEPUTY = (
+    "⏰ {school}, анкета «{title}»: педагоги {completion}; {left}.\n"
+    "Ещё не ответили: {names}.\nАнкета школы: {form}."
+)
+REMINDER_DIGEST_HEADER = "📊 Заполнение «{title}» ({period}): {completion}; {left}."
+REMINDER_FINAL_HEADER = "🏁 Приём ответов «{title}» ({period}) завершён. Итог: {completion}."
+REOPENED_NOTICE = (
+    "🔓 Кампания №{id} «{title}» ({period}) снова открыта: приём ответов продолжается, {left}.\n"
+    "Сейчас: {completion}. Напоминания пойдут по расписанию кампании."
+)
+REMINDER_UNREACHABLE = "Недоступны (заблокировали бота), им ничего не отправляется: {names}."
+BTN_START = "Начать анкету"
+BTN_CONTINUE = "Продолжить анкету"
+PROGRESS = "📨 Рассылка «{title}»: отправлено {done} из {total}"
+PROGRESS_DONE = "📨 Рассылка «{title}» завершена: отправлено {sent} из {total}{extra}."
+
+CAMPAIGNS_EMPTY = "Кампаний ещё нет. Откройте первую кнопкой ниже."
+CAMPAIGN_LIST_HEADER = "<b>Кампании муниципалитета</b>"
+CAMPAIGN_ITEM = (
+    "№{id}. <b>{title}</b> ({period}), для: {audience}\n"
+    "{state}; срок до {deadline}\n"
+    "Заполнение: {completion}\n"
+    "Напоминания: {offsets}; тихие часы {quiet} ({tz})"
+)
+CAMPAIGNS_MORE = "… и ещё {n} более ранних (shnor campaign list в командной строке)."
+CAMPAIGNS_PRIVATE = "Кампаниями управляют в личном чате с ботом: там и нажмите /campaigns."
+CLOSE_ASK = (
+    "Закрыть кампанию №{id} «{title}» ({period}) досрочно?\n"
+    "Приём ответов прекратится, итог и сводка уйдут в чат координаторов. Открыть снова можно, пока не прошёл срок."
+)
+CLOSE_CANCELLED = "Кампания №{id} не закрыта."
+BTN_CLOSE_YES = "Да, закрыть"
+BTN_NEW_CAMPAIGN = "➕ Новая кампания"
+BTN_OPEN_CAMPAIGN = "Открыть кампанию"
+BTN_CANCEL = "Отмена"
+EXTEND_ASK = "Кампания №{id}: срок сейчас до {deadline}. На сколько продлить?"
+EXTENDED = "Кампания №{id} продлена до {deadline}. Напоминания перенесены."
+CLOSED = "Кампания №{id} закрыта досрочно. Итог уходит в чат координаторов."
+REOPENED = "Кампания №{id} снова открыта."
+NEW_PACK = "Новая кампания. Какая анкета?"
+NEW_FILTER = "Кому? (для анкеты педагога — педагогам этих школ, для анкеты школы — этим школам)"
+FILTER_BUTTONS = {
+    None: "Всем школам",
+    "shnro": "Только ШНРО",
+    "shnsu": "Только ШНСУ",
+    "risk_zone": "Только зона риска",
+    "shnro,shnsu": "ШНРО и ШНСУ",
+}
+NEW_PERIOD = "Период — учебный год? Нажмите кнопку или напишите, например 2026-2027."
+NEW_DEADLINE = "Срок сдачи? Нажмите кнопку или напишите дату и время: 15.12.2026 18:00 (дата без времени — до 18:00)."
+NEW_DEADLINE_PAST = "Эта дата уже прошла. Напишите будущую дату, например 15.12.2026 18:00."
+NEW_CONFIRM = (
+    "Проверьте:\n<b>{title}</b>, для: {audience}\nПериод: {period}\nСрок: до {deadline} ({tz})\n"
+    "Напоминания: за 7, 3 и 1 день и утром в день срока; тихие часы 21:00-08:00.\n"
+    "При открытии все адресаты получат уведомление с кнопкой."
+)
+CAMPAIGN_OPENED = "Кампания №{id} «{title}» открыта. Уведомления уходят адресатам; ход рассылки — в чате координаторов."
+NEW_CANCELLED = "Отменено."
+NEW_STALE = "Эта кнопка уже неактуальна: начните заново командой /newcampaign."
