@@ -138,35 +138,7 @@ STARTING = (
 )
 WHOAMI = "Вы: {name}\nРоль: {who}"
 
-NO_CAMPAIGNS = "Сейчас открытых анкет для вас нет. Бот напишет, когда появится новая."
-CAMPAIGNS_HEADER = "Ваши анкеты:"
-CAMPAIGN_LINE = {
-    "new": "• {title} — не начата, срок до {deadline}",
-    "draft": "• {title} — начата, срок до {deadline}",
-    "submitted": "• {title} — ✅ отправлена (можно изменить до {deadline})",
-}
-CAMPAIGN_BUTTON = {"new": "Начать: {title}", "draft": "Продолжить: {title}", "submitted": "Изменить: {title}"}
-
-QUESTION_HEADER = "<i>{survey}</i> · Вопрос {position} из {total}"
-CURRENT_ANSWER = "Сейчас ответ: <b>{value}</b>"
-TYPE_PROMPTS = {
-    "integer": "Напишите число сообщением.",
-    "decimal": "Напишите число сообщением.",
-    "percent": "Напишите процент числом, например 45.",
-    "text": "Напишите ответ сообщением.",
-    "date": "Напишите дату в виде ДД.ММ.ГГГГ.",
-    "file": "Пришлите файл документом.",
-    "multiple": "Отметьте подходящие варианты и нажмите «Готово».",
-}
-ANSWERED = "{label}\n— <b>{value}</b>"
-REVIEW_HEADER = "<b>{survey}</b>: проверьте ответы."
-REVIEW_SUBMITTED = "<b>{survey}</b>: анкета отправлена ✅\nИзменить ответы можно до {deadline}."
-REVIEW_FOOTER_DRAFT = "Если всё верно, нажмите «Отправить». Чтобы исправить ответ, нажмите его номер."
-REVIEW_FOOTER_SUBMITTED = "Чтобы изменить ответ, нажмите его номер."
-SUBMITTED = "Спасибо! Анкета отправлена ✅"
 REPROMPT = "⚠️ {error}"
-NOT_NOW = "Сейчас я жду ответа кнопкой или текстом. Чтобы выбрать анкету, нажмите /surveys."
-NOT_TEXT = "Ответьте, пожалуйста, текстом или кнопкой под вопросом."
 UNKNOWN_INPUT = "Не понял. Чтобы открыть анкеты, нажмите /surveys, справка — /help."
 PRIVATE_ONLY = "Анкеты заполняются в личном чате с ботом."
 PRIVATE_COMMAND = "Эта команда работает только в личном чате с ботом."
@@ -203,17 +175,6 @@ REPORT_DOCUMENT = (
 )
 BTN_CARD_XLSX = "Скачать Excel"
 BTN_CARD_DOCX = "Скачать Word"
-
-BTN_YES = "Да"
-BTN_NO = "Нет"
-BTN_DONE = "Готово ✔"
-BTN_BACK = "← Назад"
-BTN_SKIP = "Пропустить"
-BTN_KEEP = "Оставить как есть"
-BTN_SUBMIT = "Отправить ✅"
-BTN_CHECKED = "☑ "
-BTN_UNCHECKED = "☐ "
-
 
 def deadline_text(deadline, timezone: str) -> str:
     from zoneinfo import ZoneInfo
