@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,11 +11,12 @@ from sqlalchemy import Text, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.completion import TeacherCompletion
-from monitoring.returns import ReturnEvent
 from monitoring.returns import history as return_history
+from scoring.development import Tally, report_questions
 from scoring.dynamics import period_sort_key
 from scoring.identification import Exam, Status
 from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts
+from scoring.summary import Completion
 from storage.models import (
     Answer,
     Campaign,
@@ -30,32 +32,6 @@ from storage.models import (
 )
 from surveys.facts import STAFF_QUESTION
 from surveys.subjects import subject_id
-
-
-@dataclass
-class Completion:
-    """Who has answered in the period.
-
-    teachers: per school asked to answer the teacher questionnaire, its teachers against the
-    declared staff and the teachers registered by the end of the campaign (the people asked
-    then, not the people registered now); schools outside the campaign's audience are absent.
-    """
-
-    teachers: dict[int, TeacherCompletion] = field(default_factory=dict)
-    school_form: dict[int, str] = field(default_factory=dict)  # school id -> submitted | draft
-    municipality_form: str | None = None
-    audiences: frozenset[str] = frozenset()  # which questionnaires the period had: teacher, school, municipality
-    returns: list[ReturnEvent] = field(default_factory=list)  # questionnaires returned for correction, oldest first
-
-    @property
-    def returned_forms(self) -> set[int]:
-        """Schools whose questionnaire was returned for correction and is not sent again (it is not scored)."""
-        return {r.school_id for r in self.returns if r.pending and r.school_form and r.school_id is not None}
-
-    @property
-    def returned_teachers(self) -> int:
-        """Teacher questionnaires returned for correction and not sent again (not counted as answered)."""
-        return sum(r.pending and not r.school_form for r in self.returns)
 
 
 RAW_ROWS = 100_000  # answers listed in the summary workbook; `shnor export` writes them all
@@ -288,3 +264,46 @@ async def _raw_answers(session: AsyncSession, campaign_ids: list[int]) -> list[d
     """The first RAW_ROWS + 1 answers (one more tells that there are more; counting them all costs seconds)."""
     rows = await session.execute(raw_answers_query(campaign_ids).limit(RAW_ROWS + 1))
     return [dict(zip(RAW_KEYS, row)) for row in rows]
+
+
+async def development_tallies(session: AsyncSession, municipality_id: int, period: str) -> list[Tally]:
+    """The period's scoring.development tallies, in the order of the questionnaire (of its latest version in the period)."""
+    from surveys.model import Survey
+
+    versions = (await session.execute(
+        select(SurveyVersion.id, SurveyVersion.definition)
+        .join(Campaign, Campaign.survey_version_id == SurveyVersion.id)
+        .where(Campaign.municipality_id == municipality_id, Campaign.period == period, SurveyVersion.survey_key == "teacher")
+        .order_by(SurveyVersion.id.desc())
+    )).all()
+    if not versions:
+        return []
+    survey = Survey.model_validate(versions[0][1])
+    tallies = {q.name: Tally(q) for q in report_questions(survey)}
+    if not tallies:
+        return []
+    rows = await session.execute(
+        select(Response.school_id, Answer.question, cast(Answer.value, Text), func.count())
+        .join(Response, Answer.response_id == Response.id)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .where(Campaign.id.in_(await _teacher_campaigns(session, municipality_id, period)),
+               Response.status == ResponseStatus.SUBMITTED, Response.school_id.is_not(None),
+               Answer.question.in_(list(tallies)))
+        .group_by(Response.school_id, Answer.question, cast(Answer.value, Text))
+    )
+    for school_id, question, text, n in rows:
+        value: Any = json.loads(text) if text is not None else None
+        if value is None:  # skipped
+            continue
+        entry = tallies[question]
+        entry.answered[school_id] += n
+        for picked in value if isinstance(value, list) else [value]:
+            entry.chosen[str(picked)][school_id] += n
+    return list(tallies.values())
+
+
+async def _teacher_campaigns(session: AsyncSession, municipality_id: int, period: str) -> list[int]:
+    return list(await session.scalars(
+        select(Campaign.id).join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+        .where(Campaign.municipality_id == municipality_id, Campaign.period == period, SurveyVersion.survey_key == "teacher")
+    ))

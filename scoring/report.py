@@ -21,10 +21,11 @@ from openpyxl.utils import get_column_letter
 
 from monitoring import completion
 from scoring import answers as answer_tables
+from scoring.development import answer_options
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import CRITERIA_TITLES, SUPPORT_GROUP_TITLES
 from scoring.indicators import SchoolScore, Value
-from scoring.service import Summary, completion_by_school
+from scoring.summary import Summary, completion_by_school
 from scoring.text import rule_text, total_text
 from storage.wording import percent
 from storage.xlsx import cell, print_setup
@@ -366,8 +367,6 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
 
 def _development_sheet(summary: Summary) -> Sheet:
     """The teacher answers no indicator reads (scoring.development): per answer, the municipality and each school."""
-    from scoring.development import answer_options
-
     schools = [s.school for s in summary.scores.schools]
     rows: list[list[Any]] = []
     for entry in summary.development:

@@ -1,25 +1,26 @@
-"""Scoring use cases over the database: imports, identification, the summary and the school card."""
+"""Scoring use cases over the database: imports, identification, the summary and the school card.
+
+SQL in, plain data out (scoring.summary); the renderers (scoring.text, scoring.report, scoring.word)
+read only that data and never import this module."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.completion import TeacherCompletion
 from scoring.data import (
-    Completion,
+    development_tallies,
     exams_of,
     load_period,
     periods_on_record,
     schools_of,
     statuses_for,
 )
-from scoring.development import tally
 from scoring.dynamics import (
     PRODUCTIVE_QUESTION,
     SchoolDynamics,
@@ -31,6 +32,7 @@ from scoring.errors import ScoringError
 from scoring.identification import Method, Status, sverdlovsk, twelve_criteria
 from scoring.indicators import PeriodScores, SchoolScore, score_period
 from scoring.methodology import Methodology, load_methodology
+from scoring.summary import ReportInput, Summary, default_period
 from storage.importers import (
     ExamRow,
     GroupRow,
@@ -44,7 +46,6 @@ from storage.models import (
     Municipality,
     Person,
     RegionalGroup,
-    ResponseStatus,
     Role,
     School,
     SchoolStatus,
@@ -187,56 +188,9 @@ async def identify(session: AsyncSession, municipality: Municipality, period: st
 # --- the summary ---------------------------------------------------------------------------
 
 
-@dataclass
-class Summary:
-    municipality: Municipality
-    period: str
-    methodology: Methodology
-    scores: PeriodScores
-    completion: Completion
-    statuses: dict[int, Status]
-    history: list[PeriodScores]  # every period on record up to this one, oldest first, this one included
-    dynamics: list[tuple[str, dict[str, Share]]]
-    school_dynamics: list[SchoolDynamics]
-    raw: list[dict[str, Any]]  # the first RAW_ROWS answers of the period
-    raw_truncated: bool  # there are more answers than RAW_ROWS
-    periods: list[str] = field(default_factory=list)  # every period on record
-    current_year: str | None = None  # the school year of today in the municipality
-    surveys: dict[int, Any] = field(default_factory=dict)  # survey version id -> Survey of the raw answers
-    development: list[Any] = field(default_factory=list)  # scoring.development tallies of the period
-
-    @property
-    def school_names(self) -> dict[int, str]:
-        return {s.school.id: s.school.short_name for s in self.scores.schools}
-
-    @property
-    def school_form_expected(self) -> bool:
-        return "school" in self.completion.audiences
-
-    def form_sent(self, school_id: int) -> bool:
-        return self.completion.school_form.get(school_id) == ResponseStatus.SUBMITTED
-
-    def unsent(self) -> list[SchoolScore]:
-        """Schools whose questionnaire the period asked for and did not get: their points are incomplete."""
-        if not self.school_form_expected:
-            return []
-        return [s for s in self.scores.schools if not self.form_sent(s.school.id)]
-
-    def lowest(self, n: int = 5) -> list[SchoolScore]:
-        """The lowest scorers among the schools whose data is in (not those that sent nothing)."""
-        left_out = {s.school.id for s in self.unsent()}
-        ranked = sorted((s for s in self.scores.schools if s.school.id not in left_out), key=lambda s: (s.ratio, s.school.name))
-        return ranked[:n]
-
-
 async def latest_period(session: AsyncSession, municipality_id: int) -> str | None:
     periods = await periods_on_record(session, municipality_id)
     return periods[-1] if periods else None
-
-
-def default_period(periods: list[str], current_year: str) -> str:
-    """The current school year when it is on record, otherwise the latest period that is."""
-    return current_year if current_year in periods else periods[-1]
 
 
 async def build_summary(
@@ -276,7 +230,7 @@ async def build_summary(
     loaded, scores, statuses = current
     return Summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
-        loaded.raw_truncated, periods, current_year, loaded.surveys, await tally(session, municipality.id, period),
+        loaded.raw_truncated, periods, current_year, loaded.surveys, await development_tallies(session, municipality.id, period),
     )
 
 
@@ -289,24 +243,6 @@ async def school_card(
         if score.school.id == school_id:
             return summary, score
     raise ScoringError("Школа не найдена.")
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionRow:
-    school: str
-    teachers: TeacherCompletion | None  # None: the school was not asked (outside the teacher campaign's audience)
-    form: str | None  # the school questionnaire: submitted | draft | None
-    returned: bool = False  # the school questionnaire was returned for correction and is not sent again
-
-
-def completion_by_school(summary: Summary) -> list[CompletionRow]:
-    c = summary.completion
-    returned = c.returned_forms
-    return [
-        CompletionRow(score.school.short_name, c.teachers.get(score.school.id), c.school_form.get(score.school.id),
-                      score.school.id in returned)
-        for score in summary.scores.schools
-    ]
 
 
 async def deputies_of(session: AsyncSession, municipality_id: int) -> dict[int, list[str]]:
@@ -325,20 +261,9 @@ async def deputies_of(session: AsyncSession, municipality_id: int) -> dict[int, 
 async def build_report(
     session: AsyncSession, municipality: Municipality, period: str | None = None, methodology: Methodology | None = None,
     *, now: dt.datetime,
-):
-    """What the Word report is made of (scoring.word.ReportInput): the summary with every period on record
+) -> ReportInput:
+    """What the Word report is made of (scoring.summary.ReportInput): the summary with every period on record
     up to `period`, the schools' deputies and the municipality's date of today."""
-    from zoneinfo import ZoneInfo
-
-    from scoring.word import ReportInput
-
     summary = await build_summary(session, municipality, period, methodology, now=now)
     today = now.astimezone(ZoneInfo(municipality.timezone)).date()
     return ReportInput(summary, await deputies_of(session, municipality.id), today)
-
-
-def schools_by_status(summary: Summary) -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = defaultdict(list)
-    for score in summary.scores.schools:
-        groups[score.school.status.title()].append(score.school.short_name)
-    return dict(groups)

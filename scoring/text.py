@@ -8,7 +8,7 @@ from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import METHOD_TITLES, Method
 from scoring.indicators import SchoolScore, Value
 from scoring.methodology import Indicator, Kind
-from scoring.service import Summary, completion_by_school, schools_by_status
+from scoring.summary import Summary, completion_by_school, schools_by_status
 from storage.wording import count, percent
 from surveys.screens import Rich, bold, plain
 

@@ -11,11 +11,9 @@ docxtpl (python-docx, Jinja2) is imported when a document is rendered, never at 
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import io
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import yaml
 
 from monitoring import completion as completion_text
+from scoring.development import answer_options
 from scoring.identification import (
     CRITERIA_TITLES,
     METHOD_TITLES,
@@ -31,7 +30,7 @@ from scoring.identification import (
 )
 from scoring.indicators import PeriodScores, SchoolScore, Value
 from scoring.methodology import Indicator
-from scoring.service import Summary
+from scoring.summary import ReportInput, Summary
 from scoring.text import total_text
 from storage.wording import count, percent
 
@@ -46,16 +45,6 @@ MINUS = "\u2212"
 @functools.cache
 def phrases(path: Path = PHRASES_FILE) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-@dataclass
-class ReportInput:
-    """What the report is made of: the summary (every period on record up to the chosen one) and the
-    deputies registered per school."""
-
-    summary: Summary
-    deputies: dict[int, list[str]]
-    today: dt.date  # the municipality's date the report is made on
 
 
 # --- values as the documents show them -----------------------------------------------------
@@ -451,8 +440,6 @@ def report_context(data: ReportInput, all_schools: bool = False) -> tuple[dict[s
 
 def development(summary: Summary, answered_label: str) -> list[list[str]]:
     """Section 5: per tallied question (scoring.development), how many teachers answered it, then each answer."""
-    from scoring.development import answer_options
-
     rows = []
     for entry in summary.development:
         label, answered = entry.question.label, entry.total_answered()
