@@ -124,8 +124,7 @@ class Driver(Protocol):
         """Returns once the batch is durable; raises (a transient error when it surely is not) otherwise."""
 
     async def rollback(self) -> None:
-        """End the batch's transaction, undone; a connection that was lost is dropped (the next `begin`
-        takes another). Never raises for a lost connection."""
+        """End the batch's transaction, undone. Never raises for a lost connection: the next `begin` replaces it."""
 
     async def pause(self, seconds: float) -> None:
         """Wait before the batch is done again."""

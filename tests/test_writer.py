@@ -177,7 +177,7 @@ async def test_postgresql_connections_killed_at_random_moments_lose_and_double_n
             if raw is not None and not raw.is_closed():
                 killed += bool(await conn.fetchval("SELECT pg_terminate_backend($1)", raw.get_server_pid()))
         await producers
-        assert killed >= 3 and writer.retries >= 1
+        assert killed >= 2 and writer.retries >= 1
         await applied_once(engine, bots)
     finally:
         await conn.close()
