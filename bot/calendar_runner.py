@@ -97,9 +97,8 @@ class CalendarRunner:
             except Exception:
                 log.exception("calendar: opening the due items failed")
             try:
-                async with self.session_factory() as session:
+                async with self.session_factory.begin() as session:
                     await mc.name_unplanned(session, self.calendar, now)
-                    await session.commit()
             except Exception:
                 log.exception("calendar: naming what is due and not planned failed")
             try:
@@ -112,9 +111,8 @@ class CalendarRunner:
     async def _act(self, item_id: int, now: dt.datetime) -> int:
         """Open (or remind, or record) one due item in its own transaction; 1 when a campaign was opened."""
         try:
-            async with self.session_factory() as session:
+            async with self.session_factory.begin() as session:
                 outcome = await mc.open_item(session, self.calendar, item_id, now)
-                await session.commit()
             if outcome.what == "opened":
                 log.info("calendar: item %s opened campaign %s", item_id, outcome.campaign.id)
             return int(outcome.what == "opened")
@@ -125,9 +123,8 @@ class CalendarRunner:
         except Exception:  # noqa: BLE001 - recorded and named in the chat; tried again at the next tick
             log.exception("calendar: opening item %s failed", item_id)
             reason = INTERNAL_ERROR
-        async with self.session_factory() as session:
+        async with self.session_factory.begin() as session:
             new = await mc.record_failure(session, item_id, reason, now)
-            await session.commit()
         if new:
             log.warning("calendar: item %s was not opened: %s", item_id, reason)
         return 0
@@ -148,24 +145,21 @@ class CalendarRunner:
             await self._send_one(message, town)
 
     async def _send_one(self, message: CalendarMessage, town: Municipality) -> None:
-        async with self.session_factory() as session:
+        async with self.session_factory.begin() as session:
             mine = await mc.claim_message(session, message.id, self.clock())
-            await session.commit()
         if not mine:
             return  # another process took it (a handover of the scheduler), or it was sent meanwhile
 
         async def remember(ambiguous: int) -> None:
-            async with self.session_factory() as session:
+            async with self.session_factory.begin() as session:
                 await mc.mark_message_ambiguous(session, message.id, ambiguous)
-                await session.commit()
 
         text = render_message(message, town)
         outlet = self.outlets[message.channel]
         result = await outlet.sender.send(message.chat_id, partial(outlet.send_text, message.chat_id, text),
                                           ambiguous=message.ambiguous, on_ambiguous=remember)
-        async with self.session_factory() as session:
+        async with self.session_factory.begin() as session:
             await mc.mark_message(session, message.id, STATES[result.outcome], self.clock(), result.error)
-            await session.commit()
 
     def resume(self) -> None:
         self._stopping = False

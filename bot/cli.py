@@ -76,10 +76,8 @@ async def _with_session(
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        async with make_session_factory(engine, system_clock)() as session:
-            result = await action(session)
-            await session.commit()
-            return result
+        async with make_session_factory(engine, system_clock).begin() as session:
+            return await action(session)
     finally:
         await engine.dispose()
 
@@ -555,6 +553,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     from scoring.demo import build_demo
+    from storage.models import Municipality
 
     out = Path(args.out)
     database = out / "demo.sqlite3"
@@ -562,13 +561,19 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         database.unlink()
     demo_settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{database}"})
 
-    async def action(session: AsyncSession) -> None:
-        municipality = await build_demo(session, schools=args.schools, teachers_per_school=args.teachers)
-        await session.commit()
+    async def build(session: AsyncSession) -> int:
+        return (await build_demo(session, schools=args.schools, teachers_per_school=args.teachers)).id
+
+    async def summarise(session: AsyncSession, municipality_id: int) -> None:
+        municipality = await session.get(Municipality, municipality_id)
         await _write_summary(settings, session, municipality, None, out / "demo_report.xlsx")
         print(f"База демо: {database}")
 
-    asyncio.run(_with_session(demo_settings, action, create=True))
+    async def demo() -> None:  # the demo is stored first: a summary that fails leaves it in place
+        municipality_id = await _with_session(demo_settings, build, create=True)
+        await _with_session(demo_settings, lambda session: summarise(session, municipality_id))
+
+    asyncio.run(demo())
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:

@@ -3,16 +3,18 @@
 It holds what is left of conversation state (registration, the campaign wizard; a
 questionnaire's state lives with its response). Records are kept in process after the first
 read and written through, so an update reads none: this storage serves one process (several
-processes use Redis). While an update is being handled, writes go through the handler's own
-session when it has one (`update_session`), else through a session of their own.
+processes use Redis).
+
+It never commits the update's session. While an update is being handled (its unit of work,
+bot.unit_of_work), state is written into the update's own session and committed with the rest of
+what the update wrote, its inbox mark among them: before the next reply, or at the end. An update
+that fails is rolled back and so is its state: the records it wrote leave the cache, to be read
+again. Outside an update (a handler without a session) a write is its own short transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -23,20 +25,13 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.unit_of_work import current_update_session, update_session
 from storage.models import FsmRecord
 
-update_session: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar("update_session", default=None)
-
-
-def current_update_session() -> AsyncSession | None:
-    """The session of the update being handled, only in the task handling it: tasks the
-    handler starts (a chat-action sender, say) inherit the context but must not use it."""
-    value = update_session.get()
-    if value is None or value[1] is not asyncio.current_task():
-        return None
-    return value[0]
+WRITTEN = "fsm_written"  # the session's info key: the records this storage wrote in its open transaction
 
 
 class SQLAlchemyStorage(BaseStorage):
@@ -45,37 +40,60 @@ class SQLAlchemyStorage(BaseStorage):
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._records: dict[str, tuple[str | None, dict[str, Any]]] = {}
 
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        session = current_update_session()
-        if session is not None:
-            yield session
-            return
-        async with self.session_factory() as own:
-            yield own
-
     async def _write(self, key: StorageKey, **values: Any) -> None:
         k = self.key_builder.build(key)
         state, data = await self._read(key)
         new = (values.get("state", state), dict(values.get("data", data)))
         if new == (state, data):
             return
-        async with self._session() as session:
-            record = await session.get(FsmRecord, k)
-            if record is None:
-                record = FsmRecord(key=k, state=None, data={})
-                session.add(record)
-            record.state, record.data = new
-            await session.commit()
+        session = current_update_session()
+        if session is None:
+            async with self.session_factory.begin() as own:
+                await self._put(own, k, new)
+        else:  # committed (or rolled back) with the update
+            await self._put(session, k, new)
+            self._written(session).add(k)
         self._records[k] = new
+
+    @staticmethod
+    async def _put(session: AsyncSession, k: str, new: tuple[str | None, dict[str, Any]]) -> None:
+        record = await session.get(FsmRecord, k)
+        if record is None:
+            record = FsmRecord(key=k, state=None, data={})
+            session.add(record)
+        record.state, record.data = new
+
+    def _written(self, session: AsyncSession) -> set[str]:
+        """The keys written in the session's open transaction: dropped from the cache if it is rolled back."""
+        keys: set[str] | None = session.info.get(WRITTEN)
+        if keys is None:
+            keys = session.info[WRITTEN] = set()
+            written = keys
+
+            def committed(_session: Any) -> None:
+                written.clear()
+
+            def rolled_back(_session: Any, transaction: Any) -> None:
+                for k in written:  # read again, from the update's session while it lasts
+                    self._records.pop(k, None)
+                if transaction.parent is None:  # a savepoint's rollback leaves the transaction's writes
+                    written.clear()
+
+            event.listen(session.sync_session, "after_commit", committed)
+            event.listen(session.sync_session, "after_soft_rollback", rolled_back)
+        return keys
 
     async def _read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         k = self.key_builder.build(key)
         cached = self._records.get(k)
         if cached is None:
-            async with self._session() as session:
+            session = current_update_session()
+            if session is not None:
                 record = await session.get(FsmRecord, k)
-                cached = (record.state, dict(record.data or {})) if record else (None, {})
+            else:
+                async with self.session_factory() as own:
+                    record = await own.get(FsmRecord, k)
+            cached = (record.state, dict(record.data or {})) if record else (None, {})
             if len(self._records) > 100_000:
                 self._records.clear()
             self._records[k] = cached
@@ -100,3 +118,6 @@ class SQLAlchemyStorage(BaseStorage):
 
     async def close(self) -> None:
         return None
+
+
+__all__ = ["SQLAlchemyStorage", "current_update_session", "update_session"]

@@ -32,14 +32,13 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.fsm_storage import current_update_session, update_session
 from bot.people import People
+from bot.unit_of_work import RETRY_WAIT, commit_before_reply, run_update
 from storage.inbox import Inbox, done_statement
 from storage.models import TELEGRAM
-from storage.writer import Sql, is_transient
+from storage.writer import Sql
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +79,15 @@ class InboxMark(BaseMiddleware):
 class HandlerSession(BaseMiddleware):
     """An ORM session for the handler that asks for one (the fast path asks for none).
 
-    The session is the update's unit of work: the update's inbox mark goes in first, and it is
-    committed before any Bot API call (ReleaseBeforeRequest) and at the end, whatever the
-    handler wrote; a failing handler's writes are rolled back. A database that stays locked
-    (another writer, longer than the driver waits) does not fail the update: its work is rolled
-    back and the handler runs again once the lock is gone, inside the person's lock, so what they
-    typed is neither lost nor overtaken by their next message.
+    The session is the update's unit of work (bot.unit_of_work.run_update): the update's inbox
+    mark goes in first, and it is committed before any Bot API call (ReleaseBeforeRequest) and at
+    the end, whatever the handler wrote; a failing handler's writes are rolled back. A database
+    that stays locked (another writer, longer than the driver waits) does not fail the update: its
+    work is rolled back and the handler runs again once the lock is gone, inside the person's lock,
+    so what they typed is neither lost nor overtaken by their next message.
     """
 
-    RETRY_WAIT = (0.5, 5.0)  # seconds: the first pause, the longest
+    RETRY_WAIT = RETRY_WAIT  # seconds: the first pause, the longest
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
@@ -98,34 +97,12 @@ class HandlerSession(BaseMiddleware):
         if wanted is None or "session" not in wanted.params:
             return await handler(event, data)
         mark: UpdateMark | None = data.get("mark")
-        marks = mark.take() if mark else []
-        wait = self.RETRY_WAIT[0]
-        while True:
-            try:
-                return await self._once(handler, event, data, marks)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                log.warning("the database is busy (%s): the update is handled again in %.1f s", type(exc).__name__, wait)
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, self.RETRY_WAIT[1])
 
-    async def _once(self, handler: Handler, event: TelegramObject, data: dict[str, Any], marks: list) -> Any:
-        async with self.session_factory() as session:
-            token = update_session.set((session, asyncio.current_task()))
-            try:
-                data["session"] = session
-                for sql, params in marks:
-                    await session.execute(text(sql.sqlite), params)
-                result = await handler(event, data)
-                if session.in_transaction():
-                    await session.commit()
-                return result
-            except BaseException:
-                await session.rollback()
-                raise
-            finally:
-                update_session.reset(token)
+        async def work(session: AsyncSession) -> Any:
+            data["session"] = session
+            return await handler(event, data)
+
+        return await run_update(self.session_factory, mark.take() if mark else [], work, retry_wait=self.RETRY_WAIT)
 
 
 class PersonMiddleware(BaseMiddleware):
@@ -149,9 +126,7 @@ class ReleaseBeforeRequest(BaseRequestMiddleware):
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        session = current_update_session()
-        if session is not None and session.in_transaction():
-            await session.commit()
+        await commit_before_reply()
         return await make_request(bot, method)
 
 

@@ -29,10 +29,15 @@ class People:
             return cached[1]
         async with self.session_factory() as session:
             person = await find_person(session, channel, account_id)
-            # they write to the bot again: they have unblocked it (Telegram's flag is on the person, read with it)
-            if person is not None and (person.unreachable or channel != TELEGRAM):
+        # they write to the bot again: they have unblocked it (Telegram's flag is on the person, read with it).
+        # A transaction of its own, not the update's: the person is read before the update's unit of work
+        # begins (and for updates that have none), once a `KEEP` for every channel of the process, and the
+        # mark holds whatever the update then does.
+        if person is not None and (person.unreachable or channel != TELEGRAM):
+            async with self.session_factory.begin() as session:
                 await mark_reachable(session, person.id, channel)
-                await session.commit()
+            if channel == TELEGRAM:
+                person.unreachable = False  # the copy kept here says so too
         if len(self._people) > self.LIMIT:
             self._people.clear()
         self._people[(channel, account_id)] = (time.monotonic(), person)

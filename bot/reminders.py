@@ -101,9 +101,8 @@ class ReminderRunner:
             return
         async with self._lock:
             try:
-                async with self.session_factory() as session:
+                async with self.session_factory.begin() as session:  # the recipients are fixed before anything is sent
                     ids = await campaigns.fire_due(session, self.clock())
-                    await session.commit()  # the recipients are fixed before anything is sent
                 for reminder_id in ids:
                     if self._stopping:
                         break
@@ -157,9 +156,8 @@ class ReminderRunner:
                 progress.cancel()
                 with suppress(asyncio.CancelledError):
                     await progress
-        async with self.session_factory() as session:
+        async with self.session_factory.begin() as session:
             finished = await campaigns.finish_reminder(session, reminder_id, self.clock())
-            await session.commit()
             counts = await campaigns.delivery_counts(session, reminder_id)
         if progress and finished:
             await self._progress_done(reminder, campaign, total, counts)
@@ -193,16 +191,14 @@ class ReminderRunner:
             async with self.session_factory() as session:
                 message = await self._render(session, delivery, reminder, campaign)
             if message is None:
-                async with self.session_factory() as session:
+                async with self.session_factory.begin() as session:
                     await campaigns.mark_delivery(session, delivery.id, DeliveryState.SKIPPED, self.clock())
-                    await session.commit()
                 return
             result = await self._send(delivery, reminder, campaign, message)
-            async with self.session_factory() as session:
+            async with self.session_factory.begin() as session:
                 if result.outcome == Outcome.UNREACHABLE and delivery.person_id:
                     await campaigns.mark_unreachable(session, delivery.person_id, delivery.channel)
                 await campaigns.mark_delivery(session, delivery.id, OUTCOME_STATES[result.outcome], self.clock(), result.error)
-                await session.commit()
         except Exception:
             log.exception("delivery %s failed", delivery.id)
 
@@ -214,9 +210,8 @@ class ReminderRunner:
 
         async def remember(ambiguous: int) -> None:  # kept across a restart: never a third copy
             delivery.ambiguous = ambiguous
-            async with self.session_factory() as session:
+            async with self.session_factory.begin() as session:
                 await campaigns.mark_ambiguous(session, delivery.id, ambiguous)
-                await session.commit()
 
         async def wanted() -> bool:  # asked after an outage: is it still to go?
             async with self.session_factory() as session:
@@ -378,10 +373,9 @@ class ReminderRunner:
                     result = await outlet.sender.send(chat_id, partial(outlet.send_text, chat_id, text))
                     if result.outcome == Outcome.SENT:
                         message_id = result.value
-                        async with self.session_factory() as session:
+                        async with self.session_factory.begin() as session:
                             stored = await session.get(Reminder, reminder.id)
                             self._keep_progress(stored, channel, chat_id, message_id)
-                            await session.commit()
                         self._keep_progress(reminder, channel, chat_id, message_id)
                 else:
                     await outlet.sender.send(chat_id, partial(outlet.edit_text, chat_id, message_id, text))

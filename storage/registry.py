@@ -302,30 +302,32 @@ async def register_person(
     tg_user_id: int | None = None, channel: str = "telegram", account_id: int | None = None,
 ) -> Person | InviteProblem:
     """Spend one use of the invite and create the person with their account in `channel`, atomically (the
-    caller commits). Telegram's ids go on the person (`tg_user_id`), another channel's in an Account."""
+    caller commits; a duplicate account rolls back a savepoint of its own, never the caller's transaction). Telegram's ids go on the person (`tg_user_id`), another channel's in an Account."""
     from storage.accounts import add_account, find_person
 
     account_id = tg_user_id if channel == "telegram" else account_id
     checked = await check_invite(session, token, now)
     if not isinstance(checked, InviteProblem) and checked.person_id is not None:
         return InviteProblem.UNKNOWN  # a link of a second channel is not a registration (link_account)
-    checked = await _spend(session, token, now)
-    if isinstance(checked, InviteProblem):
-        return checked
-    person = Person(
-        full_name=full_name,
-        role=checked.role,
-        municipality_id=checked.municipality_id,
-        school_id=checked.school_id,
-        registered_at=now,
-    )
-    session.add(person)
+    # In a SAVEPOINT: an account registered meanwhile (the same person twice, a second process) undoes the
+    # invite's use and the new person only, never the caller's transaction (the update's inbox mark is in it).
     try:
-        await session.flush()
-        await add_account(session, person, channel, account_id, chat_id)
-        await session.flush()
+        async with session.begin_nested():
+            checked = await _spend(session, token, now)
+            if isinstance(checked, InviteProblem):
+                return checked
+            person = Person(
+                full_name=full_name,
+                role=checked.role,
+                municipality_id=checked.municipality_id,
+                school_id=checked.school_id,
+                registered_at=now,
+            )
+            session.add(person)
+            await session.flush()
+            await add_account(session, person, channel, account_id, chat_id)
+            await session.flush()
     except IntegrityError:
-        await session.rollback()
         existing = await find_person(session, channel, account_id)
         if existing is None:
             raise

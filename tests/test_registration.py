@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import Consent, Invite, Person
@@ -144,3 +145,69 @@ async def test_mydata_and_forget(runner, api, world, session_factory):
     people = await _people(session_factory)
     assert people[0].full_name == "(данные удалены)" and people[0].tg_user_id < 0  # the row stays for the school's counts
     assert "не зарегистрированы" in await teacher.send("/mydata") or "ничего не хранится" in teacher.last
+
+
+async def test_a_duplicate_registration_keeps_the_updates_own_writes(world, session_factory, clock):
+    """An account registered meanwhile (a second process, the same update again) is a conflict that
+    register_person takes in a savepoint of its own: the update's inbox mark and its conversation state,
+    written before in the same transaction, are committed all the same, and the invite is not spent twice."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    from bot.fsm_storage import SQLAlchemyStorage
+    from bot.unit_of_work import run_update
+    from storage.inbox import done_statement
+    from storage.models import InboxUpdate
+    from storage.registry import register_person
+
+    invite = world.invites["teacher:0"]
+    async with session_factory.begin() as session:
+        session.add(InboxUpdate(bot_id=1, update_id=77, state="new", received_at=clock()))
+        first = await register_person(session, token=invite.token, chat_id=901, full_name="Иванова Мария Петровна",
+                                      now=clock(), tg_user_id=901)
+    storage = SQLAlchemyStorage(session_factory)
+    key = StorageKey(bot_id=1, chat_id=901, user_id=901)
+
+    async def work(session):
+        await storage.set_state(key, "Registration:done")
+        return await register_person(session, token=invite.token, chat_id=901, full_name="Иванова Мария Петровна",
+                                     now=clock(), tg_user_id=901)
+
+    again = await run_update(session_factory, [done_statement(1, 77)], work)
+    assert again.id == first.id
+    async with session_factory() as session:
+        assert (await session.get(InboxUpdate, ("telegram", 1, 77))).state == "done"
+        assert (await session.get(Invite, invite.id)).uses == 1
+    assert [p.id for p in await _people(session_factory)] == [first.id]
+    assert await SQLAlchemyStorage(session_factory).get_state(key) == "Registration:done"  # read from the database
+
+
+async def test_conversation_state_is_committed_with_the_update(session_factory):
+    """The FSM storage writes into the update's session and never commits it: a failing update takes its
+    state with it (and the in-process copy forgets it); outside an update a write is its own transaction."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    from bot.fsm_storage import SQLAlchemyStorage
+    from bot.unit_of_work import run_update
+
+    storage = SQLAlchemyStorage(session_factory)
+    key = StorageKey(bot_id=1, chat_id=902, user_id=902)
+    await storage.set_state(key, "A:one")  # no update: committed at once
+    assert await SQLAlchemyStorage(session_factory).get_state(key) == "A:one"
+
+    async def failing(session):
+        await storage.set_state(key, "A:two")
+        assert await storage.get_state(key) == "A:two"
+        raise RuntimeError("the handler fails")
+
+    with pytest.raises(RuntimeError):
+        await run_update(session_factory, [], failing)
+    assert await storage.get_state(key) == "A:one"
+    assert await SQLAlchemyStorage(session_factory).get_state(key) == "A:one"
+
+    async def works(session):
+        await storage.set_state(key, "A:three")
+        await storage.update_data(key, {"n": 1})
+
+    await run_update(session_factory, [], works)
+    fresh = SQLAlchemyStorage(session_factory)  # a restarted process
+    assert (await fresh.get_state(key), await fresh.get_data(key)) == ("A:three", {"n": 1})

@@ -27,7 +27,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import features, texts
@@ -47,17 +46,17 @@ from bot.callbacks import (
     ReturnCb,
     ReviewCb,
 )
-from bot.fsm_storage import update_session
 from bot.max.chat import MaxChat, call
 from bot.max.client import MaxClient
 from bot.max.render import screen_body, split
 from bot.max.updates import Event, parse
 from bot.people import People
+from bot.unit_of_work import commit_before_reply, run_update
 from storage.accounts import start_link
 from storage.clock import Clock
 from storage.inbox import Inbox, done_statement
 from storage.models import MAX, Person
-from storage.writer import Sql, Writer, is_transient
+from storage.writer import Sql, Writer
 from surveys.answering import Answering
 from surveys.errors import BadInput, DomainError
 from surveys.questionnaire import Action, Kind
@@ -193,37 +192,14 @@ class MaxApp:
             await chat.flush()
 
     async def _in_session(self, mark: Mark, chat: MaxChat, work: Callable[[AsyncSession], Awaitable[Any]]) -> None:
-        """A flow's unit of work: the update's mark first, committed before any reply and at the end; rolled back
-        (and raised) on failure; a database that stays locked makes the work run again (bot.middlewares.HandlerSession)."""
-        marks = mark.take()
-        wait = 0.5
-        while True:
-            try:
-                async with self.session_factory() as session:
-                    token = update_session.set((session, asyncio.current_task()))
-
-                    async def commit() -> None:
-                        if session.in_transaction():
-                            await session.commit()
-
-                    chat.before_reply = commit
-                    try:
-                        for sql, params in marks:
-                            await session.execute(text(sql.sqlite), params)
-                        result = await work(session)
-                        await commit()
-                        return result
-                    except BaseException:
-                        await session.rollback()
-                        raise
-                    finally:
-                        chat.before_reply = None
-                        update_session.reset(token)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, 5.0)
+        """A flow's unit of work (bot.unit_of_work.run_update, as Telegram's HandlerSession): the update's mark
+        first, committed before any reply and at the end; rolled back (and raised) on failure; a database that
+        stays locked makes the work run again."""
+        chat.before_reply = commit_before_reply
+        try:
+            await run_update(self.session_factory, mark.take(), work)
+        finally:
+            chat.before_reply = None
 
     # --- messages --------------------------------------------------------------------------
 
