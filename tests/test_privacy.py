@@ -21,7 +21,7 @@ async def _cli(capsys, *argv: str) -> str:
 
 async def test_who_saw_what_is_logged_and_printed(runner, api, world, session_factory, database_url, clock, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(cli, "system_clock", clock)  # the command line's entries on the test's clock
+    monkeypatch.setattr(cli.common, "clock", clock)  # the command line's entries on the test's clock
     teacher = await register(runner, 4101, world.invites["teacher:0"])
     deputy = await register(runner, 4102, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
     coordinator = await register(runner, 4103, world.invites["coordinator"], "Координаторова Ольга Николаевна")

@@ -22,7 +22,7 @@ OWNERS: dict[tuple[str, str], str] = {
     ("bot/unit_of_work.py", "_once"): "the update's unit of work (Telegram's HandlerSession, MAX's _in_session)",
     ("bot/unit_of_work.py", "commit_before_reply"): "the unit of work: commit before any reply",
     ("storage/writer.py", "*"): "the group-commit writer (its units in savepoints of its own batches)",
-    ("bot/cli.py", "_with_session"): "the CLI: one transaction per command",
+    ("bot/cli/common.py", "with_session"): "the CLI: one transaction per command",
     ("bot/reminders.py", "ReminderRunner"): "the reminders' runner: a transaction per step, never across a send",
     ("bot/calendar_runner.py", "CalendarRunner"): "the calendar's runner: a transaction per item and per notice",
     ("bot/people.py", "People.get"): "an account that writes again is reachable: read before any update's unit of work",
