@@ -205,13 +205,15 @@ class Upload:
 
 
 class FakeClock:
-    """The fake's clock: the process's monotonic time plus what a test advanced it by."""
+    """The fake's clock: the process's monotonic time plus what a test advanced it by; a frozen one moves
+    only by `advance` (rate windows that a slow machine cannot stretch)."""
 
-    def __init__(self) -> None:
+    def __init__(self, frozen: bool = False) -> None:
+        self.frozen = frozen
         self.offset = 0.0
 
     def __call__(self) -> float:
-        return time.monotonic() + self.offset
+        return self.offset if self.frozen else time.monotonic() + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds

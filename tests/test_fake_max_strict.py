@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.strict_max import SCHEMA_SOURCE, StrictMax, schema
+from tests.strict_max import SCHEMA_SOURCE, FakeClock, StrictMax, schema
 
 TOKEN = "strict-max-token"
 
@@ -259,7 +259,16 @@ async def test_a_large_file_is_not_ready_then_ready(fake, http):
     assert fake.violations == []
 
 
-async def test_429_on_demand_and_over_the_rates(fake, http):
+async def test_429_on_demand_and_over_the_rates(http):
+    fake = StrictMax(TOKEN, clock=FakeClock(frozen=True))
+    await fake.start()
+    try:
+        await _rates(fake, http)
+    finally:
+        await fake.stop()
+
+
+async def _rates(fake: StrictMax, http: aiohttp.ClientSession) -> None:
     fake.fail_next("GET /me")
     status, error = await call(http, fake, "GET", "/me")
     assert (status, error["code"]) == (429, "too.many.requests")
@@ -355,7 +364,7 @@ def _link(url: str) -> Any:
 
 async def test_client_uploads_and_sends_a_file(fake, client):
     fake.bot_started(7)
-    fake.processing_seconds = 0.1  # processed while the client pauses (3 x 0.05 s)
+    fake.processing_seconds = 0.05  # processed while the client pauses (up to 3 x 0.05 s)
     fake.large_file_bytes = 0
     await client.send_file(fake.dialog(7), "document", "Сводка.xlsx", b"PK" * 100, "Сводка <b>за неделю</b>")
     await client.send_file(fake.dialog(7), "photo", "chart.png", b"\x89PNG" * 10, "График")
@@ -417,7 +426,7 @@ async def test_client_callback_on_a_deleted_message_is_read(fake, client):
 async def test_client_default_file_wait_covers_processing():
     from bot.max.client import MaxClient
 
-    scale = 100.0  # the fake's clock runs 100 times faster: 30 s of MAX's processing is 0.3 s here
+    scale = 10.0  # the fake's clock runs 10 times faster: 30 s of MAX's processing is 3 s here, the client's 10 s 1 s
     fake = StrictMax(TOKEN, clock=lambda: time.monotonic() * scale, large_file_bytes=0)
     await fake.start()
     defaults = MaxClient.__init__.__kwdefaults__
