@@ -133,7 +133,8 @@ async def run(settings: Settings) -> None:
 
 async def _serve_max(settings: Settings, app) -> None:
     """MAX by long polling (GET /updates with a marker), or by webhook when MAX_WEBHOOK_URL is set."""
-    from bot.max.app import UPDATE_TYPES, MaxPoller, webhook_app
+    from bot.max.app import UPDATE_TYPES
+    from bot.max.serve import MaxPoller, webhook_app
 
     loop = asyncio.get_running_loop()
     if not settings.max_webhook_url:

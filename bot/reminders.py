@@ -25,45 +25,26 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
-from bot.callbacks import OpenSurvey
 from bot.outlet import Outlet, outlets_of
-from bot.render import html
+from bot.reminder_messages import message_of
 from bot.sender import Outcome, Sender, SendResult
-from monitoring import campaigns, chase, returns
-from monitoring.completion import FORM_STATES
-from monitoring.schedule import QuietHours, human_left, zone
-from storage.accounts import CHANNEL_TITLES, reachable_on
+from monitoring import campaigns
+from monitoring.schedule import QuietHours, zone
+from storage.accounts import CHANNEL_TITLES
 from storage.models import (
     Campaign,
     Delivery,
     DeliveryKind,
     DeliveryState,
-    Municipality,
-    Person,
     Reminder,
     ReminderKind,
-    School,
 )
 
 log = logging.getLogger(__name__)
-NAMES_SHOWN = 60
 OUTCOME_STATES = {
     Outcome.SENT: DeliveryState.SENT, Outcome.UNREACHABLE: DeliveryState.UNREACHABLE, Outcome.FAILED: DeliveryState.FAILED,
     Outcome.UNCERTAIN: DeliveryState.UNCERTAIN, Outcome.SUPERSEDED: DeliveryState.SKIPPED,
 }
-
-
-def _deadline(campaign: Campaign) -> str:
-    return texts.deadline_text(campaign.deadline, campaign.timezone)
-
-
-def _title(campaign: Campaign) -> str:
-    return campaign.survey_version.title
-
-
-def _names(names: list[str] | tuple[str, ...]) -> str:
-    shown = ", ".join(escape(n) for n in names[:NAMES_SHOWN])
-    return shown + (f" и ещё {len(names) - NAMES_SHOWN}" if len(names) > NAMES_SHOWN else "")
 
 
 class ReminderRunner:
@@ -235,109 +216,10 @@ class ReminderRunner:
                 return result
         return result
 
-    # --- what each recipient gets --------------------------------------------------------
-
     async def _render(
         self, session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign
     ) -> list[tuple[str, Any]] | None:
-        now = self.clock()
-        if reminder.kind in (ReminderKind.OPEN, ReminderKind.OFFSET) and await campaigns.superseded(session, reminder, now):
-            return None  # the campaign ended, or a later reminder went out meanwhile (a long outage)
-        fields = {
-            "title": escape(_title(campaign)), "period": escape(campaign.period),
-            "deadline": _deadline(campaign), "left": human_left(now, campaign.deadline, campaign.timezone),
-        }
-        if delivery.kind == DeliveryKind.RESPONDENT:
-            person = await session.get(Person, delivery.person_id)
-            if person is None or not await reachable_on(session, person, delivery.channel):
-                return None
-            status = await campaigns.response_status(session, campaign, person)
-            if status == "submitted":
-                return None  # answered in the meantime: nothing more
-            template = texts.REMINDER_OPEN if reminder.kind == ReminderKind.OPEN else texts.REMINDER_OFFSET
-            button = texts.BTN_CONTINUE if status == "draft" else texts.BTN_START
-            return [("text", (template.format(**fields), [[(button, OpenSurvey(campaign=campaign.id))]]))]
-        if delivery.kind == DeliveryKind.NUDGE:
-            return await self._nudge(session, delivery, reminder, campaign, fields)
-        if delivery.kind == DeliveryKind.RETURNED:
-            return await self._returned(session, delivery, reminder, campaign, fields)
-        if delivery.kind == DeliveryKind.DEPUTY:
-            school = await session.get(School, delivery.school_id)
-            rows = [c for c in (await campaigns.completion(session, campaign)).schools if c.school_id == delivery.school_id]
-            if school is None or not rows or not rows[0].missing:
-                return None
-            row = rows[0]
-            text = texts.REMINDER_DEPUTY.format(
-                school=escape(school.name), completion=row.text(), names=_names(row.missing),
-                form=FORM_STATES.get(row.form, FORM_STATES[None]), **fields,
-            )
-            return [("text", (text, None))]
-        done = await campaigns.completion(session, campaign)
-        if delivery.kind == DeliveryKind.NOTICE:
-            return [("text", (texts.REOPENED_NOTICE.format(id=campaign.id, completion=done.summary(), **fields), None))]
-        header = (texts.REMINDER_DIGEST_HEADER if delivery.kind == DeliveryKind.DIGEST else texts.REMINDER_FINAL_HEADER).format(
-            completion=done.summary(), **fields
-        )
-        lines = [header] + [f"• {escape(r.name)}: {r.text()}" for r in done.schools]
-        unreachable = await campaigns.unreachable_people(session, campaign)
-        if unreachable:
-            lines.append(texts.REMINDER_UNREACHABLE.format(names=_names([p.full_name for p in unreachable])))
-        parts: list[tuple[str, Any]] = [("lines", lines)]
-        if delivery.kind == DeliveryKind.FINAL:
-            parts += await self._summary_parts(session, campaign)
-        return parts
-
-    async def _nudge(self, session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign,
-                     fields: dict[str, str]) -> list[tuple[str, Any]] | None:
-        """A deputy's personal nudge; nothing once the teacher has sent the questionnaire or the campaign has ended."""
-        person = await session.get(Person, delivery.person_id)
-        found = await chase.nudge_of(session, reminder.id, delivery.person_id)
-        if (person is None or found is None or not campaign.is_open(self.clock())
-                or not await reachable_on(session, person, delivery.channel)):
-            return None
-        status = await campaigns.response_status(session, campaign, person)
-        if status == "submitted":
-            return None
-        _, by = found
-        school = await session.get(School, delivery.school_id) if delivery.school_id else None
-        button = texts.BTN_CONTINUE if status == "draft" else texts.BTN_START
-        text = texts.NUDGE.format(by=escape(by.full_name) if by else "Заместитель директора",
-                                  school=escape(school.name) if school else "вашей школы", **fields)
-        return [("text", (text, [[(button, OpenSurvey(campaign=campaign.id))]]))]
-
-    async def _returned(self, session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign,
-                        fields: dict[str, str]) -> list[tuple[str, Any]] | None:
-        """A questionnaire returned for correction: the comment and a button that opens it (its review screen)."""
-        found = await returns.notice_of(session, reminder.id)
-        person = await session.get(Person, delivery.person_id) if delivery.person_id else None
-        if found is None or person is None or not await reachable_on(session, person, delivery.channel):
-            return None
-        record, by, kind = found
-        if record.resubmitted_at is not None:
-            return None  # sent again before the notice went out (a long outage): nothing to fix
-        late = not campaign.is_open(self.clock())
-        text = texts.RETURNED_NOTICE.format(
-            what=texts.RETURNED_WHAT.get(kind, texts.RETURNED_WHAT["person"]), by=escape(by), comment=escape(record.comment), **fields,
-        ) + (texts.RETURNED_TOO_LATE if late else "")
-        return [("text", (text, None if late else [[(texts.BTN_OPEN_RETURNED, OpenSurvey(campaign=campaign.id))]]))]
-
-    async def _summary_parts(self, session: AsyncSession, campaign: Campaign) -> list[tuple[str, Any]]:
-        """The scoring summary of the campaign's period, where the scoring module is present."""
-        from scoring import report, text  # report libraries load when a report is made
-        from scoring.service import ScoringError, build_summary
-
-        try:
-            municipality = await session.get(Municipality, campaign.municipality_id)
-            summary = await build_summary(session, municipality, campaign.period, self.methodology, now=self.clock())
-        except ScoringError:
-            return []
-        workbook, chart = await asyncio.gather(
-            asyncio.to_thread(report.workbook, summary), asyncio.to_thread(report.chart, summary)
-        )
-        parts: list[tuple[str, Any]] = [("lines", [html(line) for line in text.summary_lines(summary)])]
-        parts.append(("document", (f"shnor_{summary.period}.xlsx".replace(" ", "_"), workbook, texts.SUMMARY_WORKBOOK)))
-        parts.append(("photo", ("summary.png", chart, texts.SUMMARY_CHART)))
-        return parts
+        return await message_of(session, delivery, reminder, campaign, now=self.clock(), methodology=self.methodology)
 
     # --- progress in the coordinators' chat ----------------------------------------------
 
@@ -367,7 +249,7 @@ class ReminderRunner:
             async with self.session_factory() as session:
                 counts = await campaigns.delivery_counts(session, reminder.id)
             done = total - counts.get(DeliveryState.PENDING, 0)
-            text = texts.PROGRESS.format(title=escape(_title(campaign)), done=f"{done:,}".replace(",", " "), total=f"{total:,}".replace(",", " "))
+            text = texts.PROGRESS.format(title=escape(campaign.survey_version.title), done=f"{done:,}".replace(",", " "), total=f"{total:,}".replace(",", " "))
             if text != last:
                 if message_id is None:
                     result = await outlet.sender.send(chat_id, partial(outlet.send_text, chat_id, text))
@@ -414,6 +296,6 @@ class ReminderRunner:
             extra += f"; у {twice} адресатов уведомление могло прийти дважды ({name} не подтвердил первую отправку)"
         if counts.get(DeliveryState.SKIPPED):
             extra += f", уже ответили {counts[DeliveryState.SKIPPED]}"
-        text = texts.PROGRESS_DONE.format(title=escape(_title(campaign)), sent=counts.get(DeliveryState.SENT, 0), total=total, extra=extra)
+        text = texts.PROGRESS_DONE.format(title=escape(campaign.survey_version.title), sent=counts.get(DeliveryState.SENT, 0), total=total, extra=extra)
         chat_id = stored.progress_chat_id
         await outlet.sender.send(chat_id, partial(outlet.edit_text, chat_id, message_id, text))

@@ -251,9 +251,10 @@ class MaxRunner:
             self._changed.notify_all()
 
     async def start(self) -> None:
-        from bot.max.app import MaxApp, MaxPoller
+        from bot.max.app import MaxApp
         from bot.max.client import MaxClient
         from bot.max.outlet import MaxOutlet, max_sender
+        from bot.max.serve import MaxPoller
         from bot.max.updates import update_key
 
         self.update_key = update_key

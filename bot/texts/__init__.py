@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.texts.people import *  # noqa: F403
+from bot.texts.calendar import *  # noqa: F403
 from bot.texts.campaigns import *  # noqa: F403
 from bot.texts.chase import *  # noqa: F403
+from bot.texts.people import *  # noqa: F403
 from bot.texts.returns import *  # noqa: F403
-from bot.texts.calendar import *  # noqa: F403

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 REMINDER_OPEN = (
     "📋 Открыта анкета «{title}» (период {period}).\n"
     "Срок — до {deadline}. Это займёт пару минут; ответы сохраняются сразу."

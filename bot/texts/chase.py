@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 MISSING_DEPUTIES_ONLY = "Команда /missing — для заместителей директора, зарегистрированных от школы: кто из педагогов не ответил."
 MISSING_HEADER = "<b>{school}</b>: кто из педагогов не ответил"
 MISSING_NO_CAMPAIGN = (

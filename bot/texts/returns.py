@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 BTN_RETURN_SCHOOL = "№{id}: вернуть анкету школы"
 RETURN_PICK_SCHOOL = "Кампания №{id} «{title}» ({period}): анкету какой школы вернуть на доработку? Отправили: {n}."
 RETURN_NO_SCHOOLS = "Кампания №{id} «{title}» ({period}): ни одна школа ещё не отправила анкету — возвращать нечего."
