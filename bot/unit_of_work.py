@@ -7,7 +7,7 @@ The owners are:
     the update's unit of work    here (`run_update`, `commit_before_reply`), for Telegram
                                  (bot.middlewares.HandlerSession) and MAX (bot.max.app.MaxApp) alike
     the group-commit writer      storage.writer
-    the CLI                      bot.cli._with_session
+    the CLI                      bot.cli.common.with_session
     the runners                  bot.reminders.ReminderRunner, bot.calendar_runner.CalendarRunner
     small process-level jobs     bot.people.People (an account that writes again is reachable),
                                  bot.fsm_storage.SQLAlchemyStorage outside an update
