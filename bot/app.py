@@ -131,37 +131,46 @@ async def run(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _stop_on_signal(stop) -> None:
+    """`stop` ends this channel's loop; SIGINT or SIGTERM ends every channel's."""
+    _STOPS.append(stop)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _stop_all)
+
+
+async def _listen(app, host: str, port: int, path: str, what: str) -> None:
+    """Serve a webhook's aiohttp app until a signal stops the process."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("%s: listening on %s:%s%s", what, host, port, path)
+    stop = asyncio.Event()
+    _stop_on_signal(stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
 async def _serve_max(settings: Settings, app) -> None:
     """MAX by long polling (GET /updates with a marker), or by webhook when MAX_WEBHOOK_URL is set."""
     from bot.max.app import UPDATE_TYPES
     from bot.max.serve import MaxPoller, webhook_app
 
-    loop = asyncio.get_running_loop()
     if not settings.max_webhook_url:
         poller = MaxPoller(app, timeout=settings.polling_timeout, concurrency=settings.tasks_concurrency_limit)
-        _STOPS.append(poller.stop)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, _stop_all)
+        _stop_on_signal(poller.stop)
         log.info("MAX polling: updates are confirmed once recorded in the inbox")
         await poller.run()
         return
-    from aiohttp import web
-
     await app.start()
     secret = settings.max_webhook_secret.get_secret_value() if settings.max_webhook_secret else None
     await app.client.subscribe(settings.max_webhook_url, secret, UPDATE_TYPES)
-    runner = web.AppRunner(webhook_app(app, path=settings.max_webhook_path, secret=secret), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, settings.webhook_host, settings.max_webhook_port).start()
-    log.info("MAX webhook: listening on %s:%s%s", settings.webhook_host, settings.max_webhook_port, settings.max_webhook_path)
-    stop = asyncio.Event()
-    _STOPS.append(stop.set)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, _stop_all)
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()
+    await _listen(webhook_app(app, path=settings.max_webhook_path, secret=secret), settings.webhook_host,
+                  settings.max_webhook_port, settings.max_webhook_path, "MAX webhook")
 
 
 _STOPS: list = []  # what stops each channel's loop: a signal stops them all
@@ -177,32 +186,15 @@ async def _poll(settings: Settings, dp, bot) -> None:
 
     poller = InboxPoller(dp, bot, dp["inbox"], polling_timeout=settings.polling_timeout,
                          concurrency=settings.tasks_concurrency_limit)
-    loop = asyncio.get_running_loop()
-    _STOPS.append(poller.stop)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, _stop_all)
+    _stop_on_signal(poller.stop)
     log.info("polling: updates are confirmed once recorded in the inbox")
     await poller.run()
 
 
 async def _serve_webhook(settings: Settings, dp, bot) -> None:
-    from aiohttp import web
-
     from bot.webhook import create_webhook_app
 
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
     app = create_webhook_app(dp, bot, dp["inbox"], path=settings.webhook_path, secret=secret)
-    app_runner = web.AppRunner(app, access_log=None)
-    await app_runner.setup()
-    await web.TCPSite(app_runner, settings.webhook_host, settings.webhook_port).start()
-    log.info("webhook: listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    _STOPS.append(stop.set)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, _stop_all)
-    try:
-        await stop.wait()
-    finally:
-        await app_runner.cleanup()
+    await _listen(app, settings.webhook_host, settings.webhook_port, settings.webhook_path, "webhook")

@@ -57,8 +57,9 @@ async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime
     board: Buttons = []
     for campaign in items[:LISTED]:
         done = await campaign_service.completion(session, campaign)
-        state = STATE_TITLES[campaign.state(now)]
-        if campaign.state(now) is CampaignState.OPEN:
+        where = campaign.state(now)
+        state = STATE_TITLES[where]
+        if where is CampaignState.OPEN:
             state += f", {human_left(now, campaign.deadline, campaign.timezone)}"
         lines.append(texts.CAMPAIGN_ITEM.format(
             id=campaign.id, title=escape(campaign.survey_version.title), period=escape(campaign.period),
