@@ -20,6 +20,7 @@ async def run(settings: Settings) -> None:
     or one channel a process, several processes on one database."""
     # aiogram is imported here, not at the top: the admin commands do not pay for it.
     from bot.calendar_runner import CalendarRunner
+    from bot.context import Services
     from bot.dispatcher import create_bot, create_dispatcher
     from bot.people import People
     from bot.reminders import ReminderRunner
@@ -31,6 +32,7 @@ async def run(settings: Settings) -> None:
     from storage.db import describe_database, make_engine, make_session_factory
     from storage.migrate import upgrade
     from storage.writer import make_writer
+    from surveys.answering import Answering
 
     channels = settings.channels()
     if not channels:
@@ -86,19 +88,19 @@ async def run(settings: Settings) -> None:
 
         count_engine(engine)
         stats = asyncio.get_running_loop().create_task(write_periodically(os.environ["SHNOR_STATS_FILE"], writer))
-    people = People(session_factory)  # who writes, in every channel of this process
+    # the services every channel of this process shares: who writes (bot.people), the questionnaire, the rest
+    services = Services(session_factory, clock, Answering(session_factory, writer, clock), People(session_factory),
+                        methodology, calendar, runner, links)
     dp = None
     if bot is not None:
         dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
-                               clock=clock, methodology=methodology, reminders=runner, calendar=calendar, people=people)
-        dp["links"] = links
+                               clock=clock, services=services)
     max_app = None
     if client is not None:
         from bot.max.app import MaxApp
 
-        max_app = MaxApp(client, session_factory, writer, storage=storage, isolation=isolation, clock=clock, methodology=methodology,
-                         reminders=runner, answering=dp["answering"] if dp is not None else None, links=links,
-                         calendar=calendar, people=people)
+        max_app = MaxApp(client, session_factory, writer, storage=storage, isolation=isolation, clock=clock,
+                         services=services)
     leader = SchedulerLeader(leadership(engine, settings.redis_url, tuple(channels)), runner, settings.reminder_interval,
                              settings.leader_check_interval, calendar=calendar_runner)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
@@ -12,18 +14,14 @@ from aiogram.methods import Response, TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_commands
+from bot.context import Services
 from bot.fsm_storage import SQLAlchemyStorage
-from bot.handlers import get_routers
-from bot.middlewares import (
-    HandlerSession,
-    InboxMark,
-    PersonMiddleware,
-    ReleaseBeforeRequest,
-    RetryTransient,
-)
+from bot.middlewares import InboxMark, ReleaseBeforeRequest, RetryTransient
 from bot.people import People
+from bot.pipeline import Pipeline
 from bot.reminders import ReminderRunner
 from bot.session import JsonSession
+from bot.telegram.updates import create_router
 from monitoring.calendar import CalendarDef, load_calendar
 from scoring.methodology import Methodology, load_methodology
 from storage.clock import Clock
@@ -70,30 +68,20 @@ def create_dispatcher(
     reminders: ReminderRunner | None = None,
     calendar: CalendarDef | None = None,
     people: People | None = None,
+    links: dict[str, Callable[[str], str]] | None = None,
+    services: Services | None = None,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares, routers and services (`inbox`, `answering` in its workflow data)."""
+    """aiogram's dispatcher as Telegram's adapter: the inbox mark on every update, then one router
+    (bot.telegram.updates) into the one pipeline (bot.pipeline). `inbox` and `pipeline` are in its workflow data."""
     inbox = Inbox(writer, session_factory, bot_id, clock)
-    dp = Dispatcher(
-        disable_fsm=True,  # registered below, inside the inbox mark
-        storage=storage or SQLAlchemyStorage(session_factory),
-        # Updates of one user are handled one after another: a double press or two devices
-        # cannot interleave two answers of the same person.
-        events_isolation=events_isolation or SimpleEventIsolation(),
-        session_factory=session_factory,
-        clock=clock,
-        methodology=methodology or load_methodology(),
-        reminders=reminders,
-        calendar=calendar or load_calendar(),
-        inbox=inbox,
-        answering=Answering(session_factory, writer, clock),
-    )
+    services = services or Services(session_factory, clock, Answering(session_factory, writer, clock), people or People(session_factory),
+                        methodology or load_methodology(), calendar or load_calendar(), reminders,
+                        links if links is not None else {})
+    # Updates of one user are handled one after another (the pipeline's lock): a double press or two devices
+    # cannot interleave two answers of the same person.
+    pipeline = Pipeline(services, storage or SQLAlchemyStorage(session_factory), events_isolation or SimpleEventIsolation())
+    dp = Dispatcher(disable_fsm=True, inbox=inbox, pipeline=pipeline, people=services.people)
     dp.update.outer_middleware(InboxMark(inbox))
-    dp.update.outer_middleware(dp.fsm)
-    dp["people"] = people = people or People(session_factory)
-    dp.update.outer_middleware(PersonMiddleware(people))
-    session = HandlerSession(session_factory)
-    dp.message.middleware(session)
-    dp.callback_query.middleware(session)
-    dp.include_routers(*get_routers())
+    dp.include_router(create_router())
     dp.startup.register(set_default_commands)
     return dp

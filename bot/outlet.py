@@ -13,9 +13,10 @@ from typing import Any, Protocol
 from aiogram import Bot
 from aiogram.types import BufferedInputFile
 
-from bot.chat import Buttons, markup
+from bot.chat import Buttons
 from bot.render import TELEGRAM_LIMIT, split_html
 from bot.sender import Sender
+from bot.telegram.chat import markup
 
 
 class Outlet(Protocol):

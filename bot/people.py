@@ -28,7 +28,7 @@ class People:
         if cached is not None and time.monotonic() - cached[0] < self.KEEP:
             return cached[1]
         async with self.session_factory() as session:
-            person = await find_person(session, channel, account_id)
+            person = await find_person(session, channel, account_id, with_places=True)
         # they write to the bot again: they have unblocked it (Telegram's flag is on the person, read with it).
         # A transaction of its own, not the update's: the person is read before the update's unit of work
         # begins (and for updates that have none), once a `KEEP` for every channel of the process, and the

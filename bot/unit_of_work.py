@@ -23,11 +23,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.inbox import done_statement
+from storage.models import TELEGRAM
 from storage.writer import Sql, is_transient
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,23 @@ T = TypeVar("T")
 RETRY_WAIT = (0.5, 5.0)  # seconds: the first pause after a locked database, the longest
 
 update_session: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar("update_session", default=None)
+
+
+@dataclass(slots=True)
+class Mark:
+    """An update's inbox mark (storage.inbox): written once, with the first write that takes it (the unit of
+    work's, or the writer's for an answer), or on its own by the channel once the update is done."""
+
+    bot_id: int
+    key: int
+    channel: str = TELEGRAM
+    marked: bool = False
+
+    def take(self) -> list[tuple[Sql, dict[str, Any]]]:
+        if self.marked:
+            return []
+        self.marked = True
+        return [done_statement(self.bot_id, self.key, self.channel)]
 
 
 def current_update_session() -> AsyncSession | None:
@@ -95,4 +115,4 @@ async def _once(session_factory: async_sessionmaker[AsyncSession], marks: list[t
             update_session.reset(token)
 
 
-__all__ = ["RETRY_WAIT", "commit_before_reply", "current_update_session", "run_update", "update_session"]
+__all__ = ["RETRY_WAIT", "Mark", "commit_before_reply", "current_update_session", "run_update", "update_session"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.models import MAX, TELEGRAM, Account, Person
 
@@ -27,11 +28,15 @@ class Contact:
     chat_id: int
 
 
-async def find_person(session: AsyncSession, channel: str, account_id: int) -> Person | None:
+async def find_person(session: AsyncSession, channel: str, account_id: int, *, with_places: bool = False) -> Person | None:
+    """The person of an account; `with_places`: their municipality and school loaded in the same query."""
+    query = select(Person)
+    if with_places:
+        query = query.options(joinedload(Person.municipality), joinedload(Person.school))
     if channel == TELEGRAM:
-        return await session.scalar(select(Person).where(Person.tg_user_id == account_id))
+        return await session.scalar(query.where(Person.tg_user_id == account_id))
     return await session.scalar(
-        select(Person).join(Account, Account.person_id == Person.id)
+        query.join(Account, Account.person_id == Person.id)
         .where(Account.channel == channel, Account.account_id == account_id)
     )
 

@@ -401,35 +401,31 @@ async def test_a_lock_longer_than_the_driver_waits_loses_no_typed_name(api, data
         await runner.stop()
 
 
-async def test_a_handler_that_meets_a_locked_database_runs_again(session_factory, monkeypatch):
-    """HandlerSession rolls back and runs the handler again while the database says «locked»; other errors pass."""
+async def test_a_handler_that_meets_a_locked_database_runs_again(session_factory):
+    """The update's unit of work rolls back and runs the work again while the database says «locked»; other
+    errors pass."""
     import sqlite3
 
     from sqlalchemy.exc import OperationalError
 
-    from bot.middlewares import HandlerSession
+    from bot.unit_of_work import run_update
 
-    class Wants:
-        params = {"session"}
-
-    monkeypatch.setattr(HandlerSession, "RETRY_WAIT", (0.01, 0.02))
     runs = []
 
-    async def handler(event, data):
-        runs.append(data["session"])
+    async def work(session):
+        runs.append(session)
         if len(runs) < 3:
             raise OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
         return "done"
 
-    middleware = HandlerSession(session_factory)
-    assert await middleware(handler, object(), {"handler": Wants()}) == "done"
+    assert await run_update(session_factory, [], work, retry_wait=(0.01, 0.02)) == "done"
     assert len(runs) == 3 and len({id(s) for s in runs}) == 3  # a fresh session each time
 
-    async def broken(event, data):
+    async def broken(session):
         raise ValueError("a bug")
 
     with pytest.raises(ValueError):
-        await middleware(broken, object(), {"handler": Wants()})
+        await run_update(session_factory, [], broken, retry_wait=(0.01, 0.02))
 
 
 async def test_a_mark_older_than_a_day_never_hides_a_new_update(session_factory, database_url, engine, clock):

@@ -206,7 +206,7 @@ async def test_reminders_through_429s(max_api, max_runner, world, session_factor
         await session.execute(delete(Response).where(Response.person_id.in_(
             select(Account.person_id).where(Account.account_id.in_([1201, 1202])))))
         await session.commit()
-    max_runner.app.answering.states.clear()
+    max_runner.app.services.answering.states.clear()
     async with session_factory() as session:  # the world's campaigns were opened without a reminder plan
         from monitoring.campaigns import plan_reminders
         from storage.models import Campaign
@@ -234,7 +234,7 @@ async def test_reminders_through_429s(max_api, max_runner, world, session_factor
         account = await session.scalar(select(Account).where(Account.account_id == 1202))
     assert account.unreachable
     max_api.blocked.discard(max_api.dialog(1202))
-    max_runner.app.forget(1202)
+    max_runner.app.services.people.forget("max", 1202)
     await teachers[2].send("/surveys")
     async with session_factory() as session:
         assert not (await session.scalar(select(Account).where(Account.account_id == 1202))).unreachable
@@ -289,7 +289,7 @@ async def test_a_person_using_both_channels(runner, api, max_api, database_url, 
     telegram = await register(runner, 1501, world.invites["teacher:0"], "Обоева Нина Сергеевна")
     max_runner = MaxRunner(max_api, database_url, clock)
     await max_runner.start()
-    runner.dp["links"] = max_runner.app.links  # one installation: each channel's start link known to both
+    runner.dp["pipeline"].services.links = max_runner.app.services.links  # one installation: each channel's start link known to both
     try:
         await telegram.send("/link")
         link = telegram.last

@@ -97,7 +97,7 @@ async def test_a_deputy_in_max_returns_a_questionnaire_for_correction(max_api, m
     async with session_factory() as session:  # the questionnaire opened at registration, answered and sent
         await session.execute(update(Response).where(Response.person_id == me.id).values(person_id=None, subject="gone"))
         await session.commit()
-    max_runner.app.answering.states.clear()
+    max_runner.app.services.answering.states.clear()
     response_id = await seed_response(session_factory, world.campaigns["teacher"].id, f"person:{me.id}",
                                       school_id=me.school_id, person_id=me.id, status="submitted", now=clock.now)
     deputy = await register_max(max_runner, 3102, world.invites["deputy:0"], DEPUTY)
@@ -208,7 +208,7 @@ async def test_one_process_of_both_channels_forgets_a_person_in_both_at_once(run
     telegram = await register(runner, 3401, world.invites["teacher:0"], "Обоева Нина Сергеевна")
     both = MaxRunner(max_api, database_url, clock, telegram=runner)  # the MAX side of the Telegram bot's process
     await both.start()
-    runner.dp["links"] = both.app.links
+    runner.dp["pipeline"].services.links = both.app.services.links
     try:
         await telegram.send("/link")
         token = telegram.last.split("?start=")[1].split()[0]

@@ -1,11 +1,11 @@
 """What the bot does for a person, written once for every channel: a module a feature.
 
-Each feature takes the chat it answers (bot.chat.Chat: Telegram's or MAX's), the conversation state, the
-update's session and the person (None for a stranger), and speaks through the chat; the channels' handlers
-only read their update and pick the feature. Rules live in the services (storage, surveys, monitoring, scoring),
-the texts in bot.texts. A refusal a service raises (surveys.errors) is answered by the channel's error handling,
-in Russian, with the update's writes rolled back. The questionnaire itself is surveys.answering, rendered by
-each channel.
+Each feature takes the update's context (bot.context: the chat it answers, Telegram's or MAX's; the
+conversation; the person with their municipality and school, None for a stranger; the update's session; the
+services) and, for a command, a button or a typed step, what came with it. The one route table (bot.routes)
+picks the feature. Rules live in the services (storage, surveys, monitoring, scoring), the texts in bot.texts.
+A refusal a service raises (surveys.errors) is answered by the pipeline (bot.pipeline), in Russian, with the
+update's writes rolled back. The questionnaire itself is surveys.answering (bot.features.questionnaire).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bot.features.campaigns import (
     typed_period,
 )
 from bot.features.chase import chase_button, missing
-from bot.features.documents import card, card_file, report, setchat, summary
+from bot.features.documents import card, card_file, chat_moved, report, setchat, summary
 from bot.features.privacy import forget_answer, forget_ask, my_data
 from bot.features.registration import (
     Registration,
@@ -35,6 +35,7 @@ from bot.features.registration import (
     help_,
     link,
     name_not_text,
+    start,
     start_with_token,
     surveys,
     whoami,
@@ -46,4 +47,4 @@ from bot.features.returns import (
     typed_comment,
 )
 
-__all__ = ['CalendarShift', 'NewCampaign', 'Registration', 'ReturnFlow', 'calendar_button', 'campaign_button', 'card', 'card_file', 'chase_button', 'comment_not_text', 'consent_answer', 'forget_answer', 'forget_ask', 'full_name', 'help_', 'link', 'list_campaigns', 'missing', 'my_data', 'name_not_text', 'new_campaign', 'new_campaign_button', 'report', 'return_button', 'setchat', 'show_calendar', 'start_with_token', 'summary', 'surveys', 'typed_comment', 'typed_date', 'typed_deadline', 'typed_period', 'whoami']
+__all__ = ['CalendarShift', 'NewCampaign', 'Registration', 'ReturnFlow', 'calendar_button', 'campaign_button', 'card', 'card_file', 'chat_moved', 'chase_button', 'comment_not_text', 'consent_answer', 'forget_answer', 'forget_ask', 'full_name', 'help_', 'link', 'list_campaigns', 'missing', 'my_data', 'name_not_text', 'new_campaign', 'new_campaign_button', 'report', 'return_button', 'setchat', 'show_calendar', 'start', 'start_with_token', 'summary', 'surveys', 'typed_comment', 'typed_date', 'typed_deadline', 'typed_period', 'whoami']

@@ -3,40 +3,39 @@
 import datetime as dt
 from html import escape
 
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import texts
 from bot.callbacks import (
     CalendarAction,
     CalendarCb,
 )
 from bot.chat import Buttons, Chat
-from bot.render import split_html
+from bot.context import Context
 from monitoring import calendar as mc
 from monitoring import campaigns as campaign_service
-from storage.models import CalendarItem, Municipality, Person
+from storage.models import CalendarItem, Municipality
 from surveys.errors import ServiceError
 from surveys.periods import (
     PeriodError,
     normalize_period,
 )
+from surveys.screens import Rich, plain
 from surveys.subjects import is_coordinator
 
 
-class CalendarShift(StatesGroup):
-    date = State()
+class CalendarShift:
+    """The step of a shift: the new date typed as the next message (bot.conversation)."""
+
+    date = "CalendarShift:date"
 
 
-def _plan_messages(view: mc.PlanView, limit: int, note: str | None = None) -> tuple[list[str], Buttons]:
-    """The plan as messages under the channel's limit, and its buttons: a row a line (shift, skip), the plan's own."""
+def _plan_lines(view: mc.PlanView, note: str | None = None) -> tuple[list[Rich], Buttons]:
+    """The plan's lines, and its buttons: a row a line (shift, skip), the plan's own."""
     tz = view.timezone
     lines = [note, ""] if note else []
-    lines += [escape(text) for text in texts.calendar_head(view)] + [""]
+    lines += [*texts.calendar_head(view), ""]
     board: Buttons = []
     for line in view.lines:
-        lines += [escape(text) for text in texts.calendar_line(line, view.period, tz)] + [""]
+        lines += [*texts.calendar_line(line, view.period, tz), ""]
         row = []
         if line.can_shift:
             row.append((texts.BTN_CALENDAR_SHIFT.format(n=line.number), CalendarCb(a=CalendarAction.SHIFT_ASK, id=line.item_id)))
@@ -48,14 +47,13 @@ def _plan_messages(view: mc.PlanView, limit: int, note: str | None = None) -> tu
     if not view.planned and not view.ended:
         board.append([(texts.BTN_CALENDAR_PLAN.format(period=view.period),
                        CalendarCb(a=CalendarAction.PLAN, id=int(view.period[:4])))])
-    return split_html(lines, limit), board
+    return [plain(text) for text in lines], board
 
 
 async def _send_plan(chat: Chat, view: mc.PlanView, note: str | None = None) -> None:
-    chunks, board = _plan_messages(view, chat.limit, note)
-    for chunk in chunks[:-1]:
-        await chat.say(chunk)
-    await chat.say(chunks[-1], board or None)
+    """The plan in messages within the channel's limit, the buttons under the last."""
+    lines, board = _plan_lines(view, note)
+    await chat.say_lines(lines, board or None)
 
 
 def _plan_note(result: mc.PlanResult, timezone: str) -> str:
@@ -70,9 +68,9 @@ def _plan_note(result: mc.PlanResult, timezone: str) -> str:
     return texts.CALENDAR_PLANNED_AGAIN.format(period=view.period, made=made)
 
 
-async def show_calendar(chat: Chat, args: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
-                        now: dt.datetime, calendar: mc.CalendarDef) -> None:
+async def show_calendar(ctx: Context, args: str) -> None:
     """/calendar [school year]: the plan (or the methodology's calendar, with a button that makes the plan)."""
+    chat, state, session, person, now, calendar = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now, ctx.services.calendar
     if not is_coordinator(person):
         await chat.say(texts.COORDINATORS_ONLY)
         return
@@ -86,10 +84,10 @@ async def show_calendar(chat: Chat, args: str | None, state: FSMContext, session
     await _send_plan(chat, await mc.plan_view(session, calendar, municipality, period, now))
 
 
-async def calendar_button(chat: Chat, data: CalendarCb, state: FSMContext, session: AsyncSession, person: Person | None,
-                          now: dt.datetime, calendar: mc.CalendarDef) -> None:
+async def calendar_button(ctx: Context, data: CalendarCb) -> None:
     """Make the plan, shift an item (the date is typed next), skip one (after a confirmation). Refusals are the
-    service's Russian messages (ServiceError), answered by the channel's errors: nothing changed."""
+    service's Russian messages (ServiceError), answered by the pipeline: nothing changed."""
+    chat, state, session, person, now, calendar = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now, ctx.services.calendar
     if not is_coordinator(person):
         await chat.ack(texts.COORDINATORS_ONLY, alert=True)
         return
@@ -135,7 +133,7 @@ async def calendar_button(chat: Chat, data: CalendarCb, state: FSMContext, sessi
              (texts.BTN_CANCEL, CalendarCb(a=CalendarAction.SKIP_CANCEL, id=item.id))]])
     elif action == CalendarAction.SKIP:
         await mc.skip_item(session, item, now)
-        done = texts.CALENDAR_SKIPPED.format(n=line.number, what=what)
+        done = texts.CALENDAR_SKIPPED.format(n=line.number, what=texts.CALENDAR_WHAT[item.kind].format(pack_title=line.pack_title))
         await chat.ack(done)
         await _send_plan(chat, await mc.plan_view(session, calendar, municipality, item.period, now), done)
     elif action == CalendarAction.SKIP_CANCEL:
@@ -143,9 +141,9 @@ async def calendar_button(chat: Chat, data: CalendarCb, state: FSMContext, sessi
         await chat.edit(texts.CALENDAR_NOT_SKIPPED.format(n=line.number))
 
 
-async def typed_date(chat: Chat, text: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
-                     now: dt.datetime, calendar: mc.CalendarDef) -> None:
+async def typed_date(ctx: Context, text: str | None) -> None:
     """The new date of the item being shifted; a date that does not do is asked again, nothing changes."""
+    chat, state, session, person, now, calendar = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now, ctx.services.calendar
     if not is_coordinator(person):
         await state.clear()
         return
@@ -172,7 +170,7 @@ async def typed_date(chat: Chat, text: str | None, state: FSMContext, session: A
     view = await mc.plan_view(session, calendar, municipality, item.period, now)
     line = view.line(item.id)
     done = texts.CALENDAR_SHIFTED.format(
-        n=line.number, what=escape(texts.CALENDAR_WHAT[item.kind].format(pack_title=line.pack_title)),
+        n=line.number, what=texts.CALENDAR_WHAT[item.kind].format(pack_title=line.pack_title),
         opens=texts.local_time(item.opens_at, municipality.timezone), deadline=texts.local_time(item.deadline, municipality.timezone),
     )
     await _send_plan(chat, view, done)

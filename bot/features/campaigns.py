@@ -3,11 +3,8 @@
 
 import datetime as dt
 from html import escape
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -19,6 +16,8 @@ from bot.callbacks import (
     ReturnCb,
 )
 from bot.chat import Buttons, Chat, rows
+from bot.context import Context
+from bot.conversation import Conversation
 from monitoring import campaigns as campaign_service
 from monitoring import returns as returns_service
 from monitoring.campaigns import STATE_TITLES
@@ -36,9 +35,11 @@ from surveys.periods import (
 from surveys.subjects import is_coordinator
 
 
-class NewCampaign(StatesGroup):
-    period = State()
-    deadline = State()
+class NewCampaign:
+    """The wizard's steps where a value is typed (bot.conversation)."""
+
+    period = "NewCampaign:period"
+    deadline = "NewCampaign:deadline"
 
 
 FILTERS = (None, "shnro", "shnsu", "risk_zone", "shnro,shnsu")
@@ -79,7 +80,8 @@ async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime
     return "\n\n".join(lines), board + [[new]]
 
 
-async def list_campaigns(chat: Chat, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
+async def list_campaigns(ctx: Context) -> None:
+    chat, session, person, now = ctx.chat, ctx.session, ctx.person, ctx.now
     if not is_coordinator(person):
         await chat.say(texts.COORDINATORS_ONLY)
         return
@@ -87,8 +89,8 @@ async def list_campaigns(chat: Chat, session: AsyncSession, person: Person | Non
     await chat.say(text, buttons)
 
 
-async def campaign_button(chat: Chat, data: CampaignCb, session: AsyncSession, person: Person | None,
-                          now: dt.datetime, reminders: Any) -> None:
+async def campaign_button(ctx: Context, data: CampaignCb) -> None:
+    chat, session, person, now, reminders = ctx.chat, ctx.session, ctx.person, ctx.now, ctx.services.reminders
     if not is_coordinator(person):
         await chat.ack(texts.COORDINATORS_ONLY, alert=True)
         return
@@ -168,7 +170,8 @@ def _pack_step() -> tuple[str, Buttons]:
     return texts.NEW_PACK, [[(load_pack(name).title, NewCampaignCb(step="pack", v=n))] for n, name in enumerate(available_packs())]
 
 
-async def new_campaign(chat: Chat, state: FSMContext, person: Person | None) -> None:
+async def new_campaign(ctx: Context) -> None:
+    chat, state, person = ctx.chat, ctx.state, ctx.person
     if not is_coordinator(person):
         await chat.say(texts.COORDINATORS_ONLY)
         return
@@ -176,8 +179,8 @@ async def new_campaign(chat: Chat, state: FSMContext, person: Person | None) -> 
     await chat.say(*_pack_step())
 
 
-async def new_campaign_button(chat: Chat, data: NewCampaignCb, state: FSMContext, session: AsyncSession,
-                              person: Person | None, now: dt.datetime, reminders: Any) -> None:
+async def new_campaign_button(ctx: Context, data: NewCampaignCb) -> None:
+    chat, state, session, person, now, reminders = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now, ctx.services.reminders
     if not is_coordinator(person):
         await chat.ack(texts.COORDINATORS_ONLY, alert=True)
         return
@@ -229,19 +232,19 @@ async def new_campaign_button(chat: Chat, data: NewCampaignCb, state: FSMContext
         await chat.say(texts.NEW_STALE)
 
 
-async def _ask_period(chat: Chat, state: FSMContext, municipality: Municipality, now: dt.datetime) -> None:
+async def _ask_period(chat: Chat, state: Conversation, municipality: Municipality, now: dt.datetime) -> None:
     current = school_year_of(now, municipality.timezone)
     await state.set_state(NewCampaign.period)
     await chat.say(texts.NEW_PERIOD, [[(current, NewCampaignCb(step="period", v=0)),
                                        (next_school_year(current), NewCampaignCb(step="period", v=1))]])
 
 
-async def _ask_deadline(chat: Chat, state: FSMContext) -> None:
+async def _ask_deadline(chat: Chat, state: Conversation) -> None:
     await state.set_state(NewCampaign.deadline)
     await chat.say(texts.NEW_DEADLINE, [[(f"через {days} дн.", NewCampaignCb(step="deadline", v=days)) for days in DEADLINE_DAYS]])
 
 
-async def _confirm(chat: Chat, state: FSMContext, municipality: Municipality) -> None:
+async def _confirm(chat: Chat, state: Conversation, municipality: Municipality) -> None:
     stored = await state.get_data()
     await state.set_state(None)
     deadline = dt.datetime.fromisoformat(stored["deadline"])
@@ -254,7 +257,8 @@ async def _confirm(chat: Chat, state: FSMContext, municipality: Municipality) ->
     )
 
 
-async def typed_period(chat: Chat, text: str | None, state: FSMContext, person: Person | None) -> None:
+async def typed_period(ctx: Context, text: str | None) -> None:
+    chat, state, person = ctx.chat, ctx.state, ctx.person
     if not is_coordinator(person):
         return
     try:
@@ -266,8 +270,8 @@ async def typed_period(chat: Chat, text: str | None, state: FSMContext, person: 
     await _ask_deadline(chat, state)
 
 
-async def typed_deadline(chat: Chat, text: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
-                         now: dt.datetime) -> None:
+async def typed_deadline(ctx: Context, text: str | None) -> None:
+    chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
     if not is_coordinator(person):
         return
     municipality = await session.get(Municipality, person.municipality_id)

@@ -5,7 +5,6 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.fsm.context import FSMContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -16,6 +15,7 @@ from bot.callbacks import (
     ReturnCb,
 )
 from bot.chat import Buttons, Chat
+from bot.context import Context
 from bot.features.common import when_sent
 from monitoring import chase as chase_service
 from monitoring.completion import FORM_STATES
@@ -76,8 +76,9 @@ def _missing_screen(view: chase_service.SchoolChase, school_name: str, now: dt.d
     return text, board
 
 
-async def missing(chat: Chat, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
+async def missing(ctx: Context) -> None:
     """/missing: for each open teacher questionnaire of the deputy's school, who has not registered, started, sent."""
+    chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
     if person is None or person.role != Role.DEPUTY or person.school_id is None:
         await chat.say(texts.MISSING_DEPUTIES_ONLY)
         return
@@ -107,9 +108,9 @@ def _listed(teachers: tuple[chase_service.Teacher, ...]) -> str:
     return ", ".join(escape(t.name) for t in teachers)
 
 
-async def chase_button(chat: Chat, data: ChaseCb, session: AsyncSession, person: Person | None, now: dt.datetime,
-                       reminders: Any) -> None:
-    """The /missing buttons. Refusals (surveys.errors.Refused) are answered by the channel's errors: nothing written."""
+async def chase_button(ctx: Context, data: ChaseCb) -> None:
+    """The /missing buttons. Refusals (surveys.errors.Refused) are answered by the pipeline: nothing written."""
+    chat, session, person, now, reminders = ctx.chat, ctx.session, ctx.person, ctx.now, ctx.services.reminders
     if person is None:
         await chat.ack(texts.NOT_REGISTERED, alert=True)
         return

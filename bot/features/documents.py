@@ -4,17 +4,17 @@ deputy's school card (/card) with its files."""
 import asyncio
 import datetime as dt
 from html import escape
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.access import set_coordinators_chat, summary_refusal
+from bot.access import migrate_chat, set_coordinators_chat, summary_refusal
 from bot.callbacks import (
     CardExport,
     CardWord,
 )
 from bot.chat import Chat
+from bot.context import Context
 from scoring.methodology import Methodology
 from storage.models import (
     Municipality,
@@ -27,7 +27,8 @@ from storage.privacy import (
 from surveys.subjects import is_coordinator
 
 
-async def setchat(chat: Chat, session: AsyncSession, person: Person | None) -> None:
+async def setchat(ctx: Context) -> None:
+    chat, session, person = ctx.chat, ctx.session, ctx.person
     if not is_coordinator(person):
         await chat.say(texts.COORDINATORS_ONLY)
         return
@@ -56,11 +57,16 @@ def _log_document(chat: Chat, session: AsyncSession, action: str, municipality: 
                now=now)
 
 
-async def summary(chat: Chat, period: str | None, session: AsyncSession, person: Person | None,
-                  methodology: Methodology, now: dt.datetime, split: Any) -> None:
-    """/summary [period]: the lines (split by the channel's limit: `split`), the workbook and the charts."""
-    from bot.render import html
+async def chat_moved(ctx: Context, new_chat_id: int) -> None:
+    """A group became another chat (Telegram's supergroup): the coordinators' chat moves with it."""
+    await migrate_chat(ctx.session, ctx.chat.chat_id, new_chat_id)
+
+
+async def summary(ctx: Context, period: str) -> None:
+    """/summary [period]: the lines (in messages within the channel's limit), the workbook and the charts."""
     from scoring import report, text
+
+    chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
     from scoring.service import ScoringError, build_summary
 
     municipality = await _coordinators_municipality(chat, session, person)
@@ -77,8 +83,7 @@ async def summary(chat: Chat, period: str | None, session: AsyncSession, person:
             asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result),
             asyncio.to_thread(report.dynamics_chart, result),
         )
-        for chunk in split([html(line) for line in text.summary_lines(result)]):
-            await chat.say(chunk)
+        await chat.say_lines(text.summary_lines(result))
         name = f"shnor_{result.period}.xlsx".replace(" ", "_")
         await chat.send_file("document", name, workbook, texts.SUMMARY_WORKBOOK)
         await chat.send_file("photo", "summary.png", chart, texts.SUMMARY_CHART)
@@ -86,11 +91,12 @@ async def summary(chat: Chat, period: str | None, session: AsyncSession, person:
             await chat.send_file("photo", "dynamics.png", dynamics, texts.SUMMARY_DYNAMICS)
 
 
-async def report(chat: Chat, period: str | None, session: AsyncSession, person: Person | None,
-                 methodology: Methodology, now: dt.datetime) -> None:
+async def report(ctx: Context, period: str) -> None:
     """/report [period]: the analytical report as .docx, with the same access rules as /summary."""
     from scoring import word
     from scoring.service import ScoringError, build_report
+
+    chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
 
     municipality = await _coordinators_municipality(chat, session, person)
     if municipality is None:
@@ -130,25 +136,22 @@ async def _card(session: AsyncSession, person: Person | None, methodology: Metho
     return result, score
 
 
-async def card(chat: Chat, session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime,
-               split: Any) -> None:
-    result = await _card(session, person, methodology, now, "card")
+async def card(ctx: Context) -> None:
+    result = await _card(ctx.session, ctx.person, ctx.services.methodology, ctx.now, "card")
     if isinstance(result, str):
-        await chat.say(result)
+        await ctx.chat.say(result)
         return
-    from bot.render import html
     from scoring import text
 
     found, score = result
-    chunks = split([html(line) for line in text.card_lines(found, score)])
     buttons = [[(texts.BTN_CARD_XLSX, CardExport(school=score.school.id)), (texts.BTN_CARD_DOCX, CardWord(school=score.school.id))]]
-    for n, chunk in enumerate(chunks):
-        await chat.say(chunk, buttons if n == len(chunks) - 1 else None)
+    await ctx.chat.say_lines(text.card_lines(found, score), buttons)
 
 
-async def card_file(chat: Chat, school_id: int, kind: str, session: AsyncSession, person: Person | None,
-                    methodology: Methodology, now: dt.datetime) -> None:
-    """The card as .xlsx (`kind` xlsx) or a one-page .docx (docx), for the deputy's own school only."""
+async def card_file(ctx: Context, data: CardExport | CardWord) -> None:
+    """The card as .xlsx (CardExport) or a one-page .docx (CardWord), for the deputy's own school only."""
+    chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
+    school_id, kind = data.school, "xlsx" if isinstance(data, CardExport) else "docx"
     if person is None or person.school_id != school_id:
         await chat.ack(texts.NOT_YOURS, alert=True)
         return

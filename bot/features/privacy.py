@@ -1,17 +1,12 @@
 """What the product holds about a person (/mydata) and forgetting them (/forget)."""
 
-import datetime as dt
 from html import escape
-from typing import Any
-
-from aiogram.fsm.context import FSMContext
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.callbacks import (
     ForgetCb,
 )
-from bot.chat import Chat
+from bot.context import Context
 from storage.accounts import accounts_of
 from storage.models import Person
 from storage.privacy import (
@@ -21,8 +16,11 @@ from storage.registry import (
     forget_person,
 )
 
+FORGET_ASKED = "Privacy:forget"  # the conversation's step while the confirmation of /forget is shown
 
-async def my_data(chat: Chat, session: AsyncSession, person: Person | None) -> None:
+
+async def my_data(ctx: Context) -> None:
+    chat, session, person = ctx.chat, ctx.session, ctx.person
     if person is None:
         await chat.say(texts.MYDATA_NOBODY)
         return
@@ -51,26 +49,36 @@ async def my_data(chat: Chat, session: AsyncSession, person: Person | None) -> N
     await chat.say("\n".join(lines))
 
 
-async def forget_ask(chat: Chat, person: Person | None) -> None:
+async def forget_ask(ctx: Context) -> None:
+    if ctx.person is None:
+        await ctx.chat.say(texts.MYDATA_NOBODY)
+        return
+    await ctx.state.set_state(FORGET_ASKED)
+    await ctx.chat.say(texts.FORGET_ASK, [[(texts.BTN_FORGET_YES, ForgetCb(ok=True)), (texts.BTN_CANCEL, ForgetCb(ok=False))]])
+
+
+async def forget_answer(ctx: Context, answer: ForgetCb) -> None:
+    """The confirmation of /forget: only while it is the one shown (a button kept from an older /forget, or one
+    never shown, deletes nothing)."""
+    chat, session, person, state = ctx.chat, ctx.session, ctx.person, ctx.state
     if person is None:
+        await chat.ack()
+        await chat.drop_buttons()
         await chat.say(texts.MYDATA_NOBODY)
         return
-    await chat.say(texts.FORGET_ASK, [[(texts.BTN_FORGET_YES, ForgetCb(ok=True)), (texts.BTN_CANCEL, ForgetCb(ok=False))]])
-
-
-async def forget_answer(chat: Chat, ok: bool, session: AsyncSession, person: Person | None, state: FSMContext,
-                        answering: Any, now: dt.datetime) -> None:
+    if await state.get_state() != FORGET_ASKED:
+        await chat.ack(texts.FORGET_STALE, alert=True)
+        await chat.drop_buttons()
+        return
     await chat.ack()
     await chat.drop_buttons()
-    if person is None:
-        await chat.say(texts.MYDATA_NOBODY)
-        return
-    if not ok:
+    if not answer.ok:
+        await state.clear()
         await chat.say(texts.FORGET_CANCELLED)
         return
     stored = await session.get(Person, person.id)
-    await forget_person(session, stored, now)
+    await forget_person(session, stored, ctx.now)
     await state.clear()
-    chat.forget_identity()
-    answering.forget(person_id=person.id)
+    ctx.forget_person()
+    ctx.services.answering.forget(person_id=person.id)
     await chat.say(texts.FORGOTTEN)

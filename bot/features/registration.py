@@ -3,10 +3,7 @@ menu: /start, /surveys, /help, /whoami."""
 
 import datetime as dt
 from html import escape
-from typing import Any
 
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -14,6 +11,7 @@ from bot.callbacks import (
     ConsentCb,
 )
 from bot.chat import Chat
+from bot.context import Context
 from bot.features.common import describe, screen_buttons
 from monitoring.campaigns import campaigns_for
 from storage.accounts import CHANNEL_TITLES
@@ -36,15 +34,26 @@ from surveys.answering import Answering
 from surveys.screens import campaigns_screen, local_time, screen_of
 
 
-class Registration(StatesGroup):
-    consent = State()
-    full_name = State()
+class Registration:
+    """The steps of registration (bot.conversation)."""
+
+    consent = "Registration:consent"
+    full_name = "Registration:full_name"
 
 
-async def start_with_token(chat: Chat, token: str, state: FSMContext, session: AsyncSession, person: Person | None,
-                           now: dt.datetime, registered: Any = None) -> None:
-    """An invite deep link (Telegram's /start payload, MAX's start payload): the consent first, then the name;
-    a one-time link of a second channel attaches this account to its person at once."""
+async def start(ctx: Context, token: str) -> None:
+    """/start: with an invite's token (Telegram's /start payload, MAX's start payload) registration begins, without
+    one the person's questionnaires are shown."""
+    if token:
+        await start_with_token(ctx, token)
+    else:
+        await surveys(ctx)
+
+
+async def start_with_token(ctx: Context, token: str) -> None:
+    """An invite deep link: the consent first, then the name; a one-time link of a second channel attaches this
+    account to its person at once."""
+    chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
     if person is not None:
         await chat.say(texts.ALREADY_REGISTERED.format(who=escape(await describe(session, person))))
         return
@@ -59,10 +68,9 @@ async def start_with_token(chat: Chat, token: str, state: FSMContext, session: A
             await chat.say(texts.INVITE_PROBLEMS[linked.value])
             return
         await session.flush()
-        chat.forget_identity()
+        ctx.forget_person()
         await state.clear()
-        if registered is not None:
-            await registered(linked.role)
+        await chat.show_menu(linked.role)
         await chat.say(texts.LINKED.format(name=escape(linked.full_name), channel=CHANNEL_TITLES[chat.channel],
                                            who=escape(await describe(session, linked))))
         await show_campaigns(chat, session, linked, now)
@@ -79,10 +87,10 @@ async def start_with_token(chat: Chat, token: str, state: FSMContext, session: A
                                             (texts.BTN_CONSENT_NO, ConsentCb(ok=False))]])
 
 
-async def consent_answer(chat: Chat, ok: bool, state: FSMContext, session: AsyncSession, person: Person | None,
-                         now: dt.datetime) -> None:
+async def consent_answer(ctx: Context, answer: ConsentCb) -> None:
+    chat, state, session, person, now, ok = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now, answer.ok
     data = await state.get_data()
-    if person is not None or await state.get_state() != Registration.consent.state or "token" not in data:
+    if person is not None or await state.get_state() != Registration.consent or "token" not in data:
         await chat.ack(texts.CONSENT_STALE)
         return
     await chat.ack()
@@ -102,8 +110,8 @@ async def consent_answer(chat: Chat, ok: bool, state: FSMContext, session: Async
     await chat.say(texts.ASK_FULL_NAME.format(role=texts.ROLE_TITLES[invite.role], where=data.get("where", "")))
 
 
-async def full_name(chat: Chat, text: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
-                    now: dt.datetime, registered: Any = None, answering: Answering | None = None) -> None:
+async def full_name(ctx: Context, text: str | None) -> None:
+    chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
     if person is not None:
         await state.clear()
         await chat.say(texts.ALREADY_REGISTERED.format(who=escape(await describe(session, person))))
@@ -126,16 +134,15 @@ async def full_name(chat: Chat, text: str | None, state: FSMContext, session: As
         return
     record_consent(session, done, ConsentText(data["consent_text"], data["consent"]),
                    dt.datetime.fromisoformat(data["consent_at"]))
-    chat.forget_identity()  # committed before the first reply
+    ctx.forget_person()  # committed before the first reply
     await state.clear()
-    if registered is not None:
-        await registered(done.role)
+    await chat.show_menu(done.role)
     await chat.say(texts.REGISTERED.format(name=escape(name), who=escape(await describe(session, done))))
-    await show_campaigns(chat, session, done, now, answering)
+    await show_campaigns(chat, session, done, now, ctx.services.answering)
 
 
-async def name_not_text(chat: Chat) -> None:
-    await chat.say(texts.REPROMPT.format(error="Напишите ФИО текстом, например: Иванова Мария Петровна."))
+async def name_not_text(ctx: Context) -> None:
+    await ctx.chat.say(texts.REPROMPT.format(error="Напишите ФИО текстом, например: Иванова Мария Петровна."))
 
 
 # --- the person's own menu -----------------------------------------------------------------
@@ -160,31 +167,34 @@ async def show_campaigns(chat: Chat, session: AsyncSession, person: Person, now:
     await chat.say(html(screen.text), screen_buttons(screen) or None)
 
 
-async def surveys(chat: Chat, state: FSMContext, session: AsyncSession, person: Person | None, now: dt.datetime) -> None:
-    if person is None:
-        await state.clear()
-        await chat.say(texts.NOT_REGISTERED)
+async def surveys(ctx: Context) -> None:
+    if ctx.person is None:
+        await ctx.state.clear()
+        await ctx.chat.say(texts.NOT_REGISTERED)
         return
-    await show_campaigns(chat, session, person, now)
+    await show_campaigns(ctx.chat, ctx.session, ctx.person, ctx.now)
 
 
-async def help_(chat: Chat, person: Person | None) -> None:
+async def help_(ctx: Context) -> None:
+    chat, person = ctx.chat, ctx.person
     if not chat.private:
         await chat.say(texts.HELP_GROUP)
         return
     await chat.say(texts.HELP[person.role if person else None])
 
 
-async def whoami(chat: Chat, session: AsyncSession, person: Person | None) -> None:
+async def whoami(ctx: Context) -> None:
+    chat, session, person = ctx.chat, ctx.session, ctx.person
     if person is None:
         await chat.say(texts.NOT_REGISTERED)
         return
     await chat.say(texts.WHOAMI.format(name=escape(person.full_name), who=escape(await describe(session, person))))
 
 
-async def link(chat: Chat, session: AsyncSession, person: Person | None, now: dt.datetime, links: dict[str, Any]) -> None:
+async def link(ctx: Context) -> None:
     """/link: a one-time link that attaches the person's account in the other channel (`links`: channel -> a
     function making the start link from a token, for the channels this installation runs)."""
+    chat, session, person, now, links = ctx.chat, ctx.session, ctx.person, ctx.now, ctx.services.links
     if person is None:
         await chat.say(texts.NOT_REGISTERED)
         return

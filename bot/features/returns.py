@@ -1,30 +1,24 @@
 """Returning a submitted questionnaire for correction, with a comment, after a confirmation."""
 
-import datetime as dt
 from html import escape
-from typing import Any
-
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.callbacks import (
     ReturnAction,
     ReturnCb,
 )
-from bot.chat import Chat
+from bot.context import Context
 from bot.features.common import when_sent
 from monitoring import returns as returns_service
-from storage.models import (
-    Person,
-)
 from surveys.errors import BadInput, Refused
 from surveys.subjects import subject_id
 
 
-class ReturnFlow(StatesGroup):
-    comment = State()  # data: {"return": response id, "comment": the text typed, once typed}
+class ReturnFlow:
+    """The step of a return: what to fix typed as the next message (bot.conversation); data: {"return": response
+    id, "comment": the text typed, once typed}."""
+
+    comment = "ReturnFlow:comment"
 
 
 def _return_what(target: returns_service.Target) -> str:
@@ -32,10 +26,11 @@ def _return_what(target: returns_service.Target) -> str:
     return texts.RETURN_WHAT["school" if kind == "school" else "person"].format(label=escape(target.label))
 
 
-async def return_button(chat: Chat, data: ReturnCb, state: FSMContext, session: AsyncSession, person: Person | None,
-                        now: dt.datetime, answering: Any, reminders: Any) -> None:
+async def return_button(ctx: Context, data: ReturnCb) -> None:
     """A questionnaire picked (the comment is asked for), the return confirmed or cancelled. Refusals (Refused)
-    are answered by the channel's errors: nothing written. Only the confirmation returns it."""
+    are answered by the pipeline: nothing written. Only the confirmation returns it."""
+    chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
+    answering, reminders = ctx.services.answering, ctx.services.reminders
     if person is None:
         await chat.ack(texts.NOT_REGISTERED, alert=True)
         return
@@ -56,7 +51,7 @@ async def return_button(chat: Chat, data: ReturnCb, state: FSMContext, session: 
         )
         return
     stored = await state.get_data()
-    ours = stored.get("return") == response_id and await state.get_state() == ReturnFlow.comment.state
+    ours = stored.get("return") == response_id and await state.get_state() == ReturnFlow.comment
     if action == ReturnAction.CANCEL:
         if ours:
             await state.clear()
@@ -79,9 +74,9 @@ async def return_button(chat: Chat, data: ReturnCb, state: FSMContext, session: 
         reminders.kick()
 
 
-async def typed_comment(chat: Chat, text: str | None, state: FSMContext, session: AsyncSession, person: Person | None,
-                        now: dt.datetime) -> None:
+async def typed_comment(ctx: Context, text: str | None) -> None:
     """The comment: checked (a Russian reprompt when empty or too long), then shown back for confirmation."""
+    chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
     response_id = (await state.get_data()).get("return")
     if person is None or response_id is None:
         await state.clear()
@@ -105,5 +100,5 @@ async def typed_comment(chat: Chat, text: str | None, state: FSMContext, session
     )
 
 
-async def comment_not_text(chat: Chat) -> None:
-    await chat.say(texts.RETURN_NOT_TEXT)
+async def comment_not_text(ctx: Context) -> None:
+    await ctx.chat.say(texts.RETURN_NOT_TEXT)

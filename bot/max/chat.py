@@ -18,12 +18,13 @@ from maxapi.exceptions.max import MaxApiError, MaxConnection
 
 from bot import texts
 from bot.chat import Button, Buttons, Copy, nothing
-from bot.max.client import MESSAGE_LIMIT, MaxClient
-from bot.max.render import body, screen_body
+from bot.max.client import MaxClient
+from bot.max.render import body, messages, screen_body
 from bot.max.updates import Event
+from bot.unit_of_work import commit_before_reply
 from storage.accounts import start_link
 from storage.models import MAX
-from surveys.screens import Screen
+from surveys.screens import Rich, Screen
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,17 +49,15 @@ async def call(make: Callable[[], Awaitable[T]], retry_after: float = 1.0) -> T:
 
 class MaxChat:
     channel = "max"
-    limit = MESSAGE_LIMIT
 
-    def __init__(self, client: MaxClient, event: Event, forget: Callable[[], None] | None = None,
-                 before_reply: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(self, client: MaxClient, event: Event,
+                 before_reply: Callable[[], Awaitable[None]] | None = commit_before_reply) -> None:
         self.client = client
         self.event = event
         self.chat_id = event.chat_id
         self.user_id = event.user_id
         self.private = event.private
         self.group = not event.private
-        self._forget = forget
         self.before_reply = before_reply  # commits the handler's session: what it wrote is stored before the person sees it
         self.answered = event.callback_id is None
         self._notice: str | None = None
@@ -83,6 +82,11 @@ class MaxChat:
         await self.flush()
         await self._ready()
         await call(lambda: self.client.send(self.chat_id, body(text, buttons)), self.client.retry_after)
+
+    async def say_lines(self, lines: list[Rich], buttons: Buttons | None = None) -> None:
+        chunks = messages(lines)
+        for n, chunk in enumerate(chunks):
+            await self.say(chunk, buttons if n == len(chunks) - 1 else None)
 
     async def show(self, screen: Screen) -> None:
         """A questionnaire's screen (surveys.screens), with MAX's renderer."""
@@ -119,9 +123,25 @@ class MaxChat:
     def uploading(self) -> AbstractAsyncContextManager[Any]:
         return nothing()
 
-    def forget_identity(self) -> None:
-        if self._forget is not None:
-            self._forget()
+    async def replace(self, screen: Screen, *, keyboard_only: bool = False) -> None:
+        """One answer: the pressed message becomes the screen, with its notice on the button."""
+        if self.event.callback_id is None or self.answered:
+            await self.show(screen)
+            return
+        self._message = screen_body(screen)
+        self._notice = screen.notice
+        await self.flush()
+
+    async def show_menu(self, role: str) -> None:
+        """MAX has one menu for everybody (bot.max.app.COMMANDS)."""
+
+    def discard(self) -> None:
+        if not self.answered:
+            self._notice = None
+            self._message = None
+
+    async def finish(self) -> None:
+        await self.flush()
 
     async def start_link(self, token: str) -> str:
         return start_link(MAX, self.client.username, token)

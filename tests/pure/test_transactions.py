@@ -19,7 +19,7 @@ ENDS = {"commit", "rollback", "begin"}  # begin_nested (a SAVEPOINT inside the c
 # (file, function): the owners. A function is its qualified name (Class.method, outer.inner) and covers what
 # is nested in it; "*" is the whole file.
 OWNERS: dict[tuple[str, str], str] = {
-    ("bot/unit_of_work.py", "_once"): "the update's unit of work (Telegram's HandlerSession, MAX's _in_session)",
+    ("bot/unit_of_work.py", "_once"): "the update's unit of work (bot.pipeline, for every channel)",
     ("bot/unit_of_work.py", "commit_before_reply"): "the unit of work: commit before any reply",
     ("storage/writer.py", "*"): "the group-commit writer (its units in savepoints of its own batches)",
     ("bot/cli/common.py", "with_session"): "the CLI: one transaction per command",
