@@ -12,12 +12,9 @@ bot's own counters (SHNOR_STATS_FILE), Bot API calls from the fake server's log.
 
     python bench/answers.py                 # echo floor, SQLite (polling and webhook)
     BENCH_DATABASE_URL=postgresql+asyncpg://... python bench/answers.py   # PostgreSQL too
-    BENCH_FASTCALL=both BENCH_ONLY=echo,SQLite python bench/answers.py     # bot/fastcall.py against aiogram's API
 
-BENCH_FASTCALL: 1 (default) the bot as it is; 0 the bot with bot/fastcall.py's two calls made
-through aiogram's public API (bench/public_api_bot.py); both: that variant as a path of its own
-("SQLite, public API"), interleaved with the others. Besides the closed loop's CPU per answer
-(saturation), the steady phase reports the bot's CPU per answer at 30 answers/s.
+Besides the closed loop's CPU per answer (saturation), the steady phase reports the bot's CPU per
+answer at 30 answers/s (BENCH_STEADY_SECONDS long, BENCH_SECONDS by default).
 """
 
 from __future__ import annotations
@@ -60,8 +57,6 @@ STEADY_USERS = 100  # users of their own, untouched by the closed loop
 ASK_TIMEOUT = 5.0  # a reply slower than this ends that user's loop: the phase never waits for ever
 START_TIMEOUT = 60.0
 STEADY_SECONDS = float(os.environ.get("BENCH_STEADY_SECONDS", str(DURATION)))
-FASTCALL = os.environ.get("BENCH_FASTCALL", "1")  # 1, 0 or both (see the docstring)
-PUBLIC_API = "public API"
 
 
 def bench_survey() -> Survey:
@@ -285,7 +280,7 @@ async def wait_started(log: Path, proc, marker: str) -> float:
     return time.perf_counter() - started
 
 
-async def run_one(kind: str, database_url: str | None, workdir: Path, webhook: bool = False, public_api: bool = False) -> dict:
+async def run_one(kind: str, database_url: str | None, workdir: Path, webhook: bool = False) -> dict:
     api = FakeTelegram()
     await api.start()
     load = Load(api)
@@ -307,8 +302,7 @@ async def run_one(kind: str, database_url: str | None, workdir: Path, webhook: b
     else:
         campaign_id = await prepare(database_url)
         spawned = time.perf_counter()
-        command = [sys.executable, str(ROOT / "bench" / "public_api_bot.py")] if public_api else [sys.executable, "-m", "bot", "run"]
-        proc = start_process(command, {**env, "DATABASE_URL": database_url}, log)
+        proc = start_process([sys.executable, "-m", "bot", "run"], {**env, "DATABASE_URL": database_url}, log)
         marker = "webhook: listening" if webhook else "polling:"
     try:
         await wait_started(log, proc, marker)
@@ -363,26 +357,22 @@ def _steady_cpu(result: dict) -> str:
 
 async def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="shnor-bench-"))
-    public = FASTCALL == "0"
-    runs = [("echo", None, False, False),
-            ("SQLite", f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}", False, public),
-            ("SQLite, webhook", f"sqlite+aiosqlite:///{workdir / 'bench-webhook.sqlite3'}", True, public)]
-    if FASTCALL == "both":
-        runs.insert(2, (f"SQLite, {PUBLIC_API}", f"sqlite+aiosqlite:///{workdir / 'bench-public.sqlite3'}", False, True))
+    runs = [("echo", None, False), ("SQLite", f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}", False),
+            ("SQLite, webhook", f"sqlite+aiosqlite:///{workdir / 'bench-webhook.sqlite3'}", True)]
     if os.environ.get("BENCH_DATABASE_URL"):
-        runs.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"], False, public))
+        runs.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"], False))
     only = os.environ.get("BENCH_ONLY")
     if only:  # kinds separated by ";" (or by "," when no kind named has a comma of its own)
         wanted = {kind.strip() for kind in (only.split(";") if ";" in only else only.split(","))}
         runs = [r for r in runs if r[0] in wanted]
     samples: dict[str, list[dict]] = {kind: [] for kind, *_ in runs}
     for round_ in range(REPEAT):  # interleaved: a slower minute of the machine touches every path alike
-        for kind, url, webhook, public_api in runs:  # each run on a database of its own
+        for kind, url, webhook in runs:  # each run on a database of its own
             if url and url.startswith("sqlite"):
                 url = url.replace(".sqlite3", f"-{round_}.sqlite3")
             elif url:
                 url = await fresh_database(url, f"shnor_bench_{round_}")
-            result = await asyncio.wait_for(run_one(kind, url, workdir, webhook, public_api),
+            result = await asyncio.wait_for(run_one(kind, url, workdir, webhook),
                                             3 * DURATION + STEADY_SECONDS + 3 * START_TIMEOUT)
             samples[kind].append(result)
             shown = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items() if k not in ("wall", "stats")}

@@ -14,7 +14,6 @@ from aiogram.filters import StateFilter
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
 
-from bot import fastcall
 from bot.callbacks import Q_KINDS, R_KINDS, OpenSurvey, QuestionCb, ReviewCb
 from bot.filters import DocumentOrPhoto, PrivateChat, Registered, TypedText
 from bot.middlewares import UpdateMark
@@ -28,12 +27,17 @@ from surveys.screens import Screen, screen_of
 async def _replace(callback: CallbackQuery, screen: Screen, *, keyboard_only: bool = False) -> None:
     """The pressed message becomes the screen; a message that cannot be edited any more is sent anew."""
     message = callback.message
+    text, markup = render(screen)
     try:
-        await fastcall.edit(callback.bot, message.chat.id, message.message_id, screen, keyboard_only=keyboard_only)
+        if keyboard_only:
+            await callback.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=message.message_id,
+                                                         reply_markup=markup)
+        else:
+            await callback.bot.edit_message_text(text=text, chat_id=message.chat.id, message_id=message.message_id,
+                                                 reply_markup=markup)
     except TelegramBadRequest as exc:
         if "not modified" in exc.message:
             return
-        text, markup = render(screen)
         await message.answer(text, reply_markup=markup)
 
 
