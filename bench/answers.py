@@ -12,12 +12,16 @@ bot's own counters (SHNOR_STATS_FILE), Bot API calls from the fake server's log.
 
     python bench/answers.py                 # echo floor, SQLite (polling and webhook)
     BENCH_DATABASE_URL=postgresql+asyncpg://... python bench/answers.py   # PostgreSQL too
+
+Besides the closed loop's CPU per answer (saturation), the steady phase reports the bot's CPU per
+answer at 30 answers/s (BENCH_STEADY_SECONDS long, BENCH_SECONDS by default).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import subprocess
@@ -52,6 +56,7 @@ STEADY_RATE = 30
 STEADY_USERS = 100  # users of their own, untouched by the closed loop
 ASK_TIMEOUT = 5.0  # a reply slower than this ends that user's loop: the phase never waits for ever
 START_TIMEOUT = 60.0
+STEADY_SECONDS = float(os.environ.get("BENCH_STEADY_SECONDS", str(DURATION)))
 
 
 def bench_survey() -> Survey:
@@ -111,6 +116,17 @@ class Load:
         self.waiting: dict[int, asyncio.Future] = {}
         api.on_send = self._on_send
         api.keep_history = False
+        self.polls = 0  # getUpdates answered, and the updates they carried (how the bot batches)
+        self.polled = 0
+        get_updates = api.api_getupdates
+
+        async def counted(params: dict) -> list:
+            batch = await get_updates(params)
+            self.polls += 1
+            self.polled += len(batch)
+            return batch
+
+        api.api_getupdates = counted
 
     def _on_send(self, chat_id: int, message: dict) -> None:
         future = self.waiting.pop(chat_id, None)
@@ -126,6 +142,9 @@ class Load:
         except TimeoutError:
             self.waiting.pop(uid, None)
             return None
+
+
+_profiles: list[None] = []  # one a run profiled
 
 
 def yes_button(message: dict | None) -> str | None:
@@ -144,7 +163,7 @@ def stats(path: Path) -> dict:
 
 
 async def closed_loop(api: FakeTelegram, load: Load, proc, mode: str, campaign_id: int | None, stats_file: Path) -> dict:
-    done = {"n": 0}
+    done = {"n": 0, "dropped": 0}
     measuring = {"on": False}
     stop = asyncio.Event()
     opened = {"n": 0, "all": asyncio.Event()}
@@ -171,6 +190,8 @@ async def closed_loop(api: FakeTelegram, load: Load, proc, mode: str, campaign_i
             message = await load.ask(uid, lambda: api.callback_update(uid, pressed, data))
             if message is not None and measuring["on"]:
                 done["n"] += 1
+        if not stop.is_set():  # no reply within ASK_TIMEOUT, or no «Да» left: this user stopped early
+            done["dropped"] += 1
 
     tasks = [asyncio.create_task(user(10_000 + n)) for n in range(USERS)]
     await asyncio.wait_for(opened["all"].wait(), START_TIMEOUT)  # every user has a questionnaire open
@@ -178,14 +199,20 @@ async def closed_loop(api: FakeTelegram, load: Load, proc, mode: str, campaign_i
     measuring["on"] = True
     profiler = None
     if os.environ.get("BENCH_PROFILE") and mode != "echo":  # py-spy's view of the bot while it is measured
-        profiler = subprocess.Popen(["py-spy", "record", "-p", str(proc.pid), "-d", str(int(DURATION)), "-f", "raw",
-                                     "-o", os.environ["BENCH_PROFILE"], "-r", "200"], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-    calls0, stats0 = len(api.calls), stats(stats_file)
+        # BENCH_PROFILE=path: one profile a run (path.1, path.2, ...) in py-spy's raw format;
+        # BENCH_PROFILE_HARNESS=1 profiles this process (the fake server and the users) instead of the bot
+        _profiles.append(None)
+        target = os.getpid() if os.environ.get("BENCH_PROFILE_HARNESS") else proc.pid
+        profiler = subprocess.Popen(["py-spy", "record", "-p", str(target), "-d", str(int(DURATION)), "-f", "raw",
+                                     "-o", f"{os.environ['BENCH_PROFILE']}.{len(_profiles)}", "-r", "200"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    calls0, stats0, polls0, polled0 = len(api.calls), stats(stats_file), load.polls, load.polled
+    own0, times0 = time.process_time(), psutil.Process(proc.pid).cpu_times()
     cpu0, t0, wall0 = cpu_seconds(proc), time.perf_counter(), system_clock()
     await asyncio.sleep(DURATION)
     cpu1, t1, wall1 = cpu_seconds(proc), time.perf_counter(), system_clock()
-    calls1, stats1 = len(api.calls), stats(stats_file)
+    own1, times1 = time.process_time(), psutil.Process(proc.pid).cpu_times()
+    calls1, stats1, polls1, polled1 = len(api.calls), stats(stats_file), load.polls, load.polled
     measuring["on"] = False
     stop.set()
     if profiler is not None:
@@ -196,10 +223,12 @@ async def closed_loop(api: FakeTelegram, load: Load, proc, mode: str, campaign_i
     replies = done["n"]
     delta = {k: stats1.get(k, 0) - stats0.get(k, 0) for k in stats1}
     return {"replies": replies, "seconds": t1 - t0, "cpu": cpu1 - cpu0, "wall": (wall0, wall1),
-            "calls": calls1 - calls0, "stats": delta}
+            "calls": calls1 - calls0, "stats": delta, "harness_cpu": own1 - own0,
+            "sys": times1.system - times0.system, "dropped": done["dropped"],
+            "batch": (polled1 - polled0) / max(polls1 - polls0, 1)}
 
 
-async def steady(api: FakeTelegram, load: Load, campaign_id: int, users_from: int) -> dict:
+async def steady(api: FakeTelegram, load: Load, campaign_id: int, users_from: int, proc) -> dict:
     """Open loop: one answer every 1/30 s, each from a user who is not waiting."""
     latencies: list[float] = []
     ready: asyncio.Queue = asyncio.Queue()
@@ -223,8 +252,9 @@ async def steady(api: FakeTelegram, load: Load, campaign_id: int, users_from: in
             ready.put_nowait((uid, reply))
 
     tasks = []
+    cpu0 = cpu_seconds(proc)
     next_at = time.perf_counter()
-    end = next_at + DURATION
+    end = next_at + STEADY_SECONDS
     while next_at < end:
         try:
             uid, message = await asyncio.wait_for(ready.get(), ASK_TIMEOUT)
@@ -234,7 +264,9 @@ async def steady(api: FakeTelegram, load: Load, campaign_id: int, users_from: in
         next_at += 1 / STEADY_RATE
         await asyncio.sleep(max(0, next_at - time.perf_counter()))
     await asyncio.wait(tasks, timeout=ASK_TIMEOUT + 1) if tasks else None
-    return {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "steady_n": len(latencies)}
+    steady_cpu = cpu_seconds(proc) - cpu0
+    return {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "steady_n": len(latencies),
+            "steady_cpu_ms": steady_cpu / max(len(latencies), 1) * 1000}
 
 
 async def wait_started(log: Path, proc, marker: str) -> float:
@@ -253,6 +285,7 @@ async def run_one(kind: str, database_url: str | None, workdir: Path, webhook: b
     await api.start()
     load = Load(api)
     stats_file = workdir / f"{kind}.stats.json"
+    stats_file.unlink(missing_ok=True)  # not the last round's figures
     env = {"BOT_TOKEN": api.token, "TELEGRAM_API_BASE": api.base_url, "LOG_LEVEL": "INFO", "POLLING_TIMEOUT": "10",
            "REMINDER_INTERVAL": "3600", "PYTHONPATH": str(ROOT), "SHNOR_STATS_FILE": str(stats_file)}
     campaign_id = None
@@ -282,7 +315,7 @@ async def run_one(kind: str, database_url: str | None, workdir: Path, webhook: b
             result["answers"] = result["replies"]
         else:
             result["answers"] = await answers_between(database_url, campaign_id, *result["wall"])
-            result.update(await steady(api, load, campaign_id, 10_000 + USERS))
+            result.update(await steady(api, load, campaign_id, 10_000 + USERS, proc))
     finally:
         proc.terminate()
         try:
@@ -306,11 +339,20 @@ def _range(result: dict) -> str:
 
 
 def _median(rows: list[dict]) -> dict:
-    """The run with the median CPU per answer (its other figures stay consistent with it), with the spread."""
+    """The run with the median CPU per answer (its other figures stay consistent with it), with the spread;
+    the CPU per answer at 30/s as its own median and spread."""
     ordered = sorted(rows, key=lambda r: r["cpu_ms"])
     middle = dict(ordered[len(ordered) // 2])
     middle["cpu_range"] = (ordered[0]["cpu_ms"], ordered[-1]["cpu_ms"])
+    steady_cpu = sorted(r["steady_cpu_ms"] for r in rows if "steady_cpu_ms" in r)
+    if steady_cpu:
+        middle["steady_cpu"] = (steady_cpu[len(steady_cpu) // 2], steady_cpu[0], steady_cpu[-1])
     return middle
+
+
+def _steady_cpu(result: dict) -> str:
+    middle, low, high = result["steady_cpu"]
+    return f"{middle:.2f} ms ({low:.2f}–{high:.2f})"
 
 
 async def main() -> None:
@@ -320,19 +362,23 @@ async def main() -> None:
     if os.environ.get("BENCH_DATABASE_URL"):
         runs.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"], False))
     only = os.environ.get("BENCH_ONLY")
-    if only:
-        runs = [r for r in runs if r[0] in only.split(",")]
-    samples: dict[str, list[dict]] = {kind: [] for kind, _, _ in runs}
+    if only:  # kinds separated by ";" (or by "," when no kind named has a comma of its own)
+        wanted = {kind.strip() for kind in (only.split(";") if ";" in only else only.split(","))}
+        runs = [r for r in runs if r[0] in wanted]
+    samples: dict[str, list[dict]] = {kind: [] for kind, *_ in runs}
     for round_ in range(REPEAT):  # interleaved: a slower minute of the machine touches every path alike
         for kind, url, webhook in runs:  # each run on a database of its own
             if url and url.startswith("sqlite"):
                 url = url.replace(".sqlite3", f"-{round_}.sqlite3")
             elif url:
                 url = await fresh_database(url, f"shnor_bench_{round_}")
-            result = await asyncio.wait_for(run_one(kind, url, workdir, webhook), 4 * DURATION + 3 * START_TIMEOUT)
+            result = await asyncio.wait_for(run_one(kind, url, workdir, webhook),
+                                            3 * DURATION + STEADY_SECONDS + 3 * START_TIMEOUT)
             samples[kind].append(result)
             shown = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items() if k not in ("wall", "stats")}
-            print(kind, shown, result["stats"], flush=True)
+            harness = {"objects": len(gc.get_objects()), "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
+                       "gc": [g["collections"] for g in gc.get_stats()]}
+            print(kind, shown, result["stats"], "harness:", harness, flush=True)
     results = {kind: _median(rows) for kind, rows in samples.items()}
     if "echo" not in results:
         return
@@ -341,19 +387,20 @@ async def main() -> None:
         f"Each path run {REPEAT} times, interleaved; the table shows the run with the median CPU per answer "
         "(the range of all runs in brackets). "
         f"{USERS} users in a closed loop for {DURATION:.0f} s after {WARMUP:.0f} s of warm-up; then an open loop at "
-        f"{STEADY_RATE} answers/s for {DURATION:.0f} s. Answers are counted in the database (written inside the window). "
+        f"{STEADY_RATE} answers/s for {STEADY_SECONDS:.0f} s. Answers are counted in the database (written inside the window). "
         "CPU is the bot process's own (user + system), its database thread included. Statements and commits per answer "
         "come from the bot's counters, Bot API calls from the fake server's log (the callback's answer in the webhook "
         "response is not a call).",
         "",
-        "| path | answers/s | bot CPU per answer | × echo floor | statements | commits | Bot API calls | p50 at 30/s | p99 at 30/s | start-up | memory after start |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| aiogram echo (floor) | {results['echo']['rate']:.0f} | {floor:.2f} ms ({_range(results['echo'])}) | 1.0 | — | — | "
+        "| path | answers/s | bot CPU per answer | × echo floor | CPU per answer at 30/s | statements | commits | Bot API calls | p50 at 30/s | p99 at 30/s | start-up | memory after start |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| aiogram echo (floor) | {results['echo']['rate']:.0f} | {floor:.2f} ms ({_range(results['echo'])}) | 1.0 | — | — | — | "
         f"{results['echo']['calls_per']:.2f} | — | — | {results['echo']['startup']:.1f} s | {results['echo']['rss']:.0f} MB |",
     ]
-    for kind, _, _ in runs[1:]:
+    for kind, *_ in runs[1:]:
         r = results[kind]
         lines.append(f"| answer ({kind}) | {r['rate']:.0f} | {r['cpu_ms']:.2f} ms ({_range(r)}) | {r['cpu_ms'] / floor:.2f} | "
+                     f"{_steady_cpu(r)} | "
                      f"{r['statements']:.2f} | {r['commits']:.3f} | {r['calls_per']:.2f} | {r['p50']:.1f} ms | "
                      f"{r['p99']:.1f} ms | {r['startup']:.1f} s | {r['rss']:.0f} MB |")
     lines += ["", "Targets: at least 1,000 answers/s on SQLite in one process and at most 1.5× the echo floor's CPU per "

@@ -25,7 +25,6 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
-from bot import fastcall
 from bot.middlewares import handling
 from storage.inbox import Inbox, Received
 
@@ -89,7 +88,7 @@ class UpdateHandler:
             result = await self.dp.feed_update(self.bot, update, **self.kwargs)
             if isinstance(result, AnswerCallbackQuery):
                 try:
-                    await fastcall.answer_callback(self.bot, result)
+                    await self.bot(result)
                 except TelegramAPIError as exc:  # the button's note is best effort, as in aiogram's polling
                     log.warning("answerCallbackQuery failed: %s", type(exc).__name__)
             elif isinstance(result, TelegramMethod):

@@ -24,7 +24,7 @@ from aiogram.types import (
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.deep_linking import create_start_link
 
-from bot import fastcall, texts
+from bot import texts
 from bot.chat import Button, Buttons, Copy, Link
 from bot.render import messages, render
 from surveys.screens import Rich, Screen
@@ -74,11 +74,16 @@ class TelegramChat:
 
     async def replace(self, screen: Screen, *, keyboard_only: bool = False) -> None:
         """The pressed message becomes the screen; a message that cannot be edited any more is sent anew."""
+        text, keyboard = render(screen)
+        bot, where = self.message.bot, {"chat_id": self.chat_id, "message_id": self.message.message_id}
         try:
-            await fastcall.edit(self.message.bot, self.chat_id, self.message.message_id, screen, keyboard_only=keyboard_only)
+            if keyboard_only:
+                await bot.edit_message_reply_markup(**where, reply_markup=keyboard)
+            else:
+                await bot.edit_message_text(text=text, **where, reply_markup=keyboard)
         except TelegramBadRequest as exc:
             if "not modified" not in exc.message:
-                await self.show(screen)
+                await self.message.answer(text, reply_markup=keyboard)
         await self.ack(screen.notice)
 
     async def send_file(self, kind: str, name: str, data: bytes, caption: str | None = None) -> None:
