@@ -74,7 +74,7 @@ PRIVATE_BUTTONS = {CampaignCb: texts.PRIVATE_BUTTON, NewCampaignCb: texts.PRIVAT
                    ReturnCb: texts.CHASE_PRIVATE, CalendarCb: texts.CALENDAR_PRIVATE}
 CALLBACKS = {"o": OpenSurvey, "q": QuestionCb, "r": ReviewCb, "pd": ConsentCb, "fg": ForgetCb, "cx": CardExport, "cw": CardWord,
              "c": CampaignCb, "n": NewCampaignCb, "ch": ChaseCb, "rt": ReturnCb, "k": CalendarCb}
-UPDATE_TYPES = ["message_created", "message_callback", "bot_started"]
+UPDATE_TYPES = ["message_created", "message_callback", "bot_started", "bot_stopped", "dialog_removed"]
 STALE = "Эта кнопка уже неактуальна."
 
 
@@ -147,7 +147,7 @@ class MaxApp:
         mark = Mark(self.bot_id, key)
         try:
             if event is not None:
-                state_key = StorageKey(bot_id=self.bot_id, chat_id=event.chat_id, user_id=event.user_id, destiny=MAX)
+                state_key = StorageKey(bot_id=self.bot_id, chat_id=event.conversation, user_id=event.user_id, destiny=MAX)
                 async with self.isolation.lock(state_key):
                     await self._route(event, mark, state_key)
         except Exception as exc:  # noqa: BLE001 - one update's failure never stops the bot
@@ -327,5 +327,4 @@ class MaxApp:
             action = Action(kind, None if kind == Kind.BACK else data.i)
         step = await self.answering.act(person, data.r, action, mark.take)
         screen = screen_of(step.view)
-        chat.answered = True  # one call: the pressed message becomes the next screen, with the note
-        await call(lambda: self.client.answer(event.callback_id, screen_body(screen), screen.notice), self.client.retry_after)
+        await chat.replace(screen_body(screen), screen.notice)  # one call: the pressed message becomes the next screen
