@@ -246,6 +246,7 @@ class StrictMax:
         self.uploads: dict[str, Upload] = {}
         self.updates: list[tuple[int, dict[str, Any]]] = []
         self.faults: dict[str, list[tuple[int, str, str]]] = {}
+        self.upload_auth: list[str | None] = []  # the Authorization header of each upload (the token must not go there)
         self._seq = itertools.count(1)
         self._mids = itertools.count(1)
         self._callbacks = itertools.count(1)
@@ -573,6 +574,7 @@ class StrictMax:
 
     async def _upload_host(self, request: web.Request) -> web.Response:
         upload = self.uploads.get(request.match_info["token"])
+        self.upload_auth.append(request.headers.get("Authorization"))
         if upload is None or request.method != "POST":
             return web.json_response({"error_code": "upload.error", "error_msg": "unknown upload"}, status=400)
         form = await request.post()
@@ -756,6 +758,23 @@ class StrictMax:
         if chat.touched is None or chat.touched not in chat.messages:
             raise AssertionError(f"the bot wrote nothing (left) to MAX chat {chat_id}")
         return chat.messages[chat.touched]
+
+    def files(self, chat_id: int) -> list[dict[str, Any]]:
+        """The files and pictures the bot sent to a chat: kind, name, content and the caption sent with each."""
+        out = []
+        for m in self.chat(chat_id).messages.values():
+            if m["sender"]["user_id"] != self.bot_id:
+                continue
+            for a in m["body"].get("attachments") or []:
+                if a["type"] in ("file", "image"):
+                    upload = self.uploads[a["payload"]["token"]]
+                    out.append({"kind": a["type"], "name": upload.name, "content": upload.content,
+                                "caption": m["body"].get("text")})
+        return out
+
+    def sent_bodies(self, call: str = "POST /messages") -> list[dict[str, Any]]:
+        """The JSON bodies of the calls the bot made of `call`, in order (refused ones too)."""
+        return [json.loads(c["body"]) for c in self.calls if c["call"] == call and c["body"]]
 
     def buttons(self, chat_id: int) -> list[str]:
         return [b["text"] for a in self.current(chat_id)["body"].get("attachments") or []

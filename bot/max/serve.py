@@ -253,7 +253,6 @@ def webhook_app(app: MaxApp, *, path: str, secret: str | None, concurrency: int 
     web_app.router.add_post(path, receive)
     web_app.on_startup.append(started)
     web_app.on_shutdown.append(stopping)
-    web_app["handling"] = handling
     return web_app
 
 
