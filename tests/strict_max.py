@@ -176,6 +176,18 @@ def schema() -> Schema:
 
 # --- the fake --------------------------------------------------------------------------------
 
+class RawUpdate(dict):
+    """An update the fake sends as the raw text it holds (the dict holds what the fake's queue reads)."""
+
+    def __init__(self, text: str, **keys: Any) -> None:
+        super().__init__(**keys)
+        self.text = text
+
+
+class RawBody(str):
+    """A response body sent as it is."""
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{status} {code}: {message}")
@@ -339,7 +351,10 @@ class StrictMax:
         if handler is None:
             return self.error(501, "not.implemented", f"{name} is in MAX's schema but not in this fake")
         try:
-            return web.json_response(await handler(params, body))
+            result = await handler(params, body)
+            if isinstance(result, RawBody):
+                return web.Response(text=result, content_type="application/json")
+            return web.json_response(result)
         except ApiError as exc:
             return self._refuse(name, exc)
 
@@ -429,6 +444,9 @@ class StrictMax:
                 pass
         batch = batch[:limit] if marker is not None else batch[-1:]
         next_marker = batch[-1][0] if batch else (marker if marker is not None else (self.updates[-1][0] if self.updates else None))
+        if any(isinstance(u, RawUpdate) for _, u in batch):  # sent as given: NaN, Infinity, a depth bomb
+            items = ",".join(u.text if isinstance(u, RawUpdate) else json.dumps(u) for _, u in batch)
+            return RawBody('{"updates":[' + items + '],"marker":' + json.dumps(next_marker) + "}")
         return {"updates": [copy.deepcopy(u) for _, u in batch], "marker": next_marker}
 
     def _after(self, marker: int | None, types: set[str]) -> list[tuple[int, dict[str, Any]]]:
@@ -617,6 +635,14 @@ class StrictMax:
         problems = self.schema.errors(component, instance)
         if problems:
             raise AssertionError(f"the strict fake emitted an invalid {component}: {problems}")
+
+    def push_text(self, text: str, update_type: str = "message_created") -> int:
+        """An update as raw JSON text, not checked and sent exactly so (NaN, Infinity, 100,000 levels deep): for
+        polling, in the queue (`update_type` is what `types` filters it by); to webhooks, posted as it is."""
+        seq = next(self._seq)
+        self.updates.append((seq, RawUpdate(text, update_type=update_type)))
+        self._new.set()
+        return seq
 
     def push(self, update: dict[str, Any], *, chat_id_absent: bool = False) -> int:
         """An update, checked against the schema, then queued for polling or delivered to the webhooks."""
