@@ -69,7 +69,11 @@ def _poison(received: Received) -> tuple[Received, None]:
 
 
 def _nobody(raw: dict[str, Any]) -> str | None:
-    """Why an update names nobody to answer (a message without `from` outside a channel), or None."""
+    """Why an update names nobody to answer, or None: a message without `from` outside a channel (a channel's
+    post in a group), a pressed button without its message (an inline message's: this bot sends none)."""
+    callback = raw.get("callback_query")
+    if isinstance(callback, dict) and not isinstance(callback.get("message"), dict):
+        return "callback_query without its message"
     for kind in FROM_SOMEBODY:
         message = raw.get(kind)
         if isinstance(message, dict) and not isinstance(message.get("from"), dict):
@@ -95,7 +99,9 @@ def parse_update(raw: Any, bot: Bot) -> tuple[Received, Update | None]:
     if nobody is not None:
         return _poison(Received(update_id, raw, nobody))
     try:
-        return Received(update_id, raw), Update.model_validate(raw, context={"bot": bot})
+        update = Update.model_validate(raw, context={"bot": bot})
+        update.event_type  # noqa: B018 - an update of no kind aiogram knows (or all null) raises here, not in the dispatcher
+        return Received(update_id, raw), update
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
         return _poison(Received(update_id, raw, f"cannot be read: {fields}"[:300]))
