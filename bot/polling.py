@@ -95,12 +95,12 @@ def parse_update(raw: Any, bot: Bot) -> tuple[Received, Update | None]:
     if update_id is None:
         text = excerpt(raw)
         return _poison(Received(poison_key(text), {"unreadable": text}, "no update_id"))
-    nobody = _nobody(raw)
-    if nobody is not None:
-        return _poison(Received(update_id, raw, nobody))
     try:
         update = Update.model_validate(raw, context={"bot": bot})
         update.event_type  # noqa: B018 - an update of no kind aiogram knows (or all null) raises here, not in the dispatcher
+        nobody = _nobody(raw)
+        if nobody is not None:
+            return _poison(Received(update_id, raw, nobody))
         return Received(update_id, raw), update
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,7 +224,7 @@ class Inbox:
             )).all()
         return [(update_id, json.loads(payload)) for update_id, payload in rows if payload]
 
-    async def mark_done(self, update_id: int, also: list[tuple[Sql, dict[str, Any]]] = ()) -> None:  # type: ignore[assignment]
+    async def mark_done(self, update_id: int, also: Sequence[tuple[Sql, dict[str, Any]]] = ()) -> None:
         """The update done, with what `also` writes (in the same transaction)."""
         unit = Unit()
         for statement in also:
