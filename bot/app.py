@@ -163,7 +163,8 @@ async def _serve_max(settings: Settings, app) -> None:
     from bot.max.serve import MaxPoller, webhook_app
 
     if not settings.max_webhook_url:
-        poller = MaxPoller(app, timeout=settings.polling_timeout, concurrency=settings.tasks_concurrency_limit)
+        poller = MaxPoller(app, timeout=settings.polling_timeout, concurrency=settings.tasks_concurrency_limit,
+                           drop_webhook=settings.max_polling_drop_webhook)
         _stop_on_signal(poller.stop)
         log.info("MAX polling: updates are confirmed once recorded in the inbox")
         await poller.run()

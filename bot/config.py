@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     max_webhook_url: str | None = None  # https://.../max on port 443 (MAX's rule); long polling without it
     max_webhook_secret: SecretStr | None = None
     max_webhook_path: str = "/max"
+    max_polling_drop_webhook: bool = False  # long polling removes a webhook subscription left at MAX (it silences polling)
     max_webhook_port: int = Field(default=8081, ge=1, le=65535)
 
     _location: SettingsLocation = PrivateAttr()

@@ -6,13 +6,19 @@ handled, many at once (one user's in order, by the dispatcher's event isolation)
 loses nothing that Telegram was told arrived: at start, what the inbox holds unhandled is
 handled first. An update aiogram cannot read is kept in the inbox as poison, confirmed and
 skipped, so one bad update never stops the bot for everyone.
+
+Every update is read inside one guard (`parse_update`, `parse_body`, `read_updates`): bounded in size
+and depth, NaN, Infinity and integers beyond 64 bits refused, a message from nobody (no `from`
+outside a channel) not handed to the flows; whatever it holds, it is recorded (poison under its
+update_id, or a key of its bytes) and the offset moves past it. A batch that cannot be read as a
+whole is asked for again one update at a time, so that only the bad one is poison.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -26,24 +32,105 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
 from bot.middlewares import handling
-from storage.inbox import Inbox, Received
+from storage.inbox import (
+    INT_LIMIT,
+    MAX_BATCH,
+    MAX_BODY,
+    Inbox,
+    Received,
+    Unreadable,
+    check,
+    excerpt,
+    poison_key,
+    read_json,
+    unreadable,
+)
 
 log = logging.getLogger(__name__)
 
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 
 
-def parse_update(raw: Any, bot: Bot) -> tuple[Received, Update | None]:
-    """One raw update from Telegram: readable, or poison (logged without its content)."""
+_UPDATE_ID = re.compile(r'(?<!\\)"update_id"\s*:\s*(\d{1,18})')
+FROM_SOMEBODY = ("message", "edited_message")  # what the flows answer, and read `from` of
+
+
+def _update_id(raw: Any) -> int | None:
     update_id = raw.get("update_id") if isinstance(raw, dict) else None
-    if not isinstance(update_id, int):
-        return Received(-1, None, "no update_id"), None
+    if isinstance(update_id, int) and not isinstance(update_id, bool) and 0 <= update_id < INT_LIMIT:
+        return update_id
+    return None
+
+
+def _poison(received: Received) -> tuple[Received, None]:
+    log.error("update %s cannot be read (%s): kept in the inbox as poison and skipped", received.update_id, received.poison)
+    return received, None
+
+
+def _nobody(raw: dict[str, Any]) -> str | None:
+    """Why an update names nobody to answer, or None: a message without `from` outside a channel (a channel's
+    post in a group), a pressed button without its message (an inline message's: this bot sends none)."""
+    callback = raw.get("callback_query")
+    if isinstance(callback, dict) and not isinstance(callback.get("message"), dict):
+        return "callback_query without its message"
+    for kind in FROM_SOMEBODY:
+        message = raw.get(kind)
+        if isinstance(message, dict) and not isinstance(message.get("from"), dict):
+            chat = message.get("chat")
+            if not (isinstance(chat, dict) and chat.get("type") == "channel"):
+                return f"{kind} without from"
+    return None
+
+
+def parse_update(raw: Any, bot: Bot) -> tuple[Received, Update | None]:
+    """One raw update from Telegram, already read as JSON: readable, or poison (logged without its content).
+    Never raises: whatever it holds, it is recorded under its update_id or a key of its text."""
+    update_id = _update_id(raw)
     try:
-        return Received(update_id, raw), Update.model_validate(raw, context={"bot": bot})
+        check(raw)
+    except Unreadable as exc:
+        text = excerpt(raw)
+        return _poison(unreadable(text, str(exc), update_id))
+    if update_id is None:
+        text = excerpt(raw)
+        return _poison(Received(poison_key(text), {"unreadable": text}, "no update_id"))
+    try:
+        update = Update.model_validate(raw, context={"bot": bot})
+        update.event_type  # noqa: B018 - an update of no kind aiogram knows (or all null) raises here, not in the dispatcher
+        nobody = _nobody(raw)
+        if nobody is not None:
+            return _poison(Received(update_id, raw, nobody))
+        return Received(update_id, raw), update
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
-        log.error("update %s cannot be read (%s): kept in the inbox as poison and skipped", update_id, fields)
-        return Received(update_id, raw, f"cannot be read: {fields}"[:300]), None
+        return _poison(Received(update_id, raw, f"cannot be read: {fields}"[:300]))
+    except Exception as exc:  # noqa: BLE001 - whatever it holds: poison, and the next update is read
+        return _poison(Received(update_id, raw, f"cannot be read: {type(exc).__name__}"))
+
+
+def parse_body(data: bytes, bot: Bot) -> tuple[Received, Update | None]:
+    """One update as its bytes (a webhook's body): read within the bounds, then `parse_update`."""
+    try:
+        raw = read_json(data, limit=MAX_BODY)
+    except Unreadable as exc:
+        found = _UPDATE_ID.search(data[:MAX_BODY].decode("utf-8", "replace"))
+        return _poison(unreadable(data[:MAX_BODY], str(exc), int(found.group(1)) if found else None))
+    return parse_update(raw, bot)
+
+
+def read_updates(data: bytes) -> tuple[list[Any], str | None]:
+    """getUpdates' answer read within bounds: (the updates, each checked apart by `parse_update`; None), or
+    ([], why) when the answer cannot be read as a whole; raises RuntimeError when Telegram refused."""
+    try:
+        payload = read_json(data, limit=MAX_BATCH, lenient=True)
+    except Unreadable as exc:
+        return [], str(exc)
+    if not isinstance(payload, dict):
+        return [], "not an object"
+    if payload.get("ok") is not True:
+        raise RuntimeError(f"getUpdates: {payload.get('error_code')} {str(payload.get('description', ''))[:100]}")
+    result = payload.get("result")
+    return (result if isinstance(result, list) else []), None
 
 
 class UpdateHandler:
@@ -124,19 +211,28 @@ class InboxPoller:
         self._stop.set()
 
     async def _get_updates(self, offset: int | None, timeout: int, limit: int | None = None) -> list[Any]:
-        """getUpdates read raw: aiogram would refuse the whole batch for one update it cannot read."""
+        """getUpdates read raw: aiogram would refuse the whole batch for one update it cannot read. A batch that
+        cannot be read as a whole: asked for again one update at a time; that one alone is poison."""
+        data = await self._fetch(offset, timeout, limit or self.limit)
+        updates, problem = read_updates(data)
+        if problem is None:
+            return updates
+        if (limit or self.limit) > 1:
+            log.warning("a batch of updates cannot be read (%s): asking one at a time", problem)
+            return await self._get_updates(offset, 0, 1)
+        found = _UPDATE_ID.search(data[:MAX_BATCH].decode("utf-8", "replace"))
+        if found is None:
+            raise RuntimeError(f"getUpdates: an update cannot be read and names no update_id ({problem})")
+        return [unreadable(data[:MAX_BODY], problem, int(found.group(1)))]
+
+    async def _fetch(self, offset: int | None, timeout: int, limit: int) -> bytes:
         session = await self.bot.session.create_session()
         url = self.bot.session.api.api_url(token=self.bot.token, method="getUpdates")
-        body: dict[str, Any] = {"timeout": timeout, "limit": limit or self.limit,
-                                "allowed_updates": self.dp.resolve_used_update_types()}
+        body: dict[str, Any] = {"timeout": timeout, "limit": limit, "allowed_updates": self.dp.resolve_used_update_types()}
         if offset is not None:
             body["offset"] = offset
         async with session.post(url, json=body, timeout=timeout + (self.bot.session.timeout or 60)) as response:
-            payload = json.loads(await response.read())
-        if not payload.get("ok"):
-            raise RuntimeError(f"getUpdates: {payload.get('error_code')} {payload.get('description', '')[:100]}")
-        result = payload.get("result")
-        return result if isinstance(result, list) else []
+            return await response.content.read(MAX_BATCH + 1)
 
     async def resume(self) -> None:
         """Handle what was recorded but not handled before the last stop."""
@@ -174,13 +270,16 @@ class InboxPoller:
                 backoff.reset()
                 if not raw:
                     continue
-                parsed = [parse_update(item, bot) for item in raw]
+                # an item already Received: an update that could not be read at all (`_get_updates`), poison
+                parsed = [_poison(item) if isinstance(item, Received) else parse_update(item, bot) for item in raw]
                 readable = {received.update_id: update for received, update in parsed if update is not None}
-                to_handle = await self.inbox.record([received for received, _ in parsed if received.update_id >= 0])
+                to_handle = await self.inbox.record([received for received, _ in parsed])
                 for update_id in readable.keys() - set(to_handle):
                     log.info("update %s was handled before: skipped", update_id)
-                ids = [item.get("update_id") for item in raw if isinstance(item, dict) and isinstance(item.get("update_id"), int)]
+                ids = [received.update_id for received, _ in parsed if received.update_id >= 0]
                 offset = max(ids) + 1 if ids else offset  # confirmed by the next getUpdates: recorded, so safe
+                if not ids:  # nothing names where to go on from: Telegram would give the same again at once
+                    await backoff.asleep()
                 for update_id in to_handle:
                     if update_id in readable:
                         await self.handler.spawn(readable[update_id])

@@ -9,6 +9,7 @@ Bot API call. An update that cannot be read is kept as poison and acknowledged.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -17,8 +18,10 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.middlewares import handling
-from bot.polling import parse_update
-from storage.inbox import Inbox
+from bot.polling import parse_body
+from storage.inbox import MAX_BODY, Inbox
+
+log = logging.getLogger(__name__)
 
 
 class InboxRequestHandler(SimpleRequestHandler):
@@ -27,16 +30,21 @@ class InboxRequestHandler(SimpleRequestHandler):
         self.inbox = inbox
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
-        raw = await request.json(loads=bot.session.json_loads)
-        received, update = parse_update(raw, bot)
-        if received.update_id < 0:
-            return web.json_response({})
-        to_handle = await self.inbox.record([received])
+        received, update = parse_body(await request.content.read(MAX_BODY + 1), bot)
+        try:
+            to_handle = await self.inbox.record([received])
+        except Exception as exc:  # noqa: BLE001 - not recorded: Telegram delivers it again later
+            log.error("webhook: update %s could not be recorded (%s)", received.update_id, type(exc).__name__)
+            return web.Response(status=503)
         if update is None or received.update_id not in to_handle:
             return web.json_response({})  # poison, or handled before: acknowledged, nothing to do
         handling.set(asyncio.current_task())
-        result = await self.dispatcher.feed_update(bot, update, **self.data)
-        return self._respond(bot, result)
+        try:
+            result = await self.dispatcher.feed_update(bot, update, **self.data)
+            return self._respond(bot, result)
+        except Exception as exc:  # noqa: BLE001 - the errors router has had its say; acknowledged, never a 500
+            log.error("update %s failed: %s", received.update_id, type(exc).__name__, exc_info=exc)
+            return web.json_response({})
 
     def _respond(self, bot: Bot, result: Any) -> web.Response:
         if not isinstance(result, TelegramMethod):
@@ -48,7 +56,7 @@ class InboxRequestHandler(SimpleRequestHandler):
 
 
 def create_webhook_app(dp: Dispatcher, bot: Bot, inbox: Inbox, *, path: str, secret: str | None) -> web.Application:
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY + 1)
     InboxRequestHandler(dp, bot, inbox, secret_token=secret).register(app, path=path)
     app.router.add_get("/health", _health)
     setup_application(app, dp, bot=bot)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tests.fake_max import FakeMax
     from tests.fake_telegram import FakeTelegram
     from tests.harness import BotRunner, MaxRunner, World
+    from tests.strict_max import StrictMax
 
 START = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)  # 10:00 in Yekaterinburg
 
@@ -222,7 +223,22 @@ def shnor(tmp_path: Path, database_url: str):
 
 
 @pytest.fixture
-async def max_api() -> AsyncIterator[FakeMax]:
+async def max_api() -> AsyncIterator[StrictMax]:
+    """The strict fake MAX (tests/strict_max.py): every request the bot makes must validate against MAX's schema.
+    Its rate limits are lifted (tests press faster than people; tests/test_fake_max_strict.py holds them)."""
+    from tests.strict_max import StrictMax
+
+    fake = StrictMax("max-test-token", 777_000, "shnor_max_bot", requests_per_second=100_000, answers_per_second=100_000)
+    await fake.start()
+    yield fake
+    await fake.stop()
+    assert fake.violations == [], f"requests MAX's schema refuses: {fake.violations[:3]}"
+
+
+@pytest.fixture
+async def friendly_max_api() -> AsyncIterator[FakeMax]:
+    """The friendly fake MAX (tests/fake_max.py), for what MAX's documents are silent on: a connection dropped
+    after the request went out, MAX's HTML checked as Telegram checks it."""
     from tests.fake_max import FakeMax
 
     fake = FakeMax()

@@ -214,6 +214,14 @@ class FakeTelegram:
         self.updates.insert(0, again)
         self._new_update.set()
 
+    def push_text(self, text: str, update_id: int | None = None) -> int:
+        """An update as raw JSON text, sent exactly so (NaN, Infinity, 100,000 levels deep): `update_id` is where
+        the fake keeps it in its queue (the next id unless given)."""
+        update_id = next(self._update_ids) if update_id is None else update_id
+        self.updates.append(RawUpdate(text, update_id=update_id))
+        self._new_update.set()
+        return update_id
+
     def push_raw(self, update: dict[str, Any]) -> None:
         """An update exactly as given (a malformed one, say): it takes the next id unless it has one."""
         update.setdefault("update_id", next(self._update_ids))
@@ -368,6 +376,9 @@ class FakeTelegram:
             result = await handler(params)
         except ApiError as exc:
             return web.json_response({"ok": False, "error_code": exc.code, "description": exc.description}, status=exc.code)
+        if isinstance(result, list) and any(isinstance(u, RawUpdate) for u in result):  # sent as given, poison too
+            items = ",".join(u.text if isinstance(u, RawUpdate) else json.dumps(u) for u in result)
+            return web.Response(text='{"ok":true,"result":[' + items + "]}", content_type="application/json")
         return web.json_response({"ok": True, "result": result})
 
     async def api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -525,6 +536,14 @@ class FakeTelegram:
     async def api_sendchataction(self, params: dict[str, Any]) -> bool:
         self.chat_actions.append((int(params["chat_id"]), params.get("action", "")))
         return True
+
+
+class RawUpdate(dict):
+    """An update the fake sends as the raw text it holds (the dict holds what the fake's queue reads: its id)."""
+
+    def __init__(self, text: str, **keys: Any) -> None:
+        super().__init__(**keys)
+        self.text = text
 
 
 class ApiError(Exception):

@@ -26,6 +26,7 @@ from tests.conftest import REDIS_URL, Clock
 from tests.fake_max import FakeMax
 from tests.fake_telegram import FakeTelegram
 from tests.journey import did
+from tests.strict_max import StrictMax
 
 
 class BotRunner:
@@ -236,11 +237,13 @@ class MaxRunner:
     Its `reminders` send the MAX deliveries of the outbox (its own runner, as a process of its own would); with
     `telegram` it is the same process as that Telegram bot: they share who is registered (bot.people)."""
 
-    def __init__(self, api: FakeMax, database_url: str, clock: Clock, *, telegram: BotRunner | None = None) -> None:
+    def __init__(self, api: StrictMax | FakeMax, database_url: str, clock: Clock, *, telegram: BotRunner | None = None,
+                 drop_webhook: bool = False) -> None:
         self.api = api
         self.database_url = database_url
         self.clock = clock
         self.telegram = telegram
+        self.drop_webhook = drop_webhook
         self.handled: set[int] = set()
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
@@ -273,7 +276,7 @@ class MaxRunner:
         self.app = MaxApp(self.client, factory, self.writer, storage=self.storage, isolation=isolation, clock=self.clock,
                           reminders=self.reminders, links=links,
                           people=self.telegram.dp["people"] if self.telegram is not None else None)
-        self.poller = MaxPoller(self.app, timeout=1, min_interval=0, on_handled=self._handled)
+        self.poller = MaxPoller(self.app, timeout=1, min_interval=0, on_handled=self._handled, drop_webhook=self.drop_webhook)
         self._task = asyncio.create_task(self.poller.run())
         for _ in range(200):
             if self.app.inbox is not None:
@@ -307,8 +310,8 @@ class MaxUser:
     name: str = "Тест"
 
     @property
-    def api(self) -> FakeMax:
-        return self.runner.api
+    def api(self) -> StrictMax:
+        return self.runner.api  # type: ignore[return-value]
 
     @property
     def who(self) -> str:
@@ -343,8 +346,8 @@ class MaxUser:
         message, payload = self.api.find_button(chat_id or self.chat_id, label, exact=exact)
         return await self.press_payload(message, payload)
 
-    async def press_payload(self, message: dict[str, Any], payload: str) -> dict[str, Any]:
-        update = self.api.press_payload(self.id, message, payload, name=self.name)
+    async def press_payload(self, message: dict[str, Any], payload: str, **quirks: Any) -> dict[str, Any]:
+        update = self.api.press_payload(self.id, message, payload, name=self.name, **quirks)
         await self.runner.wait(update)
         return self.api.answers.get(update["callback"]["callback_id"], {})
 

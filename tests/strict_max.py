@@ -176,6 +176,18 @@ def schema() -> Schema:
 
 # --- the fake --------------------------------------------------------------------------------
 
+class RawUpdate(dict):
+    """An update the fake sends as the raw text it holds (the dict holds what the fake's queue reads)."""
+
+    def __init__(self, text: str, **keys: Any) -> None:
+        super().__init__(**keys)
+        self.text = text
+
+
+class RawBody(str):
+    """A response body sent as it is."""
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{status} {code}: {message}")
@@ -246,6 +258,7 @@ class StrictMax:
         self.uploads: dict[str, Upload] = {}
         self.updates: list[tuple[int, dict[str, Any]]] = []
         self.faults: dict[str, list[tuple[int, str, str]]] = {}
+        self.upload_auth: list[str | None] = []  # the Authorization header of each upload (the token must not go there)
         self._seq = itertools.count(1)
         self._mids = itertools.count(1)
         self._callbacks = itertools.count(1)
@@ -338,7 +351,10 @@ class StrictMax:
         if handler is None:
             return self.error(501, "not.implemented", f"{name} is in MAX's schema but not in this fake")
         try:
-            return web.json_response(await handler(params, body))
+            result = await handler(params, body)
+            if isinstance(result, RawBody):
+                return web.Response(text=result, content_type="application/json")
+            return web.json_response(result)
         except ApiError as exc:
             return self._refuse(name, exc)
 
@@ -428,6 +444,9 @@ class StrictMax:
                 pass
         batch = batch[:limit] if marker is not None else batch[-1:]
         next_marker = batch[-1][0] if batch else (marker if marker is not None else (self.updates[-1][0] if self.updates else None))
+        if any(isinstance(u, RawUpdate) for _, u in batch):  # sent as given: NaN, Infinity, a depth bomb
+            items = ",".join(u.text if isinstance(u, RawUpdate) else json.dumps(u) for _, u in batch)
+            return RawBody('{"updates":[' + items + '],"marker":' + json.dumps(next_marker) + "}")
         return {"updates": [copy.deepcopy(u) for _, u in batch], "marker": next_marker}
 
     def _after(self, marker: int | None, types: set[str]) -> list[tuple[int, dict[str, Any]]]:
@@ -573,6 +592,7 @@ class StrictMax:
 
     async def _upload_host(self, request: web.Request) -> web.Response:
         upload = self.uploads.get(request.match_info["token"])
+        self.upload_auth.append(request.headers.get("Authorization"))
         if upload is None or request.method != "POST":
             return web.json_response({"error_code": "upload.error", "error_msg": "unknown upload"}, status=400)
         form = await request.post()
@@ -615,6 +635,14 @@ class StrictMax:
         problems = self.schema.errors(component, instance)
         if problems:
             raise AssertionError(f"the strict fake emitted an invalid {component}: {problems}")
+
+    def push_text(self, text: str, update_type: str = "message_created") -> int:
+        """An update as raw JSON text, not checked and sent exactly so (NaN, Infinity, 100,000 levels deep): for
+        polling, in the queue (`update_type` is what `types` filters it by); to webhooks, posted as it is."""
+        seq = next(self._seq)
+        self.updates.append((seq, RawUpdate(text, update_type=update_type)))
+        self._new.set()
+        return seq
 
     def push(self, update: dict[str, Any], *, chat_id_absent: bool = False) -> int:
         """An update, checked against the schema, then queued for polling or delivered to the webhooks."""
@@ -756,6 +784,23 @@ class StrictMax:
         if chat.touched is None or chat.touched not in chat.messages:
             raise AssertionError(f"the bot wrote nothing (left) to MAX chat {chat_id}")
         return chat.messages[chat.touched]
+
+    def files(self, chat_id: int) -> list[dict[str, Any]]:
+        """The files and pictures the bot sent to a chat: kind, name, content and the caption sent with each."""
+        out = []
+        for m in self.chat(chat_id).messages.values():
+            if m["sender"]["user_id"] != self.bot_id:
+                continue
+            for a in m["body"].get("attachments") or []:
+                if a["type"] in ("file", "image"):
+                    upload = self.uploads[a["payload"]["token"]]
+                    out.append({"kind": a["type"], "name": upload.name, "content": upload.content,
+                                "caption": m["body"].get("text")})
+        return out
+
+    def sent_bodies(self, call: str = "POST /messages") -> list[dict[str, Any]]:
+        """The JSON bodies of the calls the bot made of `call`, in order (refused ones too)."""
+        return [json.loads(c["body"]) for c in self.calls if c["call"] == call and c["body"]]
 
     def buttons(self, chat_id: int) -> list[str]:
         return [b["text"] for a in self.current(chat_id)["body"].get("attachments") or []

@@ -1,6 +1,7 @@
 """The strict fake MAX (tests/strict_max.py): first its own behaviour, by plain aiohttp requests; then the
-product's MAX client (bot.max.client.MaxClient) against it. Where the client disagrees with MAX's
-documents the test is xfail(strict) with the reason: the list of what to fix next (issue 21).
+product's MAX client (bot.max.client.MaxClient) against it. Each place where the client disagreed with MAX's
+documents (issue 21) is now a passing test; what is still xfail(strict) belongs to another item (the webhook
+secret's form: issue 21, item 4).
 """
 
 from __future__ import annotations
@@ -372,15 +373,11 @@ async def test_client_uploads_and_sends_a_file(fake, client):
     assert kinds == ["file", "image"] and fake.violations == []
 
 
-@pytest.mark.xfail(strict=True, reason="PATCH /me/commands is not in MAX's schema 0.0.32 (no path edits the bot's "
-                   "commands; BotPatch is defined but unused): MaxClient.set_commands gets 404, bot.max.app calls it at start")
 async def test_client_set_commands(fake, client):
     await client.set_commands([("start", "Начать"), ("summary", "Сводка")])
     assert fake.violations == []
 
 
-@pytest.mark.xfail(strict=True, reason="MaxClient.answer(callback_id) with neither message nor notice sends {} -> "
-                   "400 proto.payload; bot.max.chat.ChatMax.flush does so when a press's handler only says something new")
 async def test_client_answer_without_message_or_notice(fake, client):
     fake.bot_started(7)
     await client.send(fake.dialog(7), {"text": "Вопрос", "attachments": [{"type": "inline_keyboard", "payload": {
@@ -390,16 +387,11 @@ async def test_client_answer_without_message_or_notice(fake, client):
     assert fake.refusals == []
 
 
-@pytest.mark.xfail(strict=True, reason="PUT /messages that fails comes as HTTP 200 {success: false}; MaxClient.edit "
-                   "ignores the result, so an edit of a gone (or not the bot's) message passes for done")
 async def test_client_edit_of_a_gone_message_is_noticed(fake, client):
     outcome = await client.edit("mid.gone", {"text": "x", "attachments": []})
     assert outcome is False  # or an exception: anything but silent success
 
 
-@pytest.mark.xfail(strict=True, reason="a callback from a dialog may come without recipient.chat_id: bot.max.updates "
-                   "then takes the user's id for the chat id, and POST /messages?chat_id=<user id> is 404 chat.not.found "
-                   "(MAX's dialog id is not the user id; send with user_id= instead)")
 async def test_client_replies_to_a_callback_without_chat_id(fake, client):
     from bot.max.updates import parse
 
@@ -421,8 +413,6 @@ async def test_client_callback_on_a_deleted_message_is_read(fake, client):
     assert event is not None and event.payload == "yes" and event.mid is None
 
 
-@pytest.mark.xfail(strict=True, reason="MaxClient.send_file waits upload_attempts x upload_pause (10 x 1 s by default) "
-                   "for attachment.not.ready; MAX keeps a large file processing ~30 s, so the file is never sent")
 async def test_client_default_file_wait_covers_processing():
     from bot.max.client import MaxClient
 
@@ -440,9 +430,6 @@ async def test_client_default_file_wait_covers_processing():
         await fake.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="MAX answers GET /updates without a marker with the latest update only; "
-                   "bot.max.app's polling starts from inbox.marker(), None on a first start (or a new database), so a "
-                   "backlog waiting at MAX is lost but for its last update")
 async def test_client_first_poll_keeps_a_backlog(fake, client):
     for user in (7, 8, 9):
         fake.bot_started(user, f"invite-{user}")

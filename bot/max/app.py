@@ -45,7 +45,7 @@ COMMANDS = [  # MAX has one menu for everybody (PATCH /me/commands): the command
     ("setchat", "Назначить чат координаторов"), ("link", "Подключить второй мессенджер"), ("mydata", "Мои данные"),
     ("help", "Справка"),
 ]
-UPDATE_TYPES = ["message_created", "message_callback", "bot_started"]
+UPDATE_TYPES = ["message_created", "message_callback", "bot_started", "bot_stopped", "dialog_removed"]
 
 
 class MaxApp:
@@ -100,9 +100,12 @@ class MaxApp:
 
 
 def incoming(event: Event) -> Incoming:
-    """MAX's event as the product's: a start (MAX's «Начать», with a start link's payload) is «/start <payload>»."""
+    """MAX's event as the product's: a start (MAX's «Начать», with a start link's payload) is «/start <payload>».
+    Its chat is the conversation's (`Event.conversation`: the person in a dialog, whatever the update carries);
+    MaxChat answers where MAX says."""
+    chat = event.conversation
     if event.kind == "start":
-        return Incoming(EventKind.COMMAND, event.user_id, event.chat_id, True, text=event.payload or "", command="/start")
+        return Incoming(EventKind.COMMAND, event.user_id, chat, True, text=event.payload or "", command="/start")
     if event.kind == "callback":
-        return Incoming(EventKind.BUTTON, event.user_id, event.chat_id, event.private, payload=event.payload or "")
-    return typed(event.user_id, event.chat_id, event.private, event.text, event.file)
+        return Incoming(EventKind.BUTTON, event.user_id, chat, event.private, payload=event.payload or "")
+    return typed(event.user_id, chat, event.private, event.text, event.file)

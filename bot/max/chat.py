@@ -2,7 +2,9 @@
 
 A pressed button is answered once (POST /answers): the note on it (`ack`) and the pressed message
 changed (`edit`, or its buttons taken away: `drop_buttons`) wait and go together, before the next
-message or at the end of the handling. Replies to a person ride out a short hiccup: a 429 or a
+message or at the end of the handling. With neither there is nothing to send (MAX refuses an empty
+answer). A change MAX does not make (the pressed message was deleted: the press came with `message:
+null`, or MAX answers `success: false`) goes as a new message. Replies to a person ride out a short hiccup: a 429 or a
 5xx is waited out and retried twice (`call`), like Telegram's replies (bot.middlewares.RetryTransient).
 """
 
@@ -62,6 +64,7 @@ class MaxChat:
         self.answered = event.callback_id is None
         self._notice: str | None = None
         self._message: dict[str, Any] | None = None
+        self._resend = False  # the change is a new screen: sent as a new message when MAX does not make it
 
     async def _ready(self) -> None:
         if self.before_reply is not None:
@@ -72,11 +75,36 @@ class MaxChat:
         if self.answered:
             return
         self.answered = True
+        if self._message is None and not self._notice:
+            return  # nothing to say: MAX refuses an empty answer (400 proto.payload)
         await self._ready()
         try:
-            await call(lambda: self.client.answer(self.event.callback_id, self._message, self._notice), self.client.retry_after)
+            done = await call(lambda: self.client.answer(self.event.callback_id, self._message, self._notice),
+                              self.client.retry_after)
         except MaxApiError as exc:  # the note is best effort, as Telegram's callback answer is
             log.warning("POST /answers failed: %s", exc.code)
+            done = self._message is None
+        if not done and self._message is not None and self._resend:
+            message = self._message
+            await call(lambda: self.client.send(self.chat_id, message), self.client.retry_after)
+
+    async def replace(self, screen: Screen, *, keyboard_only: bool = False) -> None:
+        """The pressed message becomes the screen (a questionnaire's next one), with its notice, in one answer;
+        a new message when the pressed one is gone."""
+        message, notice = screen_body(screen), screen.notice
+        if self.event.callback_id is None or self.answered:
+            await self._ready()
+            await call(lambda: self.client.send(self.chat_id, message), self.client.retry_after)
+            return
+        if notice:
+            self._notice = notice
+        if self.event.mid is None:  # deleted before the press arrived: the note, then the screen anew
+            await self.flush()
+            await self._ready()
+            await call(lambda: self.client.send(self.chat_id, message), self.client.retry_after)
+            return
+        self._message, self._resend = message, True
+        await self.flush()
 
     async def say(self, text: str, buttons: Buttons | None = None) -> None:
         await self.flush()
@@ -109,28 +137,20 @@ class MaxChat:
 
     async def drop_buttons(self) -> None:
         """The pressed message keeps its text and loses its buttons (its plain text: MAX's update carries no HTML)."""
-        if self.event.callback_id is not None and not self.answered:
+        if self.event.callback_id is not None and not self.answered and self.event.mid is not None:
             from html import escape
 
             self._message = {"text": escape(self.event.message_text or "", quote=False), "format": "html", "attachments": []}
+            self._resend = False
 
     async def edit(self, text: str, buttons: Buttons | None = None) -> None:
-        if self.event.callback_id is not None and not self.answered:
-            self._message = body(text, buttons)
+        if self.event.callback_id is not None and not self.answered and self.event.mid is not None:
+            self._message, self._resend = body(text, buttons), True
             return
         await self.say(text, buttons)
 
     def uploading(self) -> AbstractAsyncContextManager[Any]:
         return nothing()
-
-    async def replace(self, screen: Screen, *, keyboard_only: bool = False) -> None:
-        """One answer: the pressed message becomes the screen, with its notice on the button."""
-        if self.event.callback_id is None or self.answered:
-            await self.show(screen)
-            return
-        self._message = screen_body(screen)
-        self._notice = screen.notice
-        await self.flush()
 
     async def show_menu(self, role: str) -> None:
         """MAX has one menu for everybody (bot.max.app.COMMANDS)."""

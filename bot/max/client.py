@@ -9,7 +9,15 @@ retry a short hiccup themselves (`call`). Request bodies are built by bot.max.re
 Files go in two steps (MAX's upload): an upload URL from the API, the bytes posted there (here, by
 this module: maxapi's buffer upload renames files after their guessed type and sends the bot's
 token to the upload host), then a message with the file's token; while MAX is still processing
-the file the message is refused with `attachment.not.ready`, and is sent again after a pause.
+the file the message is refused with `attachment.not.ready` (for half a minute and more, for a large
+file), and is sent again after pauses that grow (1, 2, 4, 8 s, then every 8 s: about a minute in all).
+
+Where MAX answers otherwise than its friendly reading: a failed edit is HTTP 200 with `success: false`
+(`edit` and `answer` return whether it was done); `POST /answers` with neither message nor notification is
+refused (400 `proto.payload`), so nothing is sent then; without a `marker` GET /updates returns only the
+latest update, so the first poll asks from the queue's start (marker 0); the bot's command menu has no
+method in MAX's schema 0.0.32 (it is set on MAX's partner platform), so `set_commands` sends nothing.
+A batch of updates is read by `read_batch`, within bounds, each update then apart (bot.max.updates).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import ClientConnectionError, ClientSession, ClientTimeout, FormData
@@ -24,7 +33,9 @@ from maxapi import Bot
 from maxapi.client.default import DefaultConnectionProperties
 from maxapi.enums.http_method import HTTPMethod
 from maxapi.enums.upload_type import UploadType
-from maxapi.exceptions.max import MaxApiError, MaxConnection
+from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
+
+from storage.inbox import MAX_BATCH, Unreadable, read_json
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +44,45 @@ MESSAGE_LIMIT = 4000  # characters of one message's text
 KEYBOARD_LIMIT = 210  # buttons of one inline keyboard
 
 
+FIRST_MARKER = 0  # the first poll of a bot (no marker saved): from the start of what MAX keeps
+UPLOAD_PAUSES = 12  # tries of a message with a file MAX is processing: pauses of 1, 2, 4, 8, 8... x upload_pause
+_MARKER = re.compile(r'(?<!\\)"marker"\s*:\s*(-?\d{1,19})')
+
+
 class AttachmentNotReady(Exception):
     """MAX was still processing an uploaded file after every pause: the message with it was not sent."""
 
 
+class UserDialog(int):
+    """The dialog with a person known only by the person's id (a press from a dialog that came without
+    `recipient.chat_id`): messages to it go by `user_id`, which MAX accepts for dialogs."""
+
+
+def recipient(chat_id: int) -> dict[str, int]:
+    return {"user_id": int(chat_id)} if isinstance(chat_id, UserDialog) else {"chat_id": int(chat_id)}
+
+
+def read_batch(text: str) -> dict[str, Any]:
+    """GET /updates' answer read within bounds: {"updates": [...], "marker": m}; each update is checked apart
+    (bot.max.updates.parse), so NaN in one spoils that one only. A batch that cannot be read at all (nested too
+    deep, too large) comes as {"updates": [], "marker": m, "unreadable": why, "text": text}, its marker found in
+    the text when it can be, so that polling moves past it."""
+    try:
+        data = read_json(text, limit=MAX_BATCH, lenient=True)
+    except Unreadable as exc:
+        found = _MARKER.findall(text[-4096:]) or _MARKER.findall(text)
+        return {"updates": [], "marker": int(found[-1]) if found else None, "unreadable": str(exc), "text": text}
+    if not isinstance(data, dict):
+        return {"updates": [], "marker": None, "unreadable": "not an object", "text": text}
+    updates = data.get("updates")
+    marker = data.get("marker")
+    return {"updates": updates if isinstance(updates, list) else [],
+            "marker": marker if isinstance(marker, int) and not isinstance(marker, bool) else None}
+
+
 class MaxClient:
     def __init__(self, token: str, api_base: str | None = None, *, retry_after: float = 1.0,
-                 upload_attempts: int = 10, upload_pause: float = 1.0, timeout: float = 60) -> None:
+                 upload_attempts: int = UPLOAD_PAUSES, upload_pause: float = 1.0, timeout: float = 60) -> None:
         self.bot = Bot(token, default_connection=DefaultConnectionProperties(timeout=timeout, max_retries=0),
                        auto_requests=False, auto_check_subscriptions=False)
         self.bot.set_api_url(api_base or MAX_API_BASE)
@@ -66,30 +109,69 @@ class MaxClient:
         return info
 
     async def updates(self, marker: int | None, timeout: int, limit: int = 100, types: list[str] | None = None) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit, "timeout": timeout, "marker": marker}
+        """GET /updates from `marker` (None: the first poll, from the queue's start), read by `read_batch`
+        (maxapi would read NaN into the updates and fail the whole batch on one deep update)."""
+        params: dict[str, Any] = {"limit": limit, "timeout": timeout, "marker": FIRST_MARKER if marker is None else marker}
         if types:
             params["types"] = ",".join(types)
-        return await self.call("GET", "/updates", params=params)
+        session = await self.bot.ensure_session()
+        try:
+            async with session.get(self.bot.api_url + "/updates", params=params,
+                                   timeout=ClientTimeout(total=timeout + 30)) as response:
+                text = await response.text(errors="replace")
+                status = response.status
+        except ClientConnectionError as exc:
+            raise MaxConnection(f"GET /updates: {exc}") from exc
+        if status == 401:
+            raise InvalidToken("GET /updates: 401")
+        if not 200 <= status < 300:
+            try:
+                raw: Any = json.loads(text)
+            except ValueError:
+                raw = text[:300]
+            raise MaxApiError(code=status, raw=raw)
+        return read_batch(text)
+
+    async def subscriptions(self) -> list[dict[str, Any]]:
+        """GET /subscriptions: the webhooks MAX delivers to (while one exists, long polling gets nothing)."""
+        result = await self.call("GET", "/subscriptions")
+        found = result.get("subscriptions")
+        return [s for s in found if isinstance(s, dict)] if isinstance(found, list) else []
+
+    async def unsubscribe(self, url: str) -> bool:
+        result = await self.call("DELETE", "/subscriptions", params={"url": url})
+        return bool(result.get("success"))
 
     async def send(self, chat_id: int, body: dict[str, Any]) -> str:
-        """POST /messages to a chat (a dialog's chat id too); returns the new message's id (mid)."""
-        result = await self.call("POST", "/messages", params={"chat_id": chat_id}, body=body)
+        """POST /messages to a chat (a dialog's chat id, or a UserDialog by its person); returns the message's id."""
+        result = await self.call("POST", "/messages", params=recipient(chat_id), body=body)
         return str(result["message"]["body"]["mid"])
 
-    async def edit(self, mid: str, body: dict[str, Any]) -> None:
-        await self.call("PUT", "/messages", params={"message_id": mid}, body=body)
+    async def edit(self, mid: str, body: dict[str, Any]) -> bool:
+        """PUT /messages: whether MAX changed the message (a message gone, or not the bot's, is HTTP 200 with
+        `success: false`)."""
+        result = await self.call("PUT", "/messages", params={"message_id": mid}, body=body)
+        done = result.get("success") is not False
+        if not done:
+            log.info("MAX did not edit a message: %s", str(result.get("message") or "")[:100])
+        return done
 
-    async def answer(self, callback_id: str, message: dict[str, Any] | None = None, notification: str | None = None) -> None:
-        """POST /answers: the pressed message replaced (`message`) and/or a one-time note, in one call."""
+    async def answer(self, callback_id: str, message: dict[str, Any] | None = None, notification: str | None = None) -> bool:
+        """POST /answers: the pressed message replaced (`message`) and/or a one-time note, in one call. With neither
+        nothing is sent (MAX refuses an empty answer); returns whether MAX did it."""
         body: dict[str, Any] = {}
         if message is not None:
             body["message"] = message
         if notification:
             body["notification"] = notification
-        await self.call("POST", "/answers", params={"callback_id": callback_id}, body=body)
+        if not body:
+            return True
+        result = await self.call("POST", "/answers", params={"callback_id": callback_id}, body=body)
+        return result.get("success") is not False
 
     async def set_commands(self, commands: list[tuple[str, str]]) -> None:
-        await self.call("PATCH", "/me/commands", body={"commands": [{"name": n, "description": d} for n, d in commands]})
+        """MAX's schema (0.0.32) has no method for the bot's command menu: it is set on MAX's partner platform."""
+        log.debug("MAX: the command menu (%d commands) is set on the partner platform", len(commands))
 
     async def subscribe(self, url: str, secret: str | None, update_types: list[str]) -> None:
         body: dict[str, Any] = {"url": url, "update_types": update_types}
@@ -127,6 +209,7 @@ class MaxClient:
         body: dict[str, Any] = {"attachments": [attachment]}
         if caption:
             body["text"], body["format"] = caption, "html"
+        pause = self.upload_pause
         for attempt in range(1, self.upload_attempts + 1):
             try:
                 return await self.send(chat_id, body)
@@ -135,7 +218,8 @@ class MaxClient:
                     if not_ready(exc):
                         raise AttachmentNotReady(f"{name}: MAX has not processed the file") from exc
                     raise
-                await asyncio.sleep(self.upload_pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.upload_pause * 8)
         raise AssertionError("unreachable")
 
 

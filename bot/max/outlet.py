@@ -64,6 +64,7 @@ class MaxOutlet:
     def __init__(self, client: MaxClient, sender: Sender) -> None:
         self.client = client
         self.sender = sender
+        self._moved: dict[str, str] = {}  # a message MAX would not edit (deleted) -> the one sent in its place
 
     async def send_text(self, chat_id: int, text: str, buttons: Any = None) -> str:
         return await self.client.send(chat_id, body(text, buttons))
@@ -71,8 +72,17 @@ class MaxOutlet:
     async def send_file(self, chat_id: int, kind: str, name: str, data: bytes, caption: str | None) -> str:
         return await self.client.send_file(chat_id, kind, name, data, caption)
 
-    async def edit_text(self, chat_id: int, message: Any, text: str) -> None:
-        await self.client.edit(str(message), body(text))
+    async def edit_text(self, chat_id: int, message: Any, text: str) -> str:
+        """The message changed; when MAX will not (HTTP 200 `success: false`: deleted, or too old), the text goes
+        as a new message, and later edits of the old one change the new one. Returns the message's id."""
+        mid = self._moved.get(str(message), str(message))
+        if await self.client.edit(mid, body(text)):
+            return mid
+        new = await self.client.send(chat_id, body(text))
+        self._moved[str(message)] = new
+        if len(self._moved) > 10_000:
+            self._moved.pop(next(iter(self._moved)))
+        return new
 
     def split(self, lines: list[str]) -> list[str]:
         return split(lines)

@@ -3,7 +3,10 @@
 Text goes as HTML (`format: html`: MAX reads <b>, <i> and the entities Telegram does, so the texts of
 bot.texts serve both channels), buttons as an `inline_keyboard` attachment of `callback` buttons whose
 payload is the same packed data as Telegram's callback data (bot.callbacks, checked again when pressed).
-MAX's limits: 4,000 characters of text, 210 buttons, 128 characters of a label, 1,024 of a payload.
+MAX's limits: 4,000 characters of text, 128 characters of a label, 1,024 of a payload, and a keyboard of at
+most 210 buttons in at most 30 rows of at most 7 (3 in a row with a link or an app button). A keyboard over
+them is reshaped (`shape`): long rows are cut, and runs of rows of one button (a question's choices, one a
+row, up to 40 of them) are packed two, three... a row until 30 rows hold them, the other rows kept as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from surveys.screens import Rich, Screen
 
 LABEL_LIMIT = 128
 PAYLOAD_LIMIT = 1024
+ROWS_LIMIT = 30
+ROW_LIMIT = 7
+ROW_LINK_LIMIT = 3  # a row with a link or an open_app button
 
 
 def _button(label: str, payload: str | Link | Copy) -> dict[str, Any]:
@@ -28,14 +34,49 @@ def _button(label: str, payload: str | Link | Copy) -> dict[str, Any]:
     return {"type": kind, "text": label[:LABEL_LIMIT], "payload": payload}
 
 
+def _row_limit(row: list[dict[str, Any]]) -> int:
+    return ROW_LINK_LIMIT if any(b["type"] in ("link", "open_app") for b in row) else ROW_LIMIT
+
+
+def shape(rows: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """MAX's buttons within MAX's limits of rows (see the module); ValueError over 210 buttons."""
+    if sum(len(row) for row in rows) > KEYBOARD_LIMIT:
+        raise ValueError(f"a keyboard over MAX's {KEYBOARD_LIMIT} buttons")
+    cut = [row[i:i + _row_limit(row)] for row in rows if row for i in range(0, len(row), _row_limit(row))]
+    if len(cut) <= ROWS_LIMIT:
+        return cut
+    for width in range(2, ROW_LIMIT + 1):
+        packed: list[list[dict[str, Any]]] = []
+        run: list[dict[str, Any]] = []
+        for row in cut + [[]]:
+            if len(row) == 1 and row[0]["type"] not in ("link", "open_app"):
+                run.append(row[0])
+                continue
+            packed.extend(run[i:i + width] for i in range(0, len(run), width))
+            run = []
+            if row:
+                packed.append(row)
+        if len(packed) <= ROWS_LIMIT:
+            return packed
+    flat = [b for row in cut for b in row]  # no layout fits: seven a row (links three)
+    out: list[list[dict[str, Any]]] = []
+    for button in flat:
+        if out and len(out[-1]) < _row_limit(out[-1] + [button]):
+            out[-1].append(button)
+        else:
+            out.append([button])
+    if len(out) > ROWS_LIMIT:
+        raise ValueError(f"a keyboard over MAX's {ROWS_LIMIT} rows")
+    return out
+
+
 def keyboard(rows: list[list[tuple[str, str | Link | Copy]]]) -> dict[str, Any] | None:
     """Callback buttons (a packed payload), link buttons and clipboard buttons (MAX's «copy this text»)."""
     rows = [row for row in rows if row]
     if not rows:
         return None
-    if sum(len(row) for row in rows) > KEYBOARD_LIMIT:
-        raise ValueError(f"a keyboard over MAX's {KEYBOARD_LIMIT} buttons")
-    return {"type": "inline_keyboard", "payload": {"buttons": [[_button(label, payload) for label, payload in row] for row in rows]}}
+    buttons = shape([[_button(label, payload) for label, payload in row] for row in rows])
+    return {"type": "inline_keyboard", "payload": {"buttons": buttons}}
 
 
 def body(text: str, buttons: Buttons | None = None) -> dict[str, Any]:
