@@ -11,7 +11,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
-from bot.dispatcher import keep_response_types
+from bot.telegram.dispatcher import keep_response_types
 
 
 async def main() -> None:

@@ -22,9 +22,9 @@ from common import ROOT, record
 
 sys.path.insert(0, str(ROOT))
 
-from bot.dispatcher import create_bot  # noqa: E402
 from bot.reminders import ReminderRunner  # noqa: E402
 from bot.sender import Sender  # noqa: E402
+from bot.telegram.dispatcher import create_bot  # noqa: E402
 from monitoring.campaigns import create_campaign  # noqa: E402
 from storage.clock import system_clock  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402

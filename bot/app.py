@@ -21,12 +21,12 @@ async def run(settings: Settings) -> None:
     # aiogram is imported here, not at the top: the admin commands do not pay for it.
     from bot.calendar_runner import CalendarRunner
     from bot.context import Services
-    from bot.dispatcher import create_bot, create_dispatcher
     from bot.people import People
     from bot.reminders import ReminderRunner
     from bot.scale import RedisPause, RedisRateLimiter, fsm_backend, leadership
     from bot.scheduler import SchedulerLeader
     from bot.sender import Sender
+    from bot.telegram.dispatcher import create_bot, create_dispatcher
     from storage.accounts import start_link
     from storage.clock import system_clock
     from storage.db import describe_database, make_engine, make_session_factory
@@ -160,7 +160,8 @@ async def _listen(app, host: str, port: int, path: str, what: str) -> None:
 async def _serve_max(settings: Settings, app) -> None:
     """MAX by long polling (GET /updates with a marker), or by webhook when MAX_WEBHOOK_URL is set."""
     from bot.max.app import UPDATE_TYPES
-    from bot.max.serve import MaxPoller, webhook_app
+    from bot.max.polling import MaxPoller
+    from bot.max.webhook import webhook_app
 
     if not settings.max_webhook_url:
         poller = MaxPoller(app, timeout=settings.polling_timeout, concurrency=settings.tasks_concurrency_limit,
@@ -185,7 +186,7 @@ def _stop_all() -> None:
 
 
 async def _poll(settings: Settings, dp, bot) -> None:
-    from bot.polling import InboxPoller
+    from bot.telegram.polling import InboxPoller
 
     poller = InboxPoller(dp, bot, dp["inbox"], polling_timeout=settings.polling_timeout,
                          concurrency=settings.tasks_concurrency_limit)
@@ -195,7 +196,7 @@ async def _poll(settings: Settings, dp, bot) -> None:
 
 
 async def _serve_webhook(settings: Settings, dp, bot) -> None:
-    from bot.webhook import create_webhook_app
+    from bot.telegram.webhook import create_webhook_app
 
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())

@@ -5,7 +5,7 @@ given; a service that must survive a conflict does it in a SAVEPOINT (`session.b
 The owners are:
 
     the update's unit of work    here (`run_update`, `commit_before_reply`), for Telegram
-                                 (bot.middlewares.HandlerSession) and MAX (bot.max.app.MaxApp) alike
+                                 (bot.pipeline, for Telegram and MAX alike)
     the group-commit writer      storage.writer
     the CLI                      bot.cli.common.with_session
     the runners                  bot.reminders.ReminderRunner, bot.calendar_runner.CalendarRunner

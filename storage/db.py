@@ -60,13 +60,13 @@ def ensure_sqlite_file(url: str) -> None:
 
 def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> AsyncEngine:
     """`busy_timeout`: seconds a SQLite statement waits for another writer before it fails (the
-    handlers then retry the whole update: bot.middlewares.HandlerSession)."""
+    handlers then retry the whole update: bot.unit_of_work.run_update)."""
     ensure_sqlite_file(url)
     if is_sqlite(url):
         # One connection: SQLite has one writer at a time anyway, and queueing for the pool in
         # asyncio is far cheaper than many connections sleeping in SQLite's busy handler.
         # It works because no session holds its connection while talking to Telegram
-        # (bot.middlewares.ReleaseBeforeRequest commits first).
+        # (bot.telegram.middlewares.ReleaseBeforeRequest commits first).
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 300)

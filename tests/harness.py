@@ -11,11 +11,11 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.dispatcher import create_bot, create_dispatcher
-from bot.polling import InboxPoller
 from bot.reminders import ReminderRunner
 from bot.scale import RedisPause, RedisRateLimiter, fsm_backend
 from bot.sender import Sender
+from bot.telegram.dispatcher import create_bot, create_dispatcher
+from bot.telegram.polling import InboxPoller
 from monitoring.campaigns import open_campaign
 from storage.db import make_engine, make_session_factory
 from storage.models import Campaign, Invite, Municipality, Role, School
@@ -257,7 +257,7 @@ class MaxRunner:
         from bot.max.app import MaxApp
         from bot.max.client import MaxClient
         from bot.max.outlet import MaxOutlet, max_sender
-        from bot.max.serve import MaxPoller
+        from bot.max.polling import MaxPoller
         from bot.max.updates import update_key
 
         self.update_key = update_key

@@ -398,7 +398,7 @@ async def test_webhook_checks_the_secret_and_handles_once(max_api, database_url,
     redelivery (MAX retries what it thinks failed) is answered without handling it again."""
     from aiohttp import ClientSession, web
 
-    from bot.max.serve import webhook_app
+    from bot.max.webhook import webhook_app
     from tests.conftest import free_port
 
     runner = MaxRunner(max_api, database_url, clock)

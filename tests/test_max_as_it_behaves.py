@@ -78,7 +78,7 @@ async def test_the_first_start_reads_the_backlog(max_api, database_url, clock, w
 async def test_polling_with_a_webhook_subscription_says_what_to_do(max_api, database_url, clock, world, caplog):
     max_api.subscriptions.append({"url": "https://old.example/max", "time": 1, "update_types": None})
     runner = MaxRunner(max_api, database_url, clock)
-    with caplog.at_level(logging.WARNING, logger="bot.max.serve"):
+    with caplog.at_level(logging.WARNING, logger="bot.max.polling"):
         await runner.start()
         await asyncio.sleep(0.2)
     try:

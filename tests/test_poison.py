@@ -110,7 +110,7 @@ async def test_max_polling_skips_poison_and_moves_the_marker(max_runner, max_api
 
 
 async def test_max_webhook_never_answers_500(max_runner, max_api, world, unhandled):
-    from bot.max.serve import webhook_app
+    from bot.max.webhook import webhook_app
 
     max_runner.poller.stop()
     app_runner = web.AppRunner(webhook_app(max_runner.app, path="/max", secret="s3cret-value", on_handled=max_runner._handled))
@@ -147,7 +147,7 @@ async def test_telegram_polling_skips_poison(runner, api, session_factory, unhan
 
 
 async def test_telegram_webhook_never_answers_500(runner, api, session_factory, unhandled):
-    from bot.webhook import create_webhook_app
+    from bot.telegram.webhook import create_webhook_app
 
     app_runner = web.AppRunner(create_webhook_app(runner.dp, runner.bot, runner.dp["inbox"], path="/tg", secret="s3cret"))
     await app_runner.setup()

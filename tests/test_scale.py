@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select, update
 
-from bot.dispatcher import create_bot, create_dispatcher
-from bot.webhook import create_webhook_app
+from bot.telegram.dispatcher import create_bot, create_dispatcher
+from bot.telegram.webhook import create_webhook_app
 from monitoring.campaigns import create_campaign
 from storage.clock import system_clock
 from storage.db import make_engine, make_session_factory

@@ -168,7 +168,7 @@ def cmd_template(settings: Settings, args: argparse.Namespace) -> None:
 async def _bot_username(settings: Settings) -> str:
     if settings.bot_username:
         return settings.bot_username.lstrip("@")
-    from bot.dispatcher import create_bot
+    from bot.telegram.dispatcher import create_bot
 
     bot = create_bot(settings.token(), settings.telegram_api_base)
     try:

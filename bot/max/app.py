@@ -1,4 +1,5 @@
-"""The MAX bot: updates through the inbox, one person's in order, each into the one pipeline (bot.pipeline).
+"""The MAX bot: updates through the inbox, one person's in order, each into the one pipeline (bot.pipeline); they
+come by long polling (bot.max.polling) or the webhook (bot.max.webhook), and are handled in tasks (`Handling`).
 
 An update is recorded in the inbox (storage.inbox, channel "max") before MAX is told it arrived (the
 next long poll's `marker`, saved with the batch) or before the webhook answers 200; it is marked
@@ -11,8 +12,10 @@ done is the route table's (bot.routes), the same as Telegram's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -24,15 +27,15 @@ from bot.context import Services
 from bot.events import EventKind, Incoming, typed
 from bot.max.chat import MaxChat
 from bot.max.client import MaxClient
-from bot.max.updates import Event
+from bot.max.updates import Event, parse
 from bot.people import People
 from bot.pipeline import Pipeline
 from bot.unit_of_work import Mark
 from storage.accounts import start_link
 from storage.clock import Clock
-from storage.inbox import Inbox
+from storage.inbox import Inbox, Received
 from storage.models import MAX
-from storage.writer import Writer
+from storage.writer import Sql, Writer
 from surveys.answering import Answering
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ COMMANDS = [  # MAX has one menu for everybody (PATCH /me/commands): the command
     ("setchat", "Назначить чат координаторов"), ("link", "Подключить второй мессенджер"), ("mydata", "Мои данные"),
     ("help", "Справка"),
 ]
+UNREACHABLE = Sql("UPDATE account SET unreachable = :yes WHERE channel = :channel AND account_id = :account_id")
 UPDATE_TYPES = ["message_created", "message_callback", "bot_started", "bot_stopped", "dialog_removed"]
 
 
@@ -109,3 +113,74 @@ def incoming(event: Event) -> Incoming:
     if event.kind == "callback":
         return Incoming(EventKind.BUTTON, event.user_id, chat, event.private, payload=event.payload or "")
     return typed(event.user_id, chat, event.private, event.text, event.file)
+
+
+def log_poison(received: Received) -> None:
+    if received.poison:
+        log.error("MAX update %s cannot be read (%s): kept as poison and skipped", received.update_id, received.poison)
+
+
+class Handling:
+    """Recorded updates handled in tasks, many at once (one person's in order: the app's isolation), each at most
+    once in this process; `stopped` updates mark the person unreachable instead of going to the app."""
+
+    def __init__(self, app: MaxApp, *, concurrency: int = 50,
+                 on_handled: Callable[[int], Awaitable[None]] | None = None) -> None:
+        self.app = app
+        self.on_handled = on_handled
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._seen: OrderedDict[int, None] = OrderedDict()
+
+    async def spawn(self, key: int, event: Event | None) -> None:
+        if key in self._seen:
+            return
+        self._seen[key] = None
+        if len(self._seen) > 100_000:
+            self._seen.popitem(last=False)
+        await self._slots.acquire()
+        task = asyncio.create_task(self._one(key, event))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slots.release()
+
+    async def _one(self, key: int, event: Event | None) -> None:
+        try:
+            if event is not None and event.kind == "stopped":
+                await self.stopped(key, event)
+            else:
+                await self.app.handle(key, event)
+        except Exception as exc:  # noqa: BLE001 - one update never stops the channel
+            log.error("MAX update %s failed: %s", key, type(exc).__name__, exc_info=exc)
+        finally:
+            if self.on_handled is not None:
+                await self.on_handled(key)
+
+    async def stopped(self, key: int, event: Event) -> None:
+        """The person stopped the bot (or deleted the dialog): unreachable now, not at the next failed send."""
+        await self.app.inbox.mark_done(key, also=[(UNREACHABLE, {"yes": True, "channel": MAX, "account_id": event.user_id})])
+        self.app.services.people.forget(MAX, event.user_id)  # read again when they come back (bot_started): reachable then
+        log.info("MAX: user %s stopped the bot: unreachable", event.user_id)
+
+    async def resume(self) -> None:
+        pending = await self.app.inbox.pending()
+        if pending:
+            log.info("MAX: handling %d updates recorded before the last stop", len(pending))
+        for key, raw in sorted(pending, key=lambda item: (_stamp(item[1]), item[0])):
+            received, event = parse(raw)
+            if received.poison:
+                await self.app.inbox.mark_done(key)
+                continue
+            await self.spawn(key, event)
+
+    async def wait(self, timeout: float = 30) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+
+def _stamp(raw: Any) -> int:
+    stamp = raw.get("timestamp") if isinstance(raw, dict) else None
+    return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else 0

@@ -5,7 +5,7 @@ changed (`edit`, or its buttons taken away: `drop_buttons`) wait and go together
 message or at the end of the handling. With neither there is nothing to send (MAX refuses an empty
 answer). A change MAX does not make (the pressed message was deleted: the press came with `message:
 null`, or MAX answers `success: false`) goes as a new message. Replies to a person ride out a short hiccup: a 429 or a
-5xx is waited out and retried twice (`call`), like Telegram's replies (bot.middlewares.RetryTransient).
+5xx is waited out and retried twice (`call`), like Telegram's replies (bot.telegram.middlewares.RetryTransient).
 """
 
 from __future__ import annotations

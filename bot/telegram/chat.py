@@ -122,7 +122,7 @@ class TelegramChat:
         return texts.BTN_SHARE_INVITE, Link(f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(text, safe='')}")
 
     async def show_menu(self, role: str) -> None:
-        from bot.commands import set_person_commands
+        from bot.telegram.commands import set_person_commands
 
         await set_person_commands(self.message.bot, self.chat_id, role)
 

@@ -13,14 +13,14 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import Response, TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.commands import set_default_commands
 from bot.context import Services
 from bot.fsm_storage import SQLAlchemyStorage
-from bot.middlewares import InboxMark, ReleaseBeforeRequest, RetryTransient
 from bot.people import People
 from bot.pipeline import Pipeline
 from bot.reminders import ReminderRunner
-from bot.session import JsonSession
+from bot.telegram.commands import set_default_commands
+from bot.telegram.middlewares import InboxMark, ReleaseBeforeRequest, RetryTransient
+from bot.telegram.session import JsonSession
 from bot.telegram.updates import create_router
 from monitoring.calendar import CalendarDef, load_calendar
 from scoring.methodology import Methodology, load_methodology

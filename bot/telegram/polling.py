@@ -31,7 +31,7 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
-from bot.middlewares import handling
+from bot.telegram.middlewares import handling
 from storage.inbox import (
     INT_LIMIT,
     MAX_BATCH,
@@ -136,7 +136,7 @@ def read_updates(data: bytes) -> tuple[list[Any], str | None]:
 class UpdateHandler:
     """Handles recorded updates: through the dispatcher, the callback answer a handler returns sent after.
 
-    The whole handling (errors router included) runs as «handling an update» (bot.middlewares.handling):
+    The whole handling (errors router included) runs as «handling an update» (bot.telegram.middlewares.handling):
     its replies ride out a short Telegram hiccup. `on_handled` (tests) is told when an update is done.
     """
 

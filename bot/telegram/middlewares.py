@@ -88,7 +88,7 @@ class RetryTransient(BaseRequestMiddleware):
 
 
 # The task handling an update (tasks it starts inherit the context but are not it): its replies are
-# retried. Set by whoever runs the update (bot.polling.UpdateHandler, bot.webhook).
+# retried. Set by whoever runs the update (bot.telegram.polling.UpdateHandler, bot.telegram.webhook).
 handling: ContextVar[asyncio.Task[Any] | None] = ContextVar("handling", default=None)
 
 

@@ -17,8 +17,8 @@ from aiogram.methods import TelegramMethod
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-from bot.middlewares import handling
-from bot.polling import parse_body
+from bot.telegram.middlewares import handling
+from bot.telegram.polling import parse_body
 from storage.inbox import MAX_BODY, Inbox
 
 log = logging.getLogger(__name__)
