@@ -1,4 +1,4 @@
-"""Domain errors: raised by the use cases, rendered in one place by each channel (bot.handlers.errors).
+"""Domain errors: raised by the use cases, rendered in one place for every channel (bot.pipeline).
 
 The message is Russian and meant for the person who acted.
 """
