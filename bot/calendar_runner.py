@@ -132,7 +132,7 @@ class CalendarRunner:
     async def _send(self) -> None:
         async with self.session_factory() as session:
             pending = await mc.pending_messages(session, self.clock(), self.outlets)
-            towns = {m.id: m for m in [await session.get(Municipality, i) for i in {p.municipality_id for p in pending}] if m}
+            towns = await mc.municipalities(session, (p.municipality_id for p in pending))
         for message in pending:
             if self._stopping:
                 return

@@ -21,6 +21,7 @@ from bot.chat import Button, Buttons, Copy, nothing
 from bot.max.client import MaxClient
 from bot.max.render import body, messages, screen_body
 from bot.max.updates import Event
+from bot.render import html_of
 from bot.unit_of_work import commit_before_reply
 from storage.accounts import start_link
 from storage.models import MAX
@@ -78,15 +79,18 @@ class MaxChat:
         except MaxApiError as exc:  # the note is best effort, as Telegram's callback answer is
             log.warning("POST /answers failed: %s", exc.code)
 
-    async def say(self, text: str, buttons: Buttons | None = None) -> None:
+    async def say(self, text: Rich | str, buttons: Buttons | None = None) -> None:
+        await self._send(body(html_of(text), buttons))
+
+    async def _send(self, message: dict[str, Any]) -> None:
         await self.flush()
         await self._ready()
-        await call(lambda: self.client.send(self.chat_id, body(text, buttons)), self.client.retry_after)
+        await call(lambda: self.client.send(self.chat_id, message), self.client.retry_after)
 
     async def say_lines(self, lines: list[Rich], buttons: Buttons | None = None) -> None:
         chunks = messages(lines)
         for n, chunk in enumerate(chunks):
-            await self.say(chunk, buttons if n == len(chunks) - 1 else None)
+            await self._send(body(chunk, buttons if n == len(chunks) - 1 else None))
 
     async def show(self, screen: Screen) -> None:
         """A questionnaire's screen (surveys.screens), with MAX's renderer."""
@@ -94,10 +98,11 @@ class MaxChat:
         await self._ready()
         await call(lambda: self.client.send(self.chat_id, screen_body(screen)), self.client.retry_after)
 
-    async def send_file(self, kind: str, name: str, data: bytes, caption: str | None = None) -> None:
+    async def send_file(self, kind: str, name: str, data: bytes, caption: Rich | str | None = None) -> None:
         await self.flush()
         await self._ready()
-        await call(lambda: self.client.send_file(self.chat_id, kind, name, data, caption), self.client.retry_after)
+        text = html_of(caption) if caption else None
+        await call(lambda: self.client.send_file(self.chat_id, kind, name, data, text), self.client.retry_after)
 
     async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
         if self.event.callback_id is None:
@@ -110,13 +115,11 @@ class MaxChat:
     async def drop_buttons(self) -> None:
         """The pressed message keeps its text and loses its buttons (its plain text: MAX's update carries no HTML)."""
         if self.event.callback_id is not None and not self.answered:
-            from html import escape
+            self._message = body(html_of(self.event.message_text or ""))
 
-            self._message = {"text": escape(self.event.message_text or "", quote=False), "format": "html", "attachments": []}
-
-    async def edit(self, text: str, buttons: Buttons | None = None) -> None:
+    async def edit(self, text: Rich | str, buttons: Buttons | None = None) -> None:
         if self.event.callback_id is not None and not self.answered:
-            self._message = body(text, buttons)
+            self._message = body(html_of(text), buttons)
             return
         await self.say(text, buttons)
 

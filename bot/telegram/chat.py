@@ -26,7 +26,7 @@ from aiogram.utils.deep_linking import create_start_link
 
 from bot import fastcall, texts
 from bot.chat import Button, Buttons, Copy, Link
-from bot.render import messages, render
+from bot.render import html_of, messages, render
 from surveys.screens import Rich, Screen
 
 
@@ -60,13 +60,13 @@ class TelegramChat:
     def answered(self) -> bool:
         return self.pending_answer is not None and self.pending_answer.text is not None
 
-    async def say(self, text: str, buttons: Buttons | None = None) -> None:
-        await self.message.answer(text, reply_markup=markup(buttons))
+    async def say(self, text: Rich | str, buttons: Buttons | None = None) -> None:
+        await self.message.answer(html_of(text), reply_markup=markup(buttons))
 
     async def say_lines(self, lines: list[Rich], buttons: Buttons | None = None) -> None:
         chunks = messages(lines)
         for n, chunk in enumerate(chunks):
-            await self.say(chunk, buttons if n == len(chunks) - 1 else None)
+            await self.message.answer(chunk, reply_markup=markup(buttons if n == len(chunks) - 1 else None))
 
     async def show(self, screen: Screen) -> None:
         text, keyboard = render(screen)
@@ -81,7 +81,8 @@ class TelegramChat:
                 await self.show(screen)
         await self.ack(screen.notice)
 
-    async def send_file(self, kind: str, name: str, data: bytes, caption: str | None = None) -> None:
+    async def send_file(self, kind: str, name: str, data: bytes, caption: Rich | str | None = None) -> None:
+        caption = html_of(caption) if caption else None
         if kind == "document":
             await self.message.answer_document(BufferedInputFile(data, filename=name), caption=caption)
         else:
@@ -90,7 +91,7 @@ class TelegramChat:
     async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
         if self.callback is None:
             if notice:
-                await self.message.answer(notice)
+                await self.say(notice)
         elif not self.answered:
             self.pending_answer = self.callback.answer(notice, show_alert=alert or None)
 
@@ -99,9 +100,9 @@ class TelegramChat:
             with suppress(TelegramBadRequest):  # already without buttons, or too old to edit: nothing to take away
                 await self.message.edit_reply_markup(reply_markup=None)
 
-    async def edit(self, text: str, buttons: Buttons | None = None) -> None:
+    async def edit(self, text: Rich | str, buttons: Buttons | None = None) -> None:
         try:
-            await self.message.edit_text(text, reply_markup=markup(buttons))
+            await self.message.edit_text(html_of(text), reply_markup=markup(buttons))
         except TelegramBadRequest as exc:
             if "not modified" not in exc.message:  # the same text and buttons: nothing to change
                 raise
