@@ -26,14 +26,13 @@ async def my_data(ctx: Context) -> None:
     tz = data.timezone
     ids = [texts.MYDATA_ACCOUNT[channel].format(id=account_id)
            for channel, (account_id, _, _) in sorted((await accounts_of(session, person)).items())]
-    lines: list[Rich | str] = [
-             texts.MYDATA_HEADER, "",
-             f"ФИО: {person.full_name}",
-             f"Роль: {texts.ROLE_TITLES.get(person.role, person.role)}",
-             *([f"Школа: {data.school}"] if data.school else []),
-             f"Муниципалитет: {data.municipality}",
-             *ids,
-             f"Зарегистрирован: {texts.deadline_text(person.registered_at, tz)}"]
+    lines: list[Rich | str] = [texts.MYDATA_HEADER, "",
+                               f"ФИО: {person.full_name}",
+                               f"Роль: {texts.ROLE_TITLES.get(person.role, person.role)}",
+                               *([f"Школа: {data.school}"] if data.school else []),
+                               f"Муниципалитет: {data.municipality}",
+                               *ids,
+                               f"Зарегистрирован: {texts.deadline_text(person.registered_at, tz)}"]
     if data.consent is not None:
         lines.append(f"Согласие на обработку данных: дано {texts.deadline_text(data.consent.accepted_at, tz)}, "
                      f"версия {data.consent.version}")

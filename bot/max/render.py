@@ -1,7 +1,8 @@
 """MAX's renderer: a neutral screen (surveys.screens) or a flow's reply as MAX's message body.
 
 Text goes as HTML (`format: html`: MAX reads <b>, <i> and the entities Telegram does, so rich text renders
-as Telegram's does; a chat's plain str is escaped by the chat, the outbox's texts come as HTML), buttons as an `inline_keyboard` attachment of `callback` buttons whose
+as Telegram's does; a chat's plain str is escaped by the chat, the outbox's texts come as HTML), buttons as an
+`inline_keyboard` attachment of `callback` buttons whose
 payload is the same packed data as Telegram's callback data (bot.callbacks, checked again when pressed).
 MAX's limits: 4,000 characters of text, 210 buttons, 128 characters of a label, 1,024 of a payload.
 """
