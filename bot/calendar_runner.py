@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from functools import partial
-from html import escape
 from typing import Any
 
 from aiogram import Bot
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.outlet import Outlet, outlets_of
 from bot.reminders import ReminderRunner
+from bot.render import html_of
 from bot.sender import Outcome, Sender
 from monitoring import calendar as mc
 from monitoring.schedule import QuietHours, ScheduleError, zone
@@ -38,7 +38,8 @@ INTERNAL_ERROR = "внутренняя ошибка бота при открыт
 
 
 def render_message(message: CalendarMessage, municipality: Municipality) -> str:
-    """The text of one calendar notice, from what its row recorded when the decision was made."""
+    """The text of one calendar notice (HTML, as the outlets send it), from what its row recorded when the decision
+    was made."""
     d: dict[str, Any] = message.detail or {}
     tz = municipality.timezone
 
@@ -46,16 +47,20 @@ def render_message(message: CalendarMessage, municipality: Municipality) -> str:
         return texts.local_time(dt.datetime.fromisoformat(d[key]), tz) if d.get(key) else ""
 
     fields = {
-        "period": escape(message.period), "title": escape(d.get("title") or ""), "pack_title": escape(d.get("pack_title") or ""),
+        "period": message.period, "title": d.get("title") or "", "pack_title": d.get("pack_title") or "",
         "opens": at("opens_at"), "deadline": at("deadline"), "campaign": d.get("campaign_id"),
-        "error": escape((d.get("error") or "").rstrip(".")), "municipality": municipality.id,
+        "error": (d.get("error") or "").rstrip("."), "municipality": municipality.id,
     }
+    return html_of(_plain_text(message, d, fields))
+
+
+def _plain_text(message: CalendarMessage, d: dict[str, Any], fields: dict[str, Any]) -> str:
     if message.kind == "opened":
         return texts.CALENDAR_OPENED.format(**fields) + (texts.CALENDAR_OPENED_LATE.format(**fields) if d.get("late") else "")
     if message.kind == "existing":
         return texts.CALENDAR_EXISTING_NOTICE.format(**fields)
     if message.kind == "task":
-        return texts.CALENDAR_TASK_NOTICE.format(task=escape(d.get("task") or ""), **fields)
+        return texts.CALENDAR_TASK_NOTICE.format(task=d.get("task") or "", **fields)
     return texts.CALENDAR_OVERDUE[d.get("reason", "late")].format(**fields)
 
 
@@ -132,7 +137,7 @@ class CalendarRunner:
     async def _send(self) -> None:
         async with self.session_factory() as session:
             pending = await mc.pending_messages(session, self.clock(), self.outlets)
-            towns = {m.id: m for m in [await session.get(Municipality, i) for i in {p.municipality_id for p in pending}] if m}
+            towns = await mc.municipalities(session, (p.municipality_id for p in pending))
         for message in pending:
             if self._stopping:
                 return

@@ -10,6 +10,9 @@ bot.unit_of_work), state is written into the update's own session and committed 
 what the update wrote, its inbox mark among them: before the next reply, or at the end. An update
 that fails is rolled back and so is its state: the records it wrote leave the cache, to be read
 again. Outside an update (a handler without a session) a write is its own short transaction.
+
+A storage adapter, it reads its FsmRecord rows itself: one of the few places of bot/ allowed an ORM lookup
+(tests/pure/test_no_orm_in_bot.py; everywhere else the services look up).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import logging
-from html import escape
 from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
@@ -122,7 +121,7 @@ class Pipeline:
 
     async def _refused(self, ctx: Context, exc: DomainError) -> None:
         """A refusal or bad input raised by a service: nothing was changed; the person is told why."""
-        message = escape(exc.message)
+        message = exc.message  # plain text: each channel's renderer escapes it
         if ctx.event.kind is EventKind.BUTTON:
             if len(exc.message) <= NOTICE_LIMIT:
                 await ctx.chat.ack(exc.message, alert=exc.alert)

@@ -1,18 +1,20 @@
 """What each delivery of a reminder says: the notice to a respondent, a deputy's list of missing teachers, a
-nudge, a questionnaire returned for correction, the coordinators' digest and final report (with the summary)."""
+nudge, a questionnaire returned for correction, the coordinators' digest and final report (with the summary).
+
+The texts are plain or the product's rich text; what goes into the outbox is HTML (`_html`), which both channels'
+outlets send as it is (MAX reads the same HTML as Telegram)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from html import escape
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.callbacks import OpenSurvey
-from bot.render import html
+from bot.render import html, html_of
 from monitoring import campaigns, chase, returns
 from monitoring.completion import FORM_STATES
 from monitoring.schedule import human_left
@@ -21,12 +23,10 @@ from storage.models import (
     Campaign,
     Delivery,
     DeliveryKind,
-    Municipality,
-    Person,
     Reminder,
     ReminderKind,
-    School,
 )
+from storage.registry import person_by_id, places
 
 NAMES_SHOWN = 60
 
@@ -36,7 +36,7 @@ def _deadline(campaign: Campaign) -> str:
 
 
 def _names(names: list[str] | tuple[str, ...]) -> str:
-    shown = ", ".join(escape(n) for n in names[:NAMES_SHOWN])
+    shown = ", ".join(names[:NAMES_SHOWN])
     return shown + (f" и ещё {len(names) - NAMES_SHOWN}" if len(names) > NAMES_SHOWN else "")
 
 
@@ -47,11 +47,11 @@ async def message_of(session: AsyncSession, delivery: Delivery, reminder: Remind
     if reminder.kind in (ReminderKind.OPEN, ReminderKind.OFFSET) and await campaigns.superseded(session, reminder, now):
         return None  # the campaign ended, or a later reminder went out meanwhile (a long outage)
     fields = {
-        "title": escape(campaign.survey_version.title), "period": escape(campaign.period),
+        "title": campaign.survey_version.title, "period": campaign.period,
         "deadline": _deadline(campaign), "left": human_left(now, campaign.deadline, campaign.timezone),
     }
     if delivery.kind == DeliveryKind.RESPONDENT:
-        person = await session.get(Person, delivery.person_id)
+        person = await person_by_id(session, delivery.person_id)
         if person is None or not await reachable_on(session, person, delivery.channel):
             return None
         status = await campaigns.response_status(session, campaign, person)
@@ -59,33 +59,33 @@ async def message_of(session: AsyncSession, delivery: Delivery, reminder: Remind
             return None  # answered in the meantime: nothing more
         template = texts.REMINDER_OPEN if reminder.kind == ReminderKind.OPEN else texts.REMINDER_OFFSET
         button = texts.BTN_CONTINUE if status == "draft" else texts.BTN_START
-        return [("text", (template.format(**fields), [[(button, OpenSurvey(campaign=campaign.id))]]))]
+        return [("text", (html_of(template.format(**fields)), [[(button, OpenSurvey(campaign=campaign.id))]]))]
     if delivery.kind == DeliveryKind.NUDGE:
         return await _nudge(session, delivery, reminder, campaign, fields, now)
     if delivery.kind == DeliveryKind.RETURNED:
         return await _returned(session, delivery, reminder, campaign, fields, now)
     if delivery.kind == DeliveryKind.DEPUTY:
-        school = await session.get(School, delivery.school_id)
+        _, school = await places(session, None, delivery.school_id)
         rows = [c for c in (await campaigns.completion(session, campaign)).schools if c.school_id == delivery.school_id]
         if school is None or not rows or not rows[0].missing:
             return None
         row = rows[0]
         text = texts.REMINDER_DEPUTY.format(
-            school=escape(school.name), completion=row.text(), names=_names(row.missing),
+            school=school.name, completion=row.text(), names=_names(row.missing),
             form=FORM_STATES.get(row.form, FORM_STATES[None]), **fields,
         )
-        return [("text", (text, None))]
+        return [("text", (html_of(text), None))]
     done = await campaigns.completion(session, campaign)
     if delivery.kind == DeliveryKind.NOTICE:
-        return [("text", (texts.REOPENED_NOTICE.format(id=campaign.id, completion=done.summary(), **fields), None))]
+        return [("text", (html_of(texts.REOPENED_NOTICE.format(id=campaign.id, completion=done.summary(), **fields)), None))]
     header = (texts.REMINDER_DIGEST_HEADER if delivery.kind == DeliveryKind.DIGEST else texts.REMINDER_FINAL_HEADER).format(
         completion=done.summary(), **fields
     )
-    lines = [header] + [f"• {escape(r.name)}: {r.text()}" for r in done.schools]
+    lines = [header] + [f"• {r.name}: {r.text()}" for r in done.schools]
     unreachable = await campaigns.unreachable_people(session, campaign)
     if unreachable:
         lines.append(texts.REMINDER_UNREACHABLE.format(names=_names([p.full_name for p in unreachable])))
-    parts: list[tuple[str, Any]] = [("lines", lines)]
+    parts: list[tuple[str, Any]] = [("lines", [html_of(line) for line in lines])]
     if delivery.kind == DeliveryKind.FINAL:
         parts += await _summary_parts(session, campaign, now, methodology)
     return parts
@@ -93,7 +93,7 @@ async def message_of(session: AsyncSession, delivery: Delivery, reminder: Remind
 async def _nudge(session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign,
                  fields: dict[str, str], now: dt.datetime) -> list[tuple[str, Any]] | None:
     """A deputy's personal nudge; nothing once the teacher has sent the questionnaire or the campaign has ended."""
-    person = await session.get(Person, delivery.person_id)
+    person = await person_by_id(session, delivery.person_id)
     found = await chase.nudge_of(session, reminder.id, delivery.person_id)
     if (person is None or found is None or not campaign.is_open(now)
             or not await reachable_on(session, person, delivery.channel)):
@@ -102,27 +102,27 @@ async def _nudge(session: AsyncSession, delivery: Delivery, reminder: Reminder, 
     if status == "submitted":
         return None
     _, by = found
-    school = await session.get(School, delivery.school_id) if delivery.school_id else None
+    _, school = await places(session, None, delivery.school_id)
     button = texts.BTN_CONTINUE if status == "draft" else texts.BTN_START
-    text = texts.NUDGE.format(by=escape(by.full_name) if by else "Заместитель директора",
-                              school=escape(school.name) if school else "вашей школы", **fields)
-    return [("text", (text, [[(button, OpenSurvey(campaign=campaign.id))]]))]
+    text = texts.NUDGE.format(by=by.full_name if by else "Заместитель директора",
+                              school=school.name if school else "вашей школы", **fields)
+    return [("text", (html_of(text), [[(button, OpenSurvey(campaign=campaign.id))]]))]
 
 async def _returned(session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign,
                     fields: dict[str, str], now: dt.datetime) -> list[tuple[str, Any]] | None:
     """A questionnaire returned for correction: the comment and a button that opens it (its review screen)."""
     found = await returns.notice_of(session, reminder.id)
-    person = await session.get(Person, delivery.person_id) if delivery.person_id else None
+    person = await person_by_id(session, delivery.person_id)
     if found is None or person is None or not await reachable_on(session, person, delivery.channel):
         return None
     record, by, kind = found
     if record.resubmitted_at is not None:
         return None  # sent again before the notice went out (a long outage): nothing to fix
     late = not campaign.is_open(now)
-    text = texts.RETURNED_NOTICE.format(
-        what=texts.RETURNED_WHAT.get(kind, texts.RETURNED_WHAT["person"]), by=escape(by), comment=escape(record.comment), **fields,
+    text = texts.returned_notice(
+        what=texts.RETURNED_WHAT.get(kind, texts.RETURNED_WHAT["person"]), by=by, comment=record.comment, **fields,
     ) + (texts.RETURNED_TOO_LATE if late else "")
-    return [("text", (text, None if late else [[(texts.BTN_OPEN_RETURNED, OpenSurvey(campaign=campaign.id))]]))]
+    return [("text", (html(text), None if late else [[(texts.BTN_OPEN_RETURNED, OpenSurvey(campaign=campaign.id))]]))]
 
 async def _summary_parts(session: AsyncSession, campaign: Campaign, now: dt.datetime,
                          methodology: Any) -> list[tuple[str, Any]]:
@@ -131,7 +131,7 @@ async def _summary_parts(session: AsyncSession, campaign: Campaign, now: dt.date
     from scoring.service import ScoringError, build_summary
 
     try:
-        municipality = await session.get(Municipality, campaign.municipality_id)
+        municipality, _ = await places(session, campaign.municipality_id)
         summary = await build_summary(session, municipality, campaign.period, methodology, now=now)
     except ScoringError:
         return []

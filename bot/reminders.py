@@ -21,7 +21,6 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
@@ -118,7 +117,7 @@ class ReminderRunner:
 
     async def _deliver(self, reminder_id: int) -> None:
         async with self.session_factory() as session:
-            reminder = await session.get(Reminder, reminder_id)
+            reminder = await campaigns.reminder_of(session, reminder_id)
             campaign = reminder.campaign
             pending = [d for d in await campaigns.pending_deliveries(session, reminder_id) if d.channel in self.outlets]
             counts = await campaigns.delivery_counts(session, reminder_id)
@@ -256,7 +255,7 @@ class ReminderRunner:
                     if result.outcome == Outcome.SENT:
                         message_id = result.value
                         async with self.session_factory.begin() as session:
-                            stored = await session.get(Reminder, reminder.id)
+                            stored = await campaigns.reminder_of(session, reminder.id)
                             self._keep_progress(stored, channel, chat_id, message_id)
                         self._keep_progress(reminder, channel, chat_id, message_id)
                 else:
@@ -275,9 +274,9 @@ class ReminderRunner:
 
     async def _progress_done(self, reminder: Reminder, campaign: Campaign, total: int, counts: dict[str, int]) -> None:
         async with self.session_factory() as session:
-            stored = await session.get(Reminder, reminder.id)
+            stored = await campaigns.reminder_of(session, reminder.id)
             twice = await campaigns.possibly_twice(session, reminder.id)
-            used = set(await session.scalars(select(Delivery.channel).where(Delivery.reminder_id == reminder.id).distinct()))
+            used = await campaigns.delivery_channels(session, reminder.id)
         channel, message_id = self._progress_message(stored)
         outlet = self.outlets.get(channel)
         if message_id is None or outlet is None:

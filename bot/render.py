@@ -33,6 +33,11 @@ def html(rich: Rich) -> str:
     return "".join(out)
 
 
+def html_of(text: Rich | str) -> str:
+    """A reply's text as HTML: rich text rendered, a str taken as plain text (escaped)."""
+    return html(text) if isinstance(text, Rich) else escape(text, quote=False)
+
+
 def callback_data(action: object) -> str:
     if isinstance(action, QuestionAction):
         return QuestionCb(r=action.response, i=action.index, a=Q_ACTIONS[action.kind], c=action.choice, m=action.mask).pack()

@@ -7,6 +7,7 @@ and a leader lock so that exactly one process runs the reminder scheduler.
   limit for the whole bot; the 429 pause is shared through Redis as well.
 - Leader: a PostgreSQL advisory lock held by a dedicated connection (released by the server
   the moment the holder dies), else a Redis lease, else (SQLite, one process) always the leader.
+  Its SQL (on that connection, not a session) is allowed in bot/ (tests/pure/test_no_orm_in_bot.py).
 """
 
 from __future__ import annotations

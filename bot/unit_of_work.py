@@ -15,6 +15,9 @@ The owners are:
 One update, one transaction: its inbox mark goes in first, conversation state written while it is
 handled goes into the same session (bot.fsm_storage), and the whole is committed before any reply
 (the person never sees a reply to something not stored) and at the end; a failure rolls it back.
+
+A storage adapter, it runs its own SQL (the inbox mark, the SQLite lock's retry): one of the few places of bot/
+allowed an ORM lookup (tests/pure/test_no_orm_in_bot.py; everywhere else the services look up).
 """
 
 from __future__ import annotations

@@ -430,6 +430,18 @@ async def plan_item(session: AsyncSession, municipality: Municipality, item_id: 
     return item
 
 
+async def find_item(session: AsyncSession, municipality_id: int, item_id: Any) -> CalendarItem | None:
+    """The municipality's plan item of this id (an int kept in a conversation), or None: not there, not theirs."""
+    item = await session.get(CalendarItem, item_id) if isinstance(item_id, int) else None
+    return item if item is not None and item.municipality_id == municipality_id else None
+
+
+async def municipalities(session: AsyncSession, ids: Iterable[int]) -> dict[int, Municipality]:
+    """The municipalities of these ids that exist, by id (the towns of the notices to send)."""
+    found = [await session.get(Municipality, i) for i in set(ids)]
+    return {m.id: m for m in found if m is not None}
+
+
 async def item_by_number(session: AsyncSession, municipality: Municipality, period: str, number: int) -> CalendarItem:
     """The item shown under this number in the plan (`shnor calendar shift|skip --item N`)."""
     period = _period(period)

@@ -514,6 +514,15 @@ async def _fix_recipients(session: AsyncSession, reminder: Reminder) -> None:
     await session.flush()
 
 
+async def reminder_of(session: AsyncSession, reminder_id: int) -> Reminder | None:
+    return await session.get(Reminder, reminder_id)
+
+
+async def delivery_channels(session: AsyncSession, reminder_id: int) -> set[str]:
+    """The channels the reminder's deliveries went (or go) through."""
+    return set(await session.scalars(select(Delivery.channel).where(Delivery.reminder_id == reminder_id).distinct()))
+
+
 async def pending_deliveries(session: AsyncSession, reminder_id: int) -> list[Delivery]:
     rows = list(await session.scalars(
         select(Delivery).where(Delivery.reminder_id == reminder_id, Delivery.state == DeliveryState.PENDING)

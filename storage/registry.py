@@ -42,6 +42,18 @@ async def get_municipality(session: AsyncSession, ref: str | int) -> Municipalit
     return found
 
 
+async def places(session: AsyncSession, municipality_id: int | None,
+                 school_id: int | None = None) -> tuple[Municipality | None, School | None]:
+    """A municipality and a school by id, read now in the caller's session (None where absent or not asked for)."""
+    municipality = await session.get(Municipality, municipality_id) if municipality_id else None
+    school = await session.get(School, school_id) if school_id else None
+    return municipality, school
+
+
+async def person_by_id(session: AsyncSession, person_id: int | None) -> Person | None:
+    return await session.get(Person, person_id) if person_id else None
+
+
 async def create_municipality(session: AsyncSession, name: str, timezone: str) -> Municipality:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -384,7 +396,7 @@ def normalize_full_name(text: str | None) -> str:
 FORGOTTEN_NAME = "(данные удалены)"
 
 
-async def forget_person(session: AsyncSession, person: Person, now: dt.datetime) -> None:
+async def forget_person(session: AsyncSession, person: Person | int, now: dt.datetime) -> None:
     """Remove a person's personal data; what they submitted still counts for their school.
 
     The name and the ids of every channel go (Telegram's become placeholders nobody can write from,
@@ -403,6 +415,8 @@ async def forget_person(session: AsyncSession, person: Person, now: dt.datetime)
         Response,
     )
 
+    if isinstance(person, int):  # by id: the row read now in the caller's session (a cached copy is detached)
+        person = await session.get(Person, person)
     tg_user_id = person.tg_user_id
     # in place of their Telegram id and of the chats of their sent messages in every channel: unique per person, and
     # no Telegram id (its users are positive, its chats above -10**13); MAX's accounts are deleted, not overwritten

@@ -9,6 +9,7 @@ and keyboard (bot.render for Telegram's HTML and callback data).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,9 +55,14 @@ def italic(text: str) -> Rich:
 
 
 def lines(*parts: Rich | str) -> Rich:
+    return join(parts, "\n")
+
+
+def join(parts: Iterable[Rich | str], between: str) -> Rich:
+    """Rich and plain parts joined with `between` (plain text)."""
     out = Rich()
     for n, part in enumerate(parts):
-        out = out + ("\n" if n else "") + part
+        out = out + (between if n else "") + part
     return out
 
 

@@ -211,3 +211,19 @@ async def test_conversation_state_is_committed_with_the_update(session_factory):
     await run_update(session_factory, [], works)
     fresh = SQLAlchemyStorage(session_factory)  # a restarted process
     assert (await fresh.get_state(key), await fresh.get_data(key)) == ("A:three", {"n": 1})
+
+
+async def test_names_with_markup_characters_are_shown_as_written(runner, world, session_factory):
+    """Plain text is escaped once, by the channel's renderer: a school named with <, > and & reads as named in both
+    steps of registration (the name kept in the conversation between them is plain text too)."""
+    from storage.models import School
+
+    async with session_factory.begin() as session:
+        (await session.get(School, world.schools[0].id)).name = 'Школа <№1> & "Лидер"'
+    user = User(runner, 503)
+    await user.send(f"/start {world.invites['teacher:0'].token}")
+    assert 'регистрируетесь как <b>педагог</b>, Школа &lt;№1&gt; &amp; "Лидер".' in user.texts[-2]
+    await user.press("Согласен", exact=True)
+    assert 'регистрируетесь как <b>педагог</b>, Школа &lt;№1&gt; &amp; "Лидер".' in user.last
+    await user.send("Иванова Мария Петровна")
+    assert any('Школа &lt;№1&gt; &amp; "Лидер"' in t and "Готово, Иванова Мария Петровна" in t for t in user.texts)

@@ -1,7 +1,6 @@
 """Coordinators plan the school year (/calendar): the plan, shifting an item to a typed date, skipping one."""
 
 import datetime as dt
-from html import escape
 
 from bot import texts
 from bot.callbacks import (
@@ -12,7 +11,7 @@ from bot.chat import Buttons, Chat
 from bot.context import Context
 from monitoring import calendar as mc
 from monitoring import campaigns as campaign_service
-from storage.models import CalendarItem, Municipality
+from storage.registry import places
 from surveys.errors import ServiceError
 from surveys.periods import (
     PeriodError,
@@ -75,11 +74,11 @@ async def show_calendar(ctx: Context, args: str) -> None:
         await chat.say(texts.COORDINATORS_ONLY)
         return
     await state.clear()
-    municipality = await session.get(Municipality, person.municipality_id)
+    municipality = ctx.municipality  # read only: the plan shown in its timezone
     try:
         period = normalize_period(args) if (args or "").strip() else mc.default_year(calendar, municipality.timezone, now)
     except PeriodError as exc:
-        await chat.say(escape(str(exc)))
+        await chat.say(str(exc))
         return
     await _send_plan(chat, await mc.plan_view(session, calendar, municipality, period, now))
 
@@ -91,7 +90,7 @@ async def calendar_button(ctx: Context, data: CalendarCb) -> None:
     if not is_coordinator(person):
         await chat.ack(texts.COORDINATORS_ONLY, alert=True)
         return
-    municipality = await session.get(Municipality, person.municipality_id)
+    municipality, _ = await places(session, person.municipality_id)  # read now: the plan is written
     action = data.a
     if action == CalendarAction.PLAN:
         start = data.id
@@ -106,7 +105,7 @@ async def calendar_button(ctx: Context, data: CalendarCb) -> None:
     item = await mc.plan_item(session, municipality, data.id)
     view = await mc.plan_view(session, calendar, municipality, item.period, now)
     line = view.line(item.id)
-    what = escape(texts.CALENDAR_WHAT[item.kind].format(pack_title=line.pack_title))
+    what = texts.CALENDAR_WHAT[item.kind].format(pack_title=line.pack_title)
     tz = municipality.timezone
     if action == CalendarAction.SHIFT_ASK:
         await mc.ensure_shiftable(session, municipality, item)
@@ -115,7 +114,7 @@ async def calendar_button(ctx: Context, data: CalendarCb) -> None:
         example = max(item.opens_at, now) + dt.timedelta(days=7)
         await chat.ack()
         await chat.say(texts.CALENDAR_SHIFT_ASK.format(
-            what=what, title=escape(item.title), opens=texts.local_time(item.opens_at, tz),
+            what=what, title=item.title, opens=texts.local_time(item.opens_at, tz),
             deadline=texts.local_time(item.deadline, tz), example=texts.local_time(example, tz)[:10] + " 10:00",
             hour=calendar.opening_time.strftime("%H:%M"),
         ), [[(texts.BTN_CANCEL, CalendarCb(a=CalendarAction.SHIFT_CANCEL, id=item.id))]])
@@ -127,8 +126,8 @@ async def calendar_button(ctx: Context, data: CalendarCb) -> None:
         await mc.ensure_skippable(session, item)
         await chat.ack()
         await chat.say(texts.CALENDAR_SKIP_ASK.format(
-            n=line.number, what=what, title=escape(item.title), opens=texts.local_time(item.opens_at, tz),
-            consequence=texts.CALENDAR_SKIP_CONSEQUENCE[item.kind].format(period=escape(item.period)),
+            n=line.number, what=what, title=item.title, opens=texts.local_time(item.opens_at, tz),
+            consequence=texts.CALENDAR_SKIP_CONSEQUENCE[item.kind].format(period=item.period),
         ), [[(texts.BTN_CALENDAR_SKIP_YES, CalendarCb(a=CalendarAction.SKIP, id=item.id)),
              (texts.BTN_CANCEL, CalendarCb(a=CalendarAction.SKIP_CANCEL, id=item.id))]])
     elif action == CalendarAction.SKIP:
@@ -147,10 +146,9 @@ async def typed_date(ctx: Context, text: str | None) -> None:
     if not is_coordinator(person):
         await state.clear()
         return
-    municipality = await session.get(Municipality, person.municipality_id)
-    item_id = (await state.get_data()).get("item")
-    item = await session.get(CalendarItem, item_id) if isinstance(item_id, int) else None
-    if item is None or item.municipality_id != municipality.id:
+    municipality, _ = await places(session, person.municipality_id)  # read now: the plan is written
+    item = await mc.find_item(session, municipality.id, (await state.get_data()).get("item"))
+    if item is None:
         await state.clear()
         await chat.say(texts.CALENDAR_STALE)
         return
@@ -158,13 +156,13 @@ async def typed_date(ctx: Context, text: str | None) -> None:
         await mc.ensure_shiftable(session, municipality, item)
     except ServiceError as exc:  # done meanwhile (opened, sent): nothing to shift any more
         await state.clear()
-        await chat.say(escape(exc.message))
+        await chat.say(exc.message)
         return
     try:
         when = campaign_service.parse_local(text or "", municipality.timezone, calendar.opening_time.hour)
         await mc.shift_item(session, municipality, item, when, now)
     except ServiceError as exc:
-        await chat.say(texts.REPROMPT.format(error=escape(exc.message)))
+        await chat.say(texts.REPROMPT.format(error=exc.message))
         return
     await state.clear()
     view = await mc.plan_view(session, calendar, municipality, item.period, now)

@@ -2,7 +2,6 @@
 /newcampaign wizard."""
 
 import datetime as dt
-from html import escape
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +22,7 @@ from monitoring import returns as returns_service
 from monitoring.campaigns import STATE_TITLES
 from monitoring.schedule import human_left
 from storage.models import CampaignState, Municipality, Person
+from storage.registry import places
 from surveys.errors import ServiceError
 from surveys.loader import available_packs, load_pack
 from surveys.model import Audience
@@ -32,6 +32,7 @@ from surveys.periods import (
     normalize_period,
     school_year_of,
 )
+from surveys.screens import Rich, join
 from surveys.subjects import is_coordinator
 
 
@@ -47,7 +48,7 @@ DEADLINE_DAYS = (7, 14, 30)
 LISTED = 15
 
 
-async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime) -> tuple[str, Buttons]:
+async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime) -> tuple[Rich | str, Buttons]:
     """Newest first by number, two buttons a campaign (and «return a school's questionnaire» under a school
     campaign) in the same places whatever was done to it."""
     items = await campaign_service.municipality_campaigns(session, person.municipality_id)
@@ -62,10 +63,10 @@ async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime
         state = STATE_TITLES[where]
         if where is CampaignState.OPEN:
             state += f", {human_left(now, campaign.deadline, campaign.timezone)}"
-        lines.append(texts.CAMPAIGN_ITEM.format(
-            id=campaign.id, title=escape(campaign.survey_version.title), period=escape(campaign.period),
+        lines.append(texts.campaign_item(
+            id=campaign.id, title=campaign.survey_version.title, period=campaign.period,
             audience=campaign_service.filter_title(campaign.status_filter), state=state,
-            deadline=texts.deadline_text(campaign.deadline, campaign.timezone), completion=escape(done.summary()),
+            deadline=texts.deadline_text(campaign.deadline, campaign.timezone), completion=done.summary(),
             offsets=", ".join(campaign.reminder_offsets), quiet=campaign.quiet_hours, tz=campaign.timezone,
         ))
         extend = (f"№{campaign.id}: продлить", CampaignCb(a=CampaignAction.EXTEND_MENU, id=campaign.id))
@@ -77,7 +78,7 @@ async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime
             board.append([(texts.BTN_RETURN_SCHOOL.format(id=campaign.id), CampaignCb(a=CampaignAction.RETURNS, id=campaign.id))])
     if len(items) > LISTED:
         lines.append(texts.CAMPAIGNS_MORE.format(n=len(items) - LISTED))
-    return "\n\n".join(lines), board + [[new]]
+    return join(lines, "\n\n"), board + [[new]]
 
 
 async def list_campaigns(ctx: Context) -> None:
@@ -112,7 +113,7 @@ async def campaign_button(ctx: Context, data: CampaignCb) -> None:
             return
         await chat.ack()
         await chat.say(
-            texts.CLOSE_ASK.format(id=campaign.id, title=escape(campaign.survey_version.title), period=escape(campaign.period)),
+            texts.CLOSE_ASK.format(id=campaign.id, title=campaign.survey_version.title, period=campaign.period),
             [[(texts.BTN_CLOSE_YES, CampaignCb(a=CampaignAction.CLOSE, id=campaign.id)),
               (texts.BTN_CANCEL, CampaignCb(a=CampaignAction.CANCEL, id=campaign.id))]],
         )
@@ -141,7 +142,7 @@ async def campaign_button(ctx: Context, data: CampaignCb) -> None:
     if reminders:
         reminders.kick()
     text, buttons = await _campaign_list(session, person, now)
-    await chat.say(done + "\n\n" + text, buttons)
+    await chat.say(join([done, text], "\n\n"), buttons)
 
 
 RETURN_PAGE = 30  # schools a page of the coordinator's return list
@@ -151,7 +152,7 @@ async def return_school_list(session: AsyncSession, person: Person | None, campa
                              page: int = 0) -> tuple[str, Buttons]:
     """A coordinator's school campaign: the schools that submitted, a button each, RETURN_PAGE a page (from /campaigns)."""
     campaign, found = await returns_service.submitted_schools(session, person, campaign_id)
-    fields = {"id": campaign.id, "title": escape(campaign.survey_version.title), "period": escape(campaign.period)}
+    fields = {"id": campaign.id, "title": campaign.survey_version.title, "period": campaign.period}
     if not found:
         return texts.RETURN_NO_SCHOOLS.format(**fields), []
     board: Buttons = [[(name, ReturnCb(a=ReturnAction.ASK, r=response_id))]
@@ -187,7 +188,7 @@ async def new_campaign_button(ctx: Context, data: NewCampaignCb) -> None:
     if not chat.private:
         await chat.ack(texts.CAMPAIGNS_PRIVATE, alert=True)
         return
-    municipality = await session.get(Municipality, person.municipality_id)
+    municipality, _ = await places(session, person.municipality_id)  # read now: a campaign may be created
     stored = await state.get_data()
     step, value = data.step, data.v
     await chat.ack()
@@ -222,7 +223,7 @@ async def new_campaign_button(ctx: Context, data: NewCampaignCb) -> None:
             deadline=dt.datetime.fromisoformat(stored["deadline"]), status_filter=stored.get("filter"), now=now,
         )
         await state.clear()
-        await chat.say(texts.CAMPAIGN_OPENED.format(id=campaign.id, title=escape(survey.title)))
+        await chat.say(texts.CAMPAIGN_OPENED.format(id=campaign.id, title=survey.title))
         if reminders:
             reminders.kick()
     elif step == "cancel":
@@ -249,9 +250,9 @@ async def _confirm(chat: Chat, state: Conversation, municipality: Municipality) 
     await state.set_state(None)
     deadline = dt.datetime.fromisoformat(stored["deadline"])
     await chat.say(
-        texts.NEW_CONFIRM.format(
-            title=escape(load_pack(stored["pack"]).title), audience=campaign_service.filter_title(stored.get("filter")),
-            period=escape(stored["period"]), deadline=texts.deadline_text(deadline, municipality.timezone), tz=municipality.timezone,
+        texts.new_confirm(
+            title=load_pack(stored["pack"]).title, audience=campaign_service.filter_title(stored.get("filter")),
+            period=stored["period"], deadline=texts.deadline_text(deadline, municipality.timezone), tz=municipality.timezone,
         ),
         [[(texts.BTN_OPEN_CAMPAIGN, NewCampaignCb(step="open")), (texts.BTN_CANCEL, NewCampaignCb(step="cancel"))]],
     )
@@ -264,21 +265,21 @@ async def typed_period(ctx: Context, text: str | None) -> None:
     try:
         period = normalize_period(text)
     except PeriodError as exc:
-        await chat.say(texts.REPROMPT.format(error=escape(str(exc))))
+        await chat.say(texts.REPROMPT.format(error=str(exc)))
         return
     await state.update_data(period=period)
     await _ask_deadline(chat, state)
 
 
 async def typed_deadline(ctx: Context, text: str | None) -> None:
-    chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
+    chat, state, person, now = ctx.chat, ctx.state, ctx.person, ctx.now
     if not is_coordinator(person):
         return
-    municipality = await session.get(Municipality, person.municipality_id)
+    municipality = ctx.municipality  # read only: its timezone
     try:
         deadline = campaign_service.parse_deadline(text or "", municipality.timezone)
     except ServiceError as exc:
-        await chat.say(texts.REPROMPT.format(error=escape(str(exc))))
+        await chat.say(texts.REPROMPT.format(error=str(exc)))
         return
     if deadline <= now:
         await chat.say(texts.NEW_DEADLINE_PAST)

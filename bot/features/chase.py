@@ -1,7 +1,6 @@
 """Deputies chase their school (/missing): who has not registered, started or sent; nudges, returns, the invite."""
 
 import datetime as dt
-from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,10 +19,10 @@ from bot.features.common import when_sent
 from monitoring import chase as chase_service
 from monitoring.completion import FORM_STATES
 from monitoring.schedule import human_left
-from storage.models import Municipality, Person, Role
+from storage.models import Person, Role
+from surveys.screens import Rich, lines
 
 NAMES_SHOWN = (40, 10)  # names of a list in the /missing message; the fewer when long names would not fit
-MISSING_LIMIT = 4000  # characters of the /missing message: within Telegram's 4,096 and MAX's 4,000
 CHASE_PAGE = 20  # teachers a page of buttons
 
 
@@ -37,7 +36,7 @@ def _chase_names(teachers: tuple[chase_service.Teacher, ...], day: dt.date, show
             marks.append(texts.MISSING_MARK_UNREACHABLE)
         elif t.nudged is not None:
             marks.append(texts.MISSING_MARK_NUDGED.format(day=f"{day:%d.%m}"))
-        out.append(escape(t.name) + (f" ({'; '.join(marks)})" if marks else ""))
+        out.append(t.name + (f" ({'; '.join(marks)})" if marks else ""))
     more = len(teachers) - shown
     return ", ".join(out) + (f" и ещё {more}" if more > 0 else "")
 
@@ -51,18 +50,19 @@ def _registration(view: chase_service.SchoolChase) -> str:
     return texts.MISSING_ALL_REGISTERED.format(declared=view.declared, registered=registered)
 
 
-def _missing_screen(view: chase_service.SchoolChase, school_name: str, now: dt.datetime) -> tuple[str, Buttons]:
+def _missing_screen(view: chase_service.SchoolChase, school_name: str, now: dt.datetime, limit: int) -> tuple[Rich, Buttons]:
+    """The school's /missing message, as many names shown as one message of the channel (`limit` characters) holds."""
     campaign = view.campaign
     for shown in NAMES_SHOWN:
-        text = texts.MISSING_HEADER.format(school=escape(school_name)) + "\n\n" + texts.MISSING_CAMPAIGN.format(
-            title=escape(campaign.survey_version.title), period=escape(campaign.period),
-            left=human_left(now, campaign.deadline, campaign.timezone), completion=escape(view.completion.text()),
+        text = lines(texts.missing_header(school_name), "", texts.missing_campaign(
+            title=campaign.survey_version.title, period=campaign.period,
+            left=human_left(now, campaign.deadline, campaign.timezone), completion=view.completion.text(),
             registration=_registration(view),
             not_started=len(view.not_started), not_started_names=_chase_names(view.not_started, view.day, shown),
             drafts=len(view.drafts), draft_names=_chase_names(view.drafts, view.day, shown),
             submitted=len(view.submitted), form=FORM_STATES.get(view.form, FORM_STATES[None]),
-        )
-        if len(text) <= MISSING_LIMIT:
+        ))
+        if len(text.plain_text) <= limit:
             break
     board: Buttons = []
     if view.missing:
@@ -86,11 +86,11 @@ async def missing(ctx: Context) -> None:
         await state.clear()  # a return left waiting for its comment: /missing starts over
     school, views = await chase_service.school_view(session, person, now)
     if not views:
-        await chat.say(texts.MISSING_HEADER.format(school=escape(school.name)) + "\n\n" + texts.MISSING_NO_CAMPAIGN,
+        await chat.say(lines(texts.missing_header(school.name), "", texts.MISSING_NO_CAMPAIGN),
                        [[(texts.BTN_INVITE, ChaseCb(a=ChaseAction.INVITE, c=0))]])
         return
     for view in views:
-        await chat.say(*_missing_screen(view, school.name, now))
+        await chat.say(*_missing_screen(view, school.name, now, chat.limit))
 
 
 def _pages(board: Buttons, page: int, total: int, at: Any) -> None:
@@ -105,7 +105,7 @@ def _pages(board: Buttons, page: int, total: int, at: Any) -> None:
 
 
 def _listed(teachers: tuple[chase_service.Teacher, ...]) -> str:
-    return ", ".join(escape(t.name) for t in teachers)
+    return ", ".join(t.name for t in teachers)
 
 
 async def chase_button(ctx: Context, data: ChaseCb) -> None:
@@ -116,7 +116,7 @@ async def chase_button(ctx: Context, data: ChaseCb) -> None:
         return
     action = data.a
     if action == ChaseAction.INVITE:
-        await _teacher_invite(chat, session, person, now)
+        await _teacher_invite(chat, session, person, now, ctx.municipality.timezone)
         return
     if action in (ChaseAction.NUDGE_ALL, ChaseAction.NUDGE):
         result = await chase_service.nudge(session, person, data.c, data.p if action == ChaseAction.NUDGE else None, now)
@@ -133,7 +133,7 @@ async def chase_button(ctx: Context, data: ChaseCb) -> None:
         return
     view = await chase_service.deputy_campaign(session, person, data.c, now)
     campaign = view.campaign
-    title, period = escape(campaign.survey_version.title), escape(campaign.period)
+    title, period = campaign.survey_version.title, campaign.period
     page = data.v
     board: Buttons = []
     if action == ChaseAction.PICK:
@@ -150,8 +150,7 @@ async def chase_button(ctx: Context, data: ChaseCb) -> None:
                 label += " · бот не может написать"
             board.append([(label, ChaseCb(a=ChaseAction.NUDGE, c=campaign.id, p=t.id))])
         _pages(board, page, len(people), lambda v: ChaseCb(a=action, c=campaign.id, v=v))
-        municipality = await session.get(Municipality, person.municipality_id)
-        text = texts.NUDGE_PICK.format(title=title, period=period, n=len(people), tz=municipality.timezone,
+        text = texts.NUDGE_PICK.format(title=title, period=period, n=len(people), tz=ctx.municipality.timezone,
                                        day=f"{view.day:%d.%m}")
     else:  # SUBMITTED: which questionnaire to return for correction
         people = view.submitted
@@ -167,17 +166,16 @@ async def chase_button(ctx: Context, data: ChaseCb) -> None:
     await chat.say(text, board)
 
 
-async def _teacher_invite(chat: Chat, session: AsyncSession, person: Person, now: dt.datetime) -> None:
+async def _teacher_invite(chat: Chat, session: AsyncSession, person: Person, now: dt.datetime, timezone: str) -> None:
     """The school's teacher invite as a message to forward, with its start link in the deputy's channel."""
     school, invite = await chase_service.teacher_invite(session, person, now)
     await chat.ack()
     if invite is None:
         await chat.say(texts.INVITE_NONE)
         return
-    municipality = await session.get(Municipality, person.municipality_id)
-    expires = f"{invite.expires_at.astimezone(ZoneInfo(municipality.timezone)):%d.%m.%Y}"
+    expires = f"{invite.expires_at.astimezone(ZoneInfo(timezone)):%d.%m.%Y}"
     link = await chat.start_link(invite.token)
-    await chat.say(texts.INVITE_FOR_TEACHERS.format(school=escape(school.name), link=link, expires=expires))
-    plain = texts.INVITE_FOR_TEACHERS.format(school=school.name, link=link, expires=expires)
+    invitation = texts.INVITE_FOR_TEACHERS.format(school=school.name, link=link, expires=expires)
+    await chat.say(invitation)
     await chat.say(texts.INVITE_FORWARD[chat.channel].format(left=invite.max_uses - invite.uses, expires=expires),
-                   [[chat.share_button(link, plain)]])
+                   [[chat.share_button(link, invitation)]])

@@ -4,8 +4,6 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import texts
 from bot.callbacks import (
     OpenSurvey,
@@ -18,14 +16,12 @@ from storage.models import (
 )
 
 
-async def describe(session: AsyncSession, person: Person) -> str:
+def describe(person: Person, municipality: Municipality | None, school: School | None = None) -> str:
+    """Who a person is in words (plain text): their role, school and municipality."""
     parts = [texts.ROLE_TITLES.get(person.role, person.role)]
-    if person.school_id:
-        school = await session.get(School, person.school_id)
-        if school:
-            parts.append(school.name)
-    municipality = await session.get(Municipality, person.municipality_id)
-    if municipality:
+    if school is not None:
+        parts.append(school.name)
+    if municipality is not None:
         parts.append(municipality.name)
     return ", ".join(parts)
 

@@ -3,18 +3,17 @@ deputy's school card (/card) with its files."""
 
 import asyncio
 import datetime as dt
-from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.access import migrate_chat, set_coordinators_chat, summary_refusal
 from bot.callbacks import (
     CardExport,
     CardWord,
 )
 from bot.chat import Chat
 from bot.context import Context
+from monitoring.access import migrate_chat, set_coordinators_chat, summary_municipality
 from scoring.methodology import Methodology
 from storage.models import (
     Municipality,
@@ -24,6 +23,7 @@ from storage.models import (
 from storage.privacy import (
     log_access,
 )
+from storage.registry import places
 from surveys.subjects import is_coordinator
 
 
@@ -35,19 +35,18 @@ async def setchat(ctx: Context) -> None:
     if chat.private:
         await chat.say(texts.SETCHAT_IN_GROUP)
         return
-    municipality = await session.get(Municipality, person.municipality_id)
-    refusal = await set_coordinators_chat(session, municipality, chat.chat_id, chat.channel)
-    await chat.say(refusal or texts.SETCHAT_DONE.format(municipality=escape(municipality.name)))
+    done = await set_coordinators_chat(session, person.municipality_id, chat.chat_id, chat.channel)
+    await chat.say(done if isinstance(done, str) else texts.SETCHAT_DONE.format(municipality=done.name))
 
 
 async def _coordinators_municipality(chat: Chat, session: AsyncSession, person: Person | None) -> Municipality | None:
-    """The municipality whose summary or report may be given in this chat, or None after saying why not."""
-    municipality = await session.get(Municipality, person.municipality_id) if person else None
-    refusal = summary_refusal(person, municipality, chat.chat_id, "private" if chat.private else "group", chat.channel)
-    if refusal:
-        await chat.say(refusal)
+    """The municipality whose summary or report may be given in this chat (read now, by monitoring.access), or
+    None after saying why not."""
+    found = await summary_municipality(session, person, chat.chat_id, chat.private, chat.channel)
+    if isinstance(found, str):
+        await chat.say(found)
         return None
-    return municipality
+    return found
 
 
 def _log_document(chat: Chat, session: AsyncSession, action: str, municipality: Municipality, person: Person | None,
@@ -76,7 +75,7 @@ async def summary(ctx: Context, period: str) -> None:
         try:
             result = await build_summary(session, municipality, period or None, methodology, now=now)
         except ScoringError as exc:
-            await chat.say(escape(str(exc)))
+            await chat.say(str(exc))
             return
         _log_document(chat, session, "summary", municipality, person, result.period, now)
         workbook, chart, dynamics = await asyncio.gather(
@@ -105,13 +104,13 @@ async def report(ctx: Context, period: str) -> None:
         try:
             data = await build_report(session, municipality, period or None, methodology, now=now)
         except ScoringError as exc:
-            await chat.say(escape(str(exc)))
+            await chat.say(str(exc))
             return
         _log_document(chat, session, "report", municipality, person, data.summary.period, now)
         document = await asyncio.to_thread(word.report_docx, data)
         name = word.file_name("Справка", municipality.name, data.summary.period)
         await chat.send_file("document", name, document, texts.REPORT_DOCUMENT.format(
-            period=escape(data.summary.period), periods=escape(", ".join(h.period for h in data.summary.history))))
+            period=data.summary.period, periods=", ".join(h.period for h in data.summary.history)))
 
 
 # --- deputies: the school card -------------------------------------------------------------
@@ -126,11 +125,11 @@ async def _card(session: AsyncSession, person: Person | None, methodology: Metho
 
     if person is None or person.role != Role.DEPUTY or person.school_id is None:
         return texts.DEPUTIES_ONLY
-    municipality = await session.get(Municipality, person.municipality_id)
+    municipality, _ = await places(session, person.municipality_id)
     try:
         result, score = await school_card(session, municipality, person.school_id, methodology=methodology, now=now)
     except ScoringError as exc:
-        return escape(str(exc))
+        return str(exc)
     log_access(session, action=action, municipality_id=municipality.id, person=person,
                detail=f"{score.school.name}; период {result.period}", now=now)
     return result, score
@@ -165,8 +164,8 @@ async def card_file(ctx: Context, data: CardExport | CardWord) -> None:
     found, score = result
     if kind == "xlsx":
         data = await asyncio.to_thread(report.card_workbook, found, score)
-        caption = texts.CARD_WORKBOOK.format(school=escape(score.school.name), period=escape(found.period))
+        caption = texts.CARD_WORKBOOK.format(school=score.school.name, period=found.period)
     else:
         data = await asyncio.to_thread(word.card_docx, found, score)
-        caption = texts.CARD_DOCUMENT.format(school=escape(score.school.name), period=escape(found.period))
+        caption = texts.CARD_DOCUMENT.format(school=score.school.name, period=found.period)
     await chat.send_file("document", report.card_file_name(found, score, kind), data, caption)

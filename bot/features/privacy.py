@@ -1,20 +1,19 @@
 """What the product holds about a person (/mydata) and forgetting them (/forget)."""
 
-from html import escape
-
 from bot import texts
 from bot.callbacks import (
     ForgetCb,
 )
 from bot.context import Context
 from storage.accounts import accounts_of
-from storage.models import Person
 from storage.privacy import (
     stored_about,
 )
 from storage.registry import (
     forget_person,
 )
+from surveys.screens import Rich
+from surveys.screens import lines as join_lines
 
 FORGET_ASKED = "Privacy:forget"  # the conversation's step while the confirmation of /forget is shown
 
@@ -28,13 +27,13 @@ async def my_data(ctx: Context) -> None:
     tz = data.timezone
     ids = [texts.MYDATA_ACCOUNT[channel].format(id=account_id)
            for channel, (account_id, _, _) in sorted((await accounts_of(session, person)).items())]
-    lines = [texts.MYDATA_HEADER, "",
-             f"ФИО: {escape(person.full_name)}",
-             f"Роль: {escape(texts.ROLE_TITLES.get(person.role, person.role))}",
-             *([f"Школа: {escape(data.school)}"] if data.school else []),
-             f"Муниципалитет: {escape(data.municipality)}",
-             *ids,
-             f"Зарегистрирован: {texts.deadline_text(person.registered_at, tz)}"]
+    lines: list[Rich | str] = [texts.MYDATA_HEADER, "",
+                               f"ФИО: {person.full_name}",
+                               f"Роль: {texts.ROLE_TITLES.get(person.role, person.role)}",
+                               *([f"Школа: {data.school}"] if data.school else []),
+                               f"Муниципалитет: {data.municipality}",
+                               *ids,
+                               f"Зарегистрирован: {texts.deadline_text(person.registered_at, tz)}"]
     if data.consent is not None:
         lines.append(f"Согласие на обработку данных: дано {texts.deadline_text(data.consent.accepted_at, tz)}, "
                      f"версия {data.consent.version}")
@@ -43,10 +42,10 @@ async def my_data(ctx: Context) -> None:
     if data.responses:
         lines += ["", "Анкеты:"]
         states = {"submitted": "отправлена", "draft": "черновик"}
-        lines += [f"• {escape(title)} ({escape(period)}) — {states.get(status, status)}, ваших ответов: {n}"
+        lines += [f"• {title} ({period}) — {states.get(status, status)}, ваших ответов: {n}"
                   for title, period, status, n in data.responses]
     lines += ["", texts.MYDATA_FOOTER]
-    await chat.say("\n".join(lines))
+    await chat.say(join_lines(*lines))
 
 
 async def forget_ask(ctx: Context) -> None:
@@ -76,8 +75,7 @@ async def forget_answer(ctx: Context, answer: ForgetCb) -> None:
         await state.clear()
         await chat.say(texts.FORGET_CANCELLED)
         return
-    stored = await session.get(Person, person.id)
-    await forget_person(session, stored, ctx.now)
+    await forget_person(session, person.id, ctx.now)  # the row read now, in the update's session
     await state.clear()
     ctx.forget_person()
     ctx.services.answering.forget(person_id=person.id)

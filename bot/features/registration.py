@@ -2,7 +2,6 @@
 menu: /start, /surveys, /help, /whoami."""
 
 import datetime as dt
-from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +14,7 @@ from bot.context import Context
 from bot.features.common import describe, screen_buttons
 from monitoring.campaigns import campaigns_for
 from storage.accounts import CHANNEL_TITLES
-from storage.models import Municipality, Person, School
+from storage.models import Person
 from storage.privacy import (
     ConsentText,
     consent_text,
@@ -28,6 +27,7 @@ from storage.registry import (
     create_link,
     link_account,
     normalize_full_name,
+    places,
     register_person,
 )
 from surveys.answering import Answering
@@ -55,7 +55,7 @@ async def start_with_token(ctx: Context, token: str) -> None:
     account to its person at once."""
     chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
     if person is not None:
-        await chat.say(texts.ALREADY_REGISTERED.format(who=escape(await describe(session, person))))
+        await chat.say(texts.ALREADY_REGISTERED.format(who=describe(person, ctx.municipality, ctx.school)))
         return
     checked = await check_invite(session, token or "", now)
     if isinstance(checked, InviteProblem):
@@ -71,19 +71,18 @@ async def start_with_token(ctx: Context, token: str) -> None:
         ctx.forget_person()
         await state.clear()
         await chat.show_menu(linked.role)
-        await chat.say(texts.LINKED.format(name=escape(linked.full_name), channel=CHANNEL_TITLES[chat.channel],
-                                           who=escape(await describe(session, linked))))
-        await show_campaigns(chat, session, linked, now)
+        municipality, school = await places(session, linked.municipality_id, linked.school_id)
+        await chat.say(texts.LINKED.format(name=linked.full_name, channel=CHANNEL_TITLES[chat.channel],
+                                           who=describe(linked, municipality, school)))
+        await show_campaigns(chat, session, linked, now, municipality.timezone if municipality else "UTC")
         return
-    where = ""
-    if checked.school_id:
-        school = await session.get(School, checked.school_id)
-        where = f", {escape(school.name)}" if school else ""
-    consent = consent_text(await session.get(Municipality, checked.municipality_id))
+    municipality, school = await places(session, checked.municipality_id, checked.school_id)
+    where = f", {school.name}" if school else ""  # plain text, kept in the conversation for the next step
+    consent = consent_text(municipality)
     await state.set_state(Registration.consent)
     await state.set_data({"token": checked.token, "role": checked.role, "where": where})
-    await chat.say(texts.CONSENT_INTRO.format(role=texts.ROLE_TITLES[checked.role], where=where))
-    await chat.say(escape(consent.text), [[(texts.BTN_CONSENT_YES, ConsentCb(ok=True)),
+    await chat.say(texts.consent_intro(texts.ROLE_TITLES[checked.role], where))
+    await chat.say(consent.text, [[(texts.BTN_CONSENT_YES, ConsentCb(ok=True)),
                                             (texts.BTN_CONSENT_NO, ConsentCb(ok=False))]])
 
 
@@ -104,17 +103,17 @@ async def consent_answer(ctx: Context, answer: ConsentCb) -> None:
         await state.clear()
         await chat.say(texts.INVITE_PROBLEMS[invite.value])
         return
-    consent = consent_text(await session.get(Municipality, invite.municipality_id))
+    consent = consent_text((await places(session, invite.municipality_id))[0])
     await state.set_state(Registration.full_name)
     await state.update_data(consent=consent.version, consent_text=consent.text, consent_at=now.isoformat())
-    await chat.say(texts.ASK_FULL_NAME.format(role=texts.ROLE_TITLES[invite.role], where=data.get("where", "")))
+    await chat.say(texts.ask_full_name(texts.ROLE_TITLES[invite.role], data.get("where", "")))
 
 
 async def full_name(ctx: Context, text: str | None) -> None:
     chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
     if person is not None:
         await state.clear()
-        await chat.say(texts.ALREADY_REGISTERED.format(who=escape(await describe(session, person))))
+        await chat.say(texts.ALREADY_REGISTERED.format(who=describe(person, ctx.municipality, ctx.school)))
         return
     try:
         name = normalize_full_name(text)
@@ -137,8 +136,9 @@ async def full_name(ctx: Context, text: str | None) -> None:
     ctx.forget_person()  # committed before the first reply
     await state.clear()
     await chat.show_menu(done.role)
-    await chat.say(texts.REGISTERED.format(name=escape(name), who=escape(await describe(session, done))))
-    await show_campaigns(chat, session, done, now, ctx.services.answering)
+    municipality, school = await places(session, done.municipality_id, done.school_id)
+    await chat.say(texts.REGISTERED.format(name=name, who=describe(done, municipality, school)))
+    await show_campaigns(chat, session, done, now, municipality.timezone if municipality else "UTC", ctx.services.answering)
 
 
 async def name_not_text(ctx: Context) -> None:
@@ -148,23 +148,20 @@ async def name_not_text(ctx: Context) -> None:
 # --- the person's own menu -----------------------------------------------------------------
 
 
-async def show_campaigns(chat: Chat, session: AsyncSession, person: Person, now: dt.datetime,
+async def show_campaigns(chat: Chat, session: AsyncSession, person: Person, now: dt.datetime, timezone: str,
                          answering: Answering | None = None) -> None:
     """The person's open questionnaires; with `answering` (just registered), a single questionnaire not
-    yet started opens at once: its first question follows without a press on «Начать»."""
-    from bot.render import html
-
+    yet started opens at once: its first question follows without a press on «Начать» (`timezone`: the
+    municipality's, for the deadlines shown)."""
     entries = await campaigns_for(session, person, now)
-    municipality = await session.get(Municipality, person.municipality_id)
-    timezone = municipality.timezone if municipality else "UTC"
     if answering is not None and len(entries) == 1 and entries[0].status == "new":
         entry = entries[0]
-        await chat.say(texts.STARTING.format(title=escape(entry.title), deadline=local_time(entry.campaign.deadline, timezone)))
+        await chat.say(texts.STARTING.format(title=entry.title, deadline=local_time(entry.campaign.deadline, timezone)))
         step = await answering.open(person, entry.campaign.id)
         await chat.show(screen_of(step.view))
         return
     screen = campaigns_screen(entries, timezone)
-    await chat.say(html(screen.text), screen_buttons(screen) or None)
+    await chat.say(screen.text, screen_buttons(screen) or None)
 
 
 async def surveys(ctx: Context) -> None:
@@ -172,7 +169,7 @@ async def surveys(ctx: Context) -> None:
         await ctx.state.clear()
         await ctx.chat.say(texts.NOT_REGISTERED)
         return
-    await show_campaigns(ctx.chat, ctx.session, ctx.person, ctx.now)
+    await show_campaigns(ctx.chat, ctx.session, ctx.person, ctx.now, ctx.municipality.timezone if ctx.municipality else "UTC")
 
 
 async def help_(ctx: Context) -> None:
@@ -184,11 +181,11 @@ async def help_(ctx: Context) -> None:
 
 
 async def whoami(ctx: Context) -> None:
-    chat, session, person = ctx.chat, ctx.session, ctx.person
+    chat, person = ctx.chat, ctx.person
     if person is None:
         await chat.say(texts.NOT_REGISTERED)
         return
-    await chat.say(texts.WHOAMI.format(name=escape(person.full_name), who=escape(await describe(session, person))))
+    await chat.say(texts.WHOAMI.format(name=person.full_name, who=describe(person, ctx.municipality, ctx.school)))
 
 
 async def link(ctx: Context) -> None:
@@ -204,4 +201,4 @@ async def link(ctx: Context) -> None:
         return
     invite = await create_link(session, person, now)
     for other in others:
-        await chat.say(texts.LINK_ASK.format(other=CHANNEL_TITLES[other], link=escape(links[other](invite.token))))
+        await chat.say(texts.LINK_ASK.format(other=CHANNEL_TITLES[other], link=links[other](invite.token)))

@@ -1,7 +1,5 @@
 """Returning a submitted questionnaire for correction, with a comment, after a confirmation."""
 
-from html import escape
-
 from bot import texts
 from bot.callbacks import (
     ReturnAction,
@@ -23,7 +21,7 @@ class ReturnFlow:
 
 def _return_what(target: returns_service.Target) -> str:
     kind = subject_id(target.response.subject)[0]
-    return texts.RETURN_WHAT["school" if kind == "school" else "person"].format(label=escape(target.label))
+    return texts.RETURN_WHAT["school" if kind == "school" else "person"].format(label=target.label)
 
 
 async def return_button(ctx: Context, data: ReturnCb) -> None:
@@ -43,7 +41,7 @@ async def return_button(ctx: Context, data: ReturnCb) -> None:
         await chat.ack()
         await chat.say(
             texts.RETURN_ASK.format(
-                what=_return_what(target), title=escape(campaign.survey_version.title), period=escape(campaign.period),
+                what=_return_what(target), title=campaign.survey_version.title, period=campaign.period,
                 min=returns_service.COMMENT_MIN, max=returns_service.COMMENT_MAX,
                 deadline=texts.deadline_text(campaign.deadline, campaign.timezone),
             ),
@@ -93,8 +91,8 @@ async def typed_comment(ctx: Context, text: str | None) -> None:
         raise
     await state.update_data(comment=comment)
     await chat.say(
-        texts.RETURN_CONFIRM.format(what=_return_what(target), comment=escape(comment),
-                                    recipients=escape(", ".join(p.full_name for p in target.recipients))),
+        texts.return_confirm(what=_return_what(target), comment=comment,
+                             recipients=", ".join(p.full_name for p in target.recipients)),
         [[(texts.BTN_RETURN_YES, ReturnCb(a=ReturnAction.CONFIRM, r=response_id)),
           (texts.BTN_CANCEL, ReturnCb(a=ReturnAction.CANCEL, r=response_id))]],
     )

@@ -20,9 +20,10 @@ from maxapi.exceptions.max import MaxApiError, MaxConnection
 
 from bot import texts
 from bot.chat import Button, Buttons, Copy, nothing
-from bot.max.client import MaxClient
+from bot.max.client import MESSAGE_LIMIT, MaxClient
 from bot.max.render import body, messages, screen_body
 from bot.max.updates import Event
+from bot.render import html_of
 from bot.unit_of_work import commit_before_reply
 from storage.accounts import start_link
 from storage.models import MAX
@@ -51,6 +52,7 @@ async def call(make: Callable[[], Awaitable[T]], retry_after: float = 1.0) -> T:
 
 class MaxChat:
     channel = "max"
+    limit = MESSAGE_LIMIT
 
     def __init__(self, client: MaxClient, event: Event,
                  before_reply: Callable[[], Awaitable[None]] | None = commit_before_reply) -> None:
@@ -106,15 +108,18 @@ class MaxChat:
         self._message, self._resend = message, True
         await self.flush()
 
-    async def say(self, text: str, buttons: Buttons | None = None) -> None:
+    async def say(self, text: Rich | str, buttons: Buttons | None = None) -> None:
+        await self._send(body(html_of(text), buttons))
+
+    async def _send(self, message: dict[str, Any]) -> None:
         await self.flush()
         await self._ready()
-        await call(lambda: self.client.send(self.chat_id, body(text, buttons)), self.client.retry_after)
+        await call(lambda: self.client.send(self.chat_id, message), self.client.retry_after)
 
     async def say_lines(self, lines: list[Rich], buttons: Buttons | None = None) -> None:
         chunks = messages(lines)
         for n, chunk in enumerate(chunks):
-            await self.say(chunk, buttons if n == len(chunks) - 1 else None)
+            await self._send(body(chunk, buttons if n == len(chunks) - 1 else None))
 
     async def show(self, screen: Screen) -> None:
         """A questionnaire's screen (surveys.screens), with MAX's renderer."""
@@ -122,10 +127,11 @@ class MaxChat:
         await self._ready()
         await call(lambda: self.client.send(self.chat_id, screen_body(screen)), self.client.retry_after)
 
-    async def send_file(self, kind: str, name: str, data: bytes, caption: str | None = None) -> None:
+    async def send_file(self, kind: str, name: str, data: bytes, caption: Rich | str | None = None) -> None:
         await self.flush()
         await self._ready()
-        await call(lambda: self.client.send_file(self.chat_id, kind, name, data, caption), self.client.retry_after)
+        text = html_of(caption) if caption else None
+        await call(lambda: self.client.send_file(self.chat_id, kind, name, data, text), self.client.retry_after)
 
     async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
         if self.event.callback_id is None:
@@ -138,14 +144,12 @@ class MaxChat:
     async def drop_buttons(self) -> None:
         """The pressed message keeps its text and loses its buttons (its plain text: MAX's update carries no HTML)."""
         if self.event.callback_id is not None and not self.answered and self.event.mid is not None:
-            from html import escape
-
-            self._message = {"text": escape(self.event.message_text or "", quote=False), "format": "html", "attachments": []}
+            self._message = body(html_of(self.event.message_text or ""))
             self._resend = False
 
-    async def edit(self, text: str, buttons: Buttons | None = None) -> None:
+    async def edit(self, text: Rich | str, buttons: Buttons | None = None) -> None:
         if self.event.callback_id is not None and not self.answered and self.event.mid is not None:
-            self._message, self._resend = body(text, buttons), True
+            self._message, self._resend = body(html_of(text), buttons), True
             return
         await self.say(text, buttons)
 

@@ -1,7 +1,8 @@
 """MAX's renderer: a neutral screen (surveys.screens) or a flow's reply as MAX's message body.
 
-Text goes as HTML (`format: html`: MAX reads <b>, <i> and the entities Telegram does, so the texts of
-bot.texts serve both channels), buttons as an `inline_keyboard` attachment of `callback` buttons whose
+Text goes as HTML (`format: html`: MAX reads <b>, <i> and the entities Telegram does, so rich text renders
+as Telegram's does; a chat's plain str is escaped by the chat, the outbox's texts come as HTML), buttons as an
+`inline_keyboard` attachment of `callback` buttons whose
 payload is the same packed data as Telegram's callback data (bot.callbacks, checked again when pressed).
 MAX's limits: 4,000 characters of text, 128 characters of a label, 1,024 of a payload, and a keyboard of at
 most 210 buttons in at most 30 rows of at most 7 (3 in a row with a link or an app button). A keyboard over

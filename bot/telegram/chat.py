@@ -26,7 +26,7 @@ from aiogram.utils.deep_linking import create_start_link
 
 from bot import texts
 from bot.chat import Button, Buttons, Copy, Link
-from bot.render import messages, render
+from bot.render import TELEGRAM_LIMIT, html_of, messages, render
 from surveys.screens import Rich, Screen
 
 
@@ -46,6 +46,7 @@ def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
 
 class TelegramChat:
     channel = "telegram"
+    limit = TELEGRAM_LIMIT
 
     def __init__(self, message: Message, user_id: int, callback: CallbackQuery | None = None) -> None:
         self.callback = callback
@@ -60,13 +61,13 @@ class TelegramChat:
     def answered(self) -> bool:
         return self.pending_answer is not None and self.pending_answer.text is not None
 
-    async def say(self, text: str, buttons: Buttons | None = None) -> None:
-        await self.message.answer(text, reply_markup=markup(buttons))
+    async def say(self, text: Rich | str, buttons: Buttons | None = None) -> None:
+        await self.message.answer(html_of(text), reply_markup=markup(buttons))
 
     async def say_lines(self, lines: list[Rich], buttons: Buttons | None = None) -> None:
         chunks = messages(lines)
         for n, chunk in enumerate(chunks):
-            await self.say(chunk, buttons if n == len(chunks) - 1 else None)
+            await self.message.answer(chunk, reply_markup=markup(buttons if n == len(chunks) - 1 else None))
 
     async def show(self, screen: Screen) -> None:
         text, keyboard = render(screen)
@@ -86,7 +87,8 @@ class TelegramChat:
                 await self.message.answer(text, reply_markup=keyboard)
         await self.ack(screen.notice)
 
-    async def send_file(self, kind: str, name: str, data: bytes, caption: str | None = None) -> None:
+    async def send_file(self, kind: str, name: str, data: bytes, caption: Rich | str | None = None) -> None:
+        caption = html_of(caption) if caption else None
         if kind == "document":
             await self.message.answer_document(BufferedInputFile(data, filename=name), caption=caption)
         else:
@@ -95,7 +97,7 @@ class TelegramChat:
     async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
         if self.callback is None:
             if notice:
-                await self.message.answer(notice)
+                await self.say(notice)
         elif not self.answered:
             self.pending_answer = self.callback.answer(notice, show_alert=alert or None)
 
@@ -104,9 +106,9 @@ class TelegramChat:
             with suppress(TelegramBadRequest):  # already without buttons, or too old to edit: nothing to take away
                 await self.message.edit_reply_markup(reply_markup=None)
 
-    async def edit(self, text: str, buttons: Buttons | None = None) -> None:
+    async def edit(self, text: Rich | str, buttons: Buttons | None = None) -> None:
         try:
-            await self.message.edit_text(text, reply_markup=markup(buttons))
+            await self.message.edit_text(html_of(text), reply_markup=markup(buttons))
         except TelegramBadRequest as exc:
             if "not modified" not in exc.message:  # the same text and buttons: nothing to change
                 raise

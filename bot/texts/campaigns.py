@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from surveys.screens import Rich, bold, lines, plain
+
 REMINDER_OPEN = (
     "📋 Открыта анкета «{title}» (период {period}).\n"
     "Срок — до {deadline}. Это займёт пару минут; ответы сохраняются сразу."
@@ -24,13 +26,19 @@ PROGRESS = "📨 Рассылка «{title}»: отправлено {done} из 
 PROGRESS_DONE = "📨 Рассылка «{title}» завершена: отправлено {sent} из {total}{extra}."
 
 CAMPAIGNS_EMPTY = "Кампаний ещё нет. Откройте первую кнопкой ниже."
-CAMPAIGN_LIST_HEADER = "<b>Кампании муниципалитета</b>"
-CAMPAIGN_ITEM = (
-    "№{id}. <b>{title}</b> ({period}), для: {audience}\n"
-    "{state}; срок до {deadline}\n"
-    "Заполнение: {completion}\n"
-    "Напоминания: {offsets}; тихие часы {quiet} ({tz})"
-)
+CAMPAIGN_LIST_HEADER = bold("Кампании муниципалитета")
+
+
+def campaign_item(*, id: int, title: str, period: str, audience: str, state: str, deadline: str, completion: str,
+                  offsets: str, quiet: str, tz: str) -> Rich:
+    return lines(
+        plain(f"№{id}. ") + bold(title) + f" ({period}), для: {audience}",
+        f"{state}; срок до {deadline}",
+        f"Заполнение: {completion}",
+        f"Напоминания: {offsets}; тихие часы {quiet} ({tz})",
+    )
+
+
 CAMPAIGNS_MORE = "… и ещё {n} более ранних (shnor campaign list в командной строке)."
 CAMPAIGNS_PRIVATE = "Кампаниями управляют в личном чате с ботом: там и нажмите /campaigns."
 CLOSE_ASK = (
@@ -58,11 +66,19 @@ FILTER_BUTTONS = {
 NEW_PERIOD = "Период — учебный год? Нажмите кнопку или напишите, например 2026-2027."
 NEW_DEADLINE = "Срок сдачи? Нажмите кнопку или напишите дату и время: 15.12.2026 18:00 (дата без времени — до 18:00)."
 NEW_DEADLINE_PAST = "Эта дата уже прошла. Напишите будущую дату, например 15.12.2026 18:00."
-NEW_CONFIRM = (
-    "Проверьте:\n<b>{title}</b>, для: {audience}\nПериод: {period}\nСрок: до {deadline} ({tz})\n"
-    "Напоминания: за 7, 3 и 1 день и утром в день срока; тихие часы 21:00-08:00.\n"
-    "При открытии все адресаты получат уведомление с кнопкой."
-)
+
+
+def new_confirm(*, title: str, audience: str, period: str, deadline: str, tz: str) -> Rich:
+    return lines(
+        "Проверьте:",
+        bold(title) + f", для: {audience}",
+        f"Период: {period}",
+        f"Срок: до {deadline} ({tz})",
+        "Напоминания: за 7, 3 и 1 день и утром в день срока; тихие часы 21:00-08:00.",
+        "При открытии все адресаты получат уведомление с кнопкой.",
+    )
+
+
 CAMPAIGN_OPENED = "Кампания №{id} «{title}» открыта. Уведомления уходят адресатам; ход рассылки — в чате координаторов."
 NEW_CANCELLED = "Отменено."
 NEW_STALE = "Эта кнопка уже неактуальна: начните заново командой /newcampaign."

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from surveys.screens import Rich, bold
+
 MISSING_DEPUTIES_ONLY = "Команда /missing — для заместителей директора, зарегистрированных от школы: кто из педагогов не ответил."
-MISSING_HEADER = "<b>{school}</b>: кто из педагогов не ответил"
+
+
+def missing_header(school: str) -> Rich:
+    return bold(school) + ": кто из педагогов не ответил"
+
+
 MISSING_NO_CAMPAIGN = (
     "Сейчас нет открытой анкеты педагога для вашей школы — напоминать не о чем. "
     "Пригласить педагогов в бота можно кнопкой «Приглашение для педагогов»."
 )
-MISSING_CAMPAIGN = (
-    "<b>{title}</b> ({period}), {left}\n"
+
+
+def missing_campaign(*, title: str, period: str, left: str, **fields: object) -> Rich:
+    """A campaign's part of /missing: its title in bold, then MISSING_CAMPAIGN_BODY with `fields`."""
+    return bold(title) + f" ({period}), {left}\n" + MISSING_CAMPAIGN_BODY.format(**fields)
+
+
+MISSING_CAMPAIGN_BODY = (
     "Педагоги: {completion}.\n"
     "{registration}\n"
     "Не начали ({not_started}): {not_started_names}\n"

@@ -4,6 +4,7 @@ the coordinators' documents."""
 from __future__ import annotations
 
 from storage.privacy import ROLE_NAMES
+from surveys.screens import Rich, bold, plain
 
 ROLE_TITLES = ROLE_NAMES  # the access log names roles the same way
 
@@ -113,8 +114,13 @@ INVITE_PROBLEMS = {
     "linked_here": ("Эта ссылка подключает к записи второй мессенджер, а в этом мессенджере запись уже подключена. "
                     "Откройте ссылку в другом мессенджере."),
 }
-CONSENT_INTRO = (
-    "Здравствуйте! Вы регистрируетесь как <b>{role}</b>{where}.\n\n"
+
+
+def consent_intro(role: str, where: str) -> Rich:
+    return plain("Здравствуйте! Вы регистрируетесь как ") + bold(role) + f"{where}.\n\n" + CONSENT_INTRO_REST
+
+
+CONSENT_INTRO_REST = (
     "Прежде чем вы напишете своё ФИО, прочитайте согласие на обработку персональных данных (ниже) "
     "и нажмите «Согласен» или «Не согласен»."
 )
@@ -126,8 +132,13 @@ CONSENT_STALE = "Эта кнопка уже неактуальна."
 CONSENT_FIRST = "Сначала нужно согласие на обработку персональных данных: снова откройте ссылку-приглашение."
 BTN_CONSENT_YES = "Согласен"
 BTN_CONSENT_NO = "Не согласен"
-ASK_FULL_NAME = (
-    "Спасибо. Вы регистрируетесь как <b>{role}</b>{where}.\n\n"
+
+
+def ask_full_name(role: str, where: str) -> Rich:
+    return plain("Спасибо. Вы регистрируетесь как ") + bold(role) + f"{where}.\n\n" + ASK_FULL_NAME_REST
+
+
+ASK_FULL_NAME_REST = (
     "Напишите, пожалуйста, ваши фамилию, имя и отчество полностью, например: Иванова Мария Петровна."
 )
 ALREADY_REGISTERED = "Вы уже зарегистрированы: {who}. Если это ошибка, напишите координатору."
@@ -147,7 +158,7 @@ CARD_PRIVATE = "Карточку школы открывают только в �
 ERROR = "Что-то пошло не так. Ваши сохранённые ответы на месте; попробуйте ещё раз или нажмите /surveys."
 
 MYDATA_NOBODY = "О вас ничего не хранится: вы не зарегистрированы."
-MYDATA_HEADER = "<b>Что бот хранит о вас</b>"
+MYDATA_HEADER = bold("Что бот хранит о вас")
 MYDATA_FOOTER = (
     "Ваши ответы видят заместитель директора вашей школы (кто не ответил) и муниципальные координаторы "
     "(в сводках); в выгрузках ответов вы обозначены номером, не ФИО. Удалить свои данные — /forget."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from surveys.screens import Rich, italic, lines, plain
+
 BTN_RETURN_SCHOOL = "№{id}: вернуть анкету школы"
 RETURN_PICK_SCHOOL = "Кампания №{id} «{title}» ({period}): анкету какой школы вернуть на доработку? Отправили: {n}."
 RETURN_NO_SCHOOLS = "Кампания №{id} «{title}» ({period}): ни одна школа ещё не отправила анкету — возвращать нечего."
@@ -13,7 +15,12 @@ RETURN_ASK = (
     "Напишите одним сообщением, что нужно исправить (от {min} до {max} знаков). Адресат получит ваш комментарий и "
     "кнопку, которая откроет анкету. Пока анкету не отправят снова, в сводке её нет; срок приёма — до {deadline}."
 )
-RETURN_CONFIRM = "Вернуть на доработку {what} с комментарием:\n<i>{comment}</i>\nУведомление получат: {recipients}."
+
+
+def return_confirm(*, what: str, comment: str, recipients: str) -> Rich:
+    return lines(f"Вернуть на доработку {what} с комментарием:", italic(comment), f"Уведомление получат: {recipients}.")
+
+
 BTN_RETURN_YES = "Да, вернуть"
 RETURN_DONE = (
     "↩️ Вернули на доработку {what}. Уведомление уйдёт {when}. Пока анкету не отправят снова, она не учитывается "
@@ -24,11 +31,16 @@ RETURN_STALE = "Эта кнопка уже неактуальна: выбери�
 RETURN_NOT_TEXT = "Напишите комментарий текстом, одним сообщением (или нажмите «Отмена»)."
 RETURN_HOW_TO_CANCEL = "Передумали возвращать анкету — нажмите «Отмена» под просьбой написать комментарий."
 RETURNED_WHAT = {"person": "Вашу анкету", "school": "Анкету вашей школы"}
-RETURNED_NOTICE = (
-    "↩️ {what} «{title}» (период {period}) вернули на доработку.\n"
-    "Кто вернул: {by}\n"
-    "Комментарий: <i>{comment}</i>\n"
-    "Исправьте ответы и отправьте анкету снова — {left}. Пока она не отправлена, в сводке её нет."
-)
+
+
+def returned_notice(*, what: str, title: str, period: str, by: str, comment: str, left: str, **_: object) -> Rich:
+    return lines(
+        f"↩️ {what} «{title}» (период {period}) вернули на доработку.",
+        f"Кто вернул: {by}",
+        plain("Комментарий: ") + italic(comment),
+        f"Исправьте ответы и отправьте анкету снова — {left}. Пока она не отправлена, в сводке её нет.",
+    )
+
+
 RETURNED_TOO_LATE = "\nПриём ответов уже завершён: чтобы отправить анкету, напишите координатору."
 BTN_OPEN_RETURNED = "Открыть анкету"
