@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import Services
@@ -39,6 +39,7 @@ from storage.writer import Sql, Writer
 from surveys.answering import Answering
 
 log = logging.getLogger(__name__)
+SEEN = 100_000  # update keys remembered in process
 
 COMMANDS = [  # MAX has one menu for everybody (PATCH /me/commands): the commands people use most
     ("surveys", "Мои анкеты"), ("card", "Карточка школы (заместителям)"),
@@ -130,14 +131,12 @@ class Handling:
         self.on_handled = on_handled
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._seen: LRUCache[int, None] = LRUCache(SEEN)  # keys taken in this process (in hand, or just handled)
 
     async def spawn(self, key: int, event: Event | None) -> None:
         if key in self._seen:
             return
         self._seen[key] = None
-        if len(self._seen) > 100_000:
-            self._seen.popitem(last=False)
         await self._slots.acquire()
         task = asyncio.create_task(self._one(key, event))
         self._tasks.add(task)

@@ -20,7 +20,6 @@ import asyncio
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
+from cachetools import LRUCache
 from pydantic import ValidationError
 
 from bot.telegram.middlewares import handling
@@ -47,6 +47,7 @@ from storage.inbox import (
 )
 
 log = logging.getLogger(__name__)
+SEEN = 100_000  # update keys remembered in process
 
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 
@@ -148,7 +149,7 @@ class UpdateHandler:
         self.on_handled = on_handled
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._seen: OrderedDict[int, None] = OrderedDict()  # ids taken in this process (in hand, or just handled)
+        self._seen: LRUCache[int, None] = LRUCache(SEEN)  # ids taken in this process (in hand, or just handled)
 
     async def spawn(self, update: Update) -> None:
         """Start handling, unless this process has it in hand already (a redelivery met while resuming);
@@ -157,8 +158,6 @@ class UpdateHandler:
             log.info("update %s is in hand already: skipped", update.update_id)
             return
         self._seen[update.update_id] = None
-        if len(self._seen) > 100_000:
-            self._seen.popitem(last=False)
         await self._slots.acquire()
         task = asyncio.create_task(self._one(update))
         self._tasks.add(task)
