@@ -54,7 +54,8 @@ WARMUP = 3.0
 QUESTIONS = 60
 STEADY_RATE = 30
 STEADY_USERS = 100  # users of their own, untouched by the closed loop
-ASK_TIMEOUT = 5.0  # a reply slower than this ends that user's loop: the phase never waits for ever
+ASK_TIMEOUT = 5.0  # the open loop's wait for a reply, and how long a phase waits for its users at the end
+REPLY_TIMEOUT = 60.0  # a closed-loop user waits this long for a reply before leaving the loop (a lost reply)
 START_TIMEOUT = 60.0
 STEADY_SECONDS = float(os.environ.get("BENCH_STEADY_SECONDS", str(DURATION)))
 
@@ -133,12 +134,12 @@ class Load:
         if future is not None and not future.done():
             future.set_result(message)
 
-    async def ask(self, uid: int, push) -> dict | None:
+    async def ask(self, uid: int, push, timeout: float = ASK_TIMEOUT) -> dict | None:
         future = asyncio.get_running_loop().create_future()
         self.waiting[uid] = future
         push()
         try:
-            return await asyncio.wait_for(future, ASK_TIMEOUT)
+            return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             self.waiting.pop(uid, None)
             return None
@@ -168,7 +169,7 @@ async def closed_loop(api: FakeTelegram, load: Load, proc, mode: str, campaign_i
     stop = asyncio.Event()
     opened = {"n": 0, "all": asyncio.Event()}
 
-    def has_opened() -> None:
+    def has_opened() -> None:  # every user has a questionnaire open and an answer taken: the bot is warm
         opened["n"] += 1
         if opened["n"] == USERS:
             opened["all"].set()
@@ -183,18 +184,21 @@ async def closed_loop(api: FakeTelegram, load: Load, proc, mode: str, campaign_i
                     done["n"] += 1
             return
         message = await load.ask(uid, lambda: api.callback_update(
-            uid, {"message_id": 1, "date": 0, "chat": {"id": uid, "type": "private"}}, f"o:{campaign_id}"))
-        has_opened()
+            uid, {"message_id": 1, "date": 0, "chat": {"id": uid, "type": "private"}}, f"o:{campaign_id}"), REPLY_TIMEOUT)
+        first = True
         while not stop.is_set() and (data := yes_button(message)) is not None:
             pressed = message
-            message = await load.ask(uid, lambda: api.callback_update(uid, pressed, data))
+            message = await load.ask(uid, lambda: api.callback_update(uid, pressed, data), REPLY_TIMEOUT)
             if message is not None and measuring["on"]:
                 done["n"] += 1
-        if not stop.is_set():  # no reply within ASK_TIMEOUT, or no «Да» left: this user stopped early
+            if first:
+                has_opened()
+                first = False
+        if not stop.is_set():  # no reply within REPLY_TIMEOUT, or no «Да» left: this user stopped early
             done["dropped"] += 1
 
     tasks = [asyncio.create_task(user(10_000 + n)) for n in range(USERS)]
-    await asyncio.wait_for(opened["all"].wait(), START_TIMEOUT)  # every user has a questionnaire open
+    await asyncio.wait_for(opened["all"].wait(), START_TIMEOUT)  # every user has a questionnaire open and one answer in
     await asyncio.sleep(WARMUP)
     measuring["on"] = True
     profiler = None
