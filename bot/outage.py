@@ -4,8 +4,8 @@ only when a real message gets through, not when a harmless probe answers.
 At each step, longer each time (aiogram's Backoff), the probe (`getMe`) is asked; when it answers, ONE waiting
 message is let through as the trial: the one with the fewest ambiguous failures (the longest waiting of those),
 so that the tries an outage costs fall on different people, each at most one possible extra copy. A trial the
-channel answers ends the outage; a failed one makes the next step longer. With no message waiting to be tried,
-the probe's answer ends it. Waiting messages are woken at every step, to ask whether they are still wanted.
+channel answers ends the outage; a failed one makes the next step longer. With no message waiting to be tried at
+two steps in a row, the probe's answer ends it. Waiting messages are woken at every step, to ask whether they are still wanted.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ class Outage:
 
     async def _wait_out(self) -> None:
         steps = Backoff(self.steps)
+        empty = False  # the last step found no message to try (the failed ones may still be on their way back)
         try:
             while True:
                 await self.sleep(max(0.0, next(steps)))
@@ -100,10 +101,16 @@ class Outage:
                 while verdict is None:
                     waiter = self._pick()
                     if waiter is None:
-                        return  # nothing waits to be tried, and the channel answers
+                        break
                     self._verdict = asyncio.get_running_loop().create_future()
                     waiter.chosen.set()
                     verdict = await self._verdict
+                if verdict is None:  # nothing waits to be tried: over if nothing came for a whole step either
+                    if empty:
+                        return
+                    empty = True
+                    continue
+                empty = False
                 self.stats["trials"] += 1
                 if verdict:
                     return

@@ -179,7 +179,7 @@ class Sender:
         self._sleep = sleep
         self.stats = {"sent": 0, "retry_after": 0, "retried": 0, "unreachable": 0, "failed": 0, "ambiguous": 0,
                       "outages": 0, "trials": 0, "superseded": 0}
-        self._outage = Outage(self._outage_steps, sleep, probe, name, self.stats)
+        self.outage = Outage(self._outage_steps, sleep, probe, name, self.stats)
 
     def _chat_limiter(self, chat_id: int, group: bool | None = None) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
@@ -249,8 +249,8 @@ class Sender:
             waited = True
         while True:
             trial = False
-            if self._outage.on:
-                turn = await self._outage.wait(tries.ambiguous if tries is not None else None, wanted, halt)
+            if self.outage.on:
+                turn = await self.outage.wait(tries.ambiguous if tries is not None else None, wanted, halt)
                 if turn in WAIT_ENDS:
                     return result(WAIT_ENDS[turn])
                 trial, waited = turn == "trial", True
@@ -263,7 +263,7 @@ class Sender:
                     return result(Outcome.DEFERRED)
                 async with self._chat_limiter(chat_id, group):
                     async with self._global:
-                        if not trial and self._outage.on:
+                        if not trial and self.outage.on:
                             continue  # an outage began meanwhile: wait it out
                         if not await self._wait_pause(halt):
                             return result(Outcome.DEFERRED)
@@ -287,7 +287,7 @@ class Sender:
                             if failure.kind in (UNREACHABLE, FAILED):
                                 self.stats[failure.kind] += 1
                                 return result(Outcome(failure.kind), error=failure.message)
-                            self._outage.start()
+                            self.outage.start()
                             self.stats["retried"] += 1
                             if failure.kind == NOT_SENT_YET:  # nothing arrived: tried again after the outage
                                 log.warning("%s cannot be reached (%s): sending waits", self.name, type(exc).__name__)
@@ -307,4 +307,4 @@ class Sender:
                         return result(Outcome.SENT, value)
             finally:
                 if trial:
-                    self._outage.report(verdict)
+                    self.outage.report(verdict)

@@ -44,11 +44,13 @@ class Burst:
         return False
 
 
-def sleep_on(clock: Clock) -> Callable[[float], asyncio.Future]:
-    """A sleep that moves the test's clock instead of waiting (the sender's backoff through an outage)."""
+def sleep_on(clock: Clock, scale: float = 0.05, most: float = 0.25) -> Callable[[float], asyncio.Future]:
+    """A sleep that moves the test's clock by its seconds and waits a twentieth of them (at most a quarter of a
+    second): the sender's backoff through an outage passes quickly, while the other tasks still get the moment a
+    real pause would give them to reach their next wait."""
 
     async def sleep(seconds: float) -> None:
         clock.advance(seconds=seconds)
-        await asyncio.sleep(0)
+        await asyncio.sleep(min(seconds * scale, most))
 
     return sleep
