@@ -25,7 +25,7 @@ from bot import texts
 from bot.outlet import Outlet, outlets_of
 from bot.reminders import ReminderRunner
 from bot.render import html_of
-from bot.sender import Outcome, Sender
+from bot.sender import Outcome, Sender, Tries
 from monitoring import calendar as mc
 from monitoring.schedule import QuietHours, ScheduleError, zone
 from storage.models import CalendarMessage, DeliveryState, Municipality
@@ -33,7 +33,7 @@ from surveys.errors import DomainError
 
 log = logging.getLogger(__name__)
 STATES = {Outcome.SENT: DeliveryState.SENT, Outcome.UNREACHABLE: DeliveryState.UNREACHABLE, Outcome.FAILED: DeliveryState.FAILED,
-          Outcome.UNCERTAIN: DeliveryState.UNCERTAIN, Outcome.SUPERSEDED: DeliveryState.SKIPPED}
+          Outcome.SUPERSEDED: DeliveryState.SKIPPED}
 INTERNAL_ERROR = "внутренняя ошибка бота при открытии (подробности — в журнале бота)"
 
 
@@ -83,6 +83,7 @@ class CalendarRunner:
         self.reminders = reminders
         self._lock = asyncio.Lock()
         self._stopping = False
+        self._halt = asyncio.Event()  # set by stop(): a notice waiting out an outage stays pending
 
     async def tick(self) -> None:
         """One pass: open what is due, name what is not, send the notices; a tick that finds another running returns.
@@ -155,21 +156,30 @@ class CalendarRunner:
         if not mine:
             return  # another process took it (a handover of the scheduler), or it was sent meanwhile
 
-        async def remember(ambiguous: int) -> None:
-            async with self.session_factory.begin() as session:
-                await mc.mark_message_ambiguous(session, message.id, ambiguous)
+        async def remember(ambiguous: int, in_flight: bool) -> None:  # a crash in flight: the lease brings it back
+            if ambiguous != message.ambiguous:
+                message.ambiguous = ambiguous
+                async with self.session_factory.begin() as session:
+                    await mc.mark_message_ambiguous(session, message.id, ambiguous)
 
         text = render_message(message, town)
         outlet = self.outlets[message.channel]
-        result = await outlet.sender.send(message.chat_id, partial(outlet.send_text, message.chat_id, text),
-                                          ambiguous=message.ambiguous, on_ambiguous=remember)
+        tries = Tries(message.ambiguous, remember)
+        send = partial(outlet.send_text, message.chat_id, text)
+        result = await outlet.sender.send(message.chat_id, send, tries=tries, halt=self._halt)
+        while result.outcome == Outcome.AMBIGUOUS:  # tried again when the channel sends again (bot.sender)
+            result = await outlet.sender.send(message.chat_id, send, tries=tries, halt=self._halt)
+        if result.outcome == Outcome.DEFERRED:
+            return  # halted: still pending, due again when its lease ends
         async with self.session_factory.begin() as session:
             await mc.mark_message(session, message.id, STATES[result.outcome], self.clock(), result.error)
 
     def resume(self) -> None:
         self._stopping = False
+        self._halt.clear()
 
     async def stop(self) -> None:
         self._stopping = True
+        self._halt.set()
         async with self._lock:
             pass

@@ -23,12 +23,28 @@ from storage.models import (
     Campaign,
     Delivery,
     DeliveryKind,
+    DeliveryState,
     Reminder,
     ReminderKind,
 )
 from storage.registry import person_by_id, places
 
 NAMES_SHOWN = 60
+
+
+def progress_report(counts: dict[str, int], repeated: dict[int, int], name: str) -> str:
+    """What a finished mailing came to besides the confirmed sends: `counts` by state, `repeated` the confirmed ones
+    by their ambiguous failures before (monitoring.campaigns.repeated_deliveries), `name` the messenger's."""
+    parts = [template.format(n=counts[state], name=name) for state, template in (
+        (DeliveryState.UNREACHABLE, texts.PROGRESS_UNREACHABLE), (DeliveryState.FAILED, texts.PROGRESS_FAILED),
+        (DeliveryState.SKIPPED, texts.PROGRESS_SKIPPED), (DeliveryState.ENDED, texts.PROGRESS_ENDED),
+        (DeliveryState.UNCERTAIN, texts.PROGRESS_UNCONFIRMED),
+    ) if counts.get(state)]
+    if repeated.get(1):
+        parts.append(texts.PROGRESS_TWICE.format(n=repeated[1], name=name))
+    if more := sum(n for failures, n in repeated.items() if failures > 1):
+        parts.append(texts.PROGRESS_MORE.format(n=more, most=max(repeated) + 1, name=name))
+    return "".join(f"; {part}" for part in parts)
 
 
 def _deadline(campaign: Campaign) -> str:

@@ -4,7 +4,11 @@ Each tick asks the outbox (monitoring.campaigns) what is due, then sends the pen
 through the rate-limited Sender of each delivery's channel (an outlet: bot.outlet, bot.max.outlet).
 Every delivery is marked in the database as soon as the channel has accepted it, and a send is never
 interrupted between the channel's answer and that mark (it is shielded from cancellation; stop() lets
-the ones in flight finish). A process sends the deliveries of the channels it has outlets for; a
+the ones in flight finish and halts the ones waiting out an outage, which stay pending). A delivery
+ends confirmed, refused, or when its campaign ends (or a later reminder goes out): one that failed
+ambiguously goes back behind the others and is offered again, its tries kept in its row
+(storage.models.Delivery.attempts), so that a restart, even a crash in the middle of a call, counts
+every try that may have arrived. A process sends the deliveries of the channels it has outlets for; a
 reminder is done when no delivery of any channel is pending (another process, running the other
 channel on the same database, sends and finishes the rest).
 """
@@ -25,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.outlet import Outlet, outlets_of
-from bot.reminder_messages import message_of
-from bot.sender import Outcome, Sender, SendResult
+from bot.reminder_messages import message_of, progress_report
+from bot.sender import Outcome, Sender, SendResult, Tries
 from monitoring import campaigns
 from monitoring.schedule import QuietHours, zone
 from storage.accounts import CHANNEL_TITLES
@@ -42,7 +46,6 @@ from storage.models import (
 log = logging.getLogger(__name__)
 OUTCOME_STATES = {
     Outcome.SENT: DeliveryState.SENT, Outcome.UNREACHABLE: DeliveryState.UNREACHABLE, Outcome.FAILED: DeliveryState.FAILED,
-    Outcome.UNCERTAIN: DeliveryState.UNCERTAIN, Outcome.SUPERSEDED: DeliveryState.SKIPPED,
 }
 
 
@@ -71,7 +74,9 @@ class ReminderRunner:
         self.progress_min = progress_min
         self._lock = asyncio.Lock()
         self._stopping = False
+        self._halt = asyncio.Event()  # set by stop(): sends waiting out an outage return, their deliveries pending
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._parts: dict[int, int] = {}  # delivery id -> its parts confirmed so far (a part that failed is tried again)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -99,6 +104,7 @@ class ReminderRunner:
     def resume(self) -> None:
         """Accept ticks again after stop() (a process that becomes the leader again)."""
         self._stopping = False
+        self._halt.clear()
 
     async def drain(self) -> None:
         """Wait for the ticks and sends started so far (tests, and before a planned stop)."""
@@ -106,8 +112,9 @@ class ReminderRunner:
             await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
     async def stop(self) -> None:
-        """Stop taking new deliveries and wait for the ones in flight."""
+        """Stop taking new deliveries and wait for the ones in flight (those waiting out an outage stay pending)."""
         self._stopping = True
+        self._halt.set()
         async with self._lock:
             pass
         if self._in_flight:
@@ -161,41 +168,70 @@ class ReminderRunner:
                 task = asyncio.ensure_future(self._one(delivery, reminder, campaign))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
-                await asyncio.shield(task)
+                if not await asyncio.shield(task):  # failed ambiguously: offered again, behind the others
+                    queue.put_nowait(delivery)
 
         await asyncio.gather(*(worker() for _ in range(min(self.workers, max(1, len(deliveries))))))
         return deferred
 
-    async def _one(self, delivery: Delivery, reminder: Reminder, campaign: Campaign) -> None:
+    async def _one(self, delivery: Delivery, reminder: Reminder, campaign: Campaign) -> bool:
+        """Send one delivery and mark it; False: it failed ambiguously and stays pending, to be offered again."""
+        gone = {"ended": False}
         try:
+            if delivery.attempts > delivery.ambiguous:  # a call was out when a process died: it may have arrived
+                await self._keep(delivery, delivery.attempts, False)
             async with self.session_factory() as session:
                 message = await self._render(session, delivery, reminder, campaign)
-            if message is None:
-                async with self.session_factory.begin() as session:
-                    await campaigns.mark_delivery(session, delivery.id, DeliveryState.SKIPPED, self.clock())
-                return
-            result = await self._send(delivery, reminder, campaign, message)
+                if message is None:
+                    gone["ended"] = await self._ended(session, reminder)
+            result = SendResult(Outcome.SUPERSEDED) if message is None else await self._send(
+                delivery, reminder, campaign, message, gone)
+            if result.outcome == Outcome.AMBIGUOUS:
+                return False
+            self._parts.pop(delivery.id, None)
+            if result.outcome == Outcome.DEFERRED:
+                return True  # halted while it waited: pending, for the next tick
+            if result.outcome == Outcome.SUPERSEDED:
+                state = DeliveryState.SKIPPED
+                if gone["ended"]:  # tried ambiguously and never confirmed, or never tried
+                    state = DeliveryState.UNCERTAIN if delivery.ambiguous else DeliveryState.ENDED
+            else:
+                state = OUTCOME_STATES[result.outcome]
             async with self.session_factory.begin() as session:
                 if result.outcome == Outcome.UNREACHABLE and delivery.person_id:
                     await campaigns.mark_unreachable(session, delivery.person_id, delivery.channel)
-                await campaigns.mark_delivery(session, delivery.id, OUTCOME_STATES[result.outcome], self.clock(), result.error)
+                await campaigns.mark_delivery(session, delivery.id, state, self.clock(), result.error)
         except Exception:
             log.exception("delivery %s failed", delivery.id)
+        return True
+
+    async def _keep(self, delivery: Delivery, ambiguous: int, in_flight: bool) -> None:
+        """Keep a delivery's tries in its row (bot.sender.Tries): a restart counts every try that may have arrived."""
+        attempts = ambiguous + int(in_flight)
+        if (delivery.ambiguous, delivery.attempts) == (ambiguous, attempts):
+            return
+        delivery.ambiguous, delivery.attempts = ambiguous, attempts
+        async with self.session_factory.begin() as session:
+            await campaigns.keep_tries(session, delivery.id, ambiguous, attempts)
+
+    async def _ended(self, session: AsyncSession, reminder: Reminder) -> bool:
+        """Whether a campaign notice is no longer to go because its campaign ended or a later reminder went out."""
+        return reminder.kind in (ReminderKind.OPEN, ReminderKind.OFFSET) and await campaigns.superseded(
+            session, reminder, self.clock())
 
     async def _send(self, delivery: Delivery, reminder: Reminder, campaign: Campaign,
-                    message: list[tuple[str, Any]]) -> SendResult:
-        """Send the parts of one delivery (texts, then files); the first part that does not go decides."""
+                    message: list[tuple[str, Any]], gone: dict[str, bool]) -> SendResult:
+        """Send the parts of one delivery (texts, then files) not yet confirmed; the first that does not go decides."""
         chat_id = delivery.chat_id
         outlet = self.outlets[delivery.channel]
+        tries = Tries(delivery.ambiguous, partial(self._keep, delivery))
 
-        async def remember(ambiguous: int) -> None:  # kept across a restart: never a third copy
-            delivery.ambiguous = ambiguous
-            async with self.session_factory.begin() as session:
-                await campaigns.mark_ambiguous(session, delivery.id, ambiguous)
-
-        async def wanted() -> bool:  # asked after an outage: is it still to go?
+        async def wanted() -> bool:  # asked after waiting (an outage): is it still to go?
             async with self.session_factory() as session:
-                return await self._render(session, delivery, reminder, campaign) is not None
+                if await self._render(session, delivery, reminder, campaign) is not None:
+                    return True
+                gone["ended"] = await self._ended(session, reminder)
+                return False
 
         result = SendResult(Outcome.SENT)
         calls = []
@@ -208,11 +244,11 @@ class ReminderRunner:
             else:  # document, photo
                 name, data, caption = payload
                 calls.append(partial(outlet.send_file, chat_id, kind, name, data, caption))
-        for call in calls:
-            result = await outlet.sender.send(chat_id, call, ambiguous=delivery.ambiguous, on_ambiguous=remember,
-                                              wanted=wanted)
+        for done, call in enumerate(calls[self._parts.get(delivery.id, 0):], self._parts.get(delivery.id, 0)):
+            result = await outlet.sender.send(chat_id, call, tries=tries, wanted=wanted, halt=self._halt)
             if result.outcome != Outcome.SENT:
                 return result
+            self._parts[delivery.id] = done + 1
         return result
 
     async def _render(
@@ -251,7 +287,7 @@ class ReminderRunner:
             text = texts.PROGRESS.format(title=escape(campaign.survey_version.title), done=f"{done:,}".replace(",", " "), total=f"{total:,}".replace(",", " "))
             if text != last:
                 if message_id is None:
-                    result = await outlet.sender.send(chat_id, partial(outlet.send_text, chat_id, text))
+                    result = await outlet.sender.send(chat_id, partial(outlet.send_text, chat_id, text), halt=self._halt)
                     if result.outcome == Outcome.SENT:
                         message_id = result.value
                         async with self.session_factory.begin() as session:
@@ -259,7 +295,7 @@ class ReminderRunner:
                             self._keep_progress(stored, channel, chat_id, message_id)
                         self._keep_progress(reminder, channel, chat_id, message_id)
                 else:
-                    await outlet.sender.send(chat_id, partial(outlet.edit_text, chat_id, message_id, text))
+                    await outlet.sender.send(chat_id, partial(outlet.edit_text, chat_id, message_id, text), halt=self._halt)
                 last = text
             await asyncio.sleep(self.progress_every)
 
@@ -275,26 +311,17 @@ class ReminderRunner:
     async def _progress_done(self, reminder: Reminder, campaign: Campaign, total: int, counts: dict[str, int]) -> None:
         async with self.session_factory() as session:
             stored = await campaigns.reminder_of(session, reminder.id)
-            twice = await campaigns.possibly_twice(session, reminder.id)
+            repeated = await campaigns.repeated_deliveries(session, reminder.id)
             used = await campaigns.delivery_channels(session, reminder.id)
         channel, message_id = self._progress_message(stored)
         outlet = self.outlets.get(channel)
         if message_id is None or outlet is None:
             return
-        # who refused: the messenger by name when the reminder went through one only
+        # whose answers: the messenger by name when the reminder went through one only
         name = CHANNEL_TITLES[used.pop()] if len(used) == 1 else "мессенджер"
-        extra = ""
-        if counts.get(DeliveryState.UNREACHABLE):
-            extra += f", недоступны {counts[DeliveryState.UNREACHABLE]}"
-        if counts.get(DeliveryState.FAILED):
-            extra += f", {name} отказал {counts[DeliveryState.FAILED]}"
-        if counts.get(DeliveryState.UNCERTAIN):
-            extra += (f", не удалось подтвердить {counts[DeliveryState.UNCERTAIN]} ({name} дважды не ответил; "
-                      "возможно, уведомление дошло)")
-        if twice:
-            extra += f"; у {twice} адресатов уведомление могло прийти дважды ({name} не подтвердил первую отправку)"
-        if counts.get(DeliveryState.SKIPPED):
-            extra += f", уже ответили {counts[DeliveryState.SKIPPED]}"
-        text = texts.PROGRESS_DONE.format(title=escape(campaign.survey_version.title), sent=counts.get(DeliveryState.SENT, 0), total=total, extra=extra)
+        text = texts.PROGRESS_DONE.format(title=escape(campaign.survey_version.title), sent=counts.get(DeliveryState.SENT, 0),
+                                          total=total, extra=progress_report(counts, repeated, name))
         chat_id = stored.progress_chat_id
-        await outlet.sender.send(chat_id, partial(outlet.edit_text, chat_id, message_id, text))
+        edit = partial(outlet.edit_text, chat_id, message_id, text)
+        while (await outlet.sender.send(chat_id, edit, halt=self._halt)).outcome == Outcome.AMBIGUOUS:
+            pass  # an edit is the same however often it arrives; the sender waits out the outage between tries

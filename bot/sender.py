@@ -5,17 +5,23 @@ gives the same core its own rate and its own reading of errors: `classify`).
   limiter shared through Redis by several), about one per second to one private chat and 20
   per minute to one group.
 - 429: waits retry_after (all sending pauses, since the limit is the bot's) and retries the
-  same message.
+  same message (nothing arrived).
 - 403, «chat not found», a deactivated user: the person cannot be written to; UNREACHABLE, never
   retried. Any other 400: a definite refusal, FAILED.
-- Telegram unreachable (the connection was never made): all sending pauses until Telegram
-  answers again (a probe, `getMe`, with a growing pause), then the message is sent; however long
-  the outage, nothing is given up.
+- The channel unreachable (the connection was never made: nothing can have arrived): an outage
+  (below), and the message is tried again however long it lasts.
 - An ambiguous failure (5xx, a timeout, a connection dropped after the request went out: the
-  message may have arrived): all sending pauses the same way, and the message is tried once
-  more; a second ambiguous failure ends it as UNCERTAIN (it may have arrived, and trying again
-  could send a third copy). So a chat gets at most one extra copy, and the caller can say which
-  deliveries may have arrived twice (`SendResult.ambiguous`).
+  message may have arrived): an outage, and `send` returns AMBIGUOUS at once. The caller keeps
+  the message pending (its outbox row counts the failure through `Tries`, so a restart knows it)
+  and offers it again later. Nothing is given up: a message ends only confirmed, refused, or no
+  longer wanted (`wanted`, asked whenever it has waited: its campaign ended meanwhile).
+- An outage pauses all sending until a real message gets through: the probe (`getMe`) answering
+  is not enough, since Telegram may answer getMe while sendMessage fails. One waiting message at
+  a time is tried, each step longer (bot.outage), so the tries an outage costs fall on different
+  people, each at most one possible extra copy.
+- A message that has failed ambiguously more than once waits a growing delay of its own before
+  its next try (a chat the channel keeps failing is not written to every few seconds).
+- `halt` (the caller stops): a message still waiting returns DEFERRED, nothing sent.
 """
 
 from __future__ import annotations
@@ -36,7 +42,10 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiolimiter import AsyncLimiter
+
+from bot.outage import Outage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,8 +55,9 @@ class Outcome(StrEnum):
     SENT = "sent"
     UNREACHABLE = "unreachable"
     FAILED = "failed"
-    UNCERTAIN = "uncertain"  # failed ambiguously twice: may have arrived
-    SUPERSEDED = "superseded"  # after an outage the message was no longer wanted (deadline passed, answered)
+    AMBIGUOUS = "ambiguous"  # this try failed ambiguously (it may have arrived): still pending, to be offered again
+    SUPERSEDED = "superseded"  # no longer wanted (asked after waiting: the campaign ended, the person answered)
+    DEFERRED = "deferred"  # the caller halted while it waited: nothing sent, still pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +65,24 @@ class SendResult:
     outcome: Outcome
     value: Any = None
     error: str | None = None
-    ambiguous: int = 0  # ambiguous failures met on the way (1 with SENT: it may have arrived twice)
+    ambiguous: int = 0  # ambiguous failures of this message so far (with SENT: it may have arrived 1 + that many times)
+
+
+@dataclass(slots=True)
+class Tries:
+    """A message's tries as its outbox row keeps them, so that a restart knows them.
+
+    `keep(ambiguous, in_flight)` is awaited with in_flight True before a call goes out, and with False once that
+    call is known not to have arrived (429, never connected) or to have failed ambiguously (with the new count).
+    A row found after a crash with a call in flight counts that call as an ambiguous failure.
+    """
+
+    ambiguous: int = 0
+    keep: Callable[[int, bool], Awaitable[None]] | None = None
+
+    async def kept(self, in_flight: bool) -> None:
+        if self.keep is not None:
+            await self.keep(self.ambiguous, in_flight)
 
 
 # aiohttp's errors that mean the request never left: nothing can have arrived
@@ -110,6 +137,9 @@ class LocalPause:
         self._until = max(self._until, asyncio.get_running_loop().time() + seconds)
 
 
+WAIT_ENDS = {"halted": Outcome.DEFERRED, "unwanted": Outcome.SUPERSEDED}
+
+
 class Sender:
     def __init__(
         self,
@@ -119,9 +149,10 @@ class Sender:
         pause: Any = None,
         group_per_minute: float = 20,
         private_per_second: float = 1,
-        max_attempts: int = 5,  # kept for compatibility; transient failures are no longer given up
-        backoff: float = 1.0,
-        max_backoff: float = 30.0,
+        max_attempts: int = 5,  # kept for compatibility; nothing is given up for a transient failure
+        backoff: float = 1.0,  # the first step of an outage, and of a message's own delay
+        max_backoff: float = 30.0,  # the longest step of an outage
+        max_message_backoff: float = 600.0,  # the longest own delay of a message the channel keeps failing
         max_retry_after: float = 3600,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         probe: Callable[[], Awaitable[Any]] | None = None,
@@ -140,13 +171,15 @@ class Sender:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
+        # aiogram's Backoff (as its polling and storage.writer use), a tenth of the first step as jitter
+        self._outage_steps = BackoffConfig(min_delay=backoff, max_delay=max(max_backoff, backoff * 1.5), factor=2.0,
+                                           jitter=backoff / 10)
+        self._message_steps = BackoffConfig(min_delay=backoff, max_delay=max(max_message_backoff, backoff * 1.5),
+                                            factor=2.0, jitter=backoff / 10)
         self._sleep = sleep
-        self._probe = probe  # a harmless call (getMe) that tells whether Telegram answers again
-        self._healthy = asyncio.Event()
-        self._healthy.set()
-        self._outage: asyncio.Task[None] | None = None
         self.stats = {"sent": 0, "retry_after": 0, "retried": 0, "unreachable": 0, "failed": 0, "ambiguous": 0,
-                      "uncertain": 0, "outages": 0}
+                      "outages": 0, "trials": 0, "superseded": 0}
+        self.outage = Outage(self._outage_steps, sleep, probe, name, self.stats)
 
     def _chat_limiter(self, chat_id: int, group: bool | None = None) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
@@ -162,84 +195,116 @@ class Sender:
             self._chats.move_to_end(chat_id)
         return limiter
 
-    async def _wait_pause(self) -> None:
-        while (left := await self._pause.left()) > 0:
-            await self._sleep(left)
-
-    def _start_outage(self) -> None:
-        if self._outage is None:
-            self.stats["outages"] += 1
-            self._healthy.clear()
-            self._outage = asyncio.get_running_loop().create_task(self._wait_out())
-
-    async def _wait_out(self) -> None:
-        """Pause all sending until Telegram answers again (probed with a growing pause)."""
-        delay = self.backoff
+    async def _nap(self, seconds: float, halt: asyncio.Event | None) -> bool:
+        """Sleep (the sleep this sender was given); False: halted first."""
+        if halt is None:
+            await self._sleep(seconds)
+            return True
+        nap, stop = asyncio.ensure_future(self._sleep(seconds)), asyncio.ensure_future(halt.wait())
         try:
-            while True:
-                await self._sleep(delay)
-                if self._probe is None:
-                    return
-                try:
-                    await self._probe()
-                    return
-                except Exception as exc:  # noqa: BLE001 - still down
-                    log.warning("%s still does not answer (%s); next try in %.0f s", self.name, type(exc).__name__, delay)
-                    delay = min(delay * 2, self.max_backoff)
+            await asyncio.wait({nap, stop}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            self._outage = None
-            self._healthy.set()
+            nap.cancel()
+            stop.cancel()
+        return not halt.is_set()
+
+    async def _wait_pause(self, halt: asyncio.Event | None) -> bool:
+        while (left := await self._pause.left()) > 0:
+            if not await self._nap(left, halt):
+                return False
+        return True
+
+    def _message_delay(self, ambiguous: int) -> float:
+        """The own delay of a message before its try after `ambiguous` (two or more) ambiguous failures."""
+        steps = Backoff(self._message_steps)
+        delay = 0.0
+        for _ in range(ambiguous - 1):
+            delay = next(steps)
+        return max(0.0, delay)
+
+    # --- one message ---------------------------------------------------------------------
 
     async def send(
-        self, chat_id: int, call: Callable[[], Awaitable[T]], *, ambiguous: int = 0,
-        on_ambiguous: Callable[[int], Awaitable[None]] | None = None,
+        self, chat_id: int, call: Callable[[], Awaitable[T]], *, tries: Tries | None = None,
         wanted: Callable[[], Awaitable[bool]] | None = None, group: bool | None = None,
+        halt: asyncio.Event | None = None,
     ) -> SendResult:
         """Make one API call to `chat_id` within the limits; never raises for the channel's errors.
 
-        `ambiguous` counts ambiguous failures of this message before (from the database, after a
-        restart); `on_ambiguous` is told the new count before the message is tried again, so that
-        a restart keeps it. `group`: whether the chat is a group (default: Telegram's negative ids).
+        `tries`: the message's count of ambiguous failures, kept by its outbox row (None: a call nobody keeps,
+        such as a progress edit, which is never an outage's trial). `wanted` is asked whenever the message has
+        waited (an outage, its own delay); `halt` ends a wait with DEFERRED. `group`: whether the chat is a group
+        (default: Telegram's negative ids).
         """
+        waited = False
+
+        def result(outcome: Outcome, value: Any = None, error: str | None = None) -> SendResult:
+            if outcome == Outcome.SUPERSEDED:
+                self.stats["superseded"] += 1
+            return SendResult(outcome, value, error, tries.ambiguous if tries is not None else 0)
+
+        if tries is not None and tries.ambiguous > 1:  # a chat the channel keeps failing: a growing delay of its own
+            if not await self._nap(self._message_delay(tries.ambiguous), halt):
+                return result(Outcome.DEFERRED)
+            waited = True
         while True:
-            await self._healthy.wait()
-            await self._wait_pause()
-            async with self._chat_limiter(chat_id, group):
-                async with self._global:
-                    await self._healthy.wait()
-                    await self._wait_pause()
-                    try:
-                        value = await call()
-                    except Exception as exc:
-                        failure = self.classify(exc)
-                        if failure is None:
-                            raise
-                        if failure.kind == RETRY_AFTER:
-                            wait = min(failure.retry_after, self.max_retry_after)
-                            self.stats["retry_after"] += 1
-                            log.warning("429 from %s: pausing bulk sending for %s s", self.name, wait)
-                            await self._pause.pause(wait)
-                            continue
-                        if failure.kind == UNREACHABLE:
-                            self.stats["unreachable"] += 1
-                            return SendResult(Outcome.UNREACHABLE, error=failure.message, ambiguous=ambiguous)
-                        if failure.kind == FAILED:
-                            self.stats["failed"] += 1
-                            return SendResult(Outcome.FAILED, error=failure.message, ambiguous=ambiguous)
-                        if failure.kind == NOT_SENT_YET:
-                            log.warning("%s cannot be reached (%s): sending waits", self.name, type(exc).__name__)
-                        else:
-                            ambiguous += 1
+            trial = False
+            if self.outage.on:
+                turn = await self.outage.wait(tries.ambiguous if tries is not None else None, wanted, halt)
+                if turn in WAIT_ENDS:
+                    return result(WAIT_ENDS[turn])
+                trial, waited = turn == "trial", True
+            verdict: bool | None = None  # a trial's: whether the channel answered
+            try:
+                if waited and wanted is not None and not await wanted():
+                    return result(Outcome.SUPERSEDED)
+                waited = False
+                if not await self._wait_pause(halt):
+                    return result(Outcome.DEFERRED)
+                async with self._chat_limiter(chat_id, group):
+                    async with self._global:
+                        if not trial and self.outage.on:
+                            continue  # an outage began meanwhile: wait it out
+                        if not await self._wait_pause(halt):
+                            return result(Outcome.DEFERRED)
+                        if tries is not None:
+                            await tries.kept(True)
+                        try:
+                            value = await call()
+                        except Exception as exc:
+                            failure = self.classify(exc)
+                            if failure is None:
+                                raise
+                            verdict = failure.kind in (RETRY_AFTER, UNREACHABLE, FAILED)  # the channel answered
+                            if failure.kind == RETRY_AFTER:
+                                wait = min(failure.retry_after, self.max_retry_after)
+                                self.stats["retry_after"] += 1
+                                log.warning("429 from %s: pausing bulk sending for %s s", self.name, wait)
+                                await self._pause.pause(wait)
+                                if tries is not None:
+                                    await tries.kept(False)
+                                continue
+                            if failure.kind in (UNREACHABLE, FAILED):
+                                self.stats[failure.kind] += 1
+                                return result(Outcome(failure.kind), error=failure.message)
+                            self.outage.start()
+                            self.stats["retried"] += 1
+                            if failure.kind == NOT_SENT_YET:  # nothing arrived: tried again after the outage
+                                log.warning("%s cannot be reached (%s): sending waits", self.name, type(exc).__name__)
+                                if tries is not None:
+                                    await tries.kept(False)
+                                waited = True
+                                continue
                             self.stats["ambiguous"] += 1
-                            if on_ambiguous is not None:
-                                await on_ambiguous(ambiguous)
-                            if ambiguous > 1:
-                                self.stats["uncertain"] += 1
-                                return SendResult(Outcome.UNCERTAIN, error=failure.message, ambiguous=ambiguous)
-                            log.warning("sending failed ambiguously (%s): tried once more when %s answers",
+                            if tries is not None:
+                                tries.ambiguous += 1
+                                await tries.kept(False)
+                            log.warning("sending failed ambiguously (%s): tried again when %s sends again",
                                         type(exc).__name__, self.name)
-                        self.stats["retried"] += 1
-                        self._start_outage()
-                    else:
+                            return result(Outcome.AMBIGUOUS, error=failure.message)
+                        verdict = True
                         self.stats["sent"] += 1
-                        return SendResult(Outcome.SENT, value, ambiguous=ambiguous)
+                        return result(Outcome.SENT, value)
+            finally:
+                if trial:
+                    self.outage.report(verdict)

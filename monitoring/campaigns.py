@@ -541,7 +541,6 @@ async def mark_delivery(session: AsyncSession, delivery_id: int, state: str, now
     await session.execute(
         update(Delivery).where(Delivery.id == delivery_id, Delivery.state == DeliveryState.PENDING).values(
             state=state, sent_at=now if state == DeliveryState.SENT else None, error=(error or None) and error[:300],
-            attempts=Delivery.attempts + 1,
         )
     )
 
@@ -561,16 +560,20 @@ async def superseded(session: AsyncSession, reminder: Reminder, now: dt.datetime
     return later is not None
 
 
-async def possibly_twice(session: AsyncSession, reminder_id: int) -> int:
-    """Deliveries sent after an ambiguous failure: the first try may have arrived too."""
-    return await session.scalar(
-        select(func.count()).select_from(Delivery)
-        .where(Delivery.reminder_id == reminder_id, Delivery.state == DeliveryState.SENT, Delivery.ambiguous > 0)
+async def repeated_deliveries(session: AsyncSession, reminder_id: int) -> dict[int, int]:
+    """Confirmed deliveries that had ambiguous failures first: {ambiguous failures: deliveries}. Each failure may
+    have delivered a copy besides the confirmed one (one failure: it may have arrived twice)."""
+    rows = await session.execute(
+        select(Delivery.ambiguous, func.count()).where(
+            Delivery.reminder_id == reminder_id, Delivery.state == DeliveryState.SENT, Delivery.ambiguous > 0
+        ).group_by(Delivery.ambiguous)
     )
+    return {ambiguous: n for ambiguous, n in rows}
 
 
-async def mark_ambiguous(session: AsyncSession, delivery_id: int, ambiguous: int) -> None:
-    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(ambiguous=ambiguous))
+async def keep_tries(session: AsyncSession, delivery_id: int, ambiguous: int, attempts: int) -> None:
+    """A delivery's tries (storage.models.Delivery.attempts): kept before a call goes out and after it fails."""
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(ambiguous=ambiguous, attempts=attempts))
 
 
 async def mark_unreachable(session: AsyncSession, person_id: int, channel: str = "telegram") -> None:

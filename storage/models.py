@@ -438,10 +438,13 @@ class Reminder(Base):
 class DeliveryState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
-    SKIPPED = "skipped"  # the respondent submitted in the meantime
+    SKIPPED = "skipped"  # no longer needed: the respondent submitted in the meantime
     UNREACHABLE = "unreachable"  # 403: the person blocked the bot
-    FAILED = "failed"  # a definite refusal by Telegram (not a failure of Telegram)
-    UNCERTAIN = "uncertain"  # Telegram failed ambiguously twice: it may have arrived, it is not tried again
+    FAILED = "failed"  # a definite refusal by the channel (not a failure of the channel)
+    # never confirmed: tries failed ambiguously (each may have arrived) until its campaign ended or a later reminder
+    # went out; whether it arrived is unknown
+    UNCERTAIN = "uncertain"
+    ENDED = "ended"  # not sent, never tried ambiguously: its campaign ended (or a later reminder went out) first
 
 
 class Delivery(Base):
@@ -458,8 +461,12 @@ class Delivery(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(12), default=DeliveryState.PENDING, index=True)
+    # ambiguous + 1 while a call is out (written before it goes), back to ambiguous when it is known not to have
+    # arrived: a pending row found with attempts > ambiguous was in flight when a process died, and that call
+    # counts as an ambiguous failure. With SENT: how many copies may have arrived.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # ambiguous failures (5xx, a timeout after the request went out): one more try after the first, none after two
+    # ambiguous failures (5xx, a timeout after the request went out): each may have delivered a copy; tried again
+    # until confirmed, refused or no longer wanted (bot.sender)
     ambiguous: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.bursts import Burst
 from tests.fake_telegram import html_error
 
 DIALOG_BASE = 50_000_000  # a dialog's chat id differs from the user's id (as in MAX): mixing them up shows
@@ -58,6 +59,7 @@ class FakeMax:
         self.answers: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.faults: dict[str, list[Fault]] = {}  # "POST /messages" -> faults in turn
+        self.bursts: list[Burst] = []  # server errors by time window on the test's clock (tests.bursts)
         self.blocked: set[int] = set()  # chats whose person stopped the bot
         self.not_ready: dict[str, int] = {}  # file token -> sends refused as attachment.not.ready
         self.not_ready_times = 0  # how many times each new file is not ready
@@ -109,6 +111,11 @@ class FakeMax:
                 body = json.loads(raw)
         if name != "GET /updates":
             self.calls.append((name, json.dumps(params), body))
+        burst = next((b for b in self.bursts if b.hits(name)), None)
+        if burst is not None:
+            if burst.fail(int(params["chat_id"]) if "chat_id" in params else None) and name == "POST /messages":
+                await self.api_send(params, body, request)  # MAX did its work, then failed to say so
+            return self.error(burst.status, "internal.error", "Bad Gateway")
         faults = self.faults.get(name)
         if faults:
             fault = faults[0]

@@ -9,6 +9,7 @@ retry_after, 403, 5xx, delays) can be injected per method.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import json
 import re
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.bursts import Burst
 
 # The tags Telegram accepts with parse_mode=HTML; anything else is refused with 400, as the real API does.
 HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "span",
@@ -100,6 +103,9 @@ class FakeTelegram:
         self.chat_actions: list[tuple[int, str]] = []
         self.faults: dict[str, list[Fault]] = {}
         self.fault_hook: Any = None  # callable(method, params) -> {"status": ..., "deliver": bool} | None, decided per call
+        self.bursts: list[Burst] = []  # server errors by time window on the test's clock (tests.bursts)
+        self.clock: Any = None  # the test's clock, moved `call_seconds` by every call but getUpdates
+        self.call_seconds = 0.0
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
         self.deliver_to_webhook = False
@@ -146,6 +152,15 @@ class FakeTelegram:
             502: "Bad Gateway",
         }.get(status, "Bad Request")
         self.faults.setdefault(method, []).append(Fault(status, description or default, times, retry_after, delay, drop))
+
+    def burst(self, clock: Any, method: str, *, start: dt.datetime, seconds: float, status: int = 502,
+              delivers: Any = None, call_seconds: float = 0.0) -> Burst:
+        """`method` answers `status` from `start` for `seconds` of the test's clock (each call moves it call_seconds)."""
+        self.clock, self.call_seconds = clock, call_seconds or self.call_seconds
+        burst = Burst(clock, frozenset({method.lower()}), start, start + dt.timedelta(seconds=seconds), status,
+                      delivers or (lambda n: False))
+        self.bursts.append(burst)
+        return burst
 
     # --- the user side ---------------------------------------------------------------------
 
@@ -332,7 +347,12 @@ class FakeTelegram:
         key = method.lower()
         if key != "getupdates":
             self.calls.append((method, params))
+        if self.clock is not None and self.call_seconds and key != "getupdates":
+            self.clock.advance(seconds=self.call_seconds)
         hooked = self.fault_hook(method, params) if self.fault_hook and key != "getupdates" else None
+        burst = next((b for b in self.bursts if b.hits(key)), None)
+        if burst is not None:
+            hooked = {"status": burst.status, "deliver": burst.fail(int(params["chat_id"]) if "chat_id" in params else None)}
         if hooked:
             if hooked.get("deliver"):  # Telegram did its work, then failed to say so
                 handler = getattr(self, f"api_{key}", None)

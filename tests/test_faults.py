@@ -203,7 +203,7 @@ async def test_killed_during_a_broadcast_loses_no_reminder(api, database_url, tm
                               deadline=now + dt.timedelta(days=30), quiet_hours="00:00-00:00", now=now)
         await session.commit()
     api.fail("sendMessage", 429, times=3, retry_after=1)  # and Telegram asks to slow down on the way
-    api.fail("sendMessage", 502, times=1)  # ambiguous: tried once more (a second would end it as uncertain)
+    api.fail("sendMessage", 502, times=1)  # ambiguous: tried again until confirmed
     bot = Bot(_env(api, database_url, REMINDER_INTERVAL="1", SEND_RATE="100"), tmp_path)
     bot.start()
 
@@ -228,11 +228,12 @@ async def test_killed_during_a_broadcast_loses_no_reminder(api, database_url, tm
         doubled = sum(n - 1 for n in counts.values() if n > 1)
         async with factory() as session:
             states = Counter((await session.execute(select(Delivery.state))).scalars())
+            maybe = await session.scalar(select(func.sum(Delivery.ambiguous)))  # copies that may have arrived besides
         assert open_state == "done" and not lost, (open_state, len(lost), states)
         assert states == {"sent": teachers}
-        # a kill between Telegram accepting a message and the delivery being marked re-sends it:
-        # at most the deliveries in flight (8 workers) per kill; usually none
-        assert doubled <= 8 * 2, doubled
+        # a kill between Telegram accepting a message and the delivery being marked re-sends it: at most the
+        # deliveries in flight (8 workers) per kill, each counted (its row said a call was out) and reported
+        assert doubled <= 8 * 2 and doubled <= maybe, (doubled, maybe)
         print(f"\nbroadcast: {teachers} reminders, 2 kills, lost 0, duplicated {doubled}")
     finally:
         bot.stop()

@@ -4,7 +4,8 @@
   `retry_after` seconds and the message is tried again.
 - 403 (the person stopped the bot, or the bot is not in the chat), 404 of a chat: UNREACHABLE.
 - Other 4xx: a definite refusal, FAILED; a file MAX never finished processing: FAILED.
-- 5xx, a timeout, a connection dropped after the request went out: AMBIGUOUS (tried once more).
+- 5xx, a timeout, a connection dropped after the request went out: AMBIGUOUS (tried again when MAX sends again,
+  bot.sender: the same rule as Telegram's).
 - The connection never made: NOT_SENT (sending waits until MAX answers again).
 """
 

@@ -24,6 +24,17 @@ BTN_START = "Начать анкету"
 BTN_CONTINUE = "Продолжить анкету"
 PROGRESS = "📨 Рассылка «{title}»: отправлено {done} из {total}"
 PROGRESS_DONE = "📨 Рассылка «{title}» завершена: отправлено {sent} из {total}{extra}."
+# the rest of a finished mailing, each number exactly what it counts («отправлено»: confirmed by the messenger)
+PROGRESS_UNREACHABLE = "недоступны (заблокировали бота или удалили чат): {n}"
+PROGRESS_FAILED = "{name} отклонил: {n}"
+PROGRESS_SKIPPED = "не понадобилось, уже ответили: {n}"
+PROGRESS_ENDED = "не отправлено, кампания закончилась или ушло следующее напоминание: {n}"
+PROGRESS_UNCONFIRMED = (
+    "не подтверждено ни разу: {n} — {name} не ответил ни на одну попытку до конца кампании, "
+    "и неизвестно, дошло ли уведомление"
+)
+PROGRESS_TWICE = "могло прийти дважды: {n} — {name} не ответил на первую попытку, вторая подтверждена"
+PROGRESS_MORE = "могло прийти больше двух раз, до {most}: {n} — {name} не ответил на несколько попыток перед подтверждённой"
 
 CAMPAIGNS_EMPTY = "Кампаний ещё нет. Откройте первую кнопкой ниже."
 CAMPAIGN_LIST_HEADER = bold("Кампании муниципалитета")
