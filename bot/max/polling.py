@@ -16,7 +16,9 @@ from typing import Any
 
 from bot.max.app import UPDATE_TYPES, Handling, MaxApp, log_poison
 from bot.max.updates import Event, parse
+from storage import outage
 from storage.inbox import MAX_BODY, unreadable
+from storage.outage import lost_dependency
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,11 @@ class MaxPoller:
                     data = fetch.result()
                     marker = await self._batch(data, marker, limit)
                 except Exception as exc:  # noqa: BLE001 - MAX, the network or the database is down: wait and retry
-                    log.error("MAX GET /updates failed (%s); retrying in %.1f s", type(exc).__name__, delay)
+                    lost = lost_dependency(exc)  # the marker not saved: MAX gives the batch again
+                    if lost is not None:
+                        outage.lost(lost, exc)
+                    else:
+                        log.error("MAX GET /updates failed (%s); retrying in %.1f s", type(exc).__name__, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 1.5, 5.0)
                     continue
