@@ -13,7 +13,10 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger("shnor.outage")
 
@@ -119,3 +122,22 @@ def backoff(first: float = 0.5, longest: float = 10.0) -> Iterator[float]:
 
 async def pause(waits: Iterator[float]) -> None:
     await asyncio.sleep(next(waits))
+
+
+async def until_back(call: Callable[[], Awaitable[T]]) -> T:
+    """`call()` done again, with backoff, while it meets a lost database or Redis (said once, by `lost`); any other
+    error is raised. For a channel's reads at start (what the inbox holds, MAX's marker): a lost connection there
+    must not end the process."""
+    waits = backoff()
+    while True:
+        try:
+            result = await call()
+        except Exception as exc:
+            name = lost_dependency(exc)
+            if name is None:
+                raise
+            lost(name, exc)
+            await pause(waits)
+            continue
+        back(DATABASE)
+        return result

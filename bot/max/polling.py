@@ -80,12 +80,12 @@ class MaxPoller:
     async def run(self) -> None:
         await self.app.start()
         await self.check_subscriptions()
-        marker = await self.app.inbox.marker()
+        marker = await outage.until_back(self.app.inbox.marker)  # a lost database waits (storage.outage)
         stopping = asyncio.create_task(self._stop.wait())
         delay = 1.0
         isolating = False  # a batch could not be read: ask one update at a time until the bad one is passed
         try:
-            await self.resume()
+            await outage.until_back(self.resume)
             while not self._stop.is_set():
                 started = time.monotonic()
                 limit = 1 if isolating else self.limit

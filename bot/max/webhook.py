@@ -45,7 +45,7 @@ def webhook_app(app: MaxApp, *, path: str, secret: str | None, concurrency: int 
         return web.json_response({"ok": True})
 
     async def started(_: web.Application) -> None:
-        await handling.resume()
+        await outage.until_back(handling.resume)
 
     async def stopping(_: web.Application) -> None:
         await handling.wait(30)

@@ -280,7 +280,7 @@ class InboxPoller:
         offset: int | None = None
         stopping = asyncio.create_task(self._stop.wait())
         try:
-            await self.resume()
+            await outage.until_back(self.resume)  # a lost database here waits, as everywhere (storage.outage)
             while not self._stop.is_set():
                 fetch = asyncio.ensure_future(self._get_updates(offset, self.polling_timeout))
                 await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
