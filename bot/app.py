@@ -20,6 +20,7 @@ async def run(settings: Settings) -> None:
     or one channel a process, several processes on one database."""
     # aiogram is imported here, not at the top: the admin commands do not pay for it.
     from bot.calendar_runner import CalendarRunner
+    from bot.checks import check_startup
     from bot.context import Services
     from bot.people import People
     from bot.reminders import ReminderRunner
@@ -41,6 +42,7 @@ async def run(settings: Settings) -> None:
             "business.max.ru): впишите хотя бы один в .env (образец в .env.example) или в переменные окружения."
         )
     log.info("database: %s. %s", describe_database(settings.database_url), settings.location.describe())
+    await check_startup(settings)  # every configured dependency answers, no webhook without a secret (bot.checks)
     stray = settings.stray_database()
     if stray is not None:
         log.warning("a new empty database will be created, while %s exists: set DATABASE_URL to use it", stray.absolute())
@@ -123,14 +125,22 @@ async def run(settings: Settings) -> None:
     finally:
         if stats is not None:
             stats.cancel()
-        await leader.close()
-        await storage.close()
-        await writer.close()
+        # each closed apart, none raising: an error while closing must not hide why the process stops
+        await _closing("scheduler leader", leader.close())
+        await _closing("conversation storage", storage.close())
+        await _closing("writer", writer.close())
         if client is not None:
-            await client.close()
+            await _closing("MAX client", client.close())
         if bot is not None:
-            await bot.session.close()
-        await engine.dispose()
+            await _closing("Telegram session", bot.session.close())
+        await _closing("database engine", engine.dispose())
+
+
+async def _closing(what: str, closing) -> None:
+    try:
+        await closing
+    except Exception as exc:  # noqa: BLE001 - stopping anyway; the cause (if any) was logged where it happened
+        log.warning("closing the %s failed (%s)", what, type(exc).__name__)
 
 
 def _stop_on_signal(stop) -> None:

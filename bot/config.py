@@ -10,12 +10,14 @@ user's data folder (~/.local/share/shnor, or $XDG_DATA_HOME/shnor).
 
 from __future__ import annotations
 
+import hmac
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -23,6 +25,27 @@ from sqlalchemy.exc import ArgumentError
 ENV_FILE_VARIABLE = "SHNOR_ENV_FILE"
 # Relative on purpose: resolved against the settings' base folder (see resolve_sqlite_url).
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/shnor.sqlite3"
+# The webhook secrets each messenger accepts: Telegram's secret_token (setWebhook), MAX's `secret` (POST /subscriptions).
+TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_SECRET = re.compile(r"[a-zA-Z0-9_-]{5,256}")
+SECRET_RULES = {
+    "webhook_secret": (TELEGRAM_SECRET, "WEBHOOK_SECRET", "от 1 до 256 символов"),
+    "max_webhook_secret": (MAX_SECRET, "MAX_WEBHOOK_SECRET", "от 5 до 256 символов"),
+}
+
+
+def secret_rule(name: str) -> str:
+    """The form of a channel's webhook secret, in Russian."""
+    _, variable, length = SECRET_RULES[name]
+    return f"{variable} — {length} из латинских букв A-Z и a-z, цифр 0-9, «_» и «-»"
+
+
+def same_secret(given: str | None, secret: str | None) -> bool:
+    """The header against the secret in constant time (hmac.compare_digest on bytes: any header, ASCII or not, is
+    compared, never raises). No secret configured: every request passes (`shnor run` never starts a webhook so)."""
+    if not secret:
+        return True
+    return hmac.compare_digest((given or "").encode("utf-8", "surrogateescape"), secret.encode("utf-8"))
 
 
 def source_root() -> Path | None:
@@ -129,6 +152,18 @@ class Settings(BaseSettings):
 
     _location: SettingsLocation = PrivateAttr()
 
+    @field_validator("webhook_secret", "max_webhook_secret")
+    @classmethod
+    def _secret_of_its_form(cls, value: SecretStr | None, info: Any) -> SecretStr | None:
+        """A secret the messenger would refuse at setWebhook / POST /subscriptions is refused here, in Russian.
+        An empty value is no secret (`webhook_problems` refuses a webhook without one)."""
+        if value is None or not value.get_secret_value():
+            return None
+        pattern = SECRET_RULES[info.field_name][0]
+        if not pattern.fullmatch(value.get_secret_value()):
+            raise ValueError(f"секрет такого вида мессенджер не примет: нужно {secret_rule(info.field_name)}")
+        return value
+
     def __init__(self, **values: Any) -> None:
         location = locate_settings()
         values.setdefault("_env_file", location.env_file)
@@ -174,6 +209,21 @@ class Settings(BaseSettings):
         if self.max_token is not None and self.max_token.get_secret_value().strip():
             out.append("max")
         return out
+
+    def webhook_problems(self) -> list[str]:
+        """Why `shnor run` must not start a channel's webhook (in Russian): a webhook without a secret accepts
+        anyone's updates (a forged /summary from a coordinator's id, say)."""
+        channels = self.channels()
+        problems = []
+        for channel, url, secret, name in (("telegram", self.webhook_url, self.webhook_secret, "webhook_secret"),
+                                           ("max", self.max_webhook_url, self.max_webhook_secret, "max_webhook_secret")):
+            if channel in channels and url and (secret is None or not secret.get_secret_value()):
+                which = "Telegram" if channel == "telegram" else "MAX"
+                variable = "WEBHOOK_URL" if channel == "telegram" else "MAX_WEBHOOK_URL"
+                problems.append(f"Webhook {which} ({variable}) не запускается без секрета: без него обновления примет "
+                                f"любой, кто знает адрес. Задайте {secret_rule(name)} (например, "
+                                f"python3 -c 'import secrets; print(secrets.token_urlsafe(32))').")
+        return problems
 
     def max_bot_token(self) -> str:
         if self.max_token is None or not self.max_token.get_secret_value().strip():

@@ -1,4 +1,4 @@
-"""Logging that never prints a secret: the bot token, database and Redis passwords, the webhook secret."""
+"""Logging that never prints a secret: the bots' tokens, database and Redis passwords, the webhook secrets."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class RedactingFormatter(logging.Formatter):
 def secrets_of(settings: Settings) -> list[str]:
     token = settings.bot_token.get_secret_value().strip() if settings.bot_token else ""
     found = [token, settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""]
+    found += [value.get_secret_value().strip() for value in (settings.max_token, settings.max_webhook_secret) if value]
     if ":" in token:
         found.append(token.split(":", 1)[1])  # the secret half alone
     for url in (settings.database_url, settings.redis_url or ""):

@@ -8,6 +8,8 @@
                          reply, rolled back on failure, run again when the database stays locked
     refusals, errors     a service's refusal (surveys.errors) is said as it is; anything else is logged
                          without personal data and answered politely; nothing was changed either way
+    a lost dependency    the database or Redis unreachable (storage.outage): not answered, raised as Unavailable;
+                         the channel leaves the update not done and handles it again once it is back
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from bot.context import Context, Services
 from bot.conversation import Conversation
 from bot.events import EventKind, Incoming
 from bot.unit_of_work import Mark, run_update
+from storage import outage
+from storage.outage import Unavailable, lost_dependency
 from storage.models import TELEGRAM
 from surveys.errors import BadInput, DomainError
 
@@ -40,21 +44,30 @@ class Pipeline:
         # Telegram's conversations are stored under aiogram's default destiny, other channels' under their name
         key = StorageKey(bot_id=mark.bot_id, chat_id=event.chat_id, user_id=event.user_id,
                          destiny="default" if chat.channel == TELEGRAM else chat.channel)
-        async with self.isolation.lock(key):
-            person = await self.services.people.get(chat.channel, event.user_id)
-            ctx = Context(event, chat, Conversation(self.storage, key), person, self.services.clock(), self.services,
-                          mark.take)
-            try:
-                await self._route(ctx)
-            except DomainError as exc:
-                chat.discard()
-                await self._refused(ctx, exc)
-            except Exception:
-                chat.discard()
-                log.exception("%s update of a user failed", chat.channel)
-                await self._failed(ctx)
-            finally:
-                await chat.finish()
+        try:
+            async with self.isolation.lock(key):
+                person = await self.services.people.get(chat.channel, event.user_id)
+                ctx = Context(event, chat, Conversation(self.storage, key), person, self.services.clock(), self.services,
+                              mark.take)
+                try:
+                    await self._route(ctx)
+                except DomainError as exc:
+                    chat.discard()
+                    await self._refused(ctx, exc)
+                except Exception as exc:
+                    chat.discard()
+                    if lost_dependency(exc) is not None:
+                        raise
+                    log.exception("%s update of a user failed", chat.channel)
+                    await self._failed(ctx)
+                finally:
+                    await chat.finish()
+        except Exception as exc:
+            lost = lost_dependency(exc)
+            if lost is None:
+                raise
+            outage.lost(lost, exc)  # not answered, not done: the channel handles it again once it is back
+            raise Unavailable(lost) from exc
 
     async def _route(self, ctx: Context) -> None:
         event, chat = ctx.event, ctx.chat

@@ -31,6 +31,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.fsm_storage import SQLAlchemyStorage
+from storage import outage
+from storage.outage import lost_dependency
 
 log = logging.getLogger(__name__)
 LEADER_LOCK_KEY = 0x53484E4F52  # "SHNOR"
@@ -123,8 +125,12 @@ class PgLeadership:
                 conn = await self.engine.connect()
                 self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return bool(await self._conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}))
-        except Exception:  # noqa: BLE001 - a database hiccup means "not the leader now"
-            log.warning("leader lock: database unavailable", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - a database hiccup means "not the leader now"
+            lost = lost_dependency(exc)
+            if lost is not None:
+                outage.lost(lost, exc)  # one line an outage, not a traceback each check
+            else:
+                log.warning("leader lock: database unavailable", exc_info=True)
             await self._drop()
             return False
 
@@ -150,9 +156,13 @@ class PgLeadership:
                 pass
 
     async def release(self) -> None:
+        """Never raises: on a connection that is gone the server has released the lock already, and an error here
+        would hide why the process stops (the lost database, said by storage.outage)."""
         if self._conn is not None:
             try:
                 await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            except Exception as exc:  # noqa: BLE001 - the lock goes with its connection
+                log.info("leader lock not released by hand (%s): it went with its connection", type(exc).__name__)
             finally:
                 await self._drop()
 

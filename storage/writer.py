@@ -38,6 +38,8 @@ from typing import Any, Protocol
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage import outage
+
 log = logging.getLogger(__name__)
 
 Params = dict[str, Any]
@@ -133,6 +135,9 @@ class Driver(Protocol):
         """The database is busy, locked, lost or chose this transaction as a deadlock's victim: the same
         batch can succeed later."""
 
+    def lost(self, exc: BaseException) -> bool:
+        """The database is unreachable (a lost or refused connection), not merely busy."""
+
     def unit_fault(self, exc: Exception) -> bool:
         """An error of the unit's own (a constraint, a bug), not of the database: that unit alone fails."""
 
@@ -205,6 +210,8 @@ class _Batcher:
                     for unit in units:
                         results.append(await self._unit(driver, unit, apart))
                     await driver.commit()
+                    if delays is not None:
+                        outage.back(outage.DATABASE)
                     return results
                 except BaseException:
                     await driver.rollback()
@@ -218,8 +225,11 @@ class _Batcher:
                     delays = self.retry_delays()
                 delay = next(delays)
                 self.retries += 1
-                log.warning("the database failed for now (%s: %s): the writer does its %d units again in %.2f s",
-                            type(exc).__name__, exc, len(units), delay)
+                if driver.lost(exc):  # said once an outage, in Russian (storage.outage); each retry at DEBUG
+                    outage.lost(outage.DATABASE, exc)
+                level = logging.DEBUG if outage.is_down(outage.DATABASE) else logging.WARNING
+                log.log(level, "the database failed for now (%s: %s): the writer does its %d units again in %.2f s",
+                        type(exc).__name__, exc, len(units), delay)
                 await driver.pause(delay)
 
     async def _unit(self, driver: Driver, unit: Unit, apart: bool) -> bool | BaseException | list[Any]:
@@ -335,6 +345,9 @@ class SQLiteDriver:
     def transient(self, exc: BaseException) -> bool:
         text_ = str(exc)
         return isinstance(exc, sqlite3.OperationalError) and ("locked" in text_ or "busy" in text_)
+
+    def lost(self, exc: BaseException) -> bool:
+        return False  # a file: locked or busy for a while, never lost
 
     def unit_fault(self, exc: Exception) -> bool:
         return not isinstance(exc, sqlite3.OperationalError)  # locked, or no such table: the whole batch
@@ -519,6 +532,9 @@ class PostgresDriver:
         lost = (asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
                 asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, OSError)
         return any(isinstance(one, lost) for one in _causes(exc))
+
+    def lost(self, exc: BaseException) -> bool:
+        return self._lost(exc)
 
     def transient(self, exc: BaseException) -> bool:
         import asyncpg

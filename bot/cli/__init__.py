@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from pydantic import ValidationError
+
 from bot.cli.common import CliError
 from bot.cli.documents import cmd_run
 from bot.cli.parser import build_parser
@@ -24,7 +26,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", cmd_run)  # plain `shnor` runs the bot
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(settings_errors(exc), file=sys.stderr)
+        return 2
     setup_logging(settings)
     try:
         func(settings, args)
@@ -33,3 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def settings_errors(exc: ValidationError) -> str:
+    """What is wrong in .env or the environment, one Russian line a setting (never the value: it may be a secret)."""
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(p) for p in error["loc"]).upper() or "?"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"Ошибка в настройке {name}: {message}")
+    return "\n".join(lines)

@@ -33,8 +33,10 @@ from bot.pipeline import Pipeline
 from bot.unit_of_work import Mark
 from storage.accounts import start_link
 from storage.clock import Clock
+from storage import outage
 from storage.inbox import Inbox, Received
 from storage.models import MAX
+from storage.outage import Unavailable
 from storage.writer import Sql, Writer
 from surveys.answering import Answering
 
@@ -96,6 +98,9 @@ class MaxApp:
         try:
             if event is not None:
                 await self.pipeline.handle(incoming(event), MaxChat(self.client, event), mark)
+        except Unavailable:
+            mark.marked = True  # not done: the database or Redis is gone, the update is handled again (Handling)
+            raise
         except Exception as exc:  # noqa: BLE001 - one update's failure never stops the bot
             log.error("MAX update %s failed: %s", key, type(exc).__name__, exc_info=exc)
         finally:
@@ -147,11 +152,17 @@ class Handling:
         self._slots.release()
 
     async def _one(self, key: int, event: Event | None) -> None:
+        waits = outage.backoff()
         try:
-            if event is not None and event.kind == "stopped":
-                await self.stopped(key, event)
-            else:
-                await self.app.handle(key, event)
+            while True:
+                try:
+                    if event is not None and event.kind == "stopped":
+                        await self.stopped(key, event)
+                    else:
+                        await self.app.handle(key, event)
+                    break
+                except Unavailable:  # recorded, not done: handled again once the database or Redis is back
+                    await outage.pause(waits)
         except Exception as exc:  # noqa: BLE001 - one update never stops the channel
             log.error("MAX update %s failed: %s", key, type(exc).__name__, exc_info=exc)
         finally:

@@ -16,7 +16,9 @@ from typing import Any
 
 from bot.max.app import UPDATE_TYPES, Handling, MaxApp, log_poison
 from bot.max.updates import Event, parse
+from storage import outage
 from storage.inbox import MAX_BODY, unreadable
+from storage.outage import lost_dependency
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +80,12 @@ class MaxPoller:
     async def run(self) -> None:
         await self.app.start()
         await self.check_subscriptions()
-        marker = await self.app.inbox.marker()
+        marker = await outage.until_back(self.app.inbox.marker)  # a lost database waits (storage.outage)
         stopping = asyncio.create_task(self._stop.wait())
         delay = 1.0
         isolating = False  # a batch could not be read: ask one update at a time until the bad one is passed
         try:
-            await self.resume()
+            await outage.until_back(self.resume)
             while not self._stop.is_set():
                 started = time.monotonic()
                 limit = 1 if isolating else self.limit
@@ -96,7 +98,11 @@ class MaxPoller:
                     data = fetch.result()
                     marker = await self._batch(data, marker, limit)
                 except Exception as exc:  # noqa: BLE001 - MAX, the network or the database is down: wait and retry
-                    log.error("MAX GET /updates failed (%s); retrying in %.1f s", type(exc).__name__, delay)
+                    lost = lost_dependency(exc)  # the marker not saved: MAX gives the batch again
+                    if lost is not None:
+                        outage.lost(lost, exc)
+                    else:
+                        log.error("MAX GET /updates failed (%s); retrying in %.1f s", type(exc).__name__, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 1.5, 5.0)
                     continue

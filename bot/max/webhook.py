@@ -11,8 +11,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.max.app import Handling, MaxApp, log_poison
+from bot.config import same_secret
 from bot.max.updates import parse_body
+from storage import outage
 from storage.inbox import MAX_BODY
+from storage.outage import lost_dependency
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ def webhook_app(app: MaxApp, *, path: str, secret: str | None, concurrency: int 
     handling = Handling(app, concurrency=concurrency, on_handled=on_handled)
 
     async def receive(request: web.Request) -> web.Response:
-        if secret and request.headers.get("X-Max-Bot-Api-Secret") != secret:
+        if not same_secret(request.headers.get("X-Max-Bot-Api-Secret"), secret):
             return web.Response(status=401)
         data = await request.content.read(MAX_BODY + 1)
         received, event = parse_body(data)
@@ -34,19 +37,24 @@ def webhook_app(app: MaxApp, *, path: str, secret: str | None, concurrency: int 
             to_handle = await app.inbox.record([received])
         except Exception as exc:  # noqa: BLE001 - not recorded: MAX delivers it again later
             log.error("MAX webhook: the update could not be recorded (%s)", type(exc).__name__)
+            if lost_dependency(exc) is not None:
+                outage.lost(lost_dependency(exc), exc)
             return web.Response(status=503)
         if received.poison is None and received.update_id in to_handle:
             await handling.spawn(received.update_id, event)
         return web.json_response({"ok": True})
 
     async def started(_: web.Application) -> None:
-        await handling.resume()
+        await outage.until_back(handling.resume)
 
     async def stopping(_: web.Application) -> None:
         await handling.wait(30)
 
+    if not secret:
+        log.warning("MAX webhook without a secret: anyone who knows the address is taken for MAX (tests only)")
     web_app = web.Application(client_max_size=MAX_BODY + 1)
     web_app.router.add_post(path, receive)
     web_app.on_startup.append(started)
     web_app.on_shutdown.append(stopping)
     return web_app
+

@@ -27,6 +27,7 @@ from aiogram.types import TelegramObject, Update
 
 from bot.unit_of_work import Mark, commit_before_reply
 from storage.inbox import Inbox
+from storage.outage import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class InboxMark(BaseMiddleware):
         mark = data["mark"] = Mark(data["bot"].id, event.update_id)
         try:
             return await handler(event, data)
+        except Unavailable:
+            mark.marked = True  # not done: the database or Redis is gone, the update is handled again
+            raise
         finally:
             if not mark.marked:  # the handler wrote nothing (or failed): the update is done all the same
                 mark.marked = True

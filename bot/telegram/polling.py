@@ -32,6 +32,7 @@ from cachetools import LRUCache
 from pydantic import ValidationError
 
 from bot.telegram.middlewares import handling
+from storage import outage
 from storage.inbox import (
     INT_LIMIT,
     MAX_BATCH,
@@ -45,6 +46,7 @@ from storage.inbox import (
     read_json,
     unreadable,
 )
+from storage.outage import Unavailable, lost_dependency
 
 log = logging.getLogger(__name__)
 SEEN = 100_000  # update keys remembered in process
@@ -171,7 +173,7 @@ class UpdateHandler:
         handling.set(asyncio.current_task())
         started = time.perf_counter()
         try:
-            result = await self.dp.feed_update(self.bot, update, **self.kwargs)
+            result = await self._until_done(update)
             if isinstance(result, AnswerCallbackQuery):
                 try:
                     await self.bot(result)
@@ -187,6 +189,21 @@ class UpdateHandler:
         finally:
             if self.on_handled is not None:
                 await self.on_handled(update.update_id)
+
+    async def _until_done(self, update: Update) -> Any:
+        """The update through the dispatcher; while the database or Redis is gone (storage.outage) it waits with
+        backoff and goes through again: it was recorded, not done, and nobody was told anything."""
+        waits = outage.backoff()
+        while True:
+            try:
+                result = await self.dp.feed_update(self.bot, update, **self.kwargs)
+            except Unavailable as exc:
+                log.debug("update %s waits for %s", update.update_id, exc.name)
+                await outage.pause(waits)
+                continue
+            outage.back(outage.DATABASE)
+            outage.back(outage.REDIS)
+            return result
 
     async def wait(self, timeout: float | None = None) -> None:
         if self._tasks:
@@ -233,6 +250,15 @@ class InboxPoller:
         async with session.post(url, json=body, timeout=timeout + (self.bot.session.timeout or 60)) as response:
             return await response.content.read(MAX_BATCH + 1)
 
+    @staticmethod
+    def _not_recorded(exc: Exception) -> None:
+        lost = lost_dependency(exc)
+        if lost is not None:
+            outage.lost(lost, exc)
+        else:
+            log.error("a batch of updates could not be recorded (%s): not confirmed, asked for again",
+                      type(exc).__name__, exc_info=exc)
+
     async def resume(self) -> None:
         """Handle what was recorded but not handled before the last stop."""
         pending = await self.inbox.pending()
@@ -253,7 +279,7 @@ class InboxPoller:
         offset: int | None = None
         stopping = asyncio.create_task(self._stop.wait())
         try:
-            await self.resume()
+            await outage.until_back(self.resume)  # a lost database here waits, as everywhere (storage.outage)
             while not self._stop.is_set():
                 fetch = asyncio.ensure_future(self._get_updates(offset, self.polling_timeout))
                 await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -272,7 +298,12 @@ class InboxPoller:
                 # an item already Received: an update that could not be read at all (`_get_updates`), poison
                 parsed = [_poison(item) if isinstance(item, Received) else parse_update(item, bot) for item in raw]
                 readable = {received.update_id: update for received, update in parsed if update is not None}
-                to_handle = await self.inbox.record([received for received, _ in parsed])
+                try:
+                    to_handle = await self.inbox.record([received for received, _ in parsed])
+                except Exception as exc:  # noqa: BLE001 - not recorded, so not confirmed: asked for again
+                    self._not_recorded(exc)
+                    await backoff.asleep()
+                    continue
                 for update_id in readable.keys() - set(to_handle):
                     log.info("update %s was handled before: skipped", update_id)
                 ids = [received.update_id for received, _ in parsed if received.update_id >= 0]

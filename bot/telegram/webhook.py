@@ -17,9 +17,12 @@ from aiogram.methods import TelegramMethod
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from bot.config import same_secret
 from bot.telegram.middlewares import handling
 from bot.telegram.polling import parse_body
+from storage import outage
 from storage.inbox import MAX_BODY, Inbox
+from storage.outage import Unavailable, lost_dependency
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ class InboxRequestHandler(SimpleRequestHandler):
             to_handle = await self.inbox.record([received])
         except Exception as exc:  # noqa: BLE001 - not recorded: Telegram delivers it again later
             log.error("webhook: update %s could not be recorded (%s)", received.update_id, type(exc).__name__)
+            if lost_dependency(exc) is not None:
+                outage.lost(lost_dependency(exc), exc)
             return web.Response(status=503)
         if update is None or received.update_id not in to_handle:
             return web.json_response({})  # poison, or handled before: acknowledged, nothing to do
@@ -42,9 +47,16 @@ class InboxRequestHandler(SimpleRequestHandler):
         try:
             result = await self.dispatcher.feed_update(bot, update, **self.data)
             return self._respond(bot, result)
+        except Unavailable:  # recorded, not done: Telegram delivers it again, and it is handled then
+            return web.Response(status=503)
         except Exception as exc:  # noqa: BLE001 - the errors router has had its say; acknowledged, never a 500
             log.error("update %s failed: %s", received.update_id, type(exc).__name__, exc_info=exc)
             return web.json_response({})
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        """aiogram compares with secrets.compare_digest on str, which raises TypeError (a 500) for a header that is
+        not ASCII: the same constant-time comparison here, on bytes."""
+        return same_secret(telegram_secret_token, self.secret_token)
 
     def _respond(self, bot: Bot, result: Any) -> web.Response:
         if not isinstance(result, TelegramMethod):
