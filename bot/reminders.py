@@ -323,5 +323,6 @@ class ReminderRunner:
                                           total=total, extra=progress_report(counts, repeated, name))
         chat_id = stored.progress_chat_id
         edit = partial(outlet.edit_text, chat_id, message_id, text)
-        while (await outlet.sender.send(chat_id, edit, halt=self._halt)).outcome == Outcome.AMBIGUOUS:
-            pass  # an edit is the same however often it arrives; the sender waits out the outage between tries
+        for _ in range(10):  # an edit is the same however often it arrives; the sender waits out the outage between
+            if (await outlet.sender.send(chat_id, edit, halt=self._halt)).outcome != Outcome.AMBIGUOUS:
+                return
