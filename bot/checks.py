@@ -32,19 +32,12 @@ async def _bounded(call: Awaitable[object]) -> object:
 
 
 async def check_database(url: str) -> str | None:
-    from sqlalchemy import text
-
-    from storage.db import describe_database, is_sqlite, make_engine
+    from storage.db import describe_database, is_sqlite, make_engine, ping
 
     engine = None
     try:
         engine = make_engine(url, **({} if is_sqlite(url) else {"pool_size": 1, "max_overflow": 0}))
-
-        async def ping() -> None:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-
-        await _bounded(ping())
+        await _bounded(ping(engine))
         return None
     except Exception as exc:  # noqa: BLE001 - said in one line
         what = "файл SQLite" if is_sqlite(url) else "сервер PostgreSQL"

@@ -26,8 +26,8 @@ from bot.conversation import Conversation
 from bot.events import EventKind, Incoming
 from bot.unit_of_work import Mark, run_update
 from storage import outage
-from storage.outage import Unavailable, lost_dependency
 from storage.models import TELEGRAM
+from storage.outage import Unavailable, lost_dependency
 from surveys.errors import BadInput, DomainError
 
 log = logging.getLogger(__name__)

@@ -92,6 +92,12 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Async
 CLOCK = "clock"  # the session's info key for the clock it stamps rows with
 
 
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip to the database: raises what the driver raises when it cannot be reached."""
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+
+
 def make_session_factory(engine: AsyncEngine, clock: Clock) -> async_sessionmaker[AsyncSession]:
     """Sessions that stamp the rows they write (the columns made with storage.models.stamped) from `clock`."""
     return async_sessionmaker(engine, expire_on_commit=False, info={CLOCK: clock})

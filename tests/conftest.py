@@ -249,10 +249,12 @@ async def friendly_max_api() -> AsyncIterator[FakeMax]:
 
 
 @pytest.fixture
-async def max_runner(max_api: FakeMax, database_url: str, clock: Clock) -> AsyncIterator[MaxRunner]:
+async def max_runner(request: pytest.FixtureRequest, max_api: FakeMax, database_url: str, clock: Clock) -> AsyncIterator[MaxRunner]:
+    """MAX's bot by long polling; `@pytest.mark.parametrize("max_runner", ["polling", "webhook"], indirect=True)`
+    runs a test in both modes."""
     from tests.harness import MaxRunner
 
-    bot_runner = MaxRunner(max_api, database_url, clock)
+    bot_runner = MaxRunner(max_api, database_url, clock, mode=getattr(request, "param", "polling"))
     await bot_runner.start()
     yield bot_runner
     await bot_runner.stop()

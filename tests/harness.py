@@ -237,9 +237,13 @@ class MaxRunner:
     Its `reminders` send the MAX deliveries of the outbox (its own runner, as a process of its own would); with
     `telegram` it is the same process as that Telegram bot: they share who is registered (bot.people)."""
 
+    WEBHOOK_SECRET = "max-webhook-secret_1"
+
     def __init__(self, api: StrictMax | FakeMax, database_url: str, clock: Clock, *, telegram: BotRunner | None = None,
-                 drop_webhook: bool = False) -> None:
+                 drop_webhook: bool = False, mode: str = "polling") -> None:
         self.api = api
+        self.mode = mode  # "polling", or "webhook": MAX posts each update to the bot's webhook (bot.max.webhook)
+        self._web: Any = None
         self.database_url = database_url
         self.clock = clock
         self.telegram = telegram
@@ -276,6 +280,9 @@ class MaxRunner:
         self.app = MaxApp(self.client, factory, self.writer, storage=self.storage, isolation=isolation, clock=self.clock,
                           reminders=self.reminders, links=links,
                           people=self.telegram.dp["people"] if self.telegram is not None else None)
+        if self.mode == "webhook":
+            await self._serve_webhook()
+            return
         self.poller = MaxPoller(self.app, timeout=1, min_interval=0, on_handled=self._handled, drop_webhook=self.drop_webhook)
         self._task = asyncio.create_task(self.poller.run())
         for _ in range(200):
@@ -283,13 +290,34 @@ class MaxRunner:
                 break
             await asyncio.sleep(0.01)
 
+    async def _serve_webhook(self) -> None:
+        """The app's webhook on a loopback port, subscribed at the fake as `shnor run` subscribes at MAX."""
+        from aiohttp import web
+
+        from bot.max.app import UPDATE_TYPES
+        from bot.max.webhook import webhook_app
+
+        await self.app.start()
+        self._web = web.AppRunner(webhook_app(self.app, path="/max", secret=self.WEBHOOK_SECRET, on_handled=self._handled))
+        await self._web.setup()
+        site = web.TCPSite(self._web, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        await self.client.subscribe(f"http://127.0.0.1:{port}/max", self.WEBHOOK_SECRET, UPDATE_TYPES)
+
     async def stop(self) -> None:
-        if self._task is None:
+        if self._web is not None:
+            await self.reminders.stop()
+            await self.client.unsubscribe(self.api.subscriptions[0]["url"])
+            await self._web.cleanup()
+            self._web = None
+        elif self._task is None:
             return
-        await self.reminders.stop()
-        self.poller.stop()
-        await asyncio.wait_for(self._task, 10)
-        self._task = None
+        else:
+            await self.reminders.stop()
+            self.poller.stop()
+            await asyncio.wait_for(self._task, 10)
+            self._task = None
         await self.client.close()
         await self.storage.close()
         await self.writer.close()

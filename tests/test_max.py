@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from sqlalchemy import delete, func, select
 
 from monitoring.campaigns import responses_of_campaign
 from storage.models import Account, Consent, Delivery, Person, Response
 from tests.harness import MaxRunner, MaxUser, register, register_max, snapshot
+
+BOTH_MODES = pytest.mark.parametrize("max_runner", ["polling", "webhook"], indirect=True)
 
 
 async def _answers(session_factory, campaign_id: int) -> dict:
@@ -23,6 +26,7 @@ async def _answers(session_factory, campaign_id: int) -> dict:
         return next(iter((await responses_of_campaign(session, campaign_id)).values()))
 
 
+@BOTH_MODES
 async def test_registration_by_the_start_link(max_runner, max_api, world, session_factory):
     stranger = MaxUser(max_runner, 501, "Мария")
     await stranger.send("привет")
@@ -73,6 +77,7 @@ async def test_registration_by_the_start_link(max_runner, max_api, world, sessio
     assert not [r for r in max_api.refusals if r["call"] == "POST /answers"]  # never an empty answer
 
 
+@BOTH_MODES
 async def test_teacher_answers_the_whole_pack_in_max(max_runner, max_api, world, session_factory):
     teacher = await register_max(max_runner, 1001, world.invites["teacher:0"])
     assert "Вопрос 1 из" in teacher.last and "Ваша должность" in teacher.last  # opened at registration
@@ -136,6 +141,7 @@ async def test_teacher_answers_the_whole_pack_in_max(max_runner, max_api, world,
     assert await snapshot(session_factory) == before
 
 
+@BOTH_MODES
 async def test_a_file_and_a_number_typed_in_max(max_runner, max_api, world, session_factory, clock):
     """A questionnaire of the municipality's own with a file question and a number (the packs ask for neither)."""
     from monitoring.campaigns import open_campaign
@@ -242,6 +248,7 @@ async def test_reminders_through_429s(max_api, max_runner, world, session_factor
         assert not (await session.scalar(select(Account).where(Account.account_id == 1202))).unreachable
 
 
+@BOTH_MODES
 async def test_summary_in_the_max_group(max_api, max_runner, world, session_factory):
     coordinator = await register_max(max_runner, 1301, world.invites["coordinator"], "Координаторова Елена Павловна")
     group = -70_001

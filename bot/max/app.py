@@ -31,9 +31,9 @@ from bot.max.updates import Event, parse
 from bot.people import People
 from bot.pipeline import Pipeline
 from bot.unit_of_work import Mark
+from storage import outage
 from storage.accounts import start_link
 from storage.clock import Clock
-from storage import outage
 from storage.inbox import Inbox, Received
 from storage.models import MAX
 from storage.outage import Unavailable

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.max.app import Handling, MaxApp, log_poison
 from bot.config import same_secret
+from bot.max.app import Handling, MaxApp, log_poison
 from bot.max.updates import parse_body
 from storage import outage
 from storage.inbox import MAX_BODY
