@@ -188,9 +188,6 @@ async def identify(session: AsyncSession, municipality: Municipality, period: st
 # --- the summary ---------------------------------------------------------------------------
 
 
-async def latest_period(session: AsyncSession, municipality_id: int) -> str | None:
-    periods = await periods_on_record(session, municipality_id)
-    return periods[-1] if periods else None
 
 
 async def build_summary(
