@@ -55,7 +55,7 @@ async def test_refused_imports_change_nothing(shnor, session_factory, world, tmp
         return asyncio.to_thread(shnor, *args, ok=ok)
 
     junk = tmp_path / "статусы.xlsx"
-    junk.write_bytes(os.urandom(5000))
+    junk.write_bytes(b"\x80\x00" + os.urandom(5000))  # random, but never read as XML, a zip or an old .xls
     err = (await run("import", "statuses", "--municipality", mid, "--period", "2026-2027", str(junk), ok=False)).stderr
     assert err.startswith(f"Ошибка: Файл {junk} не загружен:\n") and "не книга Excel" in err and "Traceback" not in err
 

@@ -25,6 +25,7 @@ from surveys.loader import DefinitionError, load_xlsform
 
 STATUS_HEADER = ["Школа", "ШНРО", "ШНСУ", "Зона риска", "500+"]
 SHEET = "xl/worksheets/sheet1.xml"
+JUNK = b"\x80\x00"  # random bytes after this are never read as XML, a zip or an old .xls: the plain «not a workbook» case
 
 
 def _book(path: Path, rows: list[list[object]], header: list[object] | None = STATUS_HEADER) -> Path:
@@ -79,7 +80,7 @@ def test_random_bytes(tmp_path: Path) -> None:
     path = tmp_path / "статусы.xlsx"
     path.write_bytes(bytes(range(256)) * 40)  # binary, with NULs
     _refused(read_statuses, path, "это не книга Excel .xlsx", "сохраните его как «Книга Excel (.xlsx)»")
-    path.write_bytes(os.urandom(10_000))
+    path.write_bytes(JUNK + os.urandom(10_000))
     _refused(read_statuses, path, "не книга Excel .xlsx")
 
 
@@ -348,7 +349,7 @@ def test_deep_xlsform_nesting_is_a_definition_error(tmp_path: Path) -> None:
 
 def test_xlsform_files_go_through_the_same_checks(tmp_path: Path) -> None:
     path = tmp_path / "анкета.xlsx"
-    path.write_bytes(os.urandom(3000))
+    path.write_bytes(JUNK + os.urandom(3000))
     with pytest.raises(DefinitionError, match="анкета.xlsx: это не книга Excel .xlsx"):
         load_xlsform(path)
     path = _xlsform(path, [["integer", "n", "Число", ""]])
