@@ -44,6 +44,12 @@ class Context:
     services: Services
     marks: Callable[[], list[Any]]  # the update's inbox mark, for the first write that takes it
     session: AsyncSession = None  # type: ignore[assignment]  # the unit of work's, set for routes that ask for one
+    committed: list[Callable[[], Any]] = field(default_factory=list)  # run once the unit of work is committed
+
+    def wake_outbox(self) -> None:
+        """Wake the outbox's runner once what this update wrote is committed (it would not see it before)."""
+        if self.services.reminders is not None:
+            self.committed.append(self.services.reminders.kick)
 
     @property
     def municipality(self) -> Municipality | None:

@@ -131,6 +131,8 @@ class Pipeline:
             await call()
 
         await run_update(self.services.session_factory, ctx.marks(), work)
+        for then in ctx.committed:
+            then()
 
     async def _refused(self, ctx: Context, exc: DomainError) -> None:
         """A refusal or bad input raised by a service: nothing was changed; the person is told why."""

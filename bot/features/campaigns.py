@@ -91,7 +91,7 @@ async def list_campaigns(ctx: Context) -> None:
 
 
 async def campaign_button(ctx: Context, data: CampaignCb) -> None:
-    chat, session, person, now, reminders = ctx.chat, ctx.session, ctx.person, ctx.now, ctx.services.reminders
+    chat, session, person, now = ctx.chat, ctx.session, ctx.person, ctx.now
     if not is_coordinator(person):
         await chat.ack(texts.COORDINATORS_ONLY, alert=True)
         return
@@ -139,8 +139,7 @@ async def campaign_button(ctx: Context, data: CampaignCb) -> None:
     else:
         raise ServiceError("Такого действия нет.")
     await chat.ack(done)  # the change is committed before this call
-    if reminders:
-        reminders.kick()
+    ctx.wake_outbox()
     text, buttons = await _campaign_list(session, person, now)
     await chat.say(join([done, text], "\n\n"), buttons)
 
@@ -181,7 +180,7 @@ async def new_campaign(ctx: Context) -> None:
 
 
 async def new_campaign_button(ctx: Context, data: NewCampaignCb) -> None:
-    chat, state, session, person, now, reminders = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now, ctx.services.reminders
+    chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
     if not is_coordinator(person):
         await chat.ack(texts.COORDINATORS_ONLY, alert=True)
         return
@@ -224,8 +223,7 @@ async def new_campaign_button(ctx: Context, data: NewCampaignCb) -> None:
         )
         await state.clear()
         await chat.say(texts.CAMPAIGN_OPENED.format(id=campaign.id, title=survey.title))
-        if reminders:
-            reminders.kick()
+        ctx.wake_outbox()
     elif step == "cancel":
         await state.clear()
         await chat.say(texts.NEW_CANCELLED)

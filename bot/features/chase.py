@@ -110,7 +110,7 @@ def _listed(teachers: tuple[chase_service.Teacher, ...]) -> str:
 
 async def chase_button(ctx: Context, data: ChaseCb) -> None:
     """The /missing buttons. Refusals (surveys.errors.Refused) are answered by the pipeline: nothing written."""
-    chat, session, person, now, reminders = ctx.chat, ctx.session, ctx.person, ctx.now, ctx.services.reminders
+    chat, session, person, now = ctx.chat, ctx.session, ctx.person, ctx.now
     if person is None:
         await chat.ack(texts.NOT_REGISTERED, alert=True)
         return
@@ -128,8 +128,7 @@ async def chase_button(ctx: Context, data: ChaseCb) -> None:
             lines.append(texts.NUDGE_UNREACHABLE.format(names=_listed(result.unreachable)))
         await chat.ack(texts.NUDGE_QUEUED_SHORT.format(when=when, n=len(result.queued)))  # committed before the answer
         await chat.say("\n".join(lines))
-        if reminders:
-            reminders.kick()
+        ctx.wake_outbox()
         return
     view = await chase_service.deputy_campaign(session, person, data.c, now)
     campaign = view.campaign

@@ -28,7 +28,7 @@ async def return_button(ctx: Context, data: ReturnCb) -> None:
     """A questionnaire picked (the comment is asked for), the return confirmed or cancelled. Refusals (Refused)
     are answered by the pipeline: nothing written. Only the confirmation returns it."""
     chat, state, session, person, now = ctx.chat, ctx.state, ctx.session, ctx.person, ctx.now
-    answering, reminders = ctx.services.answering, ctx.services.reminders
+    answering = ctx.services.answering
     if person is None:
         await chat.ack(texts.NOT_REGISTERED, alert=True)
         return
@@ -68,8 +68,7 @@ async def return_button(ctx: Context, data: ReturnCb) -> None:
     await chat.ack(text[:200])
     await chat.drop_buttons()  # the confirmation has been done
     await chat.say(text)
-    if reminders:
-        reminders.kick()
+    ctx.wake_outbox()
 
 
 async def typed_comment(ctx: Context, text: str | None) -> None:
