@@ -90,6 +90,13 @@ class Municipality(Base):
     # Consent to the processing of personal data (152-ФЗ): who processes it and why; storage.privacy has defaults
     pd_operator: Mapped[str | None] = mapped_column(String(300))
     pd_purposes: Mapped[str | None] = mapped_column(Text)
+    # Requisites of the documents it files (the protocol's «УТВЕРЖДАЮ», the справка's heading)
+    body_name: Mapped[str | None] = mapped_column(String(400))  # «Управление образования Администрации …»
+    head_title: Mapped[str | None] = mapped_column(String(300))  # «Начальник Управления образования»
+    head_name: Mapped[str | None] = mapped_column(String(200))  # «Л.М. Миннуллина»
+    address: Mapped[str | None] = mapped_column(String(400))
+    # Completion (per cent of the declared staff) below which a document says «данные неполные»
+    complete_at: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
 
     schools: Mapped[list[School]] = relationship(back_populates="municipality", order_by="School.name")
 
