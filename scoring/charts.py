@@ -245,11 +245,9 @@ def _place(summary: Summary) -> str:
 
 
 def _state(summary: Summary) -> list[Line]:
-    """«По состоянию на …» and, while the data are incomplete, «Данные неполные: …» in red."""
+    """«По состоянию на …: ответили …» and, while the data are incomplete, «Данные неполные: …» in red."""
     state = summary.state
-    lines = []
-    if state.as_of is not None:
-        lines += wrap(f"По состоянию на {shown.moment(state.as_of)}", colour=GREY, most=1)
+    lines = wrap(shown.state_line(state), colour=GREY, most=4)
     if state.incomplete:
         lines += wrap(shown.heading(state), bold=True, colour=BELOW, most=2)
     return lines
@@ -306,10 +304,16 @@ def school_row(score: SchoolScore) -> Row:
 
 
 def _school_order(summary: Summary) -> tuple[list[SchoolScore], list[SchoolScore]]:
-    """The schools with points to count, the lowest share first; then those with none."""
-    counted = sorted((s for s in summary.scores.schools if s.maximum), key=lambda s: (s.ratio, s.total, s.school.name))
-    rest = sorted((s for s in summary.scores.schools if not s.maximum), key=lambda s: s.school.name)
-    return counted, rest
+    """The schools in the ranking (their questionnaire sent, points to count), the lowest share first; then the
+    others (their points are incomplete: as in the text's ranking, scoring.summary.Summary.lowest), those with
+    some points first."""
+    unsent = {s.school.id for s in summary.unsent()}
+    ranked = sorted((s for s in summary.scores.schools if s.maximum and s.school.id not in unsent),
+                    key=lambda s: (s.ratio, s.total, s.school.name))
+    chosen = {s.school.id for s in ranked}
+    rest = sorted((s for s in summary.scores.schools if s.school.id not in chosen),
+                  key=lambda s: (not s.maximum, s.ratio, s.school.name))
+    return ranked, rest
 
 
 def _school_album(summary: Summary, start: int) -> Album | None:
@@ -331,7 +335,7 @@ def _school_album(summary: Summary, start: int) -> Album | None:
     capacity = _capacity(sample, SCHOOL_ROW, len(legend))
     room = capacity * SCHOOL_IMAGES
     left_out = 0
-    if total > room:  # the highest scorers give way; the schools with no data stay (someone must ask them)
+    if total > room:  # the highest scorers give way; the schools without their data stay (someone must ask them)
         rest = rest[:room // 2] if len(rest) > room // 2 else rest
         left_out = total - room
         counted = counted[:room - len(rest)]
@@ -342,12 +346,12 @@ def _school_album(summary: Summary, start: int) -> Album | None:
     for n, part in enumerate(_split(shown_schools, capacity)):
         last = first + len(part) - 1
         which = (f"Школы {first}–{last} из {total}" if len(part) > 1 else f"Школа {first} из {total}") + \
-            ": от меньшей доли баллов к большей" + ("; без данных — в конце" if rest and last > len(counted) else "")
+            ": от меньшей доли баллов к большей" + ("; без анкеты школы или без данных — в конце" if rest and last > len(counted) else "")
         images.append(Image(f"chart_{start + n}.png", tuple(_head(summary, SCHOOLS_WHAT, which)), "schools",
                             tuple(school_row(s) for s in part), scale=scale, legend=legend))
         first = last + 1
     caption = (f"Баллы школ за период {summary.period}: набрано из возможного по показателям с данными, "
-               f"от меньшей доли баллов к большей; школы без данных — в конце.")
+               f"от меньшей доли баллов к большей" + ("; школы без анкеты или без данных — в конце." if rest else "."))
     if left_out:
         caption += (f" На изображениях {len(shown_schools)} из {total} школ; ещё {left_out} — с наибольшей долей баллов — "
                     f"в файле Excel, лист «{SCHOOLS_SHEET}».")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.render import messages, split_html
 from monitoring.campaigns import open_campaign
-from scoring import report, shown
+from scoring import charts, report, shown
 from scoring import text as report_text
 from scoring.service import (
     ScoringError,
@@ -201,13 +201,14 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
         assert sheet.print_title_rows, sheet.title
         assert sheet.oddHeader.center.text == "Тестовский городской округ — период 2026-2027", sheet.title
         assert sheet.oddFooter.center.text == "Страница &P из &N", sheet.title
-    png = report.chart(summary)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image
 
-    assert Image.open(io.BytesIO(png)).size[0] == 1080  # a phone's width; labels 10 pt at 150 dpi (21 px)
-    assert report.FONT_PT >= 10 and report.CHART_DPI * report.CHART_WIDTH_IN == 1080
-    assert report.dynamics_chart(summary) is None  # one period: nothing to draw across periods
+    albums = charts.images(summary)  # the municipality's shares (two images), the schools' points (one)
+    photos = [png for _, album in albums for _, png in album]
+    assert [len(album) for _, album in albums] == [2, 1]  # one period: nothing to draw across periods
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in photos)
+    assert all(Image.open(io.BytesIO(png)).size[0] == 1080 and Image.open(io.BytesIO(png)).size[1] <= 1350
+               for png in photos)  # a phone's portrait photo
 
 
 async def test_text_is_split_under_telegram_limit(session_factory, world, clock):
@@ -344,8 +345,18 @@ async def test_summary_refusals_and_delivery(runner, api, world, session_factory
     await runner.wait(api.message_update(2004, "/summary@shnor_test_bot", chat_id=group, chat_type="supergroup"))
     sent = api.bot_messages(group)[before:]
     assert sent[0]["text"].startswith("<b>Сводка ШНОР: Тестовский городской округ, период 2026-2027</b>")
-    assert "document" in sent[-2] and sent[-2]["document"]["file_name"] == "shnor_2026-2027.xlsx"
-    assert "photo" in sent[-1]
+    assert "document" in sent[-4] and sent[-4]["document"]["file_name"] == "shnor_2026-2027.xlsx"
+    # the charts: the municipality's shares as an album of two (one media group), the schools' points as one photo
+    albums = api.albums(group)
+    assert len(albums) == 1 and [m["message_id"] for m in albums[0]] == [m["message_id"] for m in sent[-3:-1]]
+    assert albums[0][0]["caption"].startswith("Муниципальные доли за период 2026-2027 против порогов")
+    assert "caption" not in albums[0][1]  # the album's caption is its first photo's
+    assert "photo" in sent[-1] and "media_group_id" not in sent[-1] and sent[-1]["caption"].startswith("Баллы школ")
+    assert "По состоянию на" in sent[-1]["caption"] and "Данные неполные" in sent[-1]["caption"]
+    for photo in sent[-3:]:
+        size = photo["photo"][0]
+        assert size["width"] == 1080 and size["height"] <= 1350  # what Telegram got: a phone's portrait photo
+    assert [call for call, _ in api.calls].count("sendMediaGroup") == 1
     assert (group, "upload_document") in api.chat_actions
 
     # another municipality's coordinator in this group is refused
@@ -499,12 +510,12 @@ async def test_a_registry_import_for_one_period_leaves_another_period_as_it_was(
         await add_schools(session, municipality, rows, "2025-2026")
         await session.commit()
 
-    async def rendered(period: str) -> tuple[bytes, list, bytes]:
+    async def rendered(period: str) -> tuple[bytes, list, list]:
         async with session_factory() as session:
             summary = await build_summary(session, await session.get(Municipality, world.municipality.id), period, now=clock.now)
         book = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
         cells = [[c.value for row in sheet.iter_rows() for c in row] for sheet in book.worksheets]
-        return "\n".join(summary_text(summary)).encode(), cells, report.chart(summary)
+        return "\n".join(summary_text(summary)).encode(), cells, charts.images(summary)
 
     before = await rendered("2025-2026")
     assert "M2.4.6 Есть хотя бы одна муниципальная стажировочная площадка — <b>да</b>" in before[0].decode()

@@ -247,12 +247,6 @@ def test_card_workbook(summary):
     assert by_code["Итого"][4] == 0 and by_code["Итого"][8] == "0 из 3 баллов; нет данных по 20 показателям"
 
 
-def test_charts(summary):
-    assert report.chart(summary).startswith(b"\x89PNG")
-    assert report.dynamics_chart(summary).startswith(b"\x89PNG")
-    assert report.dynamics_chart(_summary((NOW,))) is None  # one period: nothing to compare
-
-
 # --- the Word documents --------------------------------------------------------------------
 
 
