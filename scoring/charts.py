@@ -111,6 +111,7 @@ class Row:
     bar: Bar | None  # None: nothing to draw a length of (the marks say why)
     marks: tuple[Mark, ...] = ()
     note: str = ""  # right-aligned on the label's line (a share's threshold)
+    heading: bool = False  # a group's heading across the row, not a school
 
 
 @dataclass(frozen=True)
@@ -332,29 +333,43 @@ def _school_album(summary: Summary, start: int) -> Album | None:
         entries.append((NOT_APPLICABLE, "не применяется"))
     legend = _legend(entries)
     sample = _head(summary, SCHOOLS_WHAT, "Школы 100–150 из 150: от меньшей доли баллов к большей")
-    capacity = _capacity(sample, SCHOOL_ROW, len(legend))
+    capacity = _capacity(sample, SCHOOL_ROW, len(legend)) - (1 if rest else 0)  # a row for the heading of the rest
     room = capacity * SCHOOL_IMAGES
-    left_out = 0
+    ranked_out = rest_out = 0
     if total > room:  # the highest scorers give way; the schools without their data stay (someone must ask them)
-        rest = rest[:room // 2] if len(rest) > room // 2 else rest
-        left_out = total - room
-        counted = counted[:room - len(rest)]
-    shown_schools = counted + rest
+        rest_out = max(0, len(rest) - room // 2)
+        rest = rest[:len(rest) - rest_out]
+        ranked_out = max(0, len(counted) - (room - len(rest)))
+        counted = counted[:len(counted) - ranked_out]
+    outside = {s.school.id for s in rest}
+    unsent = {s.school.id for s in summary.unsent()}
+    heading = ("Анкета школы не отправлена: вне рейтинга" if outside <= unsent
+               else "Без анкеты школы или без данных: вне рейтинга")
     images = []
     first = 1
-    scale = max((s.maximum for s in shown_schools), default=1) or 1
-    for n, part in enumerate(_split(shown_schools, capacity)):
+    scale = max((s.maximum for s in counted + rest), default=1) or 1
+    for n, part in enumerate(_split(counted + rest, capacity)):
         last = first + len(part) - 1
-        which = (f"Школы {first}–{last} из {total}" if len(part) > 1 else f"Школа {first} из {total}") + \
-            ": от меньшей доли баллов к большей" + ("; без анкеты школы или без данных — в конце" if rest and last > len(counted) else "")
+        which = f"Школы {first}–{last} из {total}" if len(part) > 1 else f"Школа {first} из {total}"
+        if any(s.school.id not in outside for s in part):
+            which += ": от меньшей доли баллов к большей"
+        rows = []
+        for score in part:
+            if score.school.id in outside and not any(r.heading for r in rows):
+                rows.append(Row(clip(heading, CONTENT, bold=True), None, heading=True))
+            rows.append(school_row(score))
         images.append(Image(f"chart_{start + n}.png", tuple(_head(summary, SCHOOLS_WHAT, which)), "schools",
-                            tuple(school_row(s) for s in part), scale=scale, legend=legend))
+                            tuple(rows), scale=scale, legend=legend))
         first = last + 1
     caption = (f"Баллы школ за период {summary.period}: набрано из возможного по показателям с данными, "
-               f"от меньшей доли баллов к большей" + ("; школы без анкеты или без данных — в конце." if rest else "."))
-    if left_out:
-        caption += (f" На изображениях {len(shown_schools)} из {total} школ; ещё {left_out} — с наибольшей долей баллов — "
-                    f"в файле Excel, лист «{SCHOOLS_SHEET}».")
+               f"от меньшей доли баллов к большей" + (f"; в конце — вне рейтинга ({heading.split(':')[0].lower()})."
+                                                      if rest else "."))
+    if ranked_out or rest_out:
+        shown_ = len(counted) + len(rest)
+        parts = [f"ещё {ranked_out} — с наибольшей долей баллов"] if ranked_out else []
+        parts += [f"ещё {rest_out} вне рейтинга"] if rest_out else []
+        caption += (f" На изображениях {shown_} из {total} школ; {' и '.join(parts)} — в файле Excel, "
+                    f"лист «{SCHOOLS_SHEET}».")
     return Album(_caption(summary, caption), tuple(images))
 
 
@@ -591,7 +606,7 @@ def _draw_schools(canvas: _Canvas, image: Image, y: float) -> float:
     unit = BAR_WIDTH / image.scale
     for row in image.rows:
         middle = y + SCHOOL_ROW / 2
-        canvas.text(MARGIN, middle, row.label)
+        canvas.text(MARGIN, middle, row.label, bold=row.heading, colour=GREY if row.heading else INK)
         if row.bar is not None:
             bar = row.bar
             top = middle - BAR_HEIGHT / 2
@@ -599,7 +614,7 @@ def _draw_schools(canvas: _Canvas, image: Image, y: float) -> float:
             canvas.rect(BAR_X, top, bar.length * unit, BAR_HEIGHT, facecolor=bar.colour, edgecolor="none")
             canvas.text(BAR_X + (bar.possible or bar.length) * unit + 10, middle, bar.text)
             _marks(canvas, MARKS_X, middle, row.marks)
-        else:
+        elif not row.heading:
             _marks(canvas, BAR_X, middle, row.marks)
         canvas.line(MARGIN, y + SCHOOL_ROW, WIDTH - MARGIN, y + SCHOOL_ROW, color="#ededed", linewidth=1)
         y += SCHOOL_ROW

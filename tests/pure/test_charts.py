@@ -97,7 +97,7 @@ def _images(albums: list[charts.Album]) -> list[charts.Image]:
 
 
 def _school_rows(albums: list[charts.Album]) -> list[charts.Row]:
-    return [row for image in _images(albums) if image.kind == "schools" for row in image.rows]
+    return [row for image in _images(albums) if image.kind == "schools" for row in image.rows if not row.heading]
 
 
 def test_every_image_fits_a_phone_and_is_what_the_model_says(summary):
@@ -116,8 +116,8 @@ def test_every_image_fits_a_phone_and_is_what_the_model_says(summary):
     for image in _images(albums):
         assert all(line.size >= 28 and charts.measure(line.text, line.size, line.bold) <= charts.CONTENT for line in image.head)
         for row in image.rows:
-            width = charts.NAME_WIDTH if image.kind == "schools" else charts.CONTENT
-            assert charts.measure(row.label) <= width, row.label
+            width = charts.NAME_WIDTH if image.kind == "schools" and not row.heading else charts.CONTENT
+            assert charts.measure(row.label, bold=row.heading) <= width, row.label
 
 
 def test_the_number_of_images_is_bounded_and_the_rest_is_in_the_workbook(summary):
@@ -128,7 +128,8 @@ def test_the_number_of_images_is_bounded_and_the_rest_is_in_the_workbook(summary
     caption = albums[-1].caption
     if len(rows) < schools:  # 150 schools: the highest scorers are left to the workbook, and the caption says so
         assert schools == 150
-        assert f"На изображениях {len(rows)} из {schools} школ; ещё {schools - len(rows)}" in caption
+        assert f"На изображениях {len(rows)} из {schools} школ; ещё {schools - len(rows)} — с наибольшей долей баллов" \
+            in caption
         assert "в файле Excel, лист «Показатели школ»" in caption
         # those left out scored more than every ranked school shown
         shown_names = {r.label for r in rows}
@@ -166,8 +167,19 @@ def test_no_data_is_a_mark_never_a_bar(summary):
     row = rows[nothing.school.short_name]
     assert row.bar.possible == 3 and row.marks == (charts.Mark(charts.NO_DATA, "20"),)
     order = [r.label for r in _school_rows(albums)]
-    ranked = [n for n in order if rows[n].bar is not None and summary.form_sent(int(n.split()[1]))]
-    assert order[:len(ranked)] == ranked  # the ranking first, the schools without their data after it
+    ranked = [n for n in order if summary.form_sent(int(n.split()[1]))]
+    assert order[:len(ranked)] == ranked  # the ranking first, the schools without their data after it, under a heading
+    ratios = [rows[n].bar.length / rows[n].bar.possible for n in ranked]
+    assert ratios == sorted(ratios)
+    schools = [i for i in _images(albums) if i.kind == "schools"]
+    headed = [image for image in schools if any(r.heading for r in image.rows)]
+    assert headed and all(image.rows[-1].heading is False for image in schools)
+    for image in headed:
+        labels = [r.label for r in image.rows]
+        heading = next(n for n, r in enumerate(image.rows) if r.heading)
+        assert labels[heading] == "Анкета школы не отправлена: вне рейтинга"
+        assert all(not summary.form_sent(int(label.split()[1])) for label in labels[heading + 1:])
+        assert all(summary.form_sent(int(label.split()[1])) for label in labels[:heading])
 
 
 def test_a_school_with_nothing_to_count_has_no_bar():
