@@ -65,7 +65,7 @@ INK, GREY, MISSING_EDGE = "#1a1a1a", "#595959", "#7f7f7f"
 
 # marks and legend keys
 NO_DATA, NOT_APPLICABLE, UNDECIDED = "no_data", "not_applicable", "pending"
-SCORED_KEY, POSSIBLE_KEY, THRESHOLD_KEY, LINE_KEY = "scored", "possible", "threshold", "line"
+SCORED_KEY, POSSIBLE_KEY, THRESHOLD_KEY, LEVEL_KEY = "scored", "possible", "threshold", "level"  # a bar's rule, a line's
 COLOURS = {SCORED_KEY: DARK, POSSIBLE_KEY: POSSIBLE, "reached": REACHED, "below": BELOW, "no_rule": NO_RULE,
            UNDECIDED: PENDING}
 
@@ -454,7 +454,7 @@ def _dynamics_image(summary: Summary, name: str) -> Image | None:
                             clip(note, CONTENT / PANEL_COLUMNS - 16), periods, points, threshold))
     which = (f"Последние {len(history)} периода из {len(summary.history)}; все — в файле Excel, лист «Динамика»"
              if len(summary.history) > len(history) else "")
-    entries = [("reached", "порог достигнут"), ("below", "ниже порога"), (THRESHOLD_KEY, "порог")]
+    entries = [("reached", "порог достигнут"), ("below", "ниже порога"), (LEVEL_KEY, "порог")]
     if any(p.value is None for panel in panels for p in panel.points):
         entries.append((NO_DATA, "нет данных за период"))
     if any(p.colour == PENDING for panel in panels for p in panel.points):
@@ -556,8 +556,8 @@ class _Canvas:
             self.rect(x, top, MARK, MARK, facecolor="white", edgecolor=PENDING, linestyle=(0, (2, 2)), linewidth=2.5)
         elif key == THRESHOLD_KEY:
             self.line(x + MARK / 2, top - 3, x + MARK / 2, top + MARK + 3, color="black", linewidth=4)
-        elif key == LINE_KEY:
-            self.line(x, y, x + MARK, y, color=DARK, linewidth=3)
+        elif key == LEVEL_KEY:
+            self.line(x - 4, y, x + MARK + 4, y, color="black", linewidth=2.5, linestyle=(0, (6, 4)))
         else:
             self.rect(x, top, MARK, MARK, facecolor=COLOURS[key], edgecolor="none")
 

@@ -120,8 +120,11 @@ def test_demo_writes_a_report_without_telegram(shnor, tmp_path: Path) -> None:
     assert dynamics[2:] == ("2023-2024", "2024-2025", "2025-2026", "Изменение к 2024-2025")
     matrix = [r for r in workbook["Показатели школ"].iter_rows(min_row=4, values_only=True) if len(r) > 1 and r[1]]
     assert len(matrix) == 20
-    assert (tmp_path / "demo" / "demo_report.png").read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "demo" / "demo_report_dynamics.png").read_bytes()[:4] == b"\x89PNG"  # three periods
+    # the charts beside the workbook: the shares (two), the dynamics (three periods), the schools (20 in one image)
+    charts = sorted((tmp_path / "demo").glob("chart_*.png"))
+    assert [p.name for p in charts] == ["chart_1.png", "chart_2.png", "chart_3.png", "chart_4.png"]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)
+    assert "Баллы школ за период 2025-2026" in out and f"Диаграммы: {tmp_path / 'demo' / 'chart_4.png'}" in out
 
 
 def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
@@ -143,7 +146,7 @@ def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
     assert "двенадцать критериев" in out and "зона риска 1" in out
     out = shnor("summary", "--municipality", "1", "--out", str(tmp_path / "r" / "report.xlsx")).stdout
     assert "период 2025-2026" in out
-    assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "report.png").exists()
+    assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "chart_1.png").exists()
     out = shnor("report", "--municipality", "1", "--period", "2025/26", "--out", str(tmp_path / "r" / "справка.docx")).stdout
     assert "Справка за период 2025-2026" in out and "школ в разделе 3: 1" in out
     import docx

@@ -386,6 +386,13 @@ async def test_client_sends_several_pictures_in_one_message(fake, client):
     assert messages[0]["body"]["text"] == "Графики" and fake.violations == []
     with pytest.raises(MaxApiError):  # a document goes alone (MAX refuses a file beside other attachments)
         await client.send_files(fake.dialog(7), [("document", "a.xlsx", b"PK"), ("photo", "b.png", b"\x89PNG")])
+    # the reminders' outlet sends an album the same way (the final summary in the coordinators' chat)
+    from bot.max.outlet import MaxOutlet, max_sender
+
+    await MaxOutlet(client, max_sender(client)).send_photos(fake.dialog(7), [("chart_4.png", b"\x89PNG"), ("chart_5.png",
+                                                                                                         b"\x89PNG")], None)
+    last = fake.current(fake.dialog(7))
+    assert [a["type"] for a in last["body"]["attachments"]] == ["image", "image"] and fake.violations == []
 
 
 async def test_client_set_commands(fake, client):
