@@ -95,6 +95,7 @@ def cmd_municipality_privacy(settings: Settings, args: argparse.Namespace) -> No
 
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
     from storage.privacy import audit
+    from storage.wording import zone_label
     from storage.registry import get_municipality
 
     async def action(session: AsyncSession) -> None:
@@ -103,7 +104,8 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
         since = dt.datetime.combine(args.since, dt.time(), tz) if args.since else None
         records = await audit(session, municipality.id, since)
         print(f"Журнал доступа к данным «{municipality.name}»"
-              + (f" с {args.since:%d.%m.%Y}" if args.since else "") + f", время {municipality.timezone}: записей {len(records)}.")
+              + (f" с {args.since:%d.%m.%Y}" if args.since else "")
+              + f", время {zone_label(municipality.timezone, common.clock())}: записей {len(records)}.")
         for r in records:
             print(f"{r.at.astimezone(tz):%d.%m.%Y %H:%M}\t{r.who}\t{r.action}\t{r.detail}")
 
@@ -392,7 +394,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
         municipality = await get_municipality(session, args.municipality)
         count = await export_answers(session, municipality.id, Path(args.out), args.period)
         log_access(session, action="export", municipality_id=municipality.id, person=None,
-                   detail=f"период {args.period or 'все'}; ответов {count}; файл {args.out}", now=common.clock())
+                   detail=f"{f'период {args.period}' if args.period else 'все периоды'}; ответов {count}; файл {args.out}", now=common.clock())
         return count
 
     count = asyncio.run(with_session(settings, action))
