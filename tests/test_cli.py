@@ -106,7 +106,7 @@ def test_a_registry_with_any_bad_row_imports_nothing(shnor, tmp_path: Path) -> N
 
 def test_survey_validate(shnor, tmp_path: Path) -> None:
     out = shnor("survey", "validate", str(Path(__file__).parents[1] / "surveys" / "packs" / "teacher.yaml")).stdout
-    assert "Анкета педагога (id teacher" in out and "has_iom [yesno, обязательный, переносится из прошлого периода]" in out and "iom_state [single, обязательный, если ${has_iom} = 'yes', переносится из прошлого периода, на экране предыдущего вопроса, в листе «Развитие педагогов»]" in out
+    assert out.startswith("«Анкета педагога» — анкета педагогов, версия ") and "; ключ анкеты: teacher\n" in out and "has_iom [yesno, обязательный, переносится из прошлого периода]" in out and "iom_state [single, обязательный, если ${has_iom} = 'yes', переносится из прошлого периода, на экране предыдущего вопроса, в листе «Развитие педагогов»]" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\ntitle: X\naudience: teacher\nquestions:\n  - {name: a, type: numbr, label: A}\n", encoding="utf-8")
     err = shnor("survey", "validate", str(bad), ok=False).stderr
