@@ -21,15 +21,25 @@ ROLE_HEADINGS = {
     "teacher": "Для педагогов школы",
     "coordinator": "Для муниципальных координаторов",
 }
-TEACHER_STEPS = (
-    "Наведите камеру телефона на QR-код мессенджера, которым пользуетесь (Telegram или MAX), или откройте ссылку "
-    "под ним.",
-    "В открывшемся чате с ботом нажмите «Запустить» (в MAX — «Начать»).",
-    "Прочитайте согласие на обработку персональных данных и нажмите «Согласен».",
-    "Напишите фамилию, имя и отчество полностью, например: Иванова Мария Петровна.",
-    "Сразу откроется анкета педагога — около двух минут. Ответы сохраняются сразу; продолжить с того же места можно "
-    "в любой момент командой /surveys.",
-)
+def teacher_steps(channels: Sequence[str]) -> tuple[str, ...]:
+    """How a teacher registers, for the messengers whose links the page has."""
+    both = len(channels) > 1
+    scan = ("Наведите камеру телефона на QR-код мессенджера, которым пользуетесь (" +
+            " или ".join(CHANNEL_TITLES[c] for c in channels) + "), или откройте ссылку под ним." if both else
+            "Наведите камеру телефона на QR-код или откройте ссылку под ним.")
+    press = {"telegram": "«Запустить»", "max": "«Начать»"}
+    start = ("В открывшемся чате с ботом нажмите " +
+             (f"{press['telegram']} (в MAX — {press['max']})." if both else f"{press[channels[0]]}."))
+    return (
+        scan,
+        start,
+        "Прочитайте согласие на обработку персональных данных и нажмите «Согласен».",
+        "Напишите фамилию, имя и отчество полностью, например: Иванова Мария Петровна.",
+        "Сразу откроется анкета педагога — около двух минут. Ответы сохраняются сразу; продолжить с того же места "
+        "можно в любой момент командой /surveys.",
+    )
+
+
 DEPUTY_NOTE = (
     "Заместитель директора регистрируется по своей ссылке так же, а педагогам передаёт их ссылку: эту страницу "
     "(распечатанной или файлом) или сообщение из команды /missing, кнопка «Приглашение для педагогов». Ссылка "
@@ -136,7 +146,8 @@ def invites_docx(municipality: str, pages: Sequence[Page], made: str) -> bytes:
         roles = {block.role for block in page.blocks}
         if "teacher" in roles:
             paragraph("Как зарегистрироваться педагогу", size=13, bold=True, before=12, after=4)
-            for step, text in enumerate(TEACHER_STEPS, start=1):
+            channels = [link.channel for link in page.blocks[0].links]
+            for step, text in enumerate(teacher_steps(channels), start=1):
                 paragraph(f"{step}. {text}", size=11, after=2)
         if "deputy" in roles:
             paragraph(DEPUTY_NOTE, size=11, before=8)

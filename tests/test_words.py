@@ -204,6 +204,7 @@ async def test_invites_file_a_page_a_school_with_its_links_and_qr_codes(runner: 
         assert text.splitlines()[1] == school.name
         assert "Для заместителя директора по УВР" in text and "Для педагогов школы" in text
         assert "Как зарегистрироваться педагогу" in text and "Ссылка действует до 23.12.2026" in text
+        assert "(Telegram или MAX)" in text and "нажмите «Запустить» (в MAX — «Начать»)" in text
         assert codes_in(text) == [], text
         tables = [item for item in page if isinstance(item, Table)]
         assert len(tables) == 2  # the deputy's links, then the teachers'
