@@ -10,10 +10,16 @@ Imported only where a workbook is made: it loads openpyxl.
 
 from __future__ import annotations
 
+import math
+import re
+from copy import copy
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 
@@ -41,6 +47,17 @@ def cell(
     out = WriteOnlyCell(ws, value)
     if isinstance(value, str):
         out.data_type = "s"  # never a formula
+    if not (number_format or font or fill or alignment or border):
+        return out
+    # Setting a style looks it up in the workbook's lists by hashing it, which is slow over a million cells:
+    # each combination is looked up once per workbook and its indices copied. The cache holds the style
+    # objects themselves, so that their ids stay theirs while it lives.
+    styles = ws.parent.__dict__.setdefault("_cell_style_cache", {})
+    key = (number_format, id(font), id(fill), id(alignment), id(border))
+    known = styles.get(key)
+    if known is not None:
+        out._style = copy(known[0])
+        return out
     if number_format:
         out.number_format = number_format
     if font is not None:
@@ -51,6 +68,7 @@ def cell(
         out.alignment = alignment
     if border is not None:
         out.border = border
+    styles[key] = (copy(out._style), font, fill, alignment, border)
     return out
 
 
@@ -68,15 +86,23 @@ def put(ws: Worksheet, row_: int, column: int, value: Any) -> Any:
     return target
 
 
-def print_setup(ws: Any, *, header: str, title_rows: str | None = None, landscape: bool = True) -> None:
-    """Landscape A4 fitted to the page width, the header rows repeated on every page, `header` (the
-    municipality and the period) at the top of each page and «Страница N из M» at the bottom."""
+def print_setup(
+    ws: Any, *, header: str, title_rows: str | None = None, landscape: bool = True, pages_wide: int = 1,
+    title_columns: str | None = None,
+) -> None:
+    """Landscape A4 fitted to the page width (`pages_wide` pages side by side for a wide sheet, with
+    `title_columns` repeated on each), the header rows repeated on every page, `header` (the municipality
+    and the period) at the top of each page and «Страница N из M» at the bottom."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = 9  # A4
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = pages_wide
     ws.page_setup.fitToHeight = 0  # as many pages down as it takes
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    if pages_wide > 1:
+        ws.page_setup.pageOrder = "overThenDown"  # a band of rows on pages side by side, then the next band
+        if title_columns:
+            ws.print_title_cols = title_columns
+    ws.page_margins.left = ws.page_margins.right = MARGIN_IN
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.page_margins.header = ws.page_margins.footer = 0.25
     if title_rows:
@@ -87,3 +113,158 @@ def print_setup(ws: Any, *, header: str, title_rows: str | None = None, landscap
     ws.oddHeader.center.size = 9
     ws.oddFooter.center.text = "Страница &P из &N"
     ws.oddFooter.center.size = 9
+
+
+# --- fitting text to cells -------------------------------------------------------------------
+#
+# A streamed (write-only) sheet is shown as written: neither Excel nor LibreOffice fits a row's height
+# to its wrapped text when it opens the file, and a header word wider than its column is broken inside
+# it («Знаменател/ь»). So the writer measures the text itself, with the estimate below.
+
+FONT_NAME = "Calibri"  # openpyxl's and Excel's default; LibreOffice draws it with Carlito, of the same metrics
+FONT_SIZE = 11
+ZERO_PT = 5.25  # a unit of column width (the «0» of Calibri 11: 7 px at 96 dpi) in points, in Excel
+PAPER_ZERO_PT = 5.55  # the same unit on LibreOffice's page (measured: columns 5, 10, 20 and 40 wide)
+PADDING = 0.75  # of a column `w` units wide (7w px) Excel keeps 5 px for the cell's margins and grid line
+HINTING = 1.06  # Excel on screen draws «0» 7 px wide (7.43 by design) and rounds every glyph to whole pixels
+BOLD = 1.07  # Calibri Bold against Regular: 1.04 on average, 1.07 for the widest Cyrillic letters (ж, м, ы)
+LINE_PT = 15.0  # a line of 11 pt text: Excel's default row and its wrapped lines (LibreOffice needs 11.1)
+MAX_ROW_PT = 409.0  # Excel's tallest row
+
+# Advance widths of Calibri Regular (Carlito) in «0»s, rounded up to 0.05: the character's bucket.
+_BUCKETS = {
+    0.45: " '", 0.5: "ijlI.,·", 0.55: ":;", 0.6: "()", 0.65: "fJ![]{}-", 0.7: "rtг", 0.8: "szт/\\\"",
+    0.85: "cLзсГ", 0.9: "kvxyухэ", 0.95: "agFSZавкчьяЗ?|", 1.0: "0123456789eETYеёЕЁТ–+=<>*#_~≥≤×",
+    1.05: "bdhnopquKPXлопрРУХЬ«»", 1.1: "BCRбийнцъБВКСЧЭЯ", 1.15: "AVдА", 1.25: "DGHфЛНПЪ", 1.3: "NUДИЙЦ",
+    1.35: "OQмыО&", 1.4: "жФ…", 1.45: "wшю%", 1.5: "щ", 1.55: "Ы", 1.6: "mЖ", 1.7: "MМ", 1.75: "ШЮ",
+    1.8: "WЩ—@→", 2.05: "№",
+}
+_GLYPH = {ch: width for width, chars in _BUCKETS.items() for ch in chars}
+_OTHER = 1.3  # a character not in the table (another script, a sign): wider than most letters
+_WIDE = 2.1  # CJK and other full-width characters
+
+
+def _glyph(ch: str) -> float:
+    width = _GLYPH.get(ch)
+    if width is not None:
+        return width
+    import unicodedata
+
+    return _WIDE if unicodedata.east_asian_width(ch) in "WF" else _OTHER
+
+
+def _scale(bold: bool, size: float) -> float:
+    return HINTING * (BOLD if bold else 1.0) * size / FONT_SIZE
+
+
+@lru_cache(maxsize=1 << 16)
+def _design_width(word: str) -> float:
+    return sum(_GLYPH[ch] if ch in _GLYPH else _glyph(ch) for ch in word)
+
+
+def text_width(text: str, *, bold: bool = False, size: float = FONT_SIZE) -> float:
+    """How wide `text` is on one line, in units of column width (the «0» of Calibri 11).
+
+    Calibrated once against a LibreOffice 7.4 render (Carlito, metric-compatible with Calibri) at 100 %:
+    «0» is 5.586 pt there (Calibri's design, 1038/2048 of 11 pt); the Cyrillic lowercase alphabet measured
+    34.4 «0» (the table: 34.5), the uppercase 40.0 (40.1), «Знаменатель» 10.9 (10.9), «общеобразовательное»
+    19.1 (19.3), Latin lowercase 23.4 (23.4); in bold 35.6, 41.1, 11.2, 19.5 and 24.0 (the table × BOLD: at
+    most 3 % above). Cyrillic is 5 % wider than Latin and 20 % wider in capitals. Excel on screen is wider
+    than the design by up to HINTING, so the estimate is the design × HINTING (× BOLD for bold, scaled by
+    the font size): it errs on the wide side, never the narrow one.
+    """
+    return _design_width(text) * _scale(bold, size)
+
+
+def room(width: float) -> float:
+    """The room for text in a column `width` units wide."""
+    return max(0.5, width - PADDING)
+
+
+_HYPHEN = re.compile(r"[^-]*-|[^-]+")
+
+
+def _pieces(paragraph: str) -> Iterator[tuple[str, bool]]:
+    """Where a line may break: at spaces, and after a hyphen («психолого-|педагогических»); with each
+    piece, whether a space comes before it."""
+    for word in paragraph.split():
+        for n, piece in enumerate(_HYPHEN.findall(word)):
+            yield piece, n == 0
+
+
+@lru_cache(maxsize=1 << 17)
+def line_count(text: str, width: float, *, bold: bool = False, size: float = FONT_SIZE) -> int:
+    """How many lines `text` takes wrapped in a column `width` units wide: words fill a line while they fit,
+    the next word starts a new one, a word longer than a line is broken inside (as Excel and LibreOffice do);
+    a new line in the text starts a new line."""
+    space = room(width) / _scale(bold, size)  # in design units
+    if len(text) * _WIDE <= space and "\n" not in text:
+        return 1
+    total = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0.0
+        for piece, spaced in _pieces(paragraph):
+            w = _design_width(piece)
+            gap = _GLYPH[" "] if spaced else 0.0
+            if used and used + gap + w <= space:
+                used += gap + w
+                continue
+            if used:
+                lines += 1
+                used = 0.0
+            if w <= space:
+                used = w
+                continue
+            for ch in piece:  # longer than a line: broken inside, character by character
+                c = _glyph(ch)
+                if used and used + c > space:
+                    lines += 1
+                    used = 0.0
+                used += c
+        total += lines
+    return total
+
+
+def longest_word(text: str, *, bold: bool = False, size: float = FONT_SIZE) -> float:
+    """The width of the widest word of `text` (a header word must fit its column whole)."""
+    return max((text_width(piece, bold=bold, size=size) for piece, _ in _pieces(text)), default=0.0)
+
+
+def line_height(size: float = FONT_SIZE) -> float:
+    """Points per line of wrapped text of `size` (15 for 11 pt, as Excel lays it out)."""
+    return LINE_PT * size / FONT_SIZE
+
+
+def _pixels(points: float) -> float:
+    """Up to a whole pixel (0.75 pt at 96 dpi): Excel draws a row's height in pixels and would round it."""
+    return min(MAX_ROW_PT, math.ceil(points / 0.75 - 1e-9) * 0.75)
+
+
+def row_height(lines: int, size: float = FONT_SIZE) -> float:
+    """A row's height in points for `lines` lines of text, with a little room under the last."""
+    return _pixels(lines * line_height(size) + 1)
+
+
+def upright_height(text: str, width: float, *, bold: bool = False, size: float = FONT_SIZE) -> float:
+    """The row height in points that `text` written upwards (rotated 90°) needs in a column `width` units
+    wide: its lines stand side by side across the column, each as long as the row is high."""
+    across = max(1, int(room(width) * ZERO_PT // line_height(size)))
+    height = max(30.0, (longest_word(text, bold=bold, size=size) + PADDING) * ZERO_PT)
+    while height < MAX_ROW_PT and line_count(text, height / ZERO_PT, bold=bold, size=size) > across:
+        height += 5.0
+    return _pixels(height)
+
+
+def font(*, bold: bool = False, size: float = FONT_SIZE, color: str | None = None) -> Font:
+    """A font that names Calibri: without a name LibreOffice draws a serif font of other widths."""
+    return Font(name=FONT_NAME, size=size, bold=bold, color=color)
+
+
+A4_LANDSCAPE_MM = 297.0
+MARGIN_IN = 0.4  # left and right, as print_setup sets them
+
+
+def printable_width() -> float:
+    """Landscape A4 inside print_setup's margins, in units of column width at 100 %: 141.3 (LibreOffice lays a
+    unit at PAPER_ZERO_PT, wider than Excel's 5.25 pt: the narrower page of the two)."""
+    return (A4_LANDSCAPE_MM / 25.4 - 2 * MARGIN_IN) * 72 / PAPER_ZERO_PT

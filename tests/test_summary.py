@@ -183,10 +183,12 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert ident["СОШ 1"][1] == "да" and ident["СОШ 1"][4] == "да"
     assert ident["Ключевская ООШ"][3] == "да"
 
-    # every sheet prints: landscape A4 fitted to the width, header rows repeated, the place and period on top
+    # every sheet prints: landscape A4 fitted to the width (a wide one to several pages side by side, its first
+    # column repeated, so that its text stays readable), header rows repeated, the place and period on top
     for sheet in wb.worksheets:
         assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9, sheet.title
-        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth == 1 or sheet.print_title_cols == "$A:$A", sheet.title
         assert sheet.print_title_rows, sheet.title
         assert sheet.oddHeader.center.text == "Тестовский городской округ — период 2026-2027", sheet.title
         assert sheet.oddFooter.center.text == "Страница &P из &N", sheet.title
