@@ -77,8 +77,8 @@ COUNT_CHANGE_FORMAT = "+0;-0;0"
 DATE_FORMAT = "DD.MM.YYYY HH:MM"
 
 SHEET_ROWS = 100_000  # rows of a long sheet; a country has a million school values, and Excel stops at 1 048 576
-NO_DATA = "нет данных"
-NOT_APPLICABLE = "—"
+NO_DATA = shown.NO_DATA
+NOT_APPLICABLE = "—"  # the matrix's mark for «не применяется», explained by its legend
 
 FIT_ROWS = 2000  # a long sheet's columns are fitted to its first, its last and every n-th of these rows
 WIDEST = 40.0  # the widest a column grows with its text unless its sheet says otherwise
@@ -112,7 +112,7 @@ class Sheet:
     dates: tuple[int, ...] = ()
     caption: str | None = None  # what the sheet is about, above the header
     notes: list[str] = field(default_factory=list)  # lines under the caption: when, and how complete the data are
-    warning: str | None = None  # a line under the caption in red: «данные неполные»
+    warning: str | None = None  # a line under them in red: «Данные неполные: …»
     legend: list[tuple[str, PatternFill | None]] = field(default_factory=list)  # keys, a row each, under the data
     subheaders: list[str] | None = None  # a second header row (short names under codes), written upwards
     rotate_from: int = 1  # the first column whose subheader is written upwards
@@ -250,8 +250,8 @@ def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
     for c, width in widths.items():
         ws.column_dimensions[get_column_letter(c)].width = width
     above = [(sheet.caption, CAPTION_FONT, 12)] if sheet.caption else []
-    above += [(sheet.warning, WARNING_FONT, FONT_SIZE)] if sheet.warning else []
     above += [(note, None, FONT_SIZE) for note in sheet.notes]
+    above += [(sheet.warning, WARNING_FONT, FONT_SIZE)] if sheet.warning else []
     top = len(above) + 1  # the header's row
     last_header = top + bool(sheet.subheaders)
     first = last_header + 1
@@ -265,7 +265,8 @@ def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=["1"], fill=GREEN))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=["0"], fill=RED))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{NOT_APPLICABLE}"'], fill=GREY))
-        ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{NO_DATA}"'], fill=GREY))
+        for words in (NO_DATA, shown.PENDING, shown.INFORMATIONAL):
+            ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{words}"'], fill=GREY))
     if sheet.change and rows:
         letter = get_column_letter(sheet.change[0])
         area = f"{letter}{first}:{letter}{last}"
@@ -360,22 +361,40 @@ def _share(value: Any) -> Any:
 
 
 def _points_cell(value: Value) -> Any:
-    """The matrix cell: points, «нет данных» (grey, not a red 0) or «—» where it does not apply."""
+    """The points: a number (green 1, red 0), or why there is none in scoring.shown's words: «нет данных» (grey,
+    not a red 0), «балл не определён» (answers are still coming), «информационный, без баллов»; «—» where the
+    indicator does not apply (the matrix's legend says so)."""
     if not value.applies:
         return NOT_APPLICABLE
     if value.no_data:
         return NO_DATA
-    if value.pending:
-        return shown.PENDING
+    if value.pending or value.informational:
+        return shown.points(value)
     return value.points
 
 
 def _shown(value: Value) -> Any:
+    """The value's cell: a share as a number (a percentage to sort and filter by), «да»/«нет», or
+    «нет данных» / «не применяется»; its reason and what it counts stand in the «Пояснение» column."""
     if not value.applies or value.value is None:
-        return shown.with_reason(value)
+        return shown.value(value)
     if isinstance(value.value, bool):
         return "да" if value.value else "нет"
     return _share(value.value)
+
+
+def _shown_with_reason(value: Value) -> Any:
+    """A value where no column beside it can explain it (a period of the dynamics): «нет данных: …» in the cell."""
+    if not value.applies or value.value is None:
+        return shown.with_reason(value)
+    return _shown(value)
+
+
+def _state(summary: Summary) -> tuple[list[str], str | None]:
+    """The lines under a document's caption: when it was made and how complete its data are, and «Данные
+    неполные: …» while they are (scoring.shown's words, as in every document)."""
+    state = summary.state
+    return [shown.state_line(state)], (shown.heading(state) or None)
 
 
 CHANGE_UP, CHANGE_DOWN = "нет → да", "да → нет"
@@ -393,8 +412,13 @@ def change(before: Value | None, after: Value) -> Any:
     return round((float(after.value) - float(before.value)) * 100, 1)
 
 
-def page_header(summary: Summary) -> str:
-    return f"{summary.municipality.name} — период {summary.period}"
+def page_header(summary: Summary, name: str | None = None) -> str:
+    """The top of every printed page: whose, which period, when made, and whether the data are incomplete."""
+    state = summary.state
+    header = f"{name or summary.municipality.name} — период {summary.period}"
+    if state.as_of is not None:
+        header += f"; по состоянию на {shown.moment(state.as_of)}"
+    return header + (f"; {shown.INCOMPLETE}" if state.incomplete else "")
 
 
 def workbook(summary: Summary) -> bytes:
@@ -417,16 +441,19 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
     for indicator in methodology.municipal_indicators:
         v = scores.municipal[indicator.code]
         rows.append([
-            indicator.code, indicator.title, _shown(v), rule_text(indicator), v.points if v.scored else None,
-            v.numerator, v.denominator, _share(v.response_rate), v.note,
+            indicator.code, indicator.title, _shown(v), rule_text(indicator), _points_cell(v),
+            v.numerator, v.denominator, _share(v.response_rate), shown.detail(indicator, v),
         ])
     rows.append(["Итого", "", "", "", scores.municipal_total, "", "", "",
-                 total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data))])
+                 total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data),
+                            len(scores.municipal_pending))])
+    notes, warning = _state(summary)
     sheets.append(Sheet(
         "Муниципальные показатели",
-        ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель", "Доля ответивших", "Примечание"],
-        rows, {2: 50, 4: 16, 9: 40}, percent=(3, 8),
+        ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель", "Доля ответивших", "Пояснение"],
+        rows, {2: 50, 4: 16, 5: 12, 9: 40}, percent=(3, 8), points=(5, 5),
         caption=f"Муниципальные показатели: {summary.municipality.name}, период {summary.period}",
+        notes=notes, warning=warning,
     ))
 
     indicators = methodology.school_indicators
@@ -442,7 +469,9 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
         points=(fixed + 1, len(indicators) + fixed),
         caption=f"Баллы школ по показателям, период {summary.period}",
         legend=[("Обозначения:", None), ("1 — балл получен", GREEN), ("0 — 0 баллов", RED),
-                (f"{NO_DATA} — баллы не начислены (это не 0)", GREY), (f"{NOT_APPLICABLE} — показатель не применяется", GREY)],
+                (f"{NO_DATA} — баллы не начислены (это не 0)", GREY),
+                (f"{shown.PENDING} — сбор не завершён, ответы ещё могут изменить балл", GREY),
+                (f"{NOT_APPLICABLE} — показатель не применяется", GREY)],
         subheaders=["", "", "", "", "", *[i.short for i in indicators]], rotate_from=fixed + 1,
     ))
 
@@ -454,13 +483,13 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
                 continue
             long_rows.append([
                 score.school.short_name, indicator.code, indicator.title, _shown(v), _points_cell(v),
-                v.numerator, v.denominator, _share(v.response_rate), v.note,
+                v.numerator, v.denominator, _share(v.response_rate), shown.detail(indicator, v),
                 indicator.recommendation if v.scored and not v.points else "",
             ])
     sheets.append(Sheet(
         "Значения школ", ["Школа", "Код", "Показатель", "Значение", "Баллы", "Числитель", "Знаменатель",
-                          "Доля ответивших", "Примечание", "Рекомендация"],
-        long_rows, {1: 22, 3: 40, 5: 7.5, 9: 30, 10: 40}, percent=(4, 8),
+                          "Доля ответивших", "Пояснение", "Рекомендация"],
+        long_rows, {1: 22, 3: 36, 5: 7.5, 9: 30, 10: 36}, percent=(4, 8),
         points=(5, 5),
     ))
 
@@ -568,7 +597,7 @@ def _dynamics_sheet(summary: Summary) -> Sheet:
     rows: list[list[Any]] = []
     for indicator in summary.methodology.municipal_indicators:
         values = [h.municipal[indicator.code] for h in history]
-        rows.append([indicator.code, indicator.title, *[_shown(v) for v in values],
+        rows.append([indicator.code, indicator.title, *[_shown_with_reason(v) for v in values],
                      change(before.municipal[indicator.code] if before else None, values[-1])])
     totals = [h.municipal_total for h in history]
     rows.append(["Итого", "Сумма баллов муниципальных показателей", *totals, totals[-1] - totals[-2] if n > 1 else None])
@@ -578,14 +607,15 @@ def _dynamics_sheet(summary: Summary) -> Sheet:
         delta = None
         if n > 1 and values[-1] is not None and values[-2] is not None:
             delta = round((float(values[-1]) - float(values[-2])) * 100, 1)
-        rows.append([code, title, *[_share(v) for v in values], delta])
+        rows.append([code, title, *[_share(s[code].value) if s[code].value is not None else shown.share(s[code])
+                                    for s in shares], delta])
     since = f"Изменение к {periods[-2]}" if n > 1 else "Изменение"
     return Sheet(
         "Динамика", ["Код", "Показатель", *periods, since], rows,
         {2: 60}, percent=tuple(range(3, n + 3)),
         change=(n + 3, POINTS_CHANGE_FORMAT),
-        caption=f"Динамика муниципальных показателей по периодам (изменение: доли — в процентных пунктах; "
-                f"зелёный — рост, красный — снижение)",
+        caption="Динамика муниципальных показателей по периодам (изменение: доли — в процентных пунктах; "
+                "зелёный — рост, красный — снижение)",
     )
 
 
@@ -637,14 +667,17 @@ def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
         if not v.applies:
             continue
         rows.append([indicator.code, indicator.title, _shown(v), rule_text(indicator), _points_cell(v),
-                     v.numerator, v.denominator, _share(v.response_rate), v.note,
+                     v.numerator, v.denominator, _share(v.response_rate), shown.detail(indicator, v),
                      indicator.recommendation if v.scored and not v.points else ""])
-    rows.append(["Итого", "", "", "", score.total, "", "", "", total_text(score.total, score.maximum, len(score.no_data)), ""])
+    rows.append(["Итого", "", "", "", score.total, "", "", "",
+                 total_text(score.total, score.maximum, len(score.no_data), len(score.pending)), ""])
     caption = f"{score.school.name} — карточка школы за период {summary.period} ({summary.municipality.name})"
+    notes, warning = _state(summary)
     _write(wb, Sheet("Карточка школы", ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель",
-                                        "Доля ответивших", "Примечание", "Рекомендация"], rows,
-                     {2: 50, 4: 16, 5: 7.5, 9: 30, 10: 40}, percent=(3, 8), points=(5, 5), caption=caption),
-           f"{score.school.short_name} — период {summary.period}")
+                                        "Доля ответивших", "Пояснение", "Рекомендация"], rows,
+                     {2: 50, 4: 16, 5: 7.5, 9: 30, 10: 40}, percent=(3, 8), points=(5, 5), caption=caption,
+                     notes=notes, warning=warning),
+           page_header(summary, score.school.short_name))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
