@@ -169,12 +169,14 @@ def _fit(sheet: Sheet, rows: list[list[Any]]) -> Layout:
             continue
         floor[c] = max(floor[c], longest_word(header, bold=True) + PADDING)
         wanted[c] = max(wanted[c], text_width(header, bold=True) / HEADER_LINES + PADDING)
+    seen: set[tuple[int, Any]] = set()  # a column's values repeat (names, titles, «да»): each is measured once
     for row in data:
         if len(row) == 1 and columns > 1:
             continue  # a note across the sheet
         for c, value in enumerate(row, start=1):
-            if value is None or value == "":
+            if value is None or value == "" or (c, value) in seen:
                 continue
+            seen.add((c, value))
             text, number = _read_as(value, c, sheet)
             width = text_width(text) + PADDING
             if number:
@@ -660,6 +662,8 @@ def card_file_name(summary: Summary, score: SchoolScore, suffix: str = "xlsx") -
 
 
 def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
+    """The school's card as one sheet that prints on one page wide: each indicator's value, its rule and point,
+    what the value counts (or why it is missing) and what to do where it scored 0."""
     wb = Workbook(write_only=True)
     rows = []
     for indicator in summary.methodology.school_indicators:
@@ -667,15 +671,13 @@ def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
         if not v.applies:
             continue
         rows.append([indicator.code, indicator.title, _shown(v), rule_text(indicator), _points_cell(v),
-                     v.numerator, v.denominator, _share(v.response_rate), shown.detail(indicator, v),
-                     indicator.recommendation if v.scored and not v.points else ""])
-    rows.append(["Итого", "", "", "", score.total, "", "", "",
+                     shown.detail(indicator, v), indicator.recommendation if v.scored and not v.points else ""])
+    rows.append(["Итого", "", "", "", score.total,
                  total_text(score.total, score.maximum, len(score.no_data), len(score.pending)), ""])
     caption = f"{score.school.name} — карточка школы за период {summary.period} ({summary.municipality.name})"
     notes, warning = _state(summary)
-    _write(wb, Sheet("Карточка школы", ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель",
-                                        "Доля ответивших", "Пояснение", "Рекомендация"], rows,
-                     {2: 50, 4: 16, 5: 7.5, 9: 30, 10: 40}, percent=(3, 8), points=(5, 5), caption=caption,
+    _write(wb, Sheet("Карточка школы", ["Код", "Показатель", "Значение", "Правило", "Баллы", "Пояснение", "Рекомендация"],
+                     rows, {2: 40, 4: 16, 5: 7.5, 6: 34, 7: 40}, percent=(3,), points=(5, 5), caption=caption,
                      notes=notes, warning=warning),
            page_header(summary, score.school.short_name))
     buffer = io.BytesIO()

@@ -256,11 +256,15 @@ def test_card_workbook(summary):
     rows = _sheet(openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, score))), "Карточка школы")
     assert rows[0][0] == "МКОУ Ключевская ООШ — карточка школы за период 2026-2027 (Тестовский городской округ)"
     assert rows[1][0].startswith("По состоянию на 07.12.2026 12:30:") and rows[2][0].startswith("Данные неполные: ")
+    assert rows[3] == ("Код", "Показатель", "Значение", "Правило", "Баллы", "Пояснение", "Рекомендация")
     by_code = {row[0]: row for row in rows}
     assert by_code["S2.4.4"][2] == "нет данных" and by_code["S2.4.4"][4] == "нет данных"
-    assert by_code["S2.4.4"][8] == "анкета школы не отправлена"  # the reason beside it
-    assert by_code["S2.1.2"][4] == 0 and by_code["S2.1.2"][9]  # a zero, and what to do
-    assert by_code["Итого"][4] == 0 and by_code["Итого"][8] == "0 из 3 баллов; нет данных по 20 показателям"
+    assert by_code["S2.4.4"][5] == "анкета школы не отправлена"  # the reason beside it
+    assert by_code["S2.1.2"][4] == 0 and by_code["S2.1.2"][6]  # a zero, and what to do
+    assert by_code["Итого"][4] == 0 and by_code["Итого"][5] == "0 из 3 баллов; нет данных по 20 показателям"
+    with_data = {row[0]: row for row in _sheet(openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, _score(summary, 1)))),
+                                               "Карточка школы")}
+    assert with_data["S2.4.4"][2:6] == (0.8, "≥ 70,0 %", 1, "8 из 10 заявленных педагогов; ответили 8; порог ≥ 70,0 %")
 
 
 def test_charts(summary):
