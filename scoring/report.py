@@ -36,6 +36,7 @@ from storage.xlsx import (
     ZERO_PT,
     cell,
     font,
+    plain,
     line_count,
     line_height,
     longest_word,
@@ -132,8 +133,14 @@ class Layout:
     pages_wide: int
     span: int
 
+    @property
+    def start(self) -> int:
+        """Where a line across the sheet starts: in column B when the sheet prints several pages wide, since
+        column A is repeated on every page and would show a cut piece of it on the pages after the first."""
+        return 2 if self.pages_wide > 1 and self.span > 1 else 1
+
     def span_width(self) -> float:
-        return sum(self.widths[c] for c in range(1, self.span + 1))
+        return sum(self.widths[c] for c in range(self.start, self.span + 1))
 
 
 def _read_as(value: Any, column: int, sheet: Sheet) -> tuple[str, bool]:
@@ -169,14 +176,18 @@ def _fit(sheet: Sheet, rows: list[list[Any]]) -> Layout:
             continue
         floor[c] = max(floor[c], longest_word(header, bold=True) + PADDING)
         wanted[c] = max(wanted[c], text_width(header, bold=True) / HEADER_LINES + PADDING)
-    seen: set[tuple[int, Any]] = set()  # a column's values repeat (names, titles, «да»): each is measured once
+    seen: set[tuple[int, str]] = set()  # a column's texts repeat (names, titles, «да»): each is measured once
     for row in data:
         if len(row) == 1 and columns > 1:
             continue  # a note across the sheet
         for c, value in enumerate(row, start=1):
-            if value is None or value == "" or (c, value) in seen:
+            value = plain(value)  # as the cell will hold it: a list joined, a file by its name
+            if value is None or value == "":
                 continue
-            seen.add((c, value))
+            if isinstance(value, str):
+                if (c, value) in seen:
+                    continue
+                seen.add((c, value))
             text, number = _read_as(value, c, sheet)
             width = text_width(text) + PADDING
             if number:
@@ -225,19 +236,18 @@ def _pages(widths: dict[int, float]) -> Layout:
     return Layout(widths, pages, span)
 
 
-def _merge_across(ws: Any, row: int, layout: Layout) -> None:
-    if layout.span > 1:
-        ws.merged_cells.add(f"A{row}:{get_column_letter(layout.span)}{row}")
-
-
-def _line(ws: Any, text: str, row: int, layout: Layout, text_font: Any = None, size: float = FONT_SIZE) -> None:
-    """A line of text across the sheet's first page (a caption, a note, a legend), wrapped within it."""
+def _across(
+    ws: Any, text: str, row: int, layout: Layout, text_font: Any = None, size: float = FONT_SIZE, fill: Any = None,
+) -> list[Any]:
+    """A line of text across the sheet's first page (a caption, a note, a legend), wrapped within it: the
+    cells of its row."""
     bold = bool(text_font is not None and text_font.b)
     lines = line_count(text, layout.span_width(), bold=bold, size=size)
     if lines > 1 or size > FONT_SIZE:
         ws.row_dimensions[row].height = row_height(lines, size)
-    _merge_across(ws, row, layout)
-    ws.append([cell(ws, text, font=text_font, alignment=WRAP)])
+    if layout.span > layout.start:
+        ws.merged_cells.add(f"{get_column_letter(layout.start)}{row}:{get_column_letter(layout.span)}{row}")
+    return [*[None] * (layout.start - 1), cell(ws, text, font=text_font, fill=fill, alignment=WRAP)]
 
 
 def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
@@ -280,7 +290,7 @@ def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
                 title_columns="A:A")
 
     for n, (text, text_font, size) in enumerate(above, start=1):
-        _line(ws, text, n, layout, text_font, size)
+        ws.append(_across(ws, text, n, layout, text_font, size))
     _header(ws, sheet.headers, top, widths, sheet.upright)
     if sheet.subheaders:
         height = max((upright_height(h, widths[c], size=9) for c, h in enumerate(sheet.subheaders, start=1)
@@ -296,11 +306,7 @@ def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
     if sheet.legend:
         ws.append([])
         for n, (text, fill) in enumerate(sheet.legend, start=written + 2):
-            lines = line_count(text, layout.span_width())
-            if lines > 1:
-                ws.row_dimensions[n].height = row_height(lines)
-            _merge_across(ws, n, layout)
-            ws.append([cell(ws, text, fill=fill, alignment=WRAP)])
+            ws.append(_across(ws, text, n, layout, fill=fill))
         written += 1 + len(sheet.legend)
     if sheet.below:
         _write_below(ws, sheet.below, sheet, layout, written + 1)
@@ -321,11 +327,8 @@ def _row(ws: Any, n: int, row: list[Any], sheet: Sheet, layout: Layout, dates: t
     widths = layout.widths
     dates = sheet.dates if dates is None else dates
     if len(row) == 1 and len(widths) > 1 and isinstance(row[0], str):  # a note across the sheet
-        lines = line_count(row[0], layout.span_width())
-        if lines > 1:
-            ws.row_dimensions[n].height = row_height(lines)
-        _merge_across(ws, n, layout)
-        return [cell(ws, row[0], alignment=WRAP)]
+        return _across(ws, row[0], n, layout)
+    row = [plain(v) for v in row]  # as the cells will hold them: a list joined, a file by its name
     lines = {c: line_count(v, widths.get(c, WIDEST)) for c, v in enumerate(row, start=1) if isinstance(v, str) and v}
     tallest = max(lines.values(), default=1)
     if tallest > 1:
@@ -351,7 +354,7 @@ def _row(ws: Any, n: int, row: list[Any], sheet: Sheet, layout: Layout, dates: t
 def _write_below(ws: Any, table: Table, sheet: Sheet, layout: Layout, row: int) -> None:
     """The second table after a blank row; `row` is the next row of the sheet (the blank one)."""
     ws.append([])
-    _line(ws, table.caption, row + 1, layout, CAPTION_FONT, 12)
+    ws.append(_across(ws, table.caption, row + 1, layout, CAPTION_FONT, 12))
     _header(ws, table.headers, row + 2, layout.widths)
     plain = Sheet(sheet.title, table.headers, table.rows)
     for n, values in enumerate(table.rows, start=row + 3):

@@ -163,10 +163,12 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert unsent[header.index("S2.1.1")].value == "нет данных" and unsent[header.index("S2.4.4")].value == "нет данных"
     assert unsent[header.index("S2.1.2")].value == 1 and unsent[header.index("Нет данных")].value == 24
     assert row[header.index("S2.6.1")].value == "—"  # not a risk-zone school
-    legend = [r[0].value for r in matrix.iter_rows(min_row=6) if r[0].value]
+    # the matrix prints two pages wide with the school column repeated: the legend starts in column B
+    assert matrix.page_setup.fitToWidth == 2 and matrix.print_title_cols == "$A:$A"
+    legend = [r[1].value for r in matrix.iter_rows(min_row=6) if r[0].value is None and r[1].value]
     assert legend == ["Обозначения:", "1 — балл получен", "0 — 0 баллов", "нет данных — баллы не начислены (это не 0)",
                       "балл не определён — сбор не завершён, ответы ещё могут изменить балл", "— — показатель не применяется"]
-    grey = next(r[0] for r in matrix.iter_rows(min_row=6) if r[0].value and r[0].value.startswith("нет данных"))
+    grey = next(r[1] for r in matrix.iter_rows(min_row=6) if r[0].value is None and (r[1].value or "").startswith("нет данных"))
     assert grey.fill.fgColor.rgb[-6:] == "EDEDED"
 
     filled = {r[0]: r for r in wb["Заполнение"].iter_rows(min_row=2, values_only=True)}

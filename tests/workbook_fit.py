@@ -104,6 +104,13 @@ def print_problems(ws: Any, width: dict[int, float]) -> list[str]:
             used = width[1] if ws.print_title_cols else 0.0
         used += width[c]
     allowed = ws.page_setup.fitToWidth or 1
+    found = []
     if pages > allowed:
-        return [f"{ws.title}: printed {allowed} page(s) wide its text is below {MIN_POINTS} pt ({pages} pages needed)"]
-    return []
+        found.append(f"{ws.title}: printed {allowed} page(s) wide its text is below {MIN_POINTS} pt ({pages} pages needed)")
+    for rng in ws.merged_cells.ranges:  # a line across (a caption, a note) is printed whole, on the first page
+        left, top, right, _ = range_boundaries(str(rng))
+        if sum(width[c] for c in range(left, right + 1)) > printable_width() and allowed > 1:
+            found.append(f"{ws.title}!{rng}: wider than the first page")
+        if left == 1 and allowed > 1 and ws.print_title_cols:
+            found.append(f"{ws.title}!{rng}: starts in the column repeated on every page (a cut piece of it on each)")
+    return found
