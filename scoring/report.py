@@ -524,7 +524,9 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
         for d in summary.school_dynamics
     ]
     sheets.append(Sheet("Динамика школ", ["Школа", "Период", "ОГЭ/ЕГЭ выросли", "КДР выросли", "Продуктивное участие",
-                                          "Баллы", "Максимум"], school_dyn, {1: 22}))
+                                          "Баллы", "Максимум"], school_dyn, {1: 22},
+                        caption="Динамика школ: выросли ли средние баллы ОГЭ/ЕГЭ и КДР к прошлому году; «нет данных» — "
+                                "у школы нет результатов ни одной процедуры за этот и прошлый год"))
 
     completion_rows = []
     for row in completion_by_school(summary):
