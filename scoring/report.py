@@ -36,10 +36,10 @@ from storage.xlsx import (
     ZERO_PT,
     cell,
     font,
-    plain,
     line_count,
     line_height,
     longest_word,
+    plain,
     print_setup,
     printable_width,
     row_height,
@@ -160,8 +160,8 @@ def _read_as(value: Any, column: int, sheet: Sheet) -> tuple[str, bool]:
 
 
 def _fit(sheet: Sheet, rows: list[list[Any]]) -> Layout:
-    """Column widths fitted to the headers and the data (the first FIT_ROWS rows and the table below), and
-    the pages the sheet prints across."""
+    """Column widths fitted to the headers and the data (all of a sheet's rows, or a sample of a long one's,
+    and the table below), and the pages the sheet prints across."""
     headers = [(c, h, sheet.upright(c)) for c, h in enumerate(sheet.headers, start=1)]
     data = rows if len(rows) <= 3 * FIT_ROWS else [*rows[:FIT_ROWS], *rows[::len(rows) // FIT_ROWS], *rows[-FIT_ROWS:]]
     if sheet.below:

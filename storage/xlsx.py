@@ -3,7 +3,8 @@ export, the templates): text stays text, whatever it starts with.
 
 A school named «=1+1» or an answer «=HYPERLINK(...)» would otherwise be written as a formula
 and run when the file is opened. Lists and files are shown readably, characters a workbook
-cannot hold (control characters) are dropped. Also the print set-up every sheet shares.
+cannot hold (control characters) are dropped. Also the print set-up every sheet shares, and the
+estimate of how wide a text is and how many lines it wraps to, which fits columns and rows to their text.
 
 Imported only where a workbook is made: it loads openpyxl.
 """
@@ -12,8 +13,8 @@ from __future__ import annotations
 
 import math
 import re
-from copy import copy
 from collections.abc import Iterator
+from copy import copy
 from functools import lru_cache
 from typing import Any
 
@@ -84,6 +85,10 @@ def put(ws: Worksheet, row_: int, column: int, value: Any) -> Any:
     if isinstance(value, str):
         target.data_type = "s"
     return target
+
+
+A4_LANDSCAPE_MM = 297.0
+MARGIN_IN = 0.4  # left and right
 
 
 def print_setup(
@@ -165,13 +170,19 @@ def _design_width(word: str) -> float:
 def text_width(text: str, *, bold: bool = False, size: float = FONT_SIZE) -> float:
     """How wide `text` is on one line, in units of column width (the «0» of Calibri 11).
 
-    Calibrated once against a LibreOffice 7.4 render (Carlito, metric-compatible with Calibri) at 100 %:
-    «0» is 5.586 pt there (Calibri's design, 1038/2048 of 11 pt); the Cyrillic lowercase alphabet measured
-    34.4 «0» (the table: 34.5), the uppercase 40.0 (40.1), «Знаменатель» 10.9 (10.9), «общеобразовательное»
-    19.1 (19.3), Latin lowercase 23.4 (23.4); in bold 35.6, 41.1, 11.2, 19.5 and 24.0 (the table × BOLD: at
-    most 3 % above). Cyrillic is 5 % wider than Latin and 20 % wider in capitals. Excel on screen is wider
-    than the design by up to HINTING, so the estimate is the design × HINTING (× BOLD for bold, scaled by
-    the font size): it errs on the wide side, never the narrow one.
+    The table holds Calibri's design widths (Carlito's, metric-compatible), each rounded up to 0.05 «0».
+    Calibrated once against LibreOffice 7.4 drawing Carlito at 100 % into a PDF (the word boxes measured,
+    tests/pure/test_cell_text.py keeps the figures): «0» is 5.586 pt there, as designed (1038/2048 of 11 pt);
+    the Cyrillic lowercase alphabet measured 34.4 «0» (the table says 35.3), the uppercase 40.0 (41.0),
+    «Знаменатель» 10.9 (11.2), «общеобразовательное» 19.1 (19.6), the Latin lowercase 23.4 (23.9): Cyrillic
+    is 5 % wider than Latin, 20 % in capitals. Bold measured 1.5-3.5 % wider; BOLD takes the widest
+    letters' 7 %. Excel draws on screen wider than the design by about HINTING (its «0» is 7 px, 7.43 by
+    design, and each glyph is rounded to whole pixels), so the estimate is the design × HINTING (× BOLD,
+    scaled by the font size): it errs on the wide side, never the narrow one. Wrapped in columns 8, 12,
+    20, 40 and 60 wide, 125 cells of the methodology's titles, recommendations and a 180-character legal
+    name never took more lines in LibreOffice than `line_count` says, and from 20 wide on at most one fewer.
+    LibreOffice lays a unit of column width at 5.55 pt on paper (PAPER_ZERO_PT) and its wrapped lines
+    11.1 pt apart; Excel's lines are 15 pt apart (LINE_PT), so rows are given Excel's height.
     """
     return _design_width(text) * _scale(bold, size)
 
@@ -258,10 +269,6 @@ def upright_height(text: str, width: float, *, bold: bool = False, size: float =
 def font(*, bold: bool = False, size: float = FONT_SIZE, color: str | None = None) -> Font:
     """A font that names Calibri: without a name LibreOffice draws a serif font of other widths."""
     return Font(name=FONT_NAME, size=size, bold=bold, color=color)
-
-
-A4_LANDSCAPE_MM = 297.0
-MARGIN_IN = 0.4  # left and right, as print_setup sets them
 
 
 def printable_width() -> float:
