@@ -169,7 +169,7 @@ async def measure(url: str, municipality_id: int) -> dict:
     await engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"scoring": scored, "workbook": workbook, "chart": chart, "peak_mb": peak, "xlsx_mb": len(data) / 2**20,
-            "schools": len(summary.scores.schools), "teachers": sum(summary.completion.teachers_registered.values())}
+            "schools": len(summary.scores.schools), "teachers": sum(t.registered for t in summary.completion.teachers.values())}
 
 
 def main() -> None:

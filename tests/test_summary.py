@@ -133,10 +133,14 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
                              "Ответы муниципалитета", "Коды ответов"]
     municipal = wb["Муниципальные показатели"]
     assert municipal["A1"].value == "Муниципальные показатели: Тестовский городской округ, период 2026-2027"
-    assert municipal.freeze_panes == "B3" and municipal.auto_filter.ref.startswith("A2:")
-    rows = {r[0]: r for r in municipal.iter_rows(min_row=3, values_only=True)}
+    assert municipal["A2"].value == shown.state_line(summary.state)  # when, and how complete
+    assert municipal["A2"].value.startswith("По состоянию на 08.12.2026 10:00: ответили 2 из 4 заявленных педагогов")
+    assert municipal["A3"].value == ("Данные неполные: ответили менее 90 % педагогов, анкеты прислали не все школы, "
+                                     "анкета муниципалитета не отправлена.")
+    assert municipal.freeze_panes == "B5" and municipal.auto_filter.ref.startswith("A4:")
+    rows = {r[0]: r for r in municipal.iter_rows(min_row=5, values_only=True)}
     assert rows["M2.1.5"][2] == 0.5 and rows["M2.4.6"][2] == "нет"
-    assert municipal.cell(row=3 + list(rows).index("M2.1.5"), column=3).number_format == "0.0%"
+    assert municipal.cell(row=5 + list(rows).index("M2.1.5"), column=3).number_format == "0.0%"
 
     # the matrix: codes with their short names under them, missing data grey, a legend under the data
     matrix = wb["Показатели школ"]
@@ -152,16 +156,19 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert iom.value == 0
     rules = {r.formula[0]: r.dxf.fill.bgColor.rgb[-6:]
              for cf in matrix.conditional_formatting for r in cf.rules if iom.coordinate in cf.sqref}
-    assert rules == {"1": "C6EFCE", "0": "FFC7CE", '"—"': "EDEDED", '"нет данных"': "EDEDED"}  # green, red, grey, grey
+    assert rules == {"1": "C6EFCE", "0": "FFC7CE", '"—"': "EDEDED", '"нет данных"': "EDEDED",  # green, red, grey, grey
+                     '"балл не определён"': "EDEDED", '"информационный, без баллов"': "EDEDED"}  # no point: grey
     # Ключевская sent no school form: its answers are missing, not zeros
     unsent = next(r for r in matrix.iter_rows(min_row=4) if r[0].value == "Ключевская ООШ")
     assert unsent[header.index("S2.1.1")].value == "нет данных" and unsent[header.index("S2.4.4")].value == "нет данных"
     assert unsent[header.index("S2.1.2")].value == 1 and unsent[header.index("Нет данных")].value == 24
     assert row[header.index("S2.6.1")].value == "—"  # not a risk-zone school
-    legend = [r[0].value for r in matrix.iter_rows(min_row=6) if r[0].value]
+    # the matrix prints two pages wide with the school column repeated: the legend starts in column B
+    assert matrix.page_setup.fitToWidth == 2 and matrix.print_title_cols == "$A:$A"
+    legend = [r[1].value for r in matrix.iter_rows(min_row=6) if r[0].value is None and r[1].value]
     assert legend == ["Обозначения:", "1 — балл получен", "0 — 0 баллов", "нет данных — баллы не начислены (это не 0)",
-                      "— — показатель не применяется"]
-    grey = next(r[0] for r in matrix.iter_rows(min_row=6) if r[0].value and r[0].value.startswith("нет данных"))
+                      "балл не определён — сбор не завершён, ответы ещё могут изменить балл", "— — показатель не применяется"]
+    grey = next(r[1] for r in matrix.iter_rows(min_row=6) if r[0].value is None and (r[1].value or "").startswith("нет данных"))
     assert grey.fill.fgColor.rgb[-6:] == "EDEDED"
 
     filled = {r[0]: r for r in wb["Заполнение"].iter_rows(min_row=2, values_only=True)}
@@ -199,12 +206,15 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert ident["СОШ 1"][1] == "да" and ident["СОШ 1"][4] == "да"
     assert ident["Ключевская ООШ"][3] == "да"
 
-    # every sheet prints: landscape A4 fitted to the width, header rows repeated, the place and period on top
+    # every sheet prints: landscape A4 fitted to the width (a wide one to several pages side by side, its first
+    # column repeated, so that its text stays readable), header rows repeated, the place and period on top
     for sheet in wb.worksheets:
         assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9, sheet.title
-        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth == 1 or sheet.print_title_cols == "$A:$A", sheet.title
         assert sheet.print_title_rows, sheet.title
-        assert sheet.oddHeader.center.text == "Тестовский городской округ — период 2026-2027", sheet.title
+        assert sheet.oddHeader.center.text == ("Тестовский городской округ — период 2026-2027; по состоянию на "
+                                               "08.12.2026 10:00; данные неполные"), sheet.title
         assert sheet.oddFooter.center.text == "Страница &P из &N", sheet.title
     from PIL import Image
 
@@ -405,8 +415,9 @@ async def test_card_for_the_deputy_only(runner, api, world, session_factory, clo
     assert "МАОУ СОШ № 1, период 2026-2027" in document["caption"]
     sheet = openpyxl.load_workbook(io.BytesIO(document["_upload"]["content"]))["Карточка школы"]
     assert sheet["A1"].value == "МАОУ СОШ № 1 — карточка школы за период 2026-2027 (Тестовский городской округ)"
-    assert sheet["A2"].value == "Код" and sheet.freeze_panes == "B3"
-    assert sheet.print_title_rows == "$2:$2" and sheet.page_setup.orientation == "landscape"
+    assert sheet["A2"].value.startswith("По состоянию на ") and sheet["A3"].value.startswith("Данные неполные: ")
+    assert sheet["A4"].value == "Код" and sheet.freeze_panes == "B5"
+    assert sheet.print_title_rows == "$4:$4" and sheet.page_setup.orientation == "landscape"
 
     teacher = await register(runner, 2102, world.invites["teacher:0"])
     assert "доступна заместителям" in await teacher.send("/card")
