@@ -126,7 +126,7 @@ def test_demo_writes_a_report_without_telegram(shnor, tmp_path: Path) -> None:
     assert "Динамика" in workbook.sheetnames
     dynamics = list(workbook["Динамика"].iter_rows(min_row=2, max_row=2, values_only=True))[0]
     assert dynamics[2:] == ("2023-2024", "2024-2025", "2025-2026", "Изменение к 2024-2025")
-    matrix = [r for r in workbook["Показатели школ"].iter_rows(min_row=4, values_only=True) if len(r) > 1 and r[1]]
+    matrix = [r for r in workbook["Показатели школ"].iter_rows(min_row=4, values_only=True) if len(r) > 1 and r[0] and r[1]]
     assert len(matrix) == 20
     # the charts beside the workbook: the shares (two), the dynamics (three periods), then the schools
     charts = sorted((tmp_path / "demo").glob("chart_*.png"), key=lambda p: int(p.stem.split("_")[1]))
