@@ -35,7 +35,7 @@ from scoring.identification import CRITERIA_TITLES, METHOD_TITLES, SUPPORT_GROUP
 from scoring.indicators import PeriodScores, SchoolScore, Value
 from scoring.methodology import Indicator
 from scoring.summary import ReportInput, Summary
-from scoring.word import TEMPLATES, Cell, build_table, change_text, municipal_total, names, school_notes, school_total
+from scoring.word import TEMPLATES, Cell, build_table, change_text, municipal_total, names, school_total
 from scoring.word import _render as render
 from scoring.word import phrases as word_phrases
 from scoring.word import text_width, value_text
@@ -163,21 +163,30 @@ def load_meeting(text: str) -> Meeting:
 # --- the data, as the protocol tells it ------------------------------------------------------
 
 
-def _state(summary: Summary) -> tuple[str, bool]:
-    """«по состоянию на 07.12.2026 12:30 (UTC+5): ответили …» and whether the data are incomplete."""
+def state_heading(summary: Summary) -> str:
+    """«По состоянию на 07.12.2026 12:30: ответили …», after «Данные неполные: …» while they are (scoring.shown)."""
     from scoring import shown
 
-    return shown.state_line(summary.state), bool(summary.state.incomplete)
+    state = summary.state
+    line = shown.state_line(state)
+    return f"{shown.heading(state)} {line}" if state.incomplete else line
 
 
-def state_heading(summary: Summary) -> str:
-    line, incomplete = _state(summary)
-    f = phrases()["findings"]
-    return (f["incomplete"] if incomplete else f["as_of"]).format(state=line)
+def _short_state(summary: Summary) -> str:
+    """The protocol's heading while the data are incomplete: «Данные неполные: сбор данных не завершён.»"""
+    from scoring import shown
+
+    return shown.heading(summary.state)
+
+
+def unbroken(text: str) -> str:
+    """«2,6 % (1 из 39 школ)» wrapped only before its bracket: no-break spaces inside each part."""
+    head, bracket, rest = text.partition(" (")
+    return head.replace(" ", "\u00a0") + bracket + rest.replace(" ", "\u00a0")
 
 
 def incomplete(summary: Summary) -> bool:
-    return _state(summary)[1]
+    return summary.state.incomplete
 
 
 def natural_key(text: str) -> list[Any]:
@@ -232,7 +241,9 @@ def crossed(indicators: tuple[Indicator, ...], before: PeriodScores, now: Period
 def findings(summary: Summary, schools: list[SchoolScore]) -> list[str]:
     """«Слушали» on the first question: the municipality as a whole, in a few sentences."""
     f = phrases()["findings"]
-    out = [state_heading(summary),
+    from scoring import shown
+
+    out = [shown.state_line(summary.state),
            f["schools"].format(period=summary.period, schools=count(len(summary.scores.schools), "школа", "школы", "школ"),
                                statuses=status_counts(summary, with_names=True))]
     history = summary.history
@@ -255,7 +266,7 @@ def findings(summary: Summary, schools: list[SchoolScore]) -> list[str]:
     ranked = sorted((s for s in schools if s.maximum and not (summary.school_form_expected and not summary.form_sent(s.school.id))),
                     key=lambda s: (s.ratio, natural_key(s.school.short_name)))[:5]
     if ranked:
-        out.append(f["lowest"].format(schools="; ".join(f["lowest_school"].format(name=s.school.short_name, total=school_total(s))
+        out.append(f["lowest"].format(schools=", ".join(f["lowest_school"].format(name=s.school.short_name, total=school_total(s))
                                                         for s in ranked)))
     return out
 
@@ -263,6 +274,8 @@ def findings(summary: Summary, schools: list[SchoolScore]) -> list[str]:
 def dynamics_rows(summary: Summary, with_schools: bool) -> tuple[list[str], list[list[str]]]:
     """D1-D4 and P1 over the periods on record (seed 004's first table): the share, how many of how many and,
     in the appendix, the schools with positive dynamics."""
+    from scoring import shown
+
     d = phrases()["dynamics"]
     periods = [p for p, _ in summary.dynamics]
     short = {s.school.id: s.school.short_name for h in summary.history for s in h.schools}
@@ -284,11 +297,10 @@ def dynamics_rows(summary: Summary, with_schools: bool) -> tuple[list[str], list
         row = [code, title]
         for period, shares in summary.dynamics:
             share = shares.get(code)
-            if share is None or not share.denominator:
+            if share is None:
                 row.append(d["no_group"])
                 continue
-            text = d["share"].format(percent=percent(share.value), numerator=share.numerator,
-                                     denominator=share.denominator).replace(" ", "\u00a0")  # «2,6 %» and «(1 из 39)» unbroken
+            text = unbroken(shown.share(share))
             hit = sorted(positive.get((code, period), []), key=natural_key)
             row.append(d["schools"].format(share=text, names=names(hit)) if hit else text)
         rows.append(row)
@@ -304,6 +316,7 @@ class Decision:
     who: str
     due: str
     schools: list[str] = field(default_factory=list)  # listed in the appendix when the protocol gives only their number
+    affected: int = 0  # the schools it concerns (its rank)
 
 
 def _due(days: int | None, due: str | None, meeting_date: dt.date | None) -> str:
@@ -345,9 +358,9 @@ class _Candidate:
 
 
 def draft_decisions(summary: Summary, schools: list[SchoolScore], meeting_date: dt.date | None) -> list[Decision]:
-    """At most `limit` decisions: the opening one, those the data call for ranked by how many schools each
-    concerns (a municipal indicator: the schools of its group) and then by the gap to its threshold, and the
-    closing ones. A school decision names its schools (past names_limit the appendix lists them); a municipal
+    """At most `limit` decisions: the opening one, the schools' missing questionnaires (without them nothing else
+    can be checked), those the data call for ranked by how many schools each concerns (a municipal indicator: the
+    schools of its group) and then by the gap to its threshold, and the closing ones. A school decision names its schools (past names_limit the appendix lists them); a municipal
     indicator below its threshold whose school twin (M2.4.4 and S2.4.4) is decided on joins that decision."""
     d = phrases()["decisions"]
     limit = phrases()["findings"]["names_limit"]
@@ -379,10 +392,10 @@ def draft_decisions(summary: Summary, schools: list[SchoolScore], meeting_date: 
         else:
             gap, text = 1.0, d["municipal_answer"].format(decision=indicator.decision)
         candidates.append(_Candidate(len(_group(summary, indicator)), gap, text, indicator.code, "municipal"))
-    missing = [s.school.short_name for s in schools if summary.school_form_expected and not summary.form_sent(s.school.id)]
-    if missing:
-        candidates.append(_Candidate(len(missing), 1.0, "", None, "no_data", missing))
     candidates.sort(key=lambda c: (-c.affected, -c.gap))
+    missing = [s.school.short_name for s in schools if summary.school_form_expected and not summary.form_sent(s.school.id)]
+    if missing:  # first: without their data the other decisions cannot be checked
+        candidates.insert(0, _Candidate(len(missing), 1.0, "", None, "no_data", missing))
     room = d["limit"] - 1 - len(d["closing"])
     opening = d["opening"]
     out = [Decision(opening["text"], opening["who"], _due(opening.get("days"), opening.get("due"), meeting_date))]
@@ -404,7 +417,7 @@ def draft_decisions(summary: Summary, schools: list[SchoolScore], meeting_date: 
         else:
             who, days = _who(c.code, c.level)
             text, many = c.text, False
-        out.append(Decision(text, who, _due(days, None, meeting_date), hit if many else []))
+        out.append(Decision(text, who, _due(days, None, meeting_date), hit if many else [], c.affected))
     for closing in d["closing"]:
         out.append(Decision(closing["text"], closing["who"], _due(closing.get("days"), closing.get("due"), meeting_date)))
     return out
@@ -431,6 +444,22 @@ def indicator_rows(summary: Summary, indicators: tuple[Indicator, ...], values: 
                      *[value_text(v) for v in per_period],
                      change_text(per_period[-2], per_period[-1]) if len(per_period) > 1 else ""])
     return rows
+
+
+def missing_lines(score: SchoolScore) -> list[str]:
+    """Under a school's table: the indicators without data, by reason, and those whose point waits for answers."""
+    from scoring import shown
+
+    p = phrases()["school"]
+    reasons: dict[str, int] = {}
+    for value in score.no_data:
+        why = shown.reason(value) or p["no_reason"]
+        reasons[why] = reasons.get(why, 0) + 1
+    lines = [p["no_data"].format(count=count(n, "показателю", "показателям", "показателям"), reason=why)
+             for why, n in reasons.items()]
+    if score.pending:
+        lines.append(p["pending"].format(count=count(len(score.pending), "показателю", "показателям", "показателям")))
+    return lines
 
 
 def zero_lines(summary: Summary, score: SchoolScore) -> list[str]:
@@ -477,11 +506,6 @@ def identification(summary: Summary) -> tuple[list[str], list[list[str]] | None,
         rows = [[s.school.short_name, str(s.school.status.details["quality_group"]), str(s.school.status.details["isbsh_group"]),
                  SUPPORT_GROUP_TITLES.get(s.school.status.support_group or "", "—")] for s in with_groups]
     return lines, rows, headers, notes
-
-
-def teachers_sent(summary: Summary) -> int:
-    """The period's submitted teacher questionnaires, every school's (what section 5 tallies)."""
-    return sum(c.submitted for c in summary.completion.teachers.values())
 
 
 def development(summary: Summary, answered_label: str) -> list[list[str]]:
@@ -531,7 +555,7 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
         heard.append({
             "line": pr["heard"].format(ordinal=ordinal, speakers=speakers) if speakers else pr["heard_blank"].format(ordinal=ordinal),
             "findings": findings(summary, schools) if n == 0 else [],
-            "blank": not speakers or n > 0,
+            "blank": not speakers,
         })
     drafts = draft_decisions(summary, schools, meeting.date) if drafted else []
     missing = requisites.missing()
@@ -596,23 +620,15 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
             "line": (sc["line_deputy"] if deputy else sc["line"]).format(period=summary.period, status=status, deputy=deputy,
                                                                          total=school_total(score)),
             "rows": rows,
-            "notes": school_notes(summary, score),
+            "notes": missing_lines(score),
             "zeros": [sc["zeros"], *zeros] if zeros else [sc["no_zeros"]],
         })
         contents.append([f"3.{n}", score.school.name, status, school_total(score)])
     ident_lines, ident_rows, ident_headers, ident_notes = identification(summary)
     count_text = count(len(schools), "школа", "школы", "школ")
     o = phrases()["overview"]
-    overview = [state_heading(summary),
-                o["schools"].format(period=summary.period, schools=count(len(summary.scores.schools), "школа", "школы", "школ"),
+    overview = [o["schools"].format(period=summary.period, schools=count(len(summary.scores.schools), "школа", "школы", "школ"),
                                     statuses=status_counts(summary, with_names=False))]
-    if "teacher" in summary.completion.audiences:
-        overview.append(o["teachers"].format(answered=count(teachers_sent(summary), "педагог", "педагога", "педагогов")))
-    else:
-        overview.append(o["no_teacher_survey"])
-    if summary.school_form_expected:
-        sent = sum(summary.form_sent(s.school.id) for s in summary.scores.schools)
-        overview.append(o["school_forms"].format(sent=sent, total=len(summary.scores.schools)))
     overview += findings(summary, schools)[2:]
     cut = [(n, d) for n, d in enumerate(drafts, start=1) if d.schools]
     number_text = meeting.number or "______"
@@ -626,6 +642,7 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
         "period_line": ap["period"].format(period=summary.period),
         "state_line": state_heading(summary),
         "incomplete": partial,
+        "protocol_state": _short_state(summary),
         "contents_title": ap["contents"],
         "contents_intro": (ap["contents_intro_all"] if all_schools else ap["contents_intro"]).format(period=summary.period),
         "legend_title": ap["legend_title"],
@@ -641,7 +658,7 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
         "identification": ident_lines,
         "identification_notes": ident_notes,
         "development_intro": (ap["development_intro"] if summary.development else ap["development_none"]).format(
-            period=summary.period, answered=count(teachers_sent(summary), "анкета", "анкеты", "анкет")),
+            period=summary.period, answered=count(summary.state.teachers_answered, "анкета", "анкеты", "анкет")),
         "decision_lists": bool(cut),
         "decisions_intro": ap["decisions_intro"],
     })
@@ -658,7 +675,7 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
             "protocol_dynamics": build_table(template, dyn_headers, dyn_short, total_width=text_width(template, "protocol_dynamics"),
                                              flexible=(1,), keep_together=True, cap=24.0),
             "contents_table": build_table(template, ap["contents_headers"], contents, total_width=text_width(template, "contents_table"),
-                                          flexible=(1,)) if contents else "",
+                                          flexible=(1, 3)) if contents else "",
             "municipal_table": build_table(template, headers, municipal_rows, group_column=1, totals=1,
                                            total_width=text_width(template, "municipal_table"), flexible=(1, 2)),
             "dynamics_table": build_table(template, dyn_headers, dyn_long, total_width=text_width(template, "dynamics_table"),

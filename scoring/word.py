@@ -28,7 +28,7 @@ import yaml
 from scoring.indicators import PeriodScores, SchoolScore, Value
 from scoring.summary import Summary
 from scoring.text import total_text
-from storage.wording import count, percent
+from storage.wording import count
 
 TEMPLATES = Path(__file__).parent / "templates"
 CARD_TEMPLATE = TEMPLATES / "card.docx"
@@ -48,17 +48,18 @@ def phrases(path: Path = PHRASES_FILE) -> dict[str, Any]:
 
 
 def value_text(value: Value | None, *, points: bool = True) -> str:
-    """«69,7 % (0)», «да (1)», «нет данных», «—»: the value and, where it scored, its points in brackets."""
-    v = phrases()["values"]
+    """«69,7 % (0)», «да (1)», «8,3 % (балл не определён)», «нет данных», «—»: the value (scoring.shown) and,
+    where it scores, its point in brackets (a table's legend says so)."""
+    from scoring import shown
+
     if value is None or not value.applies:
-        return v["not_applicable"]
-    if value.value is None:
-        return v["no_data"]
-    if isinstance(value.value, bool):
-        shown = v["yes"] if value.value else v["no"]
-    else:
-        shown = percent(value.value)
-    return f"{shown} ({value.points})" if points and value.scored else shown
+        return phrases()["values"]["not_applicable"]
+    text = shown.value(value)
+    if points and value.scored:
+        return f"{text} ({value.points})"
+    if points and value.pending:
+        return f"{text} ({shown.PENDING})"
+    return text
 
 
 def _signed(number: float, template: str) -> str:
@@ -85,11 +86,12 @@ def change_text(before: Value | None, after: Value | None) -> str:
 def school_total(score: SchoolScore | None) -> str:
     if score is None:
         return phrases()["values"]["not_applicable"]
-    return total_text(score.total, score.maximum, len(score.no_data))
+    return total_text(score.total, score.maximum, len(score.no_data), len(score.pending))
 
 
 def municipal_total(scores: PeriodScores) -> str:
-    return total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data))
+    return total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data),
+                      len(scores.municipal_pending))
 
 
 def names(items: list[str]) -> str:
@@ -173,10 +175,14 @@ def fit_widths(headers: list[str], rows: list[list[str | Cell]], total: float, *
     least = [text_mm(max(_words(h) or [""], key=text_mm), size, bold=True) + CELL_PADDING for h in headers]
     natural = [text_mm(h, size, bold=True) + CELL_PADDING for h in headers]
     amount = [float(len(h)) for h in headers]
+    previous: list[str | Cell] = []
     for row in rows:
         c = 0
-        for cell in row:
+        for n, cell in enumerate(row):
             text, span, bold = (cell.text, cell.span, cell.bold) if isinstance(cell, Cell) else (cell, 1, False)
+            if n < len(previous) and previous[n] == cell:  # merged with the one above: its text counts once
+                c += span
+                continue
             if span == 1 and c < count:
                 longest = max((text_mm(w, size, bold) for w in _words(text)), default=0.0)
                 least[c] = max(least[c], longest + CELL_PADDING)
@@ -184,6 +190,7 @@ def fit_widths(headers: list[str], rows: list[list[str | Cell]], total: float, *
                     natural[c] = max(natural[c], text_mm(text, size, bold) + CELL_PADDING)
                     amount[c] += len(text)
             c += span
+        previous = row
     widths = list(least)
     for c in range(count):
         if c not in flexible:
@@ -238,7 +245,7 @@ def _paragraph(text: str, style: str, *, keep: bool, bold: bool = False) -> str:
 
 def build_table(template: Any, headers: list[str], rows: list[list[str | Cell]], widths: list[float] | None = None, *,
                 group_column: int | None = None, totals: int = 0, keep_together: bool = False,
-                longest_group: int = 18, flexible: tuple[int, ...] = (), total_width: float | None = None,
+                longest_group: int = 10, flexible: tuple[int, ...] = (), total_width: float | None = None,
                 cap: float = 34.0) -> Xml:
     """A table in the template's styles, written as WordprocessingML (python-docx's per-cell calls took
     seconds a table). How it breaks across pages:

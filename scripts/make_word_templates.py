@@ -193,7 +193,8 @@ def _p(document, text: str, style: str | None = None, *, center: bool = False, r
 def _extra_styles(document, body: float) -> None:
     """The protocol's own paragraph styles: the approval block and the appendix's label at the right
     («Гриф»), the date and number on one line («Дата и номер»), a line to write on («Строка»), a signature
-    («Подпись»), a paragraph kept with the table after it («Перед таблицей»), a warning in bold («Важное»)."""
+    («Подпись»), a paragraph kept with the table after it («Перед таблицей»), a warning in bold («Важное»), the
+    protocol's parts («Присутствовали:», «Повестка.», «Выступили:», «Решили:» — «Часть протокола»)."""
     styles = document.styles
     normal = styles["Normal"]
 
@@ -220,6 +221,7 @@ def _extra_styles(document, body: float) -> None:
     signature.paragraph_format.tab_stops.add_tab_stop(Mm(170), WD_TAB_ALIGNMENT.RIGHT)
     add("Перед таблицей", indent=1.25, align=WD_ALIGN_PARAGRAPH.JUSTIFY, keep=True)
     add("Важное", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, before=6)
+    add("Часть протокола", indent=1.25, keep=True, bold=True, before=6)
 
 
 LINE = "_" * 66  # a line to write on, the text's width at 14 pt
@@ -260,7 +262,7 @@ def protocol_template() -> Document:
     _p(document, LINE, "Строка")
     _p(document, "{%p endif %}")
     _p(document, "{%p if incomplete %}")
-    _p(document, "{{ state_line }}", "Важное")
+    _p(document, "{{ protocol_state }}", "Важное")
     _p(document, "{%p endif %}")
     _p(document, "{%p if chair_line %}")
     _p(document, "{{ chair_line }}", "Реквизит")
@@ -268,7 +270,7 @@ def protocol_template() -> Document:
     _p(document, "{%p if secretary_line %}")
     _p(document, "{{ secretary_line }}", "Реквизит")
     _p(document, "{%p endif %}")
-    _p(document, "{{ present }}", "Heading 2")
+    _p(document, "{{ present }}", "Часть протокола")
     _p(document, "{%p for line in attendees %}")
     _p(document, "{{ line }}", "Список")
     _p(document, "{%p endfor %}")
@@ -276,13 +278,16 @@ def protocol_template() -> Document:
     for _ in range(4):
         _p(document, LINE, "Строка")
     _p(document, "{%p endif %}")
-    _p(document, "{{ agenda_title }}", "Heading 2")
+    _p(document, "{{ agenda_title }}", "Часть протокола")
     _p(document, "{%p for item in agenda %}")
     _p(document, "{{ loop.index }}. {{ item }}", "Пункт")
     _p(document, "{%p endfor %}")
     _p(document, "{%p for item in heard %}")
     _p(document, "{{ item.line }}", "Перед таблицей")
-    _p(document, "{%p if item.blank and not item.findings %}")
+    _p(document, "{%p if item.blank %}")
+    _p(document, LINE, "Строка")
+    _p(document, "{%p endif %}")
+    _p(document, "{%p if not item.findings %}")
     _p(document, LINE, "Строка")
     _p(document, LINE, "Строка")
     _p(document, "{%p endif %}")
@@ -298,10 +303,10 @@ def protocol_template() -> Document:
     _p(document, "{{ item.note }}")
     _p(document, "{%p endif %}")
     _p(document, "{%p endfor %}")
-    _p(document, "{{ spoke }}", "Heading 2")
+    _p(document, "{{ spoke }}", "Часть протокола")
     for _ in range(3):
         _p(document, LINE, "Строка")
-    _p(document, "{{ decided }}", "Heading 2")
+    _p(document, "{{ decided }}", "Часть протокола")
     _p(document, "{%p for decision in decisions %}")
     _p(document, "{{ loop.index }}. {{ decision }}", "Пункт")
     _p(document, "{%p endfor %}")
