@@ -182,6 +182,8 @@ def _short_state(summary: Summary) -> str:
 def unbroken(text: str) -> str:
     """«2,6 % (1 из 39 школ)» wrapped only before its bracket: no-break spaces inside each part."""
     head, bracket, rest = text.partition(" (")
+    if not bracket:
+        return text
     return head.replace(" ", "\u00a0") + bracket + rest.replace(" ", "\u00a0")
 
 

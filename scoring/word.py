@@ -201,6 +201,8 @@ def fit_widths(headers: list[str], rows: list[list[str | Cell]], total: float, *
         shrink = min(1.0, -left / (sum(give) or 1))
         widths = [w - g * shrink for w, g in zip(widths, give)]
         left = total - sum(widths)
+    if left < 0:  # the longest words alone are wider than the page: the table fits it, a word may break
+        return [w * total / sum(widths) for w in widths]
     weights = [amount[c] if c in flexible else 0.0 for c in range(count)]
     if not sum(weights):
         weights = [1.0] * count
