@@ -179,6 +179,11 @@ def _short_state(summary: Summary) -> str:
     return shown.heading(summary.state)
 
 
+def tight(name: str) -> str:
+    """«СОШ\u00a017», «№\u00a01»: a number never apart from the word before it (in a table's narrow cell)."""
+    return re.sub(r"(?<=\S) (?=\d)", "\u00a0", name)
+
+
 def unbroken(text: str) -> str:
     """«2,6 % (1 из 39 школ)» wrapped only before its bracket: no-break spaces inside each part."""
     head, bracket, rest = text.partition(" (")
@@ -304,7 +309,7 @@ def dynamics_rows(summary: Summary, with_schools: bool) -> tuple[list[str], list
                 continue
             text = unbroken(shown.share(share))
             hit = sorted(positive.get((code, period), []), key=natural_key)
-            row.append(d["schools"].format(share=text, names=names(hit)) if hit else text)
+            row.append(d["schools"].format(share=text, names=names([tight(n) for n in hit])) if hit else text)
         rows.append(row)
     return [*d["headers"], *periods], rows
 
@@ -625,7 +630,7 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
             "notes": missing_lines(score),
             "zeros": [sc["zeros"], *zeros] if zeros else [sc["no_zeros"]],
         })
-        contents.append([f"3.{n}", score.school.name, status, school_total(score)])
+        contents.append([f"3.{n}", tight(score.school.name), status, school_total(score)])
     ident_lines, ident_rows, ident_headers, ident_notes = identification(summary)
     count_text = count(len(schools), "школа", "школы", "школ")
     o = phrases()["overview"]
@@ -697,7 +702,7 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
                                                    development_rows, group_column=0,
                                                    total_width=text_width(template, "development_table"), flexible=(0, 1))
         if cut:
-            out["decisions_table"] = build_table(template, ap["decisions_headers"], [[str(n), names(d.schools)] for n, d in cut],
+            out["decisions_table"] = build_table(template, ap["decisions_headers"], [[str(n), names([tight(x) for x in d.schools])] for n, d in cut],
                                                  total_width=text_width(template, "decisions_table"), flexible=(1,))
         return out
 

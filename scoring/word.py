@@ -247,7 +247,7 @@ def _paragraph(text: str, style: str, *, keep: bool, bold: bool = False) -> str:
 
 def build_table(template: Any, headers: list[str], rows: list[list[str | Cell]], widths: list[float] | None = None, *,
                 group_column: int | None = None, totals: int = 0, keep_together: bool = False,
-                longest_group: int = 10, flexible: tuple[int, ...] = (), total_width: float | None = None,
+                longest_group: int = 14, flexible: tuple[int, ...] = (), total_width: float | None = None,
                 cap: float = 34.0) -> Xml:
     """A table in the template's styles, written as WordprocessingML (python-docx's per-cell calls took
     seconds a table). How it breaks across pages:

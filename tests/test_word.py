@@ -160,7 +160,7 @@ async def test_protocol_structure_numbers_and_decisions(session_factory, world, 
     # the appendix: where each school is, the municipal table over both periods, each school's table
     contents = _rows(document.tables[1])
     assert contents[0] == ["Раздел", "Школа", "Статус", "Итого баллов"]
-    assert [r[:2] for r in contents[1:]] == [["3.1", "МКОУ Ключевская ООШ"], ["3.2", "МАОУ СОШ № 1"], ["3.3", "МБОУ СОШ № 3"]]
+    assert [r[:2] for r in contents[1:]] == [["3.1", "МКОУ Ключевская ООШ"], ["3.2", "МАОУ СОШ №\u00a01"], ["3.3", "МБОУ СОШ №\u00a03"]]
     municipal = _rows(document.tables[2])
     assert municipal[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", "2025-2026", "2026-2027", "Изменение"]
     iom = next(r for r in municipal if r[0] == "M2.4.4")
