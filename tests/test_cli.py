@@ -18,7 +18,9 @@ def _schools_xlsx(path: Path, rows: list[list[object]]) -> Path:
 
 
 def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> None:
-    assert "создан" in shnor("municipality", "add", "Сысертский ГО", "--tz", "Asia/Yekaterinburg").stdout
+    added = shnor("municipality", "add", "Сысертский ГО", "--tz", "Asia/Yekaterinburg").stdout
+    assert "Муниципалитет №1 «Сысертский ГО» создан, часовой пояс Asia/Yekaterinburg (UTC+5)." in added
+    assert "Следующий шаг — оператор персональных данных" in added and "shnor municipality privacy 1 --operator" in added
     assert "уже есть" in shnor("municipality", "add", "Сысертский ГО", ok=False).stderr
     assert "Неизвестный часовой пояс" in shnor("municipality", "add", "Другой", "--tz", "Mars/Olympus", ok=False).stderr
 
@@ -40,7 +42,7 @@ def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> Non
     assert lines == {"МАОУ СОШ № 1": ["СОШ 1", "городская"], "МКОУ Патрушевская СОШ": ["Патрушевская СОШ", "сельская"]}
 
     out = shnor("campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2026-2027", "--deadline", "2099-12-15 18:00").stdout
-    assert "Кампания №1" in out and "15.12.2099 18:00 (Asia/Yekaterinburg)" in out
+    assert out.startswith("Кампания №1: «Анкета педагога», период 2026-2027, для всех педагогов, срок до 15.12.2099 18:00 (UTC+5).")
     assert "уже открыта" in shnor(
         "campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2026-2027", "--deadline", "2099-12-16", ok=False
     ).stderr
@@ -59,7 +61,13 @@ def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> Non
     assert "период 2027-2028" in out and "01.01.2099 18:00" in out  # a date alone: 18:00, as in the chat
     assert "Анкета педагога\t2026-2027" in shnor("campaign", "list", "--municipality", "1").stdout
 
+    # no invite before the consent can name its operator: nobody could register by it
+    refused = shnor("invites", "--municipality", "1", "--role", "teacher", ok=False).stderr
+    assert "Не указан оператор персональных данных «Сысертский ГО»" in refused
+    assert 'shnor municipality privacy 1 --operator "Управление образования … (ИНН …)"' in refused
+    shnor("municipality", "privacy", "1", "--operator", "Управление образования Администрации Сысертского городского округа")
     invites = shnor("invites", "--municipality", "1", "--role", "teacher").stdout
+    assert invites.startswith("Приглашения для педагогов в Telegram, действуют до ")
     links = re.findall(r"https://t\.me/shnor_test_bot\?start=([A-Za-z0-9_\-]+)", invites)
     assert len(links) == 2 and len(set(links)) == 2 and all(len(t) >= 20 for t in links)
     assert "СОШ 1" in invites
@@ -98,7 +106,7 @@ def test_a_registry_with_any_bad_row_imports_nothing(shnor, tmp_path: Path) -> N
 
 def test_survey_validate(shnor, tmp_path: Path) -> None:
     out = shnor("survey", "validate", str(Path(__file__).parents[1] / "surveys" / "packs" / "teacher.yaml")).stdout
-    assert "Анкета педагога (id teacher" in out and "has_iom [yesno, обязательный, переносится из прошлого периода]" in out and "iom_state [single, обязательный, если ${has_iom} = 'yes', переносится из прошлого периода, на экране предыдущего вопроса, в листе «Развитие педагогов»]" in out
+    assert out.startswith("«Анкета педагога» — анкета педагогов, версия ") and "; ключ анкеты: teacher\n" in out and "has_iom [yesno, обязательный, переносится из прошлого периода]" in out and "iom_state [single, обязательный, если ${has_iom} = 'yes', переносится из прошлого периода, на экране предыдущего вопроса, в листе «Развитие педагогов»]" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\ntitle: X\naudience: teacher\nquestions:\n  - {name: a, type: numbr, label: A}\n", encoding="utf-8")
     err = shnor("survey", "validate", str(bad), ok=False).stderr
@@ -186,7 +194,7 @@ def test_campaign_options_extend_close_reopen(shnor, tmp_path: Path) -> None:
     shnor("schools", "import", "--municipality", "1", str(_schools_xlsx(tmp_path / "s.xlsx", [["МБОУ Агинская СОШ № 1", "Агинская 1", "да"]])))
     empty = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2098-2099",
                   "--deadline", "2099-03-01 18:00", "--audience", "shnro,risk_zone", ok=False).stderr
-    assert "Адресатов нет: школ со статусом «ШНРО, зона риска» за период 2098-2099 нет" in empty
+    assert "Адресатов нет: школ со статусом «ШНРО» или «зона риска» за период 2098-2099 нет" in empty
     assert "shnor import statuses --period 2098-2099" in empty
     wb = openpyxl.Workbook()
     wb.active.append(["Школа", "ШНРО", "ШНСУ", "Зона риска"])
@@ -196,8 +204,8 @@ def test_campaign_options_extend_close_reopen(shnor, tmp_path: Path) -> None:
     out = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2098-2099",
                 "--deadline", "2099-03-01 18:00", "--audience", "shnro,risk_zone", "--offsets", "5d,12h,morning",
                 "--quiet", "22:00-07:30").stdout
-    assert "для: ШНРО, зона риска" in out and "(Asia/Krasnoyarsk)" in out
-    assert "напоминания 5d, 12h, morning, тихие часы 22:00-07:30" in out
+    assert "для школ ШНРО и зоны риска, срок до 01.03.2099 18:00 (UTC+7)" in out
+    assert "Напоминания: за 5 дней, за 12 часов до срока и утром в день срока; с 22:00 до 07:30 сообщения не отправляются." in out
     bad = shnor("campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2098-2099",
                 "--deadline", "2099-03-01 18:00", "--offsets", "soon", ok=False).stderr
     assert "Непонятное напоминание «soon»" in bad

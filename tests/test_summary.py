@@ -108,6 +108,11 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert shown.value(s1.values["S2.4.4"]) == "50,0 %" and s1.values["S2.4.4"].pending
     assert shown.points(s1.values["S2.4.4"]) == "балл не определён"
     assert summary.state.incomplete and summary.state.open_until is not None
+    said = "\n".join(summary_text(summary))
+    assert ("По состоянию на 23.11.2026 10:00: ответили 2 из 4 заявленных педагогов (50,0 %); школ, не заявивших число "
+            "педагогов: 1; анкеты школ — 1 из 2; анкета муниципалитета не отправлена; сбор открыт до 07.12.2026 10:00.") in said
+    assert "<b>Данные неполные: сбор данных не завершён, ответили менее 90 % педагогов" in said
+    assert "S2.4.4" not in said or "балл не определён" in said
     assert s1.values["S2.4.4"].response_rate == 0.5
     assert s1.values["S2.1.2"].points == 0 and s1.values["S2.1.3"].points == 1
     assert shown.value(summary.scores.municipal["M2.1.5"]) == "50,0 %"

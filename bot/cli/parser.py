@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     mun.add_parser("list", help="список").set_defaults(func=cmd_municipality_list)
     p = mun.add_parser("privacy", help="оператор и цели обработки персональных данных в согласии; показывает текст согласия")
     p.add_argument("municipality", help="номер или название")
-    p.add_argument("--operator", help="кто оператор, например «Управление образования Администрации г. N, ИНН …» (пусто — по умолчанию)")
+    p.add_argument("--operator", help="полное наименование оператора в именительном падеже, например «Управление образования "
+                   "Администрации г. N (ИНН …)»; пусто — наименование органа управления образованием из реквизитов, "
+                   "а без него регистрация закрыта")
     p.add_argument("--purposes", help="цели обработки (пусто — по умолчанию)")
     p.set_defaults(func=cmd_municipality_privacy)
     p = mun.add_parser("requisites", help="реквизиты документов: орган управления образованием, кто утверждает протокол, "
@@ -147,10 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--municipality", required=True)
     p.add_argument("--pack", required=True, help="teacher, school, municipality или путь к файлу анкеты")
     p.add_argument("--period", required=True, type=_period, help="учебный год, например 2026-2027")
-    p.add_argument("--deadline", required=True, help="местное время: 2026-12-15 18:00 (дата без времени — до 18:00)")
+    p.add_argument("--deadline", required=True, help="местное время: 15.12.2026 18:00 (дата без времени — до 18:00)")
     p.add_argument("--opens", help="местное время открытия (по умолчанию сейчас; дата без времени — 08:00)")
-    p.add_argument("--audience", help="только школы со статусом: shnro, shnsu, risk_zone (через запятую); по умолчанию все")
-    p.add_argument("--offsets", default="7d,3d,1d,morning", help="напоминания до срока: 7d,3d,1d,12h,morning")
+    p.add_argument("--audience", help="только школы со статусом: shnro (ШНРО), shnsu (ШНСУ), risk_zone (зона риска), "
+                   "через запятую; по умолчанию все")
+    p.add_argument("--offsets", default="7d,3d,1d,morning", help="напоминания до срока: 7d — за 7 дней, 12h — за 12 часов, "
+                   "morning — утром в день срока; через запятую (по умолчанию 7d,3d,1d,morning)")
     p.add_argument("--quiet", default="21:00-08:00", help="тихие часы, местное время")
     p.add_argument("--tz", help="часовой пояс кампании (по умолчанию муниципалитета)")
     p.set_defaults(func=cmd_campaign_open)
@@ -159,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--municipality", required=True)
         p.add_argument("--id", type=int, required=True, help="номер кампании")
         if name == "extend":
-            p.add_argument("--deadline", required=True, help="новый срок, местное время (позже нынешнего)")
+            p.add_argument("--deadline", required=True, help="новый срок, местное время: 20.12.2026 18:00 (позже нынешнего)")
         p.set_defaults(func=cmd_campaign_change)
     p = cmp_.add_parser("list", help="кампании и их заполнение")
     p.add_argument("--municipality", required=True)
@@ -187,14 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--item", required=True, type=int, help="номер пункта в плане")
     p.set_defaults(func=cmd_calendar)
 
-    p = sub.add_parser("invites", help="ссылки-приглашения по школам и ролям")
+    p = sub.add_parser("invites", help="ссылки-приглашения по школам и ролям; с --out — документ Word для печати: "
+                       "страница на школу со ссылками и QR-кодами")
     p.add_argument("--municipality", required=True)
-    p.add_argument("--role", choices=ROLE_CHOICES, default="teacher")
+    p.add_argument("--role", choices=ROLE_CHOICES, help="teacher — педагоги (по умолчанию), deputy — заместители "
+                   "директоров, coordinator — координаторы; с --out без --role — заместители и педагоги на одной странице")
     p.add_argument("--school", help="одна школа (номер, название или краткое название); по умолчанию все")
     p.add_argument("--max-uses", type=int, help="сколько человек может зарегистрироваться по ссылке")
     p.add_argument("--days", type=int, help="сколько дней действует ссылка")
-    p.add_argument("--channel", choices=("telegram", "max"), default="telegram",
-                   help="мессенджер ссылки: telegram (t.me/…?start=) или max (max.ru/…?start=)")
+    p.add_argument("--channel", choices=("telegram", "max"),
+                   help="мессенджер ссылки: telegram (t.me/…?start=) или max (max.ru/…?start=); по умолчанию в консоли "
+                   "telegram, в файле — все мессенджеры, для которых задано имя или токен бота")
+    p.add_argument("--out", help="записать приглашения в документ Word (.docx): страница на школу, ссылки Telegram и MAX "
+                   "с QR-кодами и инструкцией для педагога")
+    p.add_argument("--force", action="store_true", help="перезаписать существующий файл --out")
     p.set_defaults(func=cmd_invites)
 
     imp = sub.add_parser("import", help="загрузка данных для идентификации").add_subparsers(dest="sub", required=True)
