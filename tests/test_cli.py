@@ -155,15 +155,40 @@ def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
     out = shnor("summary", "--municipality", "1", "--out", str(tmp_path / "r" / "report.xlsx")).stdout
     assert "период 2025-2026" in out
     assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "chart_1.png").exists()
-    out = shnor("report", "--municipality", "1", "--period", "2025/26", "--out", str(tmp_path / "r" / "справка.docx")).stdout
-    assert "Справка за период 2025-2026" in out and "школ в разделе 3: 1" in out
+    out = shnor("report", "--municipality", "1", "--period", "2025/26", "--out", str(tmp_path / "r" / "протокол.docx")).stdout
+    assert "Протокол заседания рабочей группы с аналитической справкой за 2025-2026" in out and "школ в приложении: 1" in out
+    assert "оставлены для заполнения от руки" in out and "--meeting" in out
+    assert "Не заданы реквизиты органа управления образованием" in out and "shnor municipality requisites" in out
     import docx
 
-    document = docx.Document(tmp_path / "r" / "справка.docx")
-    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    document = docx.Document(tmp_path / "r" / "протокол.docx")
+    text = [p.text for p in document.paragraphs]
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2" and p.text.startswith("3.")]
     assert headings == ["3.1. МБОУ Агинская СОШ № 1"]
-    assert "Метод идентификации: двенадцать критериев." in [p.text for p in document.paragraphs]
+    assert "Метод идентификации: двенадцать критериев." in text
     assert document.tables[-1].rows[0].cells[1].text == "Число критериев"  # each school's criteria met
+    assert any(t.startswith("Не заданы реквизиты органа управления образованием") for t in text)
+
+    # the requisites, stored once; the meeting from a file
+    out = shnor("municipality", "requisites", "Саянский район", "--body", "Управление образования администрации Саянского района",
+                "--head-title", "Начальник Управления образования", "--head-name", "И.И. Иванова", "--complete-at", "80").stdout
+    assert "Орган управления образованием: Управление образования администрации Саянского района" in out
+    assert "Адрес: не задано" in out and "менее 80 % педагогов" in out
+    assert "Руководитель: И.И. Иванова" in shnor("municipality", "requisites", "1").stdout
+    assert "от 1 до 100" in shnor("municipality", "requisites", "1", "--complete-at", "0", ok=False).stderr
+    (tmp_path / "заседание.yaml").write_text("номер: 4\nдата: 25.05.2026\nместо: кабинет № 5\nсекретарь: А.А. Петрова\n"
+                                             "присутствовали:\n  - Петрова А.А., специалист\n", encoding="utf-8")
+    out = shnor("report", "--municipality", "1", "--period", "2025-2026", "--meeting", str(tmp_path / "заседание.yaml"),
+                "--decisions", "--out", str(tmp_path / "r" / "п4.docx")).stdout
+    assert "оставлены для заполнения" not in out and "Не заданы реквизиты" not in out
+    text = [p.text for p in docx.Document(tmp_path / "r" / "п4.docx").paragraphs]
+    assert "25.05.2026 г.\t№ 4" in text and "Петрова А.А., специалист." in text
+    assert text[1] == "Начальник Управления образования"
+    assert any(t.startswith("заседания муниципальной рабочей группы Управления образования администрации Саянского района")
+               and t.endswith("в Саянском районе") for t in text)
+    (tmp_path / "плохое.yaml").write_text("номер: 4\nкогда: завтра\n", encoding="utf-8")
+    bad = shnor("report", "--municipality", "1", "--meeting", str(tmp_path / "плохое.yaml"), ok=False).stderr
+    assert "неизвестный ключ «когда»" in bad
     assert "За период 2030-2031 данных нет" in shnor("report", "--municipality", "1", "--period", "2030-2031", ok=False).stderr
 
 

@@ -28,6 +28,7 @@ from bot.cli.setup import (
     cmd_municipality_add,
     cmd_municipality_list,
     cmd_municipality_privacy,
+    cmd_municipality_requisites,
     cmd_person_delete,
     cmd_restore,
     cmd_schools_import,
@@ -107,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "а без него регистрация закрыта")
     p.add_argument("--purposes", help="цели обработки (пусто — по умолчанию)")
     p.set_defaults(func=cmd_municipality_privacy)
+    p = mun.add_parser("requisites", help="реквизиты документов: орган управления образованием, кто утверждает протокол, "
+                       "адрес; порог полноты данных; без параметров — показывает их")
+    p.add_argument("municipality", help="номер или название")
+    p.add_argument("--body", help="полное наименование органа, например «Управление образования Администрации N»")
+    p.add_argument("--head-title", help="должность руководителя, утверждающего протокол, например «Начальник Управления образования»")
+    p.add_argument("--head-name", help="инициалы и фамилия руководителя, например «Л.М. Миннуллина»")
+    p.add_argument("--address", help="адрес органа (место проведения заседания по умолчанию)")
+    p.add_argument("--complete-at", type=int, help="процент ответивших педагогов, ниже которого документы говорят «данные неполные» (по умолчанию 90)")
+    p.set_defaults(func=cmd_municipality_requisites)
 
     sch = sub.add_parser("schools", help="реестр школ").add_subparsers(dest="sub", required=True)
     p = sch.add_parser("import", help=f"импорт школ из .xlsx ({_columns_of('schools')}; образец: shnor template schools)")
@@ -221,11 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="report.xlsx")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("report", help="аналитическая справка рабочей группы в Word (.docx): показатели за все периоды, "
-                       "школы, идентификация, проект решений")
+    p = sub.add_parser("report", help="протокол заседания рабочей группы в Word (.docx) с аналитической справкой в "
+                       "приложении: показатели за все периоды, школы, идентификация, проект решений")
     p.add_argument("--municipality", required=True)
     p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
-    p.add_argument("--out", help="куда записать (по умолчанию Справка_<муниципалитет>_<период>.docx)")
+    p.add_argument("--out", help="куда записать (по умолчанию Протокол_<номер>_<муниципалитет>_<период>.docx)")
+    p.add_argument("--meeting", help="файл YAML со сведениями о заседании: номер, дата, место, председатель, секретарь, "
+                   "присутствовали, повестка, докладчик (README, «Протокол заседания»)")
+    p.add_argument("--decisions", action="store_true", help="составить проект решений («Решили») и при неполных данных")
     p.add_argument("--all-schools", action="store_true", help="раздел по каждой школе, а не только по ШНРО, ШНСУ и зоне риска")
     p.set_defaults(func=cmd_report)
 

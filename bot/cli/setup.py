@@ -93,6 +93,32 @@ def cmd_municipality_privacy(settings: Settings, args: argparse.Namespace) -> No
     asyncio.run(with_session(settings, action))
 
 
+def cmd_municipality_requisites(settings: Settings, args: argparse.Namespace) -> None:
+    """The requisites of the municipality's documents (migration 0014): set those given, show them all."""
+    from storage.registry import get_municipality
+
+    if args.complete_at is not None and not 1 <= args.complete_at <= 100:
+        raise CliError("--complete-at: процент от 1 до 100")
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        for field, value in (("body_name", args.body), ("head_title", args.head_title), ("head_name", args.head_name),
+                             ("address", args.address)):
+            if value is not None:
+                setattr(municipality, field, value.strip() or None)
+        if args.complete_at is not None:
+            municipality.complete_at = args.complete_at
+        print(f"Реквизиты документов «{municipality.name}»:")
+        for title, value in (("Орган управления образованием", municipality.body_name),
+                             ("Должность руководителя, утверждающего протокол", municipality.head_title),
+                             ("Руководитель", municipality.head_name), ("Адрес", municipality.address)):
+            print(f"  {title}: {value or 'не задано'}")
+        print(f"  Документы говорят «данные неполные», пока ответили менее {municipality.complete_at} % педагогов "
+              "(или пока идёт сбор данных).")
+
+    asyncio.run(with_session(settings, action))
+
+
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
     from storage.privacy import audit
     from storage.wording import zone_label

@@ -1,5 +1,5 @@
-"""The coordinators' documents: /setchat in their group, /summary and /report there or in private, and the
-deputy's school card (/card) with its files."""
+"""The coordinators' documents: /setchat in their group, /summary there or in private (/report, the protocol:
+bot.features.report), and the deputy's school card (/card) with its files."""
 
 import asyncio
 import datetime as dt
@@ -86,29 +86,6 @@ async def summary(ctx: Context, period: str) -> None:
         await chat.send_file("document", name, workbook, texts.SUMMARY_WORKBOOK)
         for caption, photos in albums:
             await chat.photos(photos, caption)
-
-
-async def report(ctx: Context, period: str) -> None:
-    """/report [period]: the analytical report as .docx, with the same access rules as /summary."""
-    from scoring import word
-    from scoring.service import ScoringError, build_report
-
-    chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
-
-    municipality = await _coordinators_municipality(chat, session, person)
-    if municipality is None:
-        return
-    async with chat.uploading():
-        try:
-            data = await build_report(session, municipality, period or None, methodology, now=now)
-        except ScoringError as exc:
-            await chat.say(str(exc))
-            return
-        _log_document(chat, session, "report", municipality, person, data.summary.period, now)
-        document = await asyncio.to_thread(word.report_docx, data)
-        name = word.file_name("Справка", municipality.name, data.summary.period)
-        await chat.send_file("document", name, document, texts.REPORT_DOCUMENT.format(
-            period=data.summary.period, periods=", ".join(h.period for h in data.summary.history)))
 
 
 # --- deputies: the school card -------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The renderers on plain data: a Summary and a ReportInput built by hand (no database) rendered as text
-lines, the workbook (read back with openpyxl) and the Word report and card (read back with python-docx).
+lines, the workbook (read back with openpyxl) and the Word card (read back with python-docx); the protocol and its
+appendix on the same data: tests/pure/test_protocol.py.
 
 A small municipality over two periods:
 - СОШ 1: ШНРО, 10 declared teachers, its questionnaire sent both years;
@@ -27,7 +28,6 @@ from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts, score_peri
 from scoring.methodology import load_methodology
 from scoring.summary import (
     Completion,
-    ReportInput,
     Summary,
     completion_by_school,
     default_period,
@@ -279,44 +279,6 @@ def _docx(data: bytes) -> tuple[list[str], list[list[list[str]]]]:
     return paragraphs, tables
 
 
-def test_report_docx(summary):
-    data = ReportInput(summary, {1: ["Петрова Анна Ивановна"]}, dt.date(2026, 12, 7))
-    paragraphs, tables = _docx(word.report_docx(data))
-    assert paragraphs[0] == "Тестовский городской округ"
-    assert "Дата составления: 07.12.2026" in paragraphs
-    assert "В мониторинге за 2026-2027 учебный год — 3 школы муниципалитета: ШНРО — 1; ШНСУ — 1; зона риска — 1." in paragraphs
-    assert "Анкету школы отправили 2 из 3 школ." in paragraphs
-    assert "Муниципальные показатели набрали 6 из 15 баллов; в 2025-2026 году — 4 из 15 баллов." in paragraphs
-    assert "По сравнению с 2025-2026 годом порог достигнут по показателям: M2.4.4 ИОМ педагогов." in paragraphs
-    assert ("Статус в периоде 2026-2027: ШНРО. Заместитель директора по УВР: Петрова Анна Ивановна. "
-            "Итого: 13 из 23 баллов.") in paragraphs
-    assert ("Статус в периоде 2026-2027: ШНСУ. Заместитель директора по УВР: не зарегистрирован в боте. "
-            "Итого: 0 из 3 баллов; нет данных по 20 показателям.") in paragraphs
-    assert "Нет данных по 20 показателям: анкета школы за период не отправлена. Баллы по ним не начислены." in paragraphs
-    assert any(p.startswith("32. Обеспечить представление анкеты школы за период 2026-2027") and p.endswith(": Ключевская ООШ.")
-               for p in paragraphs)
-
-    municipal = tables[0]
-    assert municipal[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", BEFORE, NOW, "Изменение"]
-    m244 = next(row for row in municipal if row[0] == "M2.4.4")
-    assert m244[4:] == ["30,0 % (0)", "80,0 % (1)", "+50,0 п. п.; порог достигнут"]
-    assert municipal[-1][2:6] == ["Итого баллов", "", "4 из 15 баллов", "6 из 15 баллов"]
-
-    no_data = next(t for t in tables if t[-1][2] == "Итого баллов" and "нет данных по 20" in t[-1][5])
-    s244 = next(row for row in no_data if row[0] == "S2.4.4")
-    assert s244[4:] == ["нет данных", "нет данных", "—"]
-    assert tables[-1][1:] == [["Состояние ИОМ", "ответили на вопрос", "20", ""],
-                              ["Состояние ИОМ", "разработан", "8", "40,0 %"], ["Состояние ИОМ", "нет", "12", "60,0 %"]]
-
-
-def test_report_docx_of_one_period():
-    summary = _summary((NOW,))
-    paragraphs, tables = _docx(word.report_docx(ReportInput(summary, {}, dt.date(2026, 12, 7))))
-    assert tables[0][0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", NOW]  # no change column
-    assert tables[0][-1][2:] == ["Итого баллов", "", "6 из 15 баллов"]
-    assert not any("По сравнению с" in p for p in paragraphs)
-
-
 def test_card_docx(summary):
     assert word.file_name("Справка", "Тестовский городской округ", NOW) == "Справка_Тестовский_городской_округ_2026-2027.docx"
     paragraphs, tables = _docx(word.card_docx(summary, _score(summary, 2)))
@@ -330,7 +292,7 @@ def test_card_docx(summary):
 # --- the layout ----------------------------------------------------------------------------
 
 SCORING = Path(__file__).resolve().parents[2] / "scoring"
-RENDERERS = ("summary", "text", "report", "word")
+RENDERERS = ("summary", "text", "report", "word", "protocol", "grammar")
 
 
 def _imports() -> dict[str, set[str]]:
