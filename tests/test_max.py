@@ -298,7 +298,8 @@ async def test_summary_in_the_max_group(max_api, max_runner, world, session_fact
 async def test_a_file_not_ready_is_sent_again(max_api, max_runner, world, session_factory):
     coordinator = await register_max(max_runner, 1401, world.invites["coordinator"], "Координаторова Елена Павловна")
     max_api.large_file_bytes, max_api.processing_seconds = 0, 0.1  # MAX processes every file a while
-    await coordinator.send("/report")
+    await coordinator.send("/report")  # the meeting's details first, then the protocol
+    await coordinator.press("Сформировать протокол")
     sent = max_api.files(coordinator.chat_id)
     assert len(sent) == 1 and sent[0]["name"].endswith(".docx")
     refusals = [r for r in max_api.refusals if r["code"] == "attachment.not.ready"]

@@ -36,7 +36,8 @@ async def test_who_saw_what_is_logged_and_printed(runner, api, world, session_fa
     await deputy.send("/card")
     await deputy.press("Скачать Excel", exact=True)
     await deputy.press("Скачать Word", exact=True)
-    await coordinator.send("/report")
+    await coordinator.send("/report")  # the meeting's details first, then the protocol
+    await coordinator.press("Сформировать протокол")
     assert api.last_message(4103)["document"]["file_name"].endswith(".docx")
     clock.advance(days=2)
     await _cli(capsys, "export", "--municipality", str(world.municipality.id), "--out", str(tmp_path / "answers.xlsx"))
