@@ -42,7 +42,6 @@ indicator (its code, short name and the number of its action) and one narrow col
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import math
 from dataclasses import dataclass, field
@@ -50,16 +49,16 @@ from enum import IntEnum
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from scoring import shown
 from scoring.indicators import SchoolScore, Value
 from scoring.methodology import Indicator, Kind
 from scoring.summary import Summary
-from scoring.text import rule_text, total_text, value_line
+from scoring.text import value_line
 from storage.wording import count
-from surveys.screens import Rich, bold, local_time, plain
+from surveys.screens import Rich, bold, plain
 
 PHRASES_FILE = Path(__file__).parent / "card.yaml"
 TEMPLATE = Path(__file__).parent / "templates" / "card.docx"
@@ -128,17 +127,18 @@ class Plan:
 
 
 @dataclass(frozen=True, slots=True)
-class DataState:
-    """The school's data when the card was made."""
+class SchoolState:
+    """The school's data when the card was made: its part of the summary's state (scoring.summary.DataState)."""
 
-    as_of: str  # «07.12.2026 12:30 (UTC+5)»
+    as_of: str  # «07.12.2026 12:30» (the municipality's time); "" when not known
     teachers: str  # «педагоги ответили 3 из 24 заявленных»
     form: str  # «анкета школы не отправлена»
-    deadline: str  # «15.12.2026 18:00» while answers can still come; "" once closed or unknown
-    open: bool  # answers can still come
-    closed: bool  # the deadline has passed
+    deadline: str  # «15.12.2026 18:00» while a campaign of the period collects; "" otherwise
     incomplete: bool
-    missing: int = 0  # indicators without data
+
+    @property
+    def open(self) -> bool:
+        return bool(self.deadline)
 
 
 # --- the facts -----------------------------------------------------------------------------
@@ -152,10 +152,6 @@ def lacking(indicator: Indicator, value: Value) -> int | None:
     needed = math.floor(limit) + 1 if indicator.comparison == ">" else math.ceil(limit)
     more = needed - value.numerator
     return more if 0 < more and needed <= value.denominator else None
-
-
-def _value(value: Value) -> str:
-    return value.shown()
 
 
 def _zero(value: Value | None) -> bool:
@@ -186,7 +182,7 @@ def _no_status(score: SchoolScore) -> bool:
     return not (status.shnro or status.shnsu or status.risk_zone)
 
 
-def plan(summary: Summary, score: SchoolScore, state: DataState) -> Plan:
+def plan(summary: Summary, score: SchoolScore, state: SchoolState) -> Plan:
     """The school's actions, ranked (the rule is the module's docstring)."""
     p = phrases()
     methodology = summary.methodology
@@ -241,13 +237,13 @@ def plan(summary: Summary, score: SchoolScore, state: DataState) -> Plan:
             actions.append(Action(tier, 1, 1, order[code], (code,), indicator.recommendation, label, label))
             continue
         more = lacking(indicator, value)
-        shown = f"{_value(value)} ({value.numerator} из {value.denominator} заявленных педагогов)"
+        shown = f"{shown.value(value)} ({value.numerator} из {value.denominator} заявленных педагогов)"
         if more is None:
-            fact, short, steps = p["fact_share_far"].format(label=label, value=shown, rule=rule_text(indicator)), label, \
+            fact, short, steps = p["fact_share_far"].format(label=label, value=shown, rule=shown.threshold(indicator)), label, \
                 (value.denominator or 0) + 1
         else:
             lack = count(more, "педагога", "педагогов", "педагогов")
-            fact = p["fact_share"].format(label=label, value=shown, rule=rule_text(indicator), lacking=lack)
+            fact = p["fact_share"].format(label=label, value=shown, rule=shown.threshold(indicator), lacking=lack)
             short, steps = p["short_share"].format(label=label, lacking=lack), more
         actions.append(Action(tier, steps, 1, order[code], (code,), indicator.recommendation, fact, short))
 
@@ -259,69 +255,57 @@ def plan(summary: Summary, score: SchoolScore, state: DataState) -> Plan:
 # --- the data's state ----------------------------------------------------------------------
 
 
-def data_state(summary: Summary, score: SchoolScore) -> DataState:
-    """The school's part of the summary's state (scoring.summary.DataState): when, who answered, whether
-    answers can still come, whether its data are incomplete."""
+def school_state(summary: Summary, score: SchoolScore) -> SchoolState:
+    """The school's part of the summary's state: when, its teachers against its declared staff, its
+    questionnaire, whether a campaign still collects. Incomplete while a campaign collects, while fewer of its
+    teachers answered than the municipality's threshold (`complete_at` per cent), while its questionnaire is not
+    sent, or while an indicator has no data or no decided point."""
     p = phrases()
     state = summary.state
     school_id = score.school.id
     teachers = summary.completion.teachers.get(school_id)
-    if "teacher" not in summary.completion.audiences or teachers is None:
-        teachers_text, teachers_short = p["teachers_not_asked"], False
+    short = False
+    if not state.teachers_asked or teachers is None:
+        teachers_text = p["teachers_not_asked"]
     elif teachers.declared:
-        teachers_text = p["teachers"].format(submitted=teachers.submitted, declared=teachers.declared)
-        teachers_short = teachers.share is not None and teachers.share * 100 < summary.municipality.complete_at
+        teachers_text = p["teachers"].format(submitted=min(teachers.submitted, teachers.declared), declared=teachers.declared)
+        short = teachers.share is not None and teachers.share * 100 < state.complete_at
     else:
-        teachers_text, teachers_short = p["teachers_undeclared"].format(submitted=teachers.submitted), True
+        teachers_text, short = p["teachers_undeclared"].format(submitted=teachers.submitted), True
     if not summary.school_form_expected:
-        form_text, form_missing = p["form_not_asked"], False
-    elif summary.form_sent(school_id):
-        form_text, form_missing = p["form_sent"], False
+        form_text, unsent = p["form_not_asked"], False
     else:
-        form_text, form_missing = p["form_not_sent"], True
-    is_open = state.deadline is not None and state.deadline > state.as_of
-    timezone = summary.municipality.timezone
-    return DataState(
-        as_of=moment(state.as_of, timezone),
+        unsent = not summary.form_sent(school_id)
+        form_text = p["form_not_sent"] if unsent else p["form_sent"]
+    deadline = shown.moment(state.open_until) if state.open_until is not None else ""
+    return SchoolState(
+        as_of=shown.moment(state.as_of) if state.as_of is not None else "",
         teachers=teachers_text,
         form=form_text,
-        deadline=moment(state.deadline, timezone) if is_open else "",
-        open=is_open,
-        closed=state.deadline is not None and not is_open,
-        incomplete=is_open or teachers_short or form_missing or bool(score.no_data),
-        missing=len(score.no_data),
+        deadline=deadline,
+        incomplete=bool(deadline) or short or unsent or bool(score.no_data) or bool(score.pending),
     )
 
 
-def moment(when: dt.datetime, timezone: str) -> str:
-    """«07.12.2026 12:30 (UTC+5)»: the municipality's time and its offset."""
-    local = when.astimezone(ZoneInfo(timezone))
-    offset = local.utcoffset() or dt.timedelta()
-    hours, minutes = divmod(abs(int(offset.total_seconds())) // 60, 60)
-    zone = f"UTC{'+' if offset >= dt.timedelta() else '-'}{hours}" + (f":{minutes:02d}" if minutes else "")
-    return f"{local_time(when, timezone)} ({zone})"
-
-
-def state_line(state: DataState) -> str:
-    """«По состоянию на 07.12.2026 12:30 (UTC+5): педагоги ответили 3 из 24 заявленных; анкета школы не
-    отправлена; срок — 15.12.2026 18:00.» (whether the data are incomplete is said in the title)."""
+def state_line(state: SchoolState) -> str:
+    """«По состоянию на 07.12.2026 12:30: педагоги ответили 3 из 24 заявленных; анкета школы не отправлена; сбор
+    открыт до 15.12.2026 18:00.» (whether the data are incomplete is said in the title)."""
     p = phrases()
     parts = [state.teachers, state.form]
     if state.open:
         parts.append(p["deadline"].format(deadline=state.deadline))
-    elif state.closed:
-        parts.append(p["closed"])
-    return p["as_of"].format(moment=state.as_of) + ": " + "; ".join(parts) + "."
+    head = p["as_of"].format(moment=state.as_of) if state.as_of else p["state"]
+    return head + ": " + "; ".join(parts) + "."
 
 
-def title(score: SchoolScore, state: DataState) -> str:
+def title(score: SchoolScore, state: SchoolState) -> str:
     p = phrases()
     text = p["title"].format(school=score.school.name)
     return f"{text} — {p['incomplete']}" if state.incomplete else text
 
 
 def _total(score: SchoolScore | None) -> str:
-    return total_text(score.total, score.maximum, len(score.no_data)) if score is not None else "—"
+    return shown.total(score.total, score.maximum, len(score.no_data), len(score.pending)) if score is not None else "—"
 
 
 def total_line(summary: Summary, score: SchoolScore) -> str:
@@ -335,18 +319,26 @@ def total_line(summary: Summary, score: SchoolScore) -> str:
     return p["total_before"].format(total=_total(score), previous=previous.period, before=_total(before))
 
 
-def no_data_line(summary: Summary, score: SchoolScore) -> str | None:
-    if not score.no_data:
-        return None
+def missing_lines(score: SchoolScore) -> list[str]:
+    """«Нет данных по 20 показателям: анкета школы не отправлена; …», «Балл не определён по 2 показателям: …»."""
     p = phrases()
-    reason = p["reason_form"] if summary.school_form_expected and not summary.form_sent(score.school.id) else p["reason_other"]
-    return p["no_data"].format(count=count(len(score.no_data), "показателю", "показателям", "показателям"), reason=reason)
+    out = []
+    if score.no_data:
+        reasons = list(dict.fromkeys(why for v in score.no_data if (why := shown.reason(v))))
+        out.append(p["no_data"].format(count=count(len(score.no_data), "показателю", "показателям", "показателям"),
+                                       reason="; ".join(reasons) or p["reason_other"]))
+    if score.pending:
+        out.append(p["pending"].format(count=count(len(score.pending), "показателю", "показателям", "показателям"),
+                                       codes=", ".join(v.code for v in score.pending)))
+    return out
 
 
 # --- the chat's lines ----------------------------------------------------------------------
 
 
 def _mark(value: Value) -> str:
+    if value.pending:
+        return "⏳"
     if value.no_data:
         return "⬜"
     return "✅" if value.points else "❌"
@@ -355,7 +347,7 @@ def _mark(value: Value) -> str:
 def lines(summary: Summary, score: SchoolScore) -> list[Rich]:
     """The card as lines of rich text: the actions first, then every indicator with its value and points."""
     p = phrases()
-    state = data_state(summary, score)
+    state = school_state(summary, score)
     ranked = plan(summary, score, state)
     school = score.school
     out: list[Rich | str] = [
@@ -385,10 +377,8 @@ def _action_lines(summary: Summary, score: SchoolScore, ranked: Plan, heading: A
     if ranked.municipality:
         out += ["", heading(p["municipality"])]
         out += [f"• {line}" for line in ranked.municipality]
-    notes = [*ranked.no_action]
-    if (line := no_data_line(summary, score)) is not None:
-        notes.append(line)
-    if not score.zeros and not score.no_data:
+    notes = [*ranked.no_action, *missing_lines(score)]
+    if not score.zeros and not score.no_data and not score.pending:
         notes.append(p["all_scored"])
     if notes:
         out += ["", *notes]
@@ -403,22 +393,31 @@ PAGE_LINES = 52  # lines of 12 pt text the card's page holds (277 mm at about 4.
 CHARS_PER_LINE = 88  # characters of 12 pt Times New Roman a line of the page's 180 mm holds
 
 
+def cell(value: Value | None) -> str:
+    """A period's cell: «58,8 % (1)», «нет (0)», «58,8 % (?)» (the point waits for answers), «нет данных», «—»
+    (does not apply: «не применяется» is too wide for the column; the legend says it)."""
+    if value is None or not value.applies:
+        return "—"
+    text = shown.value(value)
+    if value.scored:
+        return f"{text} ({value.points})"
+    return f"{text} (?)" if value.pending else text
+
+
 def table_rows(summary: Summary, score: SchoolScore, ranked: Plan) -> tuple[list[str], list[list[str]]]:
     """The headers and rows of the periods table: the indicator (with the number of its action) and its value
     with points in each of the last PERIODS periods on record."""
-    from scoring.word import value_text
-
     p = phrases()
-    shown = _school_values(summary, score.school.id)[-PERIODS:]
-    headers = [p["indicator"], *[period for period, _ in shown]]
+    periods = _school_values(summary, score.school.id)[-PERIODS:]
+    headers = [p["indicator"], *[period for period, _ in periods]]
     rows = []
     for indicator in summary.methodology.school_indicators:
-        values = [v.get(indicator.code) for _, v in shown]
+        values = [v.get(indicator.code) for _, v in periods]
         if all(v is None or not v.applies for v in values):
             continue
         n = ranked.number(indicator.code)
         name = indicator.label + (p["action_ref"].format(n=n) if n else "")
-        rows.append([name, *[value_text(v) for v in values]])
+        rows.append([name, *[cell(v) for v in values]])
     return headers, rows
 
 
@@ -450,11 +449,9 @@ def word_context(summary: Summary, score: SchoolScore) -> tuple[dict[str, Any], 
     from scoring.word import build_table, text_width
 
     p = phrases()
-    state = data_state(summary, score)
+    state = school_state(summary, score)
     ranked = plan(summary, score, state)
-    notes = [*ranked.no_action]
-    if (line := no_data_line(summary, score)) is not None:
-        notes.append(line)
+    notes = [*ranked.no_action, *missing_lines(score)]
     if not ranked.actions and not notes:
         notes.append(p["all_scored"] if not score.zeros else p["nothing_to_do"])
     headers, rows = table_rows(summary, score, ranked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from scoring.summary import Completion
 from storage.models import (
     Answer,
     Campaign,
+    CampaignState,
     ExamResult,
     Person,
     Response,
@@ -29,10 +31,10 @@ from storage.models import (
     SchoolPeriod,
     SchoolStatus,
     SurveyVersion,
+    campaign_state,
 )
 from surveys.facts import STAFF_QUESTION
 from surveys.subjects import subject_id
-
 
 RAW_ROWS = 100_000  # answers listed in the summary workbook; `shnor export` writes them all
 
@@ -44,6 +46,14 @@ class LoadedPeriod:
     raw: list[dict[str, Any]]  # the first RAW_ROWS answers (RAW_KEYS)
     raw_truncated: bool = False  # the period has more answers than RAW_ROWS
     surveys: dict[int, Any] = field(default_factory=dict)  # survey version id -> Survey, for the raw answers
+    windows: list[tuple[dt.datetime, dt.datetime, dt.datetime | None]] = field(default_factory=list)  # the period's
+    # campaigns: (opens_at, deadline, closed_at)
+
+    def open_until(self, now: dt.datetime) -> dt.datetime | None:
+        """The latest deadline of the period's campaigns still collecting at `now`; None: none is."""
+        deadlines = [deadline for opens, deadline, closed in self.windows
+                     if campaign_state(closed, opens, deadline, now) is CampaignState.OPEN]
+        return max(deadlines, default=None)
 
 
 async def periods_on_record(session: AsyncSession, municipality_id: int) -> list[str]:
@@ -203,7 +213,11 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
     ]
     teachers = TeacherCounts.from_counts(respondents.items(), yes_rows)
     data = PeriodData(period, infos, school_answers, teachers, municipality_answers)
-    return LoadedPeriod(data, completion, raw, raw_truncated, surveys)
+    windows = [tuple(row) for row in await session.execute(
+        select(Campaign.opens_at, Campaign.deadline, Campaign.closed_at)
+        .where(Campaign.municipality_id == municipality_id, Campaign.period == period)
+    )]
+    return LoadedPeriod(data, completion, raw, raw_truncated, surveys, windows)
 
 
 async def _teachers_asked(

@@ -2,8 +2,10 @@
 
 A period's exam year is the last year named in it ("2020-2021" -> 2021, "2021" -> 2021).
 A school has positive dynamics when its result rose strictly from the previous year to this
-one in every series it has (a series with both years); a school with no such series has
-none. Each period's dynamics use that period's statuses.
+one in every series it has (a series with both years). A school with no such series has no
+data, not "no": a share counts the schools with data and names how many have none, and with no
+results loaded at all it says so. P1 counts the schools where some teacher has answered. Each
+period's dynamics use that period's statuses.
 """
 
 from __future__ import annotations
@@ -65,11 +67,24 @@ class SchoolDynamics:
 @dataclass(frozen=True, slots=True)
 class Share:
     numerator: int
-    denominator: int
+    denominator: int  # the group's schools with data
+    missing: int = 0  # the group's schools without data
+    reason: str = ""  # scoring.indicators.Reason, when there is no value
 
     @property
     def value(self) -> Fraction | None:
         return Fraction(self.numerator, self.denominator) if self.denominator else None
+
+    @property
+    def group(self) -> int:
+        return self.denominator + self.missing
+
+
+def _share(verdicts: list[bool | None], no_data: str) -> Share:
+    known = [v for v in verdicts if v is not None]
+    if not verdicts:
+        return Share(0, 0, reason="empty_group")
+    return Share(sum(known), len(known), len(verdicts) - len(known), "" if known else no_data)
 
 
 def period_dynamics(
@@ -77,10 +92,13 @@ def period_dynamics(
     statuses: dict[int, Status],
     exams: dict[int, list[Exam]],
     productive_schools: set[int],
+    answered_schools: set[int] | None = None,
 ) -> tuple[dict[str, Share], list[SchoolDynamics]]:
+    """The period's shares and each school's verdicts. `answered_schools`: schools where some teacher answered
+    (None: every school, as when the period had no teacher questionnaire to wait for)."""
     year = period_year(period)
     schools = []
-    for sid, status in statuses.items():
+    for sid in statuses:
         school_exams = exams.get(sid, [])
         schools.append(
             SchoolDynamics(
@@ -93,11 +111,17 @@ def period_dynamics(
         )
     low = [d for d in schools if statuses[d.school_id].low_results_or_unfavourable]
     risk = [d for d in schools if statuses[d.school_id].risk_zone]
+    years = {e.year for results in exams.values() for e in results}
+    exams_missing = "exams_not_loaded" if not year or not {year, year - 1} <= years else "no_series"
+
+    def productive(d: SchoolDynamics) -> bool | None:
+        return d.productive if answered_schools is None or d.school_id in answered_schools else None
+
     shares = {
-        "D1": Share(sum(bool(d.exams_rose) for d in low), len(low)),
-        "D2": Share(sum(bool(d.exams_rose) for d in risk), len(risk)),
-        "D3": Share(sum(bool(d.kdr_rose) for d in low), len(low)),
-        "D4": Share(sum(bool(d.kdr_rose) for d in risk), len(risk)),
-        "P1": Share(sum(d.productive for d in low), len(low)),
+        "D1": _share([d.exams_rose for d in low], exams_missing),
+        "D2": _share([d.exams_rose for d in risk], exams_missing),
+        "D3": _share([d.kdr_rose for d in low], exams_missing),
+        "D4": _share([d.kdr_rose for d in risk], exams_missing),
+        "P1": _share([productive(d) for d in low], "no_teacher_answers"),
     }
     return shares, schools

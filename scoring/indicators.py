@@ -2,10 +2,15 @@
 
 Shares are exact fractions compared with the threshold before any rounding. Teacher shares
 use the school's declared number of pedagogical workers as the denominator (non-respondents
-count as "no"). Missing is not zero: an indicator whose data is missing (the school has not
-sent its questionnaire, has not declared its staff) has no value and no points, and totals
-say how many such indicators there were; a municipal teacher share counts only the schools
-that declared their staff and names how many did not.
+count as "no" once the period's collection is over). Missing is not zero:
+- an indicator whose data is missing (the school has not sent its questionnaire, no teacher has
+  answered, the staff is not declared) has no value and no points, and says why (`Value.reason`);
+- a share of schools counts only the schools that sent their data and says how many did not
+  (`Value.missing`): a school that has not answered is not a "no";
+- while a campaign of the period is still collecting (`PeriodData.collecting`), a point the missing
+  answers could still change is not decided (`Value.pending`): a share is shown, its point is not.
+  Once the collection is over, the methodology's rules decide (non-respondents count as "no").
+Totals count only decided points and say how many indicators have no data or no decided point.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ import pandas as pd
 
 from scoring.identification import Status
 from scoring.methodology import Indicator, Kind, Methodology
-from storage.wording import percent
 from surveys.facts import STAFF_QUESTION
 
 DENOMINATOR_QUESTION = STAFF_QUESTION
@@ -81,6 +85,21 @@ class PeriodData:
     school_answers: dict[int, dict[str, Any]] = field(default_factory=dict)  # submitted school questionnaires
     teachers: TeacherCounts = field(default_factory=_no_teachers)
     municipality_answers: dict[str, Any] | None = None
+    collecting: bool = False  # a campaign of the period is still open: who has not answered may yet answer
+
+
+class Reason:
+    """Why a value is missing or incomplete (scoring.shown says it in words)."""
+
+    NOT_SENT = "not_sent"  # the school's questionnaire is not sent
+    NOT_ANSWERED = "not_answered"  # the questionnaire is sent without this answer
+    NO_TEACHER_ANSWERS = "no_teacher_answers"  # no teacher of the school (of the group) has answered yet
+    STAFF_NOT_DECLARED = "staff_not_declared"  # no school of the group declared its pedagogical workers
+    MUNICIPALITY_NOT_SENT = "municipality_not_sent"
+    EMPTY_GROUP = "empty_group"  # the group (ШНРО/ШНСУ, risk zone) has no school this period
+    NO_SCHOOL_SENT = "no_school_sent"  # no school of the group has sent its questionnaire
+    EXAMS_NOT_LOADED = "exams_not_loaded"  # no exam results on record for the period's year and the one before
+    NO_SERIES = "no_series"  # results are loaded, but no school of the group has two years of a series
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +114,10 @@ class Value:
     denominator: int | None = None
     response_rate: Fraction | None = None
     note: str = ""
+    missing: int = 0  # units of the group with no data yet: schools not sent, teachers not answered
+    group: int | None = None  # units of the group (schools), when the share counts only those with data
+    reason: str = ""  # Reason.*: why the value is missing or incomplete
+    pending: bool = False  # the share is known, its point is not decided while answers are still coming
 
     @property
     def no_data(self) -> bool:
@@ -103,16 +126,14 @@ class Value:
 
     @property
     def scored(self) -> bool:
-        return self.applies and bool(self.max_points) and self.value is not None
+        """It has a decided point (a share whose point the missing answers could change has none yet)."""
+        return self.applies and bool(self.max_points) and self.value is not None and not self.pending
 
-    def shown(self) -> str:
-        if not self.applies:
-            return "не применяется"
-        if self.value is None:
-            return "нет данных"
-        if isinstance(self.value, bool):
-            return "да" if self.value else "нет"
-        return percent(self.value)
+    @property
+    def informational(self) -> bool:
+        """A value the methodology gives no points («значение»)."""
+        return self.applies and not self.max_points
+
 
 
 def _total(values: Iterable[Value]) -> int:
@@ -142,6 +163,10 @@ class SchoolScore:
         return [v for v in self.values.values() if v.no_data]
 
     @property
+    def pending(self) -> list[Value]:
+        return [v for v in self.values.values() if v.pending]
+
+    @property
     def zeros(self) -> list[Value]:
         return [v for v in self.values.values() if v.scored and not v.points]
 
@@ -167,6 +192,10 @@ class PeriodScores:
     @property
     def municipal_no_data(self) -> list[Value]:
         return [v for v in self.municipal.values() if v.no_data]
+
+    @property
+    def municipal_pending(self) -> list[Value]:
+        return [v for v in self.municipal.values() if v.pending]
 
 
 def passes(share: Fraction, threshold: float, comparison: str) -> bool:
@@ -220,7 +249,10 @@ class Scorer:
         return declared if isinstance(declared, int) and declared > 0 else None
 
     def teacher_share(self, indicator: Indicator, school_ids: list[int]) -> Value:
-        """Yes-answers over declared staff; a school that has not declared its staff is not guessed at."""
+        """Yes-answers over declared staff; a school that has not declared its staff is not guessed at.
+
+        While the period is collecting, a group where no teacher has answered has no value yet, and a
+        point the teachers still to answer could change is not decided."""
         question = indicator.source.question or ""
         counts = self.yes_count(question)
         numerator = denominator = respondents = 0
@@ -234,15 +266,28 @@ class Scorer:
             numerator += min(counts.get(sid, 0), den)
             respondents += min(self._respondents.get(sid, 0), den)
         note = ""
+        reason = ""
         if undeclared and len(school_ids) == 1:
             sent = school_ids[0] in self.data.school_answers
-            note = "школа не заявила число педагогических работников" + ("" if sent else " (анкета школы не отправлена)")
+            reason = Reason.STAFF_NOT_DECLARED if sent else Reason.NOT_SENT
         elif undeclared:
             note = f"не учтены школы, не заявившие число педагогов: {undeclared} из {len(school_ids)}"
         if not denominator:
-            return Value(indicator.code, None, value=None, points=None, max_points=_max(indicator), note=note or "в группе нет школ")
-        rate = Fraction(respondents, denominator)
-        return _share_value(indicator, numerator, denominator, response_rate=rate, note=note)
+            if not school_ids:
+                reason = Reason.EMPTY_GROUP
+            return Value(indicator.code, None, max_points=_max(indicator), note=note,
+                         reason=reason or Reason.STAFF_NOT_DECLARED)
+        if not respondents and self.data.collecting:
+            return Value(indicator.code, None, max_points=_max(indicator), note=note, reason=Reason.NO_TEACHER_ANSWERS,
+                         denominator=denominator, missing=denominator)
+        value = _share_value(indicator, numerator, denominator, response_rate=Fraction(respondents, denominator), note=note)
+        still = denominator - respondents
+        value = replace(value, missing=still)
+        if self.data.collecting and still and value.points is not None:
+            best = _share_points(indicator, Fraction(numerator + still, denominator))
+            if best != value.points:
+                value = replace(value, points=None, pending=True)
+        return value
 
     # --- schools -----------------------------------------------------------------------
 
@@ -257,10 +302,9 @@ class Scorer:
         if kind == Kind.ANSWER:
             answers = self.data.school_answers.get(school.id)
             answer = _yes(answers.get(src.question)) if answers else None
-            note = "" if answers else "анкета школы не отправлена"
-            if answers and answer is None:
-                note = "нет ответа на вопрос анкеты"
-            return Value(indicator.code, school.id, value=answer, points=_points_for_answer(indicator, answer), max_points=1, note=note)
+            reason = "" if answer is not None else Reason.NOT_ANSWERED if answers else Reason.NOT_SENT
+            return Value(indicator.code, school.id, value=answer, points=_points_for_answer(indicator, answer), max_points=1,
+                         reason=reason)
         if kind == Kind.STATUS:
             answer = any(getattr(school.status, s) for s in src.statuses)
             return Value(indicator.code, school.id, value=answer, points=_points_for_answer(indicator, answer), max_points=1)
@@ -297,31 +341,50 @@ class Scorer:
         if kind == Kind.ANSWER:
             answers = self.data.municipality_answers
             answer = _yes(answers.get(src.question)) if answers else None
-            note = "" if answers else "анкета муниципалитета не отправлена"
+            reason = "" if answer is not None else Reason.NOT_ANSWERED if answers else Reason.MUNICIPALITY_NOT_SENT
             return Value(indicator.code, None, value=answer, points=_points_for_answer(indicator, answer),
-                         max_points=_max(indicator), note=note)
+                         max_points=_max(indicator), reason=reason)
         if kind == Kind.TEACHER_SHARE:
             return self.teacher_share(indicator, self.group(indicator.schools))
         if kind == Kind.ANY_SCHOOL:
             answer = any(getattr(s, src.flag) for s in self.data.schools)
             return Value(indicator.code, None, value=answer, points=_points_for_answer(indicator, answer), max_points=1)
         if kind == Kind.SCHOOL_SHARE:
-            group = self.group(indicator.schools)
-            if not group:
-                return Value(indicator.code, None, max_points=_max(indicator), note="в группе нет школ")
-            meeting = sum(self._school_meets(indicator, sid) for sid in group)
-            if src.statuses:
-                return _share_value(indicator, meeting, len(group), response_rate=None, note="")
-            if src.any_teacher:
-                answered = sum(self._respondents.get(sid, 0) > 0 for sid in group)
-                nobody = "ни в одной школе группы педагоги не ответили"
-            else:
-                answered = sum(sid in self.data.school_answers for sid in group)
-                nobody = "ни одна школа группы не отправила анкету"
-            if not answered:
-                return Value(indicator.code, None, max_points=_max(indicator), note=nobody)
-            return _share_value(indicator, meeting, len(group), response_rate=Fraction(answered, len(group)), note="")
+            return self.school_share(indicator)
         raise ValueError(f"{indicator.code}: kind {kind} is not a municipal indicator")
+
+    def school_share(self, indicator: Indicator) -> Value:
+        """A share of the group's schools. Statuses are known for every school; an answer is known only for
+        the schools that sent it, so the share counts those and names how many are missing (a school that has
+        not answered is not a "no"). Its point is decided when the missing schools cannot change it; once the
+        collection is over, a school with no answer does not count (methodology, decision 6)."""
+        src = indicator.source
+        group = self.group(indicator.schools)
+        if not group:
+            return Value(indicator.code, None, max_points=_max(indicator), reason=Reason.EMPTY_GROUP)
+        if src.statuses:
+            meeting = sum(self._school_meets(indicator, sid) for sid in group)
+            return _share_value(indicator, meeting, len(group), response_rate=None, note="")
+        if src.any_teacher:
+            known = [sid for sid in group if self._respondents.get(sid, 0) > 0]
+            nobody = Reason.NO_TEACHER_ANSWERS
+        else:
+            known = [sid for sid in group if sid in self.data.school_answers]
+            nobody = Reason.NO_SCHOOL_SENT
+        missing = len(group) - len(known)
+        if not known:
+            return Value(indicator.code, None, max_points=_max(indicator), reason=nobody, missing=missing, group=len(group))
+        meeting = sum(self._school_meets(indicator, sid) for sid in known)
+        value = _share_value(indicator, meeting, len(known), response_rate=Fraction(len(known), len(group)), note="")
+        value = replace(value, missing=missing, group=len(group))
+        if indicator.threshold is None or not missing:
+            return value
+        if not self.data.collecting:  # over: the methodology's share of the whole group decides
+            whole = _share_value(indicator, meeting, len(group), response_rate=Fraction(len(known), len(group)), note="")
+            return replace(whole, missing=missing, group=len(group))
+        worst = _share_points(indicator, Fraction(meeting, len(group)))
+        best = _share_points(indicator, Fraction(meeting + missing, len(group)))
+        return replace(value, points=worst) if worst == best else replace(value, points=None, pending=True)
 
     def score(self) -> PeriodScores:
         return PeriodScores(

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from monitoring import completion
 from scoring import answers as answer_tables
+from scoring import shown
 from scoring.development import answer_options
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import CRITERIA_TITLES, SUPPORT_GROUP_TITLES
@@ -217,12 +218,14 @@ def _points_cell(value: Value) -> Any:
         return NOT_APPLICABLE
     if value.no_data:
         return NO_DATA
+    if value.pending:
+        return shown.PENDING
     return value.points
 
 
 def _shown(value: Value) -> Any:
     if not value.applies or value.value is None:
-        return value.shown()
+        return shown.with_reason(value)
     if isinstance(value.value, bool):
         return "да" if value.value else "нет"
     return _share(value.value)

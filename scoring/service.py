@@ -216,18 +216,24 @@ async def build_summary(
     current = None
     for p in periods[: periods.index(period) + 1]:
         loaded = await load_period(session, municipality.id, p, with_raw=p == period)
+        loaded.data.collecting = loaded.open_until(now) is not None
         scores = score_period(methodology, loaded.data)
         history.append(scores)
         statuses = {s.id: s.status for s in loaded.data.schools}
-        shares, per_school = period_dynamics(p, statuses, exams, loaded.data.teachers.schools_with_yes(PRODUCTIVE_QUESTION))
+        teachers = loaded.data.teachers
+        answered = {int(sid) for sid, n in teachers.respondents.items() if n} if "teacher" in loaded.completion.audiences else None
+        shares, per_school = period_dynamics(p, statuses, exams, teachers.schools_with_yes(PRODUCTIVE_QUESTION), answered)
         dynamics.append((p, shares))
         school_dynamics.extend(per_school)
         if p == period:
             current = (loaded, scores, statuses)
     loaded, scores, statuses = current
+    zone = ZoneInfo(municipality.timezone)
+    open_until = loaded.open_until(now)
     return Summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
         loaded.raw_truncated, periods, current_year, loaded.surveys, await development_tallies(session, municipality.id, period),
+        as_of=now.astimezone(zone), open_until=open_until.astimezone(zone) if open_until else None,
     )
 
 

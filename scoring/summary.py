@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
+from monitoring import completion as completion_counts
 from monitoring.completion import TeacherCompletion
 from scoring.development import Tally
 from scoring.dynamics import SchoolDynamics, Share
@@ -58,6 +60,56 @@ class Completion:
         return sum(r.pending and not r.school_form for r in self.returns)
 
 
+COMPLETE_AT = 90  # per cent of the declared staff; a municipality sets its own (Municipality.complete_at)
+
+
+@dataclass(frozen=True)
+class DataState:
+    """How complete the data behind a document are, and when it was made: the one definition of each count
+    that every section and every renderer uses (scoring.shown says it in words)."""
+
+    as_of: dt.datetime | None  # when the document was made, in the municipality's time zone
+    open_until: dt.datetime | None  # a campaign of the period collects until then (the latest deadline); None: none does
+    teachers_asked: bool  # the period had a teacher questionnaire
+    teachers_answered: int  # teacher questionnaires submitted, in every school
+    teachers_declared: int  # pedagogical workers declared by the schools that declared them
+    teachers_answered_declared: int  # answered in those schools, at most each school's declared number
+    schools_undeclared: int  # schools asked whose staff is not declared
+    schools_sent: int | None  # school questionnaires submitted; None: the period has none
+    schools_total: int
+    municipality_sent: bool | None  # None: the period has no municipal questionnaire
+    complete_at: int = COMPLETE_AT
+
+    @property
+    def completion(self) -> Fraction | None:
+        """Teachers who answered, against the staff the schools declared."""
+        if not self.teachers_declared:
+            return None
+        return Fraction(self.teachers_answered_declared, self.teachers_declared)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the data are incomplete, in words; empty: complete."""
+        out = []
+        if self.open_until is not None:
+            out.append("сбор данных не завершён")
+        if self.teachers_asked:
+            share = self.completion
+            if share is None:
+                out.append("школы не заявили число педагогов")
+            elif share * 100 < self.complete_at:
+                out.append(f"ответили менее {self.complete_at} % педагогов")
+        if self.schools_sent is not None and self.schools_sent < self.schools_total:
+            out.append("анкеты прислали не все школы")
+        if self.municipality_sent is False:
+            out.append("анкета муниципалитета не отправлена")
+        return out
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.reasons)
+
+
 @dataclass
 class Summary:
     municipality: Place
@@ -75,6 +127,28 @@ class Summary:
     current_year: str | None = None  # the school year of today in the municipality
     surveys: dict[int, Any] = field(default_factory=dict)  # survey version id -> Survey of the raw answers
     development: list[Tally] = field(default_factory=list)  # scoring.development tallies of the period
+    as_of: dt.datetime | None = None  # when it was made, in the municipality's time zone
+    open_until: dt.datetime | None = None  # the latest deadline of the period's campaigns still collecting
+
+    @property
+    def state(self) -> DataState:
+        c = self.completion
+        rows = list(c.teachers.values())
+        declaring = [r for r in rows if r.declared]
+        line = completion_counts.total(rows)
+        return DataState(
+            as_of=self.as_of,
+            open_until=self.open_until,
+            teachers_asked="teacher" in c.audiences,
+            teachers_answered=sum(r.submitted for r in rows),
+            teachers_declared=line.declared or 0 if declaring else 0,
+            teachers_answered_declared=sum(min(r.submitted, r.declared or 0) for r in declaring),
+            schools_undeclared=len(rows) - len(declaring),
+            schools_sent=sum(self.form_sent(s.school.id) for s in self.scores.schools) if self.school_form_expected else None,
+            schools_total=len(self.scores.schools),
+            municipality_sent=(c.municipality_form == SUBMITTED) if "municipality" in c.audiences else None,
+            complete_at=getattr(self.municipality, "complete_at", None) or COMPLETE_AT,
+        )
 
     @property
     def school_names(self) -> dict[int, str]:

@@ -4,64 +4,43 @@ messenger and no length limit of any; each channel's renderer turns them into it
 from __future__ import annotations
 
 from monitoring import completion
+from scoring import shown
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import METHOD_TITLES, Method
 from scoring.indicators import Value
-from scoring.methodology import Indicator, Kind
+from scoring.methodology import Indicator
 from scoring.summary import Summary, completion_by_school, schools_by_status
-from storage.wording import count, percent
+from storage.wording import count
 from surveys.screens import Rich, bold, plain
 
 
-def _points(n: int) -> str:
-    return count(n, "балл", "балла", "баллов")
-
-
-def _no_data_phrase(n: int) -> str:
-    return f"нет данных по {count(n, 'показателю', 'показателям', 'показателям')}"
-
-
-def total_text(total: int, maximum: int, no_data: int) -> str:
-    """«12 из 20 баллов; нет данных по 7 показателям»: the maximum counts only indicators with data."""
-    text = f"{total} из {count(maximum, 'балла', 'баллов', 'баллов')}"
-    return text + (f"; {_no_data_phrase(no_data)}" if no_data else "")
+def total_text(total: int, maximum: int, no_data: int, pending: int = 0) -> str:
+    return shown.total(total, maximum, no_data, pending)
 
 
 def rule_text(indicator: Indicator) -> str:
-    if indicator.threshold is not None:
-        sign = "≥" if indicator.comparison == ">=" else ">"
-        return f"{sign} {percent(indicator.threshold)}"
-    if indicator.points:
-        return "да — 1, нет — 0" if indicator.points["yes"] else "да — 0, нет — 1"
-    return "значение"
-
-
-def counted(indicator: Indicator, value: Value) -> str:
-    """What a share counts: «7 из 10 заявленных педагогов; ответили 8» or «3 из 12 школ; анкету отправили 10»."""
-    if value.numerator is None or not value.denominator:
-        return ""
-    answered = round(value.response_rate * value.denominator) if value.response_rate is not None else None
-    if indicator.kind == Kind.TEACHER_SHARE:
-        return f"{value.numerator} из {value.denominator} заявленных педагогов; ответили {answered}"
-    text = f"{value.numerator} из {count(value.denominator, 'школы', 'школ', 'школ')}"
-    if answered is None or answered == value.denominator:
-        return text
-    return text + (f"; педагоги ответили в {answered}" if indicator.source.any_teacher else f"; анкету отправили {answered}")
+    return shown.threshold(indicator)
 
 
 def value_line(indicator: Indicator, value: Value) -> Rich:
-    text = plain(f"{indicator.code} {indicator.title} — ") + bold(value.shown())
-    detail = [] if value.value is None else [counted(indicator, value)]
-    if indicator.threshold is not None and value.value is not None:
-        detail.append(f"порог {rule_text(indicator)}")
-    if value.note:
-        detail.append(value.note)
-    detail = [d for d in detail if d]
+    """«M2.1.6 Доля школ … — 25,0 % (1 из 4 школ, приславших анкету; нет данных по 1 из 5) — информационный»."""
+    text = plain(f"{indicator.code} {indicator.title} — ") + bold(shown.value(value))
+    detail = shown.detail(indicator, value)
     if detail:
-        text += f" ({'; '.join(detail)})"
-    if value.scored:
-        text += f" — {_points(value.points or 0)}"
+        text += f" ({detail})"
+    points = shown.points(value)
+    if points and value.value is not None:
+        text += f" — {points}"
     return text
+
+
+def state_lines(summary: Summary) -> list[Rich]:
+    """When the data were read and how complete they are; «Данные неполные: …» while they are."""
+    state = summary.state
+    lines = [plain(shown.state_line(state))]
+    if state.incomplete:
+        lines.append(bold(shown.heading(state)))
+    return lines
 
 
 def period_lines(summary: Summary) -> list[Rich]:
@@ -110,6 +89,7 @@ def summary_lines(summary: Summary, lowest: int = 5) -> list[Rich]:
     scores = summary.scores
     lines: list[Rich | str] = [
         bold(f"Сводка ШНОР: {m.name}, период {summary.period}"),
+        *state_lines(summary),
         *period_lines(summary),
         f"Метод идентификации: {METHOD_TITLES[Method(m.identification_method)]}",
         "",
@@ -121,7 +101,8 @@ def summary_lines(summary: Summary, lowest: int = 5) -> list[Rich]:
     lines += [
         "",
         bold("Муниципальные показатели") + " — итого "
-        + total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data)),
+        + total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data),
+                     len(scores.municipal_pending)),
     ]
     for indicator in summary.methodology.municipal_indicators:
         lines.append("• " + value_line(indicator, scores.municipal[indicator.code]))
@@ -129,12 +110,12 @@ def summary_lines(summary: Summary, lowest: int = 5) -> list[Rich]:
         _, shares = summary.dynamics[-1]
         lines += ["", bold("Динамика")]
         for code, share in shares.items():
-            lines.append(f"• {code} {DYNAMICS_TITLES[code]} — " + bold(percent(share.value)) + f" ({share.numerator} из {share.denominator})")
+            lines.append(f"• {code} {DYNAMICS_TITLES[code]} — " + bold(shown.share(share)))
     lines += ["", bold("Школы с наименьшими баллами") + (" (из отправивших анкету школы)" if summary.school_form_expected else "")]
     ranked = summary.lowest(lowest)
     for n, score in enumerate(ranked, start=1):
         lines.append(
-            f"{n}. {score.school.short_name} — {total_text(score.total, score.maximum, len(score.no_data))}"
+            f"{n}. {score.school.short_name} — {total_text(score.total, score.maximum, len(score.no_data), len(score.pending))}"
             f" ({score.school.status.title()})"
         )
     if not ranked:

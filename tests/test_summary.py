@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.render import messages, split_html
 from monitoring.campaigns import open_campaign
-from scoring import report
+from scoring import report, shown
 from scoring import text as report_text
 from scoring.service import (
     ScoringError,
@@ -64,6 +64,11 @@ async def _submit(session, campaign, subject: str, school_id: int | None, answer
     session.add_all(Answer(response_id=response.id, question=q, value=v) for q, v in answers.items())
 
 
+def AFTER(clock) -> dt.datetime:
+    """A day after the world's campaigns end (their deadline is 14 days after the clock's start)."""
+    return clock.now + dt.timedelta(days=15)
+
+
 async def _fill(session_factory, world) -> None:
     """Two schools: СОШ 1 is ШНРО with 4 declared teachers (2 answered); Ключевская is in the risk zone."""
     s1, s2 = world.schools
@@ -99,10 +104,13 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
         summary = await build_summary(session, municipality, now=clock.now)
     assert summary.period == "2026-2027"
     s1 = next(s for s in summary.scores.schools if s.school.id == world.schools[0].id)
-    assert s1.values["S2.4.4"].shown() == "50,0 %" and s1.values["S2.4.4"].points == 0  # 2 of 4 declared
+    # 2 of 4 declared said yes; the campaign is open and 2 have not answered: 50-100 % against >= 70 % is not decided
+    assert shown.value(s1.values["S2.4.4"]) == "50,0 %" and s1.values["S2.4.4"].pending
+    assert shown.points(s1.values["S2.4.4"]) == "балл не определён"
+    assert summary.state.incomplete and summary.state.open_until is not None
     assert s1.values["S2.4.4"].response_rate == 0.5
     assert s1.values["S2.1.2"].points == 0 and s1.values["S2.1.3"].points == 1
-    assert summary.scores.municipal["M2.1.5"].shown() == "50,0 %"
+    assert shown.value(summary.scores.municipal["M2.1.5"]) == "50,0 %"
     c1 = summary.completion.teachers[world.schools[0].id]
     assert (c1.declared, c1.registered, c1.submitted) == (4, 3, 2)  # against the declared staff, beside the registered
     assert c1.text() == "ответили 2 из 4 заявленных (50,0 %); зарегистрировано 3"
@@ -110,6 +118,9 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert c2.declared is None and c2.text() == "ответили 0; число педагогов школа не заявила; зарегистрировано 1"
     assert dict(summary.dynamics)["2026-2027"]["P1"].numerator == 1
 
+    async with session_factory() as session:  # the campaigns are over: the non-respondents count as "no"
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), now=AFTER(clock))
+    assert s1.values["S2.4.4"].pending and not summary.state.open_until
     data = report.workbook(summary)
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["Муниципальные показатели", "Показатели школ", "Значения школ", "Идентификация",
@@ -362,9 +373,10 @@ async def test_summary_refusals_and_delivery(runner, api, world, session_factory
     assert "photo" in api.last_message(2004)
 
 
-async def test_card_for_the_deputy_only(runner, api, world, session_factory):
+async def test_card_for_the_deputy_only(runner, api, world, session_factory, clock):
     await _fill(session_factory, world)
     deputy = await register(runner, 2101, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
+    clock.now = AFTER(clock)  # the campaigns are over: every point is decided
     text = await deputy.send("/card")
     assert "Карточка школы: МАОУ СОШ № 1" in text and "Что сделать" in text
     assert "S2.4.4" in text and "организовать разработку иом" in text.lower()
@@ -440,7 +452,7 @@ async def test_missing_is_not_zero_in_the_text_and_the_ranking(session_factory, 
     """A school that sent nothing is named apart, never ranked as the lowest scorer; its indicators read «нет данных»."""
     await _fill(session_factory, world)
     async with session_factory() as session:
-        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), now=clock.now)
+        summary = await build_summary(session, await session.get(Municipality, world.municipality.id), now=AFTER(clock))
     text = "\n".join(summary_text(summary))
     assert [s.school.short_name for s in summary.lowest()] == ["СОШ 1"]
     assert "Анкету школы не отправили (1; их баллы неполные, в рейтинг не входят): Ключевская ООШ" in text

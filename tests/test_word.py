@@ -114,8 +114,9 @@ def _tables_fit(document) -> list[WD_ORIENT]:
 
 async def test_report_structure_numbers_and_decisions(session_factory, world, clock):
     await _two_periods(session_factory, world, clock)
-    async with session_factory() as session:
-        data = await build_report(session, await session.get(Municipality, world.municipality.id), now=clock.now)
+    async with session_factory() as session:  # a day after the campaigns end: every point is decided
+        data = await build_report(session, await session.get(Municipality, world.municipality.id),
+                                  now=clock.now + dt.timedelta(days=15))
     content = word.report_docx(data)
     document = docx.Document(io.BytesIO(content))
     text = [p.text for p in document.paragraphs]
@@ -123,7 +124,7 @@ async def test_report_structure_numbers_and_decisions(session_factory, world, cl
     # the title block: municipality, title, period, date
     assert text[0] == "Тестовский городской округ"
     assert _styled(document, "Title") == ["Аналитическая справка"]
-    assert "за 2026-2027 учебный год" in text and "Дата составления: 23.11.2026" in text
+    assert "за 2026-2027 учебный год" in text and "Дата составления: 08.12.2026" in text
     assert _styled(document, "Heading 1") == [
         "1. Общие сведения", "2. Показатели муниципального уровня",
         "3. Школы с низкими результатами обучения, функционирующие в неблагоприятных социальных условиях, и школы зоны риска",
@@ -245,9 +246,10 @@ async def test_card_document_for_this_period_and_the_one_before(session_factory,
     await _two_periods(session_factory, world, clock)
     async with session_factory() as session:
         municipality = await session.get(Municipality, world.municipality.id)
-        summary, score = await school_card(session, municipality, world.schools[0].id, now=clock.now)
+        after = clock.now + dt.timedelta(days=15)  # the campaigns are over: every point is decided
+        summary, score = await school_card(session, municipality, world.schools[0].id, now=after)
         _, third = await school_card(session, municipality,
-                                     (await session.scalar(select(School.id).where(School.short_name == "СОШ 3"))), now=clock.now)
+                                     (await session.scalar(select(School.id).where(School.short_name == "СОШ 3"))), now=after)
     content = word.card_docx(summary, score)
     document = docx.Document(io.BytesIO(content))
     text = [p.text for p in document.paragraphs]

@@ -135,14 +135,18 @@ def test_dynamics_over_three_periods_use_each_periods_statuses():
     statuses_2021 = {1: Status(shnro=True), 2: Status(risk_zone=True), 3: Status(risk_zone=True)}
     shares_2020, _ = period_dynamics("2019-2020", statuses_2020, exams, set())
     assert (shares_2020["D1"].numerator, shares_2020["D1"].denominator) == (1, 2)  # school 1 rose, school 2 fell
-    assert (shares_2020["D2"].numerator, shares_2020["D2"].denominator) == (0, 1)  # school 3 has no 2019
+    # school 3 has no 2019: no data, not a "no"
+    assert (shares_2020["D2"].numerator, shares_2020["D2"].denominator, shares_2020["D2"].missing) == (0, 0, 1)
+    assert shares_2020["D2"].value is None and shares_2020["D2"].reason == "no_series"
     shares_2021, schools = period_dynamics("2020-2021", statuses_2021, exams, {1})
     assert (shares_2021["D1"].numerator, shares_2021["D1"].denominator) == (0, 1)
     assert (shares_2021["D2"].numerator, shares_2021["D2"].denominator) == (2, 2)
-    assert (shares_2021["D4"].numerator, shares_2021["D4"].denominator) == (1, 2)
+    assert (shares_2021["D4"].numerator, shares_2021["D4"].denominator, shares_2021["D4"].missing) == (1, 1, 1)  # 3: no КДР
     assert (shares_2021["P1"].numerator, shares_2021["P1"].denominator) == (1, 1)
     by_school = {d.school_id: d for d in schools}
     assert (by_school[2].exams_rose, by_school[2].kdr_rose) == (True, True)
     assert by_school[1].exams_rose is False and by_school[1].kdr_rose is None
     shares_2019, _ = period_dynamics("2018-2019", statuses_2020, exams, set())
-    assert shares_2019["D1"].numerator == 0  # nothing before 2019
+    assert shares_2019["D1"].value is None and shares_2019["D1"].reason == "exams_not_loaded"  # nothing before 2019
+    shares_2021, _ = period_dynamics("2020-2021", statuses_2021, exams, {1}, answered_schools=set())
+    assert shares_2021["P1"].value is None and shares_2021["P1"].reason == "no_teacher_answers"  # nobody answered yet

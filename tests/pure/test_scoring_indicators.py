@@ -14,15 +14,19 @@ from fractions import Fraction
 
 import pytest
 
+from scoring import shown
 from scoring.identification import Status
 from scoring.indicators import (
     PeriodData,
+    Reason,
     SchoolInfo,
     TeacherCounts,
     passes,
     score_period,
 )
 from scoring.methodology import DEFAULT_FILE, load_methodology
+
+METHODOLOGY = load_methodology()
 
 TEACHER_QUESTIONS = ("diagnostics", "support_received", "network_association", "rma_member", "has_iom", "quality_events", "internship_elsewhere")
 
@@ -104,7 +108,7 @@ def test_school_totals_and_maxima(scores):
         ("A", 13, 23, 0), ("B", 0, 3, 20), ("C", 6, 26, 1), ("D", 1, 3, 20)
     ]
     b = _school(scores, 2)
-    assert all(v.points is None and v.shown() == "нет данных" for v in b.no_data)
+    assert all(v.points is None and shown.value(v) == "нет данных" for v in b.no_data)
     assert not any(v.code == "S2.1.3" for v in b.zeros)  # no data is not a zero to act on
 
 
@@ -118,10 +122,11 @@ def test_teacher_shares_rest_on_declared_denominator(scores):
     b = _school(scores, 2).values
     # B sent no school form: its staff is not declared, so its teachers are not guessed at
     assert b["S2.4.4"].value is None and b["S2.4.4"].points is None and b["S2.4.4"].no_data
-    assert b["S2.4.4"].note == "школа не заявила число педагогических работников (анкета школы не отправлена)"
+    assert b["S2.4.4"].reason == Reason.NOT_SENT
+    assert shown.with_reason(b["S2.4.4"]) == "нет данных: анкета школы не отправлена"
     c = _school(scores, 3).values
     assert c["S2.4.4"].value == Fraction(23, 33) and c["S2.4.4"].points == 0  # 69.7 % against >= 70 %
-    assert c["S2.4.4"].shown() == "69,7 %"
+    assert shown.value(c["S2.4.4"]) == "69,7 %"
     assert c["S2.4.1"].value == 0 and c["S2.4.1"].points == 0  # declared, answered, nobody said yes: a real zero
 
 
@@ -134,14 +139,15 @@ def test_risk_zone_indicators_apply_only_to_risk_zone_schools(scores):
 
 EXPECTED_MUNICIPAL = {
     "M2.1.1": (True, 1), "M2.1.2": (True, 1), "M2.1.3": (False, 0), "M2.1.4": (True, 1),
-    "M2.1.5": (Fraction(2, 4), None), "M2.1.6": (Fraction(1, 4), None), "M2.2.1": (Fraction(1, 4), None),
+    # shares of schools by their answers count the schools that sent them (A and C): B and D are missing, not "no"
+    "M2.1.5": (Fraction(2, 4), None), "M2.1.6": (Fraction(1, 2), None), "M2.2.1": (Fraction(1, 2), None),
     # teacher shares over the schools that declared their staff (A: 10, C: 33); B and D are named apart
     "M2.3.1": (Fraction(5, 43), 0), "M2.4.1": (Fraction(7, 10), 1), "M2.4.2": (Fraction(2, 10), 0),
     "M2.4.3": (Fraction(3, 10), 1), "M2.4.4": (Fraction(7, 10), 1), "M2.4.5": (Fraction(2, 2), 1),
     "M2.4.6": (True, 1), "M2.4.7": (True, 1), "M2.4.8": (Fraction(1, 43), 0),
-    "M2.4.9": (Fraction(1, 2), None), "M2.4.10": (Fraction(0, 2), None), "M2.4.11": (Fraction(1, 2), None),
-    "M2.5.1": (Fraction(1, 4), None), "M2.5.2": (Fraction(0, 4), None), "M2.5.3": (Fraction(1, 4), None),
-    "M2.5.4": (Fraction(0, 4), None), "M2.5.5": (True, 1), "M2.6.1": (False, 0), "M2.6.2": (Fraction(0, 1), None),
+    "M2.4.9": (Fraction(1, 1), None), "M2.4.10": (Fraction(0, 1), None), "M2.4.11": (Fraction(1, 1), None),
+    "M2.5.1": (Fraction(1, 2), None), "M2.5.2": (Fraction(0, 2), None), "M2.5.3": (Fraction(1, 2), None),
+    "M2.5.4": (Fraction(0, 2), None), "M2.5.5": (True, 1), "M2.6.1": (False, 0), "M2.6.2": (Fraction(0, 1), None),
 }
 
 
@@ -151,6 +157,9 @@ def test_municipal_indicators_by_hand(scores):
     assert (scores.municipal_total, scores.municipal_maximum) == (10, 15)
     assert scores.municipal["M2.3.1"].note == "не учтены школы, не заявившие число педагогов: 2 из 4"
     assert scores.municipal["M2.4.4"].note == "не учтены школы, не заявившие число педагогов: 1 из 2"
+    m216 = scores.municipal["M2.1.6"]
+    assert (m216.missing, m216.group) == (2, 4)
+    assert shown.counted(METHODOLOGY.indicator("M2.1.6"), m216) == "1 из 2 школ, приславших анкету; нет данных по 2 из 4"
 
 
 @pytest.mark.parametrize(
@@ -193,5 +202,42 @@ def test_nobody_in_a_group_gives_no_data():
     scores = score_period(load_methodology(), data)
     assert scores.municipal["M2.4.4"].value is None and scores.municipal["M2.4.4"].points is None
     assert scores.municipal["M2.4.4"].no_data and len(scores.municipal_no_data) == 13  # the questionnaire too
-    assert scores.municipal["M2.6.2"].note == "в группе нет школ"
-    assert scores.municipal["M2.1.1"].note == "анкета муниципалитета не отправлена"
+    assert shown.with_reason(scores.municipal["M2.6.2"]) == "нет данных: в группе нет школ"
+    assert shown.with_reason(scores.municipal["M2.1.1"]) == "нет данных: анкета муниципалитета не отправлена"
+
+
+def test_while_collecting_a_point_the_missing_answers_could_change_is_not_decided():
+    data = _data()
+    data.collecting = True
+    scores = score_period(METHODOLOGY, data)
+    a = _school(scores, 1).values
+    # A: 7 of 10 declared answered; 2 in a network association, and 3 may still answer: 20-50 % against >= 25 %
+    assert a["S2.4.2"].value == Fraction(2, 10) and a["S2.4.2"].pending and a["S2.4.2"].points is None
+    assert shown.points(a["S2.4.2"]) == "балл не определён" and not a["S2.4.2"].scored
+    assert a["S2.4.4"].points == 1 and not a["S2.4.4"].pending  # 7 of 10 already meets >= 70 %
+    assert a["S2.4.8"].points is None and a["S2.4.8"].pending  # 10-40 % against > 10 %
+    assert a["S2.4.2"] in _school(scores, 1).pending and a["S2.4.2"] not in _school(scores, 1).no_data
+    total = _school(scores, 1)
+    assert shown.total(total.total, total.maximum, len(total.no_data), len(total.pending)).endswith(
+        "; балл не определён по 3 показателям")
+
+
+def test_a_group_whose_teachers_have_not_answered_has_no_value_until_they_do():
+    schools = [SchoolInfo(i, f"Школа {i}", str(i), Status(shnro=True)) for i in (1, 2, 3, 4)]
+    staff = {i: {"ped_workers": 10} for i in (1, 2, 3, 4)}
+    teachers = TeacherCounts.from_answers([{"school_id": 1, "quality_events": "yes"}, {"school_id": 2, "quality_events": "yes"}])
+    collecting = score_period(METHODOLOGY, PeriodData("p", schools, staff, teachers, collecting=True))
+    events = collecting.municipal["M2.4.5"]
+    # schools 3 and 4 have no teacher answer yet: the share counts 1 and 2, and its point (> 75 % of 4) waits
+    assert (events.value, events.missing, events.group, events.points, events.pending) == (Fraction(1), 2, 4, None, True)
+    assert shown.counted(METHODOLOGY.indicator("M2.4.5"), events) == (
+        "2 из 2 школ, где ответили педагоги; нет данных по 2 из 4")
+    school = next(s for s in collecting.schools if s.school.id == 3).values["S2.4.5"]
+    assert school.value is None and school.reason == Reason.NO_TEACHER_ANSWERS
+    assert shown.with_reason(school) == "нет данных: педагоги не ответили"
+    over = score_period(METHODOLOGY, PeriodData("p", schools, staff, teachers)).municipal["M2.4.5"]
+    # the collection is over: the methodology counts the group's schools, a school with no answer is not counted
+    assert (over.value, over.points, over.missing) == (Fraction(1, 2), 0, 2)
+    assert shown.counted(METHODOLOGY.indicator("M2.4.5"), over) == "2 из 4 школ; без данных 2, они засчитаны как «нет»"
+    nobody = score_period(METHODOLOGY, PeriodData("p", schools, staff, collecting=True)).municipal["M2.4.5"]
+    assert nobody.value is None and nobody.reason == Reason.NO_TEACHER_ANSWERS

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -35,6 +36,7 @@ from scoring.summary import (
 from surveys.model import Question
 
 BEFORE, NOW = "2025-2026", "2026-2027"
+AS_OF = dt.datetime(2026, 12, 7, 12, 30, tzinfo=ZoneInfo("Asia/Yekaterinburg"))
 TEACHER_QUESTIONS = ("diagnostics", "support_received", "network_association", "rma_member", "has_iom", "quality_events",
                      "internship_elsewhere")
 
@@ -100,7 +102,8 @@ def _summary(periods: tuple[str, ...] = (BEFORE, NOW)) -> Summary:
     tally.chosen["done"].update({1: 6, 3: 2})
     tally.chosen["none"].update({1: 2, 3: 10})
     return Summary(Town(), periods[-1], methodology, history[-1], completion, statuses, history, dynamics, school_dynamics,
-                   raw=[], raw_truncated=False, periods=list(periods), current_year=NOW, development=[tally])
+                   raw=[], raw_truncated=False, periods=list(periods), current_year=NOW, development=[tally],
+                   as_of=AS_OF, open_until=AS_OF + dt.timedelta(days=8))
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +145,12 @@ def test_summary_submitted_is_the_stored_status():
 def test_summary_lines(summary):
     lines = _lines(text.summary_lines(summary))
     assert lines[0] == "Сводка ШНОР: Тестовский городской округ, период 2026-2027"
-    assert lines[1] == "Период 2026-2027 — текущий учебный год. Другие периоды: 2025-2026."
+    assert lines[1] == ("По состоянию на 07.12.2026 12:30: ответили 20 из 30 заявленных педагогов (66,7 %); "
+                        "школ, не заявивших число педагогов: 1; анкеты школ — 2 из 3; анкета муниципалитета отправлена; "
+                        "сбор открыт до 15.12.2026 12:30.")
+    assert lines[2] == ("Данные неполные: сбор данных не завершён, ответили менее 90 % педагогов, "
+                        "анкеты прислали не все школы.")
+    assert lines[3] == "Период 2026-2027 — текущий учебный год. Другие периоды: 2025-2026."
     assert "Метод идентификации: региональные списки" in lines
     assert "Анкеты школ: отправлено 2 из 3" in lines
     assert "Анкета муниципалитета: отправлена" in lines
@@ -152,7 +160,7 @@ def test_summary_lines(summary):
         line for line in lines if line.startswith("• ШН") or line.startswith("• зона")]
     assert "Муниципальные показатели — итого 6 из 15 баллов" in lines
     assert any(line.startswith("• M2.4.4 ") and "80,0 %" in line and line.endswith("— 1 балл") for line in lines)
-    assert "• P1 Доля ШНРО/ШНСУ с продуктивным участием педагогов (выступление, статья) — 50,0 % (1 из 2)" in lines
+    assert "• P1 Доля ШНРО/ШНСУ с продуктивным участием педагогов (выступление, статья) — 50,0 % (1 из 2 школ)" in lines
     ranked = lines[lines.index("Школы с наименьшими баллами (из отправивших анкету школы)") + 1:]
     assert ranked[:3] == [
         "1. Лицей — 4 из 26 баллов; нет данных по 1 показателю (зона риска)",
@@ -234,7 +242,7 @@ def test_card_workbook(summary):
     rows = _sheet(openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, score))), "Карточка школы")
     assert rows[0][0] == "МКОУ Ключевская ООШ — карточка школы за период 2026-2027 (Тестовский городской округ)"
     by_code = {row[0]: row for row in rows}
-    assert by_code["S2.4.4"][2] == "нет данных" and by_code["S2.4.4"][4] == "нет данных"
+    assert by_code["S2.4.4"][2] == "нет данных: анкета школы не отправлена" and by_code["S2.4.4"][4] == "нет данных"
     assert by_code["S2.1.2"][4] == 0 and by_code["S2.1.2"][9]  # a zero, and what to do
     assert by_code["Итого"][4] == 0 and by_code["Итого"][8] == "0 из 3 баллов; нет данных по 20 показателям"
 
