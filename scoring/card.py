@@ -15,20 +15,24 @@ Actions
       flags (kind `registry`, S2.4.6 and S2.4.7, internship sites). Never the school's action. S2.1.2's
       recommendation (the municipal support programme) is shown apart as «решение муниципалитета»; an
       internship site is suggested to the municipality only for a school without the ШНРО, ШНСУ or risk-zone
-      status (a site is where others learn from a school's success), otherwise not at all.
+      status whose own indicators all scored (a site is where others learn from a school's success), otherwise
+      not at all.
     - A note on a removed risk (S2.6.2-S2.6.4, risk-zone schools): only for a risk the school reported
       (S2.1.3-S2.1.5 «да»). Reported in this period: one action with the risk itself (removing it and writing
       the note scores both indicators). Reported in an earlier period on record and not in this one: write
       the note (the risk is gone). Never reported: no action, and one line says why the zero stays.
     - Every other zero: its recommendation, with the fact it rests on; for a teacher share, how many
       teachers it lacks to reach the threshold.
-    Getting the data in comes first while answers can still come (before the deadline): the school's
-    questionnaire if it is not sent, the teachers who have not answered (they count as «нет» in every share).
+    Getting the data in comes first while a campaign of the period collects: the school's questionnaire if it
+    is not sent; the teachers who have not answered, when their answers could still change a point (a share
+    whose point is not decided, or without a single answer yet) — otherwise last, since it completes the data
+    but changes no point (once the collection is over they count as «нет» in every share).
 
 Ranking, best first; the first three are «Главное», the rest follow under «Также»:
     1. tier: 0 getting the data in; 1 what the school does alone (its documents and measures, its teachers'
        shares); 2 what it asks others for (S2.4.9 a leader school, S2.4.10 a landing: the municipality
        decides); 3 removing a resource risk (internet, computers, staff: money or people from outside);
+       4 the teachers' answers that change no point;
     2. steps, fewest first: 1 for a document or a measure; for a teacher share, the teachers it lacks to
        reach the threshold. Nearest to the threshold first, since that is what the school can reach in the
        period: 65 % against 70 % of 20 teachers lacks 1 teacher and comes before 5 % against 70 % (13);
@@ -53,7 +57,7 @@ from typing import Any
 import yaml
 
 from scoring import shown
-from scoring.indicators import SchoolScore, Value
+from scoring.indicators import Reason, SchoolScore, Value
 from scoring.methodology import Indicator, Kind
 from scoring.summary import Summary
 from scoring.text import value_line
@@ -81,6 +85,7 @@ class Tier(IntEnum):
     SCHOOL = 1
     ASKS = 2
     RISK = 3
+    COMPLETE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +112,7 @@ class Action:
 @dataclass
 class Plan:
     actions: list[Action]  # ranked, best first
-    municipality: list[str] = field(default_factory=list)  # what the municipality decides (not the school's action)
+    municipality: dict[str, str] = field(default_factory=dict)  # code -> what the municipality decides (not the school)
     no_action: list[str] = field(default_factory=list)  # zeros with nothing for the school to do, and why
 
     @property
@@ -117,6 +122,18 @@ class Plan:
     @property
     def rest(self) -> list[Action]:
         return self.actions[MAIN:]
+
+    def municipality_lines(self, methodology: Any) -> list[str]:
+        return [f"{methodology.indicator(code).label}: {text}" for code, text in self.municipality.items()]
+
+    def what_to_do(self, code: str) -> str:
+        """What the card says to do about the indicator: «п. 2: …», «решение муниципалитета: …», or ''."""
+        n = self.number(code)
+        if n is not None:
+            return f"п. {n}: {self.actions[n - 1].text}"
+        if code in self.municipality:
+            return f"{phrases()['municipality_short']}: {self.municipality[code]}"
+        return ""
 
     def number(self, code: str) -> int | None:
         """The action's number (1-based) that would score `code`."""
@@ -134,7 +151,11 @@ class SchoolState:
     teachers: str  # «педагоги ответили 3 из 24 заявленных»
     form: str  # «анкета школы не отправлена»
     deadline: str  # «15.12.2026 18:00» while a campaign of the period collects; "" otherwise
-    incomplete: bool
+    reasons: tuple[str, ...]  # why its data are incomplete; empty: complete
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.reasons)
 
     @property
     def open(self) -> bool:
@@ -182,14 +203,16 @@ def _no_status(score: SchoolScore) -> bool:
     return not (status.shnro or status.shnsu or status.risk_zone)
 
 
-def plan(summary: Summary, score: SchoolScore, state: SchoolState) -> Plan:
+def plan(summary: Summary, score: SchoolScore, state: SchoolState | None = None) -> Plan:
     """The school's actions, ranked (the rule is the module's docstring)."""
+    state = state or school_state(summary, score)
     p = phrases()
     methodology = summary.methodology
     order = {indicator.code: n for n, indicator in enumerate(methodology.school_indicators)}
     values = score.values
     actions: list[Action] = []
-    municipal: list[str] = []
+    municipal: dict[str, str] = {}
+    sites: dict[str, str] = {}  # the internship sites: suggested only to a school whose own indicators all scored
     not_reported: list[str] = []
     merged: set[str] = set()
 
@@ -203,15 +226,18 @@ def plan(summary: Summary, score: SchoolScore, state: SchoolState) -> Plan:
         if teachers is not None and teachers.declared and teachers.submitted < teachers.declared:
             text = p["teachers_action"].format(until=until)
             fact = p["teachers_fact"].format(submitted=teachers.submitted, declared=teachers.declared)
-            actions.append(Action(Tier.DATA, 0, 0, -1, (), text, fact, text))
+            waiting = [v for v in values.values() if v.pending or v.reason == Reason.NO_TEACHER_ANSWERS]
+            actions.append(Action(Tier.DATA if waiting else Tier.COMPLETE, 0, len(waiting), -1, (), text, fact, text))
 
     for indicator in methodology.school_indicators:
         code, value, label = indicator.code, values.get(indicator.code), indicator.label
         if code in merged or not _zero(value) or not indicator.recommendation:
             continue
         if indicator.kind in SET_BY_MUNICIPALITY:
-            if indicator.kind == Kind.STATUS or _no_status(score):
-                municipal.append(f"{label}: {indicator.recommendation}")
+            if indicator.kind == Kind.STATUS:
+                municipal[code] = indicator.recommendation
+            else:
+                sites[code] = indicator.recommendation
             continue
         if code in REMOVED_RISK:  # a note on a removed risk
             risk = REMOVED_RISK[code]
@@ -237,16 +263,18 @@ def plan(summary: Summary, score: SchoolScore, state: SchoolState) -> Plan:
             actions.append(Action(tier, 1, 1, order[code], (code,), indicator.recommendation, label, label))
             continue
         more = lacking(indicator, value)
-        shown = f"{shown.value(value)} ({value.numerator} из {value.denominator} заявленных педагогов)"
+        said = f"{shown.value(value)} ({value.numerator} из {value.denominator} заявленных педагогов)"
         if more is None:
-            fact, short, steps = p["fact_share_far"].format(label=label, value=shown, rule=shown.threshold(indicator)), label, \
+            fact, short, steps = p["fact_share_far"].format(label=label, value=said, rule=shown.threshold(indicator)), label, \
                 (value.denominator or 0) + 1
         else:
             lack = count(more, "педагога", "педагогов", "педагогов")
-            fact = p["fact_share"].format(label=label, value=shown, rule=shown.threshold(indicator), lacking=lack)
+            fact = p["fact_share"].format(label=label, value=said, rule=shown.threshold(indicator), lacking=lack)
             short, steps = p["short_share"].format(label=label, lacking=lack), more
         actions.append(Action(tier, steps, 1, order[code], (code,), indicator.recommendation, fact, short))
 
+    if _no_status(score) and not any(a.codes for a in actions):  # a school whose own indicators all scored
+        municipal.update(sites)
     no_action = [p["risk_not_reported"].format(labels=", ".join(not_reported))] if not_reported else []
     actions.sort(key=lambda a: a.key)
     return Plan(actions, municipal, no_action)
@@ -278,24 +306,35 @@ def school_state(summary: Summary, score: SchoolScore) -> SchoolState:
         unsent = not summary.form_sent(school_id)
         form_text = p["form_not_sent"] if unsent else p["form_sent"]
     deadline = shown.moment(state.open_until) if state.open_until is not None else ""
+    why = p["why"]
+    reasons = [why["open"] if deadline else "",
+               (why["teachers"].format(at=state.complete_at) if teachers and teachers.declared else why["undeclared"])
+               if short else "",
+               why["form"] if unsent else "",
+               why["values"] if (score.no_data or score.pending) and not unsent else ""]
     return SchoolState(
         as_of=shown.moment(state.as_of) if state.as_of is not None else "",
         teachers=teachers_text,
         form=form_text,
         deadline=deadline,
-        incomplete=bool(deadline) or short or unsent or bool(score.no_data) or bool(score.pending),
+        reasons=tuple(r for r in reasons if r),
     )
 
 
 def state_line(state: SchoolState) -> str:
     """«По состоянию на 07.12.2026 12:30: педагоги ответили 3 из 24 заявленных; анкета школы не отправлена; сбор
-    открыт до 15.12.2026 18:00.» (whether the data are incomplete is said in the title)."""
+    открыт до 15.12.2026 18:00. Данные неполные: сбор данных не завершён, …» (the title says «данные неполные» too)."""
     p = phrases()
     parts = [state.teachers, state.form]
     if state.open:
         parts.append(p["deadline"].format(deadline=state.deadline))
     head = p["as_of"].format(moment=state.as_of) if state.as_of else p["state"]
-    return head + ": " + "; ".join(parts) + "."
+    line = head + ": " + "; ".join(parts) + "."
+    said = {p["why"]["open"], p["why"]["form"]}  # the line says these already
+    reasons = [r for r in state.reasons if r not in said]
+    if reasons:
+        return line + " " + p["incomplete_why"].format(reasons=", ".join(reasons))
+    return line + (" " + p["incomplete_short"] if state.incomplete else "")
 
 
 def title(score: SchoolScore, state: SchoolState) -> str:
@@ -376,7 +415,7 @@ def _action_lines(summary: Summary, score: SchoolScore, ranked: Plan, heading: A
         out += [f"{n}. {a.line()}" for n, a in enumerate(ranked.rest, start=MAIN + 1)]
     if ranked.municipality:
         out += ["", heading(p["municipality"])]
-        out += [f"• {line}" for line in ranked.municipality]
+        out += [f"• {line}" for line in ranked.municipality_lines(summary.methodology)]
     notes = [*ranked.no_action, *missing_lines(score)]
     if not score.zeros and not score.no_data and not score.pending:
         notes.append(p["all_scored"])
@@ -389,8 +428,16 @@ def _action_lines(summary: Summary, score: SchoolScore, ranked: Plan, heading: A
 
 
 PERIOD_MM = 25.0  # a period's column: «нет данных» and «100,0 % (1)» on one line at 12 pt
-PAGE_LINES = 52  # lines of 12 pt text the card's page holds (277 mm at about 4.9 mm a line), less a margin
-CHARS_PER_LINE = 88  # characters of 12 pt Times New Roman a line of the page's 180 mm holds
+# The page's estimate, in lines of 12 pt text (about 4.9 mm): a row of the table takes a little more (its borders),
+# a heading more (the space around it); the named actions' paragraph (short words, digits) holds more characters a
+# line than prose. Calibrated on LibreOffice's rendering with Times New Roman's metrics (Liberation Serif): the page
+# holds 54-55 such lines; tests/test_render.py renders the fullest card there is (every indicator over four
+# periods, 22 actions) and the demo's, and counts one page each.
+PAGE_LINES = 54.0
+CHARS_PER_LINE = 88  # characters of 12 pt prose a line of the page's 180 mm holds, word wrap included
+NAMED_CHARS_PER_LINE = 110
+ROW_LINES = 1.05
+HEADING_LINES = 1.3
 
 
 def cell(value: Value | None) -> str:
@@ -421,24 +468,32 @@ def table_rows(summary: Summary, score: SchoolScore, ranked: Plan) -> tuple[list
     return headers, rows
 
 
-def _lines(texts: list[str]) -> int:
-    """The lines the paragraphs take across the page (an estimate: CHARS_PER_LINE a line)."""
-    return sum(max(1, math.ceil(len(text) / CHARS_PER_LINE)) for text in texts)
+def _lines(texts: list[str], chars: int = CHARS_PER_LINE) -> int:
+    """The lines the paragraphs take across the page (an estimate: `chars` a line)."""
+    return sum(max(1, math.ceil(len(text) / chars)) for text in texts)
 
 
-def _rest(ranked: Plan, room: int) -> list[str]:
-    """The actions after the main three in `room` lines: in full while they fit, then the others named in one
+def estimate(context: dict[str, Any], rows: int) -> float:
+    """The lines the card's page takes: its paragraphs, its headings and the table (`rows` and its header)."""
+    headings = bool(context["main"]) + bool(context["rest"] or context["named"]) + bool(context["municipality"])
+    paragraphs = [context["title"], context["subtitle"], context["state"], context["total"], context["legend"],
+                  *context["main"], *context["rest"], *context["municipality"], *context["notes"]]
+    named = _lines([context["named"]], NAMED_CHARS_PER_LINE) if context["named"] else 0
+    return _lines(paragraphs) + named + HEADING_LINES * headings + ROW_LINES * (rows + 1)
+
+
+def _rest(ranked: Plan, context: dict[str, Any], rows: int) -> tuple[list[str], str]:
+    """The actions after the main three: in full while the page holds them, then the others named in one
     paragraph by their indicator and what a share lacks («9. S2.4.4 ИОМ педагогов (не хватает 4 педагогов);
     10. S2.4.9 Школа-лидер.»): the table numbers each indicator's action, and the chat's card says what to do
     for each."""
     numbered = list(enumerate(ranked.rest, start=MAIN + 1))
     for full in range(len(numbered), -1, -1):
         lines = [f"{n}. {a.line()}" for n, a in numbered[:full]]
-        if full < len(numbered):
-            lines.append("; ".join(f"{n}. {a.short}" for n, a in numbered[full:]) + ".")
-        if _lines(lines) <= room or full == 0:
-            return lines
-    return []
+        named = "; ".join(f"{n}. {a.short}" for n, a in numbered[full:]) + "." if full < len(numbered) else ""
+        if estimate({**context, "rest": lines, "named": named}, rows) <= PAGE_LINES or full == 0:
+            return lines, named
+    return [], ""
 
 
 def word_context(summary: Summary, score: SchoolScore) -> tuple[dict[str, Any], Any]:
@@ -464,16 +519,14 @@ def word_context(summary: Summary, score: SchoolScore) -> tuple[dict[str, Any], 
         "main_heading": p["main"],
         "main": [f"{n}. {a.line()}" for n, a in enumerate(ranked.main, start=1)],
         "rest_heading": p["rest"],
-        "rest": [f"{n}. {a.line()}" for n, a in enumerate(ranked.rest, start=MAIN + 1)],
+        "rest": [],
+        "named": "",
         "municipality_heading": p["municipality"],
-        "municipality": ranked.municipality,
+        "municipality": ranked.municipality_lines(summary.methodology),
         "notes": notes,
         "legend": p["legend"],
     }
-    headings = sum(bool(context[k]) for k in ("main", "rest", "municipality"))
-    fixed = ([context["title"], context["subtitle"], context["state"], context["total"], context["legend"]]
-             + context["main"] + context["municipality"] + notes)
-    context["rest"] = _rest(ranked, PAGE_LINES - _lines(fixed) - headings - len(rows) - 1)
+    context["rest"], context["named"] = _rest(ranked, context, len(rows))
 
     def build(template: Any) -> dict[str, Any]:
         periods = len(headers) - 1

@@ -484,6 +484,9 @@ def card_file_name(summary: Summary, score: SchoolScore, suffix: str = "xlsx") -
 
 
 def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
+    from scoring import card  # the card's actions: what to do, addressed to the school, numbered as on the card
+
+    ranked = card.plan(summary, score)
     wb = Workbook(write_only=True)
     rows = []
     for indicator in summary.methodology.school_indicators:
@@ -492,7 +495,7 @@ def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
             continue
         rows.append([indicator.code, indicator.title, _shown(v), rule_text(indicator), _points_cell(v),
                      v.numerator, v.denominator, _share(v.response_rate), v.note,
-                     indicator.recommendation if v.scored and not v.points else ""])
+                     ranked.what_to_do(indicator.code)])
     rows.append(["Итого", "", "", "", score.total, "", "", "", total_text(score.total, score.maximum, len(score.no_data)), ""])
     caption = f"{score.school.name} — карточка школы за период {summary.period} ({summary.municipality.name})"
     _write(wb, Sheet("Карточка школы", ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель",
