@@ -6,4 +6,5 @@ from bot.texts.calendar import *  # noqa: F403
 from bot.texts.campaigns import *  # noqa: F403
 from bot.texts.chase import *  # noqa: F403
 from bot.texts.people import *  # noqa: F403
+from bot.texts.report import *  # noqa: F403
 from bot.texts.returns import *  # noqa: F403
