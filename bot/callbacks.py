@@ -87,6 +87,19 @@ class CardWord(CallbackData, prefix="cw"):
     school: int = Id
 
 
+class CardAction(StrEnum):
+    PAGE = "p"  # the coordinator's school picker, page v
+    SHOW = "s"  # the card of `school`, shown from the picker's page v
+
+
+class CardCb(CallbackData, prefix="cd"):
+    """A coordinator's /card: a page of the school picker, or one school's card."""
+
+    a: CardAction
+    school: int = Field(default=0, ge=0, le=ID_MAX)
+    v: int = Small
+
+
 class CampaignAction(StrEnum):
     EXTEND_MENU = "m"
     EXTEND = "x"

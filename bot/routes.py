@@ -18,6 +18,7 @@ from bot import features, texts
 from bot.callbacks import (
     CalendarCb,
     CampaignCb,
+    CardCb,
     CardExport,
     CardWord,
     ChaseCb,
@@ -81,6 +82,7 @@ BUTTONS: dict[type[CallbackData], Route] = {
     ForgetCb: Route(features.forget_answer, arg=True),
     CardExport: Route(features.card_file, arg=True, refusal=texts.CARD_PRIVATE),
     CardWord: Route(features.card_file, arg=True, refusal=texts.CARD_PRIVATE),
+    CardCb: Route(features.card_button, arg=True, refusal=texts.CARD_PRIVATE),
     CampaignCb: Route(features.campaign_button, arg=True, refusal=texts.PRIVATE_BUTTON),
     NewCampaignCb: Route(features.new_campaign_button, arg=True, refusal=texts.PRIVATE_BUTTON),
     ChaseCb: Route(features.chase_button, arg=True, refusal=texts.CHASE_PRIVATE),

@@ -668,7 +668,11 @@ def card_file_name(summary: Summary, score: SchoolScore, suffix: str = "xlsx") -
 
 def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
     """The school's card as one sheet that prints on one page wide: each indicator's value, its rule and point,
-    what the value counts (or why it is missing) and what to do where it scored 0."""
+    what the value counts (or why it is missing) and what to do where it scored 0 (the card's actions, numbered
+    as on the card: scoring.card)."""
+    from scoring import card
+
+    ranked = card.plan(summary, score)
     wb = Workbook(write_only=True)
     rows = []
     for indicator in summary.methodology.school_indicators:
@@ -676,7 +680,7 @@ def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
         if not v.applies:
             continue
         rows.append([indicator.code, indicator.title, _shown(v), rule_text(indicator), _points_cell(v),
-                     shown.detail(indicator, v), indicator.recommendation if v.scored and not v.points else ""])
+                     shown.detail(indicator, v), ranked.what_to_do(indicator.code)])
     rows.append(["Итого", "", "", "", score.total,
                  total_text(score.total, score.maximum, len(score.no_data), len(score.pending)), ""])
     caption = f"{score.school.name} — карточка школы за период {summary.period} ({summary.municipality.name})"

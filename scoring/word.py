@@ -1,6 +1,6 @@
 """What the Word documents share: values as they read in a document, the tables, the rendering. The
 protocol of the working group and its appendix, the analytical report (`shnor report`, /report), are
-scoring.protocol; the one-page school card (/card) is below. docxtpl fills the templates in
+scoring.protocol; the one-page school card (/card) is scoring.card. docxtpl fills the templates in
 scoring/templates (a municipality restyles them in Word); the sentences come from scoring/word.yaml.
 
 Tables are written here as WordprocessingML in the template's styles «Таблица ШНОР», «Шапка таблицы» and
@@ -31,7 +31,6 @@ from scoring.text import total_text
 from storage.wording import count
 
 TEMPLATES = Path(__file__).parent / "templates"
-CARD_TEMPLATE = TEMPLATES / "card.docx"
 FONT_WIDTHS = TEMPLATES / "font_widths.json"
 PHRASES_FILE = Path(__file__).parent / "word.yaml"
 TABLE_STYLE, HEAD_STYLE, CELL_STYLE = "Таблица ШНОР", "Шапка таблицы", "Текст таблицы"
@@ -340,55 +339,3 @@ def file_name(kind: str, name: str, period: str) -> str:
     """«Справка_Сысертский_ГО_2026-2027.docx»: safe for any file system."""
     stem = re.sub(r"[^\w\-]+", "_", f"{kind} {name} {period}").strip("_")
     return f"{stem[:90]}.docx"
-
-
-# --- the card ------------------------------------------------------------------------------
-
-
-def card_context(summary: Summary, score: SchoolScore) -> tuple[dict[str, Any], Any]:
-    """One page for the deputy: the indicators of this period and the one before, with points, and what
-    to do where one scored 0. At 12 pt the page holds it because what to do follows the indicator's
-    name in one wide column (rather than a column of its own beside a narrow name) and the totals are
-    in the line above the table, not in a row of it."""
-    c = phrases()["card"]
-    history = summary.history[-2:]
-    scores = [next((s for s in h.schools if s.school.id == score.school.id), None) for h in history]
-    periods = [h.period for h in history]
-    rows = []
-    for indicator in summary.methodology.school_indicators:
-        values = [s.values.get(indicator.code) if s else None for s in scores]
-        if all(v is None or not v.applies for v in values):
-            continue
-        now = values[-1]
-        what = indicator.recommendation if now is not None and now.scored and not now.points else ""
-        name = f"{indicator.code} {indicator.short or indicator.title}"
-        rows.append([c["what_line"].format(indicator=name, what=what) if what else name, *[value_text(v) for v in values]])
-    before = ""
-    if len(history) > 1:
-        before = c["before"].format(previous=periods[0], total=school_total(scores[0]))
-    notes = school_notes(summary, score, "card")
-    if not score.zeros and not score.no_data:
-        notes.append(c["all_scored"])
-    context = {
-        "school": score.school.name,
-        "municipality": summary.municipality.name,
-        "period": summary.period,
-        "previous_text": c["previous"].format(previous=periods[0]) if len(history) > 1 else "",
-        "lines": [c["line"].format(status=score.school.status.title(), total=school_total(score), before=before)],
-        "legend": c["legend"].format(period=summary.period),
-        "notes": notes,
-    }
-    headers = [c["indicator"].format(period=summary.period), *periods]
-
-    def build(template: Any) -> dict[str, Any]:
-        widths = [0.0, *[23.0] * len(periods)]  # «нет данных», «100,0 % (1)» on one line
-        widths[0] = text_width(template, "table") - sum(widths)
-        return {"table": build_table(template, headers, rows, widths)}
-
-    return context, build
-
-
-def card_docx(summary: Summary, score: SchoolScore, *, template: Path | None = None) -> bytes:
-    context, build = card_context(summary, score)
-    return _render(template or CARD_TEMPLATE, context, build)
-

@@ -13,8 +13,8 @@ built-in ones included), 1.25 cm first-line indent, page numbers at the top cent
 page on. The protocol is portrait; its appendix starts a section of its own (a new page, numbered from 1,
 no number on its first page), whose sections 2 and 3 (the tables over every period) are a landscape
 section (the same margins), so that up to four periods fit at 12 pt. The card, one page handed to the deputy, is
-12 pt throughout with margins of 20/10/10/10 mm: the weakest school's card (every indicator, what to
-do for each that scored 0) fits one page. scoring/word.py sizes the tables' columns to the section
+12 pt throughout with margins of 20/10/10/10 mm: the weakest school's card (every indicator over four
+periods, its actions ranked) fits one page. scoring/word.py sizes the tables' columns to the section
 they are in. The {{ ... }} and {%p ... %} tags are docxtpl's (Jinja2): keep them when
 restyling.
 """
@@ -387,6 +387,8 @@ def protocol_template() -> Document:
 
 
 def card_template() -> Document:
+    """The school card: one page at 12 pt up to four periods (scoring/card.py fills it). The actions come first
+    in full width paragraphs, the periods table after them; headings and items keep little space around."""
     document = Document()
     _styles(document, body=12, table=12)
     _smallest(document, body=12)
@@ -394,17 +396,50 @@ def card_template() -> Document:
     # a card is handed on, not filed: one page at 12 pt, so 10 mm at the top and the bottom
     document.sections[0].top_margin = document.sections[0].bottom_margin = Mm(10)
     document.sections[0].left_margin = Mm(20)
+    styles = document.styles
+    heading = styles["Heading 2"]
+    heading.paragraph_format.first_line_indent = Cm(0)
+    heading.paragraph_format.space_before = Pt(4)
+    heading.paragraph_format.space_after = Pt(0)
+    item = styles["Пункт"]
+    item.paragraph_format.first_line_indent = Cm(0)
+    item.paragraph_format.space_after = Pt(0)
+    item.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT  # short items: no stretched spaces
+    note = styles["Примечание"]
+    note.paragraph_format.space_before = Pt(2)
+    note.paragraph_format.space_after = Pt(0)
+    note.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     document.core_properties.title = "Карточка школы ШНОР"
-    _p(document, "Карточка школы: {{ school }}", "Title")
-    _p(document, "{{ municipality }}; период {{ period }}{{ previous_text }}", center=True)
-    _p(document, "{%p for line in lines %}")
-    _p(document, "{{ line }}")
+    _p(document, "{{ title }}", "Title")
+    _p(document, "{{ subtitle }}", center=True)
+    _p(document, "{{ state }}", "Примечание")
+    _p(document, "{{ total }}", "Примечание")
+    _p(document, "{%p if main %}")
+    _p(document, "{{ main_heading }}", "Heading 2")
+    _p(document, "{%p for line in main %}")
+    _p(document, "{{ line }}", "Пункт")
+    _p(document, "{%p endfor %}")
+    _p(document, "{%p endif %}")
+    _p(document, "{%p if rest or named %}")
+    _p(document, "{{ rest_heading }}", "Heading 2")
+    _p(document, "{%p for line in rest %}")
+    _p(document, "{{ line }}", "Пункт")
+    _p(document, "{%p endfor %}")
+    _p(document, "{%p if named %}")
+    _p(document, "{{ named }}", "Пункт")
+    _p(document, "{%p endif %}")
+    _p(document, "{%p endif %}")
+    _p(document, "{%p if municipality %}")
+    _p(document, "{{ municipality_heading }}", "Heading 2")
+    _p(document, "{%p for line in municipality %}")
+    _p(document, "{{ line }}", "Пункт")
+    _p(document, "{%p endfor %}")
+    _p(document, "{%p endif %}")
+    _p(document, "{%p for line in notes %}")
+    _p(document, "{{ line }}", "Примечание")
     _p(document, "{%p endfor %}")
     _p(document, "{{p table }}")
     _p(document, "{{ legend }}", "Примечание")
-    _p(document, "{%p for line in notes %}")
-    _p(document, "{{ line }}")
-    _p(document, "{%p endfor %}")
     return document
 
 

@@ -63,7 +63,7 @@ def demo_periods(count: int) -> tuple[str, ...]:
 
 
 async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 3) -> dict[str, Path]:
-    from scoring import charts, protocol, report, word
+    from scoring import card, charts, protocol, report
     from scoring.demo import build_demo
     from scoring.service import build_report, school_card
     from storage.clock import system_clock
@@ -90,7 +90,7 @@ async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 
         files["report"] = out / "протокол.docx"
         files["report"].write_bytes(protocol.protocol_docx(data, meeting, requisites, decisions=True))
         files["card"] = out / "карточка.docx"
-        files["card"].write_bytes(word.card_docx(summary, score))
+        files["card"].write_bytes(card.docx(summary, score))
         files["workbook"] = out / "сводка.xlsx"
         files["workbook"].write_bytes(report.workbook(summary))
         for _, photos in charts.images(summary):

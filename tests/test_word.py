@@ -15,6 +15,7 @@ from lxml import etree
 from sqlalchemy import select, update
 
 from monitoring.campaigns import open_campaign
+from scoring import card as card_page
 from scoring import protocol, word
 from scoring.protocol import Meeting, Requisites
 from scoring.service import build_report, import_statuses
@@ -175,7 +176,7 @@ async def test_protocol_structure_numbers_and_decisions(session_factory, world, 
                             "Заместителева Ирина Олеговна. Итого: ") for t in text)
     assert "Статус в 2026-2027 учебном году: ШНСУ. Итого: 0 из 3 баллов; нет данных по 20 показателям." in text
     assert ("S2.4.10 В школе проведён методический или управленческий десант (нет) — "
-            "Запросить у муниципалитета методический или управленческий десант в школу.") in text
+            "Запросить у управления образования методический или управленческий десант в школу.") in text
     development = _rows(document.tables[-1])
     assert development[0] == ["Вопрос анкеты педагога", "Ответ", "Педагогов", "Доля от ответивших"]
     assert ["Математика", "2", "100,0 %"] in [r[1:] for r in development if r[0] == "Какие предметы вы преподаёте?"]
@@ -236,25 +237,26 @@ async def test_card_document_for_this_period_and_the_one_before(session_factory,
         summary, score = await school_card(session, municipality, world.schools[0].id, now=after)
         _, third = await school_card(session, municipality,
                                      (await session.scalar(select(School.id).where(School.short_name == "СОШ 3"))), now=after)
-    content = word.card_docx(summary, score)
+    content = card_page.docx(summary, score)
     document = docx.Document(io.BytesIO(content))
     text = [p.text for p in document.paragraphs]
-    assert _styled(document, "Title") == ["Карточка школы: МАОУ СОШ № 1"]
-    assert "Тестовский городской округ; период 2026-2027; прошлый период 2025-2026" in text
-    assert "Статус: ШНРО, 500+. Итого: 10 из 23 баллов; в 2025-2026 — 11 из 23 баллов." in text  # the totals: not a row
+    assert _styled(document, "Title") == ["Карточка школы: МАОУ СОШ № 1 — данные неполные"]  # 2 of 4 teachers
+    assert "Тестовский городской округ; 2026-2027 учебный год; статус: ШНРО, 500+" in text
+    assert "Итого: 10 из 23 баллов (в 2025-2026: 11 из 23 баллов)" in text  # the totals: not a row
+    assert _styled(document, "Heading 2")[0] == "Главное"
     rows = _rows(document.tables[0])
-    # what to do follows the indicator in one wide column, so that 12 pt fits one page
-    assert rows[0] == ["Показатель — что сделать, если 0 баллов в 2026-2027", "2025-2026", "2026-2027"]
-    assert ["S2.4.10 Десант — Запросить у муниципалитета методический или управленческий десант в школу.",
-            "да (1)", "нет (0)"] in rows
-    assert ["S2.4.2 Сетевые объединения — Включить педагогов в региональные сетевые методические объединения "
-            "учителей-предметников.", "0,0 % (0)", "0,0 % (0)"] in rows
+    assert rows[0] == ["Показатель", "2025-2026", "2026-2027"]
+    landing = card_page.plan(summary, score).number("S2.4.10")
+    assert [f"S2.4.10 Десант (п. {landing})", "да (1)", "нет (0)"] in rows
+    context, _ = card_page.word_context(summary, score)
+    assert all(line in text for line in context["main"] + context["rest"]) and context["named"] in text
+    assert f"{landing}. S2.4.10 Десант;" in context["named"]  # the page holds five in full, names the rest
     assert ["S2.4.9 Школа-лидер", "да (1)", "да (1)"] in rows  # scored: nothing to do
     assert len(rows) == 24 and not any("Итого" in r[0] for r in rows)
     assert _smallest_pt(content) == 12 and _tables_fit(document) == [WD_ORIENT.PORTRAIT]
-    empty = [p.text for p in docx.Document(io.BytesIO(word.card_docx(summary, third))).paragraphs]
-    assert "Нет данных по 20 показателям: анкета школы за период не отправлена. Отправьте анкету школы (/surveys), " \
-           "чтобы они были посчитаны." in empty
+    empty = [p.text for p in docx.Document(io.BytesIO(card_page.docx(summary, third))).paragraphs]
+    assert "Нет данных по 20 показателям: анкета школы не отправлена; баллы по ним не начислены (это не 0)." in empty
+    assert not any("/surveys" in p or "/card" in p for p in empty)  # no bot words in a document
 
 
 async def test_protocol_dialogue_and_card_documents_in_chat(runner, api, world, session_factory, clock):
@@ -333,7 +335,8 @@ async def test_protocol_dialogue_and_card_documents_in_chat(runner, api, world, 
     await deputy.press("Скачать Word")
     card = api.last_message(2203)
     assert card["document"]["file_name"] == "Карточка_СОШ_1_2026-2027.docx"
-    assert "Карточка школы: МАОУ СОШ № 1" in [p.text for p in docx.Document(io.BytesIO(card["_upload"]["content"])).paragraphs]
+    assert "Карточка школы: МАОУ СОШ № 1 — данные неполные" in [
+        p.text for p in docx.Document(io.BytesIO(card["_upload"]["content"])).paragraphs]
     other = await register(runner, 2204, world.invites["deputy:1"], "Другая Анна Ивановна")
     message, data = api.find_button(2203, "Скачать Word")
     assert "не ваши" in (await other.press_data(message, data))["text"]

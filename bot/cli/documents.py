@@ -1,4 +1,4 @@
-"""Documents (the summary, the report, the demo) and running the bot."""
+"""Documents (the summary, the report, the school cards, the demo) and running the bot."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import common
-from bot.cli.common import with_session
+from bot.cli.common import CliError, with_session
 from bot.config import Settings
 from storage.files import write_private
 from storage.privacy import log_access
@@ -96,6 +96,50 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
     if missing:
         print(f"Не заданы реквизиты органа управления образованием: {'; '.join(missing)}. "
               + REQUISITES_HINT.format(municipality=summary.municipality.name))
+
+
+def cmd_card(settings: Settings, args: argparse.Namespace) -> None:
+    """One school's card in Word (--school), or every school's, a file each, into a folder (--all): what the
+    protocol asks coordinators to hand to the deputies."""
+    from scoring import card
+    from scoring.service import build_summary
+    from storage.registry import find_school, get_municipality
+
+    if bool(args.school) == bool(args.all):
+        raise CliError("Укажите одну школу (--school) или все школы (--all).")
+
+    async def action(session: AsyncSession) -> tuple[Any, list[tuple[Any, Path]]]:
+        municipality = await get_municipality(session, args.municipality)
+        wanted = (await find_school(session, municipality, args.school)).id if args.school else None
+        summary = await build_summary(session, municipality, args.period, settings.methodology(), now=common.clock())
+        scores = [s for s in summary.scores.schools if wanted is None or s.school.id == wanted]
+        if not scores:
+            raise CliError("В муниципалитете нет школ: сначала shnor schools import." if wanted is None
+                           else "Школы нет среди школ периода.")
+        if args.all:
+            folder, taken = Path(args.out or "карточки"), set()
+            out = []
+            for score in scores:  # two schools of one short name get a file each
+                name = card.file_name(summary, score)
+                if name in taken:
+                    name = card.file_name(summary, score).replace(".docx", f"_{score.school.id}.docx")
+                taken.add(name)
+                out.append((score, folder / name))
+        else:
+            out = [(scores[0], Path(args.out or card.file_name(summary, scores[0])))]
+        for score, path in out:
+            log_access(session, action="card_docx", municipality_id=municipality.id, person=None,
+                       detail=f"{score.school.name}; период {summary.period}; файл {path}", now=common.clock())
+        return summary, out
+
+    summary, out = asyncio.run(with_session(settings, action))
+    for score, path in out:
+        write_private(path, card.docx(summary, score))  # the school's data: owner only (0600)
+    if args.all:
+        print(f"Карточки школ за период {summary.period}: {len(out)} файлов в папке {Path(args.out or 'карточки')}")
+    else:
+        score, path = out[0]
+        print(f"Карточка школы «{score.school.name}» за период {summary.period}: {path}")
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:

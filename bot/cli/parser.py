@@ -15,7 +15,7 @@ from bot.cli.campaigns import (
     cmd_survey_validate,
 )
 from bot.cli.common import ROLE_CHOICES
-from bot.cli.documents import cmd_demo, cmd_report, cmd_run, cmd_summary
+from bot.cli.documents import cmd_card, cmd_demo, cmd_report, cmd_run, cmd_summary
 from bot.cli.setup import (
     TEMPLATE_FILES,
     cmd_audit,
@@ -241,6 +241,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decisions", action="store_true", help="составить проект решений («Решили») и при неполных данных")
     p.add_argument("--all-schools", action="store_true", help="раздел по каждой школе, а не только по ШНРО, ШНСУ и зоне риска")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("card", help="карточка школы в Word (одна страница): что сделать школе, показатели и баллы — "
+                       "одной школы или всех школ, файл на школу")
+    p.add_argument("--municipality", required=True, help="номер или название муниципалитета")
+    p.add_argument("--school", help="номер, название, краткое название или часть названия одной школы")
+    p.add_argument("--all", action="store_true", help="все школы муниципалитета: файл на школу в папку --out")
+    p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
+    p.add_argument("--out", help="файл (по умолчанию Карточка_<школа>_<период>.docx) или, с --all, папка "
+                   "(по умолчанию «карточки»)")
+    p.set_defaults(func=cmd_card)
 
     p = sub.add_parser("backup", help="копия базы SQLite (бот может работать); для PostgreSQL — pg_dump")
     p.add_argument("file")

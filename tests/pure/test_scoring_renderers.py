@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitoring.completion import TeacherCompletion
-from scoring import report, shown, text, word
+from scoring import card, report, shown, text, word
 from scoring.development import Tally
 from scoring.dynamics import period_dynamics
 from scoring.identification import Status
@@ -170,20 +170,26 @@ def test_summary_lines(summary):
 
 
 def test_card_lines_of_a_school_with_no_data(summary):
-    lines = _lines(text.card_lines(summary, _score(summary, 2)))
-    assert lines[:3] == ["Карточка школы: МКОУ Ключевская ООШ", "Период 2026-2027; статус: ШНСУ",
-                         "Итого: 0 из 3 баллов; нет данных по 20 показателям"]
+    lines = _lines(card.lines(summary, _score(summary, 2)))
+    assert lines[:4] == ["Карточка школы: МКОУ Ключевская ООШ — данные неполные",
+                         "Тестовский городской округ; 2026-2027 учебный год; статус: ШНСУ",
+                         "По состоянию на 07.12.2026 12:30: педагоги ответили 0, число педагогов школа не заявила; "
+                         "анкета школы не отправлена; сбор открыт до 15.12.2026 12:30. Данные неполные: школа не заявила "
+                         "число педагогов.",
+                         "Итого: 0 из 3 баллов; нет данных по 20 показателям (в 2025-2026: 0 из 3 баллов; "
+                         "нет данных по 20 показателям)"]
     assert any(line.startswith("⬜ S2.4.4 ") and "нет данных" in line for line in lines)  # grey, not a zero
     assert not any(line.startswith("❌ S2.4.4") for line in lines)
     assert any(line.startswith("❌ S2.1.2 ") and line.endswith("— 0 баллов") for line in lines)
-    assert lines[-1].startswith("Нет данных по 20 показателям: S2.1.1, S2.1.3")
+    assert lines[lines.index("Главное") + 1] == "1. Заполнить и отправить анкету школы до 15.12.2026 12:30 (без неё нет данных по 20 показателям)"
+    assert "Нет данных по 20 показателям: анкета школы не отправлена; баллы по ним не начислены (это не 0)." in lines
 
 
 def test_card_lines_of_a_school_with_data(summary):
-    lines = _lines(text.card_lines(summary, _score(summary, 1)))
-    assert lines[2] == "Итого: 13 из 23 баллов"
+    lines = _lines(card.lines(summary, _score(summary, 1)))
+    assert lines[3] == "Итого: 13 из 23 баллов (в 2025-2026: 4 из 23 баллов)"
     assert any(line.startswith("✅ S2.4.4 ") and "80,0 %" in line and "8 из 10 заявленных педагогов" in line for line in lines)
-    assert "Что сделать" in lines and not any(line.startswith("⬜") for line in lines)
+    assert "Главное" in lines and not any(line.startswith("⬜") for line in lines)
 
 
 # --- the workbook --------------------------------------------------------------------------
@@ -281,18 +287,19 @@ def _docx(data: bytes) -> tuple[list[str], list[list[list[str]]]]:
 
 def test_card_docx(summary):
     assert word.file_name("Справка", "Тестовский городской округ", NOW) == "Справка_Тестовский_городской_округ_2026-2027.docx"
-    paragraphs, tables = _docx(word.card_docx(summary, _score(summary, 2)))
-    assert any("МКОУ Ключевская ООШ" in p for p in paragraphs)
+    assert card.file_name(summary, _score(summary, 2)) == "Карточка_Ключевская_ООШ_2026-2027.docx"
+    paragraphs, tables = _docx(card.docx(summary, _score(summary, 2)))
+    assert paragraphs[0] == "Карточка школы: МКОУ Ключевская ООШ — данные неполные"
     assert any("0 из 3 баллов; нет данных по 20 показателям" in p for p in paragraphs)
     (table,) = tables
-    assert table[0][1:] == [BEFORE, NOW]
+    assert table[0] == ["Показатель", BEFORE, NOW]
     assert next(row for row in table if row[0].startswith("S2.4.4 "))[1:] == ["нет данных", "нет данных"]
 
 
 # --- the layout ----------------------------------------------------------------------------
 
 SCORING = Path(__file__).resolve().parents[2] / "scoring"
-RENDERERS = ("summary", "text", "report", "word", "protocol", "grammar")
+RENDERERS = ("summary", "text", "report", "word", "protocol", "grammar", "card")
 
 
 def _imports() -> dict[str, set[str]]:
