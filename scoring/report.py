@@ -29,7 +29,6 @@ from scoring.identification import CRITERIA_TITLES, SUPPORT_GROUP_TITLES
 from scoring.indicators import SchoolScore, Value
 from scoring.summary import Summary, completion_by_school
 from scoring.text import rule_text, total_text
-from storage.wording import percent
 from storage.xlsx import (
     FONT_SIZE,
     PADDING,
