@@ -29,7 +29,6 @@ from scoring.identification import CRITERIA_TITLES, SUPPORT_GROUP_TITLES
 from scoring.indicators import SchoolScore, Value
 from scoring.summary import Summary, completion_by_school
 from scoring.text import rule_text, total_text
-from storage.wording import percent
 from storage.xlsx import (
     FONT_SIZE,
     PADDING,
@@ -118,6 +117,7 @@ class Sheet:
     subheaders: list[str] | None = None  # a second header row (short names under codes), written upwards
     rotate_from: int = 1  # the first column whose subheader is written upwards
     upright_from: int | None = None  # headers from this column on are written upwards (a column per school)
+    repeat: int = 1  # the first columns repeated on every page of a sheet printed several pages wide
     below: Table | None = None  # a second table under the data and the legend
 
     def upright(self, column: int) -> bool:
@@ -132,12 +132,17 @@ class Layout:
     widths: dict[int, float]
     pages_wide: int
     span: int
+    repeat: int = 1  # the first columns repeated on every page when it prints several pages wide
 
     @property
     def start(self) -> int:
-        """Where a line across the sheet starts: in column B when the sheet prints several pages wide, since
-        column A is repeated on every page and would show a cut piece of it on the pages after the first."""
-        return 2 if self.pages_wide > 1 and self.span > 1 else 1
+        """Where a line across the sheet starts: after the repeated columns when the sheet prints several
+        pages wide, since they are on every page and would show a cut piece of it on the pages after the first."""
+        return self.repeat + 1 if self.pages_wide > 1 and self.span > self.repeat else 1
+
+    @property
+    def title_columns(self) -> str:
+        return f"A:{get_column_letter(self.repeat)}"
 
     def span_width(self) -> float:
         return sum(self.widths[c] for c in range(self.start, self.span + 1))
@@ -198,7 +203,7 @@ def _fit(sheet: Sheet, rows: list[list[Any]]) -> Layout:
                     floor[c] = max(floor[c], min(LONGEST_WORD, longest_word(text) + PADDING))
     widths = {c: max(floor[c], min(sheet.widths.get(c, WIDEST), wanted[c])) for c in floor}
     _fill_the_page(widths, wanted)
-    return _pages({c: math.ceil(2 * w) / 2 for c, w in widths.items()})
+    return _pages({c: math.ceil(2 * w) / 2 for c, w in widths.items()}, sheet.repeat)
 
 
 def _fill_the_page(widths: dict[int, float], wanted: dict[int, float]) -> None:
@@ -213,9 +218,9 @@ def _fill_the_page(widths: dict[int, float], wanted: dict[int, float]) -> None:
         widths[c] += missing * share
 
 
-def _pages(widths: dict[int, float]) -> Layout:
+def _pages(widths: dict[int, float], repeat: int = 1) -> Layout:
     """How many pages wide a sheet prints so that its text stays at least MIN_SCALE of its size: the
-    columns laid on pages in order, the first column repeated on every page after the first. A caption
+    columns laid on pages in order, the first `repeat` repeated on every page after the first. A caption
     spans the columns the first page holds at any scale (at 100 %)."""
     page = printable_width()
     span, used = 0, 0.0
@@ -231,9 +236,9 @@ def _pages(widths: dict[int, float]) -> Layout:
     for width in widths.values():
         if used + width > limit and used:
             pages += 1
-            used = widths[1]
+            used = sum(widths[c] for c in range(1, repeat + 1))
         used += width
-    return Layout(widths, pages, span)
+    return Layout(widths, pages, span, repeat)
 
 
 def _across(
@@ -287,7 +292,7 @@ def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{CHANGE_UP}"'], fill=GREEN, font=UP_FONT))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{CHANGE_DOWN}"'], fill=RED, font=DOWN_FONT))
     print_setup(ws, header=page_header, title_rows=f"{top}:{last_header}", pages_wide=layout.pages_wide,
-                title_columns="A:A")
+                title_columns=layout.title_columns)
 
     for n, (text, text_font, size) in enumerate(above, start=1):
         ws.append(_across(ws, text, n, layout, text_font, size))
@@ -564,11 +569,11 @@ def _development_sheet(summary: Summary) -> Sheet:
             answered = entry.total_answered()
             rows.append(["", label, chosen, _share(Fraction(chosen, answered)) if answered else None,
                          *[entry.chosen[value].get(school.id, 0) for school in schools]])
-    width = {1: 46, 2: 34, **{5 + n: 9 for n in range(len(schools))}}
+    width = {1: 30, 2: 26, **{5 + n: 9 for n in range(len(schools))}}
     return Sheet(
         "Развитие педагогов",
         ["Вопрос", "Ответ", "Педагогов по МСО", "Доля от ответивших", *[school.short_name for school in schools]],
-        rows, width, percent=(4,), upright_from=5,
+        rows, width, percent=(4,), upright_from=5, repeat=2,
         caption=(f"Профессиональное развитие педагогов: ответы, которые не входят в показатели, период {summary.period}. "
                  "Считаются отправленные анкеты; в множественном выборе педагог учитывается в каждом отмеченном варианте."),
     )

@@ -94,14 +94,15 @@ def problems(ws: Any) -> list[str]:
 
 def print_problems(ws: Any, width: dict[int, float]) -> list[str]:
     """Printed fitted to its pages' width, the sheet's text stays at least MIN_POINTS: laid on
-    fitToWidth pages at that scale (the first column repeated on each), its columns fit."""
+    fitToWidth pages at that scale (the title columns repeated on each), its columns fit."""
     scale = MIN_POINTS / FONT_SIZE
     page = printable_width() / scale
+    repeated = range_boundaries(ws.print_title_cols.replace("$", ""))[2] if ws.print_title_cols else 0
     pages, used = 1, 0.0
     for c in sorted(width):
         if used and used + width[c] > page:
             pages += 1
-            used = width[1] if ws.print_title_cols else 0.0
+            used = sum(width[r] for r in range(1, repeated + 1))
         used += width[c]
     allowed = ws.page_setup.fitToWidth or 1
     found = []
@@ -111,6 +112,6 @@ def print_problems(ws: Any, width: dict[int, float]) -> list[str]:
         left, top, right, _ = range_boundaries(str(rng))
         if sum(width[c] for c in range(left, right + 1)) > printable_width() and allowed > 1:
             found.append(f"{ws.title}!{rng}: wider than the first page")
-        if left == 1 and allowed > 1 and ws.print_title_cols:
+        if left <= repeated and allowed > 1:
             found.append(f"{ws.title}!{rng}: starts in the column repeated on every page (a cut piece of it on each)")
     return found
