@@ -23,6 +23,8 @@ from bot.callbacks import (
     QAction,
     QuestionCb,
     RAction,
+    ReportAction,
+    ReportCb,
     ReturnAction,
     ReturnCb,
     ReviewCb,
@@ -46,6 +48,7 @@ def samples(world) -> dict[type, str]:
         ChaseCb: ChaseCb(a=ChaseAction.NUDGE_ALL, c=teacher).pack(),
         ReturnCb: ReturnCb(a=ReturnAction.CONFIRM, r=1).pack(),
         CalendarCb: CalendarCb(a=CalendarAction.PLAN, id=2026).pack(),
+        ReportCb: ReportCb(a=ReportAction.MAKE).pack(),
     }
 
 
