@@ -63,7 +63,7 @@ def demo_periods(count: int) -> tuple[str, ...]:
 
 
 async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 3) -> dict[str, Path]:
-    from scoring import protocol, report, word
+    from scoring import charts, protocol, report, word
     from scoring.demo import build_demo
     from scoring.service import build_report, school_card
     from storage.clock import system_clock
@@ -93,10 +93,10 @@ async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 
         files["card"].write_bytes(word.card_docx(summary, score))
         files["workbook"] = out / "сводка.xlsx"
         files["workbook"].write_bytes(report.workbook(summary))
-        files["chart"] = out / "chart.png"
-        files["chart"].write_bytes(report.chart(summary))
-        files["dynamics"] = out / "dynamics.png"
-        files["dynamics"].write_bytes(report.dynamics_chart(summary))
+        for _, photos in charts.images(summary):
+            for name, data in photos:  # chart_1.png … chart_N.png
+                files[name.removesuffix(".png")] = out / name
+                files[name.removesuffix(".png")].write_bytes(data)
     finally:
         await engine.dispose()
     return files
@@ -115,8 +115,7 @@ def main(out: Path, schools: int = 20, teachers: int = 15, periods: int = 3) -> 
         document = pdf(files[key])
         figures[f"{key}_pages"] = pages(document)
         figures[f"{key}_png"] = [str(p) for p in png(document)]
-    for key in ("chart", "dynamics"):
-        figures[f"{key}_px"] = Image.open(files[key]).size
+    figures["charts_px"] = [Image.open(path).size for key, path in files.items() if key.startswith("chart_")]
     for key, value in figures.items():
         print(f"{key}: {value}")
     return figures

@@ -126,10 +126,13 @@ def test_demo_writes_a_report_without_telegram(shnor, tmp_path: Path) -> None:
     assert "Динамика" in workbook.sheetnames
     dynamics = list(workbook["Динамика"].iter_rows(min_row=2, max_row=2, values_only=True))[0]
     assert dynamics[2:] == ("2023-2024", "2024-2025", "2025-2026", "Изменение к 2024-2025")
-    matrix = [r for r in workbook["Показатели школ"].iter_rows(min_row=4, values_only=True) if len(r) > 1 and r[1]]
+    matrix = [r for r in workbook["Показатели школ"].iter_rows(min_row=4, values_only=True) if len(r) > 1 and r[0] and r[1]]
     assert len(matrix) == 20
-    assert (tmp_path / "demo" / "demo_report.png").read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "demo" / "demo_report_dynamics.png").read_bytes()[:4] == b"\x89PNG"  # three periods
+    # the charts beside the workbook: the shares (two), the dynamics (three periods), then the schools
+    charts = sorted((tmp_path / "demo").glob("chart_*.png"), key=lambda p: int(p.stem.split("_")[1]))
+    assert len(charts) >= 4 and [p.name for p in charts] == [f"chart_{n}.png" for n in range(1, len(charts) + 1)]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)
+    assert "Баллы школ за период 2025-2026" in out and str(charts[-1]) in out.splitlines()[-2]
 
 
 def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
@@ -151,7 +154,7 @@ def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
     assert "двенадцать критериев" in out and "зона риска 1" in out
     out = shnor("summary", "--municipality", "1", "--out", str(tmp_path / "r" / "report.xlsx")).stdout
     assert "период 2025-2026" in out
-    assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "report.png").exists()
+    assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "chart_1.png").exists()
     out = shnor("report", "--municipality", "1", "--period", "2025/26", "--out", str(tmp_path / "r" / "протокол.docx")).stdout
     assert "Протокол заседания рабочей группы с аналитической справкой за 2025-2026" in out and "школ в приложении: 1" in out
     assert "оставлены для заполнения от руки" in out and "--meeting" in out

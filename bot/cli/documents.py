@@ -20,22 +20,22 @@ log = logging.getLogger("shnor")
 
 
 async def _write_summary(settings: Settings, session: AsyncSession, municipality: Any, period: str | None, out: Path) -> None:
-    from scoring import report, text
+    from scoring import charts, report, text
     from scoring.service import build_summary
 
     summary = await build_summary(session, municipality, period, settings.methodology(), now=common.clock())
     log_access(session, action="summary", municipality_id=municipality.id, person=None,
                detail=f"период {summary.period}; файл {out}", now=common.clock())
     write_private(out, report.workbook(summary))  # the municipality's data: readable by the owner only (0600)
-    chart = out.with_suffix(".png")
-    write_private(chart, report.chart(summary))
-    dynamics = report.dynamics_chart(summary)
-    dynamics_file = out.with_name(f"{out.stem}_dynamics.png")
-    if dynamics is not None:
-        write_private(dynamics_file, dynamics)
+    albums = charts.images(summary)
+    for _, photos in albums:
+        for name, data in photos:  # chart_1.png … chart_N.png beside the workbook
+            write_private(out.with_name(name), data)
     for line in text.summary_lines(summary):
         print(line.plain_text)
-    print(f"\nExcel: {out}\nДиаграмма: {chart}" + (f"\nДинамика: {dynamics_file}" if dynamics is not None else ""))
+    print(f"\nExcel: {out}")
+    for caption, photos in albums:
+        print(f"\n{caption}\nДиаграммы: " + ", ".join(str(out.with_name(name)) for name, _ in photos))
 
 
 def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:

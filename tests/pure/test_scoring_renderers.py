@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitoring.completion import TeacherCompletion
-from scoring import report, text, word
+from scoring import report, shown, text, word
 from scoring.development import Tally
 from scoring.dynamics import period_dynamics
 from scoring.identification import Status
@@ -200,14 +200,27 @@ def book(summary):
     return openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
 
 
-def test_workbook(book):
+def test_workbook(book, summary):
     assert book.sheetnames[:8] == ["Муниципальные показатели", "Показатели школ", "Значения школ", "Идентификация",
                                    "Динамика", "Динамика школ", "Заполнение", "Развитие педагогов"]
     municipal = _sheet(book, "Муниципальные показатели")
     assert municipal[0][0] == "Муниципальные показатели: Тестовский городской округ, период 2026-2027"
+    assert municipal[1][0] == shown.state_line(summary.state)  # when, and how complete, as in every document
+    assert municipal[1][0].startswith("По состоянию на 07.12.2026 12:30: ответили 20 из 30 заявленных педагогов")
+    assert municipal[2][0] == ("Данные неполные: сбор данных не завершён, ответили менее 90 % педагогов, "
+                               "анкеты прислали не все школы.")
+    assert municipal[3][8] == "Пояснение"
     m244 = next(row for row in municipal if row[0] == "M2.4.4")
     assert m244[2:7] == (0.8, "≥ 70,0 %", 1, 8, 10)
+    assert m244[8] == ("8 из 10 заявленных педагогов; ответили 8; не учтены школы, не заявившие число педагогов: 1 из 2; "
+                       "порог ≥ 70,0 %")  # what the share counts and who is missing
+    m216 = next(row for row in municipal if row[0] == "M2.1.6")
+    assert m216[2:5] == (0, "значение, без баллов", "информационный, без баллов")
+    assert m216[8] == "0 из 2 школ, приславших анкету; нет данных по 1 из 3"
     assert municipal[-1][0] == "Итого" and municipal[-1][4] == 6 and municipal[-1][8] == "6 из 15 баллов"
+    for sheet in book.worksheets:  # every printed page says when, and that the data are incomplete
+        assert sheet.oddHeader.center.text == ("Тестовский городской округ — период 2026-2027; "
+                                               "по состоянию на 07.12.2026 12:30; данные неполные"), sheet.title
 
     schools = {row[0]: row for row in _sheet(book, "Показатели школ") if row[0] in ("СОШ 1", "Ключевская ООШ", "Лицей")}
     assert schools["СОШ 1"][:5] == ("СОШ 1", "ШНРО", 13, 23, 0)
@@ -218,6 +231,7 @@ def test_workbook(book):
     dynamics = _sheet(book, "Динамика")
     assert dynamics[1] == ("Код", "Показатель", BEFORE, NOW, f"Изменение к {BEFORE}")
     rows = {row[0]: row for row in dynamics}
+    assert rows["D1"][2:] == ("нет данных: результаты оценочных процедур за этот и прошлый год не загружены",) * 2 + (None,)
     assert rows["M2.4.4"][2:] == (0.3, 0.8, 50)
     assert rows["M2.5.5"][2:] == ("нет", "да", "нет → да")
     assert rows["Итого"][2:] == (4, 6, 2)
@@ -241,16 +255,16 @@ def test_card_workbook(summary):
     assert report.card_file_name(summary, score) == "Карточка_Ключевская_ООШ_2026-2027.xlsx"
     rows = _sheet(openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, score))), "Карточка школы")
     assert rows[0][0] == "МКОУ Ключевская ООШ — карточка школы за период 2026-2027 (Тестовский городской округ)"
+    assert rows[1][0].startswith("По состоянию на 07.12.2026 12:30:") and rows[2][0].startswith("Данные неполные: ")
+    assert rows[3] == ("Код", "Показатель", "Значение", "Правило", "Баллы", "Пояснение", "Рекомендация")
     by_code = {row[0]: row for row in rows}
-    assert by_code["S2.4.4"][2] == "нет данных: анкета школы не отправлена" and by_code["S2.4.4"][4] == "нет данных"
-    assert by_code["S2.1.2"][4] == 0 and by_code["S2.1.2"][9]  # a zero, and what to do
-    assert by_code["Итого"][4] == 0 and by_code["Итого"][8] == "0 из 3 баллов; нет данных по 20 показателям"
-
-
-def test_charts(summary):
-    assert report.chart(summary).startswith(b"\x89PNG")
-    assert report.dynamics_chart(summary).startswith(b"\x89PNG")
-    assert report.dynamics_chart(_summary((NOW,))) is None  # one period: nothing to compare
+    assert by_code["S2.4.4"][2] == "нет данных" and by_code["S2.4.4"][4] == "нет данных"
+    assert by_code["S2.4.4"][5] == "анкета школы не отправлена"  # the reason beside it
+    assert by_code["S2.1.2"][4] == 0 and by_code["S2.1.2"][6]  # a zero, and what to do
+    assert by_code["Итого"][4] == 0 and by_code["Итого"][5] == "0 из 3 баллов; нет данных по 20 показателям"
+    with_data = {row[0]: row for row in _sheet(openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, _score(summary, 1)))),
+                                               "Карточка школы")}
+    assert with_data["S2.4.4"][2:6] == (0.8, "≥ 70,0 %", 1, "8 из 10 заявленных педагогов; ответили 8; порог ≥ 70,0 %")
 
 
 # --- the Word documents --------------------------------------------------------------------
