@@ -25,6 +25,8 @@ from bot.callbacks import (
     QAction,
     QuestionCb,
     RAction,
+    ReportAction,
+    ReportCb,
     ReturnAction,
     ReturnCb,
     ReviewCb,
@@ -49,6 +51,7 @@ def samples(world) -> dict[type, str]:
         ChaseCb: ChaseCb(a=ChaseAction.NUDGE_ALL, c=teacher).pack(),
         ReturnCb: ReturnCb(a=ReturnAction.CONFIRM, r=1).pack(),
         CalendarCb: CalendarCb(a=CalendarAction.PLAN, id=2026).pack(),
+        ReportCb: ReportCb(a=ReportAction.MAKE).pack(),
     }
 
 
