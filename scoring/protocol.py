@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from scoring import grammar
+from scoring import grammar, shown
 from scoring.development import answer_options
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import CRITERIA_TITLES, METHOD_TITLES, SUPPORT_GROUP_TITLES, Method
@@ -165,8 +165,6 @@ def load_meeting(text: str) -> Meeting:
 
 def state_heading(summary: Summary) -> str:
     """«По состоянию на 07.12.2026 12:30: ответили …», after «Данные неполные: …» while they are (scoring.shown)."""
-    from scoring import shown
-
     state = summary.state
     line = shown.state_line(state)
     return f"{shown.heading(state)} {line}" if state.incomplete else line
@@ -174,8 +172,6 @@ def state_heading(summary: Summary) -> str:
 
 def _short_state(summary: Summary) -> str:
     """The protocol's heading while the data are incomplete: «Данные неполные: сбор данных не завершён.»"""
-    from scoring import shown
-
     return shown.heading(summary.state)
 
 
@@ -194,6 +190,11 @@ def unbroken(text: str) -> str:
 
 def incomplete(summary: Summary) -> bool:
     return summary.state.incomplete
+
+
+def drafted(summary: Summary, asked: bool) -> bool:
+    """Whether «Решили» is drafted: always on complete data, on incomplete data only when asked for."""
+    return asked or not summary.state.incomplete
 
 
 def natural_key(text: str) -> list[Any]:
@@ -248,8 +249,6 @@ def crossed(indicators: tuple[Indicator, ...], before: PeriodScores, now: Period
 def findings(summary: Summary, schools: list[SchoolScore]) -> list[str]:
     """«Слушали» on the first question: the municipality as a whole, in a few sentences."""
     f = phrases()["findings"]
-    from scoring import shown
-
     out = [shown.state_line(summary.state),
            f["schools"].format(period=summary.period, schools=count(len(summary.scores.schools), "школа", "школы", "школ"),
                                statuses=status_counts(summary, with_names=True))]
@@ -281,8 +280,6 @@ def findings(summary: Summary, schools: list[SchoolScore]) -> list[str]:
 def dynamics_rows(summary: Summary, with_schools: bool) -> tuple[list[str], list[list[str]]]:
     """D1-D4 and P1 over the periods on record (seed 004's first table): the share, how many of how many and,
     in the appendix, the schools with positive dynamics."""
-    from scoring import shown
-
     d = phrases()["dynamics"]
     periods = [p for p, _ in summary.dynamics]
     short = {s.school.id: s.school.short_name for h in summary.history for s in h.schools}
@@ -386,16 +383,16 @@ def draft_decisions(summary: Summary, schools: list[SchoolScore], meeting_date: 
         value = summary.scores.municipal[indicator.code]
         if not (indicator.decision and value.scored and not value.points):
             continue
-        shown = value_text(value, points=False)
+        said = value_text(value, points=False)
         if indicator.threshold is not None and isinstance(value.value, Fraction):
             gap = float(Fraction(str(indicator.threshold)) - value.value)
             twin = twins.get(indicator.code[1:])
             if twin is not None:
-                twin.municipal, twin.gap = (shown, percent(indicator.threshold)), gap
+                twin.municipal, twin.gap = (said, shown.threshold(indicator)), gap
                 twin.affected = max(twin.affected, len(_group(summary, indicator)))
                 continue
-            text = d["municipal"].format(decision=indicator.decision, period=summary.period, value=shown,
-                                         rule=percent(indicator.threshold))
+            text = d["municipal"].format(decision=indicator.decision, period=summary.period, value=said,
+                                         rule=shown.threshold(indicator))
         else:
             gap, text = 1.0, d["municipal_answer"].format(decision=indicator.decision)
         candidates.append(_Candidate(len(_group(summary, indicator)), gap, text, indicator.code, "municipal"))
@@ -455,8 +452,6 @@ def indicator_rows(summary: Summary, indicators: tuple[Indicator, ...], values: 
 
 def missing_lines(score: SchoolScore) -> list[str]:
     """Under a school's table: the indicators without data, by reason, and those whose point waits for answers."""
-    from scoring import shown
-
     p = phrases()["school"]
     reasons: dict[str, int] = {}
     for value in score.no_data:
@@ -548,9 +543,9 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
     history = summary.history
     periods = [h.period for h in history]
     multi = len(periods) > 1
-    schools = in_scope(summary, all_schools)
+    schools = in_scope(summary, all_schools)  # the appendix's school sections
+    decided_on = in_scope(summary, False)  # the protocol itself: the schools with a status, whatever the appendix holds
     partial = incomplete(summary)
-    drafted = decisions or not partial
 
     # the protocol
     date_text = meeting.date.strftime("%d.%m.%Y") if meeting.date else ""
@@ -561,10 +556,10 @@ def protocol_context(data: ReportInput, meeting: Meeting, requisites: Requisites
         speakers = meeting.speakers.rstrip(". ") if n == 0 else ""
         heard.append({
             "line": pr["heard"].format(ordinal=ordinal, speakers=speakers) if speakers else pr["heard_blank"].format(ordinal=ordinal),
-            "findings": findings(summary, schools) if n == 0 else [],
+            "findings": findings(summary, decided_on) if n == 0 else [],
             "blank": not speakers,
         })
-    drafts = draft_decisions(summary, schools, meeting.date) if drafted else []
+    drafts = draft_decisions(summary, decided_on, meeting.date) if drafted(summary, decisions) else []
     missing = requisites.missing()
     place = meeting.place or requisites.address or ""
     context = {

@@ -26,9 +26,7 @@ from xml.sax.saxutils import escape
 import yaml
 
 from scoring.indicators import PeriodScores, SchoolScore, Value
-from scoring.summary import Summary
 from scoring.text import total_text
-from storage.wording import count
 
 TEMPLATES = Path(__file__).parent / "templates"
 FONT_WIDTHS = TEMPLATES / "font_widths.json"
@@ -95,16 +93,6 @@ def municipal_total(scores: PeriodScores) -> str:
 
 def names(items: list[str]) -> str:
     return ", ".join(items)
-
-
-def school_notes(summary: Summary, score: SchoolScore, key: str = "school") -> list[str]:
-    if not score.no_data:
-        return []
-    p = phrases()[key]
-    reason = phrases()["school"]["form_not_sent" if summary.school_form_expected and not summary.form_sent(score.school.id)
-                                  else "data_missing"]
-    return [p["no_data"].format(count=count(len(score.no_data), "показателю", "показателям", "показателям"), reason=reason)]
-
 
 
 # --- tables --------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ async def test_shnor_card_for_one_school_and_for_all(world, session_factory, dat
     folder = tmp_path / "карточки"
     code, printed, _ = await _cli(capsys, "card", "--municipality", municipality, "--all", "--out", str(folder),
                                   "--period", "2026/27")
-    assert code == 0 and printed.strip() == f"Карточки школ за период 2026-2027: 2 файлов в папке {folder}"
+    assert code == 0 and printed.strip() == f"Карточки школ за период 2026-2027: 2 файла в папке {folder}"
     assert sorted(p.name for p in folder.iterdir()) == ["Карточка_Ключевская_ООШ_2026-2027.docx",
                                                          "Карточка_СОШ_1_2026-2027.docx"]
     assert _paragraphs((folder / "Карточка_Ключевская_ООШ_2026-2027.docx").read_bytes())[0].startswith(

@@ -15,6 +15,7 @@ from bot.cli.common import CliError, with_session
 from bot.config import Settings
 from storage.files import write_private
 from storage.privacy import log_access
+from storage.wording import count
 
 log = logging.getLogger("shnor")
 
@@ -136,7 +137,7 @@ def cmd_card(settings: Settings, args: argparse.Namespace) -> None:
     for score, path in out:
         write_private(path, card.docx(summary, score))  # the school's data: owner only (0600)
     if args.all:
-        print(f"Карточки школ за период {summary.period}: {len(out)} файлов в папке {Path(args.out or 'карточки')}")
+        print(f"Карточки школ за период {summary.period}: {count(len(out), 'файл', 'файла', 'файлов')} в папке {Path(args.out or 'карточки')}")
     else:
         score, path = out[0]
         print(f"Карточка школы «{score.school.name}» за период {summary.period}: {path}")

@@ -21,6 +21,7 @@ from bot.context import Context
 from bot.features.documents import _coordinators_municipality, _log_document
 from monitoring import meetings
 from scoring.protocol import Meeting, Requisites, parse_date
+from scoring.summary import ReportInput
 from storage.models import Municipality
 from surveys.periods import PeriodError, normalize_period
 from surveys.subjects import is_coordinator
@@ -86,8 +87,6 @@ async def _show(ctx: Context, municipality: Municipality) -> None:
 async def report(ctx: Context, period: str) -> None:
     """/report [period]: in the private chat the meeting's details first; in the coordinators' group the protocol
     at once, with the details of the last meeting (numbered after it, dated today)."""
-    from scoring.service import ScoringError, build_report
-
     chat, session, person, now = ctx.chat, ctx.session, ctx.person, ctx.now
     municipality = await _coordinators_municipality(chat, session, person)
     if municipality is None:
@@ -102,11 +101,9 @@ async def report(ctx: Context, period: str) -> None:
         await _make(ctx, municipality, period, meeting, decisions=False, keep=False)
         return
     async with chat.uploading():
-        try:
-            data = await build_report(session, municipality, period or None, ctx.services.methodology, now=now)
-        except ScoringError as exc:
-            await chat.say(str(exc))
-            return
+        data = await _build(ctx, municipality, period)
+    if data is None:
+        return
     from scoring import shown
 
     await ctx.state.set_state(ReportFlow.draft)
@@ -118,24 +115,32 @@ async def report(ctx: Context, period: str) -> None:
     await _show(ctx, municipality)
 
 
+async def _build(ctx: Context, municipality: Municipality, period: str) -> ReportInput | None:
+    """What the protocol is made of; None after saying why it cannot be made."""
+    from scoring.service import ScoringError, build_report
+
+    try:
+        return await build_report(ctx.session, municipality, period or None, ctx.services.methodology, now=ctx.now)
+    except ScoringError as exc:
+        await ctx.chat.say(str(exc))
+        return None
+
+
 async def _make(ctx: Context, municipality: Municipality, period: str, meeting: Meeting, *, decisions: bool,
                 keep: bool) -> None:
     """Make the protocol, send it and (`keep`) keep the meeting for the next one."""
     from scoring import protocol
-    from scoring.service import ScoringError, build_report
 
     chat, session, person, now = ctx.chat, ctx.session, ctx.person, ctx.now
     async with chat.uploading():
-        try:
-            data = await build_report(session, municipality, period or None, ctx.services.methodology, now=now)
-        except ScoringError as exc:
-            await chat.say(str(exc))
+        data = await _build(ctx, municipality, period)
+        if data is None:
             return
         summary = data.summary
         _log_document(chat, session, "report", municipality, person, summary.period, now)
         if keep:
             meetings.record(session, municipality.id, summary.period, meeting, now, person.id if person else None)
-        drafted = decisions or not summary.state.incomplete
+        drafted = protocol.drafted(summary, decisions)
         document = await asyncio.to_thread(protocol.protocol_docx, data, meeting, Requisites.of(municipality),
                                            decisions=decisions)
         caption = texts.REPORT_DOCUMENT.format(

@@ -118,7 +118,7 @@ def test_decisions_are_ranked_by_the_schools_they_concern_and_name_them(summary)
     # a school decision and its municipal twin below the threshold (S2.3.1, M2.3.1 at 26,7 %) are one decision
     diagnostics = [d.text for d in drafts if "диагностику профессиональных дефицитов" in d.text]
     assert diagnostics == ["Организовать диагностику профессиональных дефицитов педагогов: Лицей (по муниципалитету в "
-                           "2026-2027 учебном году: 26,7 % при пороге 50,0 %)."]
+                           "2026-2027 учебном году: 26,7 % при пороге ≥ 50,0 %)."]
     assert not any("ИОМ" in d.text for d in drafts)  # M2.4.4 is above its threshold now; S2.4.4 at Лицей ranks lower
     assert sum("десант" in d.text for d in drafts) <= 1  # one line a decision, never one per school
     text = _protocol_part(_document(summary, decisions=True))
