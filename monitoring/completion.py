@@ -49,7 +49,8 @@ class TeacherCompletion:
 
 
 def total(rows: Iterable[TeacherCompletion]) -> TeacherCompletion:
-    """The municipality's line over the schools that declared their staff (all of them when none did)."""
+    """The municipality's line over the schools that declared their staff (all of them when none did); a school's
+    answers count up to its declared staff, as its share does (scoring.summary.DataState reads the same line)."""
     rows = list(rows)
     declared = [r for r in rows if r.declared]
     if not declared:
@@ -57,7 +58,7 @@ def total(rows: Iterable[TeacherCompletion]) -> TeacherCompletion:
     return TeacherCompletion(
         sum(r.declared or 0 for r in declared),
         sum(r.registered for r in declared),
-        sum(r.submitted for r in declared),
+        sum(min(r.submitted, r.declared or 0) for r in declared),  # a school counts at most its declared staff
         sum(r.started for r in declared),
     )
 

@@ -46,14 +46,20 @@ class LoadedPeriod:
     raw: list[dict[str, Any]]  # the first RAW_ROWS answers (RAW_KEYS)
     raw_truncated: bool = False  # the period has more answers than RAW_ROWS
     surveys: dict[int, Any] = field(default_factory=dict)  # survey version id -> Survey, for the raw answers
-    windows: list[tuple[dt.datetime, dt.datetime, dt.datetime | None]] = field(default_factory=list)  # the period's
-    # campaigns: (opens_at, deadline, closed_at)
+    windows: list[tuple[str, dt.datetime, dt.datetime, dt.datetime | None]] = field(default_factory=list)  # the period's
+    # campaigns: (audience, opens_at, deadline, closed_at)
+
+    def _open(self, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        return [(audience, deadline) for audience, opens, deadline, closed in self.windows
+                if campaign_state(closed, opens, deadline, now) is CampaignState.OPEN]
 
     def open_until(self, now: dt.datetime) -> dt.datetime | None:
         """The latest deadline of the period's campaigns still collecting at `now`; None: none is."""
-        deadlines = [deadline for opens, deadline, closed in self.windows
-                     if campaign_state(closed, opens, deadline, now) is CampaignState.OPEN]
-        return max(deadlines, default=None)
+        return max((deadline for _, deadline in self._open(now)), default=None)
+
+    def collecting(self, now: dt.datetime) -> frozenset[str]:
+        """The audiences (teacher, school, municipality) whose questionnaire is still collecting at `now`."""
+        return frozenset(audience for audience, _ in self._open(now))
 
 
 async def periods_on_record(session: AsyncSession, municipality_id: int) -> list[str]:
@@ -103,7 +109,8 @@ async def exams_of(session: AsyncSession, municipality_id: int) -> dict[int, lis
 
 def _campaigns(municipality_id: int, period: str):
     return (
-        select(Campaign.id, SurveyVersion.audience, SurveyVersion.survey_key)
+        select(Campaign.id, SurveyVersion.audience, SurveyVersion.survey_key, Campaign.opens_at, Campaign.deadline,
+               Campaign.closed_at, Campaign.status_filter)
         .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
         .where(Campaign.municipality_id == municipality_id, Campaign.period == period)
     )
@@ -121,9 +128,9 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
     sites = await sites_for(session, municipality_id, period)
     completion = Completion()
     campaigns = (await session.execute(_campaigns(municipality_id, period))).all()
-    completion.audiences = frozenset(audience for _, audience, _ in campaigns)
+    completion.audiences = frozenset(audience for _, audience, *_ in campaigns)
     completion.returns = await return_history(session, municipality_id, period)
-    scored_teacher_ids = [cid for cid, audience, key in campaigns if audience == "teacher" and key == "teacher"]
+    scored_teacher_ids = [cid for cid, audience, key, *_ in campaigns if audience == "teacher" and key == "teacher"]
     submitted = Response.status == ResponseStatus.SUBMITTED
 
     # teachers: answered (per school and state) and asked (registered by the campaign's end)
@@ -156,7 +163,7 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
         ]
 
     # the school and municipality questionnaires: few, loaded whole
-    form_ids = {cid: (audience, key) for cid, audience, key in campaigns if audience in ("school", "municipality")}
+    form_ids = {cid: (audience, key) for cid, audience, key, *_ in campaigns if audience in ("school", "municipality")}
     school_answers: dict[int, dict[str, Any]] = {}
     municipality_answers: dict[str, Any] | None = None
     if form_ids:
@@ -188,10 +195,10 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
     raw_truncated = False
     surveys: dict[int, Any] = {}
     if with_raw and campaigns:
-        raw = await _raw_answers(session, [cid for cid, _, _ in campaigns])
+        raw = await _raw_answers(session, [c.id for c in campaigns])
         raw_truncated = len(raw) > RAW_ROWS
         del raw[RAW_ROWS:]
-        surveys = await survey_definitions(session, [cid for cid, _, _ in campaigns])
+        surveys = await survey_definitions(session, [c.id for c in campaigns])
 
     for sid, registered in asked.items():
         declared = (school_answers.get(sid) or {}).get(STAFF_QUESTION)
@@ -213,10 +220,10 @@ async def load_period(session: AsyncSession, municipality_id: int, period: str, 
     ]
     teachers = TeacherCounts.from_counts(respondents.items(), yes_rows)
     data = PeriodData(period, infos, school_answers, teachers, municipality_answers)
-    windows = [tuple(row) for row in await session.execute(
-        select(Campaign.opens_at, Campaign.deadline, Campaign.closed_at)
-        .where(Campaign.municipality_id == municipality_id, Campaign.period == period)
-    )]
+    windows = [(c.audience, c.opens_at, c.deadline, c.closed_at) for c in campaigns]
+    school_filters = [c.status_filter for c in campaigns if c.audience == "school"]
+    if school_filters:
+        completion.school_audience = frozenset(addressed([s.id for s in schools], school_filters, statuses))
     return LoadedPeriod(data, completion, raw, raw_truncated, surveys, windows)
 
 
@@ -237,12 +244,16 @@ async def _teachers_asked(
                or_(Person.registered_at <= end, Person.id.in_(answered)))
         .group_by(Person.school_id)
     )).all())
-    out = {}
-    for sid in school_ids:
+    return {sid: int(counts.get(sid, 0)) for sid in addressed(school_ids, filters, statuses)}
+
+
+def addressed(school_ids: list[int], filters: list[str | None], statuses: dict[int, Status]) -> list[int]:
+    """The schools the campaigns with these status filters asked ("shnro,shnsu"; None: every school)."""
+    def asked(sid: int) -> bool:
         status = statuses.get(sid, Status())
-        if any(f is None or any(getattr(status, part) for part in f.split(",")) for f in filters):
-            out[sid] = int(counts.get(sid, 0))
-    return out
+        return any(f is None or any(getattr(status, part) for part in f.split(",")) for f in filters)
+
+    return [sid for sid in school_ids if asked(sid)]
 
 
 RAW_KEYS = ("survey", "respondent", "school_id", "question", "value", "response_id", "version_id", "submitted_at", "period")

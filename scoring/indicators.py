@@ -7,7 +7,8 @@ count as "no" once the period's collection is over). Missing is not zero:
   answered, the staff is not declared) has no value and no points, and says why (`Value.reason`);
 - a share of schools counts only the schools that sent their data and says how many did not
   (`Value.missing`): a school that has not answered is not a "no";
-- while a campaign of the period is still collecting (`PeriodData.collecting`), a point the missing
+- while the period's questionnaire a value comes from is still collecting (`PeriodData.collecting`: the
+  teachers' for teacher shares, the schools' for shares of school answers), a point the missing
   answers could still change is not decided (`Value.pending`): a share is shown, its point is not.
   Once the collection is over, the methodology's rules decide (non-respondents count as "no").
 Totals count only decided points and say how many indicators have no data or no decided point.
@@ -85,7 +86,10 @@ class PeriodData:
     school_answers: dict[int, dict[str, Any]] = field(default_factory=dict)  # submitted school questionnaires
     teachers: TeacherCounts = field(default_factory=_no_teachers)
     municipality_answers: dict[str, Any] | None = None
-    collecting: bool = False  # a campaign of the period is still open: who has not answered may yet answer
+    collecting: frozenset[str] = frozenset()  # audiences still answering (teacher, school): who has not may yet
+
+
+EVERYONE = frozenset({"teacher", "school", "municipality"})  # every questionnaire still collecting
 
 
 class Reason:
@@ -277,13 +281,14 @@ class Scorer:
                 reason = Reason.EMPTY_GROUP
             return Value(indicator.code, None, max_points=_max(indicator), note=note,
                          reason=reason or Reason.STAFF_NOT_DECLARED)
-        if not respondents and self.data.collecting:
+        teachers_open = "teacher" in self.data.collecting
+        if not respondents and teachers_open:
             return Value(indicator.code, None, max_points=_max(indicator), note=note, reason=Reason.NO_TEACHER_ANSWERS,
                          denominator=denominator, missing=denominator)
         value = _share_value(indicator, numerator, denominator, response_rate=Fraction(respondents, denominator), note=note)
         still = denominator - respondents
         value = replace(value, missing=still)
-        if self.data.collecting and still and value.points is not None:
+        if teachers_open and still and value.points is not None:
             best = _share_points(indicator, Fraction(numerator + still, denominator))
             if best != value.points:
                 value = replace(value, points=None, pending=True)
@@ -379,7 +384,7 @@ class Scorer:
         value = replace(value, missing=missing, group=len(group))
         if indicator.threshold is None or not missing:
             return value
-        if not self.data.collecting:  # over: the methodology's share of the whole group decides
+        if ("teacher" if src.any_teacher else "school") not in self.data.collecting:  # over: the whole group decides
             whole = _share_value(indicator, meeting, len(group), response_rate=Fraction(len(known), len(group)), note="")
             return replace(whole, missing=missing, group=len(group))
         worst = _share_points(indicator, Fraction(meeting, len(group)))

@@ -216,7 +216,7 @@ async def build_summary(
     current = None
     for p in periods[: periods.index(period) + 1]:
         loaded = await load_period(session, municipality.id, p, with_raw=p == period)
-        loaded.data.collecting = loaded.open_until(now) is not None
+        loaded.data.collecting = loaded.collecting(now)
         scores = score_period(methodology, loaded.data)
         history.append(scores)
         statuses = {s.id: s.status for s in loaded.data.schools}

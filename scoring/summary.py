@@ -47,6 +47,7 @@ class Completion:
     school_form: dict[int, str] = field(default_factory=dict)  # school id -> submitted | draft
     municipality_form: str | None = None
     audiences: frozenset[str] = frozenset()  # which questionnaires the period had: teacher, school, municipality
+    school_audience: frozenset[int] | None = None  # the schools the school questionnaire asked; None: every school
     returns: list[ReturnEvent] = field(default_factory=list)  # questionnaires returned for correction, oldest first
 
     @property
@@ -135,17 +136,19 @@ class Summary:
         c = self.completion
         rows = list(c.teachers.values())
         declaring = [r for r in rows if r.declared]
+        asked = [s.school.id for s in self.scores.schools
+                 if c.school_audience is None or s.school.id in c.school_audience]
         line = completion_counts.total(rows)
         return DataState(
             as_of=self.as_of,
             open_until=self.open_until,
             teachers_asked="teacher" in c.audiences,
             teachers_answered=sum(r.submitted for r in rows),
-            teachers_declared=line.declared or 0 if declaring else 0,
-            teachers_answered_declared=sum(min(r.submitted, r.declared or 0) for r in declaring),
+            teachers_declared=line.declared or 0,
+            teachers_answered_declared=line.submitted if line.declared else 0,
             schools_undeclared=len(rows) - len(declaring),
-            schools_sent=sum(self.form_sent(s.school.id) for s in self.scores.schools) if self.school_form_expected else None,
-            schools_total=len(self.scores.schools),
+            schools_sent=sum(self.form_sent(sid) for sid in asked) if self.school_form_expected else None,
+            schools_total=len(asked),
             municipality_sent=(c.municipality_form == SUBMITTED) if "municipality" in c.audiences else None,
             complete_at=getattr(self.municipality, "complete_at", None) or COMPLETE_AT,
         )

@@ -14,7 +14,14 @@ import pytest
 from monitoring.completion import TeacherCompletion
 from scoring import card
 from scoring.identification import Status
-from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts, Value, score_period
+from scoring.indicators import (
+    EVERYONE,
+    PeriodData,
+    SchoolInfo,
+    TeacherCounts,
+    Value,
+    score_period,
+)
 from scoring.methodology import load_methodology
 from scoring.summary import Completion, Summary
 
@@ -55,7 +62,7 @@ def _summary(periods: list[tuple[str, Status, dict | None, list[dict]]], *, coll
     for n, (period, status, form, answers) in enumerate(periods):
         school = SchoolInfo(1, "МАОУ СОШ № 1", "СОШ 1", status)
         data = PeriodData(period, [school], {1: form} if form else {}, TeacherCounts.from_answers(answers),
-                          collecting=collecting and n == len(periods) - 1)
+                          collecting=EVERYONE if collecting and n == len(periods) - 1 else frozenset())
         history.append(score_period(METHODOLOGY, data))
     last_form, last_answers = periods[-1][2], periods[-1][3]
     completion = Completion(

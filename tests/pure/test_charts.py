@@ -20,7 +20,15 @@ from monitoring.completion import TeacherCompletion
 from scoring import charts, shown
 from scoring.dynamics import period_dynamics
 from scoring.identification import Status
-from scoring.indicators import PeriodData, SchoolInfo, SchoolScore, TeacherCounts, Value, score_period
+from scoring.indicators import (
+    EVERYONE,
+    PeriodData,
+    SchoolInfo,
+    SchoolScore,
+    TeacherCounts,
+    Value,
+    score_period,
+)
 from scoring.methodology import load_methodology
 from scoring.summary import Completion, Summary
 
@@ -68,7 +76,7 @@ def town(schools: int, periods: tuple[str, ...] = ("2025-2026", "2026-2027"), *,
         municipal = dict(programme_identification="yes", programme_shnro_indicators="yes", programme_risk_section="no",
                          programme_risk_indicators="yes", practices_system="yes", resource_monitoring="no")
         history.append(score_period(METHODOLOGY, PeriodData(period, infos, forms, TeacherCounts.from_answers(answers),
-                                                            municipal, collecting=collecting and last)))
+                                                            municipal, collecting=EVERYONE if collecting and last else frozenset())))
     statuses = {s.id: s.status for s in infos}
     dynamics, school_dynamics = [], []
     for period in periods:

@@ -17,6 +17,7 @@ import pytest
 from scoring import shown
 from scoring.identification import Status
 from scoring.indicators import (
+    EVERYONE,
     PeriodData,
     Reason,
     SchoolInfo,
@@ -208,7 +209,7 @@ def test_nobody_in_a_group_gives_no_data():
 
 def test_while_collecting_a_point_the_missing_answers_could_change_is_not_decided():
     data = _data()
-    data.collecting = True
+    data.collecting = EVERYONE
     scores = score_period(METHODOLOGY, data)
     a = _school(scores, 1).values
     # A: 7 of 10 declared answered; 2 in a network association, and 3 may still answer: 20-50 % against >= 25 %
@@ -226,7 +227,7 @@ def test_a_group_whose_teachers_have_not_answered_has_no_value_until_they_do():
     schools = [SchoolInfo(i, f"Школа {i}", str(i), Status(shnro=True)) for i in (1, 2, 3, 4)]
     staff = {i: {"ped_workers": 10} for i in (1, 2, 3, 4)}
     teachers = TeacherCounts.from_answers([{"school_id": 1, "quality_events": "yes"}, {"school_id": 2, "quality_events": "yes"}])
-    collecting = score_period(METHODOLOGY, PeriodData("p", schools, staff, teachers, collecting=True))
+    collecting = score_period(METHODOLOGY, PeriodData("p", schools, staff, teachers, collecting=EVERYONE))
     events = collecting.municipal["M2.4.5"]
     # schools 3 and 4 have no teacher answer yet: the share counts 1 and 2, and its point (> 75 % of 4) waits
     assert (events.value, events.missing, events.group, events.points, events.pending) == (Fraction(1), 2, 4, None, True)
@@ -239,5 +240,12 @@ def test_a_group_whose_teachers_have_not_answered_has_no_value_until_they_do():
     # the collection is over: the methodology counts the group's schools, a school with no answer is not counted
     assert (over.value, over.points, over.missing) == (Fraction(1, 2), 0, 2)
     assert shown.counted(METHODOLOGY.indicator("M2.4.5"), over) == "2 из 4 школ; без данных 2, они засчитаны как «нет»"
-    nobody = score_period(METHODOLOGY, PeriodData("p", schools, staff, collecting=True)).municipal["M2.4.5"]
+    nobody = score_period(METHODOLOGY, PeriodData("p", schools, staff, collecting=EVERYONE)).municipal["M2.4.5"]
     assert nobody.value is None and nobody.reason == Reason.NO_TEACHER_ANSWERS
+
+
+def test_a_closed_teacher_campaign_decides_teacher_points_while_the_school_form_still_collects():
+    data = _data()
+    data.collecting = frozenset({"school"})
+    a = _school(score_period(METHODOLOGY, data), 1).values
+    assert a["S2.4.2"].points == 0 and not a["S2.4.2"].pending  # the teachers' questionnaire is over
