@@ -114,7 +114,7 @@ async def check_return(session: AsyncSession, actor: Person | None, response_id:
                   "вернуть нельзя — исправить анкету будет некому.")
     else:
         school = await session.get(School, number)
-        label = school.name if school else "школа"
+        label = school.short_name if school else "школа"
         candidates = list(await session.scalars(
             select(Person).where(Person.role == Role.DEPUTY, Person.school_id == number).order_by(Person.id)
         ))

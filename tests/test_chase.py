@@ -143,7 +143,7 @@ async def test_nudge_one_then_everyone_at_most_once_a_day(api, runner: BotRunner
     # the nudge's button opens the questionnaire
     message, data = api.find_button(c.chat_id, "Начать анкету")
     await runner.wait(api.callback_update(c.tg_user_id, message, data))
-    assert "Вопрос 1 из" in api.current_message(c.chat_id)["text"]
+    assert "осталось 10 вопросов" in api.current_message(c.chat_id)["text"]
 
 
 async def test_a_nudge_in_quiet_hours_goes_in_the_morning_once_across_restarts(api, database_url, world, session_factory, clock):

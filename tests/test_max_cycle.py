@@ -39,7 +39,7 @@ async def person_of(session_factory, account_id: int) -> Person:
 
 async def test_a_deputy_in_max_chases_teachers_of_both_channels(api, runner, max_api, max_runner, world, session_factory, clock):
     teacher = await register_max(max_runner, 3001, world.invites["teacher:0"], IN_MAX)
-    assert "Вопрос 1 из" in teacher.last  # opened at registration: a draft
+    assert "осталось 10 вопросов" in teacher.last  # opened at registration: a draft
     other = await add_teacher(session_factory, world, 3002, IN_TELEGRAM)  # in Telegram, not started
     deputy = await register_max(max_runner, 3003, world.invites["deputy:0"], DEPUTY)
 
@@ -179,7 +179,7 @@ async def test_a_returning_teacher_in_max_keeps_last_years_answers(max_api, max_
                               deadline=clock.now + dt.timedelta(days=14), quiet_hours="00:00-00:00", now=clock.now)
         await session.commit()
     teacher = await register_max(max_runner, 3301, world.invites["teacher:0"], IN_MAX)
-    assert "Вопрос 1 из" in teacher.last
+    assert "осталось 10 вопросов" in teacher.last
     for label in PERSONAS["typical"]:
         await teacher.press(label, exact=label in {"Да", "Нет"})
     assert "анкета отправлена ✅" in teacher.last

@@ -149,7 +149,7 @@ async def test_opening_notice_offsets_deputies_and_digest(api, runner, reminders
     user_b = town.people["B"]
     message, data = api.find_button(user_b.chat_id, "Продолжить анкету")
     await runner.wait(api.callback_update(user_b.tg_user_id, message, data))
-    assert "Вопрос 1 из" in api.last_message(user_b.chat_id)["text"]
+    assert "осталось 10 вопросов" in api.last_message(user_b.chat_id)["text"]
 
 
 async def test_two_time_zones_fire_at_their_own_local_time(api, runner, reminders, session_factory, clock):
