@@ -171,10 +171,10 @@ async def submitted_schools(session: AsyncSession, actor: Person | None, campaig
     if campaign.audience != Audience.SCHOOL:
         raise Refused("Координатор возвращает на доработку анкеты школ: это кампания другой анкеты.", alert=True)
     rows = await session.execute(
-        select(Response.id, School.name)
+        select(Response.id, School.short_name)
         .join(School, Response.school_id == School.id)
         .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.SUBMITTED)
-        .order_by(School.name)
+        .order_by(School.short_name)
     )
     return campaign, [(rid, name) for rid, name in rows]
 

@@ -507,6 +507,11 @@ def _carry_action(state: ResponseState, action: Action, now: dt.datetime) -> Ste
     if action.kind == Kind.CARRY_EDIT:  # the facts are asked one by one, from the first of them
         moved = replace(state, cursor=offered[0][0].name)
         return Step(moved, Change(cursor=moved.cursor), view(moved))
+    answers: dict[str, Any] = dict(state.answers)
+    dropped: list[str] = []
+    for question, value in offered:  # as last year, the one to change included: what depends on it stays
+        change = engine.apply_answer(survey, answers, question.name, value, state.facts)
+        answers, dropped = change.answers, dropped + list(change.dropped)
     cursor = None
     if action.kind == Kind.CARRY_CHANGE:  # this one is asked (with its follow-up on its screen); the others kept
         names = {q.name for q, _ in offered}
@@ -516,12 +521,8 @@ def _carry_action(state: ResponseState, action: Action, now: dt.datetime) -> Ste
         follow = survey.inline_follow_up(cursor)
         asked = {cursor, follow.name} if follow is not None else {cursor}
         offered = [(q, value) for q, value in offered if q.name not in asked]
-    answers: Mapping[str, Any] = state.answers
-    dropped: list[str] = []
-    for question, value in offered:
-        change = engine.apply_answer(survey, answers, question.name, value, state.facts)
-        answers = change.answers
-        dropped += change.dropped
+        for name in asked:  # unanswered again; its new answer drops what no longer applies then
+            answers.pop(name, None)
     new = replace(state, answers=answers, cursor=cursor)
     write = Change(upsert=tuple((q.name, value) for q, value in offered), delete=tuple(n for n in dropped if n not in answers),
                    cursor=cursor)

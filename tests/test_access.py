@@ -75,7 +75,7 @@ PRIVATE_MATRIX = {
                 "/missing": DEPUTIES_ONLY, "/calendar": COORDINATORS_ONLY},
     "deputy": {"/summary": COORDINATORS_ONLY, "/campaigns": COORDINATORS_ONLY, "/newcampaign": COORDINATORS_ONLY,
                "/card": "Карточка школы: МАОУ СОШ № 1", "/surveys": "Анкета школы",
-               "/missing": "<b>МАОУ СОШ № 1</b>: кто из педагогов не ответил", "/calendar": COORDINATORS_ONLY},
+               "/missing": "<b>СОШ 1</b>: кто из педагогов не ответил", "/calendar": COORDINATORS_ONLY},
     "coordinator": {"/summary": "Сводка ШНОР: Тестовский городской округ", "/campaigns": "Кампании муниципалитета",
                     "/card": "доступна заместителям", "/surveys": "Анкета муниципалитета", "/setchat": "в группе координаторов",
                     "/missing": DEPUTIES_ONLY, "/calendar": "Календарь мониторинга «Тестовский городской округ», 2026-2027"},

@@ -74,7 +74,7 @@ async def test_webhook_checks_the_secret_and_answers(api, session_factory, clock
             async with http.post(url, json=press, headers=headers) as response:
                 assert (await response.json()) == {"method": "answerCallbackQuery", "callback_query_id": "cb1"}
             question = api.current_message(43)
-            data = next(b["callback_data"] for row in question["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Учитель")
+            data = next(b["callback_data"] for row in question["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "1. Учитель")
             press = {"update_id": 3, "callback_query": {"id": "cb2", "from": {"id": 43, "is_bot": False, "first_name": "Т"},
                                                          "chat_instance": "x", "message": question, "data": data}}
             calls = len(api.calls)
