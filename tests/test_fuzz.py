@@ -89,8 +89,6 @@ async def _act(user: User, kind: str, value, runner, api) -> int:
     raise AssertionError(kind)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(steps=st.lists(st.tuples(st.booleans(), action), min_size=1, max_size=6))
 def _reads_as_an_answer(value: object) -> bool:
     """Whether the teacher's text answers the question on screen (their position): then it is no bad input."""
     from surveys import engine
@@ -104,6 +102,8 @@ def _reads_as_an_answer(value: object) -> bool:
     return True
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(st.tuples(st.booleans(), action), min_size=1, max_size=6))
 async def test_random_input_changes_nothing_and_fails_nothing(scene, runner, api, session_factory, steps):
     teacher, stranger, errors = scene
     assume(not any(as_teacher and kind in ("text", "edited", "duplicate") and _reads_as_an_answer(value)
