@@ -34,6 +34,10 @@ def _font(style: Any, size: float, bold: bool = False) -> None:
         fonts.set(qn(attr), FONT)
     for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):  # a theme font would win
         fonts.attrib.pop(qn(attr), None)
+    p_pr = style.element.pPr
+    if p_pr is not None:
+        for border in p_pr.findall(qn("w:pBdr")):  # the default Title's rule under it
+            p_pr.remove(border)
 
 
 def _row_rules(row: Any, *, header: bool = False) -> None:
@@ -93,7 +97,7 @@ def particulars(copy: RespondentCopy, made_at: dt.datetime) -> list[tuple[str, s
     if copy.changed_at:
         rows.append(("Изменена после отправки", moment_text(copy.changed_at, copy.timezone)))
     rows += [
-        ("Номер анкеты в системе мониторинга", str(copy.response_id)),
+        ("Номер анкеты в системе", str(copy.response_id)),
         ("Копия сформирована", moment_text(made_at, copy.timezone)),
     ]
     return rows
@@ -120,13 +124,10 @@ def copy_docx(copy: RespondentCopy, made_at: dt.datetime) -> bytes:
 
     title = document.add_paragraph(f"Копия анкеты «{copy.title}»", style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title.paragraph_format.space_after = Pt(6)
-    subtitle = document.add_paragraph(f"{whose(copy, legal=True)}, период {copy.period}")
-    subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    subtitle.paragraph_format.space_after = Pt(12)
+    title.paragraph_format.space_after = Pt(8)
 
     text_width = 210 - 30 - 10
-    widths = [62.0, text_width - 62.0]
+    widths = [58.0, text_width - 58.0]
     table = _table(document, widths)
     for what, value in particulars(copy, made_at):
         row = table.add_row()
@@ -137,9 +138,9 @@ def copy_docx(copy: RespondentCopy, made_at: dt.datetime) -> bytes:
 
     heading = document.add_paragraph("Ответы")
     heading.runs[0].bold = True
-    heading.paragraph_format.space_before, heading.paragraph_format.space_after = Pt(12), Pt(6)
+    heading.paragraph_format.space_before, heading.paragraph_format.space_after = Pt(8), Pt(4)
     heading.paragraph_format.keep_with_next = True
-    widths = [10.0, 85.0, text_width - 95.0]
+    widths = [10.0, 104.0, text_width - 114.0]
     table = _table(document, widths)
     head = table.add_row()
     _row_rules(head, header=True)
@@ -157,9 +158,9 @@ def copy_docx(copy: RespondentCopy, made_at: dt.datetime) -> bytes:
     _widths(table, widths)
 
     note = document.add_paragraph(
-        "Копия составлена системой мониторинга по ответам, сохранённым в ней на момент формирования копии. "
-        "Время указано по часовому поясу муниципалитета; UTC — всемирное координированное время.")
-    note.paragraph_format.space_before = Pt(12)
+        "Копия составлена системой мониторинга по ответам, сохранённым в ней на момент её формирования; "
+        "время — по часовому поясу муниципалитета.")
+    note.paragraph_format.space_before = Pt(6)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
