@@ -156,3 +156,18 @@ class CalendarAction(StrEnum):
 class CalendarCb(CallbackData, prefix="k"):
     a: CalendarAction
     id: int = Id  # a plan item; for PLAN the first year of the school year
+
+
+class ReportAction(StrEnum):
+    MAKE = "m"
+    EDIT = "e"  # asks for a field (v: its index in bot.features.report.FIELDS), typed as the next message
+    TODAY = "t"  # the meeting's date: today
+    DECISIONS = "d"  # v=1: draft «Решили» although the data are incomplete; v=0: do not
+    CANCEL = "x"
+
+
+class ReportCb(CallbackData, prefix="rp"):
+    """The protocol's dialogue (/report): the meeting's details before the protocol is made."""
+
+    a: ReportAction
+    v: int = Small

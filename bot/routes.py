@@ -27,6 +27,7 @@ from bot.callbacks import (
     NewCampaignCb,
     OpenSurvey,
     QuestionCb,
+    ReportCb,
     ReturnCb,
     ReviewCb,
 )
@@ -88,6 +89,7 @@ BUTTONS: dict[type[CallbackData], Route] = {
     ChaseCb: Route(features.chase_button, arg=True, refusal=texts.CHASE_PRIVATE),
     ReturnCb: Route(features.return_button, arg=True, refusal=texts.CHASE_PRIVATE),
     CalendarCb: Route(features.calendar_button, arg=True, refusal=texts.CALENDAR_PRIVATE),
+    ReportCb: Route(features.report_button, arg=True, refusal=texts.REPORT_PRIVATE),
 }
 PREFIXES: dict[str, type[CallbackData]] = {cls.__prefix__: cls for cls in BUTTONS}  # type: ignore[attr-defined]
 
@@ -99,6 +101,7 @@ STEPS: dict[str, Step] = {
     features.ReturnFlow.comment: Step(Route(features.typed_comment, arg=True),
                                       Route(features.comment_not_text, session=False)),
     features.CalendarShift.date: Step(Route(features.typed_date, arg=True)),
+    features.ReportFlow.typed: Step(Route(features.typed_meeting, arg=True)),
 }
 
 TYPED_ANSWER = Route(questionnaire.typed_answer, session=False)  # typed text or a file, outside any step

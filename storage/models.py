@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -197,6 +198,23 @@ class AccessLog(Base):
     actor: Mapped[str] = mapped_column(String(200))  # «person:17», «shnor (командная строка)»
     action: Mapped[str] = mapped_column(String(20))  # summary | card | card_xlsx | report | export
     detail: Mapped[str | None] = mapped_column(String(200))  # the period, the school
+
+
+class Meeting(Base):
+    """A meeting of the municipal working group whose protocol was made (/report, `shnor report --meeting`): its
+    details are the protocol's, kept so that the next protocol offers the same people, place and agenda and the
+    next number."""
+
+    __tablename__ = "meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(40))  # the school year the protocol's data are for
+    number: Mapped[str] = mapped_column(String(40), default="")
+    held_on: Mapped[dt.date | None] = mapped_column(Date)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # scoring.protocol.Meeting.stored()
+    made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    made_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
 
 
 class Invite(Base):
@@ -636,6 +654,7 @@ __all__ = [
     "FsmRecord",
     "InboxUpdate",
     "Invite",
+    "Meeting",
     "Municipality",
     "Person",
     "Response",

@@ -18,7 +18,8 @@ async def test_teacher_registers_from_invite(runner, api, world, session_factory
     user = User(runner, 501, "Мария")
     consent = await user.send(f"/start {world.invites['teacher:0'].token}")
     assert "регистрируетесь как <b>педагог</b>, МАОУ СОШ № 1" in user.texts[-2]
-    assert consent.startswith("Согласие на обработку персональных данных") and "Тестовский городской округ" in consent
+    assert consent.startswith("Согласие на обработку персональных данных\n\nОператор персональных данных: Управление "
+                              "образования Администрации Тестовского городского округа.\n")
     assert user.buttons() == ["Согласен", "Не согласен"]
     assert await _people(session_factory) == []  # nothing stored before the consent
     await user.press("Согласен", exact=True)

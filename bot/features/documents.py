@@ -1,5 +1,5 @@
-"""The coordinators' documents: /setchat in their group, /summary and /report there or in private, and the
-deputy's school card (/card) with its files."""
+"""The coordinators' documents: /setchat in their group, /summary there or in private (/report, the protocol:
+bot.features.report), and the deputy's school card (/card) with its files."""
 
 import asyncio
 import datetime as dt
@@ -62,8 +62,8 @@ async def chat_moved(ctx: Context, new_chat_id: int) -> None:
 
 
 async def summary(ctx: Context, period: str) -> None:
-    """/summary [period]: the lines (in messages within the channel's limit), the workbook and the charts."""
-    from scoring import report, text
+    """/summary [period]: the lines (in messages within the channel's limit), the workbook and the charts (albums)."""
+    from scoring import charts, report, text
 
     chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
     from scoring.service import ScoringError, build_summary
@@ -78,39 +78,14 @@ async def summary(ctx: Context, period: str) -> None:
             await chat.say(str(exc))
             return
         _log_document(chat, session, "summary", municipality, person, result.period, now)
-        workbook, chart, dynamics = await asyncio.gather(
-            asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result),
-            asyncio.to_thread(report.dynamics_chart, result),
+        workbook, albums = await asyncio.gather(
+            asyncio.to_thread(report.workbook, result), asyncio.to_thread(charts.images, result),
         )
         await chat.say_lines(text.summary_lines(result))
         name = f"shnor_{result.period}.xlsx".replace(" ", "_")
         await chat.send_file("document", name, workbook, texts.SUMMARY_WORKBOOK)
-        await chat.send_file("photo", "summary.png", chart, texts.SUMMARY_CHART)
-        if dynamics is not None:
-            await chat.send_file("photo", "dynamics.png", dynamics, texts.SUMMARY_DYNAMICS)
-
-
-async def report(ctx: Context, period: str) -> None:
-    """/report [period]: the analytical report as .docx, with the same access rules as /summary."""
-    from scoring import word
-    from scoring.service import ScoringError, build_report
-
-    chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
-
-    municipality = await _coordinators_municipality(chat, session, person)
-    if municipality is None:
-        return
-    async with chat.uploading():
-        try:
-            data = await build_report(session, municipality, period or None, methodology, now=now)
-        except ScoringError as exc:
-            await chat.say(str(exc))
-            return
-        _log_document(chat, session, "report", municipality, person, data.summary.period, now)
-        document = await asyncio.to_thread(word.report_docx, data)
-        name = word.file_name("Справка", municipality.name, data.summary.period)
-        await chat.send_file("document", name, document, texts.REPORT_DOCUMENT.format(
-            period=data.summary.period, periods=", ".join(h.period for h in data.summary.history)))
+        for caption, photos in albums:
+            await chat.photos(photos, caption)
 
 
 # --- deputies: the school card -------------------------------------------------------------
