@@ -78,6 +78,12 @@ class ForgetCb(CallbackData, prefix="fg"):
     ok: bool
 
 
+class CopyCb(CallbackData, prefix="cp"):
+    """The respondent's copy of a submitted questionnaire as a Word file: the response id."""
+
+    r: int = Id
+
+
 class CardExport(CallbackData, prefix="cx"):
     school: int = Id
 

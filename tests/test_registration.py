@@ -35,7 +35,7 @@ async def test_teacher_registers_from_invite(runner, api, world, session_factory
     async with session_factory() as session:
         assert (await session.get(Invite, world.invites["teacher:0"].id)).uses == 1
     # the role's own command menu for this chat
-    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "help", "mydata"]
+    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "copy", "help", "mydata"]
     async with session_factory() as session:
         stored = (await session.execute(select(Consent.version, Consent.text, Consent.accepted_at))).all()
     assert len(stored) == 1 and stored[0][1] == consent and len(stored[0][0]) == 16
@@ -98,7 +98,7 @@ async def test_help_and_menus_differ_by_role(runner, api, world):
     coordinator = await register(runner, 801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     assert "анкету муниципалитета" in await coordinator.send("/help")
     assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "report", "card", "campaigns", "newcampaign", "calendar",
-                                                        "surveys", "setchat", "help", "mydata"]
+                                                        "surveys", "copy", "setchat", "help", "mydata"]
     assert "муниципальный координатор" in await coordinator.send("/whoami")
 
 
