@@ -78,6 +78,12 @@ class ForgetCb(CallbackData, prefix="fg"):
     ok: bool
 
 
+class CopyCb(CallbackData, prefix="cp"):
+    """The respondent's copy of a submitted questionnaire as a Word file: the response id."""
+
+    r: int = Id
+
+
 class CardExport(CallbackData, prefix="cx"):
     school: int = Id
 
@@ -86,6 +92,19 @@ class CardWord(CallbackData, prefix="cw"):
     """The school card as a one-page .docx."""
 
     school: int = Id
+
+
+class CardAction(StrEnum):
+    PAGE = "p"  # the coordinator's school picker, page v
+    SHOW = "s"  # the card of `school`, shown from the picker's page v
+
+
+class CardCb(CallbackData, prefix="cd"):
+    """A coordinator's /card: a page of the school picker, or one school's card."""
+
+    a: CardAction
+    school: int = Field(default=0, ge=0, le=ID_MAX)
+    v: int = Small
 
 
 class CampaignAction(StrEnum):
@@ -151,3 +170,18 @@ class CalendarAction(StrEnum):
 class CalendarCb(CallbackData, prefix="k"):
     a: CalendarAction
     id: int = Id  # a plan item; for PLAN the first year of the school year
+
+
+class ReportAction(StrEnum):
+    MAKE = "m"
+    EDIT = "e"  # asks for a field (v: its index in bot.features.report.FIELDS), typed as the next message
+    TODAY = "t"  # the meeting's date: today
+    DECISIONS = "d"  # v=1: draft «Решили» although the data are incomplete; v=0: do not
+    CANCEL = "x"
+
+
+class ReportCb(CallbackData, prefix="rp"):
+    """The protocol's dialogue (/report): the meeting's details before the protocol is made."""
+
+    a: ReportAction
+    v: int = Small

@@ -1,5 +1,5 @@
 """The chat a feature talks to, in any channel (bot.features): a reply, a file, a note on the pressed button,
-the pressed message changed or its buttons taken away, «sending a file…» while a report is built.
+the pressed message changed or its buttons taken away, an album of pictures, «sending a file…» while a report is built.
 
 Each channel's adapter has one: TelegramChat (bot.telegram.chat) speaks through aiogram, MaxChat
 (bot.max.chat) through MAX's API. Buttons are rows of (label, callback data): the same packed data in both channels
@@ -43,6 +43,19 @@ def rows(buttons: list[Button], width: int) -> Buttons:
     return [buttons[k:k + width] for k in range(0, len(buttons), width)]
 
 
+ALBUM = 10  # photos in one album: Telegram's sendMediaGroup takes 2-10; a MAX message is given as many
+
+
+def albums(photos: list[tuple[str, bytes]], size: int = ALBUM) -> list[list[tuple[str, bytes]]]:
+    """Photos in as few albums of `size` at most as they need, evenly filled (never an album of one beside
+    a full one: Telegram refuses a group of one)."""
+    if not photos:
+        return []
+    n = -(-len(photos) // size)
+    per = -(-len(photos) // n)
+    return [photos[k:k + per] for k in range(0, len(photos), per)]
+
+
 class Chat(Protocol):
     channel: str
     chat_id: int
@@ -59,6 +72,9 @@ class Chat(Protocol):
     async def replace(self, screen: Screen, *, keyboard_only: bool = False) -> None:
         """The pressed message becomes `screen` (only its buttons change: `keyboard_only`), its notice the note."""
     async def send_file(self, kind: str, name: str, data: bytes, caption: Rich | str | None = None) -> None: ...
+    async def photos(self, photos: list[tuple[str, bytes]], caption: Rich | str | None = None) -> None:
+        """Pictures (name, PNG) as one album, `caption` under it: a Telegram media group (a single photo alone), a
+        MAX message carrying them all; more than ALBUM go as several albums, the caption with the first."""
     async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
         """The note on the pressed button: plain text in every channel (a message of plain text where none was pressed)."""
     async def drop_buttons(self) -> None: ...

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, InputMediaPhoto
 
 from bot.chat import Buttons
 from bot.render import TELEGRAM_LIMIT, split_html
@@ -26,6 +26,8 @@ class Outlet(Protocol):
 
     async def send_text(self, chat_id: int, text: str, buttons: Buttons | None = None) -> Any: ...
     async def send_file(self, chat_id: int, kind: str, name: str, data: bytes, caption: str | None) -> Any: ...
+    async def send_photos(self, chat_id: int, photos: list[tuple[str, bytes]], caption: str | None) -> Any:
+        """One album of bot.chat.ALBUM photos at most (the caller splits: bot.chat.albums), the caption under it."""
     async def edit_text(self, chat_id: int, message: Any, text: str) -> Any: ...
     def split(self, lines: list[str]) -> list[str]: ...
 
@@ -54,6 +56,15 @@ class TelegramOutlet:
     async def send_file(self, chat_id: int, kind: str, name: str, data: bytes, caption: str | None) -> int:
         send = self.bot.send_document if kind == "document" else self.bot.send_photo
         return (await send(chat_id, BufferedInputFile(data, name), caption=caption)).message_id
+
+    async def send_photos(self, chat_id: int, photos: list[tuple[str, bytes]], caption: str | None) -> int:
+        if len(photos) == 1:  # Telegram's media group takes two at least
+            return await self.send_file(chat_id, "photo", *photos[0], caption)
+        sent = await self.bot.send_media_group(chat_id, [
+            InputMediaPhoto(media=BufferedInputFile(data, name), caption=caption if k == 0 else None)
+            for k, (name, data) in enumerate(photos)
+        ])
+        return sent[0].message_id
 
     async def edit_text(self, chat_id: int, message: Any, text: str) -> Any:
         return await self.bot.edit_message_text(text, chat_id=chat_id, message_id=int(message))

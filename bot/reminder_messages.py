@@ -58,7 +58,7 @@ def _names(names: list[str] | tuple[str, ...]) -> str:
 
 async def message_of(session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign, *,
                      now: dt.datetime, methodology: Any = None) -> list[tuple[str, Any]] | None:
-    """What one delivery says, in parts (text with buttons, lines, a document, a photo); None: nothing any more
+    """What one delivery says, in parts (text with buttons, lines, a document, an album of pictures); None: nothing any more
     (answered meanwhile, unreachable, superseded by a later reminder or by the campaign's end)."""
     if reminder.kind in (ReminderKind.OPEN, ReminderKind.OFFSET) and await campaigns.superseded(session, reminder, now):
         return None  # the campaign ended, or a later reminder went out meanwhile (a long outage)
@@ -143,7 +143,7 @@ async def _returned(session: AsyncSession, delivery: Delivery, reminder: Reminde
 async def _summary_parts(session: AsyncSession, campaign: Campaign, now: dt.datetime,
                          methodology: Any) -> list[tuple[str, Any]]:
     """The scoring summary of the campaign's period, where the scoring module is present."""
-    from scoring import report, text  # report libraries load when a report is made
+    from scoring import charts, report, text  # report libraries load when a report is made
     from scoring.service import ScoringError, build_summary
 
     try:
@@ -151,10 +151,10 @@ async def _summary_parts(session: AsyncSession, campaign: Campaign, now: dt.date
         summary = await build_summary(session, municipality, campaign.period, methodology, now=now)
     except ScoringError:
         return []
-    workbook, chart = await asyncio.gather(
-        asyncio.to_thread(report.workbook, summary), asyncio.to_thread(report.chart, summary)
+    workbook, albums = await asyncio.gather(
+        asyncio.to_thread(report.workbook, summary), asyncio.to_thread(charts.images, summary)
     )
     parts: list[tuple[str, Any]] = [("lines", [html(line) for line in text.summary_lines(summary)])]
     parts.append(("document", (f"shnor_{summary.period}.xlsx".replace(" ", "_"), workbook, texts.SUMMARY_WORKBOOK)))
-    parts.append(("photo", ("summary.png", chart, texts.SUMMARY_CHART)))
+    parts += [("album", (photos, html_of(caption))) for caption, photos in albums]
     return parts

@@ -28,6 +28,7 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
+from bot.chat import albums
 from bot.outlet import Outlet, outlets_of
 from bot.reminder_messages import message_of, progress_report
 from bot.sender import Outcome, Sender, SendResult, Tries
@@ -241,6 +242,10 @@ class ReminderRunner:
                 calls.append(partial(outlet.send_text, chat_id, text, buttons))
             elif kind == "lines":  # split by the channel's length limit
                 calls += [partial(outlet.send_text, chat_id, chunk) for chunk in outlet.split(payload)]
+            elif kind == "album":  # pictures, as many albums as they need
+                photos, caption = payload
+                calls += [partial(outlet.send_photos, chat_id, album, caption if n == 0 else None)
+                          for n, album in enumerate(albums(photos))]
             else:  # document, photo
                 name, data, caption = payload
                 calls.append(partial(outlet.send_file, chat_id, kind, name, data, caption))

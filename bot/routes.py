@@ -18,14 +18,17 @@ from bot import features, texts
 from bot.callbacks import (
     CalendarCb,
     CampaignCb,
+    CardCb,
     CardExport,
     CardWord,
     ChaseCb,
     ConsentCb,
+    CopyCb,
     ForgetCb,
     NewCampaignCb,
     OpenSurvey,
     QuestionCb,
+    ReportCb,
     ReturnCb,
     ReviewCb,
 )
@@ -69,6 +72,7 @@ COMMANDS: dict[str, Route] = {
     "/newcampaign": Route(features.new_campaign, session=False),
     "/calendar": Route(features.show_calendar, arg=True),
     "/missing": Route(features.missing),
+    "/copy": Route(features.copy_command, session=False),
 }
 SILENT_IN_GROUPS = {"/start"}
 
@@ -76,15 +80,18 @@ BUTTONS: dict[type[CallbackData], Route] = {
     OpenSurvey: Route(questionnaire.open_survey, arg=True, session=False, registered=True),
     QuestionCb: Route(questionnaire.question_button, arg=True, session=False, registered=True),
     ReviewCb: Route(questionnaire.review_button, arg=True, session=False, registered=True),
+    CopyCb: Route(features.copy_button, arg=True, session=False, refusal=texts.COPY_PRIVATE, registered=True),
     ConsentCb: Route(features.consent_answer, arg=True),
     ForgetCb: Route(features.forget_answer, arg=True),
     CardExport: Route(features.card_file, arg=True, refusal=texts.CARD_PRIVATE),
     CardWord: Route(features.card_file, arg=True, refusal=texts.CARD_PRIVATE),
+    CardCb: Route(features.card_button, arg=True, refusal=texts.CARD_PRIVATE),
     CampaignCb: Route(features.campaign_button, arg=True, refusal=texts.PRIVATE_BUTTON),
     NewCampaignCb: Route(features.new_campaign_button, arg=True, refusal=texts.PRIVATE_BUTTON),
     ChaseCb: Route(features.chase_button, arg=True, refusal=texts.CHASE_PRIVATE),
     ReturnCb: Route(features.return_button, arg=True, refusal=texts.CHASE_PRIVATE),
     CalendarCb: Route(features.calendar_button, arg=True, refusal=texts.CALENDAR_PRIVATE),
+    ReportCb: Route(features.report_button, arg=True, refusal=texts.REPORT_PRIVATE),
 }
 PREFIXES: dict[str, type[CallbackData]] = {cls.__prefix__: cls for cls in BUTTONS}  # type: ignore[attr-defined]
 
@@ -96,6 +103,7 @@ STEPS: dict[str, Step] = {
     features.ReturnFlow.comment: Step(Route(features.typed_comment, arg=True),
                                       Route(features.comment_not_text, session=False)),
     features.CalendarShift.date: Step(Route(features.typed_date, arg=True)),
+    features.ReportFlow.typed: Step(Route(features.typed_meeting, arg=True)),
 }
 
 TYPED_ANSWER = Route(questionnaire.typed_answer, session=False)  # typed text or a file, outside any step

@@ -1,4 +1,4 @@
-"""Who may ask for what in which chat: the coordinators' group and the summary's access rules.
+"""Who may ask for what in which chat: the coordinators' group, the summary's and the school card's access rules.
 
 Every decision reads the municipality fresh in the caller's session (never a cached copy): a /setchat and a
 /summary right after it in the same group see the same chat.
@@ -11,13 +11,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Municipality
+from storage.models import Municipality, Role, School
+from storage.registry import list_schools
+from surveys.errors import Refused
 from surveys.subjects import is_coordinator
 
 COORDINATORS_ONLY = "Сводка доступна только муниципальным координаторам."
 NO_CHAT_YET = "Чат координаторов вашего муниципалитета ещё не назначен: отправьте /setchat в группе координаторов."
 WRONG_CHAT = "Сводка выдаётся только в чате координаторов вашего муниципалитета или в личном чате с ботом."
 TAKEN = "Этот чат уже назначен чатом координаторов другого муниципалитета."
+CARD_ONLY = ("Карточка школы доступна заместителям директора, зарегистрированным от школы (своей школы), "
+             "и муниципальным координаторам (любой школы муниципалитета).")
+NOT_YOURS = "Это не ваши данные."
 
 
 def summary_refusal(person: Any, municipality: Municipality | None, chat_id: int, chat_type: str,
@@ -64,3 +69,28 @@ async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int
         return False
     owner.coordinators_chat_id = new_chat_id
     return True
+
+
+# --- the school card -----------------------------------------------------------------------
+
+
+async def card_school(session: AsyncSession, person: Any, school_id: int | None = None) -> School:
+    """The school whose card this person may be shown, read now: a deputy's own school (`school_id` None or
+    theirs), any school of a coordinator's municipality; otherwise refused (surveys.errors.Refused)."""
+    if is_coordinator(person):
+        school = await session.get(School, school_id) if school_id is not None else None
+        if school is None or school.municipality_id != person.municipality_id:
+            raise Refused(NOT_YOURS, alert=True)
+        return school
+    if person is None or person.role != Role.DEPUTY or person.school_id is None:
+        raise Refused(CARD_ONLY, alert=True)
+    if school_id is not None and school_id != person.school_id:
+        raise Refused(NOT_YOURS, alert=True)
+    return await session.get(School, person.school_id)
+
+
+async def card_schools(session: AsyncSession, person: Any) -> list[School]:
+    """The schools a coordinator may pick a card of: every school of their municipality, by name."""
+    if not is_coordinator(person):
+        raise Refused(CARD_ONLY, alert=True)
+    return await list_schools(session, person.municipality_id)

@@ -81,9 +81,31 @@ def _check_filter(status_filter: str | None) -> str | None:
 
 
 def filter_title(status_filter: str | None) -> str:
+    """The statuses a campaign is limited to: «ШНРО», «ШНРО и зона риска» (all schools: «все»)."""
     if not status_filter:
         return "все"
-    return ", ".join(STATUS_FILTER_TITLES[p] for p in status_filter.split(","))
+    return _and([STATUS_FILTER_TITLES[p] for p in status_filter.split(",")])
+
+
+SCHOOL_GROUPS = {"shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зоны риска"}  # after «школ»: «школ зоны риска»
+AUDIENCE_WHOM = {Audience.TEACHER: "педагогов", Audience.SCHOOL: "школ", Audience.MUNICIPALITY: "муниципалитета"}
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " и " + items[-1]
+
+
+def audience_title(audience: str, status_filter: str | None) -> str:
+    """Whom a campaign asks, in words: «для всех педагогов», «для педагогов школ ШНРО и ШНСУ», «для всех школ»,
+    «для школ зоны риска», «для муниципалитета»."""
+    audience = Audience(audience)
+    if audience == Audience.MUNICIPALITY:
+        return "для муниципалитета"
+    whom = AUDIENCE_WHOM[audience]
+    if not status_filter:
+        return f"для всех {whom}"
+    groups = _and([SCHOOL_GROUPS[p] for p in status_filter.split(",")])
+    return f"для педагогов школ {groups}" if audience == Audience.TEACHER else f"для школ {groups}"
 
 
 # --- opening, extending, closing -----------------------------------------------------------
@@ -280,7 +302,8 @@ def _empty_audience(status_filter: str | None, period: str) -> str:
     if not status_filter:
         return "В муниципалитете нет ни одной школы: сначала загрузите реестр школ (shnor schools import)."
     return (
-        f"Адресатов нет: школ со статусом «{filter_title(status_filter)}» за период {period} нет. "
+        f"Адресатов нет: школ со статусом {' или '.join(f'«{STATUS_FILTER_TITLES[p]}»' for p in status_filter.split(','))} "
+        f"за период {period} нет. "
         f"Сначала загрузите статусы (shnor import statuses --period {period}) или проведите идентификацию "
         f"(shnor identify --period {period}), либо откройте кампанию для всех школ."
     )

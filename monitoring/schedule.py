@@ -83,6 +83,46 @@ def parse_offsets(items: list[str] | tuple[str, ...] | str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def offsets_text(items: list[str] | tuple[str, ...]) -> str:
+    """The reminders of a campaign in people's words: ("7d", "3d", "1d", "morning") -> «за 7 дней, за 3 дня, за день
+    до срока и утром в день срока»; "12h" -> «за 12 часов»; none -> «нет»."""
+    before = sorted((i for i in items if i != MORNING), key=offset_delta, reverse=True)
+    parts = []
+    for item in before:
+        number, unit = _OFFSET_RE.match(item).groups()
+        n = int(number)
+        if unit == "d":
+            parts.append("за день" if n == 1 else f"за {n} {plural(n, 'день', 'дня', 'дней')}")
+        else:
+            parts.append("за час" if n == 1 else f"за {n} {plural(n, 'час', 'часа', 'часов')}")
+    text = ", ".join(parts) + (" до срока" if parts else "")
+    if MORNING in items:
+        text += (" и " if parts else "") + "утром в день срока"
+    return text or "нет"
+
+
+def quiet_text(quiet: str) -> str:
+    """Quiet hours in people's words: «21:00-08:00» -> «с 21:00 до 08:00 сообщения не отправляются»."""
+    hours = QuietHours.parse(quiet)
+    if hours.start == hours.end:
+        return "сообщения отправляются в любое время суток"
+    return f"с {hours.start:%H:%M} до {hours.end:%H:%M} сообщения не отправляются"
+
+
+def days_left(now: dt.datetime, deadline: dt.datetime, timezone: str) -> str:
+    """How long is left in calendar days of the zone, without the deadline itself: «осталось 7 дней», «срок завтра»,
+    «срок сегодня», «срок прошёл» (for a line that states the deadline once)."""
+    tz = zone(timezone)
+    if deadline <= now:
+        return "срок прошёл"
+    days = (deadline.astimezone(tz).date() - now.astimezone(tz).date()).days
+    if days == 0:
+        return "срок сегодня"
+    if days == 1:
+        return "срок завтра"
+    return f"осталось {days} {plural(days, 'день', 'дня', 'дней')}"
+
+
 def offset_delta(item: str) -> dt.timedelta:
     number, unit = _OFFSET_RE.match(item).groups()
     return dt.timedelta(days=int(number)) if unit == "d" else dt.timedelta(hours=int(number))

@@ -57,6 +57,9 @@ def _answer_all(
     return answers
 
 
+DEMO_OPERATOR = "Управление образования Администрации Демонстрационного городского округа"
+
+
 async def build_demo(
     session: AsyncSession,
     *,
@@ -71,6 +74,7 @@ async def build_demo(
     now = now_of(session)
     registered_at = dt.datetime((period_year(periods[0]) or 2000) - 1, 9, 1, tzinfo=dt.UTC)  # before the first campaign
     municipality = Municipality(name=name, timezone="Asia/Yekaterinburg", identification_method="regional_lists")
+    municipality.pd_operator = DEMO_OPERATOR  # the consent names it: the demo's invites register people
     session.add(municipality)
     await session.flush()
 

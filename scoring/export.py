@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,11 +28,11 @@ from storage.models import (
     ResponseStatus,
     School,
 )
-from storage.xlsx import cell, print_setup
+from storage.xlsx import cell, font, print_setup
 
 SHEET_LIMIT = 1_000_000  # Excel stops at 1 048 576 rows
 CODES_SHEET = "Коды ответов"
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FONT = font(bold=True, color="FFFFFF")  # named Calibri: LibreOffice draws an unnamed font serif
 HEADER_FILL = PatternFill("solid", fgColor="305496")
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 DATE_FORMAT = "DD.MM.YYYY HH:MM"

@@ -1,4 +1,4 @@
-"""The summary's files: the .xlsx workbook and the PNG charts (the text is scoring.text, the Word
+"""The summary's files: the .xlsx workbook (the text is scoring.text, the charts scoring.charts, the Word
 documents scoring.word).
 
 Every cell goes through storage.xlsx.cell (text stays text); every sheet is set up to print:
@@ -8,8 +8,9 @@ at the top of each page and the page number at the bottom.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-import textwrap
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -21,19 +22,42 @@ from openpyxl.utils import get_column_letter
 
 from monitoring import completion
 from scoring import answers as answer_tables
-from scoring import shown
+from scoring import shown, stops
 from scoring.development import answer_options
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import CRITERIA_TITLES, SUPPORT_GROUP_TITLES
 from scoring.indicators import SchoolScore, Value
 from scoring.summary import Summary, completion_by_school
 from scoring.text import rule_text, total_text
-from storage.wording import percent
-from storage.xlsx import cell, print_setup
+from storage.xlsx import (
+    FONT_SIZE,
+    PADDING,
+    ZERO_PT,
+    cell,
+    font,
+    line_count,
+    line_height,
+    longest_word,
+    plain,
+    print_setup,
+    printable_width,
+    row_height,
+    text_width,
+    upright_height,
+)
 
 # --- the workbook --------------------------------------------------------------------------
+#
+# Nothing in a cell is clipped, on screen or on paper: every column is at least as wide as its header's
+# longest word and its numbers, grows with its text up to the sheet's widest (longer text wraps), and
+# every row is as tall as its wrapped text (storage.xlsx measures it: a streamed sheet's rows are not
+# fitted by Excel or LibreOffice when they open it). A sheet too wide for landscape A4 at MIN_SCALE
+# prints several pages wide, its first column repeated on each, rather than in small type.
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FONT = font(bold=True, color="FFFFFF")
+CAPTION_FONT = font(bold=True, size=12)
+SUBHEADER_FONT = font(size=9)
+WARNING_FONT = font(bold=True, color="9C0006")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
 SUBHEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 # conditional formats take their colour from bgColor, cell styles from fgColor: set both
@@ -44,18 +68,24 @@ UP_FONT = Font(color="006100")
 DOWN_FONT = Font(color="9C0006")
 WRAP = Alignment(wrap_text=True, vertical="top")
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
-ROTATED = Alignment(textRotation=90, wrap_text=True, vertical="bottom", horizontal="center")
-CENTER = Alignment(horizontal="center", vertical="top")
+UPRIGHT = Alignment(textRotation=90, wrap_text=True, vertical="bottom", horizontal="center")
 TOP = Alignment(vertical="top")
-SHRINK = Alignment(shrink_to_fit=True, horizontal="center")
+POINTS_ALIGNMENT = Alignment(wrap_text=True, vertical="top", horizontal="center")
 PERCENT_FORMAT = "0.0%"
 POINTS_CHANGE_FORMAT = '+0.0" п. п.";-0.0" п. п.";0.0" п. п."'
 COUNT_CHANGE_FORMAT = "+0;-0;0"
 DATE_FORMAT = "DD.MM.YYYY HH:MM"
 
 SHEET_ROWS = 100_000  # rows of a long sheet; a country has a million school values, and Excel stops at 1 048 576
-NO_DATA = "нет данных"
-NOT_APPLICABLE = "—"
+NO_DATA = shown.NO_DATA
+NOT_APPLICABLE = "—"  # the matrix's mark for «не применяется», explained by its legend
+
+FIT_ROWS = 2000  # a long sheet's columns are fitted to its first, its last and every n-th of these rows
+WIDEST = 40.0  # the widest a column grows with its text unless its sheet says otherwise
+NARROWEST = 4.0
+LONGEST_WORD = 24.0  # a longer word of the data (not of a header) is broken rather than widen its column
+HEADER_LINES = 4  # a long header gets a column wide enough for about this many lines, within the widest
+MIN_SCALE = 0.75  # printed text at least 8.25 pt (11 pt at 75 %)
 
 
 @dataclass
@@ -66,7 +96,6 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     dates: tuple[int, ...] = ()
-    wrap: tuple[int, ...] = ()
 
 
 @dataclass
@@ -76,38 +105,154 @@ class Sheet:
     title: str
     headers: list[str]
     rows: list[list[Any]]
-    widths: dict[int, float] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)  # the widest a column may grow; longer text wraps
     percent: tuple[int, ...] = ()  # columns of shares shown as percentages
-    wrap: tuple[int, ...] = ()  # columns of long text
     points: tuple[int, int] | None = None  # first and last column of points: green 1, red 0, grey no data
     change: tuple[int, str] | None = None  # a column of changes and its number format: green up, red down
     dates: tuple[int, ...] = ()
     caption: str | None = None  # what the sheet is about, above the header
+    notes: list[str] = field(default_factory=list)  # lines under the caption: when, and how complete the data are
+    warning: str | None = None  # a line under them in red: «Данные неполные: …»
     legend: list[tuple[str, PatternFill | None]] = field(default_factory=list)  # keys, a row each, under the data
-    subheaders: list[str] | None = None  # a second header row (short names under codes), rotated
-    rotate_from: int = 1  # the first column whose subheader is rotated
+    subheaders: list[str] | None = None  # a second header row (short names under codes), written upwards
+    rotate_from: int = 1  # the first column whose subheader is written upwards
+    upright_from: int | None = None  # headers from this column on are written upwards (a column per school)
+    repeat: int = 1  # the first columns repeated on every page of a sheet printed several pages wide
     below: Table | None = None  # a second table under the data and the legend
 
-
-LINE_HEIGHT = 12.75  # points per line of the default 10-11 pt font
-
-
-def lines(text: Any, width: float) -> int:
-    """How many lines `text` takes in a wrapped column `width` characters wide (an estimate: row heights
-    are set, since neither Excel nor LibreOffice fits a streamed sheet's rows when it opens it)."""
-    if text is None:
-        return 1
-    per_line = max(1, int(width * 1.1))
-    return sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
+    def upright(self, column: int) -> bool:
+        return self.upright_from is not None and column >= self.upright_from
 
 
-def _height(
-    values: list[Any], widths: dict[int, float], columns: tuple[int, ...] | range, limit: int = 12, bold: bool = False,
-) -> float | None:
-    """A row's height for its wrapped cells; None when one line is enough."""
-    scale = 0.8 if bold else 1.0
-    n = max((lines(values[c - 1], widths[c] * scale) for c in columns if c - 1 < len(values) and c in widths), default=1)
-    return LINE_HEIGHT * min(n, limit) + 2 if n > 1 else None
+@dataclass
+class Layout:
+    """How a sheet is laid out: its column widths, how many pages wide it prints, and how many of its first
+    columns its first page holds (a caption or a note spans them)."""
+
+    widths: dict[int, float]
+    pages_wide: int
+    span: int
+    repeat: int = 1  # the first columns repeated on every page when it prints several pages wide
+
+    @property
+    def start(self) -> int:
+        """Where a line across the sheet starts: after the repeated columns when the sheet prints several
+        pages wide, since they are on every page and would show a cut piece of it on the pages after the first."""
+        return self.repeat + 1 if self.pages_wide > 1 and self.span > self.repeat else 1
+
+    @property
+    def title_columns(self) -> str:
+        return f"A:{get_column_letter(self.repeat)}"
+
+    def span_width(self) -> float:
+        return sum(self.widths[c] for c in range(self.start, self.span + 1))
+
+
+def _read_as(value: Any, column: int, sheet: Sheet) -> tuple[str, bool]:
+    """How a cell reads on screen, and whether it is a number (a number is never wrapped: a column too
+    narrow for it shows ###)."""
+    if isinstance(value, bool) or value is None:
+        return ("" if value is None else "ИСТИНА"), True
+    if isinstance(value, (dt.datetime, dt.date)):
+        return "00.00.0000 00:00", True
+    if isinstance(value, (int, float, Fraction)):
+        if column in sheet.percent:
+            return f"{float(value) * 100:.1f}%", True
+        if sheet.change and column == sheet.change[0]:
+            return (f"{float(value):+.1f} п. п." if sheet.change[1] == POINTS_CHANGE_FORMAT else f"{value:+}"), True
+        return str(value), True
+    return str(value), False
+
+
+def _fit(sheet: Sheet, rows: list[list[Any]]) -> Layout:
+    """Column widths fitted to the headers and the data (all of a sheet's rows, or a sample of a long one's,
+    and the table below), and the pages the sheet prints across."""
+    headers = [(c, h, sheet.upright(c)) for c, h in enumerate(sheet.headers, start=1)]
+    data = rows if len(rows) <= 3 * FIT_ROWS else [*rows[:FIT_ROWS], *rows[::len(rows) // FIT_ROWS], *rows[-FIT_ROWS:]]
+    if sheet.below:
+        headers += [(c, h, False) for c, h in enumerate(sheet.below.headers, start=1)]
+        data = [*data, *sheet.below.rows]
+    columns = max(c for c, _, _ in headers)
+    floor = dict.fromkeys(range(1, columns + 1), NARROWEST)  # what the column cannot do without
+    wanted = dict.fromkeys(range(1, columns + 1), 0.0)  # what its text would like, up to its widest
+    for c, header, upright in headers:
+        if upright:  # its lines stand across the column: two of them at least
+            floor[c] = max(floor[c], 2 * line_height() / ZERO_PT + PADDING)
+            continue
+        floor[c] = max(floor[c], longest_word(header, bold=True) + PADDING)
+        wanted[c] = max(wanted[c], text_width(header, bold=True) / HEADER_LINES + PADDING)
+    seen: set[tuple[int, str]] = set()  # a column's texts repeat (names, titles, «да»): each is measured once
+    for row in data:
+        if len(row) == 1 and columns > 1:
+            continue  # a note across the sheet
+        for c, value in enumerate(row, start=1):
+            value = plain(value)  # as the cell will hold it: a list joined, a file by its name
+            if value is None or value == "":
+                continue
+            if isinstance(value, str):
+                if (c, value) in seen:
+                    continue
+                seen.add((c, value))
+            text, number = _read_as(value, c, sheet)
+            width = text_width(text) + PADDING
+            if number:
+                floor[c] = max(floor[c], width)
+            else:
+                wanted[c] = max(wanted[c], width)
+                if width > floor[c]:
+                    floor[c] = max(floor[c], min(LONGEST_WORD, longest_word(text) + PADDING))
+    widths = {c: max(floor[c], min(sheet.widths.get(c, WIDEST), wanted[c])) for c in floor}
+    _fill_the_page(widths, wanted)
+    return _pages({c: math.ceil(2 * w) / 2 for c, w in widths.items()}, sheet.repeat)
+
+
+def _fill_the_page(widths: dict[int, float], wanted: dict[int, float]) -> None:
+    """A sheet narrower than the page gives the room left to its wrapped columns, each in proportion to what
+    its text still wants (fewer lines, shorter rows)."""
+    room_left = printable_width() - sum(widths.values()) - len(widths) * 0.5  # each width is rounded up to a half
+    short = {c: wanted[c] - w for c, w in widths.items() if wanted[c] > w}
+    if room_left <= 0 or not short:
+        return
+    share = min(1.0, room_left / sum(short.values()))
+    for c, missing in short.items():
+        widths[c] += missing * share
+
+
+def _pages(widths: dict[int, float], repeat: int = 1) -> Layout:
+    """How many pages wide a sheet prints so that its text stays at least MIN_SCALE of its size: the
+    columns laid on pages in order, the first `repeat` repeated on every page after the first. A caption
+    spans the columns the first page holds at any scale (at 100 %)."""
+    page = printable_width()
+    span, used = 0, 0.0
+    for c, width in widths.items():
+        if used + width > page:
+            break
+        span, used = c, used + width
+    span = max(span, 1)
+    limit = page / MIN_SCALE
+    if sum(widths.values()) <= limit:
+        return Layout(widths, 1, len(widths))  # one page wide: the page holds every column at its scale
+    pages, used = 1, 0.0
+    for width in widths.values():
+        if used + width > limit and used:
+            pages += 1
+            used = sum(widths[c] for c in range(1, repeat + 1))
+        used += width
+    return Layout(widths, pages, span, repeat)
+
+
+def _across(
+    ws: Any, text: str, row: int, layout: Layout, text_font: Any = None, size: float = FONT_SIZE, fill: Any = None,
+) -> list[Any]:
+    """A line of text across the sheet's first page (a caption, a note, a legend), wrapped within it: the
+    cells of its row."""
+    bold = bool(text_font is not None and text_font.b)
+    lines = line_count(text, layout.span_width(), bold=bold, size=size)
+    if lines > 1 or size > FONT_SIZE:
+        ws.row_dimensions[row].height = row_height(lines, size)
+    if layout.span > layout.start:
+        ws.merged_cells.add(f"{get_column_letter(layout.start)}{row}:{get_column_letter(layout.span)}{row}")
+    return [*[None] * (layout.start - 1), cell(ws, text, font=text_font, fill=fill, alignment=WRAP)]
 
 
 def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
@@ -117,25 +262,28 @@ def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
     total = len(rows)
     if total > SHEET_ROWS:
         rows = [*rows[:SHEET_ROWS], [f"… показаны первые {SHEET_ROWS:,} из {total:,} строк".replace(",", " ")]]
-    top = 1 + bool(sheet.caption)  # the header's row
+    layout = _fit(sheet, rows)
+    widths = layout.widths
+    for c, width in widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = width
+    above = [(sheet.caption, CAPTION_FONT, 12)] if sheet.caption else []
+    above += [(note, None, FONT_SIZE) for note in sheet.notes]
+    above += [(sheet.warning, WARNING_FONT, FONT_SIZE)] if sheet.warning else []
+    top = len(above) + 1  # the header's row
     last_header = top + bool(sheet.subheaders)
     first = last_header + 1
     ws.freeze_panes = f"B{first}"
-    widths: dict[int, float] = {}
-    for c, title_ in enumerate(sheet.headers, start=1):
-        sample = (len(str(row[c - 1])) for row in rows[:500] if c - 1 < len(row) and row[c - 1] is not None)
-        longest = max([min(len(title_), 30), *sample])
-        widths[c] = sheet.widths.get(c, min(max(10, longest + 2), 60))
-        ws.column_dimensions[get_column_letter(c)].width = widths[c]
+    columns = len(sheet.headers)
     last = len(rows) + last_header
     if rows:
-        ws.auto_filter.ref = f"A{last_header}:{get_column_letter(len(sheet.headers))}{last}"
+        ws.auto_filter.ref = f"A{last_header}:{get_column_letter(columns)}{last}"
     if sheet.points and rows:
         area = f"{get_column_letter(sheet.points[0])}{first}:{get_column_letter(sheet.points[1])}{last}"
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=["1"], fill=GREEN))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=["0"], fill=RED))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{NOT_APPLICABLE}"'], fill=GREY))
-        ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{NO_DATA}"'], fill=GREY))
+        for words in (NO_DATA, shown.PENDING, shown.INFORMATIONAL):
+            ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{words}"'], fill=GREY))
     if sheet.change and rows:
         letter = get_column_letter(sheet.change[0])
         area = f"{letter}{first}:{letter}{last}"
@@ -143,69 +291,79 @@ def _write(wb: Workbook, sheet: Sheet, page_header: str) -> None:
         ws.conditional_formatting.add(area, CellIsRule(operator="lessThan", formula=["0"], fill=RED, font=DOWN_FONT))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{CHANGE_UP}"'], fill=GREEN, font=UP_FONT))
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[f'"{CHANGE_DOWN}"'], fill=RED, font=DOWN_FONT))
-    print_setup(ws, header=page_header, title_rows=f"{top}:{last_header}")
+    print_setup(ws, header=page_header, title_rows=f"{top}:{last_header}", pages_wide=layout.pages_wide,
+                title_columns=layout.title_columns)
 
-    if sheet.caption:
-        ws.append([cell(ws, sheet.caption, font=Font(bold=True, size=12))])
-    height = _height(sheet.headers, widths, range(1, len(sheet.headers) + 1), bold=True)
-    if height:
-        ws.row_dimensions[top].height = height
-    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for h in sheet.headers])
+    for n, (text, text_font, size) in enumerate(above, start=1):
+        ws.append(_across(ws, text, n, layout, text_font, size))
+    _header(ws, sheet.headers, top, widths, sheet.upright)
     if sheet.subheaders:
-        ws.row_dimensions[last_header].height = 110
+        height = max((upright_height(h, widths[c], size=9) for c, h in enumerate(sheet.subheaders, start=1)
+                      if h and c >= sheet.rotate_from), default=line_height())
+        ws.row_dimensions[last_header].height = height
         ws.append([
-            cell(ws, h, fill=SUBHEADER_FILL, alignment=ROTATED if c >= sheet.rotate_from else WRAP, font=Font(size=9))
+            cell(ws, h, fill=SUBHEADER_FILL, alignment=UPRIGHT if c >= sheet.rotate_from else WRAP, font=SUBHEADER_FONT)
             for c, h in enumerate(sheet.subheaders, start=1)
         ])
     for n, row in enumerate(rows, start=first):
-        height = _height(row, widths, sheet.wrap) if sheet.wrap else None
-        if height:
-            ws.row_dimensions[n].height = height
-        out: list[Any] = []
-        align = TOP if height else None  # a row of several lines reads from its top
-        for c, value in enumerate(row, start=1):
-            if isinstance(value, float) and c in sheet.percent:
-                out.append(cell(ws, value, number_format=PERCENT_FORMAT, alignment=align))
-            elif sheet.change and c == sheet.change[0] and isinstance(value, (int, float)):
-                out.append(cell(ws, value, number_format=sheet.change[1], alignment=align))
-            elif c in sheet.dates and value is not None:
-                out.append(cell(ws, value, number_format=DATE_FORMAT, alignment=align))
-            elif c in sheet.wrap and isinstance(value, str):
-                out.append(cell(ws, value, alignment=WRAP))
-            elif value == NO_DATA and sheet.points and sheet.points[0] <= c <= sheet.points[1]:
-                out.append(cell(ws, value, alignment=SHRINK))  # «нет данных» in full, in a narrow column
-            else:
-                out.append(cell(ws, value, alignment=align if value is not None else None))
-        ws.append(out)
+        ws.append(_row(ws, n, row, sheet, layout))
+    written = last
     if sheet.legend:
         ws.append([])
-        for text, fill in sheet.legend:
-            ws.append([cell(ws, text, fill=fill)])
+        for n, (text, fill) in enumerate(sheet.legend, start=written + 2):
+            ws.append(_across(ws, text, n, layout, fill=fill))
+        written += 1 + len(sheet.legend)
     if sheet.below:
-        written = last_header + len(rows) + (1 + len(sheet.legend) if sheet.legend else 0)
-        _write_below(ws, sheet.below, widths, written + 1)
+        _write_below(ws, sheet.below, sheet, layout, written + 1)
 
 
-def _write_below(ws: Any, table: Table, widths: dict[int, float], row: int) -> None:
+def _header(ws: Any, headers: list[str], row: int, widths: dict[int, float], upright: Any = lambda c: False) -> None:
+    """A header row: white on blue, bold, each header wrapped between words (or written upwards)."""
+    height = max((upright_height(h, widths[c], bold=True) if upright(c) else row_height(line_count(h, widths[c], bold=True))
+                  for c, h in enumerate(headers, start=1)), default=line_height())
+    if height > line_height():
+        ws.row_dimensions[row].height = height
+    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=UPRIGHT if upright(c) else HEADER_ALIGNMENT)
+               for c, h in enumerate(headers, start=1)])
+
+
+def _row(ws: Any, n: int, row: list[Any], sheet: Sheet, layout: Layout, dates: tuple[int, ...] | None = None) -> list[Any]:
+    """One row's cells: text that does not fit its column wraps, and the row is as tall as its tallest cell."""
+    widths = layout.widths
+    dates = sheet.dates if dates is None else dates
+    if len(row) == 1 and len(widths) > 1 and isinstance(row[0], str):  # a note across the sheet
+        return _across(ws, row[0], n, layout)
+    row = [plain(v) for v in row]  # as the cells will hold them: a list joined, a file by its name
+    lines = {c: line_count(v, widths.get(c, WIDEST)) for c, v in enumerate(row, start=1) if isinstance(v, str) and v}
+    tallest = max(lines.values(), default=1)
+    if tallest > 1:
+        ws.row_dimensions[n].height = row_height(tallest)
+    align = TOP if tallest > 1 else None  # a row of several lines reads from its top
+    out: list[Any] = []
+    for c, value in enumerate(row, start=1):
+        if isinstance(value, float) and c in sheet.percent:
+            out.append(cell(ws, value, number_format=PERCENT_FORMAT, alignment=align))
+        elif sheet.change and c == sheet.change[0] and isinstance(value, (int, float)):
+            out.append(cell(ws, value, number_format=sheet.change[1], alignment=align))
+        elif c in dates and value is not None:
+            out.append(cell(ws, value, number_format=DATE_FORMAT, alignment=align))
+        elif sheet.points and sheet.points[0] <= c <= sheet.points[1] and isinstance(value, str):
+            out.append(cell(ws, value, alignment=POINTS_ALIGNMENT))  # «нет данных» in full, on two lines
+        elif lines.get(c, 1) > 1:
+            out.append(cell(ws, value, alignment=WRAP))
+        else:
+            out.append(cell(ws, value, alignment=align if value is not None else None))
+    return out
+
+
+def _write_below(ws: Any, table: Table, sheet: Sheet, layout: Layout, row: int) -> None:
     """The second table after a blank row; `row` is the next row of the sheet (the blank one)."""
     ws.append([])
-    ws.append([cell(ws, table.caption, font=Font(bold=True, size=12))])
-    height = _height(table.headers, widths, range(1, len(table.headers) + 1), bold=True)
-    if height:
-        ws.row_dimensions[row + 2].height = height
-    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for h in table.headers])
+    ws.append(_across(ws, table.caption, row + 1, layout, CAPTION_FONT, 12))
+    _header(ws, table.headers, row + 2, layout.widths)
+    plain = Sheet(sheet.title, table.headers, table.rows)
     for n, values in enumerate(table.rows, start=row + 3):
-        wrapped = max((len(textwrap.wrap(str(values[c - 1]), max(1, int(widths.get(c, 10))))) for c in table.wrap
-                       if c - 1 < len(values) and values[c - 1] is not None), default=1)  # by words: names break there
-        if wrapped > 1:
-            ws.row_dimensions[n].height = LINE_HEIGHT * min(wrapped, 12) + 2
-        align = TOP if wrapped > 1 else None
-        ws.append([
-            cell(ws, v, number_format=DATE_FORMAT, alignment=align) if c in table.dates and v is not None
-            else cell(ws, v, alignment=WRAP) if c in table.wrap and isinstance(v, str)
-            else cell(ws, v, alignment=align if v is not None else None)
-            for c, v in enumerate(values, start=1)
-        ])
+        ws.append(_row(ws, n, values, plain, layout, table.dates))
 
 
 def _share(value: Any) -> Any:
@@ -213,22 +371,40 @@ def _share(value: Any) -> Any:
 
 
 def _points_cell(value: Value) -> Any:
-    """The matrix cell: points, «нет данных» (grey, not a red 0) or «—» where it does not apply."""
+    """The points: a number (green 1, red 0), or why there is none in scoring.shown's words: «нет данных» (grey,
+    not a red 0), «балл не определён» (answers are still coming), «информационный, без баллов»; «—» where the
+    indicator does not apply (the matrix's legend says so)."""
     if not value.applies:
         return NOT_APPLICABLE
     if value.no_data:
         return NO_DATA
-    if value.pending:
-        return shown.PENDING
+    if value.pending or value.informational:
+        return shown.points(value)
     return value.points
 
 
 def _shown(value: Value) -> Any:
+    """The value's cell: a share as a number (a percentage to sort and filter by), «да»/«нет», or
+    «нет данных» / «не применяется»; its reason and what it counts stand in the «Пояснение» column."""
     if not value.applies or value.value is None:
-        return shown.with_reason(value)
+        return shown.value(value)
     if isinstance(value.value, bool):
         return "да" if value.value else "нет"
     return _share(value.value)
+
+
+def _shown_with_reason(value: Value) -> Any:
+    """A value where no column beside it can explain it (a period of the dynamics): «нет данных: …» in the cell."""
+    if not value.applies or value.value is None:
+        return shown.with_reason(value)
+    return _shown(value)
+
+
+def _state(summary: Summary) -> tuple[list[str], str | None]:
+    """The lines under a document's caption: when it was made and how complete its data are, and «Данные
+    неполные: …» while they are (scoring.shown's words, as in every document)."""
+    state = summary.state
+    return [shown.state_line(state)], (shown.heading(state) or None)
 
 
 CHANGE_UP, CHANGE_DOWN = "нет → да", "да → нет"
@@ -246,8 +422,13 @@ def change(before: Value | None, after: Value) -> Any:
     return round((float(after.value) - float(before.value)) * 100, 1)
 
 
-def page_header(summary: Summary) -> str:
-    return f"{summary.municipality.name} — период {summary.period}"
+def page_header(summary: Summary, name: str | None = None) -> str:
+    """The top of every printed page: whose, which period, when made, and whether the data are incomplete."""
+    state = summary.state
+    header = f"{name or summary.municipality.name} — период {summary.period}"
+    if state.as_of is not None:
+        header += f"; по состоянию на {shown.moment(state.as_of)}"
+    return header + (f"; {shown.INCOMPLETE}" if state.incomplete else "")
 
 
 def workbook(summary: Summary) -> bytes:
@@ -270,16 +451,19 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
     for indicator in methodology.municipal_indicators:
         v = scores.municipal[indicator.code]
         rows.append([
-            indicator.code, indicator.title, _shown(v), rule_text(indicator), v.points if v.scored else None,
-            v.numerator, v.denominator, _share(v.response_rate), v.note,
+            indicator.code, indicator.title, _shown(v), rule_text(indicator), _points_cell(v),
+            v.numerator, v.denominator, _share(v.response_rate), shown.detail(indicator, v),
         ])
     rows.append(["Итого", "", "", "", scores.municipal_total, "", "", "",
-                 total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data))])
+                 total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data),
+                            len(scores.municipal_pending))])
+    notes, warning = _state(summary)
     sheets.append(Sheet(
         "Муниципальные показатели",
-        ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель", "Доля ответивших", "Примечание"],
-        rows, {1: 9, 2: 60, 3: 12, 4: 16, 5: 8, 6: 11, 7: 12, 8: 11, 9: 40}, percent=(3, 8), wrap=(2, 9),
+        ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель", "Доля ответивших", "Пояснение"],
+        rows, {2: 50, 4: 16, 5: 12, 9: 40}, percent=(3, 8), points=(5, 5),
         caption=f"Муниципальные показатели: {summary.municipality.name}, период {summary.period}",
+        notes=notes, warning=warning,
     ))
 
     indicators = methodology.school_indicators
@@ -291,11 +475,13 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
     sheets.append(Sheet(
         "Показатели школ", ["Школа", "Статус", "Итого", "Максимум (по показателям с данными)", "Нет данных",
                             *[i.code for i in indicators]],
-        matrix, {1: 22, 2: 16, 3: 7, 4: 11, 5: 8, **{c: 7.5 for c in range(fixed + 1, len(indicators) + fixed + 1)}},
-        points=(fixed + 1, len(indicators) + fixed), wrap=(1, 2),
+        matrix, {1: 22, 2: 16, **{c: 7.5 for c in range(fixed + 1, len(indicators) + fixed + 1)}},
+        points=(fixed + 1, len(indicators) + fixed),
         caption=f"Баллы школ по показателям, период {summary.period}",
         legend=[("Обозначения:", None), ("1 — балл получен", GREEN), ("0 — 0 баллов", RED),
-                (f"{NO_DATA} — баллы не начислены (это не 0)", GREY), (f"{NOT_APPLICABLE} — показатель не применяется", GREY)],
+                (f"{NO_DATA} — баллы не начислены (это не 0)", GREY),
+                (f"{shown.PENDING} — сбор не завершён, ответы ещё могут изменить балл", GREY),
+                (f"{NOT_APPLICABLE} — показатель не применяется", GREY)],
         subheaders=["", "", "", "", "", *[i.short for i in indicators]], rotate_from=fixed + 1,
     ))
 
@@ -307,13 +493,13 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
                 continue
             long_rows.append([
                 score.school.short_name, indicator.code, indicator.title, _shown(v), _points_cell(v),
-                v.numerator, v.denominator, _share(v.response_rate), v.note,
+                v.numerator, v.denominator, _share(v.response_rate), shown.detail(indicator, v),
                 indicator.recommendation if v.scored and not v.points else "",
             ])
     sheets.append(Sheet(
         "Значения школ", ["Школа", "Код", "Показатель", "Значение", "Баллы", "Числитель", "Знаменатель",
-                          "Доля ответивших", "Примечание", "Рекомендация"],
-        long_rows, {1: 16, 2: 8, 3: 48, 4: 11, 5: 8, 6: 10, 7: 11, 8: 10, 9: 30, 10: 55}, percent=(4, 8), wrap=(3, 9, 10),
+                          "Доля ответивших", "Пояснение", "Рекомендация"],
+        long_rows, {1: 22, 3: 36, 5: 7.5, 9: 30, 10: 36}, percent=(4, 8),
         points=(5, 5),
     ))
 
@@ -331,7 +517,7 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
                       "да" if s.risk_zone else "нет", "да" if s.project_500 else "нет",
                       SUPPORT_GROUP_TITLES.get(s.support_group or "", ""), details.get("count"), detail])
     sheets.append(Sheet("Идентификация", ["Школа", "ШНРО", "ШНСУ", "Зона риска", "500+", "Группа поддержки", "Критериев",
-                                          "Подробности"], ident, {1: 22, 6: 24, 8: 80}, wrap=(8,)))
+                                          "Подробности"], ident, {1: 22, 6: 24, 8: 60}))
 
     sheets.append(_dynamics_sheet(summary))
 
@@ -343,7 +529,9 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
         for d in summary.school_dynamics
     ]
     sheets.append(Sheet("Динамика школ", ["Школа", "Период", "ОГЭ/ЕГЭ выросли", "КДР выросли", "Продуктивное участие",
-                                          "Баллы", "Максимум"], school_dyn))
+                                          "Баллы", "Максимум"], school_dyn, {1: 22},
+                        caption="Динамика школ: выросли ли средние баллы ОГЭ/ЕГЭ и КДР к прошлому году; «нет данных» — "
+                                "у школы нет результатов ни одной процедуры за этот и прошлый год"))
 
     completion_rows = []
     for row in completion_by_school(summary):
@@ -357,11 +545,14 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
         ])
     sheets.append(Sheet("Заполнение", ["Школа", "Педагогов заявлено школой", "Зарегистрировано (опрошено)", "Ответили",
                                        "Ответили от заявленных", "Начали, не отправили", "Анкета школы"],
-                        completion_rows, {1: 22, 2: 14, 3: 16, 4: 24, 5: 16, 6: 16, 7: 46}, percent=(5,), wrap=(7,),
+                        completion_rows, {1: 22, 7: 30}, percent=(5,),
                         below=returns_table(summary, names)))
 
     if summary.development:
         sheets.append(_development_sheet(summary))
+    if summary.stops:  # where people stop (scoring.stops)
+        sheets.append(Sheet(stops.SHEET_TITLE, stops.SHEET_HEADERS, stops.sheet_rows(summary.stops),
+                            {1: 20, 3: 60}, percent=(6,), caption=stops.sheet_caption(summary.stops, summary.period)))
 
     sheets += answer_sheets(summary.surveys, summary.raw, names, summary.municipality.timezone,
                             truncated=len(summary.raw) if summary.raw_truncated else None)
@@ -381,11 +572,11 @@ def _development_sheet(summary: Summary) -> Sheet:
             answered = entry.total_answered()
             rows.append(["", label, chosen, _share(Fraction(chosen, answered)) if answered else None,
                          *[entry.chosen[value].get(school.id, 0) for school in schools]])
-    width = {1: 46, 2: 34, 3: 11, 4: 11, **{5 + n: 9 for n in range(len(schools))}}
+    width = {1: 30, 2: 26, **{5 + n: 9 for n in range(len(schools))}}
     return Sheet(
         "Развитие педагогов",
         ["Вопрос", "Ответ", "Педагогов по МСО", "Доля от ответивших", *[school.short_name for school in schools]],
-        rows, width, percent=(4,), wrap=(1, 2),
+        rows, width, percent=(4,), upright_from=5, repeat=2,
         caption=(f"Профессиональное развитие педагогов: ответы, которые не входят в показатели, период {summary.period}. "
                  "Считаются отправленные анкеты; в множественном выборе педагог учитывается в каждом отмеченном варианте."),
     )
@@ -409,7 +600,7 @@ def returns_table(summary: Summary, names: dict[int, str]) -> Table:
     ]
     if not rows:
         rows = [["В этом периоде анкеты на доработку не возвращались."]]
-    return Table(RETURNS_CAPTION, RETURNS_HEADERS, rows, dates=(5, 6), wrap=(2, 3, 4, 7))
+    return Table(RETURNS_CAPTION, RETURNS_HEADERS, rows, dates=(5, 6))
 
 
 def _dynamics_sheet(summary: Summary) -> Sheet:
@@ -421,7 +612,7 @@ def _dynamics_sheet(summary: Summary) -> Sheet:
     rows: list[list[Any]] = []
     for indicator in summary.methodology.municipal_indicators:
         values = [h.municipal[indicator.code] for h in history]
-        rows.append([indicator.code, indicator.title, *[_shown(v) for v in values],
+        rows.append([indicator.code, indicator.title, *[_shown_with_reason(v) for v in values],
                      change(before.municipal[indicator.code] if before else None, values[-1])])
     totals = [h.municipal_total for h in history]
     rows.append(["Итого", "Сумма баллов муниципальных показателей", *totals, totals[-1] - totals[-2] if n > 1 else None])
@@ -431,14 +622,15 @@ def _dynamics_sheet(summary: Summary) -> Sheet:
         delta = None
         if n > 1 and values[-1] is not None and values[-2] is not None:
             delta = round((float(values[-1]) - float(values[-2])) * 100, 1)
-        rows.append([code, title, *[_share(v) for v in values], delta])
+        rows.append([code, title, *[_share(s[code].value) if s[code].value is not None else shown.share(s[code])
+                                    for s in shares], delta])
     since = f"Изменение к {periods[-2]}" if n > 1 else "Изменение"
     return Sheet(
         "Динамика", ["Код", "Показатель", *periods, since], rows,
-        {1: 9, 2: 60, **{c: 12 for c in range(3, n + 3)}, n + 3: 16}, percent=tuple(range(3, n + 3)), wrap=(2,),
+        {2: 60}, percent=tuple(range(3, n + 3)),
         change=(n + 3, POINTS_CHANGE_FORMAT),
-        caption=f"Динамика муниципальных показателей по периодам (изменение: доли — в процентных пунктах; "
-                f"зелёный — рост, красный — снижение)",
+        caption="Динамика муниципальных показателей по периодам (изменение: доли — в процентных пунктах; "
+                "зелёный — рост, красный — снижение)",
     )
 
 
@@ -462,15 +654,14 @@ def answer_sheets(
         fixed = len(answer_tables.LABEL_HEADERS)
         sheets.append(Sheet(
             form.sheet_title, answer_tables.label_headers(form), rows,
-            {1: 9, 2: 11, 3: 18, 4: 13, 5: 16, **{c: 18 for c in range(fixed + 1, fixed + 1 + len(form.questions))}},
-            dates=(5,), wrap=tuple(range(fixed + 1, fixed + 1 + len(form.questions))),
+            {3: 22, **{c: 30 for c in range(fixed + 1, fixed + 1 + len(form.questions))}}, dates=(5,),
             caption=f"{form.title}: ответ каждого респондента в строке",
         ))
     columns = answer_tables.code_columns(forms)
     codes = [answer_tables.code_row(columns, r, timezone) for r in respondents]
     sheets.append(Sheet(
         "Коды ответов", [*answer_tables.CODE_HEADERS, *columns], codes + ([[note]] if note else []),
-        {1: 10, 2: 10, 3: 12, 4: 14, 5: 16, 6: 16, **{c: 12 for c in range(7, 7 + len(columns))}}, dates=(6,),
+        {5: 22}, dates=(6,),
     ))
     return sheets
 
@@ -484,6 +675,12 @@ def card_file_name(summary: Summary, score: SchoolScore, suffix: str = "xlsx") -
 
 
 def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
+    """The school's card as one sheet that prints on one page wide: each indicator's value, its rule and point,
+    what the value counts (or why it is missing) and what to do where it scored 0 (the card's actions, numbered
+    as on the card: scoring.card)."""
+    from scoring import card
+
+    ranked = card.plan(summary, score)
     wb = Workbook(write_only=True)
     rows = []
     for indicator in summary.methodology.school_indicators:
@@ -491,202 +688,15 @@ def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
         if not v.applies:
             continue
         rows.append([indicator.code, indicator.title, _shown(v), rule_text(indicator), _points_cell(v),
-                     v.numerator, v.denominator, _share(v.response_rate), v.note,
-                     indicator.recommendation if v.scored and not v.points else ""])
-    rows.append(["Итого", "", "", "", score.total, "", "", "", total_text(score.total, score.maximum, len(score.no_data)), ""])
+                     shown.detail(indicator, v), ranked.what_to_do(indicator.code)])
+    rows.append(["Итого", "", "", "", score.total,
+                 total_text(score.total, score.maximum, len(score.no_data), len(score.pending)), ""])
     caption = f"{score.school.name} — карточка школы за период {summary.period} ({summary.municipality.name})"
-    _write(wb, Sheet("Карточка школы", ["Код", "Показатель", "Значение", "Правило", "Баллы", "Числитель", "Знаменатель",
-                                        "Доля ответивших", "Примечание", "Рекомендация"], rows,
-                     {1: 9, 2: 50, 3: 11, 4: 14, 5: 8, 6: 10, 7: 11, 8: 10, 9: 30, 10: 60},
-                     percent=(3, 8), wrap=(2, 9, 10), points=(5, 5), caption=caption),
-           f"{score.school.short_name} — период {summary.period}")
+    notes, warning = _state(summary)
+    _write(wb, Sheet("Карточка школы", ["Код", "Показатель", "Значение", "Правило", "Баллы", "Пояснение", "Рекомендация"],
+                     rows, {2: 40, 4: 16, 5: 7.5, 6: 34, 7: 40}, percent=(3,), points=(5, 5), caption=caption,
+                     notes=notes, warning=warning),
+           page_header(summary, score.school.short_name))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-# --- the charts ----------------------------------------------------------------------------
-#
-# Made for a phone: 1080 px wide (7.2 in at 150 dpi), panels stacked, not side by side; every
-# label 10 pt or more (21 px at that size). Colours are explained by a legend, values are written on
-# the bars, thresholds are named, missing data is hatched and says «нет данных».
-
-CHART_SCHOOLS = 40
-CHART_DPI = 150
-CHART_WIDTH_IN = 7.2  # 1080 px
-FONT_PT = 10
-DARK, POSSIBLE, MISSING_EDGE = "#305496", "#d9d9d9", "#7f7f7f"
-REACHED, BELOW, NO_RULE = "#548235", "#c00000", "#8eaadb"
-
-
-def _school_label(summary: Summary, score: SchoolScore) -> str:
-    """«СОШ 1 · ответили 5/27» (completion against the declared staff), or «... 5, не заявлено»."""
-    name = score.school.short_name[:22]
-    teachers = summary.completion.teachers.get(score.school.id)
-    if teachers is None:
-        return name
-    if teachers.declared:
-        return f"{name} · ответили {teachers.submitted}/{teachers.declared}"
-    return f"{name} · ответили {teachers.submitted}, штат не заявлен"
-
-
-def _pyplot() -> tuple[Any, Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib.patches import Patch
-
-    return matplotlib, plt, Patch
-
-
-def _rc() -> dict[str, Any]:
-    # a «$» in a school's name is a dollar, not mathematics
-    return {"text.parse_math": False, "font.size": FONT_PT, "axes.titlesize": FONT_PT + 2, "axes.titleweight": "bold",
-            "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": FONT_PT}
-
-
-def _png(fig: Any, plt: Any) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=CHART_DPI)
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def chart(summary: Summary) -> bytes:
-    """The summary's chart: the schools' points against what they could score, and the municipal shares
-    against their thresholds."""
-    matplotlib, plt, Patch = _pyplot()
-    with matplotlib.rc_context(_rc()):
-        return _chart(summary, plt, Patch)
-
-
-def _shares(summary: Summary) -> list[tuple[Any, Value]]:
-    return [
-        (i, summary.scores.municipal[i.code])
-        for i in summary.methodology.municipal_indicators
-        if i.threshold is not None or i.kind.value in ("teacher_share", "school_share")
-    ]
-
-
-def _labelled_bars(ax: Any, labels: list[str]) -> None:
-    """Each bar's name above it, over the whole width (a phone has no room for names beside the bars)."""
-    for y, label in enumerate(labels):
-        ax.text(0, y - 0.3, label, va="bottom", ha="left", fontsize=FONT_PT)
-    ax.set_yticks([])
-    ax.set_ylim(len(labels) - 0.55, -1.05)
-    ax.spines["left"].set_visible(False)
-
-
-def _legend_below(ax: Any, handles: list[Any], panel_height: float) -> None:
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.5 / panel_height - 0.02), ncol=2, frameon=False,
-              handlelength=1.5, columnspacing=1.0)
-
-
-def _chart(summary: Summary, plt: Any, Patch: Any) -> bytes:
-    unsent = {s.school.id for s in summary.unsent()}
-    schools = sorted(summary.scores.schools, key=lambda s: (s.school.id in unsent, s.ratio, s.school.name))[:CHART_SCHOOLS]
-    shares = _shares(summary)
-    top_h = 0.5 * len(schools) + 1.4
-    bottom_h = 0.5 * len(shares) + 1.4
-    fig, (left, right) = plt.subplots(
-        2, 1, figsize=(CHART_WIDTH_IN, top_h + bottom_h + 0.5), gridspec_kw={"height_ratios": [top_h, bottom_h]},
-    )
-    longest = max([s.maximum + sum(v.max_points for v in s.no_data) for s in schools], default=1) or 1
-    for y, score in enumerate(schools):
-        missing = sum(v.max_points for v in score.no_data)
-        left.barh([y], [score.maximum], color=POSSIBLE, height=0.45)
-        if missing:
-            left.barh([y], [missing], left=[score.maximum], color="white", edgecolor=MISSING_EDGE, hatch="///",
-                      linewidth=0.6, height=0.45)
-        left.barh([y], [score.total], color=DARK, height=0.45)
-        label = f"{score.total} из {score.maximum}" + (f"; нет данных: {len(score.no_data)}" if score.no_data else "")
-        left.text(score.maximum + missing + longest * 0.015, y, label, va="center", fontsize=FONT_PT)
-    _labelled_bars(left, [_school_label(summary, s) for s in schools])
-    left.set_xlim(0, longest * 1.5)
-    left.set_xlabel("баллы")
-    title = "Баллы школ" + (f" (наименьшие {CHART_SCHOOLS})" if len(summary.scores.schools) > CHART_SCHOOLS else "")
-    left.set_title(title, loc="left")
-    _legend_below(left, [Patch(color=DARK, label="набрано"), Patch(color=POSSIBLE, label="возможно (есть данные)"),
-                         Patch(facecolor="white", edgecolor=MISSING_EDGE, hatch="///", label="нет данных: баллов нет")], top_h)
-
-    values = [float(v.value) * 100 if v.value is not None else 0 for _, v in shares]
-    labels = []
-    for y, (indicator, value) in enumerate(shares):
-        color = REACHED if value.points else BELOW if value.scored else NO_RULE
-        if value.value is None:
-            right.barh([y], [100], color="white", edgecolor=MISSING_EDGE, hatch="///", linewidth=0.6, height=0.45)
-            right.text(2, y, "нет данных", va="center", fontsize=FONT_PT, color="#404040",
-                       bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
-        else:
-            right.barh([y], [values[y]], color=color, height=0.45)
-            inside = values[y] > 82
-            right.text(values[y] - 1 if inside else values[y] + 1, y, percent(value.value), va="center",
-                       ha="right" if inside else "left", fontsize=FONT_PT, color="white" if inside else "black")
-        label = f"{indicator.code} {indicator.short}".strip()
-        if indicator.threshold is not None:
-            x = indicator.threshold * 100
-            right.plot([x, x], [y - 0.32, y + 0.32], color="black", linewidth=2.2)
-            label += f" · порог {'≥' if indicator.comparison == '>=' else '>'} {percent(indicator.threshold)}"
-        labels.append(label)
-    _labelled_bars(right, labels)
-    right.set_xlim(0, 100)
-    right.set_xticks([0, 25, 50, 75, 100])
-    right.set_xlabel("%")
-    right.set_title("Муниципальные доли против порогов (черта — порог)", loc="left")
-    _legend_below(right, [Patch(color=REACHED, label="порог достигнут"), Patch(color=BELOW, label="ниже порога"),
-                          Patch(color=NO_RULE, label="без порога"),
-                          Patch(facecolor="white", edgecolor=MISSING_EDGE, hatch="///", label="нет данных")], bottom_h)
-    fig.suptitle(f"{summary.municipality.name}, {summary.period}", fontsize=FONT_PT + 3, fontweight="bold")
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
-    return _png(fig, plt)
-
-
-def dynamics_chart(summary: Summary) -> bytes | None:
-    """The municipal teacher-share indicators across every period on record, one small panel each, with
-    its threshold; None with a single period (nothing to compare)."""
-    if len(summary.history) < 2:
-        return None
-    matplotlib, plt, _ = _pyplot()
-    with matplotlib.rc_context(_rc()):
-        return _dynamics_chart(summary, plt)
-
-
-def _dynamics_chart(summary: Summary, plt: Any) -> bytes:
-    indicators = [i for i in summary.methodology.municipal_indicators if i.kind.value == "teacher_share"]
-    periods = [h.period for h in summary.history]
-    columns = 2
-    rows = -(-len(indicators) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(CHART_WIDTH_IN, 2.5 * rows + 0.9), squeeze=False, sharex=True)
-    xs = list(range(len(periods)))
-    short = [p.replace("-", "–\n", 1) if len(periods) > 3 else p for p in periods]
-    for n, ax in enumerate(axes.flat):
-        if n >= len(indicators):
-            ax.axis("off")
-            continue
-        indicator = indicators[n]
-        values = [h.municipal[indicator.code] for h in summary.history]
-        ys = [float(v.value) * 100 if v.value is not None else None for v in values]
-        known = [(x, y) for x, y in zip(xs, ys) if y is not None]
-        if known:
-            ax.plot([x for x, _ in known], [y for _, y in known], color=DARK, linewidth=2, marker="o")
-        for x, (y, v) in enumerate(zip(ys, values)):
-            if y is None:
-                ax.text(x, 50, "нет\nданных", ha="center", va="center", fontsize=FONT_PT - 1, color="#404040")
-            else:
-                ax.annotate(percent(v.value), (x, y), textcoords="offset points", xytext=(0, 7), ha="center",
-                            fontsize=FONT_PT, color=REACHED if v.points else BELOW if v.scored else "black")
-        if indicator.threshold is not None:
-            ax.axhline(indicator.threshold * 100, color="#404040", linestyle="--", linewidth=1)
-            ax.text(xs[-1] + 0.35, indicator.threshold * 100, f"порог\n{percent(indicator.threshold)}", va="center",
-                    fontsize=FONT_PT - 1, color="#404040")
-        ax.set_ylim(0, 112)
-        ax.set_xlim(-0.4, xs[-1] + 0.4)
-        ax.set_yticks([0, 50, 100])
-        ax.set_xticks(xs, short)
-        ax.set_title(f"{indicator.code} {indicator.short}", loc="left", fontsize=FONT_PT + 1)
-    fig.suptitle(f"Доли педагогов по периодам, %: {summary.municipality.name}", fontsize=FONT_PT + 2, fontweight="bold")
-    fig.text(0.5, 0.005, "пунктир — порог; зелёное значение — порог достигнут, красное — ниже порога",
-             ha="center", va="bottom", fontsize=FONT_PT - 1, color="#404040")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return _png(fig, plt)

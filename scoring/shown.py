@@ -71,7 +71,7 @@ def counted(indicator: Indicator, v: Value) -> str:
         answered = v.denominator - v.missing
         text = f"{v.numerator} из {v.denominator} заявленных педагогов; ответили {answered}"
         return text + (f"; {v.note}" if v.note else "")
-    if not v.group:  # statuses: known for every school of the group
+    if not v.group or not v.missing:  # statuses are known for every school; or every school has answered
         return f"{v.numerator} из {_schools(v.denominator)}"
     if v.denominator == v.group:  # the whole group (the collection is over and a missing school counts as no)
         return f"{v.numerator} из {_schools(v.group)}; без данных {v.missing}, они засчитаны как «нет»"

@@ -4,10 +4,10 @@ messenger and no length limit of any; each channel's renderer turns them into it
 from __future__ import annotations
 
 from monitoring import completion
-from scoring import shown
+from scoring import shown, stops
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import METHOD_TITLES, Method
-from scoring.indicators import SchoolScore, Value
+from scoring.indicators import Value
 from scoring.methodology import Indicator
 from scoring.summary import Summary, completion_by_school, schools_by_status
 from storage.wording import count
@@ -126,42 +126,5 @@ def summary_lines(summary: Summary, lowest: int = 5) -> list[Rich]:
             f"Анкету школы не отправили ({len(unsent)}; их баллы неполные, в рейтинг не входят): "
             + ", ".join(s.school.short_name for s in unsent)
         )
-    return [line if isinstance(line, Rich) else plain(line) for line in lines]
-
-
-def _mark(value: Value) -> str:
-    if value.pending:
-        return "⏳"
-    if value.no_data:
-        return "⬜"
-    return "✅" if value.points else "❌"
-
-
-def card_lines(summary: Summary, score: SchoolScore) -> list[Rich]:
-    """The school's card as lines of text."""
-    school = score.school
-    lines: list[Rich | str] = [
-        bold(f"Карточка школы: {school.name}"),
-        f"Период {summary.period}; статус: {school.status.title()}",
-        "Итого: " + bold(total_text(score.total, score.maximum, len(score.no_data), len(score.pending))),
-        "✅ — балл получен, ❌ — 0 баллов, ⏳ — балл не определён, ⬜ — нет данных (баллы не начислены).",
-        "",
-    ]
-    for indicator in summary.methodology.school_indicators:
-        value = score.values[indicator.code]
-        if not value.applies:
-            continue
-        lines.append(f"{_mark(value)} " + value_line(indicator, value))
-    zeros = score.zeros
-    if zeros:
-        lines += ["", bold("Что сделать")]
-        for value in zeros:
-            indicator = summary.methodology.indicator(value.code)
-            if indicator.recommendation:
-                lines.append(f"• {indicator.code}: {indicator.recommendation}")
-    elif not score.no_data:
-        lines += ["", "Все показатели школы набрали баллы."]
-    if score.no_data:
-        lines += ["", f"Нет данных по {count(len(score.no_data), 'показателю', 'показателям', 'показателям')}: "
-                  + ", ".join(v.code for v in score.no_data) + ". Отправьте анкету школы (/surveys), чтобы они были посчитаны."]
+    lines += stops.losing_lines(summary.stops)
     return [line if isinstance(line, Rich) else plain(line) for line in lines]

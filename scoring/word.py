@@ -1,10 +1,13 @@
-"""The Word documents: the working group's analytical report (`shnor report`, /report) and the one-page
-school card (/card). docxtpl fills the templates in scoring/templates (a municipality restyles them in
-Word); the sentences come from scoring/word.yaml and the decisions from the methodology's `decision`
-fields, so no wording lives here. Tables are built here (their columns follow the periods on record)
-in the template's styles «Таблица ШНОР», «Шапка таблицы» and «Текст таблицы»: a row never breaks
-across pages and the header row repeats on each page. Their columns are sized to the text width of the
-template's section that holds them (the report's tables are in a landscape section), for 12 pt text.
+"""What the Word documents share: values as they read in a document, the tables, the rendering. The
+protocol of the working group and its appendix, the analytical report (`shnor report`, /report), are
+scoring.protocol; the one-page school card (/card) is scoring.card. docxtpl fills the templates in
+scoring/templates (a municipality restyles them in Word); the sentences come from scoring/word.yaml.
+
+Tables are written here as WordprocessingML in the template's styles «Таблица ШНОР», «Шапка таблицы» and
+«Текст таблицы» (build_table): a row never breaks across pages, the header row repeats on each page, a
+merged cell never runs over a page without its text, totals stay with their rows, and the columns are
+fitted to their text so that no word is broken inside a cell (fit_widths, Times New Roman's widths in
+scoring/templates/font_widths.json).
 
 docxtpl (python-docx, Jinja2) is imported when a document is rendered, never at bot start.
 """
@@ -13,32 +16,25 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import re
-from fractions import Fraction
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import yaml
 
-from monitoring import completion as completion_text
-from scoring.development import answer_options
-from scoring.identification import (
-    CRITERIA_TITLES,
-    METHOD_TITLES,
-    SUPPORT_GROUP_TITLES,
-    Method,
-)
 from scoring.indicators import PeriodScores, SchoolScore, Value
-from scoring.methodology import Indicator
-from scoring.summary import ReportInput, Summary
+from scoring.summary import Summary
 from scoring.text import total_text
-from storage.wording import count, percent
+from storage.wording import count
 
 TEMPLATES = Path(__file__).parent / "templates"
-REPORT_TEMPLATE = TEMPLATES / "report.docx"
-CARD_TEMPLATE = TEMPLATES / "card.docx"
+FONT_WIDTHS = TEMPLATES / "font_widths.json"
 PHRASES_FILE = Path(__file__).parent / "word.yaml"
 TABLE_STYLE, HEAD_STYLE, CELL_STYLE = "Таблица ШНОР", "Шапка таблицы", "Текст таблицы"
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MINUS = "\u2212"
 
 
@@ -51,17 +47,18 @@ def phrases(path: Path = PHRASES_FILE) -> dict[str, Any]:
 
 
 def value_text(value: Value | None, *, points: bool = True) -> str:
-    """«69,7 % (0)», «да (1)», «нет данных», «—»: the value and, where it scored, its points in brackets."""
-    v = phrases()["values"]
+    """«69,7 % (0)», «да (1)», «8,3 % (балл не определён)», «нет данных», «—»: the value (scoring.shown) and,
+    where it scores, its point in brackets (a table's legend says so)."""
+    from scoring import shown
+
     if value is None or not value.applies:
-        return v["not_applicable"]
-    if value.value is None:
-        return v["no_data"]
-    if isinstance(value.value, bool):
-        shown = v["yes"] if value.value else v["no"]
-    else:
-        shown = percent(value.value)
-    return f"{shown} ({value.points})" if points and value.scored else shown
+        return phrases()["values"]["not_applicable"]
+    text = shown.value(value)
+    if points and value.scored:
+        return f"{text} ({value.points})"
+    if points and value.pending:
+        return f"{text} ({shown.PENDING})"
+    return text
 
 
 def _signed(number: float, template: str) -> str:
@@ -88,73 +85,16 @@ def change_text(before: Value | None, after: Value | None) -> str:
 def school_total(score: SchoolScore | None) -> str:
     if score is None:
         return phrases()["values"]["not_applicable"]
-    return total_text(score.total, score.maximum, len(score.no_data))
+    return total_text(score.total, score.maximum, len(score.no_data), len(score.pending))
 
 
 def municipal_total(scores: PeriodScores) -> str:
-    return total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data))
+    return total_text(scores.municipal_total, scores.municipal_maximum, len(scores.municipal_no_data),
+                      len(scores.municipal_pending))
 
 
 def names(items: list[str]) -> str:
     return ", ".join(items)
-
-
-# --- the report's text ---------------------------------------------------------------------
-
-
-def overview(summary: Summary) -> list[str]:
-    """The short summary written from the data: schools by status, completion, the municipal total
-    against its maximum and the period before, the indicators that crossed their threshold."""
-    o = phrases()["overview"]
-    schools = summary.scores.schools
-    flags = (("shnro", "ШНРО"), ("shnsu", "ШНСУ"), ("risk_zone", "зона риска"), ("project_500", "проект «500+»"))
-    parts = [o["status"].format(title=title, count=sum(getattr(s.school.status, flag) for s in schools))
-             for flag, title in flags if any(getattr(s.school.status, flag) for s in schools)]
-    out = [o["schools"].format(period=summary.period, schools=count(len(schools), "школа", "школы", "школ"),
-                               statuses="; ".join(parts) if parts else o["no_status"])]
-    c = summary.completion
-    if "teacher" in c.audiences:
-        out.append(o["teachers"].format(completion=completion_text.total_text(c.teachers.values())))
-    else:
-        out.append(o["no_teacher_survey"])
-    if summary.school_form_expected:
-        sent = sum(summary.form_sent(s.school.id) for s in schools)
-        out.append(o["school_forms"].format(sent=sent, total=len(schools)))
-    now = summary.history[-1]
-    if len(summary.history) < 2:
-        out.append(o["municipal_total"].format(total=municipal_total(now)))
-        out.append(o["first_period"])
-        return out
-    before = summary.history[-2]
-    out.append(o["municipal_total_before"].format(total=municipal_total(now), previous=before.period,
-                                                  before=municipal_total(before)))
-    up, down = crossed(summary.methodology.municipal_indicators, before, now)
-    if up:
-        out.append(o["crossed_up"].format(previous=before.period, indicators=names(up)))
-    if down:
-        out.append(o["crossed_down"].format(previous=before.period, indicators=names(down)))
-    if not up and not down:
-        out.append(o["crossed_none"].format(previous=before.period))
-    return out
-
-
-def crossed(indicators: tuple[Indicator, ...], before: PeriodScores, now: PeriodScores) -> tuple[list[str], list[str]]:
-    """The municipal indicators with a threshold that reached it / fell below it since the period before."""
-    up, down = [], []
-    for indicator in indicators:
-        if indicator.threshold is None:
-            continue
-        a, b = before.municipal[indicator.code], now.municipal[indicator.code]
-        if a.scored and b.scored and a.points != b.points:
-            (up if b.points else down).append(indicator.label)
-    return up, down
-
-
-def in_scope(summary: Summary, all_schools: bool) -> list[SchoolScore]:
-    """The report's schools: ШНРО, ШНСУ and risk-zone schools of the period (or every school)."""
-    if all_schools:
-        return list(summary.scores.schools)
-    return [s for s in summary.scores.schools if s.school.status.low_results_or_unfavourable or s.school.status.risk_zone]
 
 
 def school_notes(summary: Summary, score: SchoolScore, key: str = "school") -> list[str]:
@@ -166,111 +106,8 @@ def school_notes(summary: Summary, score: SchoolScore, key: str = "school") -> l
     return [p["no_data"].format(count=count(len(score.no_data), "показателю", "показателям", "показателям"), reason=reason)]
 
 
-def zero_lines(summary: Summary, score: SchoolScore) -> list[str]:
-    p = phrases()["school"]
-    lines = []
-    for value in score.zeros:
-        indicator = summary.methodology.indicator(value.code)
-        template = p["zero"] if indicator.recommendation else p["zero_no_recommendation"]
-        lines.append(template.format(code=indicator.code, title=indicator.title, value=value_text(value, points=False),
-                                     recommendation=indicator.recommendation or ""))
-    return lines
-
-
-def decisions(summary: Summary, schools: list[SchoolScore]) -> list[str]:
-    """The draft «Решили»: numbered decisions from the methodology's `decision` fields, each naming the
-    schools where its indicator scored 0 (one line per decision, never per school and indicator)."""
-    d = phrases()["decisions"]
-    out = list(d.get("opening") or [])
-    grouped: dict[str, list[str]] = {}
-    for indicator in summary.methodology.school_indicators:
-        if not indicator.decision:
-            continue
-        hit = [s.school.short_name for s in schools if (v := s.values[indicator.code]).scored and not v.points]
-        for name in hit:
-            bucket = grouped.setdefault(indicator.decision, [])
-            if name not in bucket:
-                bucket.append(name)
-    out += [d["school"].format(decision=decision, schools=names(hit)) for decision, hit in grouped.items()]
-    for indicator in summary.methodology.municipal_indicators:
-        value = summary.scores.municipal[indicator.code]
-        if indicator.decision and value.scored and not value.points:
-            out.append(d["municipal"].format(decision=indicator.decision, period=summary.period,
-                                             value=value_text(value, points=False)))
-    missing = [s.school.short_name for s in schools if summary.school_form_expected and not summary.form_sent(s.school.id)]
-    if missing:
-        out.append(d["no_data"].format(period=summary.period, schools=names(missing)))
-    return out + list(d.get("closing") or [])
-
-
-def identification(summary: Summary) -> tuple[list[str], list[list[str]] | None, list[str], list[str]]:
-    """The method, the schools by status; for the twelve criteria each school's criteria met (for the
-    Sverdlovsk groups each school's groups): lines, table rows, table headers, notes."""
-    p = phrases()["identification"]
-    t = phrases()["table"]
-    method = Method(summary.municipality.identification_method)
-    lines = [p["method"].format(method=METHOD_TITLES[method])]
-    schools = summary.scores.schools
-    for flag, title in (("shnro", "ШНРО"), ("shnsu", "ШНСУ"), ("risk_zone", "Зона риска"), ("project_500", "Проект «500+»"),
-                        ("pilot", "Пилотная площадка")):
-        hit = [s.school.short_name for s in schools if getattr(s.school.status, flag)]
-        if hit:
-            lines.append(p["status_line"].format(title=title, count=len(hit), schools=names(hit)))
-    none = [s.school.short_name for s in schools if s.school.status.title() == "нет статуса"]
-    if none:
-        lines.append(p["status_line"].format(title="Без статуса", count=len(none), schools=names(none)))
-    if not summary.statuses:
-        lines.append(p["none"])
-    rows: list[list[str]] | None = None
-    headers: list[str] = []
-    notes: list[str] = []
-    with_criteria = [s for s in schools if "criteria" in (s.school.status.details or {})]
-    with_groups = [s for s in schools if "quality_group" in (s.school.status.details or {})]
-    if with_criteria:
-        headers = [t["school"], t["criteria_count"], t["criteria_met"]]
-        rows = [[s.school.short_name, str(s.school.status.details.get("count", 0)),
-                 ", ".join(str(n) for n in s.school.status.details["criteria"]) or "—"] for s in with_criteria]
-        notes.append(p["criteria_note"].format(criteria="; ".join(f"{n} — {title}" for n, title in CRITERIA_TITLES.items())))
-    elif with_groups:
-        headers = [t["school"], t["quality_group"], t["isbsh_group"], t["support_group"]]
-        rows = [[s.school.short_name, str(s.school.status.details["quality_group"]), str(s.school.status.details["isbsh_group"]),
-                 SUPPORT_GROUP_TITLES.get(s.school.status.support_group or "", "—")] for s in with_groups]
-    return lines, rows, headers, notes
-
 
 # --- tables --------------------------------------------------------------------------------
-
-
-def _unit(indicator: Indicator) -> str:
-    return phrases()["units"].get(indicator.kind.value, "")
-
-
-def indicator_rows(
-    summary: Summary, indicators: tuple[Indicator, ...], values: list[dict[str, Value]],
-) -> list[list[str]]:
-    """Seed 004's rows: № (the code), criterion, indicator, unit, a value per period, the change."""
-    rows = []
-    for indicator in indicators:
-        per_period = [v.get(indicator.code) for v in values]
-        if all(v is None or not v.applies for v in per_period):
-            continue
-        rows.append([indicator.code, summary.methodology.criterion_title(indicator), indicator.title, _unit(indicator),
-                     *[value_text(v) for v in per_period],
-                     change_text(per_period[-2], per_period[-1]) if len(per_period) > 1 else ""])
-    return rows
-
-
-def _widths(periods: int, total: float, change: bool) -> list[float]:
-    """Column widths in mm for 12 pt text: fixed for the code («M2.4.10»), the unit, each period
-    («100,0 % (1)» and «нет данных» on one line) and the change; the rest shared by the criterion and
-    the indicator. On a narrow page (a portrait section) a period's value takes two lines."""
-    code, unit, period, change_width = 17.0, 14.0, 23.0, 32.0 if change else 0.0
-    rest = total - code - unit - change_width - period * periods
-    if rest < 100:
-        period = 17.0
-        rest = total - code - unit - change_width - period * periods
-    rest = max(60.0, rest)
-    return [code, rest * 0.4, rest * 0.6, unit, *[period] * periods, *([change_width] if change else [])]
 
 
 def text_width(template: Any, tag: str) -> float:
@@ -294,52 +131,197 @@ def text_width(template: Any, tag: str) -> float:
     return Length(section.page_width - section.left_margin - section.right_margin).mm
 
 
-def _row_properties(row: Any, header: bool) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A table cell that is more than its text: spanning `span` columns, in bold."""
 
-    tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))  # a row never breaks across pages
-    if header:
-        tr_pr.append(OxmlElement("w:tblHeader"))  # the header row repeats on every page
-    for element in tr_pr.findall(qn("w:cantSplit")) + tr_pr.findall(qn("w:tblHeader")):
-        element.set(qn("w:val"), "true")
+    text: str
+    span: int = 1
+    bold: bool = False
 
 
-def build_table(template: Any, headers: list[str], rows: list[list[str]], widths: list[float], *,
-                group_column: int | None = None) -> Any:
-    """A table as a docxtpl subdocument in the template's styles; equal neighbouring cells of
-    `group_column` (the criterion) are merged into one."""
-    from docx.shared import Mm
+class Xml(str):
+    """WordprocessingML that docxtpl puts in place of a `{{p tag }}` paragraph as it is (a table)."""
 
-    sub = template.new_subdoc()
-    table = sub.add_table(rows=len(rows) + 1, cols=len(headers))
-    table.style = TABLE_STYLE
-    table.autofit = False
-    for n, col in enumerate(table._tbl.tblGrid.gridCol_lst):
-        col.w = Mm(widths[n])
-    for r, values in enumerate([headers, *rows]):
-        row = table.rows[r]
-        _row_properties(row, header=r == 0)
-        for c, cell in enumerate(row.cells):
-            cell.width = Mm(widths[c])
-            paragraph = cell.paragraphs[0]
-            paragraph.style = HEAD_STYLE if r == 0 else CELL_STYLE
-            text = values[c] if c < len(values) else ""
-            if group_column is not None and c == group_column and r > 1 and text and text == rows[r - 2][c]:
-                text = ""  # merged below
-            paragraph.text = text
+    def __html__(self) -> str:
+        return str(self)
+
+
+@functools.cache
+def _font_widths() -> dict[str, dict[str, int]]:
+    return json.loads(FONT_WIDTHS.read_text(encoding="utf-8"))
+
+
+def text_mm(text: str, size: float = 12, bold: bool = False) -> float:
+    """The width of one line of `text` in Times New Roman of `size` pt, in mm (scripts/make_font_widths.py)."""
+    widths = _font_widths()["bold" if bold else "regular"]
+    return sum(widths.get(ch, 600) for ch in text) / 1000 * size * 25.4 / 72
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[ \n]+", text) if w]  # a no-break space keeps words together
+
+
+CELL_PADDING = 3.0  # mm: the cell's margins (1 mm a side in «Таблица ШНОР») and a little room
+
+
+def fit_widths(headers: list[str], rows: list[list[str | Cell]], total: float, *, flexible: tuple[int, ...],
+               cap: float = 34.0, size: float = 12) -> list[float]:
+    """Column widths in mm that add up to `total`: every column at least as wide as its longest word (so
+    that no word is broken inside a cell), the others up to one line of their text (at most `cap`), and
+    what is left shared by the `flexible` columns in proportion to their text."""
+    count = len(headers)
+    least = [text_mm(max(_words(h) or [""], key=text_mm), size, bold=True) + CELL_PADDING for h in headers]
+    natural = [text_mm(h, size, bold=True) + CELL_PADDING for h in headers]
+    amount = [float(len(h)) for h in headers]
+    previous: list[str | Cell] = []
+    for row in rows:
+        c = 0
+        for n, cell in enumerate(row):
+            text, span, bold = (cell.text, cell.span, cell.bold) if isinstance(cell, Cell) else (cell, 1, False)
+            if n < len(previous) and previous[n] == cell:  # merged with the one above: its text counts once
+                c += span
+                continue
+            if span == 1 and c < count:
+                longest = max((text_mm(w, size, bold) for w in _words(text)), default=0.0)
+                least[c] = max(least[c], longest + CELL_PADDING)
+                if not isinstance(cell, Cell):  # a total may wrap: only its words must fit
+                    natural[c] = max(natural[c], text_mm(text, size, bold) + CELL_PADDING)
+                    amount[c] += len(text)
+            c += span
+        previous = row
+    widths = list(least)
+    for c in range(count):
+        if c not in flexible:
+            widths[c] = max(least[c], min(natural[c], cap))
+    left = total - sum(widths)
+    if left < 0:  # the fixed columns take less than one line of their text, down to their longest word
+        give = [widths[c] - least[c] for c in range(count)]
+        shrink = min(1.0, -left / (sum(give) or 1))
+        widths = [w - g * shrink for w, g in zip(widths, give)]
+        left = total - sum(widths)
+    if left < 0:  # the longest words alone are wider than the page: the table fits it, a word may break
+        return [w * total / sum(widths) for w in widths]
+    weights = [amount[c] if c in flexible else 0.0 for c in range(count)]
+    if not sum(weights):
+        weights = [1.0] * count
+    return [w + max(0.0, left) * k / sum(weights) for w, k in zip(widths, weights)]
+
+
+def _lines(cells: list[str | Cell], widths: list[float], skip: int | None = None, size: float = 12) -> int:
+    """How many lines a row takes: its tallest cell's, its words wrapped at the column's width (but the
+    merged column's)."""
+    tallest, c = 1, 0
+    for cell in cells:
+        text, span = (cell.text, cell.span) if isinstance(cell, Cell) else (cell, 1)
+        if c != skip and text:
+            room = max(1.0, sum(widths[c: c + span]) - CELL_PADDING)
+            lines, used = 1, 0.0
+            for word in _words(text):
+                width = text_mm(word + " ", size)
+                if used and used + width > room + text_mm(" ", size):
+                    lines, used = lines + 1, 0.0
+                used += width
+            tallest = max(tallest, lines)
+        c += span
+    return tallest
+
+
+def _style_ids(template: Any) -> tuple[str, str, str]:
+    styles = template.get_docx().styles
+    return tuple(styles[name].style_id for name in (TABLE_STYLE, HEAD_STYLE, CELL_STYLE))  # type: ignore[return-value]
+
+
+def _twips(mm: float) -> int:
+    return round(mm * 1440 / 25.4)
+
+
+def _paragraph(text: str, style: str, *, keep: bool, bold: bool = False) -> str:
+    keep_next = "<w:keepNext/>" if keep else ""
+    bold_run = "<w:rPr><w:b/></w:rPr>" if bold else ""
+    runs = "<w:r>{}{}</w:r>".format(bold_run, "<w:br/>".join(
+        f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n"))) if text else ""
+    return f'<w:p><w:pPr><w:pStyle w:val="{style}"/>{keep_next}</w:pPr>{runs}</w:p>'
+
+
+def build_table(template: Any, headers: list[str], rows: list[list[str | Cell]], widths: list[float] | None = None, *,
+                group_column: int | None = None, totals: int = 0, keep_together: bool = False,
+                longest_group: int = 14, flexible: tuple[int, ...] = (), total_width: float | None = None,
+                cap: float = 34.0) -> Xml:
+    """A table in the template's styles, written as WordprocessingML (python-docx's per-cell calls took
+    seconds a table). How it breaks across pages:
+    - a row never breaks (cantSplit) and the header row repeats on every page (tblHeader);
+    - equal neighbouring cells of `group_column` (the criterion, the question) are merged and their rows
+      kept together (keep with next), so a merged cell never runs over a page; a group taller than
+      `longest_group` lines is merged in parts, each with the text again, so that it shows on every page;
+    - the last `totals` rows (the totals) stay with the row before them; the header with the first row;
+    - `keep_together`: the whole table on one page (a short one).
+    Without `widths`, the columns are fitted to their text (fit_widths) across `total_width` mm, the
+    columns not `flexible` up to `cap` mm."""
+    table_style, head_style, cell_style = _style_ids(template)
+    if widths is None:
+        widths = fit_widths(headers, rows, total_width or 160.0, flexible=flexible, cap=cap)
+    body, tail = rows[: len(rows) - totals], rows[len(rows) - totals:]
+    # the groups of the merged column: (first row, rows), cut to `longest_group`
+    starts: dict[int, int] = {}  # row index -> rows in its merged part
     if group_column is not None:
-        start = 1
-        for r in range(2, len(rows) + 2):
-            if r == len(rows) + 1 or rows[r - 1][group_column] != rows[start - 1][group_column] or not rows[r - 1][group_column]:
-                if r - 1 > start:
-                    merged = table.cell(start, group_column).merge(table.cell(r - 1, group_column))
-                    for extra in merged.paragraphs[1:]:  # the merged cells' empty paragraphs would add height
-                        if not extra.text:
-                            extra._p.getparent().remove(extra._p)
-                start = r
-    return sub
+        height = [_lines(cells, widths, group_column) for cells in body]
+        r = 0
+        while r < len(body):
+            value = body[r][group_column] if group_column < len(body[r]) else ""
+            end, lines = r + 1, height[r]
+            while (end < len(body) and value and group_column < len(body[end]) and body[end][group_column] == value
+                   and lines + height[end] <= longest_group):
+                lines += height[end]
+                end += 1
+            starts[r] = end - r
+            r = end
+    keep = [keep_together] * len(body)
+    part_end = 0
+    for r in range(len(body)):
+        if r in starts:
+            part_end = r + starts[r]
+        if group_column is not None and r < part_end - 1:
+            keep[r] = True  # inside a merged part
+    if tail and body:
+        keep[-1] = True  # the totals never alone on a page
+    if keep_together and body:
+        keep[-1] = bool(tail)
+
+    out = [f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblStyle w:val="{table_style}"/>'
+           f'<w:tblW w:w="{sum(_twips(w) for w in widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
+           '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
+           '</w:tblPr><w:tblGrid>' + "".join(f'<w:gridCol w:w="{_twips(w)}"/>' for w in widths) + "</w:tblGrid>"]
+
+    def row_xml(cells: list[str | Cell], *, header: bool, keep_next: bool, r: int | None = None) -> str:
+        parts = ['<w:tr><w:trPr><w:cantSplit w:val="true"/>' + ('<w:tblHeader w:val="true"/>' if header else "")
+                 + "</w:trPr>"]
+        c = 0
+        for cell in cells:
+            text, span, bold = (cell.text, cell.span, cell.bold) if isinstance(cell, Cell) else (cell, 1, False)
+            width = sum(widths[c: c + span])
+            merge = ""
+            if r is not None and c == group_column:
+                if r in starts:
+                    merge = '<w:vMerge w:val="restart"/>' if starts[r] > 1 else ""
+                else:
+                    merge, text = "<w:vMerge/>", ""
+            span_xml = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+            parts.append(f'<w:tc><w:tcPr><w:tcW w:w="{_twips(width)}" w:type="dxa"/>{span_xml}{merge}</w:tcPr>'
+                         + _paragraph(text, head_style if header else cell_style, keep=keep_next, bold=bold) + "</w:tc>")
+            c += span
+        while c < len(widths):  # a short row: empty cells to the end
+            parts.append(f'<w:tc><w:tcPr><w:tcW w:w="{_twips(widths[c])}" w:type="dxa"/></w:tcPr>'
+                         + _paragraph("", cell_style, keep=keep_next) + "</w:tc>")
+            c += 1
+        return "".join(parts) + "</w:tr>"
+
+    out.append(row_xml(headers, header=True, keep_next=True))
+    out += [row_xml(cells, header=False, keep_next=keep[r], r=r) for r, cells in enumerate(body)]
+    out += [row_xml([c if isinstance(c, Cell) else Cell(c, bold=True) for c in cells], header=False,
+                    keep_next=n < len(tail) - 1) for n, cells in enumerate(tail)]
+    out.append("</w:tbl>")
+    return Xml("".join(out))
 
 
 def _render(template_path: Path, context: dict[str, Any], build: Any) -> bytes:
@@ -353,161 +335,7 @@ def _render(template_path: Path, context: dict[str, Any], build: Any) -> bytes:
     return out.getvalue()
 
 
-# --- the report ----------------------------------------------------------------------------
-
-
-def report_context(data: ReportInput, all_schools: bool = False) -> tuple[dict[str, Any], Any]:
-    """The template's values and a function that builds its tables (they need the template)."""
-    summary = data.summary
-    r = phrases()["report"]
-    t = phrases()["table"]
-    history = summary.history
-    periods = [h.period for h in history]
-    multi = len(periods) > 1
-    headers = [t["number"], t["criterion"], t["indicator"], t["unit"], *periods, *( [t["change"]] if multi else [])]
-
-    def trim(rows: list[list[str]]) -> list[list[str]]:
-        return rows if multi else [row[:-1] for row in rows]
-
-    municipal_rows = trim(indicator_rows(summary, summary.methodology.municipal_indicators, [h.municipal for h in history]))
-    municipal_rows.append(["", "", t["total"], "", *[municipal_total(h) for h in history], *([""] if multi else [])])
-
-    by_period = [{s.school.id: s for s in h.schools} for h in history]
-    schools = in_scope(summary, all_schools)
-    school_items = []
-    for score in schools:
-        scores = [p.get(score.school.id) for p in by_period]
-        rows = trim(indicator_rows(summary, summary.methodology.school_indicators,
-                                   [s.values if s else {} for s in scores]))
-        rows.append(["", "", t["total"], "", *[school_total(s) for s in scores], *([""] if multi else [])])
-        deputy = names(data.deputies.get(score.school.id, [])) or phrases()["school"]["no_deputy"]
-        zeros = zero_lines(summary, score)
-        school_items.append({
-            "name": score.school.name,
-            "line": phrases()["school"]["line"].format(period=summary.period, status=score.school.status.title(),
-                                                       deputy=deputy, total=school_total(score)),
-            "rows": rows,
-            "notes": school_notes(summary, score),
-            "zeros": [phrases()["school"]["zeros"], *zeros] if zeros else [phrases()["school"]["no_zeros"]],
-        })
-    ident_lines, ident_rows, ident_headers, ident_notes = identification(summary)
-    count_text = count(len(schools), "школа", "школы", "школ")
-    context = {
-        "municipality": summary.municipality.name,
-        "period": summary.period,
-        "title": r["title"],
-        "subtitle": r["subtitle"],
-        "date": r["date"].format(date=data.today.strftime("%d.%m.%Y")),
-        "overview": overview(summary),
-        "municipal_intro": (r["municipal_intro"].format(previous=periods[-2]) if multi
-                            else r["municipal_intro_single"].format(period=summary.period)),
-        "table_note": r["table_note"],
-        "schools_intro": (r["schools_intro_all"] if all_schools else r["schools_intro"]).format(
-            period=summary.period, count=count_text) if schools else r["no_schools"].format(period=summary.period),
-        "identification": ident_lines,
-        "identification_notes": ident_notes,
-        "decisions": decisions(summary, schools),
-        "development_intro": (r["development_intro"] if summary.development else r["development_none"]).format(
-            period=summary.period),
-    }
-    development_rows = development(summary, r["development_answered"])
-
-    def build(template: Any) -> dict[str, Any]:
-        widths = _widths(len(periods), text_width(template, "school.table"), multi)
-        items = [{**item, "table": build_table(template, headers, item.pop("rows"), widths, group_column=1)}
-                 for item in school_items]
-        ident_table = ""
-        if ident_rows:
-            total = text_width(template, "identification_table")
-            width = [50.0, 30.0, total - 80.0] if len(ident_headers) == 3 else [50.0, 30.0, 30.0, total - 110.0]
-            ident_table = build_table(template, ident_headers, ident_rows, width)
-        development_table = ""
-        if development_rows:
-            total = text_width(template, "development_table")
-            development_table = build_table(template, [t["question"], t["answer"], t["teachers"], t["share"]],
-                                            development_rows, [total - 130.0, 65.0, 28.0, 37.0], group_column=0)
-        return {
-            "development_table": development_table,
-            "municipal_table": build_table(template, headers, municipal_rows,
-                                           _widths(len(periods), text_width(template, "municipal_table"), multi),
-                                           group_column=1),
-            "schools": items,
-            "identification_table": ident_table,
-        }
-
-    return context, build
-
-
-def development(summary: Summary, answered_label: str) -> list[list[str]]:
-    """Section 5: per tallied question (scoring.development), how many teachers answered it, then each answer."""
-    rows = []
-    for entry in summary.development:
-        label, answered = entry.question.label, entry.total_answered()
-        rows.append([label, answered_label, str(answered), ""])
-        for value, option in answer_options(entry.question):
-            chosen = entry.total_chosen(value)
-            rows.append([label, option, str(chosen), percent(Fraction(chosen, answered)) if answered else "—"])
-    return rows
-
-
-def report_docx(data: ReportInput, *, all_schools: bool = False, template: Path | None = None) -> bytes:
-    context, build = report_context(data, all_schools)
-    return _render(template or REPORT_TEMPLATE, context, build)
-
-
 def file_name(kind: str, name: str, period: str) -> str:
     """«Справка_Сысертский_ГО_2026-2027.docx»: safe for any file system."""
     stem = re.sub(r"[^\w\-]+", "_", f"{kind} {name} {period}").strip("_")
     return f"{stem[:90]}.docx"
-
-
-# --- the card ------------------------------------------------------------------------------
-
-
-def card_context(summary: Summary, score: SchoolScore) -> tuple[dict[str, Any], Any]:
-    """One page for the deputy: the indicators of this period and the one before, with points, and what
-    to do where one scored 0. At 12 pt the page holds it because what to do follows the indicator's
-    name in one wide column (rather than a column of its own beside a narrow name) and the totals are
-    in the line above the table, not in a row of it."""
-    c = phrases()["card"]
-    history = summary.history[-2:]
-    scores = [next((s for s in h.schools if s.school.id == score.school.id), None) for h in history]
-    periods = [h.period for h in history]
-    rows = []
-    for indicator in summary.methodology.school_indicators:
-        values = [s.values.get(indicator.code) if s else None for s in scores]
-        if all(v is None or not v.applies for v in values):
-            continue
-        now = values[-1]
-        what = indicator.recommendation if now is not None and now.scored and not now.points else ""
-        name = f"{indicator.code} {indicator.short or indicator.title}"
-        rows.append([c["what_line"].format(indicator=name, what=what) if what else name, *[value_text(v) for v in values]])
-    before = ""
-    if len(history) > 1:
-        before = c["before"].format(previous=periods[0], total=school_total(scores[0]))
-    notes = school_notes(summary, score, "card")
-    if not score.zeros and not score.no_data:
-        notes.append(c["all_scored"])
-    context = {
-        "school": score.school.name,
-        "municipality": summary.municipality.name,
-        "period": summary.period,
-        "previous_text": c["previous"].format(previous=periods[0]) if len(history) > 1 else "",
-        "lines": [c["line"].format(status=score.school.status.title(), total=school_total(score), before=before)],
-        "legend": c["legend"].format(period=summary.period),
-        "notes": notes,
-    }
-    headers = [c["indicator"].format(period=summary.period), *periods]
-
-    def build(template: Any) -> dict[str, Any]:
-        widths = [0.0, *[23.0] * len(periods)]  # «нет данных», «100,0 % (1)» on one line
-        widths[0] = text_width(template, "table") - sum(widths)
-        return {"table": build_table(template, headers, rows, widths)}
-
-    return context, build
-
-
-def card_docx(summary: Summary, score: SchoolScore, *, template: Path | None = None) -> bytes:
-    context, build = card_context(summary, score)
-    return _render(template or CARD_TEMPLATE, context, build)
-

@@ -1,5 +1,5 @@
 """Render what the product hands to people, to look at it: the demo municipality (three periods), its
-report and a school card in Word, the summary workbook and the charts. LibreOffice turns the documents
+protocol with the analytical report as its appendix (a sample meeting and requisites) and a school card in Word, the summary workbook and the charts. LibreOffice turns the documents
 into PDF (pages counted with pdfinfo), pdftoppm turns pages into PNG.
 
     python scripts/render_check.py [OUT] [PERIODS]   # default OUT: ./render, PERIODS: 3 (the demo's)
@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,6 +41,18 @@ def png(file: Path, first: int = 1, last: int = 3, dpi: int = 70) -> list[Path]:
     return sorted(file.parent.glob(f"{prefix.name}-*.png"))
 
 
+def _sample() -> tuple[Any, Any]:
+    from scoring.protocol import Meeting, Requisites
+
+    meeting = Meeting(number="13", date="25.06.2026", place="кабинет № 101", chair="Едигарева Н.В., заместитель начальника",
+                      secretary="Т.А. Плотникова", speakers="Едигарева Н.В., Плотникова Т.А.",
+                      attendees=["Бессонова М.В., старший инженер", "Зыкова М.В., инженер", "Едигарева Н.В., заместитель начальника",
+                                 "Плотникова Т.А., ведущий специалист"])
+    requisites = Requisites("Управление образования Администрации Демонстрационного городского округа",
+                            "Начальник Управления образования", "Л.М. Миннуллина", "ул. Ленина, д. 1")
+    return meeting, requisites
+
+
 def demo_periods(count: int) -> tuple[str, ...]:
     """`count` school years up to the demo's last one: 3 → 2023-2024, 2024-2025, 2025-2026."""
     from scoring.demo import DEMO_PERIODS
@@ -50,13 +63,14 @@ def demo_periods(count: int) -> tuple[str, ...]:
 
 
 async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 3) -> dict[str, Path]:
-    from scoring import report, word
+    from scoring import card, charts, protocol, report
     from scoring.demo import build_demo
     from scoring.service import build_report, school_card
     from storage.clock import system_clock
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
 
+    meeting, requisites = _sample()
     database = out / "demo.sqlite3"
     database.unlink(missing_ok=True)
     url = f"sqlite+aiosqlite:///{database}"
@@ -73,16 +87,16 @@ async def make(out: Path, schools: int = 20, teachers: int = 15, periods: int = 
             worst = min(summary.scores.schools, key=lambda s: (bool(s.no_data), s.ratio, -len(s.zeros), s.school.name))
             _, score = await school_card(session, municipality, worst.school.id, now=system_clock())
             print(f"card_school: {worst.school.name} ({worst.total} из {worst.maximum}, с 0 баллов: {len(worst.zeros)})")
-        files["report"] = out / "справка.docx"
-        files["report"].write_bytes(word.report_docx(data))
+        files["report"] = out / "протокол.docx"
+        files["report"].write_bytes(protocol.protocol_docx(data, meeting, requisites, decisions=True))
         files["card"] = out / "карточка.docx"
-        files["card"].write_bytes(word.card_docx(summary, score))
+        files["card"].write_bytes(card.docx(summary, score))
         files["workbook"] = out / "сводка.xlsx"
         files["workbook"].write_bytes(report.workbook(summary))
-        files["chart"] = out / "chart.png"
-        files["chart"].write_bytes(report.chart(summary))
-        files["dynamics"] = out / "dynamics.png"
-        files["dynamics"].write_bytes(report.dynamics_chart(summary))
+        for _, photos in charts.images(summary):
+            for name, data in photos:  # chart_1.png … chart_N.png
+                files[name.removesuffix(".png")] = out / name
+                files[name.removesuffix(".png")].write_bytes(data)
     finally:
         await engine.dispose()
     return files
@@ -101,8 +115,7 @@ def main(out: Path, schools: int = 20, teachers: int = 15, periods: int = 3) -> 
         document = pdf(files[key])
         figures[f"{key}_pages"] = pages(document)
         figures[f"{key}_png"] = [str(p) for p in png(document)]
-    for key in ("chart", "dynamics"):
-        figures[f"{key}_px"] = Image.open(files[key]).size
+    figures["charts_px"] = [Image.open(path).size for key, path in files.items() if key.startswith("chart_")]
     for key, value in figures.items():
         print(f"{key}: {value}")
     return figures

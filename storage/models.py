@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -199,6 +200,23 @@ class AccessLog(Base):
     detail: Mapped[str | None] = mapped_column(String(200))  # the period, the school
 
 
+class Meeting(Base):
+    """A meeting of the municipal working group whose protocol was made (/report, `shnor report --meeting`): its
+    details are the protocol's, kept so that the next protocol offers the same people, place and agenda and the
+    next number."""
+
+    __tablename__ = "meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(40))  # the school year the protocol's data are for
+    number: Mapped[str] = mapped_column(String(40), default="")
+    held_on: Mapped[dt.date | None] = mapped_column(Date)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # scoring.protocol.Meeting.stored()
+    made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    made_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+
 class Invite(Base):
     __tablename__ = "invite"
 
@@ -292,6 +310,9 @@ class Response(Base):
     started_at: Mapped[dt.datetime] = stamped()
     updated_at: Mapped[dt.datetime] = stamped()
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The screen its respondent was shown last (surveys.store.screen_name): a question's name (the carry screen:
+    # its first question), REVIEW_SCREEN for the review; None: written before migration 0016. A draft stopped there.
+    screen: Mapped[str | None] = mapped_column(String(60))
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan")
@@ -309,6 +330,9 @@ class Answer(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     answered_at: Mapped[dt.datetime] = stamped()
+    # Seconds from the screen being shown (the response's write before) to this answer; None: the answer was given on
+    # another question's screen (the carry screen's further facts, an inline follow-up), or before migration 0016.
+    seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class SchoolStatus(Base):
@@ -630,6 +654,7 @@ __all__ = [
     "FsmRecord",
     "InboxUpdate",
     "Invite",
+    "Meeting",
     "Municipality",
     "Person",
     "Response",

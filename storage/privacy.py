@@ -1,9 +1,10 @@
 """Personal data (152-ФЗ): the consent a person gives before registering, what is stored about them,
 and who looked at the municipality's data.
 
-The consent's text comes from storage/consent.txt with the municipality's operator and purposes
-(set with `shnor municipality privacy`; sensible defaults otherwise); its version is a digest of
-the exact text, stored with the time it was accepted.
+The consent's text comes from storage/consent.txt with the municipality's operator and purposes; its version is a
+digest of the exact text, stored with the time it was accepted. The operator is the municipality's own
+(`shnor municipality privacy --operator`), else the full name of its education body (a requisite of its documents);
+with neither, nobody registers: a consent must name who processes the data. The purposes have a default.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from storage.models import (
 )
 
 TEMPLATE = Path(__file__).with_name("consent.txt")
-DEFAULT_OPERATOR = "муниципальный орган управления образованием ({municipality})"
 DEFAULT_PURPOSES = (
     "мониторинг муниципальной системы работы со школами с низкими результатами обучения и школами, "
     "функционирующими в неблагоприятных социальных условиях; напоминания о сроках анкет"
@@ -42,9 +42,33 @@ class ConsentText:
     version: str
 
 
+class NoOperator(ValueError):
+    """The municipality has not named the operator of personal data: nobody may register yet (the message is Russian)."""
+
+
+def operator_of(municipality: Municipality) -> str | None:
+    """Who processes the personal data, as its name is written (nominative): the operator set for the consent, else
+    the education body of the municipality's documents; None when neither is set."""
+    for name in (municipality.pd_operator, municipality.body_name):
+        if name and name.strip():
+            return name.strip().rstrip(".")
+    return None
+
+
+def set_operator_command(municipality: Municipality) -> str:
+    """The command that names the operator (what a refusal tells the administrator to run)."""
+    return f'shnor municipality privacy {municipality.id} --operator "Управление образования … (ИНН …)"'
+
+
 def consent_text(municipality: Municipality) -> ConsentText:
-    operator = municipality.pd_operator or DEFAULT_OPERATOR.format(municipality=municipality.name)
-    purposes = municipality.pd_purposes or DEFAULT_PURPOSES
+    """The consent a person of this municipality accepts; NoOperator while the operator is not named."""
+    operator = operator_of(municipality)
+    if operator is None:
+        raise NoOperator(
+            f"Не указан оператор персональных данных муниципалитета «{municipality.name}»: пока его нет, бот никого "
+            f"не регистрирует. Укажите его: {set_operator_command(municipality)}"
+        )
+    purposes = (municipality.pd_purposes or DEFAULT_PURPOSES).strip().rstrip(".")
     text = TEMPLATE.read_text(encoding="utf-8").strip().format(operator=operator, purposes=purposes)
     return ConsentText(text, hashlib.sha256(text.encode()).hexdigest()[:16])
 
@@ -79,7 +103,7 @@ def log_access(session: AsyncSession, *, action: str, municipality_id: int, pers
 
     `person` is the bot user who asked; None means the command line."""
     assert action in ACTIONS, action
-    actor = f"бот, {person.role} №{person.id}" if person is not None else command_line_actor()
+    actor = f"бот, {ROLE_NAMES.get(person.role, person.role)} №{person.id}" if person is not None else command_line_actor()
     session.add(AccessLog(at=now, municipality_id=municipality_id, person_id=person.id if person else None,
                           actor=actor[:200], action=action, detail=detail[:200] if detail else None))
 

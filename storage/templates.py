@@ -21,11 +21,11 @@ MIN_WIDTH, MAX_WIDTH = 12, 60
 
 def template_workbook(layout: Layout) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment
 
-    from storage.xlsx import row
+    from storage.xlsx import font, row
 
-    bold = Font(bold=True)
+    bold = font(bold=True)  # named Calibri: LibreOffice draws an unnamed font serif
     workbook = Workbook()
     data = workbook.active
     data.title = layout.sheet

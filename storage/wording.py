@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 
 
@@ -23,3 +24,17 @@ def plural(n: int, one: str, few: str, many: str) -> str:
 
 def count(n: int, one: str, few: str, many: str) -> str:
     return f"{n} {plural(n, one, few, many)}"
+
+
+def zone_label(timezone: str, at: dt.datetime) -> str:
+    """A time zone as people read it: «UTC+5» (Asia/Yekaterinburg), «UTC+3» (Europe/Moscow), «UTC+5:30», «UTC»;
+    `at` is the moment whose offset is meant (a zone's offset may change)."""
+    from zoneinfo import ZoneInfo
+
+    offset = at.astimezone(ZoneInfo(timezone)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")

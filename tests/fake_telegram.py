@@ -59,7 +59,17 @@ def html_error(text: str) -> str:
     return ""
 
 
-JSON_FIELDS = {"reply_markup", "commands", "scope", "entities", "allowed_updates", "link_preview_options", "reply_parameters"}
+JSON_FIELDS = {"reply_markup", "commands", "scope", "entities", "allowed_updates", "link_preview_options", "reply_parameters",
+               "media"}
+CAPTION_LIMIT = 1024  # characters of a photo's or a document's caption
+ALBUM_SIZES = range(2, 11)  # sendMediaGroup: «must include 2-10 items»
+
+
+def png_size(content: bytes) -> tuple[int, int] | None:
+    """A PNG's width and height from its IHDR chunk; None for anything else."""
+    if content[:8] != b"\x89PNG\r\n\x1a\n" or len(content) < 24:
+        return None
+    return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
 
 
 @dataclass
@@ -515,26 +525,83 @@ class FakeTelegram:
         self.callback_answers[params["callback_query_id"]] = params
         return True
 
-    async def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
-        upload = params.get(kind)
-        if isinstance(upload, str) and upload.startswith("attach://"):
-            upload = params.get(upload.removeprefix("attach://"))
-        extra: dict[str, Any] = {}
+    def _file_extra(self, kind: str, upload: Any) -> dict[str, Any]:
         if kind == "document":
-            extra["document"] = {
+            return {"document": {
                 "file_id": f"DOC{next(self._message_ids)}",
                 "file_unique_id": "u",
                 "file_name": upload.get("filename") if isinstance(upload, dict) else str(upload),
                 "file_size": upload.get("size", 0) if isinstance(upload, dict) else 0,
-            }
-        else:
-            extra["photo"] = [{"file_id": f"PH{next(self._message_ids)}", "file_unique_id": "p", "width": 800, "height": 600}]
+            }}
+        width, height = (png_size(upload["content"]) if isinstance(upload, dict) else None) or (800, 600)
+        return {"photo": [{"file_id": f"PH{next(self._message_ids)}", "file_unique_id": "p", "width": width, "height": height}]}
+
+    async def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        upload = params.get(kind)
+        if isinstance(upload, str) and upload.startswith("attach://"):
+            upload = params.get(upload.removeprefix("attach://"))
+        if len(params.get("caption") or "") > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        extra = self._file_extra(kind, upload)
         if params.get("caption"):
             extra["caption"] = params["caption"]
         message = self._bot_message(int(params["chat_id"]), extra)
         message["_upload"] = upload
         self.chat(int(params["chat_id"])).log.append((kind, message))
         return {k: v for k, v in message.items() if not k.startswith("_")}
+
+    async def api_sendmediagroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """An album, as the Bot API describes sendMediaGroup: `media` a JSON array of 2-10 InputMedia; photos and
+        videos may mix, documents and audio only with their own kind; a file uploaded with the request is named
+        `attach://<field>` and sent as that multipart field; each item's caption 0-1024 characters, in its own
+        parse_mode; no reply_markup. Returns the messages sent, one per item, sharing a media_group_id. (The
+        refusals' wording for a wrong count is this fake's own; Telegram's varies.)"""
+        media = params.get("media")
+        if not isinstance(media, list) or not media:
+            raise ApiError(400, "Bad Request: media to send are not specified")
+        if len(media) not in ALBUM_SIZES:
+            raise ApiError(400, f"Bad Request: a media group must include 2-10 items, not {len(media)}")
+        if "reply_markup" in params:
+            raise ApiError(400, "Bad Request: a media group takes no reply_markup")
+        kinds = {item.get("type") for item in media}
+        if not kinds <= {"photo", "video"} and len(kinds) > 1:
+            raise ApiError(400, "Bad Request: documents and audio can be grouped only with their own kind")
+        uploads = []
+        for item in media:
+            if item.get("type") not in ("photo", "video", "document", "audio"):
+                raise ApiError(400, "Bad Request: can't parse InputMedia: unsupported type")
+            ref = item.get("media")
+            upload = params.get(ref.removeprefix("attach://")) if isinstance(ref, str) and ref.startswith("attach://") else ref
+            if upload is None:
+                raise ApiError(400, "Bad Request: can't parse InputMedia: media not found")
+            caption = item.get("caption") or ""
+            if len(caption) > CAPTION_LIMIT:
+                raise ApiError(400, "Bad Request: message caption is too long")
+            if caption and item.get("parse_mode") == "HTML" and (problem := html_error(caption)):
+                self.html_errors.append(("sendMediaGroup", caption, problem))
+                raise ApiError(400, f"Bad Request: can't parse entities: {problem}")
+            uploads.append((item, upload))
+        group = f"MG{next(self._message_ids)}"
+        chat_id = int(params["chat_id"])
+        sent = []
+        for item, upload in uploads:
+            kind = "photo" if item["type"] in ("photo", "video") else "document"
+            extra = {**self._file_extra(kind, upload), "media_group_id": group}
+            if item.get("caption"):
+                extra["caption"] = item["caption"]
+            message = self._bot_message(chat_id, extra)
+            message["_upload"] = upload
+            self.chat(chat_id).log.append((kind, message))
+            sent.append({k: v for k, v in message.items() if not k.startswith("_")})
+        return sent
+
+    def albums(self, chat_id: int) -> list[list[dict[str, Any]]]:
+        """The albums the bot sent to a chat, each a list of its messages (with `_upload`), in order."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for message in self.bot_messages(chat_id):
+            if message.get("media_group_id"):
+                out.setdefault(message["media_group_id"], []).append(message)
+        return list(out.values())
 
     async def api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return await self._send_file(params, "document")

@@ -141,6 +141,9 @@ class User:
         return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
+OPERATOR = "Управление образования Администрации Тестовского городского округа"
+
+
 @dataclass
 class World:
     municipality: Municipality
@@ -152,6 +155,7 @@ class World:
 async def build_world(session_factory: async_sessionmaker[AsyncSession], now: dt.datetime) -> World:
     async with session_factory() as session:
         municipality = await create_municipality(session, "Тестовский городской округ", "Asia/Yekaterinburg")
+        municipality.pd_operator = OPERATOR  # the consent names it: registration is open (storage.privacy)
         schools = [
             School(municipality_id=municipality.id, name="МАОУ СОШ № 1", short_name="СОШ 1", rural=False),
             School(municipality_id=municipality.id, name="МКОУ Ключевская ООШ", short_name="Ключевская ООШ", rural=True),

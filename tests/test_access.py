@@ -31,7 +31,7 @@ from monitoring.campaigns import open_campaign
 from storage.models import Municipality, Response, Role, School
 from storage.registry import create_invite, create_municipality
 from surveys.loader import load_pack
-from tests.harness import User, register, snapshot
+from tests.harness import OPERATOR, User, register, snapshot
 
 COORDINATORS_ONLY = "только муниципальным координаторам"
 DEPUTIES_ONLY = "для заместителей директора"
@@ -44,6 +44,7 @@ async def people(runner, world, session_factory, clock):
     """One of each role in the world's municipality, a coordinator of a second one, and a stranger."""
     async with session_factory() as session:
         other = await create_municipality(session, "Соседний округ", "Asia/Yekaterinburg")
+        other.pd_operator = OPERATOR
         school = School(municipality_id=other.id, name="МОУ СОШ № 9", short_name="СОШ 9")
         session.add(school)
         await session.flush()
@@ -77,7 +78,7 @@ PRIVATE_MATRIX = {
                "/card": "Карточка школы: МАОУ СОШ № 1", "/surveys": "Анкета школы",
                "/missing": "<b>СОШ 1</b>: кто из педагогов не ответил", "/calendar": COORDINATORS_ONLY},
     "coordinator": {"/summary": "Сводка ШНОР: Тестовский городской округ", "/campaigns": "Кампании муниципалитета",
-                    "/card": "доступна заместителям", "/surveys": "Анкета муниципалитета", "/setchat": "в группе координаторов",
+                    "/card": "Карточка какой школы?", "/surveys": "Анкета муниципалитета", "/setchat": "в группе координаторов",
                     "/missing": DEPUTIES_ONLY, "/calendar": "Календарь мониторинга «Тестовский городской округ», 2026-2027"},
 }
 

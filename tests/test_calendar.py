@@ -32,7 +32,7 @@ from storage.models import (
 from storage.registry import create_invite, forget_person
 from surveys.loader import load_pack
 from surveys.periods import next_school_year, school_year_of
-from tests.harness import BotRunner, register, snapshot
+from tests.harness import OPERATOR, BotRunner, register, snapshot
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
 KRS = ZoneInfo("Asia/Krasnoyarsk")
@@ -58,7 +58,7 @@ async def make_town(session_factory, *, name: str = "Ревдинский ГО",
     """A municipality set up in August 2026: schools, a teacher and a deputy in each, a coordinator invite."""
     created = created or at(EKB, 2026, 8, 1, 12, 0)
     async with session_factory() as session:
-        municipality = Municipality(name=name, timezone=tz, coordinators_chat_id=group, created_at=created)
+        municipality = Municipality(name=name, timezone=tz, coordinators_chat_id=group, created_at=created, pd_operator=OPERATOR)
         session.add(municipality)
         await session.flush()
         rows = [School(municipality_id=municipality.id, name=f"Школа {n} ({name})", short_name=f"Ш{n}") for n in range(1, schools + 1)]
@@ -136,7 +136,7 @@ def test_plan_command_prints_the_school_year_in_local_time(shnor) -> None:
 
     out = shnor("calendar", "plan", "--municipality", "1", "--year", period).stdout
     assert out.startswith(f"План на {period} составлен: пунктов 8 (анкет 3, напоминаний 5).\n"
-                          f"📅 Календарь мониторинга «Сысертский ГО», {period} (время Asia/Yekaterinburg)\n")
+                          f"📅 Календарь мониторинга «Сысертский ГО», {period} (время UTC+5)\n")
     assert (f"1. 15.09.{start} 09:00 — срок до 29.09.{start} 18:00\n"
             "   «Анкета школы» — Мониторинг эффективности программ повышения качества (ШППКО, МППКО)\n"
             "   📅 откроется по плану\n"
@@ -155,7 +155,7 @@ def test_plan_command_prints_the_school_year_in_local_time(shnor) -> None:
     assert again.split("\n", 1)[1].replace("уже был составлен", "") == out.split("\n", 1)[1].replace("уже был составлен", "")
 
     krs = shnor("calendar", "plan", "--municipality", "Саянский район", "--year", period).stdout
-    assert "(время Asia/Krasnoyarsk)" in krs and f"1. 15.09.{start} 09:00 — срок до 29.09.{start} 18:00" in krs
+    assert "(время UTC+7)" in krs and f"1. 15.09.{start} 09:00 — срок до 29.09.{start} 18:00" in krs
 
     assert "параметр --year: Период «весна» не похож на учебный год" in shnor(
         "calendar", "plan", "--municipality", "1", "--year", "весна", ok=False).stderr
@@ -443,7 +443,7 @@ async def test_calendar_in_chat_plan_shift_and_skip(api, runner: BotRunner, job,
     coordinator = await register(runner, 7301, town.invite, "Координаторова Ольга Николаевна")
 
     await coordinator.send("/calendar")
-    assert "📅 Календарь мониторинга «Ревдинский ГО», 2026-2027 (время Asia/Yekaterinburg)" in coordinator.last
+    assert "📅 Календарь мониторинга «Ревдинский ГО», 2026-2027 (время UTC+5)" in coordinator.last
     assert "План на 2026-2027 не составлен" in coordinator.last and coordinator.buttons() == ["Составить план на 2026-2027"]
     await coordinator.press("Составить план на 2026-2027")
     assert coordinator.last.startswith("План на 2026-2027 составлен: пунктов 8 (анкет 3, напоминаний 5).")

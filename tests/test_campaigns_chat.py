@@ -32,8 +32,10 @@ async def test_new_campaign_wizard_periods_and_an_empty_audience(api, runner: Bo
     await coordinator.send("01.01.2020 10:00")
     assert "уже прошла" in coordinator.last
     await coordinator.send("15.03.2028")  # a date alone: 18:00
-    assert "Проверьте" in coordinator.last and "для: ШНРО" in coordinator.last and "Период: 2027-2028" in coordinator.last
-    assert "до 15.03.2028 18:00 (Asia/Yekaterinburg)" in coordinator.last
+    assert "Проверьте" in coordinator.last and "для педагогов школ ШНРО" in coordinator.last
+    assert "Период: 2027-2028" in coordinator.last and "Срок: до 15.03.2028 18:00 (UTC+5)" in coordinator.last
+    assert ("Напоминания: за 7 дней, за 3 дня, за день до срока и утром в день срока; с 21:00 до 08:00 сообщения "
+            "не отправляются.") in coordinator.last
     before = await snapshot(session_factory)
     await coordinator.press("Открыть кампанию")
     # nobody is ШНРО in 2027-2028 yet: refused with the reason, not opened for 0 recipients
@@ -62,7 +64,8 @@ async def test_campaign_list_close_with_confirmation_reopen_extend(api, runner: 
     teacher_campaign = world.campaigns["teacher"].id
     await coordinator.send("/campaigns")
     listing = coordinator.last
-    assert f"№{teacher_campaign}. <b>Анкета педагога</b> (2026-2027), для: все" in listing
+    assert f"№{teacher_campaign}. <b>Анкета педагога</b> (2026-2027), для всех педагогов\n" in listing
+    assert "Идёт, срок до 07.12.2026 10:00 (UTC+5): осталось 14 дней\n" in listing
     assert "Заполнение: анкета муниципалитета начата, не отправлена" in listing  # one questionnaire, not «0 из 2 школ»
     assert "Заполнение: анкеты школ: отправлено 0 из 2" in listing
     order = coordinator.buttons()

@@ -255,7 +255,7 @@ async def test_the_school_teacher_invite_to_forward(api, runner, world, session_
     assert invitation == ("Приглашение в ШНОР-монитор для педагогов школы «СОШ 1».\nОткройте ссылку и запустите "
                           "бота (кнопка «Запустить» или «Начать»): он зарегистрирует вас и покажет анкету педагога (около двух минут).\n"
                           f"{link}\nСсылка действует до 23.12.2026.")
-    assert forward.startswith("Перешлите сообщение выше педагогам") and "ещё 100 раз(а), до 23.12.2026" in forward
+    assert forward.startswith("Перешлите сообщение выше педагогам") and "могут зарегистрироваться ещё 100 человек, до 23.12.2026" in forward
     share = api.last_message(deputy.id)["reply_markup"]["inline_keyboard"][0][0]
     assert share["text"] == "📤 Отправить педагогам"
     query = parse_qs(urlparse(share["url"]).query)
@@ -268,7 +268,7 @@ async def test_the_school_teacher_invite_to_forward(api, runner, world, session_
         await session.execute(update(Invite).values(expires_at=clock.now - dt.timedelta(days=1)))
         await session.commit()
     await deputy.press("Приглашение для педагогов")
-    assert deputy.last.startswith("У вашей школы нет действующего приглашения для педагогов") and "shnor invites" in deputy.last
+    assert deputy.last.startswith("У вашей школы нет действующего приглашения для педагогов") and "попросите муниципального координатора" in deputy.last
     async with session_factory() as session:
         assert await session.scalar(select(Delivery.id)) is None  # invites are not mailings
 

@@ -18,7 +18,9 @@ def _schools_xlsx(path: Path, rows: list[list[object]]) -> Path:
 
 
 def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> None:
-    assert "создан" in shnor("municipality", "add", "Сысертский ГО", "--tz", "Asia/Yekaterinburg").stdout
+    added = shnor("municipality", "add", "Сысертский ГО", "--tz", "Asia/Yekaterinburg").stdout
+    assert "Муниципалитет №1 «Сысертский ГО» создан, часовой пояс Asia/Yekaterinburg (UTC+5)." in added
+    assert "Следующий шаг — оператор персональных данных" in added and "shnor municipality privacy 1 --operator" in added
     assert "уже есть" in shnor("municipality", "add", "Сысертский ГО", ok=False).stderr
     assert "Неизвестный часовой пояс" in shnor("municipality", "add", "Другой", "--tz", "Mars/Olympus", ok=False).stderr
 
@@ -40,7 +42,7 @@ def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> Non
     assert lines == {"МАОУ СОШ № 1": ["СОШ 1", "городская"], "МКОУ Патрушевская СОШ": ["Патрушевская СОШ", "сельская"]}
 
     out = shnor("campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2026-2027", "--deadline", "2099-12-15 18:00").stdout
-    assert "Кампания №1" in out and "15.12.2099 18:00 (Asia/Yekaterinburg)" in out
+    assert out.startswith("Кампания №1: «Анкета педагога», период 2026-2027, для всех педагогов, срок до 15.12.2099 18:00 (UTC+5).")
     assert "уже открыта" in shnor(
         "campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2026-2027", "--deadline", "2099-12-16", ok=False
     ).stderr
@@ -59,7 +61,13 @@ def test_municipality_schools_campaign_and_invites(shnor, tmp_path: Path) -> Non
     assert "период 2027-2028" in out and "01.01.2099 18:00" in out  # a date alone: 18:00, as in the chat
     assert "Анкета педагога\t2026-2027" in shnor("campaign", "list", "--municipality", "1").stdout
 
+    # no invite before the consent can name its operator: nobody could register by it
+    refused = shnor("invites", "--municipality", "1", "--role", "teacher", ok=False).stderr
+    assert "Не указан оператор персональных данных «Сысертский ГО»" in refused
+    assert 'shnor municipality privacy 1 --operator "Управление образования … (ИНН …)"' in refused
+    shnor("municipality", "privacy", "1", "--operator", "Управление образования Администрации Сысертского городского округа")
     invites = shnor("invites", "--municipality", "1", "--role", "teacher").stdout
+    assert invites.startswith("Приглашения для педагогов в Telegram, действуют до ")
     links = re.findall(r"https://t\.me/shnor_test_bot\?start=([A-Za-z0-9_\-]+)", invites)
     assert len(links) == 2 and len(set(links)) == 2 and all(len(t) >= 20 for t in links)
     assert "СОШ 1" in invites
@@ -98,7 +106,7 @@ def test_a_registry_with_any_bad_row_imports_nothing(shnor, tmp_path: Path) -> N
 
 def test_survey_validate(shnor, tmp_path: Path) -> None:
     out = shnor("survey", "validate", str(Path(__file__).parents[1] / "surveys" / "packs" / "teacher.yaml")).stdout
-    assert "Анкета педагога (id teacher" in out and "has_iom [yesno, обязательный, переносится из прошлого периода]" in out and "iom_state [single, обязательный, если ${has_iom} = 'yes', переносится из прошлого периода, на экране предыдущего вопроса, в листе «Развитие педагогов»]" in out
+    assert out.startswith("«Анкета педагога» — анкета педагогов, версия ") and "; ключ анкеты: teacher\n" in out and "has_iom [yesno, обязательный, переносится из прошлого периода]" in out and "iom_state [single, обязательный, если ${has_iom} = 'yes', переносится из прошлого периода, на экране предыдущего вопроса, в листе «Развитие педагогов»]" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\ntitle: X\naudience: teacher\nquestions:\n  - {name: a, type: numbr, label: A}\n", encoding="utf-8")
     err = shnor("survey", "validate", str(bad), ok=False).stderr
@@ -118,10 +126,13 @@ def test_demo_writes_a_report_without_telegram(shnor, tmp_path: Path) -> None:
     assert "Динамика" in workbook.sheetnames
     dynamics = list(workbook["Динамика"].iter_rows(min_row=2, max_row=2, values_only=True))[0]
     assert dynamics[2:] == ("2023-2024", "2024-2025", "2025-2026", "Изменение к 2024-2025")
-    matrix = [r for r in workbook["Показатели школ"].iter_rows(min_row=4, values_only=True) if len(r) > 1 and r[1]]
+    matrix = [r for r in workbook["Показатели школ"].iter_rows(min_row=4, values_only=True) if len(r) > 1 and r[0] and r[1]]
     assert len(matrix) == 20
-    assert (tmp_path / "demo" / "demo_report.png").read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "demo" / "demo_report_dynamics.png").read_bytes()[:4] == b"\x89PNG"  # three periods
+    # the charts beside the workbook: the shares (two), the dynamics (three periods), then the schools
+    charts = sorted((tmp_path / "demo").glob("chart_*.png"), key=lambda p: int(p.stem.split("_")[1]))
+    assert len(charts) >= 4 and [p.name for p in charts] == [f"chart_{n}.png" for n in range(1, len(charts) + 1)]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)
+    assert "Баллы школ за период 2025-2026" in out and str(charts[-1]) in out.splitlines()[-2]
 
 
 def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
@@ -143,16 +154,41 @@ def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
     assert "двенадцать критериев" in out and "зона риска 1" in out
     out = shnor("summary", "--municipality", "1", "--out", str(tmp_path / "r" / "report.xlsx")).stdout
     assert "период 2025-2026" in out
-    assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "report.png").exists()
-    out = shnor("report", "--municipality", "1", "--period", "2025/26", "--out", str(tmp_path / "r" / "справка.docx")).stdout
-    assert "Справка за период 2025-2026" in out and "школ в разделе 3: 1" in out
+    assert (tmp_path / "r" / "report.xlsx").exists() and (tmp_path / "r" / "chart_1.png").exists()
+    out = shnor("report", "--municipality", "1", "--period", "2025/26", "--out", str(tmp_path / "r" / "протокол.docx")).stdout
+    assert "Протокол заседания рабочей группы с аналитической справкой за 2025-2026" in out and "школ в приложении: 1" in out
+    assert "оставлены для заполнения от руки" in out and "--meeting" in out
+    assert "Не заданы реквизиты органа управления образованием" in out and "shnor municipality requisites" in out
     import docx
 
-    document = docx.Document(tmp_path / "r" / "справка.docx")
-    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    document = docx.Document(tmp_path / "r" / "протокол.docx")
+    text = [p.text for p in document.paragraphs]
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2" and p.text.startswith("3.")]
     assert headings == ["3.1. МБОУ Агинская СОШ № 1"]
-    assert "Метод идентификации: двенадцать критериев." in [p.text for p in document.paragraphs]
+    assert "Метод идентификации: двенадцать критериев." in text
     assert document.tables[-1].rows[0].cells[1].text == "Число критериев"  # each school's criteria met
+    assert any(t.startswith("Не заданы реквизиты органа управления образованием") for t in text)
+
+    # the requisites, stored once; the meeting from a file
+    out = shnor("municipality", "requisites", "Саянский район", "--body", "Управление образования администрации Саянского района",
+                "--head-title", "Начальник Управления образования", "--head-name", "И.И. Иванова", "--complete-at", "80").stdout
+    assert "Орган управления образованием: Управление образования администрации Саянского района" in out
+    assert "Адрес: не задано" in out and "менее 80 % педагогов" in out
+    assert "Руководитель: И.И. Иванова" in shnor("municipality", "requisites", "1").stdout
+    assert "от 1 до 100" in shnor("municipality", "requisites", "1", "--complete-at", "0", ok=False).stderr
+    (tmp_path / "заседание.yaml").write_text("номер: 4\nдата: 25.05.2026\nместо: кабинет № 5\nсекретарь: А.А. Петрова\n"
+                                             "присутствовали:\n  - Петрова А.А., специалист\n", encoding="utf-8")
+    out = shnor("report", "--municipality", "1", "--period", "2025-2026", "--meeting", str(tmp_path / "заседание.yaml"),
+                "--decisions", "--out", str(tmp_path / "r" / "п4.docx")).stdout
+    assert "оставлены для заполнения" not in out and "Не заданы реквизиты" not in out
+    text = [p.text for p in docx.Document(tmp_path / "r" / "п4.docx").paragraphs]
+    assert "25.05.2026 г.\t№ 4" in text and "Петрова А.А., специалист." in text
+    assert text[1] == "Начальник Управления образования"
+    assert any(t.startswith("заседания муниципальной рабочей группы Управления образования администрации Саянского района")
+               and t.endswith("в Саянском районе") for t in text)
+    (tmp_path / "плохое.yaml").write_text("номер: 4\nкогда: завтра\n", encoding="utf-8")
+    bad = shnor("report", "--municipality", "1", "--meeting", str(tmp_path / "плохое.yaml"), ok=False).stderr
+    assert "неизвестный ключ «когда»" in bad
     assert "За период 2030-2031 данных нет" in shnor("report", "--municipality", "1", "--period", "2030-2031", ok=False).stderr
 
 
@@ -161,7 +197,7 @@ def test_campaign_options_extend_close_reopen(shnor, tmp_path: Path) -> None:
     shnor("schools", "import", "--municipality", "1", str(_schools_xlsx(tmp_path / "s.xlsx", [["МБОУ Агинская СОШ № 1", "Агинская 1", "да"]])))
     empty = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2098-2099",
                   "--deadline", "2099-03-01 18:00", "--audience", "shnro,risk_zone", ok=False).stderr
-    assert "Адресатов нет: школ со статусом «ШНРО, зона риска» за период 2098-2099 нет" in empty
+    assert "Адресатов нет: школ со статусом «ШНРО» или «зона риска» за период 2098-2099 нет" in empty
     assert "shnor import statuses --period 2098-2099" in empty
     wb = openpyxl.Workbook()
     wb.active.append(["Школа", "ШНРО", "ШНСУ", "Зона риска"])
@@ -171,8 +207,8 @@ def test_campaign_options_extend_close_reopen(shnor, tmp_path: Path) -> None:
     out = shnor("campaign", "open", "--municipality", "1", "--pack", "school", "--period", "2098-2099",
                 "--deadline", "2099-03-01 18:00", "--audience", "shnro,risk_zone", "--offsets", "5d,12h,morning",
                 "--quiet", "22:00-07:30").stdout
-    assert "для: ШНРО, зона риска" in out and "(Asia/Krasnoyarsk)" in out
-    assert "напоминания 5d, 12h, morning, тихие часы 22:00-07:30" in out
+    assert "для школ ШНРО и зоны риска, срок до 01.03.2099 18:00 (UTC+7)" in out
+    assert "Напоминания: за 5 дней, за 12 часов до срока и утром в день срока; с 22:00 до 07:30 сообщения не отправляются." in out
     bad = shnor("campaign", "open", "--municipality", "1", "--pack", "teacher", "--period", "2098-2099",
                 "--deadline", "2099-03-01 18:00", "--offsets", "soon", ok=False).stderr
     assert "Непонятное напоминание «soon»" in bad

@@ -373,6 +373,28 @@ async def test_client_uploads_and_sends_a_file(fake, client):
     assert kinds == ["file", "image"] and fake.violations == []
 
 
+async def test_client_sends_several_pictures_in_one_message(fake, client):
+    """MAX's NewMessageBody.attachments is an array: an album is one message with an image attachment each."""
+    from maxapi.exceptions.max import MaxApiError
+
+    fake.bot_started(7)
+    fake.processing_seconds, fake.large_file_bytes = 0.05, 0  # each image processed while the client pauses
+    await client.send_files(fake.dialog(7), [("photo", f"chart_{n}.png", b"\x89PNG" * n) for n in (1, 2, 3)], "Графики")
+    messages = list(fake.chat(fake.dialog(7)).messages.values())
+    assert len(messages) == 1 and [a["type"] for a in messages[0]["body"]["attachments"]] == ["image"] * 3
+    assert [f["name"] for f in fake.files(fake.dialog(7))] == ["chart_1.png", "chart_2.png", "chart_3.png"]
+    assert messages[0]["body"]["text"] == "Графики" and fake.violations == []
+    with pytest.raises(MaxApiError):  # a document goes alone (MAX refuses a file beside other attachments)
+        await client.send_files(fake.dialog(7), [("document", "a.xlsx", b"PK"), ("photo", "b.png", b"\x89PNG")])
+    # the reminders' outlet sends an album the same way (the final summary in the coordinators' chat)
+    from bot.max.outlet import MaxOutlet, max_sender
+
+    await MaxOutlet(client, max_sender(client)).send_photos(fake.dialog(7), [("chart_4.png", b"\x89PNG"), ("chart_5.png",
+                                                                                                         b"\x89PNG")], None)
+    last = fake.current(fake.dialog(7))
+    assert [a["type"] for a in last["body"]["attachments"]] == ["image", "image"] and fake.violations == []
+
+
 async def test_client_set_commands(fake, client):
     await client.set_commands([("start", "Начать"), ("summary", "Сводка")])
     assert fake.violations == []

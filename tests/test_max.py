@@ -9,9 +9,11 @@ both channels. With TEST_DATABASE_URL and TEST_REDIS_URL they run on PostgreSQL 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
 import pytest
+from PIL import Image as PILImage
 from sqlalchemy import delete, func, select
 
 from monitoring.campaigns import responses_of_campaign
@@ -271,6 +273,16 @@ async def test_summary_in_the_max_group(max_api, max_runner, world, session_fact
     files = max_api.files(group)
     assert [f["kind"] for f in files][:2] == ["file", "image"]
     assert files[0]["name"].endswith(".xlsx") and files[0]["content"][:2] == b"PK" and files[0]["caption"]
+    # the charts as albums: one message carries the municipality's two images, the next the schools' one
+    albums = [[a for a in m["body"]["attachments"] if a["type"] == "image"] for m in max_api.chat(group).messages.values()
+              if m["sender"]["user_id"] == max_api.bot_id and any(a["type"] == "image" for a in m["body"]["attachments"])]
+    assert [len(album) for album in albums] == [2, 1]
+    images = [f for f in files if f["kind"] == "image"]
+    assert [f["name"] for f in images] == ["chart_1.png", "chart_2.png", "chart_3.png"]
+    assert images[0]["caption"].startswith("Муниципальные доли") and images[2]["caption"].startswith("Баллы школ")
+    for image in images:
+        width, height = PILImage.open(io.BytesIO(image["content"])).size
+        assert width == 1080 and height <= 1350
     assert all(auth is None for auth in max_api.upload_auth)  # the bot's token never goes to the upload host
     await coordinator.send("/report", chat_id=group)
     assert max_api.files(group)[-1]["name"].endswith(".docx")
@@ -286,7 +298,8 @@ async def test_summary_in_the_max_group(max_api, max_runner, world, session_fact
 async def test_a_file_not_ready_is_sent_again(max_api, max_runner, world, session_factory):
     coordinator = await register_max(max_runner, 1401, world.invites["coordinator"], "Координаторова Елена Павловна")
     max_api.large_file_bytes, max_api.processing_seconds = 0, 0.1  # MAX processes every file a while
-    await coordinator.send("/report")
+    await coordinator.send("/report")  # the meeting's details first, then the protocol
+    await coordinator.press("Сформировать протокол")
     sent = max_api.files(coordinator.chat_id)
     assert len(sent) == 1 and sent[0]["name"].endswith(".docx")
     refusals = [r for r in max_api.refusals if r["code"] == "attachment.not.ready"]

@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import select
 
 from bot import cli
-from storage.models import AccessLog, Consent
+from storage.models import AccessLog, Consent, Municipality
 from tests.conftest import START
 from tests.harness import User, register
 
@@ -36,14 +36,15 @@ async def test_who_saw_what_is_logged_and_printed(runner, api, world, session_fa
     await deputy.send("/card")
     await deputy.press("Скачать Excel", exact=True)
     await deputy.press("Скачать Word", exact=True)
-    await coordinator.send("/report")
+    await coordinator.send("/report")  # the meeting's details first, then the protocol
+    await coordinator.press("Сформировать протокол")
     assert api.last_message(4103)["document"]["file_name"].endswith(".docx")
     clock.advance(days=2)
     await _cli(capsys, "export", "--municipality", str(world.municipality.id), "--out", str(tmp_path / "answers.xlsx"))
 
     out = await _cli(capsys, "audit", "--municipality", "Тестовский городской округ")
     lines = out.splitlines()
-    assert lines[0] == "Журнал доступа к данным «Тестовский городской округ», время Asia/Yekaterinburg: записей 6."
+    assert lines[0] == "Журнал доступа к данным «Тестовский городской округ», время UTC+5: записей 6."
     rows = [line.split("\t") for line in lines[1:]]
     deputy_is = "Заместителева Ирина Олеговна, заместитель директора по УВР, МАОУ СОШ № 1"
     coordinator_is = "Координаторова Ольга Николаевна, муниципальный координатор"
@@ -54,13 +55,13 @@ async def test_who_saw_what_is_logged_and_printed(runner, api, world, session_fa
     assert rows[0][0] == "23.11.2026 10:00"  # the bot's clock, in the municipality's time
     assert rows[0][3] == "период 2026-2027; личный чат" and rows[1][3] == "МАОУ СОШ № 1; период 2026-2027"
     assert rows[5][1].startswith("командная строка shnor, пользователь ОС ") and rows[5][2] == "выгрузка ответов, .xlsx"
-    assert rows[5][3].startswith("период все; ответов 0; файл ")
+    assert rows[5][3].startswith("все периоды; ответов 0; файл ")
 
     # a day filter; a person forgotten later is shown as forgotten (the record of what was seen stays)
     await deputy.send("/forget")
     await deputy.press("Да, удалить", exact=True)
     out = await _cli(capsys, "audit", "--municipality", str(world.municipality.id), "--since", "24.11.2026")
-    assert out.splitlines()[0].endswith("с 24.11.2026, время Asia/Yekaterinburg: записей 1.") and "выгрузка ответов" in out
+    assert out.splitlines()[0].endswith("с 24.11.2026, время UTC+5: записей 1.") and "выгрузка ответов" in out
     out = await _cli(capsys, "audit", "--municipality", str(world.municipality.id))
     assert out.count("(данные удалены), заместитель директора по УВР, МАОУ СОШ № 1\tкарточка школы") == 3
     assert "Заместителева" not in out
@@ -71,19 +72,36 @@ async def test_who_saw_what_is_logged_and_printed(runner, api, world, session_fa
     assert {accepted for accepted, _ in consents} == {START}
 
 
-async def test_the_consent_names_the_municipalitys_operator_and_purposes(runner, world, database_url, monkeypatch, capsys):
+async def test_the_consent_names_the_municipalitys_operator_and_purposes(runner, world, session_factory, database_url,
+                                                                         monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    default = await User(runner, 4201).send(f"/start {world.invites['teacher:0'].token}")
-    assert "оператору — муниципальный орган управления образованием (Тестовский городской округ) — на обработку" in default
+    shown = await User(runner, 4201).send(f"/start {world.invites['teacher:0'].token}")
+    # the operator's name stays as it is written (nominative), on a line of its own
+    assert "\n\nОператор персональных данных: Управление образования Администрации Тестовского городского округа.\n\n" in shown
+    assert "даю оператору согласие на обработку моих персональных данных" in shown
     out = await _cli(capsys, "municipality", "privacy", str(world.municipality.id),
                      "--operator", "Управление образования Администрации г. Тестовска (ИНН 6600000000)",
                      "--purposes", "мониторинг ШНОР и ШНСУ")
-    assert "оператору — Управление образования Администрации г. Тестовска (ИНН 6600000000) — на обработку" in out
+    assert "Оператор персональных данных: Управление образования Администрации г. Тестовска (ИНН 6600000000)." in out
+    assert out.rstrip().endswith("Регистрация по приглашениям открыта.")
     user = User(runner, 4202)
     shown = await user.send(f"/start {world.invites['teacher:0'].token}")
-    assert "Управление образования Администрации г. Тестовска (ИНН 6600000000)" in shown
+    assert "Оператор персональных данных: Управление образования Администрации г. Тестовска (ИНН 6600000000)." in shown
     assert "Цели обработки: мониторинг ШНОР и ШНСУ." in shown
     assert shown.startswith("Согласие на обработку персональных данных") and shown in out
-    # an empty value goes back to the default
+    # an empty value goes back to the education body of the municipality's documents (a requisite) ...
+    async with session_factory() as session:
+        municipality = await session.get(Municipality, world.municipality.id)
+        municipality.body_name = "Муниципальное казённое учреждение «Управление образования Тестовского округа»"
+        await session.commit()
     await _cli(capsys, "municipality", "privacy", str(world.municipality.id), "--operator", "")
-    assert "муниципальный орган управления образованием" in await User(runner, 4203).send(f"/start {world.invites['teacher:0'].token}")
+    shown = await User(runner, 4203).send(f"/start {world.invites['teacher:0'].token}")
+    assert "Оператор персональных данных: Муниципальное казённое учреждение «Управление образования Тестовского округа»." in shown
+    # ... and with neither, nobody registers: the command says so and what to run
+    async with session_factory() as session:
+        (await session.get(Municipality, world.municipality.id)).body_name = None
+        await session.commit()
+    out = await _cli(capsys, "municipality", "privacy", str(world.municipality.id))
+    assert out.startswith("Не указан оператор персональных данных муниципалитета «Тестовский городской округ»: пока его "
+                          "нет, бот никого не регистрирует.")
+    assert f'shnor municipality privacy {world.municipality.id} --operator "Управление образования … (ИНН …)"' in out

@@ -111,7 +111,7 @@ def test_the_demo_and_its_report_are_private(shnor, tmp_path: Path):
     shnor("demo", "--out", str(tmp_path / "demo"), "--schools", "2", "--teachers", "2")
     folder = tmp_path / "demo"
     assert mode(folder) == 0o700
-    for name in ("demo.sqlite3", "demo_report.xlsx", "demo_report.png"):
+    for name in ("demo.sqlite3", "demo_report.xlsx", "chart_1.png"):
         assert mode(folder / name) == 0o600, name
 
 

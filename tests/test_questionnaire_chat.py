@@ -14,6 +14,10 @@ async def _answers(session_factory, campaign_id: int) -> dict[str, dict]:
         return await responses_of_campaign(session, campaign_id)
 
 
+def _labels(message: dict) -> list[str]:
+    return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+
+
 async def _response(session_factory, campaign_id: int) -> Response:
     async with session_factory() as session:
         return await session.scalar(select(Response).where(Response.campaign_id == campaign_id))
@@ -99,9 +103,13 @@ async def test_teacher_answers_the_whole_pack(runner, api, world, session_factor
     answers = next(iter((await _answers(session_factory, world.campaigns["teacher"].id)).values()))
     assert "support_forms" not in answers and answers["support_received"] == "no"
 
+    review_id = api.current_message(1001)["message_id"]
     thanks = await teacher.press("Отправить")
     assert thanks["text"] == "Спасибо! Анкета отправлена ✅"  # the callback's answer; the review shows it sent
-    assert "анкета отправлена ✅" in teacher.last and "Отправить ✅" not in teacher.buttons()
+    review_message = api.chat(1001).messages[review_id]
+    assert "анкета отправлена ✅" in review_message["text"] and "Отправить ✅" not in _labels(review_message)
+    # and the respondent's copy comes under it (tests/test_copy.py)
+    assert teacher.last.startswith("<b>📄 Копия ваших ответов: «Анкета педагога»") and teacher.buttons() == ["Скачать копию (Word)"]
     response = await _response(session_factory, world.campaigns["teacher"].id)
     assert response.status == "submitted" and response.submitted_at is not None
 

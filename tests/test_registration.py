@@ -18,7 +18,8 @@ async def test_teacher_registers_from_invite(runner, api, world, session_factory
     user = User(runner, 501, "Мария")
     consent = await user.send(f"/start {world.invites['teacher:0'].token}")
     assert "регистрируетесь как <b>педагог</b>, СОШ 1." in user.texts[-2]  # the school's short name: the legal one is for documents
-    assert consent.startswith("Согласие на обработку персональных данных") and "Тестовский городской округ" in consent
+    assert consent.startswith("Согласие на обработку персональных данных\n\nОператор персональных данных: Управление "
+                              "образования Администрации Тестовского городского округа.\n")
     assert user.buttons() == ["Согласен", "Не согласен"]
     assert await _people(session_factory) == []  # nothing stored before the consent
     await user.press("Согласен", exact=True)
@@ -34,7 +35,7 @@ async def test_teacher_registers_from_invite(runner, api, world, session_factory
     async with session_factory() as session:
         assert (await session.get(Invite, world.invites["teacher:0"].id)).uses == 1
     # the role's own command menu for this chat
-    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "help", "mydata"]
+    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "copy", "help", "mydata"]
     async with session_factory() as session:
         stored = (await session.execute(select(Consent.version, Consent.text, Consent.accepted_at))).all()
     assert len(stored) == 1 and stored[0][1] == consent and len(stored[0][0]) == 16
@@ -96,8 +97,8 @@ async def test_help_and_menus_differ_by_role(runner, api, world):
     assert "ссылку-приглашение" in await stranger.send("/help")
     coordinator = await register(runner, 801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     assert "анкету муниципалитета" in await coordinator.send("/help")
-    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "report", "campaigns", "newcampaign", "calendar", "surveys",
-                                                        "setchat", "help", "mydata"]
+    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "report", "card", "campaigns", "newcampaign", "calendar",
+                                                        "surveys", "copy", "setchat", "help", "mydata"]
     assert "муниципальный координатор" in await coordinator.send("/whoami")
 
 

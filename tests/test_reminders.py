@@ -200,6 +200,12 @@ async def test_downtime_sends_only_the_latest_due_reminder(api, runner, reminder
                             "ни одна школа не заявила число педагогов; зарегистрировано 1") for t in group)
     documents = [m for m in api.bot_messages(town.municipality.coordinators_chat_id) if "document" in m]
     assert documents and documents[-1]["document"]["file_name"] == "shnor_2026-2027.xlsx"
+    # the charts as albums through the outlet: the municipality's shares (a media group), the schools' points
+    photos = [m for m in api.bot_messages(town.municipality.coordinators_chat_id) if "photo" in m]
+    (shares,) = api.albums(town.municipality.coordinators_chat_id)
+    assert len(shares) == 2 and shares[0]["caption"].startswith("Муниципальные доли за период 2026-2027")
+    assert photos[-1]["caption"].startswith("Баллы школ за период 2026-2027") and "media_group_id" not in photos[-1]
+    assert all(p["photo"][0]["width"] == 1080 and p["photo"][0]["height"] <= 1350 for p in photos)
 
 
 async def test_extension_moves_what_has_not_gone_out(api, runner, reminders, session_factory, clock):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scoring import report
+from scoring import charts
 from scoring.service import build_summary
 from storage.models import Municipality, School
 
@@ -15,5 +15,5 @@ async def test_dollar_signs_in_names_are_dollars_in_the_chart(session_factory, w
         municipality.name = "Округ $5$"
         await session.commit()
         summary = await build_summary(session, municipality, now=clock.now)
-    png = report.chart(summary)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    photos = [png for _, album in charts.images(summary) for _, png in album]
+    assert photos and all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in photos)

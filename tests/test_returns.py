@@ -18,7 +18,7 @@ from scoring.service import build_summary
 from storage.models import Campaign, Municipality, Response, ResponseReturn, Role
 from storage.registry import create_invite, create_municipality, get_person
 from tests.chasing import add_teacher, delivery_states, outbox, seed_response
-from tests.harness import BotRunner, User, register
+from tests.harness import OPERATOR, BotRunner, User, register
 
 COMMENT = "Уточните число педагогов: в штатном расписании 27, а в анкете 6."
 
@@ -228,6 +228,7 @@ async def test_return_refusals_answer_in_russian_and_change_nothing(api, runner,
     other_deputy = await register(runner, 8203, world.invites["deputy:1"], "Ключевская Ольга Петровна")
     async with session_factory() as session:
         other = await create_municipality(session, "Соседний округ", "Asia/Yekaterinburg")
+        other.pd_operator = OPERATOR
         invite = await create_invite(session, role=Role.COORDINATOR, municipality=other, school=None, max_uses=1,
                                      valid_for=dt.timedelta(days=3), now=clock.now)
         await session.commit()

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from bot.render import messages, split_html
 from monitoring.campaigns import open_campaign
-from scoring import report, shown
+from scoring import card as school_card
+from scoring import charts, report, shown
 from scoring import text as report_text
 from scoring.service import (
     ScoringError,
@@ -50,7 +51,7 @@ def summary_text(summary) -> list[str]:
 
 
 def card_text(summary, score) -> list[str]:
-    return messages(report_text.card_lines(summary, score))
+    return messages(school_card.lines(summary, score))
 
 
 FORMULA = '=HYPERLINK("http://example.com","нажми")'
@@ -108,6 +109,11 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert shown.value(s1.values["S2.4.4"]) == "50,0 %" and s1.values["S2.4.4"].pending
     assert shown.points(s1.values["S2.4.4"]) == "балл не определён"
     assert summary.state.incomplete and summary.state.open_until is not None
+    said = "\n".join(summary_text(summary))
+    assert ("По состоянию на 23.11.2026 10:00: ответили 2 из 4 заявленных педагогов (50,0 %); школ, не заявивших число "
+            "педагогов: 1; анкеты школ — 1 из 2; анкета муниципалитета не отправлена; сбор открыт до 07.12.2026 10:00.") in said
+    assert "<b>Данные неполные: сбор данных не завершён, ответили менее 90 % педагогов" in said
+    assert "S2.4.4" not in said or "балл не определён" in said
     assert s1.values["S2.4.4"].response_rate == 0.5
     assert s1.values["S2.1.2"].points == 0 and s1.values["S2.1.3"].points == 1
     assert shown.value(summary.scores.municipal["M2.1.5"]) == "50,0 %"
@@ -128,10 +134,14 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
                              "Ответы муниципалитета", "Коды ответов"]
     municipal = wb["Муниципальные показатели"]
     assert municipal["A1"].value == "Муниципальные показатели: Тестовский городской округ, период 2026-2027"
-    assert municipal.freeze_panes == "B3" and municipal.auto_filter.ref.startswith("A2:")
-    rows = {r[0]: r for r in municipal.iter_rows(min_row=3, values_only=True)}
+    assert municipal["A2"].value == shown.state_line(summary.state)  # when, and how complete
+    assert municipal["A2"].value.startswith("По состоянию на 08.12.2026 10:00: ответили 2 из 4 заявленных педагогов")
+    assert municipal["A3"].value == ("Данные неполные: ответили менее 90 % педагогов, анкеты прислали не все школы, "
+                                     "анкета муниципалитета не отправлена.")
+    assert municipal.freeze_panes == "B5" and municipal.auto_filter.ref.startswith("A4:")
+    rows = {r[0]: r for r in municipal.iter_rows(min_row=5, values_only=True)}
     assert rows["M2.1.5"][2] == 0.5 and rows["M2.4.6"][2] == "нет"
-    assert municipal.cell(row=3 + list(rows).index("M2.1.5"), column=3).number_format == "0.0%"
+    assert municipal.cell(row=5 + list(rows).index("M2.1.5"), column=3).number_format == "0.0%"
 
     # the matrix: codes with their short names under them, missing data grey, a legend under the data
     matrix = wb["Показатели школ"]
@@ -147,16 +157,19 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert iom.value == 0
     rules = {r.formula[0]: r.dxf.fill.bgColor.rgb[-6:]
              for cf in matrix.conditional_formatting for r in cf.rules if iom.coordinate in cf.sqref}
-    assert rules == {"1": "C6EFCE", "0": "FFC7CE", '"—"': "EDEDED", '"нет данных"': "EDEDED"}  # green, red, grey, grey
+    assert rules == {"1": "C6EFCE", "0": "FFC7CE", '"—"': "EDEDED", '"нет данных"': "EDEDED",  # green, red, grey, grey
+                     '"балл не определён"': "EDEDED", '"информационный, без баллов"': "EDEDED"}  # no point: grey
     # Ключевская sent no school form: its answers are missing, not zeros
     unsent = next(r for r in matrix.iter_rows(min_row=4) if r[0].value == "Ключевская ООШ")
     assert unsent[header.index("S2.1.1")].value == "нет данных" and unsent[header.index("S2.4.4")].value == "нет данных"
     assert unsent[header.index("S2.1.2")].value == 1 and unsent[header.index("Нет данных")].value == 24
     assert row[header.index("S2.6.1")].value == "—"  # not a risk-zone school
-    legend = [r[0].value for r in matrix.iter_rows(min_row=6) if r[0].value]
+    # the matrix prints two pages wide with the school column repeated: the legend starts in column B
+    assert matrix.page_setup.fitToWidth == 2 and matrix.print_title_cols == "$A:$A"
+    legend = [r[1].value for r in matrix.iter_rows(min_row=6) if r[0].value is None and r[1].value]
     assert legend == ["Обозначения:", "1 — балл получен", "0 — 0 баллов", "нет данных — баллы не начислены (это не 0)",
-                      "— — показатель не применяется"]
-    grey = next(r[0] for r in matrix.iter_rows(min_row=6) if r[0].value and r[0].value.startswith("нет данных"))
+                      "балл не определён — сбор не завершён, ответы ещё могут изменить балл", "— — показатель не применяется"]
+    grey = next(r[1] for r in matrix.iter_rows(min_row=6) if r[0].value is None and (r[1].value or "").startswith("нет данных"))
     assert grey.fill.fgColor.rgb[-6:] == "EDEDED"
 
     filled = {r[0]: r for r in wb["Заполнение"].iter_rows(min_row=2, values_only=True)}
@@ -194,20 +207,24 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     assert ident["СОШ 1"][1] == "да" and ident["СОШ 1"][4] == "да"
     assert ident["Ключевская ООШ"][3] == "да"
 
-    # every sheet prints: landscape A4 fitted to the width, header rows repeated, the place and period on top
+    # every sheet prints: landscape A4 fitted to the width (a wide one to several pages side by side, its first
+    # column repeated, so that its text stays readable), header rows repeated, the place and period on top
     for sheet in wb.worksheets:
         assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9, sheet.title
-        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth == 1 or sheet.print_title_cols == "$A:$A", sheet.title
         assert sheet.print_title_rows, sheet.title
-        assert sheet.oddHeader.center.text == "Тестовский городской округ — период 2026-2027", sheet.title
+        assert sheet.oddHeader.center.text == ("Тестовский городской округ — период 2026-2027; по состоянию на "
+                                               "08.12.2026 10:00; данные неполные"), sheet.title
         assert sheet.oddFooter.center.text == "Страница &P из &N", sheet.title
-    png = report.chart(summary)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image
 
-    assert Image.open(io.BytesIO(png)).size[0] == 1080  # a phone's width; labels 10 pt at 150 dpi (21 px)
-    assert report.FONT_PT >= 10 and report.CHART_DPI * report.CHART_WIDTH_IN == 1080
-    assert report.dynamics_chart(summary) is None  # one period: nothing to draw across periods
+    albums = charts.images(summary)  # the municipality's shares (two images), the schools' points (one)
+    photos = [png for _, album in albums for _, png in album]
+    assert [len(album) for _, album in albums] == [2, 1]  # one period: nothing to draw across periods
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in photos)
+    assert all(Image.open(io.BytesIO(png)).size[0] == 1080 and Image.open(io.BytesIO(png)).size[1] <= 1350
+               for png in photos)  # a phone's portrait photo
 
 
 async def test_text_is_split_under_telegram_limit(session_factory, world, clock):
@@ -344,8 +361,18 @@ async def test_summary_refusals_and_delivery(runner, api, world, session_factory
     await runner.wait(api.message_update(2004, "/summary@shnor_test_bot", chat_id=group, chat_type="supergroup"))
     sent = api.bot_messages(group)[before:]
     assert sent[0]["text"].startswith("<b>Сводка ШНОР: Тестовский городской округ, период 2026-2027</b>")
-    assert "document" in sent[-2] and sent[-2]["document"]["file_name"] == "shnor_2026-2027.xlsx"
-    assert "photo" in sent[-1]
+    assert "document" in sent[-4] and sent[-4]["document"]["file_name"] == "shnor_2026-2027.xlsx"
+    # the charts: the municipality's shares as an album of two (one media group), the schools' points as one photo
+    albums = api.albums(group)
+    assert len(albums) == 1 and [m["message_id"] for m in albums[0]] == [m["message_id"] for m in sent[-3:-1]]
+    assert albums[0][0]["caption"].startswith("Муниципальные доли за период 2026-2027 против порогов")
+    assert "caption" not in albums[0][1]  # the album's caption is its first photo's
+    assert "photo" in sent[-1] and "media_group_id" not in sent[-1] and sent[-1]["caption"].startswith("Баллы школ")
+    assert "По состоянию на" in sent[-1]["caption"] and "Данные неполные" in sent[-1]["caption"]
+    for photo in sent[-3:]:
+        size = photo["photo"][0]
+        assert size["width"] == 1080 and size["height"] <= 1350  # what Telegram got: a phone's portrait photo
+    assert [call for call, _ in api.calls].count("sendMediaGroup") == 1
     assert (group, "upload_document") in api.chat_actions
 
     # another municipality's coordinator in this group is refused
@@ -377,9 +404,14 @@ async def test_card_for_the_deputy_only(runner, api, world, session_factory, clo
     await _fill(session_factory, world)
     deputy = await register(runner, 2101, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
     clock.now = AFTER(clock)  # the campaigns are over: every point is decided
-    text = await deputy.send("/card")
-    assert "Карточка школы: МАОУ СОШ № 1" in text and "Что сделать" in text
+    sent = len(deputy.texts)
+    await deputy.send("/card")
+    text = "\n".join(deputy.texts[sent:])
+    assert "Карточка школы: МАОУ СОШ № 1" in text and "<b>Главное</b>" in text
     assert "S2.4.4" in text and "организовать разработку иом" in text.lower()
+    assert "По состоянию на " in text and "педагоги ответили 2 из 4 заявленных; анкета школы отправлена. Данные " \
+        "неполные: ответили менее 90 % педагогов." in text
+    assert "S2.1.2 ШНРО/ШНСУ: Включить школу" in text.split("Решение муниципалитета")[1]  # not the school's action
     # yes/no indicators read as answers to their titles; teacher shares say who answered
     assert "❌ S2.1.2 Школа относится к ШНРО и/или ШНСУ в периоде — <b>да</b>" in text and "— 0 баллов" in text
     assert "S2.4.4 Доля педагогов, имеющих ИОМ — <b>50,0 %</b> (2 из 4 заявленных педагогов; ответили 2" in text
@@ -389,8 +421,9 @@ async def test_card_for_the_deputy_only(runner, api, world, session_factory, clo
     assert "МАОУ СОШ № 1, период 2026-2027" in document["caption"]
     sheet = openpyxl.load_workbook(io.BytesIO(document["_upload"]["content"]))["Карточка школы"]
     assert sheet["A1"].value == "МАОУ СОШ № 1 — карточка школы за период 2026-2027 (Тестовский городской округ)"
-    assert sheet["A2"].value == "Код" and sheet.freeze_panes == "B3"
-    assert sheet.print_title_rows == "$2:$2" and sheet.page_setup.orientation == "landscape"
+    assert sheet["A2"].value.startswith("По состоянию на ") and sheet["A3"].value.startswith("Данные неполные: ")
+    assert sheet["A4"].value == "Код" and sheet.freeze_panes == "B5"
+    assert sheet.print_title_rows == "$4:$4" and sheet.page_setup.orientation == "landscape"
 
     teacher = await register(runner, 2102, world.invites["teacher:0"])
     assert "доступна заместителям" in await teacher.send("/card")
@@ -465,8 +498,8 @@ async def test_missing_is_not_zero_in_the_text_and_the_ranking(session_factory, 
     unsent = next(s for s in summary.scores.schools if s.school.short_name == "Ключевская ООШ")
     card = "\n".join(card_text(summary, unsent))
     assert "⬜ S2.1.1" in card and "нет данных</b> (анкета школы не отправлена)" in card
-    assert "Итого: <b>1 из 3 баллов; нет данных по 24 показателям</b>" in card
-    assert "Нет данных по 24 показателям" in card and "S2.1.1: Разработать" not in card  # no data is not a zero to act on
+    assert "Итого: 1 из 3 баллов; нет данных по 24 показателям" in card
+    assert "Нет данных по 24 показателям" in card and "Разработать комплекс мер" not in card  # no data is not a zero to act on
 
 
 async def test_a_past_period_counts_the_people_asked_then(session_factory, world, clock):
@@ -499,12 +532,12 @@ async def test_a_registry_import_for_one_period_leaves_another_period_as_it_was(
         await add_schools(session, municipality, rows, "2025-2026")
         await session.commit()
 
-    async def rendered(period: str) -> tuple[bytes, list, bytes]:
+    async def rendered(period: str) -> tuple[bytes, list, list]:
         async with session_factory() as session:
             summary = await build_summary(session, await session.get(Municipality, world.municipality.id), period, now=clock.now)
         book = openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
         cells = [[c.value for row in sheet.iter_rows() for c in row] for sheet in book.worksheets]
-        return "\n".join(summary_text(summary)).encode(), cells, report.chart(summary)
+        return "\n".join(summary_text(summary)).encode(), cells, charts.images(summary)
 
     before = await rendered("2025-2026")
     assert "M2.4.6 Есть хотя бы одна муниципальная стажировочная площадка — <b>да</b>" in before[0].decode()

@@ -15,10 +15,13 @@ from lxml import etree
 from sqlalchemy import select, update
 
 from monitoring.campaigns import open_campaign
-from scoring import word
+from scoring import card as card_page
+from scoring import protocol, word
+from scoring.protocol import Meeting, Requisites
 from scoring.service import build_report, import_statuses
 from storage.importers import StatusRow
 from storage.models import Answer, Municipality, Person, Response, Role, School
+from storage.models import Meeting as MeetingRow
 from surveys.loader import load_pack
 from tests.harness import register
 from tests.test_summary import _fill, _submit
@@ -112,131 +115,115 @@ def _tables_fit(document) -> list[WD_ORIENT]:
     return out
 
 
-async def test_report_structure_numbers_and_decisions(session_factory, world, clock):
+async def _requisites(session_factory, world) -> None:
+    async with session_factory() as session:
+        await session.execute(update(Municipality).where(Municipality.id == world.municipality.id).values(
+            body_name="Управление образования Администрации Тестовского городского округа",
+            head_title="Начальник Управления образования", head_name="Л.М. Миннуллина", address="ул. Ленина, д. 1"))
+        await session.commit()
+
+
+MEETING = Meeting(number="12", date=dt.date(2026, 12, 10), place="кабинет № 101", secretary="Т.А. Плотникова",
+                  attendees=["Бессонова М.В., старший инженер", "Зыкова М.В., инженер"], speakers="Бессонова М.В.")
+
+
+async def test_protocol_structure_numbers_and_decisions(session_factory, world, clock):
     await _two_periods(session_factory, world, clock)
+    await _requisites(session_factory, world)
     async with session_factory() as session:  # a day after the campaigns end: every point is decided
-        data = await build_report(session, await session.get(Municipality, world.municipality.id),
-                                  now=clock.now + dt.timedelta(days=15))
-    content = word.report_docx(data)
+        municipality = await session.get(Municipality, world.municipality.id)
+        data = await build_report(session, municipality, now=clock.now + dt.timedelta(days=15))
+        requisites = Requisites.of(municipality)
+    content = protocol.protocol_docx(data, MEETING, requisites, decisions=True)
     document = docx.Document(io.BytesIO(content))
     text = [p.text for p in document.paragraphs]
+    appendix = text.index("Приложение к протоколу заседания муниципальной рабочей группы")
 
-    # the title block: municipality, title, period, date
-    assert text[0] == "Тестовский городской округ"
-    assert _styled(document, "Title") == ["Аналитическая справка"]
-    assert "за 2026-2027 учебный год" in text and "Дата составления: 08.12.2026" in text
-    assert _styled(document, "Heading 1") == [
-        "1. Общие сведения", "2. Показатели муниципального уровня",
-        "3. Школы с низкими результатами обучения, функционирующие в неблагоприятных социальных условиях, и школы зоны риска",
-        "4. Идентификация школ", "5. Профессиональное развитие педагогов", "Решили (проект)",
-    ]
-    assert _styled(document, "Heading 2") == ["3.1. МАОУ СОШ № 1", "3.2. МБОУ СОШ № 3", "3.3. МКОУ Ключевская ООШ"]
+    # the protocol: approved by the head, numbered, dated, the meeting, the findings, the decisions, the secretary
+    assert text[:2] == ["УТВЕРЖДАЮ:", "Начальник Управления образования"]
+    assert _styled(document, "Title") == ["Протокол", "Аналитическая справка"]
+    assert "10.12.2026 г.\t№ 12" in text and "Место проведения: кабинет № 101" in text
+    heard = text.index("По первому вопросу слушали: Бессонова М.В.")
+    assert "В мониторинге за 2026-2027 учебный год — 3 школы муниципалитета; ШНРО — 1 (СОШ 1); ШНСУ — 1 (СОШ 3); " \
+           "зона риска — 1 (Ключевская ООШ); проект «500+» — 1 (СОШ 1)." in text[heard:appendix]
+    total = next(t for t in text[heard:appendix] if t.startswith("Муниципальные показатели набрали"))
+    assert "; в 2025-2026 учебном году — " in total
+    decisions = [t for t in text[text.index("Решили:"):appendix] if t[:1].isdigit()]
+    assert 3 <= len(decisions) <= 10 and all("Исполнитель:" in d and "; срок: " in d for d in decisions)
+    assert decisions[1].startswith("2. Обеспечить представление анкеты школы за 2026-2027 учебный год")
+    assert "Ключевская ООШ, СОШ 3" in decisions[1]
+    assert any("Включить в муниципальную программу поддержки ШНРО/ШНСУ, закрепить куратора и школу-лидера: СОШ 1, СОШ 3" in d
+               for d in decisions)
+    assert text[appendix + 1] == "от 10.12.2026 № 12"
+    assert [p.text for p in document.paragraphs if p.style.name == "Подпись"] == [
+        "Секретарь муниципальной рабочей группы\t________\tТ.А.\u00a0Плотникова"]
 
-    # the summary paragraph, written from the data
-    assert "В мониторинге за 2026-2027 учебный год — 3 школы муниципалитета: ШНРО — 1; ШНСУ — 1; зона риска — 1; проект «500+» — 1." in text
-    assert "Анкету школы отправили 1 из 3 школ." in text
-    total = next(t for t in text if t.startswith("Муниципальные показатели набрали"))
-    assert "; в 2025-2026 году — " in total and "баллов" in total
-
-    # the municipal table, seed 004 style: one column per period and the change
-    municipal = document.tables[0]
-    rows = _rows(municipal)
-    assert rows[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", "2025-2026", "2026-2027", "Изменение"]
-    iom = next(r for r in rows if r[0] == "M2.4.4")
+    # the appendix: where each school is, the municipal table over both periods, each school's table
+    contents = _rows(document.tables[1])
+    assert contents[0] == ["Раздел", "Школа", "Статус", "Итого баллов"]
+    assert [r[:2] for r in contents[1:]] == [["3.1", "МКОУ Ключевская ООШ"], ["3.2", "МАОУ СОШ №\u00a01"], ["3.3", "МБОУ СОШ №\u00a03"]]
+    municipal = _rows(document.tables[2])
+    assert municipal[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", "2025-2026", "2026-2027", "Изменение"]
+    iom = next(r for r in municipal if r[0] == "M2.4.4")
     assert iom[2:] == ["Доля педагогов ШНРО/ШНСУ, имеющих ИОМ", "%", "25,0 % (0)", "50,0 % (0)", "+25,0 п. п."]
-    assert iom[1] == "Методическая помощь и механизмы поддержки школ в повышении качества образования"
-    assert next(r for r in rows if r[0] == "M2.1.1")[4:6] == ["нет данных", "нет данных"]  # no municipal questionnaire
-    assert rows[-1][2] == "Итого баллов" and rows[-1][5].endswith("показателям")
-    # a row never breaks across pages; the header row repeats
-    header_pr = municipal.rows[0]._tr.trPr
-    assert header_pr.find(qn("w:tblHeader")) is not None
-    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in municipal.rows)
-
-    # each school: its table over both periods, what scored 0 and what to do; a school without data says so
-    school = _rows(document.tables[1])
-    assert school[0] == rows[0]
+    assert next(r for r in municipal if r[0] == "M2.1.1")[4:6] == ["нет данных", "нет данных"]  # no municipal questionnaire
+    assert municipal[-1][0] == "Итого баллов" and municipal[-1][5].endswith("показателям")
+    school = _rows(document.tables[5])  # after the dynamics table and Ключевская's
     assert next(r for r in school if r[0] == "S2.4.4")[4:] == ["25,0 % (0)", "50,0 % (0)", "+25,0 п. п."]
     assert next(r for r in school if r[0] == "S2.4.10")[4:] == ["да (1)", "нет (0)", "да → нет"]
-    assert next(r for r in school if r[0] == "S2.1.2")[4:] == ["да (0)", "да (0)", "без изменений"]
     assert "S2.6.1" not in [r[0] for r in school]  # not a risk-zone school in either period
-    assert ("Статус в периоде 2026-2027: ШНРО, 500+. Заместитель директора по УВР: Заместителева Ирина Олеговна. "
-            "Итого: ") in next(t for t in text if t.startswith("Статус в периоде 2026-2027: ШНРО"))
+    assert any(t.startswith("Статус в 2026-2027 учебном году: ШНРО, 500+. Заместитель директора по УВР: "
+                            "Заместителева Ирина Олеговна. Итого: ") for t in text)
+    assert "Статус в 2026-2027 учебном году: ШНСУ. Итого: 0 из 3 баллов; нет данных по 20 показателям." in text
     assert ("S2.4.10 В школе проведён методический или управленческий десант (нет) — "
-            "Запросить у муниципалитета методический или управленческий десант в школу.") in text
-    assert "S2.4.4 Доля педагогов, имеющих ИОМ (50,0 %) — Организовать разработку ИОМ педагогов (программ профессионального " \
-           "развития) совместно с муниципальной методической службой." in text
-    third = _rows(document.tables[2])
-    assert next(r for r in third if r[0] == "S2.1.1")[4:] == ["нет данных", "нет данных", "—"]
-    assert "Нет данных по 24 показателям: анкета школы за период не отправлена. Баллы по ним не начислены." in text
-    assert "Статус в периоде 2026-2027: ШНСУ. Заместитель директора по УВР: не зарегистрирован в боте. " \
-           "Итого: 0 из 3 баллов; нет данных по 20 показателям." in text
-
-    # identification and the decisions, grouped, each naming its schools
-    assert "Метод идентификации: региональные списки." in text and "ШНРО (1): СОШ 1." in text
-    assert "Зона риска (1): Ключевская ООШ." in text
-    # what no indicator reads: the teacher answers tallied for the municipality
+            "Запросить у управления образования методический или управленческий десант в школу.") in text
     development = _rows(document.tables[-1])
     assert development[0] == ["Вопрос анкеты педагога", "Ответ", "Педагогов", "Доля от ответивших"]
-    iom_rows = [r[1:] for r in development if r[0] == "В каком состоянии ваш ИОМ?"]
-    assert iom_rows[:2] == [["ответили на вопрос", "2", ""], ["Разработан", "2", "100,0 %"]]
     assert ["Математика", "2", "100,0 %"] in [r[1:] for r in development if r[0] == "Какие предметы вы преподаёте?"]
 
-    decisions = text[text.index("Решили (проект)") + 1:]
-    numbered = [d for d in decisions if d[:1].isdigit()]
-    assert numbered[0].startswith("1. Продолжить работу со школами")
-    assert "Организовать методический десант: СОШ 1." in [d.split(". ", 1)[1] for d in numbered]
-    assert any(d.endswith("Включить педагогов в региональные сетевые методические объединения учителей-предметников: СОШ 1.")
-               for d in numbered)
-    assert any(d.endswith("Включить в муниципальную программу поддержки ШНРО/ШНСУ, закрепить куратора и школу-лидера: "
-                          "СОШ 1, СОШ 3.") for d in numbered)
-    assert any(d.endswith("Обеспечить представление анкеты школы за период 2026-2027 (нет данных для расчёта показателей): "
-                          "СОШ 3, Ключевская ООШ.") for d in numbered)
-    assert len([d for d in numbered if "десант" in d]) == 1  # one line per decision, not per school
-    assert [int(d.split(".")[0]) for d in numbered] == list(range(1, len(numbered) + 1))
-
-    # ГОСТ Р 7.0.97: A4, margins, 14 pt Times New Roman, page numbers from the second page
+    # ГОСТ Р 7.0.97: A4, margins, 14 pt Times New Roman, page numbers; the appendix numbered from 1 on its own
     section = document.sections[0]
     assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
     assert [round(m.mm) for m in (section.left_margin, section.right_margin, section.top_margin, section.bottom_margin)] == [30, 10, 20, 20]
-    normal = document.styles["Normal"].font
-    assert normal.size == Pt(14) and normal.name == "Times New Roman"
-    assert section.different_first_page_header_footer
-    assert "PAGE" in section.header._element.xml
-    assert document.core_properties.title
-
-    # 12 pt at the least, tables included (ГОСТ Р 7.0.97-2025: 12-14 pt); the tables with a column per period
-    # in a landscape section (numbered on every page) so that they fit its width; identification is portrait
+    assert document.styles["Normal"].font.size == Pt(14) and document.styles["Normal"].font.name == "Times New Roman"
+    assert section.different_first_page_header_footer and "PAGE" in section.header._element.xml
     assert _smallest_pt(content) == 12
-    assert document.styles["Текст таблицы"].font.size == Pt(12)
-    assert [s.orientation for s in document.sections] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
-    landscape = document.sections[1]
-    assert round(landscape.page_width.mm) == 297 and not landscape.different_first_page_header_footer
-    assert [round(m.mm) for m in (landscape.left_margin, landscape.right_margin)] == [30, 10]
-    assert _tables_fit(document) == [WD_ORIENT.LANDSCAPE] * 4 + [WD_ORIENT.PORTRAIT] * (len(document.tables) - 4)
+    orientations = [s.orientation for s in document.sections]
+    assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    starts = [s._sectPr.find(qn("w:pgNumType")) for s in document.sections]
+    assert starts[0] is None and starts[1].get(qn("w:start")) == "1" and starts[2] is None and starts[3] is None
+    assert document.sections[1].different_first_page_header_footer
+    fits = _tables_fit(document)
+    assert fits[:2] == [WD_ORIENT.PORTRAIT] * 2 and WD_ORIENT.LANDSCAPE in fits
 
 
-async def test_report_of_every_school_and_of_one_period(session_factory, world, clock):
+async def test_protocol_of_every_school_and_of_one_period(session_factory, world, clock):
     await _fill(session_factory, world)
     async with session_factory() as session:
         data = await build_report(session, await session.get(Municipality, world.municipality.id), now=clock.now)
-    content = word.report_docx(data, all_schools=True)
+    content = protocol.protocol_docx(data, all_schools=True)
     document = docx.Document(io.BytesIO(content))
-    rows = _rows(document.tables[0])
-    assert rows[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", "2026-2027"]  # no change column
+    municipal = next(t for t in document.tables if _rows(t)[0][0] == "№ п/п")
+    assert _rows(municipal)[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", "2026-2027"]  # no change column
     assert _smallest_pt(content) == 12 and _tables_fit(document)
     text = [p.text for p in document.paragraphs]
     assert "Это первый период мониторинга: сравнивать не с чем." in text
-    assert len([p for p in document.paragraphs if p.style.name == "Heading 2"]) == 2
+    assert "3. Школы муниципалитета" in text
+    assert len([p for p in document.paragraphs if p.style.name == "Heading 2" and p.text.startswith("3.")]) == 2
+    # mid-campaign: the heading says the data are incomplete, «Решили» is left to write by hand
+    assert any(t.startswith("Данные неполные: сбор данных не завершён") for t in text)
+    assert not [t for t in text[text.index("Решили:") + 1:text.index("Приложение к протоколу заседания муниципальной рабочей группы")]
+                if t[:1].isdigit()]
 
 
-async def test_report_keeps_names_with_markup(session_factory, world, clock):
+async def test_protocol_keeps_names_with_markup(session_factory, world, clock):
     """A school named with <, & and {{ }} is printed as it is (autoescaped, never a template tag)."""
     await _fill(session_factory, world)
     async with session_factory() as session:
         await session.execute(update(School).where(School.id == world.schools[0].id).values(name="МАОУ «СОШ <1> & {{ x }}»"))
         await session.commit()
         data = await build_report(session, await session.get(Municipality, world.municipality.id), now=clock.now)
-    document = docx.Document(io.BytesIO(word.report_docx(data)))
+    document = docx.Document(io.BytesIO(protocol.protocol_docx(data)))
     assert "3.1. МАОУ «СОШ <1> & {{ x }}»" in [p.text for p in document.paragraphs]
 
 
@@ -250,46 +237,97 @@ async def test_card_document_for_this_period_and_the_one_before(session_factory,
         summary, score = await school_card(session, municipality, world.schools[0].id, now=after)
         _, third = await school_card(session, municipality,
                                      (await session.scalar(select(School.id).where(School.short_name == "СОШ 3"))), now=after)
-    content = word.card_docx(summary, score)
+    content = card_page.docx(summary, score)
     document = docx.Document(io.BytesIO(content))
     text = [p.text for p in document.paragraphs]
-    assert _styled(document, "Title") == ["Карточка школы: МАОУ СОШ № 1"]
-    assert "Тестовский городской округ; период 2026-2027; прошлый период 2025-2026" in text
-    assert "Статус: ШНРО, 500+. Итого: 10 из 23 баллов; в 2025-2026 — 11 из 23 баллов." in text  # the totals: not a row
+    assert _styled(document, "Title") == ["Карточка школы: МАОУ СОШ № 1 — данные неполные"]  # 2 of 4 teachers
+    assert "Тестовский городской округ; 2026-2027 учебный год; статус: ШНРО, 500+" in text
+    assert "Итого: 10 из 23 баллов (в 2025-2026: 11 из 23 баллов)" in text  # the totals: not a row
+    assert _styled(document, "Heading 2")[0] == "Главное"
     rows = _rows(document.tables[0])
-    # what to do follows the indicator in one wide column, so that 12 pt fits one page
-    assert rows[0] == ["Показатель — что сделать, если 0 баллов в 2026-2027", "2025-2026", "2026-2027"]
-    assert ["S2.4.10 Десант — Запросить у муниципалитета методический или управленческий десант в школу.",
-            "да (1)", "нет (0)"] in rows
-    assert ["S2.4.2 Сетевые объединения — Включить педагогов в региональные сетевые методические объединения "
-            "учителей-предметников.", "0,0 % (0)", "0,0 % (0)"] in rows
+    assert rows[0] == ["Показатель", "2025-2026", "2026-2027"]
+    landing = card_page.plan(summary, score).number("S2.4.10")
+    assert [f"S2.4.10 Десант (п. {landing})", "да (1)", "нет (0)"] in rows
+    context, _ = card_page.word_context(summary, score)
+    assert all(line in text for line in context["main"] + context["rest"]) and context["named"] in text
+    assert f"{landing}. S2.4.10 Десант;" in context["named"]  # the page holds five in full, names the rest
     assert ["S2.4.9 Школа-лидер", "да (1)", "да (1)"] in rows  # scored: nothing to do
     assert len(rows) == 24 and not any("Итого" in r[0] for r in rows)
     assert _smallest_pt(content) == 12 and _tables_fit(document) == [WD_ORIENT.PORTRAIT]
-    empty = [p.text for p in docx.Document(io.BytesIO(word.card_docx(summary, third))).paragraphs]
-    assert "Нет данных по 20 показателям: анкета школы за период не отправлена. Отправьте анкету школы (/surveys), " \
-           "чтобы они были посчитаны." in empty
+    empty = [p.text for p in docx.Document(io.BytesIO(card_page.docx(summary, third))).paragraphs]
+    assert "Нет данных по 20 показателям: анкета школы не отправлена; баллы по ним не начислены (это не 0)." in empty
+    assert not any("/surveys" in p or "/card" in p for p in empty)  # no bot words in a document
 
 
-async def test_report_and_card_documents_in_chat(runner, api, world, session_factory):
+async def test_protocol_dialogue_and_card_documents_in_chat(runner, api, world, session_factory, clock):
     await _fill(session_factory, world)
     teacher = await register(runner, 2201, world.invites["teacher:0"])
     assert "только муниципальным координаторам" in await teacher.send("/report")
     coordinator = await register(runner, 2202, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     await coordinator.send("/report 1999")
     assert "не похож на учебный год" in coordinator.last
+
+    # the first protocol: the details to fill, the data incomplete (the campaign collects), the requisites missing
     await coordinator.send("/report")
+    screen = coordinator.last
+    assert "Протокол заседания рабочей группы и аналитическая справка (приложение) за 2026-2027" in screen
+    assert "Это первый протокол" in screen and "№ протокола: не указано" in screen
+    assert "Дата заседания: 23.11.2026" in screen  # today, in the municipality
+    assert "Данные неполные: сбор данных не завершён" in screen and "Проект решений: не составляется" in screen
+    assert "Не заданы реквизиты органа управления образованием" in screen and "shnor municipality requisites" in screen
+    assert {"✅ Сформировать протокол", "№", "Дата", "Присутствовали", "Составить проект решений", "Отмена"} <= set(coordinator.buttons())
+    await coordinator.press("№", exact=True)
+    assert "Напишите номер протокола" in coordinator.last
+    await coordinator.send("7")
+    assert "№ протокола: 7" in coordinator.last
+    await coordinator.press("Дата", exact=True)
+    await coordinator.send("31.02.2026")
+    assert "не дата" in coordinator.last
+    await coordinator.send("20.11.2026")
+    assert "Дата заседания: 20.11.2026" in coordinator.last
+    await coordinator.press("Присутствовали", exact=True)
+    await coordinator.send("Бессонова М.В., старший инженер;\nЗыкова М.В., инженер.")
+    assert "Присутствовали: (2) Бессонова М.В., старший инженер; Зыкова М.В., инженер" in coordinator.last
+    await coordinator.press("Секретарь", exact=True)
+    await coordinator.send("Т.А. Плотникова")
+    await coordinator.press("Составить проект решений")
+    assert "Проект решений: будет составлен по данным." in coordinator.last
+    await coordinator.press("Сформировать протокол")
     sent = api.last_message(2202)
-    assert sent["document"]["file_name"] == "Справка_Тестовский_городской_округ_2026-2027.docx"
-    assert "Аналитическая справка в Word за период 2026-2027" in sent["caption"]
+    assert sent["document"]["file_name"] == "Протокол_7_Тестовский_городской_округ_2026-2027.docx"
+    assert "Протокол № 7 заседания рабочей группы за 2026-2027" in sent["caption"]
+    assert "«Решили» — проект, составленный по данным" in sent["caption"]
     document = docx.Document(io.BytesIO(sent["_upload"]["content"]))
-    assert "Решили (проект)" in [p.text for p in document.paragraphs]
+    text = [p.text for p in document.paragraphs]
+    assert "20.11.2026 г.\t№ 7" in text and "Зыкова М.В., инженер." in text
+    assert [t for t in text[text.index("Решили:"):] if t.startswith("1. Продолжить работу")]
     assert (2202, "upload_document") in api.chat_actions
+    async with session_factory() as session:
+        stored = (await session.scalars(select(MeetingRow))).all()
+    assert [(m.number, m.held_on, m.period) for m in stored] == [("7", dt.date(2026, 11, 20), "2026-2027")]
+
+    # the next protocol offers the same people, the next number and today; cancelling makes nothing
+    await coordinator.send("/report")
+    screen = coordinator.last
+    assert "Прошлое заседание: № 7 от 20.11.2026" in screen and "№ протокола: 8" in screen
+    assert "Дата заседания: 23.11.2026" in screen and "Секретарь: Т.А. Плотникова" in screen
+    message, make = api.find_button(2202, "Сформировать протокол")
+    await coordinator.press("Отмена")
+    assert coordinator.last == "Протокол не сформирован."
+    await coordinator.press_data(message, make)  # a button kept from the cancelled screen: nothing is made
+    assert "уже неактуален" in coordinator.last
+    async with session_factory() as session:
+        assert len((await session.scalars(select(MeetingRow))).all()) == 1
 
     group = -100700
     api.chat(group, "supergroup", "Координаторы")
     await runner.wait(api.message_update(2202, "/report", chat_id=group, chat_type="supergroup"))
     assert "ещё не назначен" in api.last_message(group)["text"]  # the same rules as /summary
+    await runner.wait(api.message_update(2202, "/setchat", chat_id=group, chat_type="supergroup"))
+    await runner.wait(api.message_update(2202, "/report", chat_id=group, chat_type="supergroup"))
+    in_group = api.last_message(group)
+    assert in_group["document"]["file_name"] == "Протокол_8_Тестовский_городской_округ_2026-2027.docx"
+    assert "/report в личном чате" in in_group["caption"]
 
     deputy = await register(runner, 2203, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
     await deputy.send("/card")
@@ -297,9 +335,8 @@ async def test_report_and_card_documents_in_chat(runner, api, world, session_fac
     await deputy.press("Скачать Word")
     card = api.last_message(2203)
     assert card["document"]["file_name"] == "Карточка_СОШ_1_2026-2027.docx"
-    assert "Карточка школы: МАОУ СОШ № 1" in [p.text for p in docx.Document(io.BytesIO(card["_upload"]["content"])).paragraphs]
+    assert "Карточка школы: МАОУ СОШ № 1 — данные неполные" in [
+        p.text for p in docx.Document(io.BytesIO(card["_upload"]["content"])).paragraphs]
     other = await register(runner, 2204, world.invites["deputy:1"], "Другая Анна Ивановна")
     message, data = api.find_button(2203, "Скачать Word")
     assert "не ваши" in (await other.press_data(message, data))["text"]
-
-

@@ -22,7 +22,10 @@ def cmd_survey_validate(settings: Settings, args: argparse.Namespace) -> None:
     from surveys.loader import load_definition
 
     survey = load_definition(args.file, settings.workbook_limits())
-    print(f"{survey.title} (id {survey.id}, версия {survey.version}, для: {survey.audience.value}), вопросов: {len(survey.questions)}")
+    from monitoring.campaigns import AUDIENCE_WHOM
+
+    print(f"«{survey.title}» — анкета {AUDIENCE_WHOM[survey.audience]}, версия {survey.version}, вопросов: "
+          f"{len(survey.questions)}; ключ анкеты: {survey.id}")
     for n, q in enumerate(survey.questions, start=1):
         flags = [q.type.value, "обязательный" if q.required else "необязательный"]
         if q.relevant:
@@ -50,11 +53,13 @@ def _load_survey(ref: str, settings: Settings):
 
 def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
     from monitoring.campaigns import (
+        audience_title,
         create_campaign,
-        filter_title,
         parse_deadline,
         parse_local,
     )
+    from monitoring.schedule import offsets_text, quiet_text
+    from storage.wording import zone_label
     from storage.registry import get_municipality
 
     survey = _load_survey(args.pack, settings)
@@ -69,9 +74,10 @@ def cmd_campaign_open(settings: Settings, args: argparse.Namespace) -> None:
             status_filter=args.audience, offsets=args.offsets, quiet_hours=args.quiet, timezone=tz, now=common.clock(),
         )
         print(
-            f"Кампания №{campaign.id}: «{survey.title}», период {campaign.period}, для: {filter_title(campaign.status_filter)}, "
-            f"срок {deadline.astimezone(ZoneInfo(tz)):%d.%m.%Y %H:%M} ({tz}); "
-            f"напоминания {', '.join(campaign.reminder_offsets)}, тихие часы {campaign.quiet_hours}."
+            f"Кампания №{campaign.id}: «{survey.title}», период {campaign.period}, "
+            f"{audience_title(campaign.audience, campaign.status_filter)}, "
+            f"срок до {deadline.astimezone(ZoneInfo(tz)):%d.%m.%Y %H:%M} ({zone_label(tz, deadline)}).\n"
+            f"Напоминания: {offsets_text(campaign.reminder_offsets)}; {quiet_text(campaign.quiet_hours)}."
         )
 
     asyncio.run(with_session(settings, action))
@@ -101,16 +107,19 @@ def cmd_campaign_change(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> None:
-    from monitoring.campaigns import STATE_TITLES, completion, municipality_campaigns
+    from monitoring.campaigns import STATE_TITLES, audience_title, completion, municipality_campaigns
+    from storage.wording import zone_label
     from storage.registry import get_municipality
 
     async def action(session: AsyncSession) -> None:
         municipality = await get_municipality(session, args.municipality)
-        tz = ZoneInfo(municipality.timezone)
         for c in await municipality_campaigns(session, municipality.id):
             state = STATE_TITLES[c.state(common.clock())]
             done = await completion(session, c)
-            print(f"{c.id}\t{c.survey_version.title}\t{c.period}\tдо {c.deadline.astimezone(tz):%d.%m.%Y %H:%M}\t{state}\t{done.summary()}")
+            tz = ZoneInfo(c.timezone)
+            print(f"{c.id}\t{c.survey_version.title}\t{c.period}\t{audience_title(c.audience, c.status_filter)}\t"
+                  f"срок до {c.deadline.astimezone(tz):%d.%m.%Y %H:%M} ({zone_label(c.timezone, c.deadline)})\t{state}\t"
+                  f"{done.summary()}")
 
     asyncio.run(with_session(settings, action))
 

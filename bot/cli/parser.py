@@ -15,7 +15,7 @@ from bot.cli.campaigns import (
     cmd_survey_validate,
 )
 from bot.cli.common import ROLE_CHOICES
-from bot.cli.documents import cmd_demo, cmd_report, cmd_run, cmd_summary
+from bot.cli.documents import cmd_card, cmd_demo, cmd_report, cmd_run, cmd_summary
 from bot.cli.setup import (
     TEMPLATE_FILES,
     cmd_audit,
@@ -28,6 +28,7 @@ from bot.cli.setup import (
     cmd_municipality_add,
     cmd_municipality_list,
     cmd_municipality_privacy,
+    cmd_municipality_requisites,
     cmd_person_delete,
     cmd_restore,
     cmd_schools_import,
@@ -102,9 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
     mun.add_parser("list", help="список").set_defaults(func=cmd_municipality_list)
     p = mun.add_parser("privacy", help="оператор и цели обработки персональных данных в согласии; показывает текст согласия")
     p.add_argument("municipality", help="номер или название")
-    p.add_argument("--operator", help="кто оператор, например «Управление образования Администрации г. N, ИНН …» (пусто — по умолчанию)")
+    p.add_argument("--operator", help="полное наименование оператора в именительном падеже, например «Управление образования "
+                   "Администрации г. N (ИНН …)»; пусто — наименование органа управления образованием из реквизитов, "
+                   "а без него регистрация закрыта")
     p.add_argument("--purposes", help="цели обработки (пусто — по умолчанию)")
     p.set_defaults(func=cmd_municipality_privacy)
+    p = mun.add_parser("requisites", help="реквизиты документов: орган управления образованием, кто утверждает протокол, "
+                       "адрес; порог полноты данных; без параметров — показывает их")
+    p.add_argument("municipality", help="номер или название")
+    p.add_argument("--body", help="полное наименование органа, например «Управление образования Администрации N»")
+    p.add_argument("--head-title", help="должность руководителя, утверждающего протокол, например «Начальник Управления образования»")
+    p.add_argument("--head-name", help="инициалы и фамилия руководителя, например «Л.М. Миннуллина»")
+    p.add_argument("--address", help="адрес органа (место проведения заседания по умолчанию)")
+    p.add_argument("--complete-at", type=int, help="процент ответивших педагогов, ниже которого документы говорят «данные неполные» (по умолчанию 90)")
+    p.set_defaults(func=cmd_municipality_requisites)
 
     sch = sub.add_parser("schools", help="реестр школ").add_subparsers(dest="sub", required=True)
     p = sch.add_parser("import", help=f"импорт школ из .xlsx ({_columns_of('schools')}; образец: shnor template schools)")
@@ -137,10 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--municipality", required=True)
     p.add_argument("--pack", required=True, help="teacher, school, municipality или путь к файлу анкеты")
     p.add_argument("--period", required=True, type=_period, help="учебный год, например 2026-2027")
-    p.add_argument("--deadline", required=True, help="местное время: 2026-12-15 18:00 (дата без времени — до 18:00)")
+    p.add_argument("--deadline", required=True, help="местное время: 15.12.2026 18:00 (дата без времени — до 18:00)")
     p.add_argument("--opens", help="местное время открытия (по умолчанию сейчас; дата без времени — 08:00)")
-    p.add_argument("--audience", help="только школы со статусом: shnro, shnsu, risk_zone (через запятую); по умолчанию все")
-    p.add_argument("--offsets", default="7d,3d,1d,morning", help="напоминания до срока: 7d,3d,1d,12h,morning")
+    p.add_argument("--audience", help="только школы со статусом: shnro (ШНРО), shnsu (ШНСУ), risk_zone (зона риска), "
+                   "через запятую; по умолчанию все")
+    p.add_argument("--offsets", default="7d,3d,1d,morning", help="напоминания до срока: 7d — за 7 дней, 12h — за 12 часов, "
+                   "morning — утром в день срока; через запятую (по умолчанию 7d,3d,1d,morning)")
     p.add_argument("--quiet", default="21:00-08:00", help="тихие часы, местное время")
     p.add_argument("--tz", help="часовой пояс кампании (по умолчанию муниципалитета)")
     p.set_defaults(func=cmd_campaign_open)
@@ -149,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--municipality", required=True)
         p.add_argument("--id", type=int, required=True, help="номер кампании")
         if name == "extend":
-            p.add_argument("--deadline", required=True, help="новый срок, местное время (позже нынешнего)")
+            p.add_argument("--deadline", required=True, help="новый срок, местное время: 20.12.2026 18:00 (позже нынешнего)")
         p.set_defaults(func=cmd_campaign_change)
     p = cmp_.add_parser("list", help="кампании и их заполнение")
     p.add_argument("--municipality", required=True)
@@ -177,14 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--item", required=True, type=int, help="номер пункта в плане")
     p.set_defaults(func=cmd_calendar)
 
-    p = sub.add_parser("invites", help="ссылки-приглашения по школам и ролям")
+    p = sub.add_parser("invites", help="ссылки-приглашения по школам и ролям; с --out — документ Word для печати: "
+                       "страница на школу со ссылками и QR-кодами")
     p.add_argument("--municipality", required=True)
-    p.add_argument("--role", choices=ROLE_CHOICES, default="teacher")
+    p.add_argument("--role", choices=ROLE_CHOICES, help="teacher — педагоги (по умолчанию), deputy — заместители "
+                   "директоров, coordinator — координаторы; с --out без --role — заместители и педагоги на одной странице")
     p.add_argument("--school", help="одна школа (номер, название или краткое название); по умолчанию все")
     p.add_argument("--max-uses", type=int, help="сколько человек может зарегистрироваться по ссылке")
     p.add_argument("--days", type=int, help="сколько дней действует ссылка")
-    p.add_argument("--channel", choices=("telegram", "max"), default="telegram",
-                   help="мессенджер ссылки: telegram (t.me/…?start=) или max (max.ru/…?start=)")
+    p.add_argument("--channel", choices=("telegram", "max"),
+                   help="мессенджер ссылки: telegram (t.me/…?start=) или max (max.ru/…?start=); по умолчанию в консоли "
+                   "telegram, в файле — все мессенджеры, для которых задано имя или токен бота")
+    p.add_argument("--out", help="записать приглашения в документ Word (.docx): страница на школу, ссылки Telegram и MAX "
+                   "с QR-кодами и инструкцией для педагога")
+    p.add_argument("--force", action="store_true", help="перезаписать существующий файл --out")
     p.set_defaults(func=cmd_invites)
 
     imp = sub.add_parser("import", help="загрузка данных для идентификации").add_subparsers(dest="sub", required=True)
@@ -211,13 +231,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="report.xlsx")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("report", help="аналитическая справка рабочей группы в Word (.docx): показатели за все периоды, "
-                       "школы, идентификация, проект решений")
+    p = sub.add_parser("report", help="протокол заседания рабочей группы в Word (.docx) с аналитической справкой в "
+                       "приложении: показатели за все периоды, школы, идентификация, проект решений")
     p.add_argument("--municipality", required=True)
     p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
-    p.add_argument("--out", help="куда записать (по умолчанию Справка_<муниципалитет>_<период>.docx)")
+    p.add_argument("--out", help="куда записать (по умолчанию Протокол_<номер>_<муниципалитет>_<период>.docx)")
+    p.add_argument("--meeting", help="файл YAML со сведениями о заседании: номер, дата, место, председатель, секретарь, "
+                   "присутствовали, повестка, докладчик (README, «Протокол заседания»)")
+    p.add_argument("--decisions", action="store_true", help="составить проект решений («Решили») и при неполных данных")
     p.add_argument("--all-schools", action="store_true", help="раздел по каждой школе, а не только по ШНРО, ШНСУ и зоне риска")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("card", help="карточка школы в Word (одна страница): что сделать школе, показатели и баллы — "
+                       "одной школы или всех школ, файл на школу")
+    p.add_argument("--municipality", required=True, help="номер или название муниципалитета")
+    p.add_argument("--school", help="номер, название, краткое название или часть названия одной школы")
+    p.add_argument("--all", action="store_true", help="все школы муниципалитета: файл на школу в папку --out")
+    p.add_argument("--period", type=_period, help="учебный год; по умолчанию текущий (или последний с данными)")
+    p.add_argument("--out", help="файл (по умолчанию Карточка_<школа>_<период>.docx) или, с --all, папка "
+                   "(по умолчанию «карточки»)")
+    p.set_defaults(func=cmd_card)
 
     p = sub.add_parser("backup", help="копия базы SQLite (бот может работать); для PostgreSQL — pg_dump")
     p.add_argument("file")

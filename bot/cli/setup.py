@@ -44,7 +44,9 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_municipality_add(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.privacy import set_operator_command
     from storage.registry import create_municipality
+    from storage.wording import zone_label
 
     new = missing_database(settings)
 
@@ -52,7 +54,9 @@ def cmd_municipality_add(settings: Settings, args: argparse.Namespace) -> None:
         m = await create_municipality(session, args.name, args.tz or settings.default_timezone)
         if new is not None:
             print(f"Создана база данных SQLite: {new.absolute()}")
-        print(f"Муниципалитет №{m.id} «{m.name}» создан, часовой пояс {m.timezone}.")
+        print(f"Муниципалитет №{m.id} «{m.name}» создан, часовой пояс {m.timezone} ({zone_label(m.timezone, common.clock())}).")
+        print("Следующий шаг — оператор персональных данных: его называет согласие, которое человек даёт при "
+              f"регистрации, и пока он не указан, бот никого не регистрирует:\n  {set_operator_command(m)}")
 
     asyncio.run(with_session(settings, action, create=True))
 
@@ -68,7 +72,7 @@ def cmd_municipality_list(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_municipality_privacy(settings: Settings, args: argparse.Namespace) -> None:
-    from storage.privacy import consent_text
+    from storage.privacy import NoOperator, consent_text
     from storage.registry import get_municipality
 
     async def action(session: AsyncSession) -> None:
@@ -77,15 +81,47 @@ def cmd_municipality_privacy(settings: Settings, args: argparse.Namespace) -> No
             municipality.pd_operator = args.operator.strip() or None
         if args.purposes is not None:
             municipality.pd_purposes = args.purposes.strip() or None
-        consent = consent_text(municipality)
+        try:
+            consent = consent_text(municipality)
+        except NoOperator as exc:  # stored as asked (an operator cleared closes registration), and said so
+            print(exc)
+            return
         print(f"Согласие, которое бот показывает при регистрации в «{municipality.name}» (версия {consent.version}):\n")
         print(consent.text)
+        print("\nРегистрация по приглашениям открыта.")
+
+    asyncio.run(with_session(settings, action))
+
+
+def cmd_municipality_requisites(settings: Settings, args: argparse.Namespace) -> None:
+    """The requisites of the municipality's documents (migration 0014): set those given, show them all."""
+    from storage.registry import get_municipality
+
+    if args.complete_at is not None and not 1 <= args.complete_at <= 100:
+        raise CliError("--complete-at: процент от 1 до 100")
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, args.municipality)
+        for field, value in (("body_name", args.body), ("head_title", args.head_title), ("head_name", args.head_name),
+                             ("address", args.address)):
+            if value is not None:
+                setattr(municipality, field, value.strip() or None)
+        if args.complete_at is not None:
+            municipality.complete_at = args.complete_at
+        print(f"Реквизиты документов «{municipality.name}»:")
+        for title, value in (("Орган управления образованием", municipality.body_name),
+                             ("Должность руководителя, утверждающего протокол", municipality.head_title),
+                             ("Руководитель", municipality.head_name), ("Адрес", municipality.address)):
+            print(f"  {title}: {value or 'не задано'}")
+        print(f"  Документы говорят «данные неполные», пока ответили менее {municipality.complete_at} % педагогов "
+              "(или пока идёт сбор данных).")
 
     asyncio.run(with_session(settings, action))
 
 
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
     from storage.privacy import audit
+    from storage.wording import zone_label
     from storage.registry import get_municipality
 
     async def action(session: AsyncSession) -> None:
@@ -94,7 +130,8 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
         since = dt.datetime.combine(args.since, dt.time(), tz) if args.since else None
         records = await audit(session, municipality.id, since)
         print(f"Журнал доступа к данным «{municipality.name}»"
-              + (f" с {args.since:%d.%m.%Y}" if args.since else "") + f", время {municipality.timezone}: записей {len(records)}.")
+              + (f" с {args.since:%d.%m.%Y}" if args.since else "")
+              + f", время {zone_label(municipality.timezone, common.clock())}: записей {len(records)}.")
         for r in records:
             print(f"{r.at.astimezone(tz):%d.%m.%Y %H:%M}\t{r.who}\t{r.action}\t{r.detail}")
 
@@ -195,45 +232,117 @@ async def _max_bot_username(settings: Settings) -> str:
     return str(me["username"])
 
 
+INVITES_FOR = {"teacher": "для педагогов", "deputy": "для заместителей директоров по УВР",
+               "coordinator": "для муниципальных координаторов"}
+
+
+def _link_channels(settings: Settings, asked: str | None, to_file: bool) -> list[str]:
+    """The channels whose links are made: the one asked for; for a file every channel the installation has (a token
+    or a bot name); for the console Telegram, as before."""
+    if asked:
+        return [asked]
+    if not to_file:
+        return ["telegram"]
+    found = []
+    if settings.bot_username or "telegram" in settings.channels():
+        found.append("telegram")
+    if settings.max_bot_username or "max" in settings.channels():
+        found.append("max")
+    if not found:
+        raise CliError("Для ссылок нужно имя бота: задайте BOT_USERNAME (или BOT_TOKEN) и/или MAX_BOT_USERNAME "
+                       "(или MAX_TOKEN) в .env.")
+    return found
+
+
+async def _require_operator(settings: Settings, municipality_ref: str) -> None:
+    """Invites are made once the consent can name its operator: before, nobody could register by them."""
+    from storage.privacy import operator_of, set_operator_command
+    from storage.registry import get_municipality
+
+    async def action(session: AsyncSession) -> None:
+        municipality = await get_municipality(session, municipality_ref)
+        if operator_of(municipality) is None:
+            raise CliError(
+                f"Не указан оператор персональных данных «{municipality.name}»: согласие, которое человек даёт при "
+                "регистрации, должно его назвать, и пока его нет, бот никого не регистрирует. Сначала укажите его:\n"
+                f"  {set_operator_command(municipality)}"
+            )
+
+    await with_session(settings, action)
+
+
 def cmd_invites(settings: Settings, args: argparse.Namespace) -> None:
-    from storage.accounts import start_link
+    from monitoring.invites import Block, Link, Page, invites_docx
+    from storage.accounts import CHANNEL_TITLES, start_link
+    from storage.files import write_private
     from storage.registry import (
         create_invite,
         find_school,
         get_municipality,
         list_schools,
     )
+    from storage.wording import count
 
     require_database(settings)  # before asking Telegram for the bot's name
-    role = Role(args.role)
-    max_uses = args.max_uses or DEFAULT_MAX_USES[role.value]
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() != ".docx":
+        raise CliError("Приглашения записываются в документ Word: укажите имя файла с .docx, например --out приглашения.docx.")
+    if out is not None and out.exists() and not args.force:
+        raise CliError(f"Файл {out} уже есть: укажите другое имя в --out или добавьте --force, чтобы перезаписать его.")
+    if args.role:
+        roles = [Role(args.role)]
+    else:  # a school's page holds both links; the console prints the teachers', as before
+        roles = [Role.DEPUTY, Role.TEACHER] if out is not None else [Role.TEACHER]
+    if args.max_uses and len(roles) > 1:
+        raise CliError("--max-uses задаёт одну роль: добавьте --role deputy или --role teacher (без --role у ссылок "
+                       f"свои пределы: заместителей {DEFAULT_MAX_USES['deputy']}, педагогов {DEFAULT_MAX_USES['teacher']}).")
     days = args.days or settings.invite_days
+    channels = _link_channels(settings, args.channel, out is not None)
+    asyncio.run(_require_operator(settings, args.municipality))
+    usernames = {channel: asyncio.run(_max_bot_username(settings) if channel == "max" else _bot_username(settings))
+                 for channel in channels}
 
-    async def action(session: AsyncSession) -> list[tuple[str, str, str, int]]:
+    async def action(session: AsyncSession) -> tuple[str, str, list[tuple[str, list[Block]]]]:
         municipality = await get_municipality(session, args.municipality)
-        if role == Role.COORDINATOR:
-            schools = [None]
+        tz = ZoneInfo(municipality.timezone)
+        now = common.clock()
+        if roles == [Role.COORDINATOR]:
+            places = [None]
         elif args.school:
-            schools = [await find_school(session, municipality, args.school)]
+            places = [await find_school(session, municipality, args.school)]
         else:
-            schools = await list_schools(session, municipality.id)
-            if not schools:
+            places = await list_schools(session, municipality.id)
+            if not places:
                 raise CliError("В муниципалитете нет школ: сначала shnor schools import.")
-        out = []
-        for school in schools:
-            invite = await create_invite(
-                session, role=role, municipality=municipality, school=school, max_uses=max_uses, valid_for=dt.timedelta(days=days),
-                now=common.clock(),
-            )
-            out.append((school.short_name if school else municipality.name, invite.token, invite.expires_at.strftime("%d.%m.%Y"), max_uses))
-        return out
+        pages = []
+        for school in places:
+            blocks = []
+            for role in roles:
+                max_uses = args.max_uses or DEFAULT_MAX_USES[role.value]
+                invite = await create_invite(session, role=role, municipality=municipality, school=school,
+                                             max_uses=max_uses, valid_for=dt.timedelta(days=days), now=now)
+                links = tuple(Link(channel, start_link(channel, usernames[channel], invite.token)) for channel in channels)
+                blocks.append(Block(role.value, links, f"{invite.expires_at.astimezone(tz):%d.%m.%Y}", max_uses))
+            pages.append((school.name if school else municipality.name, school.short_name if school else municipality.name,
+                          blocks))
+        return municipality.name, f"{now.astimezone(tz):%d.%m.%Y}", pages
 
-    channel = args.channel
-    username = asyncio.run(_max_bot_username(settings) if channel == "max" else _bot_username(settings))
-    rows = asyncio.run(with_session(settings, action))
-    print(f"Приглашения ({role.value}) в {'MAX' if channel == 'max' else 'Telegram'}, действуют {days} дн.:")
-    for where, token, expires, uses in rows:
-        print(f"{where}\t{start_link(channel, username, token)}\tдо {expires}\tрегистраций: {uses}")
+    municipality, made, pages = asyncio.run(with_session(settings, action))
+    expires = pages[0][2][0].expires
+    where = " и ".join(CHANNEL_TITLES[c] for c in channels)
+    if out is None:
+        print(f"Приглашения {INVITES_FOR[roles[0].value]} в {where}, действуют до {expires} ({count(days, 'день', 'дня', 'дней')}):")
+        for _, short, blocks in pages:
+            for link in blocks[0].links:
+                print(f"{short}\t{link.url}\tдо {expires}\tрегистраций: {blocks[0].max_uses}")
+        return
+    write_private(out, invites_docx(municipality, [Page(name, tuple(blocks)) for name, _, blocks in pages], made))
+    whom = " и ".join(INVITES_FOR[r.value] for r in roles)
+    sheets = count(len(pages), "страница", "страницы", "страниц")
+    per = "по странице на школу" if roles != [Role.COORDINATOR] else "для координаторов"
+    print(f"Приглашения: {out} — {sheets} ({per}): ссылки {whom} в {where} с QR-кодами и инструкцией для педагога; "
+          f"действуют до {expires}.")
+    print("Распечатайте страницы или разошлите файл школам.")
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
@@ -311,7 +420,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
         municipality = await get_municipality(session, args.municipality)
         count = await export_answers(session, municipality.id, Path(args.out), args.period)
         log_access(session, action="export", municipality_id=municipality.id, person=None,
-                   detail=f"период {args.period or 'все'}; ответов {count}; файл {args.out}", now=common.clock())
+                   detail=f"{f'период {args.period}' if args.period else 'все периоды'}; ответов {count}; файл {args.out}", now=common.clock())
         return count
 
     count = asyncio.run(with_session(settings, action))

@@ -19,10 +19,11 @@ from bot.context import Context
 from bot.conversation import Conversation
 from monitoring import campaigns as campaign_service
 from monitoring import returns as returns_service
-from monitoring.campaigns import STATE_TITLES
-from monitoring.schedule import human_left
-from storage.models import CampaignState, Municipality, Person
+from monitoring.schedule import DEFAULT_OFFSETS, DEFAULT_QUIET, days_left, offsets_text, quiet_text
+from storage.models import Campaign, CampaignState, Municipality, Person
+from storage.privacy import operator_of, set_operator_command
 from storage.registry import places
+from storage.wording import zone_label
 from surveys.errors import ServiceError
 from surveys.loader import available_packs, load_pack
 from surveys.model import Audience
@@ -60,14 +61,12 @@ async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime
     for campaign in items[:LISTED]:
         done = await campaign_service.completion(session, campaign)
         where = campaign.state(now)
-        state = STATE_TITLES[where]
-        if where is CampaignState.OPEN:
-            state += f", {human_left(now, campaign.deadline, campaign.timezone)}"
         lines.append(texts.campaign_item(
             id=campaign.id, title=campaign.survey_version.title, period=campaign.period,
-            audience=campaign_service.filter_title(campaign.status_filter), state=state,
-            deadline=texts.deadline_text(campaign.deadline, campaign.timezone), completion=done.summary(),
-            offsets=", ".join(campaign.reminder_offsets), quiet=campaign.quiet_hours, tz=campaign.timezone,
+            audience=campaign_service.audience_title(campaign.audience, campaign.status_filter),
+            when=_when(campaign, where, now), completion=done.summary(),
+            reminders=_reminders(campaign.reminder_offsets, campaign.quiet_hours)
+            if where in (CampaignState.NOT_YET, CampaignState.OPEN) else None,
         ))
         extend = (f"№{campaign.id}: продлить", CampaignCb(a=CampaignAction.EXTEND_MENU, id=campaign.id))
         if campaign.closed_at is None:
@@ -81,12 +80,29 @@ async def _campaign_list(session: AsyncSession, person: Person, now: dt.datetime
     return join(lines, "\n\n"), board + [[new]]
 
 
+def _when(campaign: Campaign, where: CampaignState, now: dt.datetime) -> str:
+    """The campaign's state with its deadline, said once, in its time zone."""
+    tz = campaign.timezone
+    return texts.CAMPAIGN_WHEN[where.value].format(
+        opens=texts.deadline_text(campaign.opens_at, tz), deadline=texts.deadline_text(campaign.deadline, tz),
+        closed=texts.deadline_text(campaign.closed_at, tz) if campaign.closed_at else "",
+        zone=zone_label(tz, campaign.deadline), left=days_left(now, campaign.deadline, tz),
+    )
+
+
+def _reminders(offsets: list[str] | tuple[str, ...], quiet: str) -> str:
+    return f"{offsets_text(offsets)}; {quiet_text(quiet)}"
+
+
 async def list_campaigns(ctx: Context) -> None:
     chat, session, person, now = ctx.chat, ctx.session, ctx.person, ctx.now
     if not is_coordinator(person):
         await chat.say(texts.COORDINATORS_ONLY)
         return
     text, buttons = await _campaign_list(session, person, now)
+    municipality, _ = await places(session, person.municipality_id)  # read now: the person's copy may be a minute old
+    if municipality is not None and operator_of(municipality) is None:  # nobody can register: say so where it is seen
+        text = join([texts.OPERATOR_MISSING.format(command=set_operator_command(municipality)), text], "\n\n")
     await chat.say(text, buttons)
 
 
@@ -247,10 +263,12 @@ async def _confirm(chat: Chat, state: Conversation, municipality: Municipality) 
     stored = await state.get_data()
     await state.set_state(None)
     deadline = dt.datetime.fromisoformat(stored["deadline"])
+    survey = load_pack(stored["pack"])
     await chat.say(
         texts.new_confirm(
-            title=load_pack(stored["pack"]).title, audience=campaign_service.filter_title(stored.get("filter")),
-            period=stored["period"], deadline=texts.deadline_text(deadline, municipality.timezone), tz=municipality.timezone,
+            title=survey.title, audience=campaign_service.audience_title(survey.audience, stored.get("filter")),
+            period=stored["period"], deadline=texts.deadline_text(deadline, municipality.timezone),
+            zone=zone_label(municipality.timezone, deadline), reminders=_reminders(DEFAULT_OFFSETS, DEFAULT_QUIET),
         ),
         [[(texts.BTN_OPEN_CAMPAIGN, NewCampaignCb(step="open")), (texts.BTN_CANCEL, NewCampaignCb(step="cancel"))]],
     )

@@ -20,6 +20,7 @@ from monitoring import chase as chase_service
 from monitoring.completion import FORM_STATES
 from monitoring.schedule import human_left
 from storage.models import Person, Role
+from storage.wording import count
 from surveys.screens import Rich, lines
 
 NAMES_SHOWN = (40, 10)  # names of a list in the /missing message; the fewer when long names would not fit
@@ -149,8 +150,7 @@ async def chase_button(ctx: Context, data: ChaseCb) -> None:
                 label += " · бот не может написать"
             board.append([(label, ChaseCb(a=ChaseAction.NUDGE, c=campaign.id, p=t.id))])
         _pages(board, page, len(people), lambda v: ChaseCb(a=action, c=campaign.id, v=v))
-        text = texts.NUDGE_PICK.format(title=title, period=period, n=len(people), tz=ctx.municipality.timezone,
-                                       day=f"{view.day:%d.%m}")
+        text = texts.NUDGE_PICK.format(title=title, period=period, n=len(people), day=f"{view.day:%d.%m}")
     else:  # SUBMITTED: which questionnaire to return for correction
         people = view.submitted
         if not people:
@@ -176,5 +176,6 @@ async def _teacher_invite(chat: Chat, session: AsyncSession, person: Person, now
     link = await chat.start_link(invite.token)
     invitation = texts.INVITE_FOR_TEACHERS.format(school=school.short_name, link=link, expires=expires)
     await chat.say(invitation)
-    await chat.say(texts.INVITE_FORWARD[chat.channel].format(left=invite.max_uses - invite.uses, expires=expires),
+    left = invite.max_uses - invite.uses
+    await chat.say(texts.INVITE_FORWARD[chat.channel].format(left=count(left, "человек", "человека", "человек"), expires=expires),
                    [[chat.share_button(link, invitation)]])

@@ -1,5 +1,6 @@
-"""The coordinators' documents: /setchat in their group, /summary and /report there or in private, and the
-deputy's school card (/card) with its files."""
+"""The coordinators' documents: /setchat in their group, /summary there or in private (/report, the protocol:
+bot.features.report), and the school card (/card) with its files: a deputy's own school, any school of the
+municipality for a coordinator."""
 
 import asyncio
 import datetime as dt
@@ -8,22 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.callbacks import (
+    CardAction,
+    CardCb,
     CardExport,
     CardWord,
 )
-from bot.chat import Chat
+from bot.chat import Buttons, Chat
 from bot.context import Context
-from monitoring.access import migrate_chat, set_coordinators_chat, summary_municipality
-from scoring.methodology import Methodology
+from monitoring.access import card_school, card_schools, migrate_chat, set_coordinators_chat, summary_municipality
 from storage.models import (
     Municipality,
     Person,
-    Role,
 )
 from storage.privacy import (
     log_access,
 )
 from storage.registry import places
+from surveys.screens import short
 from surveys.subjects import is_coordinator
 
 
@@ -62,8 +64,8 @@ async def chat_moved(ctx: Context, new_chat_id: int) -> None:
 
 
 async def summary(ctx: Context, period: str) -> None:
-    """/summary [period]: the lines (in messages within the channel's limit), the workbook and the charts."""
-    from scoring import report, text
+    """/summary [period]: the lines (in messages within the channel's limit), the workbook and the charts (albums)."""
+    from scoring import charts, report, text
 
     chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
     from scoring.service import ScoringError, build_summary
@@ -78,56 +80,34 @@ async def summary(ctx: Context, period: str) -> None:
             await chat.say(str(exc))
             return
         _log_document(chat, session, "summary", municipality, person, result.period, now)
-        workbook, chart, dynamics = await asyncio.gather(
-            asyncio.to_thread(report.workbook, result), asyncio.to_thread(report.chart, result),
-            asyncio.to_thread(report.dynamics_chart, result),
+        workbook, albums = await asyncio.gather(
+            asyncio.to_thread(report.workbook, result), asyncio.to_thread(charts.images, result),
         )
         await chat.say_lines(text.summary_lines(result))
         name = f"shnor_{result.period}.xlsx".replace(" ", "_")
         await chat.send_file("document", name, workbook, texts.SUMMARY_WORKBOOK)
-        await chat.send_file("photo", "summary.png", chart, texts.SUMMARY_CHART)
-        if dynamics is not None:
-            await chat.send_file("photo", "dynamics.png", dynamics, texts.SUMMARY_DYNAMICS)
+        for caption, photos in albums:
+            await chat.photos(photos, caption)
 
 
-async def report(ctx: Context, period: str) -> None:
-    """/report [period]: the analytical report as .docx, with the same access rules as /summary."""
-    from scoring import word
-    from scoring.service import ScoringError, build_report
+# --- the school card: a deputy's own school, any school for a coordinator ------------------------------------
 
-    chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
-
-    municipality = await _coordinators_municipality(chat, session, person)
-    if municipality is None:
-        return
-    async with chat.uploading():
-        try:
-            data = await build_report(session, municipality, period or None, methodology, now=now)
-        except ScoringError as exc:
-            await chat.say(str(exc))
-            return
-        _log_document(chat, session, "report", municipality, person, data.summary.period, now)
-        document = await asyncio.to_thread(word.report_docx, data)
-        name = word.file_name("Справка", municipality.name, data.summary.period)
-        await chat.send_file("document", name, document, texts.REPORT_DOCUMENT.format(
-            period=data.summary.period, periods=", ".join(h.period for h in data.summary.history)))
+CARD_PAGE = 20  # schools a page of the coordinator's picker
 
 
-# --- deputies: the school card -------------------------------------------------------------
-
-
-async def _card(session: AsyncSession, person: Person | None, methodology: Methodology, now: dt.datetime, action: str):
-    """The deputy's school card, or the refusal to show; a card shown is written to the access log."""
+async def _card(ctx: Context, school_id: int | None, action: str):
+    """The school card this person may see (monitoring.access.card_school refuses the others), or why it cannot be
+    made; a card shown is written to the access log."""
     from scoring.service import (  # report libraries load when a report is made
         ScoringError,
         school_card,
     )
 
-    if person is None or person.role != Role.DEPUTY or person.school_id is None:
-        return texts.DEPUTIES_ONLY
-    municipality, _ = await places(session, person.municipality_id)
+    session, person, now = ctx.session, ctx.person, ctx.now
+    school = await card_school(session, person, school_id)
+    municipality, _ = await places(session, school.municipality_id)
     try:
-        result, score = await school_card(session, municipality, person.school_id, methodology=methodology, now=now)
+        result, score = await school_card(session, municipality, school.id, methodology=ctx.services.methodology, now=now)
     except ScoringError as exc:
         return str(exc)
     log_access(session, action=action, municipality_id=municipality.id, person=person,
@@ -135,37 +115,80 @@ async def _card(session: AsyncSession, person: Person | None, methodology: Metho
     return result, score
 
 
-async def card(ctx: Context) -> None:
-    result = await _card(ctx.session, ctx.person, ctx.services.methodology, ctx.now, "card")
+def _card_buttons(school_id: int, page: int | None) -> Buttons:
+    board: Buttons = [[(texts.BTN_CARD_XLSX, CardExport(school=school_id)), (texts.BTN_CARD_DOCX, CardWord(school=school_id))]]
+    if page is not None:  # a coordinator's: back to the picker
+        board.append([(texts.BTN_CARD_SCHOOLS, CardCb(a=CardAction.PAGE, v=page))])
+    return board
+
+
+async def _picker(ctx: Context, page: int) -> tuple[str, Buttons]:
+    """A coordinator's schools, a button each, CARD_PAGE a page."""
+    schools = await card_schools(ctx.session, ctx.person)
+    if not schools:
+        return texts.CARD_NO_SCHOOLS, []
+    page = min(page, (len(schools) - 1) // CARD_PAGE)
+    board: Buttons = [[(short(s.short_name or s.name), CardCb(a=CardAction.SHOW, school=s.id, v=page))]
+                      for s in schools[page * CARD_PAGE:(page + 1) * CARD_PAGE]]
+    nav = []
+    if page > 0:
+        nav.append((texts.BTN_PREVIOUS_PAGE, CardCb(a=CardAction.PAGE, v=page - 1)))
+    if (page + 1) * CARD_PAGE < len(schools):
+        nav.append((texts.BTN_NEXT_PAGE, CardCb(a=CardAction.PAGE, v=page + 1)))
+    if nav:
+        board.append(nav)
+    return texts.CARD_PICK_SCHOOL.format(n=len(schools)), board
+
+
+async def _show_card(ctx: Context, school_id: int | None, page: int | None) -> None:
+    result = await _card(ctx, school_id, "card")
     if isinstance(result, str):
         await ctx.chat.say(result)
         return
-    from scoring import text
+    from scoring import card as school_card
 
     found, score = result
-    buttons = [[(texts.BTN_CARD_XLSX, CardExport(school=score.school.id)), (texts.BTN_CARD_DOCX, CardWord(school=score.school.id))]]
-    await ctx.chat.say_lines(text.card_lines(found, score), buttons)
+    await ctx.chat.say_lines(school_card.lines(found, score), _card_buttons(score.school.id, page))
+
+
+async def card(ctx: Context) -> None:
+    """/card: a deputy gets their school's card; a coordinator picks a school first."""
+    if is_coordinator(ctx.person):
+        await ctx.chat.say(*await _picker(ctx, 0))
+        return
+    await _show_card(ctx, None, None)
+
+
+async def card_button(ctx: Context, data: CardCb) -> None:
+    """The coordinator's picker: another page (the message changes), or a school's card (a new message)."""
+    if data.a == CardAction.PAGE:
+        text, board = await _picker(ctx, data.v)
+        await ctx.chat.ack()
+        await ctx.chat.edit(text, board)
+        return
+    await card_school(ctx.session, ctx.person, data.school)  # refused before anything is built
+    await ctx.chat.ack()
+    await _show_card(ctx, data.school, data.v)
 
 
 async def card_file(ctx: Context, data: CardExport | CardWord) -> None:
-    """The card as .xlsx (CardExport) or a one-page .docx (CardWord), for the deputy's own school only."""
-    chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
-    school_id, kind = data.school, "xlsx" if isinstance(data, CardExport) else "docx"
-    if person is None or person.school_id != school_id:
-        await chat.ack(texts.NOT_YOURS, alert=True)
-        return
-    result = await _card(session, person, methodology, now, "card_xlsx" if kind == "xlsx" else "card_docx")
+    """The card as .xlsx (CardExport) or a one-page .docx (CardWord): a deputy's own school, a coordinator's any school
+    of the municipality (monitoring.access.card_school)."""
+    chat = ctx.chat
+    kind = "xlsx" if isinstance(data, CardExport) else "docx"
+    result = await _card(ctx, data.school, "card_xlsx" if kind == "xlsx" else "card_docx")
     if isinstance(result, str):
         await chat.ack(result, alert=True)
         return
-    from scoring import report, word
+    from scoring import card as school_card
+    from scoring import report
 
     await chat.ack()
     found, score = result
     if kind == "xlsx":
-        data = await asyncio.to_thread(report.card_workbook, found, score)
+        content = await asyncio.to_thread(report.card_workbook, found, score)
         caption = texts.CARD_WORKBOOK.format(school=score.school.name, period=found.period)
     else:
-        data = await asyncio.to_thread(word.card_docx, found, score)
+        content = await asyncio.to_thread(school_card.docx, found, score)
         caption = texts.CARD_DOCUMENT.format(school=score.school.name, period=found.period)
-    await chat.send_file("document", report.card_file_name(found, score, kind), data, caption)
+    await chat.send_file("document", school_card.file_name(found, score, kind), content, caption)

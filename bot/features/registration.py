@@ -14,11 +14,13 @@ from bot.context import Context
 from bot.features.common import addressed, describe, screen_buttons
 from monitoring.campaigns import campaigns_for
 from storage.accounts import CHANNEL_TITLES
-from storage.models import Person
+from storage.models import Municipality, Person, Role
 from storage.privacy import (
     ConsentText,
     consent_text,
+    operator_of,
     record_consent,
+    set_operator_command,
 )
 from storage.registry import (
     InviteProblem,
@@ -77,6 +79,9 @@ async def start_with_token(ctx: Context, token: str) -> None:
         await show_campaigns(chat, session, linked, now, municipality.timezone if municipality else "UTC")
         return
     municipality, school = await places(session, checked.municipality_id, checked.school_id)
+    if operator_of(municipality) is None:  # a consent names who processes the data: nobody registers before
+        await chat.say(_registration_closed(municipality, checked.role))
+        return
     where = f", {school.short_name}" if school else ""  # plain text, kept in the conversation for the next step
     consent = consent_text(municipality)
     await state.set_state(Registration.consent)
@@ -84,6 +89,14 @@ async def start_with_token(ctx: Context, token: str) -> None:
     await chat.say(texts.consent_intro(texts.ROLE_TITLES[checked.role], where))
     await chat.say(consent.text, [[(texts.BTN_CONSENT_YES, ConsentCb(ok=True)),
                                             (texts.BTN_CONSENT_NO, ConsentCb(ok=False))]])
+
+
+def _registration_closed(municipality: Municipality, role: str) -> str:
+    """Why registration waits, in one line; a coordinator's invite also says what the administrator runs."""
+    text = texts.REGISTRATION_CLOSED
+    if role in (Role.COORDINATOR, Role.ADMIN):
+        text += " " + texts.REGISTRATION_CLOSED_HOW.format(command=set_operator_command(municipality))
+    return text
 
 
 async def consent_answer(ctx: Context, answer: ConsentCb) -> None:
@@ -103,7 +116,12 @@ async def consent_answer(ctx: Context, answer: ConsentCb) -> None:
         await state.clear()
         await chat.say(texts.INVITE_PROBLEMS[invite.value])
         return
-    consent = consent_text((await places(session, invite.municipality_id))[0])
+    municipality = (await places(session, invite.municipality_id))[0]
+    if operator_of(municipality) is None:  # the operator was cleared since the consent was shown
+        await state.clear()
+        await chat.say(_registration_closed(municipality, invite.role))
+        return
+    consent = consent_text(municipality)
     await state.set_state(Registration.full_name)
     await state.update_data(consent=consent.version, consent_text=consent.text, consent_at=now.isoformat())
     await chat.say(texts.ask_full_name(texts.ROLE_TITLES[invite.role], data.get("where", "")))

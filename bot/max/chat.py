@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from maxapi.exceptions.max import MaxApiError, MaxConnection
 
 from bot import texts
-from bot.chat import Button, Buttons, Copy, nothing
+from bot.chat import Button, Buttons, Copy, albums, nothing
 from bot.max.client import MESSAGE_LIMIT, MaxClient
 from bot.max.render import body, messages, screen_body
 from bot.max.updates import Event
@@ -132,6 +132,16 @@ class MaxChat:
         await self._ready()
         text = html_of(caption) if caption else None
         await call(lambda: self.client.send_file(self.chat_id, kind, name, data, text), self.client.retry_after)
+
+    async def photos(self, photos: list[tuple[str, bytes]], caption: Rich | str | None = None) -> None:
+        """The pictures in one message (MAX's `attachments` is an array: a message carries several images)."""
+        await self.flush()
+        await self._ready()
+        text = html_of(caption) if caption else None
+        for n, album in enumerate(albums(photos)):
+            files = [("photo", name, data) for name, data in album]
+            first = text if n == 0 else None
+            await call(lambda: self.client.send_files(self.chat_id, files, first), self.client.retry_after)
 
     async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
         if self.event.callback_id is None:

@@ -205,8 +205,14 @@ class MaxClient:
 
     async def send_file(self, chat_id: int, kind: str, name: str, data: bytes, caption: str | None = None) -> str:
         """A document or a picture with its caption: uploaded, then sent, waiting while MAX processes it."""
-        attachment = await self.upload(kind, name, data)
-        body: dict[str, Any] = {"attachments": [attachment]}
+        return await self.send_files(chat_id, [(kind, name, data)], caption)
+
+    async def send_files(self, chat_id: int, files: list[tuple[str, str, bytes]], caption: str | None = None) -> str:
+        """Files (kind, name, data) in one message with its caption: each uploaded, then the message sent, waiting
+        while MAX processes them. A message may carry several pictures (`attachments` is an array); a document goes
+        alone (MAX refuses a file beside other attachments)."""
+        attachments = [await self.upload(kind, name, data) for kind, name, data in files]
+        body: dict[str, Any] = {"attachments": attachments}
         if caption:
             body["text"], body["format"] = caption, "html"
         pause = self.upload_pause
@@ -216,7 +222,8 @@ class MaxClient:
             except MaxApiError as exc:
                 if not not_ready(exc) or attempt == self.upload_attempts:
                     if not_ready(exc):
-                        raise AttachmentNotReady(f"{name}: MAX has not processed the file") from exc
+                        names = ", ".join(name for _, name, _ in files)
+                        raise AttachmentNotReady(f"{names}: MAX has not processed the file") from exc
                     raise
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, self.upload_pause * 8)

@@ -73,6 +73,9 @@ class MaxOutlet:
     async def send_file(self, chat_id: int, kind: str, name: str, data: bytes, caption: str | None) -> str:
         return await self.client.send_file(chat_id, kind, name, data, caption)
 
+    async def send_photos(self, chat_id: int, photos: list[tuple[str, bytes]], caption: str | None) -> str:
+        return await self.client.send_files(chat_id, [("photo", name, data) for name, data in photos], caption)
+
     async def edit_text(self, chat_id: int, message: Any, text: str) -> str:
         """The message changed; when MAX will not (HTTP 200 `success: false`: deleted, or too old), the text goes
         as a new message, and later edits of the old one change the new one. Returns the message's id."""

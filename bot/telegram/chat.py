@@ -19,13 +19,14 @@ from aiogram.types import (
     CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     Message,
 )
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.deep_linking import create_start_link
 
 from bot import texts
-from bot.chat import Button, Buttons, Copy, Link
+from bot.chat import Button, Buttons, Copy, Link, albums
 from bot.render import TELEGRAM_LIMIT, html_of, messages, render
 from surveys.screens import Rich, Screen
 
@@ -93,6 +94,19 @@ class TelegramChat:
             await self.message.answer_document(BufferedInputFile(data, filename=name), caption=caption)
         else:
             await self.message.answer_photo(BufferedInputFile(data, filename=name), caption=caption)
+
+    async def photos(self, photos: list[tuple[str, bytes]], caption: Rich | str | None = None) -> None:
+        text = html_of(caption) if caption else None
+        for n, album in enumerate(albums(photos)):
+            first = text if n == 0 else None
+            if len(album) == 1:
+                name, data = album[0]
+                await self.message.answer_photo(BufferedInputFile(data, filename=name), caption=first)
+                continue
+            await self.message.answer_media_group([  # the first photo's caption is the album's
+                InputMediaPhoto(media=BufferedInputFile(data, filename=name), caption=first if k == 0 else None)
+                for k, (name, data) in enumerate(album)
+            ])
 
     async def ack(self, notice: str | None = None, *, alert: bool = False) -> None:
         if self.callback is None:

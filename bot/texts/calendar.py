@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from monitoring.campaigns import STATE_TITLES
+from storage.wording import zone_label
 
-CALENDAR_HEADER = "📅 Календарь мониторинга «{municipality}», {period} (время {tz})"
+CALENDAR_HEADER = "📅 Календарь мониторинга «{municipality}», {period} (время {zone})"
 CALENDAR_MADE = "План составлен {made}. Бот открывает анкеты в эти дни сам, с уведомлениями и напоминаниями."
 CALENDAR_NOT_PLANNED = (
     "План на {period} не составлен — ниже календарь методики. Пока плана нет, бот ничего не открывает сам, "
@@ -112,7 +113,9 @@ def calendar_head(view) -> list[str]:
         state = CALENDAR_MADE.format(made=local_time(view.made_at, tz))
     else:
         state = (CALENDAR_ENDED_NOT_PLANNED if view.ended else CALENDAR_NOT_PLANNED).format(period=view.period)
-    return [CALENDAR_HEADER.format(municipality=view.municipality.name, period=view.period, tz=tz), state]
+    first = view.lines[0].opens_at if view.lines else view.made_at
+    zone = zone_label(tz, first) if first is not None else tz
+    return [CALENDAR_HEADER.format(municipality=view.municipality.name, period=view.period, zone=zone), state]
 
 
 def calendar_line(line, period: str, timezone: str, *, source: bool = False) -> list[str]:

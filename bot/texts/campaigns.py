@@ -40,16 +40,24 @@ CAMPAIGNS_EMPTY = "Кампаний ещё нет. Откройте первую
 CAMPAIGN_LIST_HEADER = bold("Кампании муниципалитета")
 
 
-def campaign_item(*, id: int, title: str, period: str, audience: str, state: str, deadline: str, completion: str,
-                  offsets: str, quiet: str, tz: str) -> Rich:
+def campaign_item(*, id: int, title: str, period: str, audience: str, when: str, completion: str,
+                  reminders: str | None) -> Rich:
+    """A campaign of /campaigns: its questionnaire and whom it asks, when (the deadline once), who has answered and,
+    while it is to come or open, its reminders."""
     return lines(
-        plain(f"№{id}. ") + bold(title) + f" ({period}), для: {audience}",
-        f"{state}; срок до {deadline}",
+        plain(f"№{id}. ") + bold(title) + f" ({period}), {audience}",
+        when,
         f"Заполнение: {completion}",
-        f"Напоминания: {offsets}; тихие часы {quiet} ({tz})",
+        *([f"Напоминания: {reminders}."] if reminders else []),
     )
 
 
+CAMPAIGN_WHEN = {  # by monitoring.campaigns' CampaignState
+    "not_yet": "Откроется {opens}, срок до {deadline} ({zone})",
+    "open": "Идёт, срок до {deadline} ({zone}): {left}",
+    "over": "Срок прошёл {deadline} ({zone})",
+    "closed": "Закрыта {closed}; срок был до {deadline} ({zone})",
+}
 CAMPAIGNS_MORE = "… и ещё {n} более ранних (shnor campaign list в командной строке)."
 CAMPAIGNS_PRIVATE = "Кампаниями управляют в личном чате с ботом: там и нажмите /campaigns."
 CLOSE_ASK = (
@@ -79,13 +87,13 @@ NEW_DEADLINE = "Срок сдачи? Нажмите кнопку или напи
 NEW_DEADLINE_PAST = "Эта дата уже прошла. Напишите будущую дату, например 15.12.2026 18:00."
 
 
-def new_confirm(*, title: str, audience: str, period: str, deadline: str, tz: str) -> Rich:
+def new_confirm(*, title: str, audience: str, period: str, deadline: str, zone: str, reminders: str) -> Rich:
     return lines(
         "Проверьте:",
-        bold(title) + f", для: {audience}",
+        bold(title) + f", {audience}",
         f"Период: {period}",
-        f"Срок: до {deadline} ({tz})",
-        "Напоминания: за 7, 3 и 1 день и утром в день срока; тихие часы 21:00-08:00.",
+        f"Срок: до {deadline} ({zone})",
+        f"Напоминания: {reminders}.",
         "При открытии все адресаты получат уведомление с кнопкой.",
     )
 

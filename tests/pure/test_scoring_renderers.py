@@ -1,5 +1,6 @@
 """The renderers on plain data: a Summary and a ReportInput built by hand (no database) rendered as text
-lines, the workbook (read back with openpyxl) and the Word report and card (read back with python-docx).
+lines, the workbook (read back with openpyxl) and the Word card (read back with python-docx); the protocol and its
+appendix on the same data: tests/pure/test_protocol.py.
 
 A small municipality over two periods:
 - СОШ 1: ШНРО, 10 declared teachers, its questionnaire sent both years;
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitoring.completion import TeacherCompletion
-from scoring import report, text, word
+from scoring import card, report, shown, text, word
 from scoring.development import Tally
 from scoring.dynamics import period_dynamics
 from scoring.identification import Status
@@ -27,7 +28,6 @@ from scoring.indicators import PeriodData, SchoolInfo, TeacherCounts, score_peri
 from scoring.methodology import load_methodology
 from scoring.summary import (
     Completion,
-    ReportInput,
     Summary,
     completion_by_school,
     default_period,
@@ -170,20 +170,26 @@ def test_summary_lines(summary):
 
 
 def test_card_lines_of_a_school_with_no_data(summary):
-    lines = _lines(text.card_lines(summary, _score(summary, 2)))
-    assert lines[:3] == ["Карточка школы: МКОУ Ключевская ООШ", "Период 2026-2027; статус: ШНСУ",
-                         "Итого: 0 из 3 баллов; нет данных по 20 показателям"]
+    lines = _lines(card.lines(summary, _score(summary, 2)))
+    assert lines[:4] == ["Карточка школы: МКОУ Ключевская ООШ — данные неполные",
+                         "Тестовский городской округ; 2026-2027 учебный год; статус: ШНСУ",
+                         "По состоянию на 07.12.2026 12:30: педагоги ответили 0, число педагогов школа не заявила; "
+                         "анкета школы не отправлена; сбор открыт до 15.12.2026 12:30. Данные неполные: школа не заявила "
+                         "число педагогов.",
+                         "Итого: 0 из 3 баллов; нет данных по 20 показателям (в 2025-2026: 0 из 3 баллов; "
+                         "нет данных по 20 показателям)"]
     assert any(line.startswith("⬜ S2.4.4 ") and "нет данных" in line for line in lines)  # grey, not a zero
     assert not any(line.startswith("❌ S2.4.4") for line in lines)
     assert any(line.startswith("❌ S2.1.2 ") and line.endswith("— 0 баллов") for line in lines)
-    assert lines[-1].startswith("Нет данных по 20 показателям: S2.1.1, S2.1.3")
+    assert lines[lines.index("Главное") + 1] == "1. Заполнить и отправить анкету школы до 15.12.2026 12:30 (без неё нет данных по 20 показателям)"
+    assert "Нет данных по 20 показателям: анкета школы не отправлена; баллы по ним не начислены (это не 0)." in lines
 
 
 def test_card_lines_of_a_school_with_data(summary):
-    lines = _lines(text.card_lines(summary, _score(summary, 1)))
-    assert lines[2] == "Итого: 13 из 23 баллов"
+    lines = _lines(card.lines(summary, _score(summary, 1)))
+    assert lines[3] == "Итого: 13 из 23 баллов (в 2025-2026: 4 из 23 баллов)"
     assert any(line.startswith("✅ S2.4.4 ") and "80,0 %" in line and "8 из 10 заявленных педагогов" in line for line in lines)
-    assert "Что сделать" in lines and not any(line.startswith("⬜") for line in lines)
+    assert "Главное" in lines and not any(line.startswith("⬜") for line in lines)
 
 
 # --- the workbook --------------------------------------------------------------------------
@@ -200,14 +206,27 @@ def book(summary):
     return openpyxl.load_workbook(io.BytesIO(report.workbook(summary)))
 
 
-def test_workbook(book):
+def test_workbook(book, summary):
     assert book.sheetnames[:8] == ["Муниципальные показатели", "Показатели школ", "Значения школ", "Идентификация",
                                    "Динамика", "Динамика школ", "Заполнение", "Развитие педагогов"]
     municipal = _sheet(book, "Муниципальные показатели")
     assert municipal[0][0] == "Муниципальные показатели: Тестовский городской округ, период 2026-2027"
+    assert municipal[1][0] == shown.state_line(summary.state)  # when, and how complete, as in every document
+    assert municipal[1][0].startswith("По состоянию на 07.12.2026 12:30: ответили 20 из 30 заявленных педагогов")
+    assert municipal[2][0] == ("Данные неполные: сбор данных не завершён, ответили менее 90 % педагогов, "
+                               "анкеты прислали не все школы.")
+    assert municipal[3][8] == "Пояснение"
     m244 = next(row for row in municipal if row[0] == "M2.4.4")
     assert m244[2:7] == (0.8, "≥ 70,0 %", 1, 8, 10)
+    assert m244[8] == ("8 из 10 заявленных педагогов; ответили 8; не учтены школы, не заявившие число педагогов: 1 из 2; "
+                       "порог ≥ 70,0 %")  # what the share counts and who is missing
+    m216 = next(row for row in municipal if row[0] == "M2.1.6")
+    assert m216[2:5] == (0, "значение, без баллов", "информационный, без баллов")
+    assert m216[8] == "0 из 2 школ, приславших анкету; нет данных по 1 из 3"
     assert municipal[-1][0] == "Итого" and municipal[-1][4] == 6 and municipal[-1][8] == "6 из 15 баллов"
+    for sheet in book.worksheets:  # every printed page says when, and that the data are incomplete
+        assert sheet.oddHeader.center.text == ("Тестовский городской округ — период 2026-2027; "
+                                               "по состоянию на 07.12.2026 12:30; данные неполные"), sheet.title
 
     schools = {row[0]: row for row in _sheet(book, "Показатели школ") if row[0] in ("СОШ 1", "Ключевская ООШ", "Лицей")}
     assert schools["СОШ 1"][:5] == ("СОШ 1", "ШНРО", 13, 23, 0)
@@ -218,6 +237,7 @@ def test_workbook(book):
     dynamics = _sheet(book, "Динамика")
     assert dynamics[1] == ("Код", "Показатель", BEFORE, NOW, f"Изменение к {BEFORE}")
     rows = {row[0]: row for row in dynamics}
+    assert rows["D1"][2:] == ("нет данных: результаты оценочных процедур за этот и прошлый год не загружены",) * 2 + (None,)
     assert rows["M2.4.4"][2:] == (0.3, 0.8, 50)
     assert rows["M2.5.5"][2:] == ("нет", "да", "нет → да")
     assert rows["Итого"][2:] == (4, 6, 2)
@@ -241,16 +261,16 @@ def test_card_workbook(summary):
     assert report.card_file_name(summary, score) == "Карточка_Ключевская_ООШ_2026-2027.xlsx"
     rows = _sheet(openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, score))), "Карточка школы")
     assert rows[0][0] == "МКОУ Ключевская ООШ — карточка школы за период 2026-2027 (Тестовский городской округ)"
+    assert rows[1][0].startswith("По состоянию на 07.12.2026 12:30:") and rows[2][0].startswith("Данные неполные: ")
+    assert rows[3] == ("Код", "Показатель", "Значение", "Правило", "Баллы", "Пояснение", "Рекомендация")
     by_code = {row[0]: row for row in rows}
-    assert by_code["S2.4.4"][2] == "нет данных: анкета школы не отправлена" and by_code["S2.4.4"][4] == "нет данных"
-    assert by_code["S2.1.2"][4] == 0 and by_code["S2.1.2"][9]  # a zero, and what to do
-    assert by_code["Итого"][4] == 0 and by_code["Итого"][8] == "0 из 3 баллов; нет данных по 20 показателям"
-
-
-def test_charts(summary):
-    assert report.chart(summary).startswith(b"\x89PNG")
-    assert report.dynamics_chart(summary).startswith(b"\x89PNG")
-    assert report.dynamics_chart(_summary((NOW,))) is None  # one period: nothing to compare
+    assert by_code["S2.4.4"][2] == "нет данных" and by_code["S2.4.4"][4] == "нет данных"
+    assert by_code["S2.4.4"][5] == "анкета школы не отправлена"  # the reason beside it
+    assert by_code["S2.1.2"][4] == 0 and by_code["S2.1.2"][6]  # a zero, and what to do
+    assert by_code["Итого"][4] == 0 and by_code["Итого"][5] == "0 из 3 баллов; нет данных по 20 показателям"
+    with_data = {row[0]: row for row in _sheet(openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, _score(summary, 1)))),
+                                               "Карточка школы")}
+    assert with_data["S2.4.4"][2:6] == (0.8, "≥ 70,0 %", 1, "8 из 10 заявленных педагогов; ответили 8; порог ≥ 70,0 %")
 
 
 # --- the Word documents --------------------------------------------------------------------
@@ -265,58 +285,21 @@ def _docx(data: bytes) -> tuple[list[str], list[list[list[str]]]]:
     return paragraphs, tables
 
 
-def test_report_docx(summary):
-    data = ReportInput(summary, {1: ["Петрова Анна Ивановна"]}, dt.date(2026, 12, 7))
-    paragraphs, tables = _docx(word.report_docx(data))
-    assert paragraphs[0] == "Тестовский городской округ"
-    assert "Дата составления: 07.12.2026" in paragraphs
-    assert "В мониторинге за 2026-2027 учебный год — 3 школы муниципалитета: ШНРО — 1; ШНСУ — 1; зона риска — 1." in paragraphs
-    assert "Анкету школы отправили 2 из 3 школ." in paragraphs
-    assert "Муниципальные показатели набрали 6 из 15 баллов; в 2025-2026 году — 4 из 15 баллов." in paragraphs
-    assert "По сравнению с 2025-2026 годом порог достигнут по показателям: M2.4.4 ИОМ педагогов." in paragraphs
-    assert ("Статус в периоде 2026-2027: ШНРО. Заместитель директора по УВР: Петрова Анна Ивановна. "
-            "Итого: 13 из 23 баллов.") in paragraphs
-    assert ("Статус в периоде 2026-2027: ШНСУ. Заместитель директора по УВР: не зарегистрирован в боте. "
-            "Итого: 0 из 3 баллов; нет данных по 20 показателям.") in paragraphs
-    assert "Нет данных по 20 показателям: анкета школы за период не отправлена. Баллы по ним не начислены." in paragraphs
-    assert any(p.startswith("32. Обеспечить представление анкеты школы за период 2026-2027") and p.endswith(": Ключевская ООШ.")
-               for p in paragraphs)
-
-    municipal = tables[0]
-    assert municipal[0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", BEFORE, NOW, "Изменение"]
-    m244 = next(row for row in municipal if row[0] == "M2.4.4")
-    assert m244[4:] == ["30,0 % (0)", "80,0 % (1)", "+50,0 п. п.; порог достигнут"]
-    assert municipal[-1][2:6] == ["Итого баллов", "", "4 из 15 баллов", "6 из 15 баллов"]
-
-    no_data = next(t for t in tables if t[-1][2] == "Итого баллов" and "нет данных по 20" in t[-1][5])
-    s244 = next(row for row in no_data if row[0] == "S2.4.4")
-    assert s244[4:] == ["нет данных", "нет данных", "—"]
-    assert tables[-1][1:] == [["Состояние ИОМ", "ответили на вопрос", "20", ""],
-                              ["Состояние ИОМ", "разработан", "8", "40,0 %"], ["Состояние ИОМ", "нет", "12", "60,0 %"]]
-
-
-def test_report_docx_of_one_period():
-    summary = _summary((NOW,))
-    paragraphs, tables = _docx(word.report_docx(ReportInput(summary, {}, dt.date(2026, 12, 7))))
-    assert tables[0][0] == ["№ п/п", "Критерий", "Показатель (индикатор)", "Ед. изм.", NOW]  # no change column
-    assert tables[0][-1][2:] == ["Итого баллов", "", "6 из 15 баллов"]
-    assert not any("По сравнению с" in p for p in paragraphs)
-
-
 def test_card_docx(summary):
     assert word.file_name("Справка", "Тестовский городской округ", NOW) == "Справка_Тестовский_городской_округ_2026-2027.docx"
-    paragraphs, tables = _docx(word.card_docx(summary, _score(summary, 2)))
-    assert any("МКОУ Ключевская ООШ" in p for p in paragraphs)
+    assert card.file_name(summary, _score(summary, 2)) == "Карточка_Ключевская_ООШ_2026-2027.docx"
+    paragraphs, tables = _docx(card.docx(summary, _score(summary, 2)))
+    assert paragraphs[0] == "Карточка школы: МКОУ Ключевская ООШ — данные неполные"
     assert any("0 из 3 баллов; нет данных по 20 показателям" in p for p in paragraphs)
     (table,) = tables
-    assert table[0][1:] == [BEFORE, NOW]
+    assert table[0] == ["Показатель", BEFORE, NOW]
     assert next(row for row in table if row[0].startswith("S2.4.4 "))[1:] == ["нет данных", "нет данных"]
 
 
 # --- the layout ----------------------------------------------------------------------------
 
 SCORING = Path(__file__).resolve().parents[2] / "scoring"
-RENDERERS = ("summary", "text", "report", "word")
+RENDERERS = ("summary", "text", "report", "word", "protocol", "grammar", "card")
 
 
 def _imports() -> dict[str, set[str]]:
