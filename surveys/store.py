@@ -82,8 +82,8 @@ def touch(state: ResponseState) -> Change:
 
 def screen_name(view: View) -> str:
     """What response.screen records of a view: the question on screen (the carry screen's first), or the review."""
-    if isinstance(view, QuestionView):
-        return view.question.name
+    if isinstance(view, QuestionView):  # a checklist is shown as its first question (its choices are its questions)
+        return view.question.choices[0].name if view.checklist is not None else view.question.name
     if isinstance(view, CarryView):
         return view.items[0].question.name
     return REVIEW_SCREEN

@@ -243,3 +243,12 @@ def test_a_skipped_answer_reads_once_on_the_review() -> None:
     number = next(line.split(".")[0] for line in person.text.split("\n") if line.startswith(tuple("0123456789")) and "Комментарий" in line)
     person.press(f"✏️ {number}", exact=True).press("Пропустить")
     assert "\n   — пропущено\n" in person.text + "\n" and "— — пропущено" not in person.text
+
+
+def test_a_checklist_screen_is_recorded_as_its_first_question() -> None:
+    """Where people stop (response.screen) names questions of the pack: a checklist's screen is its first question."""
+    from surveys import store
+
+    person = Person(_state("school", facts={"risk_zone": False}))
+    person.type("12").press("Да", exact=True)
+    assert person.step.view.checklist is not None and store.screen_name(person.step.view) == "risk_internet"
