@@ -26,9 +26,9 @@ async def test_where_teachers_stop(runner, api, world, clock, session_factory):
     first = await _teacher(runner, 3001, world, "Первая Анна Ивановна")
     clock.advance(seconds=20)
     await first.press("Другое")
-    for _ in range(6):
+    for label in ("Нет, не участвовал(а)", "Нет, ИОМ у меня нет", "Ни в каких", "Нет, не получал(а)"):
         clock.advance(seconds=20)
-        await first.press("Нет", exact=True)
+        await first.press(label, exact=True)
     clock.advance(seconds=20)
     await first.press("Да: без выступлений и публикаций")
     for _ in range(3):
@@ -43,14 +43,14 @@ async def test_where_teachers_stop(runner, api, world, clock, session_factory):
     third = await _teacher(runner, 3003, world, "Третья Вера Ивановна")
     await third.press("Другое")
     clock.advance(seconds=45)
-    await third.press("Нет", exact=True)  # diagnostics
+    await third.press("Нет, не участвовал(а)", exact=True)  # diagnostics
     await third.press("Назад")
     assert "диагностике" in third.last
 
     fourth = await _teacher(runner, 3004, world, "Четвёртая Галина Ивановна")
     await fourth.press("Другое")
-    for _ in range(6):
-        await fourth.press("Нет", exact=True)
+    for label in ("Нет, не участвовал(а)", "Нет, ИОМ у меня нет", "Ни в каких", "Нет, не получал(а)"):
+        await fourth.press(label, exact=True)
     await fourth.press("Да: без выступлений и публикаций")
     for _ in range(3):
         await fourth.press("Нет", exact=True)
