@@ -665,8 +665,8 @@ def _record(state: ResponseState, question: Question, value: Any, change: engine
     survey, facts = state.survey, state.facts
     notices = [kept] if kept else []
     if change.dropped:
-        labels = "; ".join(f"«{survey.question(n).label[:60]}»" for n in change.dropped)
-        notices.append(f"Ответы, которые больше не нужны, удалены: {labels}.")
+        notices.append("\n".join(["Ответы, которые больше не нужны, удалены:",
+                                   *(f"— {survey.question(n).label}" for n in change.dropped)]))
     status = state.status
     if state.submitted:
         if engine.is_complete(survey, change.answers, facts):

@@ -197,12 +197,10 @@ def question_screen(view: QuestionView) -> Screen:
         elif multiple:
             parts.append(italic("Отметьте нужное и нажмите «Да ✔»." if follow.required else
                                 "Если есть, отметьте и нажмите «Да ✔»; если нет — сразу «Да ✔»."))
-    elif spec_prompt_said:
-        pass
-    elif checklist is not None:
+    elif checklist is not None and not spec_prompt_said:
         parts += ["", f"Отметьте всё, что относится, и нажмите «Готово»; если ничего — «{checklist.none}». "
                       "Можно написать номера сообщением: 1 3."]
-    elif spec.prompt:
+    elif spec.prompt and not spec_prompt_said:
         parts += ["", spec.prompt]
 
     r, i = view.response_id, view.index
@@ -222,11 +220,11 @@ def question_screen(view: QuestionView) -> Screen:
     elif spec.widget == types.MULTIPLE:
         rows += _toggles(view, q)
         rows.append((Button(DONE, QuestionAction(r, i, Kind.DONE, 0, view.mask)),))
-        if checklist is not None:
-            everything = (1 << len(q.choices)) - 1
-            rows.append(tuple(b for b in (Button(short(checklist.none), QuestionAction(r, i, Kind.DONE, 0, 0)),
-                                          Button(short(checklist.every), QuestionAction(r, i, Kind.DONE, 0, everything))
-                                          if checklist.every else None) if b is not None))
+        if checklist is not None:  # «none of them» and «all of them» in one press
+            shortcuts = [Button(short(checklist.none), QuestionAction(r, i, Kind.DONE, 0, 0))]
+            if checklist.every:
+                shortcuts.append(Button(short(checklist.every), QuestionAction(r, i, Kind.DONE, 0, (1 << len(q.choices)) - 1)))
+            rows.append(tuple(shortcuts))
     nav = []
     if view.can_back:
         nav.append(Button(BACK, QuestionAction(r, i, Kind.BACK)))

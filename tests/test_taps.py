@@ -220,8 +220,8 @@ async def test_a_teacher_types_every_answer_ahead(runner, api, world, session_fa
     teacher = await register(runner, 6400, world.invites["teacher:0"])
     typed = ["учитель", "2, 7", "да: 2", "Да, выполнен", "3", "нет", "нет, не участвовал", "нет", "+", "да"]
     updates = [api.message_update(6400, text, name=teacher.name) for text in typed]  # sent before any reply arrives
-    for update in updates:
-        await runner.wait(update)
+    for update_id in updates:
+        await runner.wait(update_id)
     assert "проверьте ответы" in teacher.last
     await teacher.send("может быть")  # nothing left to answer: the review again, under one line
     assert teacher.last.startswith("⚠️ Все вопросы отвечены") and "проверьте ответы" in teacher.last

@@ -150,7 +150,7 @@ def test_changing_one_fact_keeps_the_others_and_asks_just_that_one() -> None:
     assert person.writes[-1].upsert == tuple((q, LAST_YEAR[q]) for q in kept)  # the other six, stored at once
     person.press("Педагог-психолог")
     # the subjects kept a moment ago no longer apply: removed, and said so
-    assert "Ответы, которые больше не нужны, удалены: «Какие предметы вы преподаёте?»." in person.text
+    assert "Ответы, которые больше не нужны, удалены:\n— Какие предметы вы преподаёте?\n" in person.text
     assert person.writes[-1].delete == ("subjects",)
     assert "диагностике" in person.text and person.state.answers["position"] == "specialist"
 
