@@ -33,11 +33,12 @@ class QAction(StrEnum):
     CARRY_EDIT = "e"
     FOLLOW = "f"
     FOLLOW_DONE = "g"
+    CARRY_CHANGE = "h"
 
 
 Q_KINDS = {QAction.PICK: Kind.PICK, QAction.TOGGLE: Kind.TOGGLE, QAction.DONE: Kind.DONE, QAction.SKIP: Kind.SKIP,
            QAction.BACK: Kind.BACK, QAction.KEEP: Kind.KEEP, QAction.CARRY: Kind.CARRY, QAction.CARRY_EDIT: Kind.CARRY_EDIT,
-           QAction.FOLLOW: Kind.FOLLOW, QAction.FOLLOW_DONE: Kind.FOLLOW_DONE}
+           QAction.FOLLOW: Kind.FOLLOW, QAction.FOLLOW_DONE: Kind.FOLLOW_DONE, QAction.CARRY_CHANGE: Kind.CARRY_CHANGE}
 Q_ACTIONS = {kind: action for action, kind in Q_KINDS.items()}
 
 
@@ -75,6 +76,12 @@ class ConsentCb(CallbackData, prefix="pd"):
 
 class ForgetCb(CallbackData, prefix="fg"):
     ok: bool
+
+
+class CopyCb(CallbackData, prefix="cp"):
+    """The respondent's copy of a submitted questionnaire as a Word file: the response id."""
+
+    r: int = Id
 
 
 class CardExport(CallbackData, prefix="cx"):

@@ -87,7 +87,7 @@ async def message_of(session: AsyncSession, delivery: Delivery, reminder: Remind
             return None
         row = rows[0]
         text = texts.REMINDER_DEPUTY.format(
-            school=school.name, completion=row.text(), names=_names(row.missing),
+            school=school.short_name, completion=row.text(), names=_names(row.missing),
             form=FORM_STATES.get(row.form, FORM_STATES[None]), **fields,
         )
         return [("text", (html_of(text), None))]
@@ -121,7 +121,7 @@ async def _nudge(session: AsyncSession, delivery: Delivery, reminder: Reminder, 
     _, school = await places(session, None, delivery.school_id)
     button = texts.BTN_CONTINUE if status == "draft" else texts.BTN_START
     text = texts.NUDGE.format(by=by.full_name if by else "Заместитель директора",
-                              school=school.name if school else "вашей школы", **fields)
+                              school=school.short_name if school else "вашей школы", **fields)
     return [("text", (html_of(text), [[(button, OpenSurvey(campaign=campaign.id))]]))]
 
 async def _returned(session: AsyncSession, delivery: Delivery, reminder: Reminder, campaign: Campaign,

@@ -23,6 +23,7 @@ from bot.callbacks import (
     CardWord,
     ChaseCb,
     ConsentCb,
+    CopyCb,
     ForgetCb,
     NewCampaignCb,
     OpenSurvey,
@@ -71,6 +72,7 @@ COMMANDS: dict[str, Route] = {
     "/newcampaign": Route(features.new_campaign, session=False),
     "/calendar": Route(features.show_calendar, arg=True),
     "/missing": Route(features.missing),
+    "/copy": Route(features.copy_command, session=False),
 }
 SILENT_IN_GROUPS = {"/start"}
 
@@ -78,6 +80,7 @@ BUTTONS: dict[type[CallbackData], Route] = {
     OpenSurvey: Route(questionnaire.open_survey, arg=True, session=False, registered=True),
     QuestionCb: Route(questionnaire.question_button, arg=True, session=False, registered=True),
     ReviewCb: Route(questionnaire.review_button, arg=True, session=False, registered=True),
+    CopyCb: Route(features.copy_button, arg=True, session=False, refusal=texts.COPY_PRIVATE, registered=True),
     ConsentCb: Route(features.consent_answer, arg=True),
     ForgetCb: Route(features.forget_answer, arg=True),
     CardExport: Route(features.card_file, arg=True, refusal=texts.CARD_PRIVATE),

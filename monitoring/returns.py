@@ -114,7 +114,7 @@ async def check_return(session: AsyncSession, actor: Person | None, response_id:
                   "вернуть нельзя — исправить анкету будет некому.")
     else:
         school = await session.get(School, number)
-        label = school.name if school else "школа"
+        label = school.short_name if school else "школа"
         candidates = list(await session.scalars(
             select(Person).where(Person.role == Role.DEPUTY, Person.school_id == number).order_by(Person.id)
         ))
@@ -171,10 +171,10 @@ async def submitted_schools(session: AsyncSession, actor: Person | None, campaig
     if campaign.audience != Audience.SCHOOL:
         raise Refused("Координатор возвращает на доработку анкеты школ: это кампания другой анкеты.", alert=True)
     rows = await session.execute(
-        select(Response.id, School.name)
+        select(Response.id, School.short_name)
         .join(School, Response.school_id == School.id)
         .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.SUBMITTED)
-        .order_by(School.name)
+        .order_by(School.short_name)
     )
     return campaign, [(rid, name) for rid, name in rows]
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy import Text, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.completion import TeacherCompletion
@@ -332,3 +332,71 @@ async def _teacher_campaigns(session: AsyncSession, municipality_id: int, period
         select(Campaign.id).join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
         .where(Campaign.municipality_id == municipality_id, Campaign.period == period, SurveyVersion.survey_key == "teacher")
     ))
+
+
+async def stop_counts(session: AsyncSession, municipality_id: int, period: str) -> list[Any]:
+    """Per questionnaire of the period, what scoring.stops needs, counted by the database: answers per question,
+    drafts per last screen, the answers' seconds per question (capped at an hour), questionnaires begun and sent."""
+    from scoring.stops import HOUR, PackCounts
+    from surveys.model import Survey
+
+    versions = (await session.execute(
+        select(SurveyVersion.survey_key, SurveyVersion.id, SurveyVersion.title, SurveyVersion.definition)
+        .join(Campaign, Campaign.survey_version_id == SurveyVersion.id)
+        .where(Campaign.municipality_id == municipality_id, Campaign.period == period)
+        .order_by(SurveyVersion.id.desc())
+    )).all()
+    if not versions:
+        return []
+    packs: dict[str, dict[str, Any]] = {}
+    for key, _vid, title, definition in versions:  # the newest version first: its order and labels lead
+        pack = packs.setdefault(key, {"title": title, "questions": {}})
+        for question in Survey.model_validate(definition).questions:
+            pack["questions"].setdefault(question.name, question.label)
+    key_of = SurveyVersion.survey_key
+    scope = (select(Response.id.label("rid"), key_of.label("key"), Response.status, Response.screen)
+             .join(Campaign, Response.campaign_id == Campaign.id)
+             .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+             .where(Campaign.municipality_id == municipality_id, Campaign.period == period)).subquery()
+    answered: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, question, n in await session.execute(
+        select(scope.c.key, Answer.question, func.count()).join(Answer, Answer.response_id == scope.c.rid)
+        .group_by(scope.c.key, Answer.question)
+    ):
+        answered[key][question] = n
+    capped = case((Answer.seconds > HOUR, HOUR), else_=Answer.seconds)
+    seconds: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for key, question, value, n in await session.execute(
+        select(scope.c.key, Answer.question, capped, func.count()).join(Answer, Answer.response_id == scope.c.rid)
+        .where(Answer.seconds.is_not(None)).group_by(scope.c.key, Answer.question, capped)
+    ):
+        seconds[key][question][int(value)] = n
+    stopped: dict[str, dict[str, int]] = defaultdict(dict)
+    stopped_answered: dict[str, dict[str, int]] = defaultdict(dict)
+    there = Answer.__table__.alias("there")
+    for key, screen, n, had in await session.execute(
+        select(scope.c.key, scope.c.screen, func.count(), func.count(there.c.id))
+        .outerjoin(there, and_(there.c.response_id == scope.c.rid, there.c.question == scope.c.screen))
+        .where(scope.c.status == ResponseStatus.DRAFT, scope.c.screen.is_not(None))
+        .group_by(scope.c.key, scope.c.screen)
+    ):
+        stopped[key][screen] = n
+        stopped_answered[key][screen] = had
+    states: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for key, status, known, n in await session.execute(
+        select(scope.c.key, scope.c.status, scope.c.screen.is_not(None), func.count())
+        .group_by(scope.c.key, scope.c.status, scope.c.screen.is_not(None))
+    ):
+        states[key][status] += n
+        if status == ResponseStatus.DRAFT and not known:
+            states[key]["unknown"] += n
+    return [
+        PackCounts(key, pack["title"], tuple(pack["questions"].items()), answered.get(key, {}), stopped.get(key, {}),
+                   stopped_answered.get(key, {}), {q: dict(h) for q, h in seconds.get(key, {}).items()},
+                   submitted=states[key].get(ResponseStatus.SUBMITTED, 0), drafts=states[key].get(ResponseStatus.DRAFT, 0),
+                   unknown=states[key].get("unknown", 0))
+        for key, pack in sorted(packs.items(), key=lambda kv: (PACK_ORDER.get(kv[0], len(PACK_ORDER)), kv[0]))
+    ]
+
+
+PACK_ORDER = {"teacher": 0, "school": 1, "municipality": 2}  # the methodology's own packs first, in this order

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from monitoring import completion
 from scoring import answers as answer_tables
-from scoring import shown
+from scoring import shown, stops
 from scoring.development import answer_options
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import CRITERIA_TITLES, SUPPORT_GROUP_TITLES
@@ -550,6 +550,9 @@ def summary_sheets(summary: Summary) -> list[Sheet]:
 
     if summary.development:
         sheets.append(_development_sheet(summary))
+    if summary.stops:  # where people stop (scoring.stops)
+        sheets.append(Sheet(stops.SHEET_TITLE, stops.SHEET_HEADERS, stops.sheet_rows(summary.stops),
+                            {1: 20, 3: 60}, percent=(6,), caption=stops.sheet_caption(summary.stops, summary.period)))
 
     sheets += answer_sheets(summary.surveys, summary.raw, names, summary.municipality.timezone,
                             truncated=len(summary.raw) if summary.raw_truncated else None)

@@ -20,6 +20,7 @@ from scoring.data import (
     periods_on_record,
     schools_of,
     statuses_for,
+    stop_counts,
 )
 from scoring.dynamics import (
     PRODUCTIVE_QUESTION,
@@ -32,6 +33,7 @@ from scoring.errors import ScoringError
 from scoring.identification import Method, Status, sverdlovsk, twelve_criteria
 from scoring.indicators import PeriodScores, SchoolScore, score_period
 from scoring.methodology import Methodology, load_methodology
+from scoring.stops import pack_stops
 from scoring.summary import ReportInput, Summary, default_period
 from storage.importers import (
     ExamRow,
@@ -234,6 +236,7 @@ async def build_summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
         loaded.raw_truncated, periods, current_year, loaded.surveys, await development_tallies(session, municipality.id, period),
         as_of=now.astimezone(zone), open_until=open_until.astimezone(zone) if open_until else None,
+        stops=[pack_stops(c) for c in await stop_counts(session, municipality.id, period)],
     )
 
 

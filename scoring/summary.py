@@ -130,6 +130,7 @@ class Summary:
     development: list[Tally] = field(default_factory=list)  # scoring.development tallies of the period
     as_of: dt.datetime | None = None  # when it was made, in the municipality's time zone
     open_until: dt.datetime | None = None  # the latest deadline of the period's campaigns still collecting
+    stops: list[Any] = field(default_factory=list)  # scoring.stops.PackStops: where people stop, per questionnaire
 
     @property
     def state(self) -> DataState:

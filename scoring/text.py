@@ -4,7 +4,7 @@ messenger and no length limit of any; each channel's renderer turns them into it
 from __future__ import annotations
 
 from monitoring import completion
-from scoring import shown
+from scoring import shown, stops
 from scoring.dynamics import DYNAMICS_TITLES
 from scoring.identification import METHOD_TITLES, Method
 from scoring.indicators import Value
@@ -126,4 +126,5 @@ def summary_lines(summary: Summary, lowest: int = 5) -> list[Rich]:
             f"Анкету школы не отправили ({len(unsent)}; их баллы неполные, в рейтинг не входят): "
             + ", ".join(s.school.short_name for s in unsent)
         )
+    lines += stops.losing_lines(summary.stops)
     return [line if isinstance(line, Rich) else plain(line) for line in lines]

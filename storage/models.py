@@ -310,6 +310,9 @@ class Response(Base):
     started_at: Mapped[dt.datetime] = stamped()
     updated_at: Mapped[dt.datetime] = stamped()
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The screen its respondent was shown last (surveys.store.screen_name): a question's name (the carry screen:
+    # its first question), REVIEW_SCREEN for the review; None: written before migration 0016. A draft stopped there.
+    screen: Mapped[str | None] = mapped_column(String(60))
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan")
@@ -327,6 +330,9 @@ class Answer(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     answered_at: Mapped[dt.datetime] = stamped()
+    # Seconds from the screen being shown (the response's write before) to this answer; None: the answer was given on
+    # another question's screen (the carry screen's further facts, an inline follow-up), or before migration 0016.
+    seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class SchoolStatus(Base):

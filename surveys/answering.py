@@ -58,6 +58,7 @@ class Answering:
         self.writer = writer
         self.clock = clock
         self.states: LRU = LRU(self.CACHED)
+        self.shown: LRU = LRU(self.CACHED)  # response id -> when its current screen was shown (its last write)
         self.active: LRU = LRU(self.CACHED)  # person id -> the response their typed answers go to
         self.reads = 0  # states read from the database (cache misses and stale states)
 
@@ -67,10 +68,13 @@ class Answering:
         self.reads += 1
         async with self.session_factory() as session:
             state = await store.load_state(session, response_id)
+            shown_at = await store.shown_at(session, response_id) if state is not None else None
         if state is not None:
             self.states.put(response_id, state)
+            self.shown.put(response_id, shown_at)
         else:
             self.states.pop(response_id, None)
+            self.shown.pop(response_id, None)
         return state
 
     async def _state(self, person: Person, response_id: int) -> ResponseState:
@@ -82,6 +86,7 @@ class Answering:
     def forget(self, response_ids: Iterable[int] = (), person_id: int | None = None) -> None:
         for rid in response_ids:
             self.states.pop(rid, None)
+            self.shown.pop(rid, None)
         if person_id is not None:
             self.active.pop(person_id, None)
 
@@ -122,16 +127,19 @@ class Answering:
                 change = store.touch(state)  # the person is here now: their typed answers go to this response
             if change is None:
                 return step
-            unit = store.write_unit(state, change, person.id, now)
+            unit = store.write_unit(state, change, person.id, now, screen=store.screen_name(step.view),
+                                    seconds=store.seconds_between(self.shown.get(response_id), now))
             if taken is None:
                 taken = list(extra()) if extra else []
             for sql, params in taken:
                 unit.add(sql, params)
             if await self.writer.apply(unit):
                 self.states.put(response_id, replace(step.state, version=state.version + 1))
+                self.shown.put(response_id, now)
                 self.active.put(person.id, response_id)
                 return step
             self.states.pop(response_id, None)  # stale: read it again and try once more
+            self.shown.pop(response_id, None)
         raise Refused("Анкета изменилась, пока вы отвечали: откройте её снова командой /surveys.")
 
     async def typed(self, person: Person, action: Action, extra: Extra = None) -> Step:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from surveys.expressions import compile_expression
-from surveys.model import Question, Survey
+from surveys.model import Question, QuestionType, Survey
 from surveys.types import TYPES, AnswerError
 
 Answers = Mapping[str, Any]
@@ -34,9 +34,10 @@ def visible_questions(survey: Survey, answers: Answers, facts: Facts = NO_FACTS)
 
 
 def next_question(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> Question | None:
-    """The first question that applies and has neither an answer nor a skip."""
+    """The first question that applies and has neither an answer nor a skip (a question answered on the
+    review screen is not one the questionnaire stops on)."""
     for question in survey.questions:
-        if question.name not in answers and is_relevant(question, answers, facts):
+        if question.name not in answers and not question.on_review and is_relevant(question, answers, facts):
             return question
     return None
 
@@ -46,6 +47,7 @@ def previous_question(survey: Survey, answers: Answers, current: str | None, fac
     """The question that applies just before `current` (before the end when current is None)."""
     if visible is None:
         visible = visible_questions(survey, answers, facts)
+    visible = [q for q in visible if not q.on_review or q.name == current]
     if current is None:
         return visible[-1] if visible else None
     names = [q.name for q in visible]
@@ -55,14 +57,39 @@ def previous_question(survey: Survey, answers: Answers, current: str | None, fac
     return visible[pos - 1] if pos > 0 else None
 
 
-def progress(survey: Survey, answers: Answers, question: Question, facts: Facts = NO_FACTS,
-             visible: list[Question] | None = None) -> tuple[int, int]:
-    """(position, total) among the questions that apply now, for "Вопрос 3 из 12"."""
-    if visible is None:
-        visible = visible_questions(survey, answers, facts)
-    names = [q.name for q in visible]
-    position = names.index(question.name) + 1 if question.name in names else len(names)
-    return position, len(names)
+def pending(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> list[Question]:
+    """The questions still to be asked given the answers so far: unanswered ones that apply, and those whose
+    condition reads an answer still to be given (they may apply). An upper bound that only shrinks as answers
+    come in: a counter built on it never grows while the person goes forward."""
+    out: list[Question] = []
+    waiting: set[str] = set()
+    for question in survey.questions:
+        if question.name in answers or question.on_review:
+            continue
+        possible = (bool(question.relevant) and bool(compile_expression(question.relevant).references & waiting)) \
+            or is_relevant(question, answers, facts)
+        if possible:
+            waiting.add(question.name)
+            out.append(question)
+    return out
+
+
+def screens_left(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> int:
+    """How many question screens are still ahead (the one on screen included): the pending questions, an
+    inline follow-up counted with the question whose screen offers it, an untouched checklist as one screen."""
+    questions = pending(survey, answers, facts)
+    names = {q.name for q in questions}
+    screens = 0
+    for question in questions:
+        parent = survey.inline_parent(question.name)
+        if parent is not None and parent in names:
+            continue  # on its parent's screen
+        if question.checklist:
+            members = survey.members(question.checklist)
+            if all(m.name in names for m in members) and question.name != members[0].name:
+                continue  # the checklist is one screen, counted at its first question
+        screens += 1
+    return screens
 
 
 def missing_required(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> list[Question]:
@@ -72,7 +99,8 @@ def missing_required(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) 
 
 
 def unanswered(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> list[Question]:
-    return [q for q in visible_questions(survey, answers, facts) if q.name not in answers]
+    """The questions that apply and are not answered yet (an optional question of the review screen is not waited for)."""
+    return [q for q in visible_questions(survey, answers, facts) if q.name not in answers and not q.on_review]
 
 
 def is_complete(survey: Survey, answers: Answers, facts: Facts = NO_FACTS) -> bool:
@@ -134,8 +162,19 @@ def order_selection(question: Question, selected: set[str] | list[str]) -> list[
     return [c.name for c in question.choices if c.name in chosen]
 
 
+SKIPPED = "пропущено"
+
+
 def format_value(question: Question, value: Any) -> str:
-    """A short human rendering of an answer, for the review screen and exports."""
+    """A short human rendering of an answer, for exports and one-line notes."""
     if value is None:
-        return "— пропущено"
+        return SKIPPED
     return TYPES[question.type].format(question, value)
+
+
+def format_lines(question: Question, value: Any) -> list[str]:
+    """An answer as the lines a screen lists it in: a multiple choice one chosen item a line (choice labels
+    contain commas and semicolons, so no joined list can be read back reliably), anything else one line."""
+    if question.type == QuestionType.MULTIPLE and isinstance(value, list) and value:
+        return [question.choice_label(v) for v in value]
+    return [format_value(question, value)]

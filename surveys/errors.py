@@ -23,6 +23,10 @@ class BadInput(DomainError):
     """What was typed does not fit the question: shown as a prompt to answer again."""
 
 
+class AnswerError(BadInput):
+    """The respondent's input does not fit the question; the message is shown to them in Russian."""
+
+
 class ServiceError(Refused):
     """An admin action that cannot be done; the message is Russian (shown as a dialog in the chat)."""
 

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from surveys.expressions import ExpressionError, compile_expression
 from surveys.facts import FACTS
-from surveys.model import CHOICE_TYPES, NUMERIC_TYPES, QuestionType, Survey
-from surveys.types import XLSFORM_TYPES
+from surveys.model import CHOICE_TYPES, NUMERIC_TYPES, Question, QuestionType, Survey
+from surveys.types import TYPED, TYPES, XLSFORM_TYPES
 
 if TYPE_CHECKING:
     from storage.workbook import Limits
@@ -176,7 +176,57 @@ def check_survey(survey: Survey) -> list[DefinitionProblem]:
             problems.append(DefinitionProblem(name, "carry_over", "файл из прошлого периода не переносится"))
         if question.constraint_message and not question.constraint:
             problems.append(DefinitionProblem(name, "constraint_message", "сообщение есть, а constraint нет"))
+        if question.no_label is not None:
+            if qtype != QuestionType.YESNO:
+                problems.append(DefinitionProblem(name, "no_label", "слова для «нет» бывают только у вопроса «да/нет»"))
+            elif not question.no_label.lower().startswith("нет"):
+                problems.append(DefinitionProblem(name, "no_label", "кнопка должна начинаться со слова «Нет»"))
+        if question.on_review:
+            problems += _check_on_review(survey, question)
         seen.add(name)
+    problems += _check_checklists(survey)
+    return problems
+
+
+def _check_on_review(survey: Survey, question: Question) -> list[DefinitionProblem]:
+    """A question answered on the review screen: optional, typed, and read by no other question's condition."""
+    name = question.name
+    if question.required:
+        return [DefinitionProblem(name, "on_review", "на экране проверки задаётся только необязательный вопрос (required: false)")]
+    if TYPES[question.type].widget != TYPED:
+        return [DefinitionProblem(name, "on_review", "на экране проверки задаётся только вопрос, ответ на который пишут")]
+    if question.inline or question.checklist:
+        return [DefinitionProblem(name, "on_review", "вопрос экрана проверки не бывает уточнением или пунктом списка")]
+    if name in survey.triggers:
+        return [DefinitionProblem(name, "on_review", "от ответа на вопрос экрана проверки не может зависеть другой вопрос")]
+    return []
+
+
+def _check_checklists(survey: Survey) -> list[DefinitionProblem]:
+    """A checklist is two or more consecutive yes/no questions under one condition, each with its line."""
+    problems: list[DefinitionProblem] = []
+    for question in survey.questions:
+        if question.checklist and question.checklist not in survey.checklists:
+            problems.append(DefinitionProblem(question.name, "checklist", f"список «{question.checklist}» не описан в checklists"))
+    for key in survey.checklists:
+        members = survey.members(key)
+        if survey.has_question(key):
+            problems.append(DefinitionProblem(key, "checklists", "имя списка совпадает с именем вопроса"))
+        if len(members) < 2:
+            problems.append(DefinitionProblem(None, f"checklists.{key}", "в списке нужно не меньше двух вопросов"))
+            continue
+        indexes = [survey.index(q.name) for q in members]
+        if indexes != list(range(indexes[0], indexes[0] + len(indexes))):
+            problems.append(DefinitionProblem(members[0].name, "checklist", f"вопросы списка «{key}» должны идти подряд"))
+        for q in members:
+            if q.type != QuestionType.YESNO:
+                problems.append(DefinitionProblem(q.name, "checklist", "в списке бывают только вопросы «да/нет»"))
+            if not q.item:
+                problems.append(DefinitionProblem(q.name, "item", "у вопроса списка нужна его строка в списке (item)"))
+            if q.relevant != members[0].relevant:
+                problems.append(DefinitionProblem(q.name, "relevant", "у вопросов одного списка должно быть одно условие"))
+            if q.inline or q.on_review or survey.inline_follow_up(q.name) is not None:
+                problems.append(DefinitionProblem(q.name, "checklist", "вопрос списка не бывает уточнением, не имеет уточнения на своём экране и не задаётся на экране проверки"))
     return problems
 
 
@@ -274,6 +324,8 @@ def load_xlsform(path: str | Path, limits: Limits | None = None) -> Survey:
                 "carry_over": _label(child.get("carry_over")) or None,
                 "purpose": _label(child.get("purpose")) or None,
                 "inline": str(child.get("inline", "")).strip().lower() in _TRUE,
+                "no_label": _label(child.get("no_label")) or None,
+                "on_review": str(child.get("on_review", "")).strip().lower() in _TRUE,
             }
         )
     if problems:

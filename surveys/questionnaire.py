@@ -9,10 +9,19 @@ A multiple-choice question carries its selection in its buttons (`mask`): each c
 question acts on what it shows, and nothing is stored until «Готово».
 
 A person who answered the same pack in an earlier period starts from those answers: the
-questions the pack declares `carry_over: fact` are offered together as «как в прошлом году»
-(one tap keeps them all, stored as answers of this period; «Изменить» asks them one by one),
-and every question with a carry-over shows last period's answer (a multiple choice comes
-preselected with it).
+questions the pack declares `carry_over: fact` are offered together as «как в прошлом году»,
+each on its own numbered line (one tap keeps them all, stored as answers of this period; the
+number of one of them keeps the others and asks just that one), and every question with a
+carry-over shows last period's answer (a multiple choice comes preselected with it, said to be
+last year's, and what is kept is said when it is stored).
+
+Consecutive yes/no questions of a checklist are offered on one screen, as a multiple choice
+whose «Готово» stores each of them as «да» or «нет». An optional typed question marked
+`on_review` is answered on the review screen by typing it there.
+
+What a person types instead of pressing a button is read as the button it names (surveys.reading:
+«да», «нет», an option's number or words); what cannot be read leaves everything as it was and
+shows the screen again under one line saying why.
 """
 
 from __future__ import annotations
@@ -23,12 +32,12 @@ from enum import StrEnum
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from storage.wording import count
 from storage.models import CampaignState, campaign_state
-from surveys import engine
+from storage.wording import count
+from surveys import engine, reading
 from surveys.engine import AnswerError
-from surveys.errors import BadInput, Refused
-from surveys.model import Question, QuestionType, Survey
+from surveys.errors import BadInput, DomainError, Refused
+from surveys.model import Checklist, Question, QuestionType, Survey
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -95,7 +104,8 @@ class Kind(StrEnum):
     FOLLOW = "follow"  # «да» with a choice of the inline follow-up (single choice)
     FOLLOW_DONE = "follow_done"  # «да» with the inline follow-up's selection shown (multiple choice)
     CARRY = "carry"  # keep every fact offered as «как в прошлом году»
-    CARRY_EDIT = "carry_edit"  # go through them one by one instead
+    CARRY_EDIT = "carry_edit"  # go through them one by one instead (the buttons of screens shown before 2026.12)
+    CARRY_CHANGE = "carry_change"  # keep the others and ask this one (choice: the question's index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +134,9 @@ class QuestionView:
     response_id: int
     campaign_id: int
     survey_title: str
-    question: Question
+    question: Question  # for a checklist, the multiple choice it is shown as (Survey.checklist_question)
     index: int
-    position: int
-    total: int
+    left: int  # question screens still ahead, this one included (engine.screens_left)
     current: Any = None
     has_current: bool = False
     mask: int = 0
@@ -138,25 +147,35 @@ class QuestionView:
     previous_period: str | None = None
     inline: Question | None = None  # the follow-up offered on this yes/no question's screen (mask is its selection)
     inline_previous: Any = None  # last period's answer to it
+    checklist: Checklist | None = None  # the question is a checklist of yes/no questions shown as one multiple choice
+    warning: str | None = None  # why what was typed could not be read (nothing was changed)
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewItem:
     index: int
     question: Question
-    text: str
+    text: str  # the answer on one line (engine.format_value)
+    lines: tuple[str, ...] = ()  # the answer as a screen lists it, one item a line (engine.format_lines)
+
+
+def _item(survey: Survey, question: Question, value: Any) -> ReviewItem:
+    return ReviewItem(survey.index(question.name), question, engine.format_value(question, value),
+                      tuple(engine.format_lines(question, value)))
 
 
 @dataclass(frozen=True, slots=True)
 class CarryView:
-    """The facts of the previous period, offered at once: «Без изменений» or «Изменить»."""
+    """The facts of the previous period, offered at once: «Без изменений», or the number of the one that changed."""
 
     response_id: int
     campaign_id: int
     survey_title: str
     period: str  # the period they come from
     items: tuple[ReviewItem, ...]
+    left: int = 1  # question screens ahead, this one included
     notice: str | None = None
+    warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +189,8 @@ class ReviewView:
     timezone: str
     notice: str | None = None
     just_submitted: bool = False
+    asks: tuple[Question, ...] = ()  # optional questions answered here by typing, not answered yet
+    warning: str | None = None
 
 
 View = QuestionView | CarryView | ReviewView
@@ -240,23 +261,56 @@ def _offers_carry(state: ResponseState) -> list[tuple[Question, Any]]:
     return carried(state)
 
 
-def view(state: ResponseState, *, notice: str | None = None, mask: int | None = None, just_submitted: bool = False) -> View:
+def _checklist_shown(state: ResponseState, question: Question) -> str | None:
+    """The checklist shown for this question: it opens one, and none of the checklist is answered yet."""
+    survey = state.survey
+    name = survey.checklist_head(question.name)
+    if name is None or any(m.name in state.answers for m in survey.members(name)):
+        return None
+    return name
+
+
+def _previous_ticks(state: ResponseState, checklist: str) -> list[str] | None:
+    """A checklist's questions answered «да» last period (None: none of them carries over or has an answer then)."""
+    members = state.survey.members(checklist)
+    if not any(m.carry_over and state.previous.get(m.name) is not None for m in members):
+        return None
+    return [m.name for m in members if m.carry_over and state.previous.get(m.name) == "yes"]
+
+
+def view(state: ResponseState, *, notice: str | None = None, mask: int | None = None, just_submitted: bool = False,
+         warning: str | None = None) -> View:
     survey, answers, facts = state.survey, state.answers, state.facts
     offered = _offers_carry(state)
     if offered:
-        items = tuple(ReviewItem(survey.index(q.name), q, engine.format_value(q, value)) for q, value in offered)
-        return CarryView(state.id, state.campaign.id, survey.title, state.previous_period or "", items, notice)
+        items = tuple(_item(survey, q, value) for q, value in offered)
+        kept = dict(answers)
+        for q, value in offered:
+            kept = engine.apply_answer(survey, kept, q.name, value, facts).answers
+        return CarryView(state.id, state.campaign.id, survey.title, state.previous_period or "", items,
+                         1 + engine.screens_left(survey, kept, facts), notice, warning)
     question = current(state)
     if question is None:
-        items = tuple(
-            ReviewItem(survey.index(q.name), q, engine.format_value(q, answers.get(q.name)))
-            for q in engine.visible_questions(survey, answers, facts)
-        )
+        visible = engine.visible_questions(survey, answers, facts)
+        items = tuple(_item(survey, q, answers.get(q.name)) for q in visible if q.name in answers or not q.on_review)
+        asks = tuple(q for q in visible if q.on_review and q.name not in answers)
         return ReviewView(state.id, state.campaign.id, survey.title, items, state.submitted, state.campaign.deadline,
-                          state.campaign.timezone, notice, just_submitted)
-    visible = engine.visible_questions(survey, answers, facts)
-    position, total = engine.progress(survey, answers, question, facts, visible)
+                          state.campaign.timezone, notice, just_submitted, asks, warning)
     has_current = question.name in answers
+    left = engine.screens_left(survey, answers, facts) + (1 if has_current else 0)
+    index = survey.index(question.name)
+    can_back = engine.previous_question(survey, answers, question.name, facts) is not None
+    checklist = _checklist_shown(state, question)
+    if checklist is not None:
+        shown = survey.checklist_question(checklist)
+        ticks = _previous_ticks(state, checklist)
+        if mask is None:
+            mask = mask_of(shown, ticks) if ticks is not None else 0
+        return QuestionView(
+            response_id=state.id, campaign_id=state.campaign.id, survey_title=survey.title, question=shown, index=index,
+            left=left, mask=mask, can_back=can_back, notice=notice, previous=ticks, has_previous=ticks is not None,
+            previous_period=state.previous_period if ticks is not None else None, checklist=survey.checklists[checklist],
+            warning=warning)
     value = answers.get(question.name)
     has_previous = not has_current and question.carry_over is not None and state.previous.get(question.name) is not None
     previous = state.previous.get(question.name) if has_previous else None
@@ -269,26 +323,26 @@ def view(state: ResponseState, *, notice: str | None = None, mask: int | None = 
         if question.type == QuestionType.MULTIPLE:
             mask = _valid_or_zero(question, mask_of(question, previous if has_previous else value))
         elif inline is not None and inline.type == QuestionType.MULTIPLE:
-            shown = answers[inline.name] if inline.name in answers else inline_previous
-            mask = _valid_or_zero(inline, mask_of(inline, shown))
+            shown_selection = answers[inline.name] if inline.name in answers else inline_previous
+            mask = _valid_or_zero(inline, mask_of(inline, shown_selection))
     return QuestionView(
         response_id=state.id,
         campaign_id=state.campaign.id,
         survey_title=survey.title,
         question=question,
-        index=survey.index(question.name),
-        position=position,
-        total=total,
+        index=index,
+        left=left,
         current=value,
         has_current=has_current,
         mask=mask,
-        can_back=engine.previous_question(survey, answers, question.name, facts, visible) is not None,
+        can_back=can_back,
         notice=notice,
         previous=previous,
         has_previous=has_previous,
         previous_period=state.previous_period if has_previous or inline_previous is not None else None,
         inline=inline,
         inline_previous=inline_previous,
+        warning=warning,
     )
 
 
@@ -312,11 +366,18 @@ def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
         return Step(state, None, view(state))
     if kind in (Kind.TEXT, Kind.FILE):
         return _typed(state, action, now)
+    return _act(state, action, now)
+
+
+def _act(state: ResponseState, action: Action, now: dt.datetime) -> Step:
+    """A button's action (a typed answer is read into one)."""
+    kind = action.kind
     if kind in (Kind.EDIT, Kind.SUBMIT) or (kind == Kind.BACK and action.index is None):
         return _review_action(state, action, now)
-    if kind in (Kind.CARRY, Kind.CARRY_EDIT):
+    if kind in (Kind.CARRY, Kind.CARRY_EDIT, Kind.CARRY_CHANGE):
         return _carry_action(state, action, now)
     question = _pressed(state, action.index)
+    checklist = _checklist_shown(state, question)
     if kind == Kind.PICK:
         if question.type == QuestionType.YESNO and action.choice in (0, 1):
             value: Any = ("yes", "no")[action.choice]
@@ -326,13 +387,20 @@ def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
             raise Refused("Этот вариант неактуален.")
         return _answer(state, question, value, now)
     if kind == Kind.TOGGLE:
-        target = question if question.type == QuestionType.MULTIPLE else state.survey.inline_follow_up(question.name)
+        if checklist is not None:
+            target: Question | None = state.survey.checklist_question(checklist)
+        elif question.type == QuestionType.MULTIPLE:
+            target = question
+        else:
+            target = state.survey.inline_follow_up(question.name)
         if target is None or target.type != QuestionType.MULTIPLE or not 0 <= action.choice < len(target.choices):
             raise Refused("Этот вариант неактуален.")
         return Step(state, None, view(state, mask=_valid_mask(target, action.mask) ^ (1 << action.choice)))
     if kind in (Kind.FOLLOW, Kind.FOLLOW_DONE):
         return _follow(state, question, action, now)
     if kind == Kind.DONE:
+        if checklist is not None:
+            return _answer_checklist(state, checklist, action.mask, now)
         if question.type != QuestionType.MULTIPLE:
             raise Refused("Этот вопрос уже неактуален.")
         return _answer(state, question, selection_of(question, _valid_mask(question, action.mask)), now)
@@ -354,6 +422,22 @@ def apply(state: ResponseState, action: Action, now: dt.datetime) -> Step:
         moved = replace(state, cursor=previous.name)
         return Step(moved, Change(cursor=previous.name), view(moved))
     raise Refused("Такого действия нет.")
+
+
+def _preselected(state: ResponseState, question: Question) -> bool:
+    """The question came up with last period's answer already marked (a multiple choice not answered this period)."""
+    return question.name not in state.answers and bool(question.carry_over) and state.previous.get(question.name) is not None
+
+
+def lowered(label: str) -> str:
+    """A label inside a sentence: its first letter small, unless the first word is an abbreviation («ИОМ»)."""
+    first = label.split(" ", 1)[0]
+    return label if len(first) > 1 and first[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _kept(label: str, items: list[str], empty: str = "ничего не отмечено") -> str:
+    """What a preselected choice stored, one item a line: nothing of last year's is kept unsaid."""
+    return "\n".join([f"Сохранено — {lowered(label).rstrip('?:. ')}:", *(f"— {item}" for item in items or [lowered(empty)])])
 
 
 def _follow(state: ResponseState, question: Question, action: Action, now: dt.datetime) -> Step:
@@ -382,28 +466,70 @@ def _follow(state: ResponseState, question: Question, action: Action, now: dt.da
         raise Refused(str(exc)) from None
     second = engine.apply_answer(survey, first.answers, follow.name, value, facts)
     dropped = tuple(n for n in (*first.dropped, *second.dropped) if n not in second.answers)
+    kept = None
+    if not single and _preselected(state, follow):
+        kept = _kept(follow.label, [follow.choice_label(v) for v in value or []])
     return _record(state, question, "yes", engine.AnswerChange(second.answers, dropped), now,
-                   also=((follow.name, value),))
+                   also=((follow.name, value),), kept=kept)
+
+
+def _answer_checklist(state: ResponseState, checklist: str, mask: int, now: dt.datetime) -> Step:
+    """A checklist's «Готово»: each of its questions «да» when ticked, «нет» when not."""
+    survey, facts = state.survey, state.facts
+    shown = survey.checklist_question(checklist)
+    ticked = set(selection_of(shown, _valid_mask(shown, mask)))
+    members = survey.members(checklist)
+    answers: Mapping[str, Any] = state.answers
+    dropped: list[str] = []
+    try:
+        for member in members:
+            value = "yes" if member.name in ticked else "no"
+            engine.check_value(member, value, answers, facts, state.today)
+            change = engine.apply_answer(survey, answers, member.name, value, facts)
+            answers, dropped = change.answers, dropped + list(change.dropped)
+    except AnswerError as exc:
+        raise Refused(str(exc)) from None
+    kept = None
+    if _previous_ticks(state, checklist) is not None:
+        spec = survey.checklists[checklist]
+        kept = _kept(spec.label, [m.item or m.label for m in members if m.name in ticked], spec.none)
+    first = members[0]
+    return _record(state, first, "yes" if first.name in ticked else "no",
+                   engine.AnswerChange(dict(answers), tuple(n for n in dropped if n not in answers)), now,
+                   also=tuple((m.name, "yes" if m.name in ticked else "no") for m in members[1:]), kept=kept)
 
 
 def _carry_action(state: ResponseState, action: Action, now: dt.datetime) -> Step:
     offered = _offers_carry(state)
     if not offered or action.index != state.survey.index(offered[0][0].name):
         raise Refused("Этот экран уже неактуален. Текущий вопрос — ниже; если его не видно, нажмите /surveys.")
+    survey = state.survey
     if action.kind == Kind.CARRY_EDIT:  # the facts are asked one by one, from the first of them
         moved = replace(state, cursor=offered[0][0].name)
         return Step(moved, Change(cursor=moved.cursor), view(moved))
-    answers: Mapping[str, Any] = state.answers
+    answers: dict[str, Any] = dict(state.answers)
     dropped: list[str] = []
-    for question, value in offered:
-        change = engine.apply_answer(state.survey, answers, question.name, value, state.facts)
-        answers = change.answers
-        dropped += change.dropped
-    new = replace(state, answers=answers, cursor=None)
+    for question, value in offered:  # as last year, the one to change included: what depends on it stays
+        change = engine.apply_answer(survey, answers, question.name, value, state.facts)
+        answers, dropped = change.answers, dropped + list(change.dropped)
+    cursor = None
+    if action.kind == Kind.CARRY_CHANGE:  # this one is asked (with its follow-up on its screen); the others kept
+        names = {q.name for q, _ in offered}
+        if not 0 <= action.choice < len(survey.questions) or survey.questions[action.choice].name not in names:
+            raise Refused("Этот экран уже неактуален. Текущий вопрос — ниже; если его не видно, нажмите /surveys.")
+        cursor = survey.questions[action.choice].name
+        follow = survey.inline_follow_up(cursor)
+        asked = {cursor, follow.name} if follow is not None else {cursor}
+        offered = [(q, value) for q, value in offered if q.name not in asked]
+        for name in asked:  # unanswered again; its new answer drops what no longer applies then
+            answers.pop(name, None)
+    new = replace(state, answers=answers, cursor=cursor)
     write = Change(upsert=tuple((q.name, value) for q, value in offered), delete=tuple(n for n in dropped if n not in answers),
-                   cursor=None)
+                   cursor=cursor)
     kept = count(len(offered), "ответ", "ответа", "ответов")
-    return Step(new, write, view(new, notice=f"Сохранено как в прошлом году: {kept}."))
+    notice = (f"Сохранено как в прошлом году: {kept}." if cursor is None else
+              f"Остальные ответы сохранены как в прошлом году ({kept}). Измените этот:") if offered else None
+    return Step(new, write, view(new, notice=notice))
 
 
 def _valid_mask(question: Question, mask: int) -> int:
@@ -421,22 +547,103 @@ def _pressed(state: ResponseState, index: int | None) -> Question:
     return question
 
 
+# --- typed answers -------------------------------------------------------------------------
+
+
 def _typed(state: ResponseState, action: Action, now: dt.datetime) -> Step:
-    question = current(state)
-    if question is None:
-        if state.submitted:
-            raise BadInput("Анкета уже отправлена. Чтобы изменить ответ, нажмите его номер под сводкой ответов.")
-        raise BadInput("Все вопросы отвечены: проверьте ответы и нажмите «Отправить» под сводкой.")
+    """Text or a file typed into the chat: read as the button it names, or as the answer to a typed question.
+    What cannot be read changes nothing: the screen comes again under one line saying why."""
+    shown = view(state)
+    try:
+        return _read(state, shown, action, now)
+    except DomainError as exc:
+        return Step(state, None, view(state, warning=exc.message))
+
+
+def _read(state: ResponseState, shown: View, action: Action, now: dt.datetime) -> Step:
+    text = action.text
+    if isinstance(shown, CarryView):
+        return _read_carry(state, shown, action, now)
+    if isinstance(shown, ReviewView):
+        return _read_review(state, shown, action, now)
+    question, index = shown.question, shown.index
     if action.kind == Kind.FILE:
-        if question.type != QuestionType.FILE or action.file is None:
+        if shown.checklist is not None or question.type != QuestionType.FILE or action.file is None:
             raise BadInput("Сейчас файл не нужен: ответьте на вопрос текстом или кнопкой.")
         file_id, name = action.file
         return _answer(state, question, {"file_id": file_id, "file_name": (name or "документ")[:200]}, now, checked=True)
+    if not reading.normal(text):
+        raise BadInput("Пустой ответ: напишите ответ сообщением или нажмите кнопку.")
+    if shown.checklist is not None:
+        return _act(state, Action(Kind.DONE, index, mask=_read_checklist(question, shown.checklist, text)), now)
+    follow = shown.inline
+    if follow is not None:
+        return _read_with_follow_up(state, question, follow, index, text, now)
     try:
-        value = engine.parse_text(question, action.text)
+        value = engine.parse_text(question, text)
     except AnswerError as exc:
         raise BadInput(str(exc)) from None
     return _answer(state, question, value, now, typed=True)
+
+
+def _read_checklist(shown: Question, checklist: Checklist, text: str) -> int:
+    low = reading.normal(text)
+    everything = (1 << len(shown.choices)) - 1
+    if low in reading.NONE_WORDS or (len(low) >= reading.MIN_PREFIX and reading.normal(checklist.none).startswith(low)):
+        return 0
+    if low in reading.ALL_WORDS or (checklist.every and len(low) >= reading.MIN_PREFIX
+                                    and reading.normal(checklist.every).startswith(low)):
+        return everything
+    return sum(1 << n for n in reading.picks([c.label for c in shown.choices], text))
+
+
+def _read_with_follow_up(state: ResponseState, question: Question, follow: Question, index: int, text: str,
+                         now: dt.datetime) -> Step:
+    """A yes/no question with its follow-up's buttons: «нет»; «да» alone (the follow-up is asked next); or the
+    follow-up's option(s) by number or words, with or without a leading «да»."""
+    answer = reading.yes_no(text, question.no_label)
+    if answer is not None:
+        return _answer(state, question, "yes" if answer else "no", now, typed=True)
+    labels = [c.label for c in follow.choices]
+    rest = reading.leading_yes(text) or text
+    try:
+        if follow.type == QuestionType.SINGLE:
+            return _act(state, Action(Kind.FOLLOW, index, reading.pick(labels, rest)), now)
+        mask = sum(1 << n for n in reading.picks(labels, rest))
+    except AnswerError:
+        raise BadInput(f"Не понял ответ {reading.quoted(text)}: напишите «нет», «да» или номер варианта "
+                       f"(от 1 до {len(labels)}).") from None
+    return _act(state, Action(Kind.FOLLOW_DONE, index, mask=mask), now)
+
+
+def _read_carry(state: ResponseState, shown: CarryView, action: Action, now: dt.datetime) -> Step:
+    low = reading.normal(action.text)
+    first = shown.items[0].index
+    if action.kind == Kind.TEXT and (reading.yes_no(low) is True or low.startswith("без изменений")):
+        return _carry_action(state, Action(Kind.CARRY, first), now)
+    if action.kind == Kind.TEXT and low.isdigit() and 1 <= int(low[:3]) <= len(shown.items):
+        return _carry_action(state, Action(Kind.CARRY_CHANGE, first, shown.items[int(low) - 1].index), now)
+    raise BadInput(f"Напишите «да», если всё как в прошлом году, или номер ответа, который изменился "
+                   f"(от 1 до {len(shown.items)}).")
+
+
+def _read_review(state: ResponseState, shown: ReviewView, action: Action, now: dt.datetime) -> Step:
+    if state.submitted:
+        raise BadInput("Анкета уже отправлена. Чтобы изменить ответ, нажмите его номер под сводкой ответов.")
+    low = reading.normal(action.text)
+    if action.kind == Kind.TEXT and low == "отправить":
+        return _review_action(state, Action(Kind.SUBMIT), now)
+    if action.kind == Kind.TEXT and shown.asks and low:
+        question = shown.asks[0]
+        try:
+            value = engine.parse_text(question, action.text)
+        except AnswerError as exc:
+            raise BadInput(str(exc)) from None
+        return _answer(state, question, value, now, typed=True)
+    raise BadInput("Все вопросы отвечены: проверьте ответы и нажмите «Отправить» под сводкой (или напишите «отправить»).")
+
+
+# --- storing an answer ---------------------------------------------------------------------
 
 
 def _answer(state: ResponseState, question: Question, value: Any, now: dt.datetime, *, typed: bool = False,
@@ -447,16 +654,19 @@ def _answer(state: ResponseState, question: Question, value: Any, now: dt.dateti
         except AnswerError as exc:
             raise (BadInput(str(exc)) if typed else Refused(str(exc))) from None
     change = engine.apply_answer(state.survey, state.answers, question.name, value, state.facts)
-    return _record(state, question, value, change, now)
+    kept = None
+    if question.type == QuestionType.MULTIPLE and _preselected(state, question):
+        kept = _kept(question.label, [question.choice_label(v) for v in value or []])
+    return _record(state, question, value, change, now, kept=kept)
 
 
 def _record(state: ResponseState, question: Question, value: Any, change: engine.AnswerChange, now: dt.datetime,
-            also: tuple[tuple[str, Any], ...] = ()) -> Step:
+            also: tuple[tuple[str, Any], ...] = (), kept: str | None = None) -> Step:
     survey, facts = state.survey, state.facts
-    notices = []
+    notices = [kept] if kept else []
     if change.dropped:
-        labels = ", ".join(f"«{survey.question(n).label[:60]}»" for n in change.dropped)
-        notices.append(f"Ответы, которые больше не нужны, удалены: {labels}.")
+        notices.append("\n".join(["Ответы, которые больше не нужны, удалены:",
+                                   *(f"— {survey.question(n).label}" for n in change.dropped)]))
     status = state.status
     if state.submitted:
         if engine.is_complete(survey, change.answers, facts):
@@ -464,13 +674,14 @@ def _record(state: ResponseState, question: Question, value: Any, change: engine
         else:
             status = DRAFT
             notices.append("Из-за этого ответа появились новые вопросы: ответьте на них и отправьте анкету снова.")
-    elif question.name in survey.triggers and not also:  # only then can the number change (an inline pair answers what it adds)
-        before = len(engine.visible_questions(survey, state.answers, facts))
-        after = len(engine.visible_questions(survey, change.answers, facts))
-        if after > before:
-            notices.append(f"Из-за этого ответа добавились уточняющие вопросы: теперь их {after}.")
-        elif after < before:
-            notices.append(f"После этого ответа часть вопросов не нужна: теперь их {after}.")
+    else:
+        before = engine.screens_left(survey, state.answers, facts)
+        after = engine.screens_left(survey, change.answers, facts)
+        expected = before - (0 if question.name in state.answers else 1)  # an answer to a new question: one screen less
+        if after > expected and question.name in state.answers:
+            notices.append("Из-за этого ответа добавились уточняющие вопросы.")
+        elif after < expected and not change.dropped:
+            notices.append("После этого ответа часть вопросов не нужна.")
     new = replace(state, answers=change.answers, cursor=None, status=status)
     write = Change(upsert=((question.name, value), *also), delete=change.dropped, cursor=None,
                    status=status if status != state.status else None)

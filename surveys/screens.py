@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from storage.wording import count
 from surveys import engine, types
 from surveys.model import QuestionType
-from surveys.questionnaire import CarryView, Kind, QuestionView, ReviewView, View
+from surveys.questionnaire import CarryView, Kind, QuestionView, ReviewView, View, lowered
 from surveys.types import TYPES
 
 # --- the neutral model ---------------------------------------------------------------------
@@ -107,7 +108,7 @@ class Screen:
 BUTTON_LABEL_MAX = 60
 YES, NO, DONE, BACK, SKIP, KEEP, SUBMIT = "Да", "Нет", "Готово ✔", "← Назад", "Пропустить", "Оставить как есть", "Отправить ✅"
 CHECKED, UNCHECKED = "☑ ", "☐ "
-CARRY_KEEP, CARRY_EDIT = "Без изменений ✔", "Изменить"
+CARRY_KEEP = "Без изменений ✔"
 YES_DONE = "Да ✔"
 SUBMITTED_NOTICE = "Спасибо! Анкета отправлена ✅"
 NO_CAMPAIGNS = "Сейчас открытых анкет для вас нет. Бот напишет, когда появится новая."
@@ -130,57 +131,104 @@ def local_time(moment: dt.datetime, timezone: str) -> str:
 # --- the questionnaire ---------------------------------------------------------------------
 
 
-def question_screen(view: QuestionView) -> Screen:
-    q = view.question
+def left_line(left: int) -> str:
+    """How many question screens are ahead, this one included: a count that only goes down as the person answers."""
+    return "последний вопрос" if left <= 1 else f"осталось {count(left, 'вопрос', 'вопроса', 'вопросов')}"
+
+
+def numbered(n: int, label: str, mark: str = "") -> str:
+    """A choice's button: its number (what a typed answer may name) and its label."""
+    return short(f"{mark}{n}. {label}")
+
+
+def _answer_lines(question: Any, value: Any) -> list[Rich]:
+    """An answer under its question, one item a line (a skipped one in italics)."""
+    return [plain("   — ") + (italic(line) if value is None else bold(line)) for line in engine.format_lines(question, value)]
+
+
+def _heading(view: Any) -> list[Rich | str]:
     parts: list[Rich | str] = []
+    if view.warning:
+        parts += [f"⚠️ {view.warning}", ""]
     if view.notice:
         parts += [f"ℹ️ {view.notice}", ""]
-    parts.append(italic(view.survey_title) + f" · Вопрос {view.position} из {view.total}")
+    return parts
+
+
+def _last_year(question: Any, value: Any, period: str | None, multiple: bool, empty: str = "ничего не отмечено") -> list[Rich | str]:
+    """Last period's answer offered again: said to be last year's, a preselected choice one item a line."""
+    if not multiple:
+        return [f"В прошлом году ({period}): " + bold(engine.format_value(question, value))]
+    if not value:
+        return [f"В прошлом году ({period}): {empty}."]
+    return [f"Отмечено в прошлом году ({period}):", *_answer_lines(question, value)]
+
+
+def question_screen(view: QuestionView) -> Screen:
+    q = view.question
+    parts = _heading(view)
+    parts.append(italic(view.survey_title) + f" · {left_line(view.left)}")
     parts += ["", bold(q.label)]
     if q.hint:
         parts.append(italic(q.hint))
     spec = TYPES[q.type]
+    checklist = view.checklist
+    spec_prompt_said = False  # last year's ticks already said what to do
     if view.has_current:
-        parts += ["", "Сейчас ответ: " + bold(engine.format_value(q, view.current))]
+        if q.type == QuestionType.MULTIPLE and isinstance(view.current, list) and view.current:
+            parts += ["", "Сейчас ответ:", *_answer_lines(q, view.current)]
+        else:
+            parts += ["", "Сейчас ответ: " + bold(engine.format_value(q, view.current))]
     elif view.has_previous:
-        parts += ["", f"В прошлом году ({view.previous_period}): " + bold(engine.format_value(q, view.previous))]
-        if spec.widget == types.MULTIPLE:
-            parts.append(italic("Отмечено, как в прошлом году: измените, если нужно, и нажмите «Готово»."))
+        multiple = spec.widget == types.MULTIPLE
+        parts += ["", *_last_year(q, view.previous, view.previous_period, multiple,
+                                  checklist.none.lower() if checklist else "ничего не отмечено")]
+        if multiple and view.previous:
+            parts.append(italic("Отметки прошлого года уже стоят: измените их, если нужно, и нажмите «Готово»."))
+            spec_prompt_said = True
     follow = view.inline
     if follow is not None:
         multiple = follow.type == QuestionType.MULTIPLE
-        parts += ["", italic(f"Если да — {follow.label}")]
+        parts += ["", italic(f"Если да — {lowered(follow.label)}")]
         if view.inline_previous is not None:
-            parts.append(f"В прошлом году ({view.previous_period}): " + bold(engine.format_value(follow, view.inline_previous)))
-        if multiple:
+            parts += _last_year(follow, view.inline_previous, view.previous_period, multiple)
+        if multiple and view.inline_previous:
+            parts.append(italic("Отметки прошлого года уже стоят: измените их, если нужно, и нажмите «Да ✔»."))
+        elif multiple:
             parts.append(italic("Отметьте нужное и нажмите «Да ✔»." if follow.required else
                                 "Если есть, отметьте и нажмите «Да ✔»; если нет — сразу «Да ✔»."))
-    elif spec.prompt:
+    elif checklist is not None and not spec_prompt_said:
+        parts += ["", f"Отметьте всё, что относится, и нажмите «Готово»; если ничего — «{checklist.none}». "
+                      "Можно написать номера сообщением: 1 3."]
+    elif spec.prompt and not spec_prompt_said:
         parts += ["", spec.prompt]
 
     r, i = view.response_id, view.index
+    no = (q.no_label or NO) if follow is not None else NO
     rows: list[tuple[Button, ...]] = []
     if follow is not None and follow.type == QuestionType.SINGLE:
-        rows += [(Button(short(f"Да: {c.label}"), QuestionAction(r, i, Kind.FOLLOW, n)),) for n, c in enumerate(follow.choices)]
-        rows.append((Button(NO, QuestionAction(r, i, Kind.PICK, 1)),))
+        rows += [(Button(numbered(n, f"Да: {c.label}"), QuestionAction(r, i, Kind.FOLLOW, n - 1)),)
+                 for n, c in enumerate(follow.choices, start=1)]
+        rows.append((Button(no, QuestionAction(r, i, Kind.PICK, 1)),))
     elif follow is not None:
-        for n, choice in enumerate(follow.choices):
-            mark = CHECKED if view.mask >> n & 1 else UNCHECKED
-            rows.append((Button(short(mark + choice.label), QuestionAction(r, i, Kind.TOGGLE, n, view.mask)),))
-        rows.append((Button(NO, QuestionAction(r, i, Kind.PICK, 1)), Button(YES_DONE, QuestionAction(r, i, Kind.FOLLOW_DONE, 0, view.mask))))
+        rows += _toggles(view, follow)
+        rows.append((Button(no, QuestionAction(r, i, Kind.PICK, 1)), Button(YES_DONE, QuestionAction(r, i, Kind.FOLLOW_DONE, 0, view.mask))))
     elif spec.widget == types.YESNO:
         rows.append((Button(YES, QuestionAction(r, i, Kind.PICK, 0)), Button(NO, QuestionAction(r, i, Kind.PICK, 1))))
     elif spec.widget == types.SINGLE:
-        rows += [(Button(short(c.label), QuestionAction(r, i, Kind.PICK, n)),) for n, c in enumerate(q.choices)]
+        rows += [(Button(numbered(n, c.label), QuestionAction(r, i, Kind.PICK, n - 1)),) for n, c in enumerate(q.choices, start=1)]
     elif spec.widget == types.MULTIPLE:
-        for n, choice in enumerate(q.choices):
-            mark = CHECKED if view.mask >> n & 1 else UNCHECKED
-            rows.append((Button(short(mark + choice.label), QuestionAction(r, i, Kind.TOGGLE, n, view.mask)),))
+        rows += _toggles(view, q)
         rows.append((Button(DONE, QuestionAction(r, i, Kind.DONE, 0, view.mask)),))
+        if checklist is not None:  # «none of them» and «all of them» in one press
+            shortcuts = [Button(short(checklist.none), QuestionAction(r, i, Kind.DONE, 0, 0))]
+            if checklist.every:
+                shortcuts.append(Button(short(checklist.every), QuestionAction(r, i, Kind.DONE, 0, (1 << len(q.choices)) - 1)))
+            rows.append(tuple(shortcuts))
     nav = []
     if view.can_back:
         nav.append(Button(BACK, QuestionAction(r, i, Kind.BACK)))
-    if not q.required:
+    if not q.required and checklist is None:
         nav.append(Button(SKIP, QuestionAction(r, i, Kind.SKIP)))
     if view.has_current:
         nav.append(Button(KEEP, QuestionAction(r, i, Kind.KEEP)))
@@ -189,38 +237,58 @@ def question_screen(view: QuestionView) -> Screen:
     return Screen(lines(*parts), tuple(rows))
 
 
+def _toggles(view: QuestionView, question: Any) -> list[tuple[Button, ...]]:
+    return [(Button(numbered(n, choice.label, CHECKED if view.mask >> (n - 1) & 1 else UNCHECKED),
+                    QuestionAction(view.response_id, view.index, Kind.TOGGLE, n - 1, view.mask)),)
+            for n, choice in enumerate(question.choices, start=1)]
+
+
+def _listed(items: Iterable[Any]) -> list[Rich | str]:
+    """Numbered questions, each answer under its question one item a line."""
+    out: list[Rich | str] = []
+    for n, item in enumerate(items, start=1):
+        skipped = item.text == engine.SKIPPED
+        styled = [plain("   — ") + (italic(line) if skipped else bold(line)) for line in (item.lines or (item.text,))]
+        out.append(join([f"{n}. {item.question.label}", *styled], "\n"))
+    return out
+
+
+def _edits(items: Iterable[Any], action: Any) -> list[tuple[Button, ...]]:
+    buttons = [Button(f"✏️ {n}", action(item.index)) for n, item in enumerate(items, start=1)]
+    return [tuple(buttons[k:k + 6]) for k in range(0, len(buttons), 6)]
+
+
 def review_screen(view: ReviewView) -> Screen:
     deadline = local_time(view.deadline, view.timezone)
-    parts: list[Rich | str] = []
-    if view.notice:
-        parts += [f"ℹ️ {view.notice}", ""]
+    parts = _heading(view)
     if view.submitted:
         parts += [bold(view.survey_title) + ": анкета отправлена ✅", f"Изменить ответы можно до {deadline}."]
     else:
         parts.append(bold(view.survey_title) + ": проверьте ответы.")
     parts.append("")
-    for n, item in enumerate(view.items, start=1):
-        parts.append(f"{n}. {item.question.label}\n   — " + bold(item.text))
+    parts += _listed(view.items)
+    if view.asks and not view.submitted:
+        parts.append("")
+        parts += [f"✍️ {q.label.rstrip('.')}: если нужно, напишите сообщением до отправки." for q in view.asks]
     parts += ["", "Чтобы изменить ответ, нажмите его номер." if view.submitted else
               "Если всё верно, нажмите «Отправить». Чтобы исправить ответ, нажмите его номер."]
-    edits = [Button(f"✏️ {n}", ReviewAction(view.response_id, Kind.EDIT, item.index)) for n, item in enumerate(view.items, start=1)]
-    rows = [tuple(edits[k:k + 6]) for k in range(0, len(edits), 6)]
+    rows = _edits(view.items, lambda index: ReviewAction(view.response_id, Kind.EDIT, index))
     if not view.submitted:
         rows.append((Button(BACK, ReviewAction(view.response_id, Kind.BACK)), Button(SUBMIT, ReviewAction(view.response_id, Kind.SUBMIT))))
     return Screen(lines(*parts), tuple(rows), SUBMITTED_NOTICE if view.just_submitted else None)
 
 
 def carry_screen(view: CarryView) -> Screen:
-    parts: list[Rich | str] = []
-    if view.notice:
-        parts += [f"ℹ️ {view.notice}", ""]
-    parts += [italic(view.survey_title), "", bold(f"Как в прошлом году ({view.period}):")]
-    parts += [f"• {item.question.label}\n   — " + bold(item.text) for item in view.items]
+    parts = _heading(view)
+    parts += [italic(view.survey_title) + f" · {left_line(view.left)}", "", bold(f"Как в прошлом году ({view.period}):")]
+    parts += _listed(view.items)
     parts += ["", "Если всё так и осталось, нажмите «Без изменений»: эти ответы сохранятся за этот год, "
-                  "и останутся только вопросы об этом учебном годе. Если что-то изменилось — «Изменить»."]
-    first = view.items[0].index
-    return Screen(lines(*parts), ((Button(CARRY_KEEP, QuestionAction(view.response_id, first, Kind.CARRY)),
-                                   Button(CARRY_EDIT, QuestionAction(view.response_id, first, Kind.CARRY_EDIT))),))
+                  "и останутся только вопросы об этом учебном годе. Если один из ответов изменился, нажмите его номер: "
+                  "остальные сохранятся, а этот вы ответите заново."]
+    r, first = view.response_id, view.items[0].index
+    rows = [(Button(CARRY_KEEP, QuestionAction(r, first, Kind.CARRY)),)]
+    rows += _edits(view.items, lambda index: QuestionAction(r, first, Kind.CARRY_CHANGE, index))
+    return Screen(lines(*parts), tuple(rows))
 
 
 def screen_of(view: View) -> Screen:

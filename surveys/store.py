@@ -29,34 +29,29 @@ from storage.models import (
 from storage.writer import Sql, Unit
 from surveys.facts import STAFF_QUESTION
 from surveys.model import Survey
-from surveys.questionnaire import CampaignWindow, Change, ResponseState
+from surveys.questionnaire import CampaignWindow, CarryView, Change, QuestionView, ResponseState, View
 from surveys.subjects import school_subject
 
 _OPEN_CAMPAIGN = (
     "EXISTS (SELECT 1 FROM campaign WHERE campaign.id = response.campaign_id AND campaign.closed_at IS NULL "
     "AND campaign.opens_at <= :now AND campaign.deadline > :now)"
 )
-GUARD = Sql(
-    "UPDATE response SET version = version + 1, cursor = :cursor, status = :status, updated_at = :now, actor_id = :actor "
+_SET = ("version = version + 1, cursor = :cursor, status = :status, updated_at = :now, actor_id = :actor, "
+        "screen = COALESCE(:screen, screen)")
+GUARD = Sql(f"UPDATE response SET {_SET} WHERE id = :id AND version = :version AND {_OPEN_CAMPAIGN}")
+GUARD_SUBMIT = Sql(
+    f"UPDATE response SET {_SET}, submitted_at = :now, person_id = :actor "
     f"WHERE id = :id AND version = :version AND {_OPEN_CAMPAIGN}"
 )
-GUARD_SUBMIT = Sql(
-    "UPDATE response SET version = version + 1, cursor = :cursor, status = :status, updated_at = :now, actor_id = :actor, "
-    f"submitted_at = :now, person_id = :actor WHERE id = :id AND version = :version AND {_OPEN_CAMPAIGN}"
-)
-UPSERT_ANSWER = Sql(
-    "INSERT INTO answer (response_id, question, value, answered_by, answered_at) "
-    "VALUES (:response_id, :question, :value, :answered_by, :answered_at) "
+_UPSERT = (
+    "INSERT INTO answer (response_id, question, value, answered_by, answered_at, seconds) "
+    "VALUES (:response_id, :question, {value}, :answered_by, :answered_at, :seconds) "
     "ON CONFLICT (response_id, question) DO UPDATE SET value = excluded.value, "
-    "answered_by = excluded.answered_by, answered_at = excluded.answered_at",
-    postgresql=(
-        "INSERT INTO answer (response_id, question, value, answered_by, answered_at) "
-        "VALUES (:response_id, :question, CAST(:value AS JSON), :answered_by, :answered_at) "
-        "ON CONFLICT (response_id, question) DO UPDATE SET value = excluded.value, "
-        "answered_by = excluded.answered_by, answered_at = excluded.answered_at"
-    ),
-    json_params=("value",),
+    "answered_by = excluded.answered_by, answered_at = excluded.answered_at, seconds = excluded.seconds"
 )
+UPSERT_ANSWER = Sql(_UPSERT.format(value=":value"), postgresql=_UPSERT.format(value="CAST(:value AS JSON)"),
+                    json_params=("value",))
+REVIEW_SCREEN = ":review"  # response.screen of the review (a question's name never starts with «:»)
 DELETE_ANSWER = Sql("DELETE FROM answer WHERE response_id = :response_id AND question = :question")
 # A submit closes the return that made the response a draft again (monitoring.returns): its history says when it came back.
 MARK_RESUBMITTED = Sql(
@@ -85,15 +80,35 @@ def touch(state: ResponseState) -> Change:
     return Change(cursor=state.cursor)
 
 
-def write_unit(state: ResponseState, change: Change, actor: int, now: dt.datetime) -> Unit:
-    """The guarded writes of one action on `state` (read at state.version)."""
+def screen_name(view: View) -> str:
+    """What response.screen records of a view: the question on screen (the carry screen's first), or the review."""
+    if isinstance(view, QuestionView):  # a checklist is shown as its first question (its choices are its questions)
+        return view.question.choices[0].name if view.checklist is not None else view.question.name
+    if isinstance(view, CarryView):
+        return view.items[0].question.name
+    return REVIEW_SCREEN
+
+
+def seconds_between(shown_at: dt.datetime | None, now: dt.datetime) -> int | None:
+    """Whole seconds a screen shown at `shown_at` was open until `now`; None when that moment is not known."""
+    if shown_at is None:
+        return None
+    return max(0, int((now - shown_at).total_seconds()))
+
+
+def write_unit(state: ResponseState, change: Change, actor: int, now: dt.datetime, *, screen: str | None = None,
+               seconds: int | None = None) -> Unit:
+    """The guarded writes of one action on `state` (read at state.version). `screen` is what the person is shown
+    after it (screen_name; None: leave it); `seconds`, how long the screen the action was taken on had been open:
+    it goes with the first answer written (the question on that screen), the others were answered on its screen."""
     params = {"id": state.id, "version": state.version, "cursor": change.cursor, "now": now, "actor": actor,
-              "status": change.status or state.status}
+              "status": change.status or state.status, "screen": screen}
     unit = Unit(guard=(GUARD_SUBMIT if change.submitted_at else GUARD, params))
     if change.upsert:
         unit.add(UPSERT_ANSWER, [
-            {"response_id": state.id, "question": q, "value": v, "answered_by": actor, "answered_at": now}
-            for q, v in change.upsert
+            {"response_id": state.id, "question": q, "value": v, "answered_by": actor, "answered_at": now,
+             "seconds": seconds if n == 0 else None}
+            for n, (q, v) in enumerate(change.upsert)
         ])
     if change.delete:
         unit.add(DELETE_ANSWER, [{"response_id": state.id, "question": q} for q in change.delete])
@@ -184,6 +199,11 @@ async def active_response(session: AsyncSession, person_id: int, now: dt.datetim
         .order_by(Response.updated_at.desc(), Response.id.desc())
         .limit(1)
     )
+
+
+async def shown_at(session: AsyncSession, response_id: int) -> dt.datetime | None:
+    """When the response's current screen was shown: its last write (every action that shows a screen writes)."""
+    return await session.scalar(select(Response.updated_at).where(Response.id == response_id))
 
 
 def is_submitted(status: Any) -> bool:

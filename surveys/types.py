@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from surveys.errors import BadInput
+from surveys import reading
+from surveys.errors import AnswerError
 from surveys.model import Question, QuestionType
 
 # widgets: how a question is entered in a chat
@@ -22,15 +23,9 @@ YESNO, SINGLE, MULTIPLE, TYPED, FILE = "yesno", "single", "multiple", "typed", "
 MAX_NUMBER_CHARS = 20  # digits (and sign, separators) read from a typed number, checked before converting
 
 
-class AnswerError(BadInput):
-    """The respondent's input does not fit the question; the message is shown to them in Russian."""
-
-
 _NUMBER_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y")
-_YES = {"да", "yes", "д", "+"}
-_NO = {"нет", "no", "н", "-"}
 
 
 def fmt_number(value: float) -> str:
@@ -48,16 +43,21 @@ def _compact_number(text: str) -> str:
 
 
 def _parse_yesno(question: Question, text: str) -> Any:
-    low = text.lower()
-    if low in _YES:
-        return "yes"
-    if low in _NO:
-        return "no"
-    raise AnswerError("Ответьте «Да» или «Нет» кнопкой под вопросом.")
+    answer = reading.yes_no(text, question.no_label)
+    if answer is None:
+        raise AnswerError(f"Не понял ответ {reading.quoted(text)}: напишите «да» или «нет» или нажмите кнопку.")
+    return "yes" if answer else "no"
 
 
-def _parse_choice(question: Question, text: str) -> Any:
-    raise AnswerError("Выберите вариант кнопкой под вопросом.")
+def _parse_single(question: Question, text: str) -> Any:
+    return question.choices[reading.pick([c.label for c in question.choices], text)].name
+
+
+def _parse_multiple(question: Question, text: str) -> Any:
+    """Numbers («1 3»), or options by their words; «ничего» (or «нет») for none, refused later if one is required."""
+    if reading.normal(text) in reading.NONE_WORDS:
+        return []
+    return [question.choices[n].name for n in reading.picks([c.label for c in question.choices], text)]
 
 
 def _parse_file(question: Question, text: str) -> Any:
@@ -169,10 +169,11 @@ TYPES: dict[QuestionType, TypeSpec] = {
         YESNO, None, _parse_yesno, _check_yesno, lambda q, v: "Да" if v == "yes" else "Нет",
         lambda q, rng, rate: "yes" if rng.random() < rate else "no"),  # XLSForm: select_one of yes/no (loader)
     QuestionType.SINGLE: TypeSpec(
-        SINGLE, None, _parse_choice, _check_single, lambda q, v: q.choice_label(v),
+        SINGLE, None, _parse_single, _check_single, lambda q, v: q.choice_label(v),
         lambda q, rng, rate: rng.choice(q.choices).name, ("select one",)),
     QuestionType.MULTIPLE: TypeSpec(
-        MULTIPLE, "Отметьте подходящие варианты и нажмите «Готово».", _parse_choice, _check_multiple,
+        MULTIPLE, "Отметьте подходящие варианты и нажмите «Готово» (или напишите их номера: 1 3).", _parse_multiple,
+        _check_multiple,
         lambda q, v: "; ".join(q.choice_label(x) for x in v) or "ничего не выбрано", _sample_multiple,
         ("select all that apply",)),
     QuestionType.INTEGER: TypeSpec(

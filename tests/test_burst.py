@@ -42,10 +42,10 @@ async def test_burst_of_answers_loses_nothing_and_doubles_nothing(runner, api, w
         return make
 
     await wave(open_survey)
-    await wave(press("Другое"), double=True)       # position
-    await wave(press("☐ Предметные"))              # diagnostics: a kind toggled on its own screen
+    await wave(press("4. Другое"), double=True)    # position
+    await wave(press("☐ 1. Предметные"))           # diagnostics: a kind toggled on its own screen
     await wave(press("Да ✔"), double=True)         # diagnostics «да» with its kinds
-    await wave(press("Нет"), double=True)          # has ИОМ
+    await wave(press("Нет, ИОМ у меня нет"), double=True)  # has ИОМ
 
     async with session_factory() as session:
         responses = await session.scalar(select(func.count()).select_from(Response))
@@ -54,9 +54,9 @@ async def test_burst_of_answers_loses_nothing_and_doubles_nothing(runner, api, w
     assert responses == USERS
     assert answers == USERS * 4
     assert kinds == [["subject"]] * USERS
-    # every user now sees the fifth question exactly once
+    # every user now sees the next screen (the associations) exactly once
     for uid in users:
-        fifth = [m for m in api.bot_messages(uid) if "сетевое методическое" in m.get("text", "")]
+        fifth = [m for m in api.bot_messages(uid) if "методических объединениях" in m.get("text", "")]
         assert len(fifth) == 1, uid
 
 
@@ -87,10 +87,10 @@ async def test_two_devices_and_the_summary_counts_are_exact(runner, api, world, 
     await wave(lambda uid: [api.callback_update(uid, *api.find_button(uid, "Математика"))])
     await wave(lambda uid: [api.callback_update(uid, *api.find_button(uid, "Готово"))])
 
-    await wave(lambda uid: [api.callback_update(uid, *api.find_button(uid, "☐ Методические"))])
+    await wave(lambda uid: [api.callback_update(uid, *api.find_button(uid, "☐ 2. Методические"))])
 
     def both_devices(uid: int) -> list[int]:  # diagnostics: yes (with its kind) on one phone, no on the other
-        yes, no = api.find_button(uid, "Да ✔", exact=True), api.find_button(uid, "Нет", exact=True)
+        yes, no = api.find_button(uid, "Да ✔", exact=True), api.find_button(uid, "Нет, не участвовал(а)", exact=True)
         first, second = (yes, no) if uid % 2 else (no, yes)
         return [api.callback_update(uid, *first), api.callback_update(uid, *second)]
 

@@ -43,7 +43,7 @@ async def test_missing_lists_who_has_not_registered_started_or_sent(api, runner,
     deputy, _ = await school_with_teachers(runner, world, session_factory, clock)
     before = await outbox(session_factory)
     shown = await deputy.send("/missing")
-    assert shown.startswith("<b>МАОУ СОШ № 1</b>: кто из педагогов не ответил\n\n<b>Анкета педагога</b> (2026-2027), "
+    assert shown.startswith("<b>СОШ 1</b>: кто из педагогов не ответил\n\n<b>Анкета педагога</b> (2026-2027), "
                             "осталось 14 дней, срок до 07.12.2026 10:00")
     assert "Педагоги: ответили 1 из 6 заявленных (16,7 %); зарегистрировано 4; начали 1." in shown
     assert ("Не зарегистрировались в боте: 2 (школа заявила педагогов: 6, зарегистрировано: 4) — "
@@ -91,7 +91,7 @@ async def test_nudge_one_then_everyone_at_most_once_a_day(api, runner: BotRunner
     assert deputy.last == f"🔔 Напоминание уйдёт сейчас: {NAMES['C']}."
     await runner.reminders.drain()
     got = texts_of(api, c.chat_id)
-    assert got == ["🔔 Заместителева Ирина Олеговна, заместитель директора (МАОУ СОШ № 1), напоминает: анкета «Анкета "
+    assert got == ["🔔 Заместителева Ирина Олеговна, заместитель директора (СОШ 1), напоминает: анкета «Анкета "
                    "педагога» (период 2026-2027) ждёт ваших ответов — осталось 14 дней, срок до 07.12.2026 10:00. Это "
                    "займёт пару минут; ответы сохраняются сразу."]
     assert api.last_message(c.chat_id)["reply_markup"]["inline_keyboard"][0][0]["text"] == "Начать анкету"
@@ -143,7 +143,7 @@ async def test_nudge_one_then_everyone_at_most_once_a_day(api, runner: BotRunner
     # the nudge's button opens the questionnaire
     message, data = api.find_button(c.chat_id, "Начать анкету")
     await runner.wait(api.callback_update(c.tg_user_id, message, data))
-    assert "Вопрос 1 из" in api.current_message(c.chat_id)["text"]
+    assert "осталось 10 вопросов" in api.current_message(c.chat_id)["text"]
 
 
 async def test_a_nudge_in_quiet_hours_goes_in_the_morning_once_across_restarts(api, database_url, world, session_factory, clock):
@@ -252,7 +252,7 @@ async def test_the_school_teacher_invite_to_forward(api, runner, world, session_
     token = world.invites["teacher:0"].token
     link = f"https://t.me/shnor_test_bot?start={token}"
     invitation, forward = deputy.texts[-2:]
-    assert invitation == ("Приглашение в ШНОР-монитор для педагогов школы «МАОУ СОШ № 1».\nОткройте ссылку и запустите "
+    assert invitation == ("Приглашение в ШНОР-монитор для педагогов школы «СОШ 1».\nОткройте ссылку и запустите "
                           "бота (кнопка «Запустить» или «Начать»): он зарегистрирует вас и покажет анкету педагога (около двух минут).\n"
                           f"{link}\nСсылка действует до 23.12.2026.")
     assert forward.startswith("Перешлите сообщение выше педагогам") and "могут зарегистрироваться ещё 100 человек, до 23.12.2026" in forward
@@ -262,7 +262,7 @@ async def test_the_school_teacher_invite_to_forward(api, runner, world, session_
     assert share["url"].startswith("https://t.me/share/url?") and query["url"] == [link] and token in query["text"][0]
     # a teacher who gets it registers at the school from the link
     newcomer = await register(runner, 7200, Invite(token=token), "Новикова Нина Николаевна")
-    assert any("педагог, МАОУ СОШ № 1" in t for t in newcomer.texts)
+    assert any("педагог, СОШ 1" in t for t in newcomer.texts)
     # no invite that still works: said so, and what to do
     async with session_factory() as session:
         await session.execute(update(Invite).values(expires_at=clock.now - dt.timedelta(days=1)))

@@ -1,6 +1,7 @@
 """Bad input, fuzzed through the fake Bot API (hypothesis).
 
-A teacher stands at a question that only buttons can answer; a stranger writes beside them.
+A teacher stands at a question of choices (answered by a button, or by typing an option's number or words); a
+stranger writes beside them. Text that reads as one of the options is an answer, not bad input: it is left out.
 Whatever arrives (texts of any length and script, markup- and formula-looking text, commands,
 forged callbacks, stickers, photos, edited messages, the same update twice), the bot must not
 fail, must answer invalid answers in Russian, must change nothing in the database, and every
@@ -14,7 +15,7 @@ import logging
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.harness import User, register, snapshot
@@ -88,10 +89,25 @@ async def _act(user: User, kind: str, value, runner, api) -> int:
     raise AssertionError(kind)
 
 
+def _reads_as_an_answer(value: object) -> bool:
+    """Whether the teacher's text answers the question on screen (their position): then it is no bad input."""
+    from surveys import engine
+    from surveys.errors import AnswerError
+    from surveys.loader import load_pack
+
+    try:
+        engine.parse_text(load_pack("teacher").question("position"), str(value or ""))
+    except AnswerError:
+        return False
+    return True
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(st.booleans(), action), min_size=1, max_size=6))
 async def test_random_input_changes_nothing_and_fails_nothing(scene, runner, api, session_factory, steps):
     teacher, stranger, errors = scene
+    assume(not any(as_teacher and kind in ("text", "edited", "duplicate") and _reads_as_an_answer(value)
+                   for as_teacher, (kind, value) in steps))
     before = await snapshot(session_factory)
     for as_teacher, (kind, value) in steps:
         user = teacher if as_teacher else stranger
@@ -101,7 +117,7 @@ async def test_random_input_changes_nothing_and_fails_nothing(scene, runner, api
         if user is teacher and kind in ("text", "sticker", "photo") and not (value or "").startswith("/"):
             # an invalid answer to the question on screen: re-prompted in Russian
             assert replies and CYRILLIC.search(replies[-1]), (kind, value, replies)
-            assert not any("Вопрос 2 из" in r for r in replies), replies  # and the questionnaire did not move on
+            assert not any(re.search(r"осталось [0-8] вопрос", r) for r in replies), replies  # and the questionnaire did not move on
     assert not api.html_errors, api.html_errors[:3]
     assert not errors.records, [r.getMessage() for r in errors.records[:3]]
     assert await snapshot(session_factory) == before

@@ -35,14 +35,14 @@ async def test_registration_and_a_questionnaire_when_presses_come_without_the_ch
     await runner.start()
     try:
         teacher = await register_max(runner, 4101, world.invites["teacher:0"])  # «Согласен» pressed without the chat id
-        assert "Вопрос 1 из" in teacher.last  # registered: the questionnaire opened
+        assert "осталось 10 вопросов" in teacher.last  # registered: the questionnaire opened
         await teacher.press("Учитель")
-        assert "Вопрос 2 из" in teacher.last and "Эта кнопка уже неактуальна." not in str(practice_api.answers)
+        assert "осталось 9 вопросов" in teacher.last and "Эта кнопка уже неактуальна." not in str(practice_api.answers)
         press = practice_api.updates[-1][1]
         assert press["update_type"] == "message_callback" and "chat_id" not in press["message"]["recipient"]
         await teacher.send("/surveys")
         await teacher.press("Продолжить: Анкета педагога")  # a new message sent by user_id: the dialog's id was not given
-        assert "Вопрос 2 из" in teacher.last
+        assert "осталось 9 вопросов" in teacher.last
         sent = [c for c in practice_api.calls if c["call"] == "POST /messages"]
         assert any("user_id" in c["query"] for c in sent) and not practice_api.refusals
     finally:
@@ -56,7 +56,7 @@ async def test_a_press_on_a_deleted_message_shows_the_next_screen_anew(max_runne
     update = max_api.press_payload(4201, message, payload)
     assert update["message"] is None
     await max_runner.wait(update)
-    assert "Вопрос 2 из" in teacher.last  # a new message: the pressed one is gone
+    assert "осталось 9 вопросов" in teacher.last  # a new message: the pressed one is gone
     assert not [r for r in max_api.refusals if r["call"] == "POST /answers"]
 
 

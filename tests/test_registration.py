@@ -17,7 +17,7 @@ async def _people(session_factory) -> list[Person]:
 async def test_teacher_registers_from_invite(runner, api, world, session_factory):
     user = User(runner, 501, "Мария")
     consent = await user.send(f"/start {world.invites['teacher:0'].token}")
-    assert "регистрируетесь как <b>педагог</b>, МАОУ СОШ № 1" in user.texts[-2]
+    assert "регистрируетесь как <b>педагог</b>, СОШ 1." in user.texts[-2]  # the school's short name: the legal one is for documents
     assert consent.startswith("Согласие на обработку персональных данных\n\nОператор персональных данных: Управление "
                               "образования Администрации Тестовского городского округа.\n")
     assert user.buttons() == ["Согласен", "Не согласен"]
@@ -26,16 +26,16 @@ async def test_teacher_registers_from_invite(runner, api, world, session_factory
     assert "Напишите, пожалуйста, ваши фамилию" in user.last
     reply = await user.send("иванова мария петровна")
     texts = user.texts
-    assert any("Готово, Иванова Мария Петровна" in t for t in texts)
+    assert any("Готово, Мария Петровна! Вы зарегистрированы: педагог, СОШ 1, Тестовский городской округ." in t for t in texts)
     # the one questionnaire open for them starts at once: its first question, no «Начать» to press
     assert "Начнём: «Анкета педагога (2026-2027)», срок до 07.12.2026 10:00" in texts[-2]
-    assert "Вопрос 1 из" in reply and "Ваша должность" in reply
+    assert "осталось 10 вопросов" in reply and "Ваша должность" in reply
     people = await _people(session_factory)
     assert [(p.full_name, p.role, p.school_id) for p in people] == [("Иванова Мария Петровна", "teacher", world.schools[0].id)]
     async with session_factory() as session:
         assert (await session.get(Invite, world.invites["teacher:0"].id)).uses == 1
     # the role's own command menu for this chat
-    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "help", "mydata"]
+    assert [c["command"] for c in api.commands["chat:501"]] == ["surveys", "copy", "help", "mydata"]
     async with session_factory() as session:
         stored = (await session.execute(select(Consent.version, Consent.text, Consent.accepted_at))).all()
     assert len(stored) == 1 and stored[0][1] == consent and len(stored[0][0]) == 16
@@ -85,7 +85,7 @@ async def test_unknown_expired_and_used_up_tokens_change_nothing(runner, world, 
 async def test_registered_person_opening_another_invite_is_told_who_they_are(runner, world, session_factory):
     user = await register(runner, 700, world.invites["teacher:0"])
     reply = await user.send(f"/start {world.invites['coordinator'].token}")
-    assert "уже зарегистрированы: педагог, МАОУ СОШ № 1, Тестовский городской округ" in reply
+    assert "уже зарегистрированы: педагог, СОШ 1, Тестовский городской округ" in reply
     people = await _people(session_factory)
     assert [(p.role, p.school_id) for p in people] == [("teacher", world.schools[0].id)]
     async with session_factory() as session:
@@ -98,7 +98,7 @@ async def test_help_and_menus_differ_by_role(runner, api, world):
     coordinator = await register(runner, 801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     assert "анкету муниципалитета" in await coordinator.send("/help")
     assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "report", "card", "campaigns", "newcampaign", "calendar",
-                                                        "surveys", "setchat", "help", "mydata"]
+                                                        "surveys", "copy", "setchat", "help", "mydata"]
     assert "муниципальный координатор" in await coordinator.send("/whoami")
 
 
@@ -220,11 +220,11 @@ async def test_names_with_markup_characters_are_shown_as_written(runner, world, 
     from storage.models import School
 
     async with session_factory.begin() as session:
-        (await session.get(School, world.schools[0].id)).name = 'Школа <№1> & "Лидер"'
+        (await session.get(School, world.schools[0].id)).short_name = 'Школа <№1> & "Лидер"'
     user = User(runner, 503)
     await user.send(f"/start {world.invites['teacher:0'].token}")
     assert 'регистрируетесь как <b>педагог</b>, Школа &lt;№1&gt; &amp; "Лидер".' in user.texts[-2]
     await user.press("Согласен", exact=True)
     assert 'регистрируетесь как <b>педагог</b>, Школа &lt;№1&gt; &amp; "Лидер".' in user.last
     await user.send("Иванова Мария Петровна")
-    assert any('Школа &lt;№1&gt; &amp; "Лидер"' in t and "Готово, Иванова Мария Петровна" in t for t in user.texts)
+    assert any('Школа &lt;№1&gt; &amp; "Лидер"' in t and "Готово, Мария Петровна" in t for t in user.texts)

@@ -133,7 +133,7 @@ async def test_opening_notice_offsets_deputies_and_digest(api, runner, reminders
         assert api.last_message(town.people[label].chat_id)["reply_markup"]["inline_keyboard"][0][0]["text"] == button
     dep1 = texts_of(api, town.people["dep1"].chat_id)
     assert len(dep1) == 1 and "Ещё не ответили: Учитель B, Учитель C." in dep1[0] and "Учитель A" not in dep1[0]
-    assert dep1[0].startswith("⏰ Школа 1, анкета «Анкета педагога»: педагоги ответили 1 из 4 заявленных (25,0 %); "
+    assert dep1[0].startswith("⏰ Ш1, анкета «Анкета педагога»: педагоги ответили 1 из 4 заявленных (25,0 %); "
                               "зарегистрировано 3; начали 1; осталось 7 дней, срок до 03.12.2026 18:00.")
     assert "Анкета школы: отправлена." in dep1[0]
     dep2 = texts_of(api, town.people["dep2"].chat_id)
@@ -149,7 +149,7 @@ async def test_opening_notice_offsets_deputies_and_digest(api, runner, reminders
     user_b = town.people["B"]
     message, data = api.find_button(user_b.chat_id, "Продолжить анкету")
     await runner.wait(api.callback_update(user_b.tg_user_id, message, data))
-    assert "Вопрос 1 из" in api.last_message(user_b.chat_id)["text"]
+    assert "осталось 10 вопросов" in api.last_message(user_b.chat_id)["text"]
 
 
 async def test_two_time_zones_fire_at_their_own_local_time(api, runner, reminders, session_factory, clock):

@@ -59,9 +59,9 @@ async def test_a_coordinator_returns_a_school_questionnaire_and_it_comes_back(ap
     await coordinator.press(f"№{school_campaign}: вернуть анкету школы")
     assert coordinator.last == (f"Кампания №{school_campaign} «Анкета школы» (2026-2027): анкету какой школы вернуть на "
                                 "доработку? Отправили: 1.")
-    assert coordinator.buttons() == ["МАОУ СОШ № 1"]
-    await coordinator.press("МАОУ СОШ № 1")
-    assert coordinator.last.startswith("Вернуть на доработку анкету школы «МАОУ СОШ № 1» («Анкета школы», 2026-2027).\n"
+    assert coordinator.buttons() == ["СОШ 1"]
+    await coordinator.press("СОШ 1")
+    assert coordinator.last.startswith("Вернуть на доработку анкету школы «СОШ 1» («Анкета школы», 2026-2027).\n"
                                        "Напишите одним сообщением, что нужно исправить (от 3 до 500 знаков).")
     assert "срок приёма — до 07.12.2026 10:00" in coordinator.last and coordinator.buttons() == ["Отмена"]
 
@@ -77,13 +77,13 @@ async def test_a_coordinator_returns_a_school_questionnaire_and_it_comes_back(ap
     assert await coordinator.send_sticker() == "Напишите комментарий текстом, одним сообщением (или нажмите «Отмена»)."
     assert await outbox(session_factory) == before
     confirm = await coordinator.send(COMMENT)
-    assert confirm == (f"Вернуть на доработку анкету школы «МАОУ СОШ № 1» с комментарием:\n<i>{COMMENT}</i>\n"
+    assert confirm == (f"Вернуть на доработку анкету школы «СОШ 1» с комментарием:\n<i>{COMMENT}</i>\n"
                        "Уведомление получат: Заместителева Ирина Олеговна.")
     assert coordinator.buttons() == ["Да, вернуть", "Отмена"]
     assert await outbox(session_factory) == before  # nothing until it is confirmed
     confirmation = api.find_button(coordinator.id, "Да, вернуть")
     await coordinator.press("Да, вернуть")
-    assert coordinator.last == ("↩️ Вернули на доработку анкету школы «МАОУ СОШ № 1». Уведомление уйдёт сейчас. Пока "
+    assert coordinator.last == ("↩️ Вернули на доработку анкету школы «СОШ 1». Уведомление уйдёт сейчас. Пока "
                                 "анкету не отправят снова, она не учитывается в сводке; история возвратов — на листе "
                                 "«Заполнение» сводки в Excel.")
     async with session_factory() as session:

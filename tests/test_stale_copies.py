@@ -24,8 +24,8 @@ async def test_done_on_an_older_copy_stores_what_that_copy_shows(runner, api, wo
     await press(second, "Математика")  # ticked on the second copy only
     await press(first, "Информатика")  # ticked on the first copy only
     first, second = api.chats[8101].messages[first["message_id"]], api.chats[8101].messages[second["message_id"]]
-    assert "☑ Информатика" in str(first["reply_markup"]) and "☑ Математика" not in str(first["reply_markup"])
-    assert "☑ Математика" in str(second["reply_markup"]) and "☑ Информатика" not in str(second["reply_markup"])
+    assert "☑ 7. Информатика" in str(first["reply_markup"]) and "☑ 2. Математика" not in str(first["reply_markup"])
+    assert "☑ 2. Математика" in str(second["reply_markup"]) and "☑ 7. Информатика" not in str(second["reply_markup"])
     await press(first, "Готово")  # the first copy's «Готово» stores the first copy's ticks
     async with session_factory() as session:
         stored = await session.scalar(select(Answer.value).where(Answer.question == "subjects"))

@@ -87,11 +87,11 @@ async def missing(ctx: Context) -> None:
         await state.clear()  # a return left waiting for its comment: /missing starts over
     school, views = await chase_service.school_view(session, person, now)
     if not views:
-        await chat.say(lines(texts.missing_header(school.name), "", texts.MISSING_NO_CAMPAIGN),
+        await chat.say(lines(texts.missing_header(school.short_name), "", texts.MISSING_NO_CAMPAIGN),
                        [[(texts.BTN_INVITE, ChaseCb(a=ChaseAction.INVITE, c=0))]])
         return
     for view in views:
-        await chat.say(*_missing_screen(view, school.name, now, chat.limit))
+        await chat.say(*_missing_screen(view, school.short_name, now, chat.limit))
 
 
 def _pages(board: Buttons, page: int, total: int, at: Any) -> None:
@@ -174,7 +174,7 @@ async def _teacher_invite(chat: Chat, session: AsyncSession, person: Person, now
         return
     expires = f"{invite.expires_at.astimezone(ZoneInfo(timezone)):%d.%m.%Y}"
     link = await chat.start_link(invite.token)
-    invitation = texts.INVITE_FOR_TEACHERS.format(school=school.name, link=link, expires=expires)
+    invitation = texts.INVITE_FOR_TEACHERS.format(school=school.short_name, link=link, expires=expires)
     await chat.say(invitation)
     left = invite.max_uses - invite.uses
     await chat.say(texts.INVITE_FORWARD[chat.channel].format(left=count(left, "человек", "человека", "человек"), expires=expires),

@@ -16,11 +16,19 @@ from storage.models import (
 )
 
 
+def addressed(full_name: str) -> str:
+    """How a message addresses a person: the name and patronymic without the surname («Смирнова Мария Ивановна» →
+    «Мария Ивановна»; «Алиев Рашид Гусейн оглы» → «Рашид Гусейн оглы»; «Иванова Мария» → «Мария»)."""
+    parts = full_name.split()
+    return " ".join(parts[1:]) if len(parts) >= 2 else full_name
+
+
 def describe(person: Person, municipality: Municipality | None, school: School | None = None) -> str:
-    """Who a person is in words (plain text): their role, school and municipality."""
+    """Who a person is in words (plain text): their role, school (its short name: the legal one is for documents)
+    and municipality."""
     parts = [texts.ROLE_TITLES.get(person.role, person.role)]
     if school is not None:
-        parts.append(school.name)
+        parts.append(school.short_name)
     if municipality is not None:
         parts.append(municipality.name)
     return ", ".join(parts)

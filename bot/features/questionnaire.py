@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.callbacks import Q_KINDS, R_KINDS, OpenSurvey, QuestionCb, ReviewCb
 from bot.context import Context
 from bot.events import EventKind
+from bot.features.copies import after_submit
 from surveys.questionnaire import Action, Kind
 from surveys.screens import screen_of
 
@@ -27,6 +28,8 @@ async def review_button(ctx: Context, data: ReviewCb) -> None:
     kind = R_KINDS[data.a]
     step = await ctx.services.answering.act(ctx.person, data.r, Action(kind, None if kind == Kind.BACK else data.i), ctx.marks)
     await ctx.chat.replace(screen_of(step.view))
+    if getattr(step.view, "just_submitted", False):  # the respondent's copy (bot.features.copies)
+        await after_submit(ctx, data.r)
 
 
 async def typed_answer(ctx: Context) -> None:

@@ -11,7 +11,7 @@ from bot.callbacks import (
 )
 from bot.chat import Chat
 from bot.context import Context
-from bot.features.common import describe, screen_buttons
+from bot.features.common import addressed, describe, screen_buttons
 from monitoring.campaigns import campaigns_for
 from storage.accounts import CHANNEL_TITLES
 from storage.models import Municipality, Person, Role
@@ -74,7 +74,7 @@ async def start_with_token(ctx: Context, token: str) -> None:
         await state.clear()
         await chat.show_menu(linked.role)
         municipality, school = await places(session, linked.municipality_id, linked.school_id)
-        await chat.say(texts.LINKED.format(name=linked.full_name, channel=CHANNEL_TITLES[chat.channel],
+        await chat.say(texts.LINKED.format(name=addressed(linked.full_name), channel=CHANNEL_TITLES[chat.channel],
                                            who=describe(linked, municipality, school)))
         await show_campaigns(chat, session, linked, now, municipality.timezone if municipality else "UTC")
         return
@@ -82,7 +82,7 @@ async def start_with_token(ctx: Context, token: str) -> None:
     if operator_of(municipality) is None:  # a consent names who processes the data: nobody registers before
         await chat.say(_registration_closed(municipality, checked.role))
         return
-    where = f", {school.name}" if school else ""  # plain text, kept in the conversation for the next step
+    where = f", {school.short_name}" if school else ""  # plain text, kept in the conversation for the next step
     consent = consent_text(municipality)
     await state.set_state(Registration.consent)
     await state.set_data({"token": checked.token, "role": checked.role, "where": where})
@@ -155,7 +155,7 @@ async def full_name(ctx: Context, text: str | None) -> None:
     await state.clear()
     await chat.show_menu(done.role)
     municipality, school = await places(session, done.municipality_id, done.school_id)
-    await chat.say(texts.REGISTERED.format(name=name, who=describe(done, municipality, school)))
+    await chat.say(texts.REGISTERED.format(name=addressed(name), who=describe(done, municipality, school)))
     await show_campaigns(chat, session, done, now, municipality.timezone if municipality else "UTC", ctx.services.answering)
 
 

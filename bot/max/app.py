@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 SEEN = 100_000  # update keys remembered in process
 
 COMMANDS = [  # MAX has one menu for everybody (PATCH /me/commands): the commands people use most
-    ("surveys", "Мои анкеты"), ("card", "Карточка школы (заместителям)"),
+    ("surveys", "Мои анкеты"), ("copy", "Копия отправленной анкеты (Word)"), ("card", "Карточка школы (заместителям)"),
     ("missing", "Кто из педагогов не ответил (заместителям)"), ("summary", "Сводка (координаторам)"),
     ("report", "Справка в Word (координаторам)"), ("campaigns", "Кампании (координаторам)"),
     ("newcampaign", "Новая кампания (координаторам)"), ("calendar", "Календарь мониторинга (координаторам)"),

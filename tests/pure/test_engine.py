@@ -53,11 +53,40 @@ def test_changing_an_earlier_answer_drops_what_no_longer_applies_in_a_chain() ->
     assert engine.next_question(s, change.answers).name == "b"
 
 
-def test_progress_counts_only_questions_that_apply() -> None:
+def test_screens_left_never_grows_as_answers_come_in() -> None:
+    """A question whose condition reads an answer still to be given is counted (it may come); once the answer is
+    given it is counted exactly, so the count only goes down: by one a screen, by more when an answer rules out
+    what depended on it."""
     s = _survey()
-    assert engine.progress(s, {}, s.question("a")) == (1, 2)
-    assert engine.progress(s, {"a": "yes", "b": 20}, s.question("c")) == (3, 4)
-    assert engine.progress(s, {"a": "yes", "b": 20, "c": None, "d": ["z"]}, s.question("e")) == (5, 5)
+    assert engine.screens_left(s, {}) == 5  # a; b, c and e may come
+    assert engine.screens_left(s, {"a": "no"}) == 2  # d and e (e may come): b and c are ruled out
+    assert engine.screens_left(s, {"a": "yes"}) == 4  # b; c may come
+    assert engine.screens_left(s, {"a": "yes", "b": 5}) == 2  # c is ruled out
+    assert engine.screens_left(s, {"a": "yes", "b": 20}) == 3
+    assert engine.screens_left(s, {"a": "yes", "b": 20, "c": None, "d": ["x"]}) == 0
+    assert engine.screens_left(s, {"a": "no", "d": ["z"]}) == 1
+
+
+def test_screens_left_counts_a_follow_up_with_its_question_and_a_checklist_once() -> None:
+    s = Survey.model_validate({
+        "id": "t", "title": "Тест", "audience": "school",
+        "checklists": {"risks": {"label": "Какие риски?", "none": "Рисков нет"}},
+        "questions": [
+            {"name": "a", "type": "yesno", "label": "A?"},
+            {"name": "b", "type": "single", "label": "B?", "inline": True, "relevant": "${a} = 'yes'",
+             "choices": [{"name": "x", "label": "X"}, {"name": "y", "label": "Y"}]},
+            {"name": "r1", "type": "yesno", "label": "R1?", "checklist": "risks", "item": "R1"},
+            {"name": "r2", "type": "yesno", "label": "R2?", "checklist": "risks", "item": "R2"},
+            {"name": "note", "type": "text", "label": "Комментарий", "required": False, "on_review": True},
+        ],
+    })
+    assert engine.screens_left(s, {}) == 2  # a with b on its screen; the checklist; the comment is on the review
+    assert engine.screens_left(s, {"a": "yes"}) == 2  # «да» typed alone: b is asked on its own screen
+    assert engine.screens_left(s, {"a": "yes", "b": "x"}) == 1
+    assert engine.screens_left(s, {"a": "no", "r1": "yes"}) == 1  # a checklist answered in part: one a question
+    assert engine.is_complete(s, {"a": "no", "r1": "no", "r2": "no"})  # the review's comment is never waited for
+    assert engine.next_question(s, {"a": "no", "r1": "no", "r2": "no"}) is None
+    assert engine.previous_question(s, {"a": "no", "r1": "no", "r2": "no"}, None).name == "r2"
 
 
 def test_previous_question_skips_irrelevant_ones() -> None:
@@ -116,14 +145,16 @@ def test_parse_good_input(qtype: str, raw: str, value: object) -> None:
         ("date", "32.01.2026", "ДД.ММ.ГГГГ"),
         ("date", "2026/13/01", "ДД.ММ.ГГГГ"),
         ("date", "вчера", "ДД.ММ.ГГГГ"),
-        ("yesno", "может быть", "«Да» или «Нет»"),
-        ("single", "первый", "кнопкой"),
+        ("yesno", "может быть", "«да» или «нет»"),
+        ("single", "первый", "номер варианта"),
+        ("single", "3", "номера от 1 до 2"),
+        ("multiple", "1 5", "номера от 1 до 2"),
         ("file", "файл", "документом"),
         ("text", "   ", "Пустой"),
     ],
 )
 def test_parse_bad_input(qtype: str, raw: str, message: str) -> None:
-    kw = {"choices": [{"name": "a", "label": "A"}, {"name": "b", "label": "B"}]} if qtype == "single" else {}
+    kw = {"choices": [{"name": "a", "label": "A"}, {"name": "b", "label": "B"}]} if qtype in ("single", "multiple") else {}
     with pytest.raises(AnswerError, match=message):
         engine.parse_text(_q(qtype, **kw), raw)
 
@@ -163,7 +194,9 @@ def test_format_value() -> None:
     assert engine.format_value(s.question("a"), "yes") == "Да"
     assert engine.format_value(s.question("d"), ["x", "z"]) == "X; Z"
     assert engine.format_value(s.question("e"), 45.5) == "45,5 %"
-    assert engine.format_value(s.question("c"), None) == "— пропущено"
+    assert engine.format_value(s.question("c"), None) == "пропущено"  # the screens put their own dash before it
+    assert engine.format_lines(s.question("d"), ["x", "z"]) == ["X", "Z"]  # a list one item a line
+    assert engine.format_lines(s.question("c"), None) == ["пропущено"]
     assert engine.format_value(_q("date"), "2026-03-15") == "15.03.2026"
     assert engine.format_value(_q("file"), {"file_id": "x", "file_name": "a.pdf"}) == "файл «a.pdf»"
     assert engine.order_selection(s.question("d"), {"z", "x"}) == ["x", "z"]
