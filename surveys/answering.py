@@ -127,7 +127,7 @@ class Answering:
                 change = store.touch(state)  # the person is here now: their typed answers go to this response
             if change is None:
                 return step
-            unit = store.write_unit(state, change, person.id, now, screen=store.screen_name(step.view),
+            unit = store.write_unit(state, change, person.id, now, screen=store.screen_name(step.view, state.survey),
                                     seconds=store.seconds_between(self.shown.get(response_id), now))
             if taken is None:
                 taken = list(extra()) if extra else []

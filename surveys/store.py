@@ -80,10 +80,12 @@ def touch(state: ResponseState) -> Change:
     return Change(cursor=state.cursor)
 
 
-def screen_name(view: View) -> str:
-    """What response.screen records of a view: the question on screen (the carry screen's first), or the review."""
+def screen_name(view: View, survey: Survey) -> str:
+    """What response.screen records of a view: the question on screen, or the review. A screen of several questions
+    (a checklist, the carry screen) is recorded as its first question, as the time spent on it goes with that one's
+    answer (write_unit)."""
     if isinstance(view, QuestionView):
-        return view.question.name
+        return survey.questions[view.index].name  # a checklist's view shows a question of its own: its first member's index
     if isinstance(view, CarryView):
         return view.items[0].question.name
     return REVIEW_SCREEN

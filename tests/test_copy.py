@@ -46,16 +46,12 @@ def _rows(table) -> list[list[str]]:
 
 
 async def _short_path(person, clock) -> None:
-    """A teacher's questionnaire with «нет» wherever it can be: 11 screens, 20 seconds on each after the first."""
+    """A teacher's questionnaire with «нет» wherever it can be: 10 screens, 20 seconds on each after the first."""
     await person.press("Другое")  # position: other, so the subjects are not asked
-    for _ in range(6):  # diagnostics, ИОМ, network, РМА, ММО, support
+    for label in ("Нет, не участвовал(а)", "Нет, ИОМ у меня нет", "Ни в каких", "Нет, не получал(а)",
+                  "Да: без выступлений и публикаций", "Нет", "Нет", "Нет"):  # diagnostics .. courses
         clock.advance(seconds=20)
-        await person.press("Нет", exact=True)
-    clock.advance(seconds=20)
-    await person.press("Да: без выступлений и публикаций")  # quality events and its follow-up in one press
-    for _ in range(3):  # internships, courses
-        clock.advance(seconds=20)
-        await person.press("Нет", exact=True)
+        await person.press(label, exact=label == "Нет")
 
 
 def _document(message: dict) -> docx.Document:
@@ -65,7 +61,7 @@ def _document(message: dict) -> docx.Document:
 async def test_the_teacher_gets_a_copy_and_its_word_file(runner, api, world, clock, session_factory):
     teacher = await register(runner, 1001, world.invites["teacher:0"], TEACHER)
     await _short_path(teacher, clock)
-    clock.advance(minutes=1)
+    clock.advance(minutes=1, seconds=20)
     await teacher.press("Отправить")
     assert teacher.last == COPY_MESSAGE  # one message, a line a question and a line an answer
     assert teacher.buttons() == ["Скачать копию (Word)"]
@@ -83,7 +79,7 @@ async def test_the_teacher_gets_a_copy_and_its_word_file(runner, api, world, clo
     response_id = particulars["Номер анкеты в системе"]
     assert particulars == {
         "Муниципалитет": "Тестовский городской округ", "Образовательная организация": "МАОУ СОШ № 1",
-        "Педагог": TEACHER, "Анкета": "Анкета педагога, версия 2026.3", "Период (учебный год)": "2026-2027",
+        "Педагог": TEACHER, "Анкета": "Анкета педагога, версия 2026.4", "Период (учебный год)": "2026-2027",
         "Отправлена": "23.11.2026 10:04 (UTC+5)", "Номер анкеты в системе": response_id,
         "Копия сформирована": "23.11.2026 10:09 (UTC+5)",
     }
@@ -105,16 +101,19 @@ async def test_the_teacher_gets_a_copy_and_its_word_file(runner, api, world, clo
     clock.advance(hours=2)
     await teacher.send("/surveys")
     await teacher.press("Изменить: Анкета педагога")
-    await teacher.press("✏️ 4", exact=True)  # the network association
+    network = next(line.split(".")[0] for line in teacher.last.split("\n") if "сетевое" in line)
+    await teacher.press(f"✏️ {network}", exact=True)  # the network association, alone
     await teacher.press("Да", exact=True)
     assert "анкета остаётся отправленной" in teacher.last
+    review = teacher.last
     await teacher.send("/copy")
     changed = _document(api.last_message(1001))
     assert dict(_rows(changed.tables[0]))["Изменена после отправки"] == "23.11.2026 12:09 (UTC+5)"
     assert _rows(changed.tables[1])[4][2] == "Да"
 
     # a change that asks new questions makes it a draft: no copy until it is sent again
-    await teacher.press("✏️ 7", exact=True)  # support received
+    support = next(line.split(".")[0] for line in review.split("\n") if "поддержку" in line)
+    await teacher.press(f"✏️ {support}", exact=True)  # support received
     await teacher.send("да")  # its form is asked now
     assert "появились новые вопросы" in teacher.last
     note = await teacher.press("Скачать копию (Word)")
@@ -149,14 +148,16 @@ async def test_only_the_respondent_gets_the_copy(runner, api, world, clock, sess
 async def test_the_school_questionnaire_copy_is_for_its_deputies(runner, api, world, clock):
     deputy = await register(runner, 1201, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
     await deputy.send("42")
-    for _ in range(13):
+    await deputy.press("Да", exact=True)  # quality programme
+    await deputy.press("Рисков не выявлено", exact=True)  # the three risks on one screen
+    for _ in range(9):  # analytic report .. practices events
         await deputy.press("Да", exact=True)
-    await deputy.press("Пропустить")  # the optional comment
-    await deputy.press("Отправить")
+    await deputy.press("Отправить")  # the comment, asked on the review, left out
     assert deputy.last.startswith("<b>📄 Копия ваших ответов: «Анкета школы», период 2026-2027</b>\n"
                                   "СОШ 1 — анкета отправлена ✅ 23.11.2026 10:00 (UTC+5); отправил(а) Заместителева "
                                   "Ирина Олеговна, заместитель директора по УВР\n")
-    assert "1. Сколько педагогических работников" in deputy.last and "<i>— вопрос пропущен</i>" in deputy.last
+    assert "1. Сколько педагогических работников" in deputy.last and "<b>— 42</b>" in deputy.last
+    assert "Комментарий" not in deputy.last  # not answered: not in the copy
 
     second = await register(runner, 1202, world.invites["deputy:0"], "Вторая Анна Ивановна")
     await second.send("/copy")
@@ -164,7 +165,7 @@ async def test_the_school_questionnaire_copy_is_for_its_deputies(runner, api, wo
     particulars = dict(_rows(document.tables[0]))
     assert particulars["Образовательная организация"] == "МАОУ СОШ № 1" and "Педагог" not in particulars
     assert particulars["Отправил(а)"] == "Заместителева Ирина Олеговна, заместитель директора по УВР"
-    assert _rows(document.tables[1])[-1][2] == "вопрос пропущен"
+    assert [row[2] for row in _rows(document.tables[1])[1:6]] == ["42", "Да", "Нет", "Нет", "Нет"]  # the risks: «нет» each
 
     other_school = await register(runner, 1203, world.invites["deputy:1"], "Ключевская Ольга Петровна")
     message, data = api.find_button(1201, "Скачать копию (Word)")
@@ -176,7 +177,7 @@ async def test_the_school_questionnaire_copy_is_for_its_deputies(runner, api, wo
 async def test_the_copy_in_max(max_runner, max_api, world, clock):
     teacher = await register_max(max_runner, 1301, world.invites["teacher:0"], TEACHER)
     await _short_path(teacher, clock)
-    clock.advance(minutes=1)
+    clock.advance(minutes=1, seconds=20)
     answer = await teacher.press("Отправить")
     assert answer["notification"] == "Спасибо! Анкета отправлена ✅"
     assert teacher.last == COPY_MESSAGE and teacher.buttons() == ["Скачать копию (Word)"]
@@ -188,3 +189,4 @@ async def test_the_copy_in_max(max_runner, max_api, world, clock):
     assert dict(_rows(document.tables[0]))["Педагог"] == TEACHER
     await teacher.send("/copy")
     assert [f["name"] for f in max_api.files(teacher.chat_id)] == [sent["name"]] * 2
+
