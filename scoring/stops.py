@@ -3,11 +3,11 @@ its screen was open before the answer. Plain code over the counts the database m
 the summary's text and its workbook say it (scoring.text, scoring.report).
 
 A respondent reached a question when they answered it (a skip is an answer) or it was the last screen they were
-shown. A draft stopped at the screen it was shown last (response.screen: the carry screen counts as its first
-question, the review as «Проверка ответов»); a submitted questionnaire stopped nowhere. While a campaign collects,
+shown. A draft stopped at the screen it was shown last (response.screen: a screen of several questions — the carry
+screen, a checklist — counts as its first question, the review as «Проверка ответов»); a submitted questionnaire stopped nowhere. While a campaign collects,
 a draft may be a person still answering: the figures are as of when they were read. The time of an answer is the
-seconds from its screen being shown to the answer (answer.seconds), counted only for the question the screen asked
-(not for the further facts of the carry screen or an inline follow-up answered on it); its median is a lower median
+seconds from its screen being shown to the answer (answer.seconds), counted only for the screen's first question
+(not for the further questions of the carry screen, a checklist or an inline follow-up answered on it); its median is a lower median
 in whole seconds, and a time of an hour or more counts as an hour (HOUR) — a median there is «час и больше».
 """
 
@@ -163,6 +163,6 @@ def sheet_caption(stops: list[PackStops], period: str) -> str:
                         for p in stops)
     return (f"Где останавливаются, период {period} ({started}). «Дошли» — ответили на вопрос (пропуск — тоже ответ) или "
             "он был последним показанным экраном; «Остановились» — незаконченные анкеты, чей последний показанный экран — "
-            "этот вопрос (экран «как в прошлом году» — его первый вопрос); пока кампания идёт, среди них есть те, кто ещё "
-            "отвечает. Время — от показа экрана до ответа, по ответам на вопрос своего экрана; время дольше часа "
-            "считается за час.")
+            "этот вопрос (экран с несколькими вопросами — «как в прошлом году» или перечень «да/нет» — считается за его "
+            "первый вопрос); пока кампания идёт, среди них есть те, кто ещё отвечает. Время — от показа экрана до "
+            "ответа, у первого вопроса экрана; время дольше часа считается за час.")

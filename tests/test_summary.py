@@ -131,8 +131,8 @@ async def test_summary_values_and_workbook_read_back(session_factory, world, clo
     data = report.workbook(summary)
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["Муниципальные показатели", "Показатели школ", "Значения школ", "Идентификация",
-                             "Динамика", "Динамика школ", "Заполнение", "Развитие педагогов", "Ответы педагогов", "Ответы школ",
-                             "Ответы муниципалитета", "Коды ответов"]
+                             "Динамика", "Динамика школ", "Заполнение", "Развитие педагогов", "Где останавливаются",
+                             "Ответы педагогов", "Ответы школ", "Ответы муниципалитета", "Коды ответов"]
     municipal = wb["Муниципальные показатели"]
     assert municipal["A1"].value == "Муниципальные показатели: Тестовский городской округ, период 2026-2027"
     assert municipal["A2"].value == shown.state_line(summary.state)  # when, and how complete

@@ -43,3 +43,14 @@ def test_the_check_finds_what_would_be_clipped(summary):
     card = openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, _score(summary, 1))))["Карточка школы"]
     card.column_dimensions["G"].width = 10  # «Рекомендация»: cut mid-sentence, as the issue found it
     assert any(p.startswith("Карточка школы!G") for p in problems(card))
+
+
+def test_where_people_stop_needs_no_resizing():
+    """The sheet «Где останавливаются» (scoring.stops), laid out by the same writer."""
+    from tests.pure.test_stops import TEACHERS, pack_stops
+
+    with_stops = _summary()
+    with_stops.stops = [pack_stops(TEACHERS)]
+    book = openpyxl.load_workbook(io.BytesIO(report.workbook(with_stops)))
+    assert "Где останавливаются" in book.sheetnames
+    assert problems(book["Где останавливаются"]) == []
