@@ -16,6 +16,7 @@ from bot.cli.campaigns import (
 )
 from bot.cli.common import ROLE_CHOICES
 from bot.cli.documents import cmd_card, cmd_demo, cmd_report, cmd_run, cmd_summary
+from bot.cli.invites import cmd_invites
 from bot.cli.setup import (
     TEMPLATE_FILES,
     cmd_audit,
@@ -24,7 +25,6 @@ from bot.cli.setup import (
     cmd_export,
     cmd_identify,
     cmd_import,
-    cmd_invites,
     cmd_municipality_add,
     cmd_municipality_list,
     cmd_municipality_privacy,
