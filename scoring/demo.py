@@ -75,6 +75,10 @@ async def build_demo(
     registered_at = dt.datetime((period_year(periods[0]) or 2000) - 1, 9, 1, tzinfo=dt.UTC)  # before the first campaign
     municipality = Municipality(name=name, timezone="Asia/Yekaterinburg", identification_method="regional_lists")
     municipality.pd_operator = DEMO_OPERATOR  # the consent names it: the demo's invites register people
+    # the protocol's requisites, so the demo's protocol is whole (a municipality sets them: shnor municipality requisites)
+    municipality.body_name = DEMO_OPERATOR
+    municipality.head_title = "Начальник Управления образования"
+    municipality.head_name = "А.А. Демонстрова"
     session.add(municipality)
     await session.flush()
 
