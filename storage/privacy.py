@@ -60,6 +60,12 @@ def set_operator_command(municipality: Municipality) -> str:
     return f'shnor municipality privacy {municipality.id} --operator "Управление образования … (ИНН …)"'
 
 
+def set_requisites_command(municipality: Municipality) -> str:
+    """The command that stores the protocol's requisites (what the protocol's warning tells the administrator to run)."""
+    return (f'shnor municipality requisites {municipality.id} --body "Управление образования …" '
+            '--head-title "Начальник Управления образования" --head-name "И.О. Фамилия" --address "…"')
+
+
 def consent_text(municipality: Municipality) -> ConsentText:
     """The consent a person of this municipality accepts; NoOperator while the operator is not named."""
     operator = operator_of(municipality)

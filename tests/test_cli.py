@@ -158,7 +158,7 @@ def test_imports_identify_and_summary(shnor, tmp_path: Path) -> None:
     out = shnor("report", "--municipality", "1", "--period", "2025/26", "--out", str(tmp_path / "r" / "протокол.docx")).stdout
     assert "Протокол заседания рабочей группы с аналитической справкой за 2025-2026" in out and "школ в приложении: 1" in out
     assert "оставлены для заполнения от руки" in out and "--meeting" in out
-    assert "Не заданы реквизиты органа управления образованием" in out and "shnor municipality requisites" in out
+    assert "Не заданы реквизиты органа управления образованием" in out and "shnor municipality requisites 1 --body \"" in out
     import docx
 
     document = docx.Document(tmp_path / "r" / "протокол.docx")

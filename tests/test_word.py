@@ -274,7 +274,7 @@ async def test_protocol_dialogue_and_card_documents_in_chat(runner, api, world, 
     assert "Это первый протокол" in screen and "№ протокола: не указано" in screen
     assert "Дата заседания: 23.11.2026" in screen  # today, in the municipality
     assert "Данные неполные: сбор данных не завершён" in screen and "Проект решений: не составляется" in screen
-    assert "Не заданы реквизиты органа управления образованием" in screen and "shnor municipality requisites" in screen
+    assert "Не заданы реквизиты органа управления образованием" in screen and 'shnor municipality requisites 1 --body "' in screen
     assert {"✅ Сформировать протокол", "№", "Дата", "Присутствовали", "Составить проект решений", "Отмена"} <= set(coordinator.buttons())
     await coordinator.press("№", exact=True)
     assert "Напишите номер протокола" in coordinator.last

@@ -14,7 +14,7 @@ from bot.cli import common
 from bot.cli.common import CliError, with_session
 from bot.config import Settings
 from storage.files import write_private
-from storage.privacy import log_access
+from storage.privacy import log_access, set_requisites_command
 from storage.wording import count
 
 log = logging.getLogger("shnor")
@@ -47,10 +47,6 @@ def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
         await _write_summary(settings, session, municipality, args.period, Path(args.out))
 
     asyncio.run(with_session(settings, action))
-
-
-REQUISITES_HINT = ("Задайте их: shnor municipality requisites «{municipality}» --body «полное наименование органа» "
-                   "--head-title «должность руководителя» --head-name «И.О. Фамилия» --address «адрес»")
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
@@ -96,7 +92,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
     missing = requisites.missing()
     if missing:
         print(f"Не заданы реквизиты органа управления образованием: {'; '.join(missing)}. "
-              + REQUISITES_HINT.format(municipality=summary.municipality.name))
+              + f"Задайте их:\n  {set_requisites_command(summary.municipality)}")
 
 
 def cmd_card(settings: Settings, args: argparse.Namespace) -> None:

@@ -23,6 +23,7 @@ from monitoring import meetings
 from scoring.protocol import Meeting, Requisites, parse_date
 from scoring.summary import ReportInput
 from storage.models import Municipality
+from storage.privacy import set_requisites_command
 from surveys.periods import PeriodError, normalize_period
 from surveys.subjects import is_coordinator
 
@@ -71,7 +72,8 @@ def _screen(municipality: Municipality, period: str, meeting: Meeting, last: dic
                       else (texts.BTN_REPORT_DECISIONS_ON, ReportCb(a=ReportAction.DECISIONS, v=1))])
     missing = requisites.missing()
     if missing:
-        lines += ["", texts.REPORT_NO_REQUISITES.format(missing="; ".join(missing), municipality=municipality.name)]
+        lines += ["", texts.REPORT_NO_REQUISITES.format(missing="; ".join(missing),
+                                                                   command=set_requisites_command(municipality))]
     lines += ["", texts.REPORT_DRAFT_FOOT]
     board.append([(texts.BTN_CANCEL, ReportCb(a=ReportAction.CANCEL))])
     return "\n".join(lines), board

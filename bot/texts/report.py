@@ -24,8 +24,7 @@ REPORT_DECISIONS_ON = "Проект решений: будет составле�
 REPORT_DECISIONS_OFF = "Проект решений: не составляется, в «Решили» — строки для записи от руки."
 REPORT_NO_REQUISITES = (
     "⚠️ Не заданы реквизиты органа управления образованием: {missing}. Протокол скажет об этом и оставит строки. "
-    "Задать их может администратор бота: shnor municipality requisites «{municipality}» --body «…» --head-title «…» "
-    "--head-name «…» --address «…»."
+    "Задать их может администратор бота командой:\n{command}"
 )
 BTN_REPORT_MAKE = "✅ Сформировать протокол"
 BTN_REPORT_EDIT = {
