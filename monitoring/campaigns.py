@@ -80,13 +80,6 @@ def _check_filter(status_filter: str | None) -> str | None:
     return ",".join(parts) or None
 
 
-def filter_title(status_filter: str | None) -> str:
-    """The statuses a campaign is limited to: «ШНРО», «ШНРО и зона риска» (all schools: «все»)."""
-    if not status_filter:
-        return "все"
-    return _and([STATUS_FILTER_TITLES[p] for p in status_filter.split(",")])
-
-
 SCHOOL_GROUPS = {"shnro": "ШНРО", "shnsu": "ШНСУ", "risk_zone": "зоны риска"}  # after «школ»: «школ зоны риска»
 AUDIENCE_WHOM = {Audience.TEACHER: "педагогов", Audience.SCHOOL: "школ", Audience.MUNICIPALITY: "муниципалитета"}
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -415,7 +415,7 @@ def _share_images(summary: Summary, start: int) -> list[Image]:
     if any(v.pending for v in values):
         entries.append((UNDECIDED, "балл не определён: ответили не все"))
     if any(v.applies and v.value is None for v in values):
-        entries.append((NO_DATA, "нет данных"))
+        entries.append((NO_DATA, shown.NO_DATA))
     if any(not v.applies for v in values):
         entries.append((NOT_APPLICABLE, "не применяется"))
     legend = _legend(entries)
@@ -456,7 +456,7 @@ def _dynamics_image(summary: Summary, name: str) -> Image | None:
              if len(summary.history) > len(history) else "")
     entries = [("reached", "порог достигнут"), ("below", "ниже порога"), (LEVEL_KEY, "порог")]
     if any(p.value is None for panel in panels for p in panel.points):
-        entries.append((NO_DATA, "нет данных за период"))
+        entries.append((NO_DATA, f"{shown.NO_DATA} за период"))
     if any(p.colour == PENDING for panel in panels for p in panel.points):
         entries.append((UNDECIDED, "балл не определён"))
     head, legend = _head(summary, DYNAMICS_WHAT, which), _legend(entries)

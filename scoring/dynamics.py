@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from scoring.identification import Exam, Status
+from scoring.indicators import Reason
 
 EXAM_SERIES = (("ОГЭ", "russian", None), ("ОГЭ", "math", None), ("ЕГЭ", "russian", None), ("ЕГЭ", "math", None))
 KDR_SERIES = (("КДР", "reading", 4), ("КДР", "reading", 6), ("КДР", "science", 8))
@@ -83,7 +84,7 @@ class Share:
 def _share(verdicts: list[bool | None], no_data: str) -> Share:
     known = [v for v in verdicts if v is not None]
     if not verdicts:
-        return Share(0, 0, reason="empty_group")
+        return Share(0, 0, reason=Reason.EMPTY_GROUP)
     return Share(sum(known), len(known), len(verdicts) - len(known), "" if known else no_data)
 
 
@@ -112,7 +113,7 @@ def period_dynamics(
     low = [d for d in schools if statuses[d.school_id].low_results_or_unfavourable]
     risk = [d for d in schools if statuses[d.school_id].risk_zone]
     years = {e.year for results in exams.values() for e in results}
-    exams_missing = "exams_not_loaded" if not year or not {year, year - 1} <= years else "no_series"
+    exams_missing = Reason.EXAMS_NOT_LOADED if not year or not {year, year - 1} <= years else Reason.NO_SERIES
 
     def productive(d: SchoolDynamics) -> bool | None:
         return d.productive if answered_schools is None or d.school_id in answered_schools else None

@@ -666,14 +666,6 @@ def answer_sheets(
     return sheets
 
 
-def card_file_name(summary: Summary, score: SchoolScore, suffix: str = "xlsx") -> str:
-    """«Карточка_СОШ_1_2026-2027.xlsx»: the school and the period in the name, safe for any file system."""
-    import re
-
-    name = re.sub(r"[^\w\-]+", "_", f"Карточка {score.school.short_name} {summary.period}").strip("_")
-    return f"{name[:80]}.{suffix}"
-
-
 def card_workbook(summary: Summary, score: SchoolScore) -> bytes:
     """The school's card as one sheet that prints on one page wide: each indicator's value, its rule and point,
     what the value counts (or why it is missing) and what to do where it scored 0 (the card's actions, numbered

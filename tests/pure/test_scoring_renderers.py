@@ -258,7 +258,6 @@ def test_card_workbook(summary):
     import openpyxl
 
     score = _score(summary, 2)
-    assert report.card_file_name(summary, score) == "Карточка_Ключевская_ООШ_2026-2027.xlsx"
     rows = _sheet(openpyxl.load_workbook(io.BytesIO(report.card_workbook(summary, score))), "Карточка школы")
     assert rows[0][0] == "МКОУ Ключевская ООШ — карточка школы за период 2026-2027 (Тестовский городской округ)"
     assert rows[1][0].startswith("По состоянию на 07.12.2026 12:30:") and rows[2][0].startswith("Данные неполные: ")
