@@ -354,7 +354,10 @@ async def stop_counts(session: AsyncSession, municipality_id: int, period: str) 
         for question in Survey.model_validate(definition).questions:
             pack["questions"].setdefault(question.name, question.label)
     key_of = SurveyVersion.survey_key
-    scope = (select(Response.id.label("rid"), key_of.label("key"), Response.status, Response.screen)
+    # a questionnaire sent once counts as sent: one a coordinator returned went through every screen, and its
+    # draft's last screen (the review) is the return's doing, not a stop
+    status = case((Response.submitted_at.is_not(None), ResponseStatus.SUBMITTED), else_=Response.status).label("status")
+    scope = (select(Response.id.label("rid"), key_of.label("key"), status, Response.screen)
              .join(Campaign, Response.campaign_id == Campaign.id)
              .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
              .where(Campaign.municipality_id == municipality_id, Campaign.period == period)).subquery()

@@ -10,7 +10,6 @@ from scoring.identification import METHOD_TITLES, Method
 from scoring.indicators import Value
 from scoring.methodology import Indicator
 from scoring.summary import Summary, completion_by_school, schools_by_status
-from storage.wording import count
 from surveys.screens import Rich, bold, plain
 
 

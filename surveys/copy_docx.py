@@ -43,7 +43,6 @@ def _font(style: Any, size: float, bold: bool = False) -> None:
 def _row_rules(row: Any, *, header: bool = False) -> None:
     """A row never breaks across pages; the header row repeats on each page."""
     from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     tr_pr = row._tr.get_or_add_trPr()
     tr_pr.append(OxmlElement("w:cantSplit"))
@@ -159,7 +158,7 @@ def copy_docx(copy: RespondentCopy, made_at: dt.datetime) -> bytes:
 
     note = document.add_paragraph(
         "Копия составлена системой мониторинга по ответам, сохранённым в ней на момент её формирования; "
-        "время — по часовому поясу муниципалитета.")
+        "время — местное, в скобках — его сдвиг от UTC.")
     note.paragraph_format.space_before = Pt(6)
     buffer = io.BytesIO()
     document.save(buffer)

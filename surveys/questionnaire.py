@@ -27,6 +27,7 @@ shows the screen again under one line saying why.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Mapping
@@ -127,6 +128,7 @@ class Change:
     cursor: str | None = None
     status: str | None = None
     submitted_at: dt.datetime | None = None
+    timed: bool = True  # the first upsert is the question of the screen acted on: the screen's time goes with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,9 +437,9 @@ def lowered(label: str) -> str:
     return label if len(first) > 1 and first[1:2].isupper() else label[:1].lower() + label[1:]
 
 
-def _kept(label: str, items: list[str], empty: str = "ничего не отмечено") -> str:
-    """What a preselected choice stored, one item a line: nothing of last year's is kept unsaid."""
-    return "\n".join([f"Сохранено — {lowered(label).rstrip('?:. ')}:", *(f"— {item}" for item in items or [lowered(empty)])])
+def _kept(label: str, items: list[str], empty: str = "ничего не отмечено", lead: str = "Сохранено") -> str:
+    """What a preselected choice (or a typed one) stored, one item a line: nothing of last year's is kept unsaid."""
+    return "\n".join([f"{lead} — {lowered(label).rstrip('?:. ')}:", *(f"— {item}" for item in items or [lowered(empty)])])
 
 
 def _follow(state: ResponseState, question: Question, action: Action, now: dt.datetime) -> Step:
@@ -503,7 +505,7 @@ def _carry_action(state: ResponseState, action: Action, now: dt.datetime) -> Ste
     offered = _offers_carry(state)
     if not offered or action.index != state.survey.index(offered[0][0].name):
         raise Refused("Этот экран уже неактуален. Текущий вопрос — ниже; если его не видно, нажмите /surveys.")
-    survey = state.survey
+    survey, screen_first = state.survey, offered[0][0].name
     if action.kind == Kind.CARRY_EDIT:  # the facts are asked one by one, from the first of them
         moved = replace(state, cursor=offered[0][0].name)
         return Step(moved, Change(cursor=moved.cursor), view(moved))
@@ -525,10 +527,11 @@ def _carry_action(state: ResponseState, action: Action, now: dt.datetime) -> Ste
             answers.pop(name, None)
     new = replace(state, answers=answers, cursor=cursor)
     write = Change(upsert=tuple((q.name, value) for q, value in offered), delete=tuple(n for n in dropped if n not in answers),
-                   cursor=cursor)
+                   cursor=cursor, timed=bool(offered) and offered[0][0].name == screen_first)  # the first fact changed: untimed
     kept = count(len(offered), "ответ", "ответа", "ответов")
     notice = (f"Сохранено как в прошлом году: {kept}." if cursor is None else
-              f"Остальные ответы сохранены как в прошлом году ({kept}). Измените этот:") if offered else None
+              f"Остальные ответы сохранены как в прошлом году ({kept}). Измените этот; если изменилось ещё что-то, "
+              "исправьте это на экране проверки ответов, нажав номер ответа:") if offered else None
     return Step(new, write, view(new, notice=notice))
 
 
@@ -555,9 +558,26 @@ def _typed(state: ResponseState, action: Action, now: dt.datetime) -> Step:
     What cannot be read changes nothing: the screen comes again under one line saying why."""
     shown = view(state)
     try:
-        return _read(state, shown, action, now)
+        step = _read(state, shown, action, now)
     except DomainError as exc:
         return Step(state, None, view(state, warning=exc.message))
+    return _said(state, step) if action.kind == Kind.TEXT and not isinstance(shown, CarryView) else step
+
+
+def _said(state: ResponseState, step: Step) -> Step:
+    """A typed choice is said as it was stored («Записано — ваша должность: Педагог-психолог, …»), one item a line:
+    a word read as an option («педагог») is seen at once, not found on the review."""
+    if step.change is None or isinstance(step.view, CarryView) or getattr(step.view, "just_submitted", False):
+        return step
+    said = []
+    for name, value in step.change.upsert:
+        question = state.survey.question(name)
+        if question.choices:
+            said.append(_kept(question.label, engine.format_lines(question, value), lead="Записано"))
+    if not said:
+        return step
+    notice = "\n".join([*said, *([step.view.notice] if step.view.notice else [])])
+    return Step(step.state, step.change, replace(step.view, notice=notice))
 
 
 def _read(state: ResponseState, shown: View, action: Action, now: dt.datetime) -> Step:
@@ -621,8 +641,9 @@ def _read_carry(state: ResponseState, shown: CarryView, action: Action, now: dt.
     first = shown.items[0].index
     if action.kind == Kind.TEXT and (reading.yes_no(low) is True or low.startswith("без изменений")):
         return _carry_action(state, Action(Kind.CARRY, first), now)
-    if action.kind == Kind.TEXT and low.isdigit() and 1 <= int(low[:3]) <= len(shown.items):
-        return _carry_action(state, Action(Kind.CARRY_CHANGE, first, shown.items[int(low) - 1].index), now)
+    number = int(low) if re.fullmatch(r"[0-9]{1,3}", low) else 0
+    if action.kind == Kind.TEXT and 1 <= number <= len(shown.items):
+        return _carry_action(state, Action(Kind.CARRY_CHANGE, first, shown.items[number - 1].index), now)
     raise BadInput(f"Напишите «да», если всё как в прошлом году, или номер ответа, который изменился "
                    f"(от 1 до {len(shown.items)}).")
 
@@ -630,11 +651,15 @@ def _read_carry(state: ResponseState, shown: CarryView, action: Action, now: dt.
 def _read_review(state: ResponseState, shown: ReviewView, action: Action, now: dt.datetime) -> Step:
     if state.submitted:
         raise BadInput("Анкета уже отправлена. Чтобы изменить ответ, нажмите его номер под сводкой ответов.")
-    low = reading.normal(action.text)
-    if action.kind == Kind.TEXT and low == "отправить":
+    low = reading.normal(action.text.replace("✅", ""))
+    if action.kind == Kind.TEXT and low.startswith("отправ"):  # «отправить», «Отправить ✅» (the button's text), «отправляю»
         return _review_action(state, Action(Kind.SUBMIT), now)
     if action.kind == Kind.TEXT and shown.asks and low:
         question = shown.asks[0]
+        if reading.yes_no(low) is not None or re.fullmatch(r"[0-9\s,;]+", low):  # typed ahead, not a comment
+            raise BadInput(f"{reading.quoted(action.text)} — не похоже на {lowered(question.label).rstrip('?:. ')}: "
+                           "напишите его словами. Чтобы отправить анкету, нажмите «Отправить» или напишите «отправить»; "
+                           "чтобы исправить ответ — нажмите его номер.")
         try:
             value = engine.parse_text(question, action.text)
         except AnswerError as exc:

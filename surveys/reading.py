@@ -65,7 +65,7 @@ def pick(labels: Sequence[str], text: str) -> int:
     count = len(labels)
     if not low:
         raise AnswerError(f"Пустой ответ: напишите номер варианта (от 1 до {count}) или нажмите кнопку.")
-    if low.isdigit():
+    if re.fullmatch(r"[0-9]+", low):  # ASCII digits only: str.isdigit() takes «²», which int() refuses
         number = int(low) if len(low) <= 3 else 0
         if not 1 <= number <= count:
             raise AnswerError(f"Варианта с номером {low[:6]} нет: номера от 1 до {count}.")

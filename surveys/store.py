@@ -100,14 +100,15 @@ def write_unit(state: ResponseState, change: Change, actor: int, now: dt.datetim
                seconds: int | None = None) -> Unit:
     """The guarded writes of one action on `state` (read at state.version). `screen` is what the person is shown
     after it (screen_name; None: leave it); `seconds`, how long the screen the action was taken on had been open:
-    it goes with the first answer written (the question on that screen), the others were answered on its screen."""
+    it goes with the first answer written (the question on that screen; none when change.timed says the first
+    answer written is another: the carry screen's first fact was the one changed), the others were answered on its screen."""
     params = {"id": state.id, "version": state.version, "cursor": change.cursor, "now": now, "actor": actor,
               "status": change.status or state.status, "screen": screen}
     unit = Unit(guard=(GUARD_SUBMIT if change.submitted_at else GUARD, params))
     if change.upsert:
         unit.add(UPSERT_ANSWER, [
             {"response_id": state.id, "question": q, "value": v, "answered_by": actor, "answered_at": now,
-             "seconds": seconds if n == 0 else None}
+             "seconds": seconds if n == 0 and change.timed else None}
             for n, (q, v) in enumerate(change.upsert)
         ])
     if change.delete:

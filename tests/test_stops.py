@@ -10,9 +10,11 @@ import io
 import openpyxl
 from sqlalchemy import select
 
+from monitoring import returns
 from scoring.data import stop_counts
 from scoring.stops import REVIEW, pack_stops
 from storage.models import Answer, Response
+from storage.registry import get_person
 from tests.harness import register
 
 
@@ -95,3 +97,12 @@ async def test_where_teachers_stop(runner, api, world, clock, session_factory):
     assert ("Анкета педагога", None, "Проверка ответов (не нажали «Отправить»)", 2, 1, 0.5, None, None) in sheet
     school = [row for row in sheet if row[0] == "Анкета школы"]
     assert school and all(row[3] == 0 for row in school)  # nobody began it: reached by none, no share
+
+    # a questionnaire returned for rework went through every screen: its draft is not a stop at the review
+    deputy = await register(runner, 3011, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
+    async with session_factory() as session:
+        await returns.return_response(session, await get_person(session, deputy.id), first_response, "Уточните ИОМ", clock.now)
+        await session.commit()
+        again = next(pack_stops(c) for c in await stop_counts(session, world.municipality.id, "2026-2027") if c.key == "teacher")
+    assert (again.started, again.submitted) == (5, 1)
+    assert [(r.name, r.reached, r.stopped) for r in again.rows] == [(r.name, r.reached, r.stopped) for r in teacher.rows]

@@ -227,6 +227,7 @@ async def test_a_teacher_types_every_answer_ahead(runner, api, world, session_fa
     assert teacher.last.startswith("⚠️ Все вопросы отвечены") and "проверьте ответы" in teacher.last
     await teacher.send("отправить")
     assert "анкета отправлена ✅" in teacher.last
+    assert teacher.last.startswith("<b>📄 Копия ваших ответов") and teacher.buttons() == ["Скачать копию (Word)"]  # as after the button
     answers = next(iter((await _campaign_answers(session_factory, world.campaigns["teacher"].id)).values()))
     assert answers == {"position": "teacher", "subjects": ["math", "cs"], "diagnostics": "yes", "diagnostics_kinds": ["methodical"],
                        "has_iom": "yes", "iom_state": "completed", "network_association": "no", "rma_member": "no",

@@ -8,7 +8,7 @@ from bot.callbacks import Q_KINDS, R_KINDS, OpenSurvey, QuestionCb, ReviewCb
 from bot.context import Context
 from bot.events import EventKind
 from bot.features.copies import after_submit
-from surveys.questionnaire import Action, Kind
+from surveys.questionnaire import Action, Kind, ReviewView
 from surveys.screens import screen_of
 
 
@@ -28,8 +28,7 @@ async def review_button(ctx: Context, data: ReviewCb) -> None:
     kind = R_KINDS[data.a]
     step = await ctx.services.answering.act(ctx.person, data.r, Action(kind, None if kind == Kind.BACK else data.i), ctx.marks)
     await ctx.chat.replace(screen_of(step.view))
-    if getattr(step.view, "just_submitted", False):  # the respondent's copy (bot.features.copies)
-        await after_submit(ctx, data.r)
+    await _copy_if_sent(ctx, step.view)
 
 
 async def typed_answer(ctx: Context) -> None:
@@ -40,3 +39,10 @@ async def typed_answer(ctx: Context) -> None:
         action = Action(Kind.TEXT, text=event.text or "")
     step = await ctx.services.answering.typed(ctx.person, action, ctx.marks)
     await ctx.chat.show(screen_of(step.view))
+    await _copy_if_sent(ctx, step.view)
+
+
+async def _copy_if_sent(ctx: Context, view) -> None:
+    """Once the questionnaire is sent (a press of «Отправить» or a typed «отправить»), the respondent's copy follows."""
+    if isinstance(view, ReviewView) and view.just_submitted:
+        await after_submit(ctx, view.response_id)
