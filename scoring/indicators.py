@@ -98,7 +98,8 @@ class Reason:
     NOT_SENT = "not_sent"  # the school's questionnaire is not sent
     NOT_ANSWERED = "not_answered"  # the questionnaire is sent without this answer
     NO_TEACHER_ANSWERS = "no_teacher_answers"  # no teacher of the school (of the group) has answered yet
-    STAFF_NOT_DECLARED = "staff_not_declared"  # no school of the group declared its pedagogical workers
+    STAFF_NOT_DECLARED = "staff_not_declared"  # the school did not declare its pedagogical workers
+    NO_SCHOOL_DECLARED = "no_school_declared"  # no school of the group declared its pedagogical workers
     MUNICIPALITY_NOT_SENT = "municipality_not_sent"
     EMPTY_GROUP = "empty_group"  # the group (ШНРО/ШНСУ, risk zone) has no school this period
     NO_SCHOOL_SENT = "no_school_sent"  # no school of the group has sent its questionnaire
@@ -272,15 +273,14 @@ class Scorer:
         note = ""
         reason = ""
         if undeclared and len(school_ids) == 1:
-            sent = school_ids[0] in self.data.school_answers
-            reason = Reason.STAFF_NOT_DECLARED if sent else Reason.NOT_SENT
+            reason = self._undeclared_group(school_ids)
         elif undeclared:
             note = f"не учтены школы, не заявившие число педагогов: {undeclared} из {len(school_ids)}"
         if not denominator:
             if not school_ids:
                 reason = Reason.EMPTY_GROUP
             return Value(indicator.code, None, max_points=_max(indicator), note=note,
-                         reason=reason or Reason.STAFF_NOT_DECLARED)
+                         reason=reason or self._undeclared_group(school_ids))
         teachers_open = "teacher" in self.data.collecting
         if not respondents and teachers_open:
             return Value(indicator.code, None, max_points=_max(indicator), note=note, reason=Reason.NO_TEACHER_ANSWERS,
@@ -295,6 +295,14 @@ class Scorer:
         return value
 
     # --- schools -----------------------------------------------------------------------
+
+    def _undeclared_group(self, school_ids: list[int]) -> str:
+        """Why a teacher share has no denominator: the school (or no school of the group) sent no form, or sent it
+        without the number of its pedagogical workers."""
+        sent = any(sid in self.data.school_answers for sid in school_ids)
+        if len(school_ids) == 1:
+            return Reason.STAFF_NOT_DECLARED if sent else Reason.NOT_SENT
+        return Reason.NO_SCHOOL_DECLARED if sent else Reason.NO_SCHOOL_SENT
 
     def school_value(self, indicator: Indicator, school: SchoolInfo) -> Value:
         applies = indicator.applies_to == "all" or school.status.risk_zone

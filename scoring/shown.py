@@ -28,6 +28,7 @@ REASONS = {
     Reason.NOT_ANSWERED: "нет ответа на вопрос анкеты",
     Reason.NO_TEACHER_ANSWERS: "педагоги не ответили",
     Reason.STAFF_NOT_DECLARED: "школа не заявила число педагогических работников",
+    Reason.NO_SCHOOL_DECLARED: "ни одна школа группы не заявила число педагогических работников",
     Reason.MUNICIPALITY_NOT_SENT: "анкета муниципалитета не отправлена",
     Reason.EMPTY_GROUP: "в группе нет школ",
     Reason.NO_SCHOOL_SENT: "ни одна школа группы не отправила анкету",

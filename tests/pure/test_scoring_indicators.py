@@ -207,6 +207,18 @@ def test_nobody_in_a_group_gives_no_data():
     assert shown.with_reason(scores.municipal["M2.1.1"]) == "нет данных: анкета муниципалитета не отправлена"
 
 
+def test_a_group_whose_schools_declared_no_staff_says_so_of_the_group():
+    schools = [SchoolInfo(1, "X", "X", Status(shnro=True)), SchoolInfo(2, "Y", "Y", Status(shnro=True))]
+    teachers = TeacherCounts.from_answers(_teachers(1, 3, diagnostics=2))
+    none_sent = score_period(METHODOLOGY, PeriodData("p", schools, {}, teachers))
+    assert shown.with_reason(none_sent.municipal["M2.3.1"]) == "нет данных: ни одна школа группы не отправила анкету"
+    sent_without_staff = score_period(METHODOLOGY, PeriodData("p", schools, {1: {"quality_programme": "yes"}}, teachers))
+    assert shown.with_reason(sent_without_staff.municipal["M2.3.1"]) == (
+        "нет данных: ни одна школа группы не заявила число педагогических работников")
+    assert shown.with_reason(_school(sent_without_staff, 1).values["S2.3.1"]) == (
+        "нет данных: школа не заявила число педагогических работников")
+
+
 def test_while_collecting_a_point_the_missing_answers_could_change_is_not_decided():
     data = _data()
     data.collecting = EVERYONE
