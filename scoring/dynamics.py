@@ -4,7 +4,8 @@ A period's exam year is the last year named in it ("2020-2021" -> 2021, "2021" -
 A school has positive dynamics when its result rose strictly from the previous year to this
 one in every series it has (a series with both years). A school with no such series has no
 data, not "no": a share counts the schools with data and names how many have none, and with no
-results loaded at all it says so. P1 counts the schools where some teacher has answered. Each
+results loaded at all it says so. While teachers answer, P1 counts the schools where some teacher has
+answered; after the deadline every school (as M2.4.5: a school without answers is a «no»). Each
 period's dynamics use that period's statuses.
 """
 
@@ -123,6 +124,6 @@ def period_dynamics(
         "D2": _share([d.exams_rose for d in risk], exams_missing),
         "D3": _share([d.kdr_rose for d in low], exams_missing),
         "D4": _share([d.kdr_rose for d in risk], exams_missing),
-        "P1": _share([productive(d) for d in low], "no_teacher_answers"),
+        "P1": _share([productive(d) for d in low], Reason.NO_TEACHER_ANSWERS),
     }
     return shares, schools

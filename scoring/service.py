@@ -223,7 +223,8 @@ async def build_summary(
         history.append(scores)
         statuses = {s.id: s.status for s in loaded.data.schools}
         teachers = loaded.data.teachers
-        answered = {int(sid) for sid, n in teachers.respondents.items() if n} if "teacher" in loaded.completion.audiences else None
+        # while teachers answer, P1 counts the schools where some teacher has; after the deadline, as M2.4.5, every school
+        answered = {int(sid) for sid, n in teachers.respondents.items() if n} if "teacher" in loaded.data.collecting else None
         shares, per_school = period_dynamics(p, statuses, exams, teachers.schools_with_yes(PRODUCTIVE_QUESTION), answered)
         dynamics.append((p, shares))
         school_dynamics.extend(per_school)

@@ -98,6 +98,25 @@ async def _fill(session_factory, world) -> None:
         await session.commit()
 
 
+async def test_p1_counts_every_school_after_the_deadline_as_m245_does(session_factory, world, clock):
+    """While teachers answer, P1 leaves out a school none of whose teachers has answered; after the deadline it
+    counts it, as M2.4.5 does (a school without answers is a «no»)."""
+    await _fill(session_factory, world)
+    async with session_factory() as session:
+        await import_statuses(session, world.municipality, "2026-2027", [
+            StatusRow(2, "СОШ 1", True, False, False, True),
+            StatusRow(3, "мкоу  ключевская ООШ", False, True, False, False),  # ШНСУ, no teacher has answered
+        ])
+        await session.commit()
+        municipality = await session.get(Municipality, world.municipality.id)
+        collecting = await build_summary(session, municipality, now=clock.now)
+        after = await build_summary(session, municipality, now=AFTER(clock))
+    p1 = dict(collecting.dynamics)["2026-2027"]["P1"]
+    assert (p1.numerator, p1.denominator, p1.missing) == (1, 1, 1)
+    p1, m245 = dict(after.dynamics)["2026-2027"]["P1"], after.scores.municipal["M2.4.5"]
+    assert (p1.numerator, p1.denominator, p1.missing) == (1, 2, 0) and m245.denominator == 2
+
+
 async def test_summary_values_and_workbook_read_back(session_factory, world, clock):
     await _fill(session_factory, world)
     async with session_factory() as session:
