@@ -1,0 +1,376 @@
+"""The dashboard's data (the Mini App, bot.webapp): plain rows from a Summary, and the Summary kept while the data
+behind it stay the same. No messenger, no HTML: bot.webapp.views renders these.
+
+Every value becomes words through scoring.shown (the one place that says «нет данных» with its reason, «балл не
+определён», «не применяется»), a school's actions come from scoring.card's plan, completion from
+monitoring.completion: the page says what the chat, the workbook and the Word documents say.
+
+Ranking «who needs a methodical landing first»: the summary's own order of the lowest scorers (Summary.lowest: the
+ratio of points to the points decided, lowest first, by name), then the schools whose questionnaire the period asked
+for and did not get (their points are incomplete, so they are not ranked among the lowest).
+
+The cache (SummaryCache): the region's summary takes about 1.5 s to build, the page must answer within 1 s, so the
+Summary built for (municipality, period asked, school year of today) is kept with the fingerprint of everything it
+is made of (`data_version`): the period's campaigns and their state at `now` (a deadline passing changes what is
+still collecting), the responses (count, versions: every answer, submit and return bumps a response's version, and
+their latest update), returns, schools and their registry flags, statuses, exam results, the people registered, the
+municipality's own settings. A request reads the fingerprint (a handful of aggregate queries, milliseconds) and
+rebuilds when it differs, so every number shown is the database's now; only «по состоянию на» is set to now.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitoring.completion import TeacherCompletion, form_state
+from scoring import card, shown
+from scoring.indicators import SchoolScore, Value
+from scoring.methodology import Indicator
+from scoring.summary import Summary
+from storage.models import (
+    Campaign,
+    ExamResult,
+    Municipality,
+    Person,
+    Response,
+    ResponseReturn,
+    ResponseStatus,
+    School,
+    SchoolPeriod,
+    SchoolStatus,
+    campaign_state,
+)
+
+STATUSES = {  # the status filter: key -> (words, test)
+    "shnro": ("ШНРО", lambda s: s.shnro),
+    "shnsu": ("ШНСУ", lambda s: s.shnsu),
+    "risk_zone": ("зона риска", lambda s: s.risk_zone),
+    "none": ("нет статуса", lambda s: not (s.shnro or s.shnsu or s.risk_zone)),
+}
+SORTS = {
+    "need": "сначала нуждающиеся в помощи (меньше баллов)",
+    "best": "сначала больше баллов",
+    "name": "по названию",
+    "completion": "меньше ответивших педагогов",
+}
+PAGE = 30  # rows of the matrix a page
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    mark: str  # ok | zero | nodata | pending | info | na: the cell's colour
+    text: str  # what the cell shows: «1», «0», «н/д», «?», «—»
+    title: str  # the value in words (scoring.shown)
+
+
+def mark(value: Value | None) -> str:
+    if value is None or not value.applies:
+        return "na"
+    if value.informational:
+        return "info"
+    if value.pending:
+        return "pending"
+    if value.no_data:
+        return "nodata"
+    return "ok" if value.points else "zero"
+
+
+SHORT = {"na": "—", "info": "i", "pending": "?", "nodata": "н/д"}
+
+
+def cell(value: Value | None) -> Cell:
+    m = mark(value)
+    if value is None or not value.applies:
+        return Cell(m, SHORT[m], shown.NOT_APPLICABLE)
+    text = SHORT.get(m) or str(value.points)
+    words = shown.with_reason(value)
+    points = shown.points(value)
+    return Cell(m, text, f"{words}; {points}" if points else words)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A school in the matrix."""
+
+    id: int
+    name: str
+    short_name: str
+    status: str
+    total: str  # «12 из 20 баллов; нет данных по 7 показателям»
+    points: int
+    maximum: int
+    sent: bool  # its questionnaire is in (or the period asked for none)
+    cells: list[Cell]
+    teachers: TeacherCompletion | None
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    status: str = ""  # a STATUSES key, or "" for every school
+    below: int | None = None  # total points below this
+    zero: str = ""  # an indicator's code: schools where it scored a decided 0
+    sort: str = "need"
+    page: int = 0
+
+    @classmethod
+    def parse(cls, query: dict[str, str]) -> Filters:
+        below = query.get("below", "").strip()
+        page = query.get("page", "").strip()
+        return cls(
+            status=query.get("status", "") if query.get("status", "") in STATUSES else "",
+            below=int(below) if below.isdigit() and len(below) < 4 else None,
+            zero=query.get("zero", "")[:12],
+            sort=query.get("sort", "need") if query.get("sort", "need") in SORTS else "need",
+            page=min(int(page), 1000) if page.isdigit() and len(page) < 5 else 0,
+        )
+
+
+def ranked(summary: Summary) -> list[SchoolScore]:
+    """Every school, those that most need help first (the module's rule)."""
+    unsent = {s.school.id for s in summary.unsent()}
+    lowest = summary.lowest(len(summary.scores.schools))
+    rest = sorted((s for s in summary.scores.schools if s.school.id in unsent), key=lambda s: s.school.name)
+    return lowest + rest
+
+
+def _completion_key(summary: Summary, score: SchoolScore) -> tuple[float, str]:
+    teachers = summary.completion.teachers.get(score.school.id)
+    share = teachers.share if teachers is not None else None
+    return (float(share) if share is not None else 2.0, score.school.name)
+
+
+def _sorted(summary: Summary, sort: str) -> list[SchoolScore]:
+    if sort == "best":
+        return list(reversed(ranked(summary)))
+    if sort == "name":
+        return sorted(summary.scores.schools, key=lambda s: s.school.name)
+    if sort == "completion":
+        return sorted(summary.scores.schools, key=lambda s: _completion_key(summary, s))
+    return ranked(summary)
+
+
+def _keep(score: SchoolScore, filters: Filters) -> bool:
+    if filters.status and not STATUSES[filters.status][1](score.school.status):
+        return False
+    if filters.below is not None and score.total >= filters.below:
+        return False
+    if filters.zero:
+        value = score.values.get(filters.zero)
+        if value is None or not value.scored or value.points:
+            return False
+    return True
+
+
+def row(summary: Summary, score: SchoolScore) -> Row:
+    sent = not summary.school_form_expected or summary.form_sent(score.school.id)
+    return Row(
+        score.school.id, score.school.name, score.school.short_name, score.school.status.title(),
+        shown.total(score.total, score.maximum, len(score.no_data), len(score.pending)), score.total, score.maximum, sent,
+        [cell(score.values.get(i.code)) for i in summary.methodology.school_indicators],
+        summary.completion.teachers.get(score.school.id),
+    )
+
+
+def matrix(summary: Summary, filters: Filters, page: int = PAGE) -> tuple[list[Row], int]:
+    """The rows of this page of the filtered, sorted matrix, and how many schools pass the filters."""
+    kept = [s for s in _sorted(summary, filters.sort) if _keep(s, filters)]
+    start = filters.page * page
+    return [row(summary, s) for s in kept[start:start + page]], len(kept)
+
+
+def status_counts(summary: Summary) -> list[tuple[str, str, int]]:
+    """(filter key, words, schools) for each status; a school may have two (ШНРО and the risk zone)."""
+    return [(key, words, sum(1 for s in summary.scores.schools if test(s.school.status)))
+            for key, (words, test) in STATUSES.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionLine:
+    id: int
+    name: str
+    declared: int | None
+    registered: int | None  # None: the school was not asked (outside the teacher campaign's audience)
+    answered: int | None
+    share: str  # «40,0 %», or «—»
+    form: str  # the school questionnaire in words
+
+
+def completion(summary: Summary) -> list[CompletionLine]:
+    """Completion by school, the fewest answers against the declared staff first (monitoring.completion's counts)."""
+    from storage.wording import percent
+
+    c = summary.completion
+    returned = c.returned_forms
+    lines = []
+    for score in sorted(summary.scores.schools, key=lambda s: _completion_key(summary, s)):
+        t = c.teachers.get(score.school.id)
+        form = form_state(c.school_form.get(score.school.id), score.school.id in returned) \
+            if summary.school_form_expected else "—"
+        lines.append(CompletionLine(score.school.id, score.school.short_name, t.declared if t else None,
+                                    t.registered if t else None, t.submitted if t else None,
+                                    percent(t.share) if t is not None and t.share is not None else "—", form))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    indicator: Indicator
+    rule: str  # the threshold in words
+    cells: list[tuple[Cell, str]]  # per period: the cell and the value in words
+
+
+def municipal_history(summary: Summary) -> tuple[list[str], list[HistoryLine]]:
+    """The municipal indicators in every period on record up to the summary's, against their thresholds."""
+    periods = [scores.period for scores in summary.history]
+    lines = []
+    for indicator in summary.methodology.municipal_indicators:
+        values = [scores.municipal.get(indicator.code) for scores in summary.history]
+        if all(v is None or not v.applies for v in values):
+            continue
+        lines.append(HistoryLine(indicator, shown.threshold(indicator),
+                                 [(cell(v), shown.value(v)) for v in values]))
+    return periods, lines
+
+
+def municipal_series(summary: Summary) -> list[tuple[Indicator, list[tuple[str, float | None]]]]:
+    """The municipal shares with a threshold, per period (None: no data): the chart's lines."""
+    out = []
+    for indicator in summary.methodology.municipal_indicators:
+        if indicator.threshold is None:
+            continue
+        points = []
+        for scores in summary.history:
+            v = scores.municipal.get(indicator.code)
+            points.append((scores.period, float(v.value) if v is not None and v.applies and v.value is not None
+                           and not isinstance(v.value, bool) else None))
+        out.append((indicator, points))
+    return out
+
+
+@dataclass
+class SchoolPage:
+    score: SchoolScore
+    title: str
+    subtitle: str
+    state: str
+    total: str
+    main: list[str]  # «Главное»: the card's first three actions
+    zeros: list[str]  # the indicators that scored 0 in the period, in words
+    municipality: list[str]  # what the municipality decides (not the school)
+    periods: list[str]
+    rows: list[tuple[Indicator, list[tuple[Cell, str]]]]  # every indicator that applies in some period: per period its
+    # cell (the colour) and the card's words for it («58,8 % (1)», «нет данных», «—»)
+    totals: list[tuple[str, int, int]]  # (period, points, maximum) for the chart
+    teachers: str  # its teachers' completion, counts only (no names)
+    form: str
+
+
+def school_page(summary: Summary, school_id: int) -> SchoolPage | None:
+    score = next((s for s in summary.scores.schools if s.school.id == school_id), None)
+    if score is None:
+        return None
+    state = card.school_state(summary, score)
+    plan = card.plan(summary, score, state)
+    p = card.phrases()
+    history = []
+    for scores in summary.history:
+        found = next((s for s in scores.schools if s.school.id == school_id), None)
+        if found is not None:
+            history.append((scores.period, found))
+    rows = []
+    for indicator in summary.methodology.school_indicators:
+        values = [found.values.get(indicator.code) for _, found in history]
+        if all(v is None or not v.applies for v in values):
+            continue
+        rows.append((indicator, [(cell(v), card.cell(v)) for v in values]))
+    methodology = summary.methodology
+    zeros = [f"{methodology.indicator(v.code).label}: {shown.with_reason(v)}" for v in score.zeros]
+    teachers = summary.completion.teachers.get(school_id)
+    returned = school_id in summary.completion.returned_forms
+    return SchoolPage(
+        score, card.title(score, state),
+        p["subtitle"].format(municipality=summary.municipality.name, period=summary.period, status=score.school.status.title()),
+        card.state_line(state), card.total_line(summary, score),
+        [a.line() for a in plan.main], zeros, plan.municipality_lines(methodology),
+        [period for period, _ in history], rows, [(period, s.total, s.maximum) for period, s in history],
+        teachers.text() if teachers is not None else "педагогов в этом периоде не опрашивали",
+        form_state(summary.completion.school_form.get(school_id), returned) if summary.school_form_expected
+        else "анкету школы в этом периоде не собирали",
+    )
+
+
+# --- the summary kept while its data stay the same ---------------------------------------------------------------
+
+
+async def data_version(session: AsyncSession, municipality: Municipality, now: dt.datetime) -> str:
+    """A fingerprint of everything the municipality's summary is made of (the module's list), at `now`."""
+    mid = municipality.id
+    parts: list[Any] = [municipality.name, municipality.timezone, municipality.identification_method,
+                        getattr(municipality, "complete_at", None)]
+    campaigns = (await session.execute(
+        select(Campaign.id, Campaign.period, Campaign.audience, Campaign.opens_at, Campaign.deadline, Campaign.closed_at,
+               Campaign.status_filter).where(Campaign.municipality_id == mid).order_by(Campaign.id))).all()
+    parts += [(*c, campaign_state(c.closed_at, c.opens_at, c.deadline, now)) for c in campaigns]
+    ids = [c.id for c in campaigns]
+    if ids:
+        parts += list((await session.execute(
+            select(func.count(Response.id), func.sum(Response.version), func.max(Response.updated_at),
+                   func.count(Response.submitted_at), func.sum(Response.status == ResponseStatus.SUBMITTED))
+            .where(Response.campaign_id.in_(ids)))).one())
+        parts += list((await session.execute(
+            select(func.count(ResponseReturn.id), func.max(ResponseReturn.id), func.count(ResponseReturn.resubmitted_at))
+            .join(Response, ResponseReturn.response_id == Response.id).where(Response.campaign_id.in_(ids)))).one())
+    schools = select(School.id).where(School.municipality_id == mid)
+    parts += [tuple(r) for r in (await session.execute(
+        select(School.id, School.name, School.short_name).where(School.municipality_id == mid).order_by(School.id))).all()]
+    parts += [tuple(r) for r in (await session.execute(
+        select(SchoolPeriod.school_id, SchoolPeriod.period, SchoolPeriod.municipal_internship_site,
+               SchoolPeriod.regional_internship_site).where(SchoolPeriod.school_id.in_(schools))
+        .order_by(SchoolPeriod.id))).all()]
+    parts += list((await session.execute(
+        select(func.count(SchoolStatus.id), func.max(SchoolStatus.id), func.max(SchoolStatus.updated_at))
+        .where(SchoolStatus.school_id.in_(schools)))).one())
+    parts += list((await session.execute(
+        select(func.count(ExamResult.id), func.max(ExamResult.id)).where(ExamResult.school_id.in_(schools)))).one())
+    parts += list((await session.execute(
+        select(func.count(Person.id), func.max(Person.id), func.sum(Person.school_id), func.max(Person.registered_at))
+        .where(Person.municipality_id == mid))).one())
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+class SummaryCache:
+    """The last summaries built (at most `size`), each with the fingerprint of its data (the module's rule)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], tuple[str, Summary]] = OrderedDict()
+        self.built = 0  # summaries built (the rest were kept ones): tests and the benchmark read it
+
+    async def get(self, session: AsyncSession, municipality: Municipality, period: str | None, methodology: Any,
+                  *, now: dt.datetime) -> Summary:
+        from scoring.service import build_summary
+        from surveys.periods import school_year_of
+
+        key = (municipality.id, period or "", school_year_of(now, municipality.timezone), id(methodology))
+        version = await data_version(session, municipality, now)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == version:
+            self._kept.move_to_end(key)
+            as_of = now.astimezone(ZoneInfo(municipality.timezone))
+            return dataclasses.replace(kept[1], as_of=as_of)
+        summary = await build_summary(session, municipality, period, methodology, now=now)
+        self.built += 1
+        self._kept[key] = (version, summary)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return summary
