@@ -34,7 +34,22 @@ class Copy:
     text: str
 
 
-Button = tuple[str, CallbackData | Link | Copy]
+@dataclass(frozen=True, slots=True)
+class WebApp:
+    """Telegram: a button that opens the Mini App at `url` (a private chat only; bot.webapp.buttons picks it)."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenApp:
+    """MAX: a button of type open_app, the bot's mini-app with `payload` in its launch data (bot.webapp.buttons)."""
+
+    bot: str  # the bot's public name (MAX's `web_app` field)
+    payload: str
+
+
+Button = tuple[str, CallbackData | Link | Copy | WebApp | OpenApp]
 Buttons = list[list[Button]]
 
 

@@ -464,7 +464,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message is too long")
         extra: dict[str, Any] = {"text": text}
         if params.get("reply_markup"):
-            self._check_markup(params["reply_markup"])
+            self._check_markup(params["reply_markup"], self.chat(int(params["chat_id"])).type)
             extra["reply_markup"] = params["reply_markup"]
         message = self._bot_message(int(params["chat_id"]), extra)
         if self.keep_history:
@@ -473,9 +473,11 @@ class FakeTelegram:
             self.on_send(int(params["chat_id"]), message)
         return message
 
-    def _check_markup(self, markup: dict[str, Any]) -> None:
+    def _check_markup(self, markup: dict[str, Any], chat_type: str = "private") -> None:
         for row in markup.get("inline_keyboard", []):
             for button in row:
+                if "web_app" in button and chat_type != "private":  # Telegram: a Mini App button in private chats only
+                    raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
                 data = button.get("callback_data")
                 if data is not None and len(data.encode()) > 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
@@ -496,7 +498,7 @@ class FakeTelegram:
         self.chat(message["chat"]["id"]).touched = message["message_id"]
         self.chat(message["chat"]["id"]).changes += 1
         if markup:
-            self._check_markup(markup)
+            self._check_markup(markup, message["chat"]["type"])
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
@@ -512,7 +514,7 @@ class FakeTelegram:
         if message.get("reply_markup") == markup or (not markup and "reply_markup" not in message):
             raise ApiError(400, "Bad Request: message is not modified")
         if markup:
-            self._check_markup(markup)
+            self._check_markup(markup, message["chat"]["type"])
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)

@@ -21,17 +21,20 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
+    WebAppInfo,
 )
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.deep_linking import create_start_link
 
 from bot import texts
-from bot.chat import Button, Buttons, Copy, Link, albums
+from bot.chat import Button, Buttons, Copy, Link, WebApp, albums
 from bot.render import TELEGRAM_LIMIT, html_of, messages, render
 from surveys.screens import Rich, Screen
 
 
-def _button(label: str, data: CallbackData | Link | Copy) -> InlineKeyboardButton:
+def _button(label: str, data: CallbackData | Link | Copy | WebApp) -> InlineKeyboardButton:
+    if isinstance(data, WebApp):
+        return InlineKeyboardButton(text=label, web_app=WebAppInfo(url=data.url))
     if isinstance(data, Link):
         return InlineKeyboardButton(text=label, url=data.url)
     if isinstance(data, Copy):
