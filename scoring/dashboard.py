@@ -20,6 +20,7 @@ rebuilds when it differs, so every number shown is the database's now; only «п
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
@@ -57,10 +58,10 @@ STATUSES = {  # the status filter: key -> (words, test)
     "none": ("нет статуса", lambda s: not (s.shnro or s.shnsu or s.risk_zone)),
 }
 SORTS = {
-    "need": "сначала нуждающиеся в помощи (меньше баллов)",
-    "best": "сначала больше баллов",
+    "need": "меньше баллов — выше",
+    "best": "больше баллов — выше",
     "name": "по названию",
-    "completion": "меньше ответивших педагогов",
+    "completion": "меньше ответивших — выше",
 }
 PAGE = 30  # rows of the matrix a page
 
@@ -353,6 +354,7 @@ class SummaryCache:
     def __init__(self, size: int = 16) -> None:
         self.size = size
         self._kept: OrderedDict[tuple[Any, ...], tuple[str, Summary]] = OrderedDict()
+        self._building: dict[tuple[Any, ...], asyncio.Lock] = {}  # one build a key: requests at once wait for it
         self.built = 0  # summaries built (the rest were kept ones): tests and the benchmark read it
 
     async def get(self, session: AsyncSession, municipality: Municipality, period: str | None, methodology: Any,
@@ -361,16 +363,18 @@ class SummaryCache:
         from surveys.periods import school_year_of
 
         key = (municipality.id, period or "", school_year_of(now, municipality.timezone), id(methodology))
-        version = await data_version(session, municipality, now)
-        kept = self._kept.get(key)
-        if kept is not None and kept[0] == version:
+        async with self._building.setdefault(key, asyncio.Lock()):
+            version = await data_version(session, municipality, now)
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == version:
+                self._kept.move_to_end(key)
+                as_of = now.astimezone(ZoneInfo(municipality.timezone))
+                return dataclasses.replace(kept[1], as_of=as_of)
+            summary = await build_summary(session, municipality, period, methodology, now=now)
+            self.built += 1
+            self._kept[key] = (version, summary)
             self._kept.move_to_end(key)
-            as_of = now.astimezone(ZoneInfo(municipality.timezone))
-            return dataclasses.replace(kept[1], as_of=as_of)
-        summary = await build_summary(session, municipality, period, methodology, now=now)
-        self.built += 1
-        self._kept[key] = (version, summary)
-        self._kept.move_to_end(key)
-        while len(self._kept) > self.size:
-            self._kept.popitem(last=False)
-        return summary
+            while len(self._kept) > self.size:
+                dropped, _ = self._kept.popitem(last=False)
+                self._building.pop(dropped, None)
+            return summary
