@@ -9,13 +9,16 @@ Ranking «who needs a methodical landing first»: the summary's own order of the
 ratio of points to the points decided, lowest first, by name), then the schools whose questionnaire the period asked
 for and did not get (their points are incomplete, so they are not ranked among the lowest).
 
-The cache (SummaryCache): the region's summary takes about 1.5 s to build, the page must answer within 1 s, so the
-Summary built for (municipality, period asked, school year of today) is kept with the fingerprint of everything it
-is made of (`data_version`): the period's campaigns and their state at `now` (a deadline passing changes what is
-still collecting), the responses (count, versions: every answer, submit and return bumps a response's version, and
-their latest update), returns, schools and their registry flags, statuses, exam results, the people registered, the
-municipality's own settings. A request reads the fingerprint (a handful of aggregate queries, milliseconds) and
-rebuilds when it differs, so every number shown is the database's now; only «по состоянию на» is set to now.
+The cache (SummaryCache): the region's summary takes seconds to build (every period on record is read and scored),
+the page must answer within 1 s. So the dashboard builds the summary light (scoring.service.build_summary(light=True):
+no raw answers, exam dynamics or development tallies, which the page does not show) and keeps it with the fingerprint
+of everything it is made of (`data_version`): per period, its campaigns and their state at `now` (a deadline passing
+changes what is still collecting), their responses (count, versions: every answer, submit and return bumps a
+response's version; the latest update), returns, the period's statuses and registry flags; shared by every period, the
+municipality's own settings, its schools and the people registered. A request reads the fingerprint (a few aggregate
+queries) and rebuilds when it differs, so every number shown is the database's now; only «по состоянию на» is set
+to now. Each period's loaded data and scores are kept under that period's fingerprint too: an answer in this year's
+collection rebuilds this year only, the years before are taken as they were.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,7 +42,6 @@ from scoring.methodology import Indicator
 from scoring.summary import Summary
 from storage.models import (
     Campaign,
-    ExamResult,
     Municipality,
     Person,
     Response,
@@ -312,48 +314,93 @@ def school_page(summary: Summary, school_id: int) -> SchoolPage | None:
 # --- the summary kept while its data stay the same ---------------------------------------------------------------
 
 
-async def data_version(session: AsyncSession, municipality: Municipality, now: dt.datetime) -> str:
-    """A fingerprint of everything the municipality's summary is made of (the module's list), at `now`."""
-    mid = municipality.id
-    parts: list[Any] = [municipality.name, municipality.timezone, municipality.identification_method,
-                        getattr(municipality, "complete_at", None)]
-    campaigns = (await session.execute(
-        select(Campaign.id, Campaign.period, Campaign.audience, Campaign.opens_at, Campaign.deadline, Campaign.closed_at,
-               Campaign.status_filter).where(Campaign.municipality_id == mid).order_by(Campaign.id))).all()
-    parts += [(*c, campaign_state(c.closed_at, c.opens_at, c.deadline, now)) for c in campaigns]
-    ids = [c.id for c in campaigns]
-    if ids:
-        parts += list((await session.execute(
-            select(func.count(Response.id), func.sum(Response.version), func.max(Response.updated_at),
-                   func.count(Response.submitted_at), func.sum(Response.status == ResponseStatus.SUBMITTED))
-            .where(Response.campaign_id.in_(ids)))).one())
-        parts += list((await session.execute(
-            select(func.count(ResponseReturn.id), func.max(ResponseReturn.id), func.count(ResponseReturn.resubmitted_at))
-            .join(Response, ResponseReturn.response_id == Response.id).where(Response.campaign_id.in_(ids)))).one())
-    schools = select(School.id).where(School.municipality_id == mid)
-    parts += [tuple(r) for r in (await session.execute(
-        select(School.id, School.name, School.short_name).where(School.municipality_id == mid).order_by(School.id))).all()]
-    parts += [tuple(r) for r in (await session.execute(
-        select(SchoolPeriod.school_id, SchoolPeriod.period, SchoolPeriod.municipal_internship_site,
-               SchoolPeriod.regional_internship_site).where(SchoolPeriod.school_id.in_(schools))
-        .order_by(SchoolPeriod.id))).all()]
-    parts += list((await session.execute(
-        select(func.count(SchoolStatus.id), func.max(SchoolStatus.id), func.max(SchoolStatus.updated_at))
-        .where(SchoolStatus.school_id.in_(schools)))).one())
-    parts += list((await session.execute(
-        select(func.count(ExamResult.id), func.max(ExamResult.id)).where(ExamResult.school_id.in_(schools)))).one())
-    parts += list((await session.execute(
-        select(func.count(Person.id), func.max(Person.id), func.sum(Person.school_id), func.max(Person.registered_at))
-        .where(Person.municipality_id == mid))).one())
+def _digest(parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Version:
+    """The fingerprint of a municipality's data: what every period shares (the municipality's settings, its schools,
+    its people) and, per period, that period's own (its campaigns and their state at `now`, their responses and
+    returns, the statuses and registry flags of the period)."""
+
+    shared: str
+    periods: dict[str, str]
+
+    @property
+    def whole(self) -> str:
+        return _digest((self.shared, sorted(self.periods.items())))
+
+    def of(self, period: str) -> str:
+        return _digest((self.shared, self.periods.get(period, "")))
+
+
+async def data_version(session: AsyncSession, municipality: Municipality, now: dt.datetime) -> Version:
+    """The fingerprint of everything the dashboard's summary is made of (the module's list), at `now`."""
+    mid = municipality.id
+    shared: list[Any] = [municipality.name, municipality.timezone, municipality.identification_method,
+                         getattr(municipality, "complete_at", None)]
+    periods: dict[str, list[Any]] = defaultdict(list)
+    campaigns = (await session.execute(
+        select(Campaign.id, Campaign.period, Campaign.audience, Campaign.opens_at, Campaign.deadline, Campaign.closed_at,
+               Campaign.status_filter).where(Campaign.municipality_id == mid).order_by(Campaign.id))).all()
+    period_of = {c.id: c.period for c in campaigns}
+    for c in campaigns:
+        periods[c.period].append((*c, campaign_state(c.closed_at, c.opens_at, c.deadline, now)))
+    if period_of:
+        ids = list(period_of)
+        for row in (await session.execute(
+                select(Response.campaign_id, func.count(Response.id), func.sum(Response.version),
+                       func.max(Response.updated_at), func.count(Response.submitted_at))
+                .where(Response.campaign_id.in_(ids)).group_by(Response.campaign_id))).all():
+            periods[period_of[row[0]]].append(tuple(row))
+        for row in (await session.execute(
+                select(Response.campaign_id, func.count(ResponseReturn.id), func.max(ResponseReturn.id),
+                       func.count(ResponseReturn.resubmitted_at))
+                .join(Response, ResponseReturn.response_id == Response.id).where(Response.campaign_id.in_(ids))
+                .group_by(Response.campaign_id))).all():
+            periods[period_of[row[0]]].append(("returns", *row))
+    schools = select(School.id).where(School.municipality_id == mid)
+    shared += [tuple(r) for r in (await session.execute(
+        select(School.id, School.name, School.short_name).where(School.municipality_id == mid).order_by(School.id))).all()]
+    for row in (await session.execute(
+            select(SchoolPeriod.period, SchoolPeriod.school_id, SchoolPeriod.municipal_internship_site,
+                   SchoolPeriod.regional_internship_site).where(SchoolPeriod.school_id.in_(schools))
+            .order_by(SchoolPeriod.id))).all():
+        periods[row[0]].append(tuple(row))
+    for row in (await session.execute(
+            select(SchoolStatus.period, func.count(SchoolStatus.id), func.max(SchoolStatus.id),
+                   func.max(SchoolStatus.updated_at))
+            .where(SchoolStatus.school_id.in_(schools)).group_by(SchoolStatus.period))).all():
+        periods[row[0]].append(("statuses", *row))
+    shared += list((await session.execute(
+        select(func.count(Person.id), func.max(Person.id), func.sum(Person.school_id), func.max(Person.registered_at))
+        .where(Person.municipality_id == mid))).one())
+    return Version(_digest(shared), {p: _digest(parts) for p, parts in periods.items()})
+
+
+class _Periods:
+    """The periods kept for one build (scoring.service.build_summary's `memo`): by the fingerprint of each."""
+
+    def __init__(self, store: dict[tuple[Any, ...], tuple[str, Any]], key: tuple[Any, ...], version: Version) -> None:
+        self.store, self.key, self.version = store, key, version
+
+    def get(self, period: str) -> Any:
+        kept = self.store.get((*self.key, period))
+        return kept[1] if kept is not None and kept[0] == self.version.of(period) else None
+
+    def put(self, period: str, value: Any) -> None:
+        self.store[(*self.key, period)] = (self.version.of(period), value)
+
+
 class SummaryCache:
-    """The last summaries built (at most `size`), each with the fingerprint of its data (the module's rule)."""
+    """The last summaries built (at most `size`), each with the fingerprint of its data (the module's rule); and each
+    period's loaded data and scores, so that an answer in this year's collection rebuilds this year only."""
 
     def __init__(self, size: int = 16) -> None:
         self.size = size
         self._kept: OrderedDict[tuple[Any, ...], tuple[str, Summary]] = OrderedDict()
+        self._periods: dict[tuple[Any, ...], tuple[str, Any]] = {}
         self._building: dict[tuple[Any, ...], asyncio.Lock] = {}  # one build a key: requests at once wait for it
         self.built = 0  # summaries built (the rest were kept ones): tests and the benchmark read it
 
@@ -366,15 +413,19 @@ class SummaryCache:
         async with self._building.setdefault(key, asyncio.Lock()):
             version = await data_version(session, municipality, now)
             kept = self._kept.get(key)
-            if kept is not None and kept[0] == version:
+            if kept is not None and kept[0] == version.whole:
                 self._kept.move_to_end(key)
                 as_of = now.astimezone(ZoneInfo(municipality.timezone))
                 return dataclasses.replace(kept[1], as_of=as_of)
-            summary = await build_summary(session, municipality, period, methodology, now=now)
+            memo = _Periods(self._periods, (municipality.id, id(methodology)), version)
+            summary = await build_summary(session, municipality, period, methodology, now=now, light=True, memo=memo)
             self.built += 1
-            self._kept[key] = (version, summary)
+            self._kept[key] = (version.whole, summary)
             self._kept.move_to_end(key)
             while len(self._kept) > self.size:
                 dropped, _ = self._kept.popitem(last=False)
                 self._building.pop(dropped, None)
+            kept_municipalities = {k[0] for k in self._kept}
+            for k in [k for k in self._periods if k[0] not in kept_municipalities]:
+                del self._periods[k]
             return summary

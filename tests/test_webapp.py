@@ -17,7 +17,7 @@ from bot.webapp.initdata import BadLaunch, check, launch_data, sign
 from monitoring.access import NOT_YOURS
 from scoring import dashboard, shown
 from scoring.service import build_summary
-from storage.models import AccessLog, Municipality, Response, ResponseStatus
+from storage.models import AccessLog, Campaign, Municipality, Response, ResponseStatus
 from tests.webapp_world import TOKENS, build_web_world, headers, init_data, make_webapp, serve, user_id
 
 CHANNELS = ("telegram", "max")
@@ -200,7 +200,8 @@ async def test_numbers_are_the_summarys(web, session_factory, clock) -> None:
     assert len(lines) == len(summary.scores.schools)
     for sid, declared, registered, answered in lines:
         t = summary.completion.teachers[int(sid)]
-        assert (declared, registered, answered) == (str(t.declared), str(t.registered), str(t.submitted))
+        assert (declared, registered, answered) == (str(t.declared) if t.declared else "не заявлено", str(t.registered),
+                                                    str(t.submitted))
     # the municipal indicators across the three years, in the summary's words
     status, html = await _get(http, url, "api/municipal", hdrs)
     assert [p for p in ("2023-2024", "2024-2025", "2025-2026") if f"<th>{p}</th>" in html] == ["2023-2024", "2024-2025", "2025-2026"]
@@ -281,8 +282,27 @@ async def test_the_cache_keeps_numbers_true(web, session_factory, clock) -> None
     assert webapp.cache.built == 2
     t = summary.completion.teachers[school.id]
     assert re.search(rf'data-id="{school.id}">[^<]*</a></th>\s*<td>{t.declared}</td>\s*<td>{t.registered}</td><td>{t.submitted}</td>', html)
+    # a year before changes too (its school questionnaire goes back to a draft): that year is read again, the others kept
     async with session_factory() as session:
-        assert await session.scalar(select(func.count()).select_from(AccessLog)) == 4
+        response = await session.scalar(select(Response).join(Campaign).where(
+            Response.school_id == school.id, Campaign.period == "2023-2024", Campaign.audience == "school"))
+        response.status = ResponseStatus.DRAFT
+        response.version += 1
+        await session.commit()
+    summary = await _summary(session_factory, world, clock)
+    status, html = await _get(http, url, f"api/school/{school.id}", hdrs)
+    assert webapp.cache.built == 3
+    from scoring import card
+
+    before, middle, now = (next(s for s in scores.schools if s.school.id == school.id) for scores in summary.history)
+    for code in ("S2.1.1", "S2.2.1", "S2.4.4"):
+        label = summary.methodology.indicator(code).label
+        row = re.search(rf"<th>{re.escape(label)}</th>(.*?)</tr>", html).group(1)
+        assert [unescape(w) for w in re.findall(r'<td class="v \w+" title="[^"]*">([^<]*)</td>', row)] == [
+            card.cell(before.values[code]), card.cell(middle.values[code]), card.cell(now.values[code])]
+    assert card.cell(before.values["S2.1.1"]) == "нет данных"
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(AccessLog)) == 5
 
 
 async def test_the_start_parameter_opens_a_school(web, clock) -> None:

@@ -8,13 +8,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.webapp.initdata import launch_data
 from bot.webapp.server import WebApp
 from scoring.demo import build_demo
 from scoring.methodology import load_methodology
-from storage.models import Account, Municipality, Person, Role, School
+from storage.models import Account, Campaign, Municipality, Person, Response, Role, School
 from storage.registry import list_schools
 
 TOKENS = {"telegram": "123456:TEST-TOKEN", "max": "max-test-token_0123456789"}
@@ -48,6 +49,11 @@ async def build_web_world(session_factory: async_sessionmaker[AsyncSession], sch
         await session.flush()
         mine, theirs = await list_schools(session, municipality.id), await list_schools(session, other.id)
         mine.sort(key=lambda s: s.id)
+        # one school has not sent its questionnaire this year: «нет данных» is on the page, apart from 0
+        latest = await session.scalar(select(Campaign.id).where(Campaign.municipality_id == municipality.id,
+                                                                Campaign.audience == "school")
+                                      .order_by(Campaign.period.desc()).limit(1))
+        await session.execute(delete(Response).where(Response.campaign_id == latest, Response.school_id == mine[-1].id))
         world = WebWorld(municipality, other, mine, theirs)
         places = {"coordinator": (municipality, None, Role.COORDINATOR), "deputy": (municipality, mine[0], Role.DEPUTY),
                   "teacher": (municipality, mine[0], Role.TEACHER), "other_coordinator": (other, None, Role.COORDINATOR)}
