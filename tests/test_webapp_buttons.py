@@ -39,6 +39,7 @@ async def test_telegram_buttons(runner, api, world, session_factory):
     assert {"text": texts.BTN_APP_CARD, "web_app": {"url": f"{URL}?start=s{school}"}} in _telegram_buttons(api, 3101)
     await coordinator.send("/app")
     assert coordinator.last == texts.APP_OPEN
+    assert api.menu_buttons[3101] == {"type": "web_app", "text": texts.BTN_APP_MENU, "web_app": {"url": URL}}
 
     group = -100600
     api.chat(group, "supergroup", "Координаторы")
@@ -49,8 +50,11 @@ async def test_telegram_buttons(runner, api, world, session_factory):
     assert not [b for b in buttons if "web_app" in b] and not api.html_errors
 
     deputy = await register(runner, 3102, world.invites["deputy:0"], "Заместителева Ирина Олеговна")
+    assert api.menu_buttons[3102]["web_app"] == {"url": URL}  # registered with the dashboard on: the menu opens it
     await deputy.send("/card")
     assert {"text": texts.BTN_APP_CARD, "web_app": {"url": f"{URL}?start=s{world.schools[0].id}"}} in _telegram_buttons(api, 3102)
+    teacher = await register(runner, 3105, world.invites["teacher:0"], "Учителева Анна Петровна")
+    assert api.menu_buttons[3105] == {"type": "commands"} and await teacher.send("/app") == texts.WEBAPP_ONLY
     await register_directly(session_factory, world, 3103, Role.TEACHER)
     assert await User(runner, 3103).send("/app") == texts.WEBAPP_ONLY
     assert await User(runner, 3104).send("/app") == texts.WEBAPP_ONLY

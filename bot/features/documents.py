@@ -105,6 +105,8 @@ async def open_app(ctx: Context) -> None:
         return
     row = _app_row(ctx, texts.BTN_APP_SUMMARY)
     await ctx.chat.say(texts.APP_OPEN if row else texts.APP_OFF, row or None)
+    if row and ctx.chat.private:  # the menu button too (Telegram), for people registered before the dashboard
+        await ctx.chat.show_menu(person.role, ctx.services.webapp.url)
 
 
 # --- the school card: a deputy's own school, any school for a coordinator ------------------------------------

@@ -140,10 +140,12 @@ class TelegramChat:
         """Telegram's share dialog: the person picks the chats, the invite text goes there with the link."""
         return texts.BTN_SHARE_INVITE, Link(f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(text, safe='')}")
 
-    async def show_menu(self, role: str) -> None:
-        from bot.telegram.commands import set_person_commands
+    async def show_menu(self, role: str, app_url: str | None = None) -> None:
+        from bot.telegram.commands import set_person_commands, set_person_menu_button
 
         await set_person_commands(self.message.bot, self.chat_id, role)
+        if app_url and self.private:
+            await set_person_menu_button(self.message.bot, self.chat_id, role, app_url)
 
     def discard(self) -> None:
         self.pending_answer = None

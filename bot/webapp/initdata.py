@@ -93,7 +93,7 @@ def check(init_data: str, channel: str, tokens: dict[str, str], now: dt.datetime
         raise BadLaunch("launch data dated in the future")
     try:
         user = json.loads(fields.get("user", ""))
-        user_id = int(user["id"])
+        user_id = int(user["id"] if "id" in user else user["user_id"])  # MAX's user objects elsewhere say user_id
     except (ValueError, KeyError, TypeError):
         raise BadLaunch("no user in launch data") from None
     return Launch(channel, user_id, fields.get("start_param", "")[:64], when)
