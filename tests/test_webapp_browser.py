@@ -99,6 +99,8 @@ async def _open(browser, url: str, channel: str, role: str, clock, *, size=PHONE
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if os.environ.get("SHNOR_DEBUG_REQUESTS"):
+        page.on("request", lambda r: print("REQ", r.url.split("/app/")[-1]))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "403" not in msg.text else None)
     await page.goto(_url(url, channel, init_data(channel, role, clock.now, start), dark))
     return context, page, errors
@@ -158,6 +160,7 @@ async def test_what_the_coordinator_sees_is_the_summary(site, browser, clock, sh
         "els => els.map(e => e.dataset.school)")] == shnro
     # points below N and an indicator at 0 together
     await page.select_option("select[name=status]", "")
+    await expect(page.locator("[data-found]")).to_have_text(str(len(ranked)))
     below = sorted(s.total for s in ranked)[len(ranked) // 2]
     await page.fill("input[name=below]", str(below))
     await page.locator("input[name=below]").dispatch_event("change")
@@ -168,13 +171,16 @@ async def test_what_the_coordinator_sees_is_the_summary(site, browser, clock, sh
     both = [i for i in kept if next(s for s in ranked if s.school.id == i).values[code].scored
             and not next(s for s in ranked if s.school.id == i).values[code].points]
     await expect(page.locator("[data-found]")).to_have_text(str(len(both)))
-    # sorting by name
+    # sorting by name (each step waits for the page to show its answer, as a person does)
     await page.select_option("select[name=zero]", "")
+    await expect(page.locator("[data-found]")).to_have_text(str(len(kept)))
     await page.fill("input[name=below]", "")
     await page.locator("input[name=below]").dispatch_event("change")
+    await expect(page.locator("[data-found]")).to_have_text(str(len(ranked)))
     await page.select_option("select[name=sort]", "name")
-    first = sorted(ranked, key=lambda s: s.school.name)[0].school.id
-    await expect(page.locator("table.matrix tbody tr").first).to_have_attribute("data-school", str(first))
+    by_name = sorted(ranked, key=lambda s: s.school.name)
+    await expect(page.locator("[data-found]")).to_have_text(str(len(ranked)))
+    await expect(page.locator("table.matrix tbody tr").first).to_have_attribute("data-school", str(by_name[0].school.id))
     shown_names = await page.locator("table.matrix tbody th.school a").all_inner_texts()
     assert shown_names == [s.school.short_name for s in sorted(ranked, key=lambda s: s.school.name)]
     # completion: declared, registered, answered as the summary counts them

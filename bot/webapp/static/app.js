@@ -66,14 +66,23 @@
 
   function busy(on) { document.body.classList.toggle("busy", on); }
 
+  var latest = 0;  // only the newest request's answer is shown: a slower earlier one arriving later is dropped
+
   function show(target, path, params) {
+    var mine = ++latest;
     busy(true);
     return get(path, params).then(function (res) {
+      if (mine !== latest) return false;
       busy(false);
       if (!res.ok) { app.innerHTML = res.html; return false; }
       target.innerHTML = res.html;
       return true;
-    }, function () { busy(false); message("Нет связи с сервером. Проверьте интернет и откройте панель заново."); });
+    }, function () {
+      if (mine !== latest) return false;
+      busy(false);
+      message("Нет связи с сервером. Проверьте интернет и откройте панель заново.");
+      return false;
+    });
   }
 
   function render(push) {
