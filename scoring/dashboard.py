@@ -78,12 +78,12 @@ class Cell:
 def mark(value: Value | None) -> str:
     if value is None or not value.applies:
         return "na"
+    if value.value is None:  # «нет данных», a point or not: its own mark, never a 0
+        return "nodata"
     if value.informational:
         return "info"
     if value.pending:
         return "pending"
-    if value.no_data:
-        return "nodata"
     return "ok" if value.points else "zero"
 
 
