@@ -46,7 +46,6 @@ from storage.models import (
     Person,
     Response,
     ResponseReturn,
-    ResponseStatus,
     School,
     SchoolPeriod,
     SchoolStatus,

@@ -18,7 +18,15 @@ from monitoring.access import NOT_YOURS
 from scoring import dashboard, shown
 from scoring.service import build_summary
 from storage.models import AccessLog, Campaign, Municipality, Response, ResponseStatus
-from tests.webapp_world import TOKENS, build_web_world, headers, init_data, make_webapp, serve, user_id
+from tests.webapp_world import (
+    TOKENS,
+    build_web_world,
+    headers,
+    init_data,
+    make_webapp,
+    serve,
+    user_id,
+)
 
 CHANNELS = ("telegram", "max")
 
@@ -124,7 +132,7 @@ async def test_forged_expired_and_replayed_launch_data(web, clock, channel: str)
 
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_every_role(web, session_factory, clock, channel: str) -> None:
-    world, webapp, url, http = web
+    world, _webapp, url, http = web
     own, other_school = world.schools[0], world.schools[1]
     # the coordinator: the municipality and any of its schools
     status, html = await _get(http, url, "api/home", headers(channel, "coordinator", clock.now))
@@ -168,7 +176,7 @@ async def test_every_role(web, session_factory, clock, channel: str) -> None:
 
 
 async def test_numbers_are_the_summarys(web, session_factory, clock) -> None:
-    world, webapp, url, http = web
+    world, _webapp, url, http = web
     summary = await _summary(session_factory, world, clock)
     hdrs = headers("telegram", "coordinator", clock.now)
     status, html = await _get(http, url, "api/home", hdrs)
@@ -176,14 +184,14 @@ async def test_numbers_are_the_summarys(web, session_factory, clock) -> None:
     text = _text(html)
     assert shown.state_line(summary.state) in text
     # the three that most need a landing: the summary's lowest scorers
-    lowest = re.search(r'<ol class="lowest">(.*?)</ol>', html, re.S).group(1)
+    lowest = re.search(r'<ol class="lowest">(.*?)</ol>', html, re.DOTALL).group(1)
     names = re.findall(r'data-id="(\d+)">([^<]+)</a> — ([^;]+);', lowest)
     expected = summary.lowest(3)
     assert [int(i) for i, _, _ in names] == [s.school.id for s in expected]
     for (_, _, total), score in zip(names, expected):
         assert unescape(total).startswith(f"{score.total} из ")
     # the matrix: every row's points and each cell as the scores say
-    rows = re.findall(r'<tr data-school="(\d+)">(.*?)</tr>', html, re.S)
+    rows = re.findall(r'<tr data-school="(\d+)">(.*?)</tr>', html, re.DOTALL)
     assert len(rows) == len(summary.scores.schools)
     by_id = {s.school.id: s for s in summary.scores.schools}
     for sid, body in rows:
@@ -210,7 +218,7 @@ async def test_numbers_are_the_summarys(web, session_factory, clock) -> None:
 
 
 async def test_school_page_across_the_years(web, session_factory, clock) -> None:
-    world, webapp, url, http = web
+    world, _webapp, url, http = web
     summary = await _summary(session_factory, world, clock)
     from scoring import card
 
@@ -230,7 +238,7 @@ async def test_school_page_across_the_years(web, session_factory, clock) -> None
 
 
 async def test_filters_and_sorting(web, session_factory, clock) -> None:
-    world, webapp, url, http = web
+    world, _webapp, url, http = web
     summary = await _summary(session_factory, world, clock)
     hdrs = headers("telegram", "coordinator", clock.now)
     by_id = {s.school.id: s for s in summary.scores.schools}
@@ -290,7 +298,7 @@ async def test_the_cache_keeps_numbers_true(web, session_factory, clock) -> None
         response.version += 1
         await session.commit()
     summary = await _summary(session_factory, world, clock)
-    status, html = await _get(http, url, f"api/school/{school.id}", hdrs)
+    _status, html = await _get(http, url, f"api/school/{school.id}", hdrs)
     assert webapp.cache.built == 3
     from scoring import card
 
@@ -306,7 +314,7 @@ async def test_the_cache_keeps_numbers_true(web, session_factory, clock) -> None
 
 
 async def test_the_start_parameter_opens_a_school(web, clock) -> None:
-    world, webapp, url, http = web
+    world, _webapp, url, http = web
     school = world.schools[3]
     # signed in the launch data (a t.me/<bot>?startapp= link, MAX's open_app payload)
     hdrs = {"X-Init-Data": init_data("max", "coordinator", clock.now, start=f"s{school.id}"), "X-Channel": "max"}
@@ -318,7 +326,7 @@ async def test_the_start_parameter_opens_a_school(web, clock) -> None:
 
 
 async def test_shell_and_files(web) -> None:
-    world, webapp, url, http = web
+    _world, _webapp, url, http = web
     async with http.get(url) as response:
         html = await response.text()
         assert response.status == 200 and "static/app.js" in html and "telegram.org" not in html

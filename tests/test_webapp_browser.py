@@ -139,7 +139,7 @@ async def test_a_coordinator_finds_three_schools_and_opens_one_across_three_year
 
 @pytest.mark.parametrize("channel", ["telegram", "max"])
 async def test_what_the_coordinator_sees_is_the_summary(site, browser, clock, shots, channel):
-    world, url, summary = site
+    _world, url, summary = site
     context, page, errors = await _open(browser, url, channel, "coordinator", clock, size=DESKTOP)
     await page.locator("table.matrix").wait_for()
     ranked = dashboard.ranked(summary)
@@ -199,7 +199,7 @@ async def test_what_the_coordinator_sees_is_the_summary(site, browser, clock, sh
 
 @pytest.mark.parametrize("channel", ["telegram", "max"])
 async def test_themes_and_sizes(site, browser, clock, shots, channel):
-    world, url, summary = site
+    _world, url, summary = site
     school = summary.lowest(1)[0].school.id
     for size, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
         context, page, errors = await _open(browser, url, channel, "coordinator", clock, size=size, dark=True)
@@ -221,7 +221,7 @@ async def test_themes_and_sizes(site, browser, clock, shots, channel):
 
 @pytest.mark.parametrize("channel", ["telegram", "max"])
 async def test_the_deputy_sees_their_school_only(site, browser, clock, shots, channel):
-    world, url, summary = site
+    world, url, _summary = site
     context, page, errors = await _open(browser, url, channel, "deputy", clock)
     await page.locator("[data-school-page]").wait_for()
     assert await page.locator("[data-school-page]").get_attribute("data-school-page") == str(world.deputy_school.id)
@@ -247,7 +247,7 @@ async def test_the_deputy_sees_their_school_only(site, browser, clock, shots, ch
 async def test_the_messengers_object_and_an_expired_launch(site, browser, clock):
     """No launch data in the URL: the script takes window.Telegram.WebApp.initData (as when telegram-web-app.js has
     read it); launch data past its window is refused with the way back."""
-    world, url, summary = site
+    _world, url, _summary = site
     context = await browser.new_context(viewport=PHONE)
     data = init_data("telegram", "coordinator", clock.now)
     await context.add_init_script("window.Telegram = {WebApp: {initData: " + json.dumps(data) +

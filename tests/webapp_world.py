@@ -15,7 +15,15 @@ from bot.webapp.initdata import launch_data
 from bot.webapp.server import WebApp
 from scoring.demo import build_demo
 from scoring.methodology import load_methodology
-from storage.models import Account, Campaign, Municipality, Person, Response, Role, School
+from storage.models import (
+    Account,
+    Campaign,
+    Municipality,
+    Person,
+    Response,
+    Role,
+    School,
+)
 from storage.registry import list_schools
 
 TOKENS = {"telegram": "123456:TEST-TOKEN", "max": "max-test-token_0123456789"}
