@@ -157,6 +157,20 @@ async def measure(url: str) -> str:
     return "\n".join(lines)
 
 
+NOTES = """\
+- **Met while the data stay unchanged**: the first screen, a school's page (every year), the deputy's screen, the
+  tabs and the filters, and the weight. About 100 ms of each warm request is the fingerprint of the data (a handful of
+  aggregates over the responses, the people and the registry: scoring.dashboard.data_version), read on every request
+  so that no number outlives a change; the rest is the launch data's check, the person, the HTML and the access
+  log's commit.
+- **Not met right after an answer in a region-size collection**: the year being collected is read and scored again
+  (scoring.data.load_period's yes-count aggregate about 0.9 s, scoring about 0.5 s on this shared 2-core machine);
+  the years before are kept under their own fingerprints and not read again. The first view after start reads and
+  scores every year. What would close it: keep the yes counts per school and rescore only the schools whose
+  responses changed (the fingerprint per school instead of per period), or a covering index for the fingerprint and a
+  background rebuild as soon as an answer lands (the rebuild then usually precedes the next view)."""
+
+
 async def main() -> None:
     url = f"sqlite+aiosqlite:///{DB}"
     if os.environ.get("BENCH_WEBAPP_REBUILD") and DB.exists():
@@ -166,7 +180,7 @@ async def main() -> None:
     body = await measure(url)
     print(body)
     record("Dashboard (Mini App)", body + "\n\nTargets: the first screen under 1 s and a school page under 300 ms on the "
-           "region-size demo; the page under 300 KB.")
+           "region-size demo; the page under 300 KB.\n\n" + NOTES)
 
 
 if __name__ == "__main__":

@@ -396,7 +396,7 @@ class SummaryCache:
     """The last summaries built (at most `size`), each with the fingerprint of its data (the module's rule); and each
     period's loaded data and scores, so that an answer in this year's collection rebuilds this year only."""
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int = 8) -> None:
         self.size = size
         self._kept: OrderedDict[tuple[Any, ...], tuple[str, Summary]] = OrderedDict()
         self._periods: dict[tuple[Any, ...], tuple[str, Any]] = {}
@@ -405,10 +405,19 @@ class SummaryCache:
 
     async def get(self, session: AsyncSession, municipality: Municipality, period: str | None, methodology: Any,
                   *, now: dt.datetime) -> Summary:
-        from scoring.service import build_summary
         from surveys.periods import school_year_of
 
         key = (municipality.id, period or "", school_year_of(now, municipality.timezone), id(methodology))
+        try:
+            return await self._get(session, key, municipality, period, methodology, now)
+        finally:
+            if key not in self._kept:  # a period that is not on record: no lock left behind for it
+                self._building.pop(key, None)
+
+    async def _get(self, session: AsyncSession, key: tuple[Any, ...], municipality: Municipality, period: str | None,
+                   methodology: Any, now: dt.datetime) -> Summary:
+        from scoring.service import build_summary
+
         async with self._building.setdefault(key, asyncio.Lock()):
             version = await data_version(session, municipality, now)
             kept = self._kept.get(key)
