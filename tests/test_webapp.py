@@ -157,6 +157,11 @@ async def test_every_role(web, session_factory, clock, channel: str) -> None:
     for section in ("api/schools", "api/completion", "api/municipal"):
         status, html = await _get(http, url, section, headers(channel, "deputy", clock.now))
         assert status == 403 and texts.WEBAPP_ONLY in _text(html), section
+    # an administrator of the municipality: a coordinator's rights, in their own municipality only
+    status, html = await _get(http, url, f"api/school/{other_school.id}", headers(channel, "admin", clock.now))
+    assert status == 200 and other_school.name in _text(html)
+    status, _ = await _get(http, url, f"api/school/{world.other_schools[0].id}", headers(channel, "admin", clock.now))
+    assert status == 403
     # a teacher and a stranger: refused, in Russian
     for path in ("api/home", f"api/school/{own.id}", "api/schools"):
         status, html = await _get(http, url, path, headers(channel, "teacher", clock.now))
@@ -168,7 +173,8 @@ async def test_every_role(web, session_factory, clock, channel: str) -> None:
     people = {p.id: role for role, p in world.people.items()}
     seen = [(people[e.person_id], e.action, e.municipality_id) for e in log]
     assert seen == [("coordinator", "webapp", world.municipality.id), ("coordinator", "webapp_school", world.municipality.id),
-                    ("other_coordinator", "webapp", world.other.id), ("deputy", "webapp_school", world.municipality.id)]
+                    ("other_coordinator", "webapp", world.other.id), ("deputy", "webapp_school", world.municipality.id),
+                    ("admin", "webapp_school", world.municipality.id)]
     assert log[1].detail == f"панель: {other_school.name}; период 2025-2026; {'Telegram' if channel == 'telegram' else 'MAX'}"
 
 

@@ -27,7 +27,7 @@ from storage.models import (
 from storage.registry import list_schools
 
 TOKENS = {"telegram": "123456:TEST-TOKEN", "max": "max-test-token_0123456789"}
-ROLES = ("coordinator", "deputy", "teacher", "other_coordinator")
+ROLES = ("coordinator", "deputy", "teacher", "other_coordinator", "admin")
 HASH_KEY = {"telegram": "tgWebAppData", "max": "WebAppData"}
 
 
@@ -64,7 +64,8 @@ async def build_web_world(session_factory: async_sessionmaker[AsyncSession], sch
         await session.execute(delete(Response).where(Response.campaign_id == latest, Response.school_id == mine[-1].id))
         world = WebWorld(municipality, other, mine, theirs)
         places = {"coordinator": (municipality, None, Role.COORDINATOR), "deputy": (municipality, mine[0], Role.DEPUTY),
-                  "teacher": (municipality, mine[0], Role.TEACHER), "other_coordinator": (other, None, Role.COORDINATOR)}
+                  "teacher": (municipality, mine[0], Role.TEACHER), "other_coordinator": (other, None, Role.COORDINATOR),
+                  "admin": (municipality, None, Role.ADMIN)}
         for role, (place, school, kind) in places.items():
             person = Person(tg_user_id=user_id("telegram", role), chat_id=user_id("telegram", role),
                             full_name=f"Тестов {role}", role=kind, municipality_id=place.id,
