@@ -164,10 +164,10 @@ def _dashboard(settings: Settings, services, channels: list[str]):
     if "max" in channels:
         tokens["max"] = settings.max_bot_token()
     names = {c: n for c, n in (("telegram", settings.bot_username), ("max", settings.max_bot_username)) if n}
-    services.webapp = AppLinks(settings.webapp_url, names)
+    webapp = WebApp(services.session_factory, services.clock, services.methodology, tokens, settings.webapp_max_age)
+    services.webapp = AppLinks(settings.webapp_url, names, webapp.cache)
     log.info("Mini App: %s", settings.webapp_url)
-    return WebApp(services.session_factory, services.clock, services.methodology, tokens,
-                  settings.webapp_max_age).app()
+    return webapp.app()
 
 
 async def _closing(what: str, closing) -> None:

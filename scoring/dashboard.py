@@ -403,6 +403,20 @@ class SummaryCache:
         self._building: dict[tuple[Any, ...], asyncio.Lock] = {}  # one build a key: requests at once wait for it
         self.built = 0  # summaries built (the rest were kept ones): tests and the benchmark read it
 
+    def keep(self, municipality: Municipality, period: str | None, methodology: Any, summary: Summary, version: Version,
+             now: dt.datetime) -> None:
+        """Keep a summary built elsewhere (/summary builds one; its button opens the dashboard next) under `version`,
+        the fingerprint read BEFORE it was built: a change in between makes the next request build again, never the
+        other way round. Kept without what the dashboard does not show (the raw answers, dynamics, tallies)."""
+        from surveys.periods import school_year_of
+
+        key = (municipality.id, period or "", school_year_of(now, municipality.timezone), id(methodology))
+        self._kept[key] = (version.whole, dataclasses.replace(summary, raw=[], raw_truncated=False, surveys={},
+                                                               dynamics=[], school_dynamics=[], development=[]))
+        self._kept.move_to_end(key)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
     async def get(self, session: AsyncSession, municipality: Municipality, period: str | None, methodology: Any,
                   *, now: dt.datetime) -> Summary:
         from surveys.periods import school_year_of

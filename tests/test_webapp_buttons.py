@@ -81,3 +81,33 @@ async def test_max_buttons(max_runner, max_api, world):
     stranger = MaxUser(max_runner, 3202, "Пётр")
     await stranger.send("/app")
     assert max_api.texts(max_api.dialog(3202))[-1] == texts.WEBAPP_ONLY
+
+
+async def test_the_summary_fills_the_dashboard(runner, api, world, session_factory, clock):
+    """/summary builds the summary anyway: the dashboard its button opens shows that one, built no second time; an
+    answer after it makes the page build again."""
+    import aiohttp
+
+    from bot.webapp.initdata import launch_data
+    from bot.webapp.server import WebApp
+    from tests.webapp_world import serve
+
+    services = runner.dp["pipeline"].services
+    webapp = WebApp(session_factory, clock, services.methodology, {"telegram": api.token})
+    services.webapp = AppLinks(URL, {"telegram": "shnor_test_bot"}, webapp.cache)
+    coordinator = await register(runner, 3301, world.invites["coordinator"], "Координаторова Ольга Николаевна")
+    await coordinator.send("/summary")
+    site, url = await serve(webapp)
+    try:
+        async with aiohttp.ClientSession() as http:
+            headers = {"X-Init-Data": launch_data(3301, api.token, clock.now), "X-Channel": "telegram"}
+            async with http.get(url + "api/completion", headers=headers) as response:
+                assert response.status == 200 and world.schools[0].short_name in await response.text()
+            assert webapp.cache.built == 0  # the page is /summary's
+            teacher = await register(runner, 3302, world.invites["teacher:0"], "Учителева Анна Петровна")
+            await teacher.send("/surveys")
+            async with http.get(url + "api/completion", headers=headers) as response:
+                assert response.status == 200
+            assert webapp.cache.built == 1  # somebody registered since: built again
+    finally:
+        await site.cleanup()

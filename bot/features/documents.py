@@ -69,17 +69,23 @@ async def summary(ctx: Context, period: str) -> None:
     from scoring import charts, report, text
 
     chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
+    from scoring.dashboard import data_version
     from scoring.service import ScoringError, build_summary
 
     municipality = await _coordinators_municipality(chat, session, person)
     if municipality is None:
         return
+    cache = ctx.services.webapp.cache if ctx.services.webapp is not None else None
     async with chat.uploading():
         try:
+            # the dashboard's fingerprint first, then the summary: its button then opens a page already built
+            version = await data_version(session, municipality, now) if cache is not None else None
             result = await build_summary(session, municipality, period or None, methodology, now=now)
         except ScoringError as exc:
             await chat.say(str(exc))
             return
+        if cache is not None:
+            cache.keep(municipality, period or None, methodology, result, version, now)
         _log_document(chat, session, "summary", municipality, person, result.period, now)
         workbook, albums = await asyncio.gather(
             asyncio.to_thread(report.workbook, result), asyncio.to_thread(charts.images, result),

@@ -11,6 +11,7 @@ and /app; the channel's renderer draws it):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.chat import Button, Link, OpenApp, WebApp
 
@@ -19,6 +20,7 @@ from bot.chat import Button, Link, OpenApp, WebApp
 class AppLinks:
     url: str  # WEBAPP_URL: the page's public https address
     bots: dict[str, str] = field(default_factory=dict)  # channel -> the bot's public name (filled at start-up)
+    cache: Any = None  # scoring.dashboard.SummaryCache of the dashboard this process serves: /summary fills it
 
 
 def app_button(links: AppLinks | None, channel: str, private: bool, label: str, start: str = "") -> Button | None:
