@@ -166,7 +166,8 @@ NOTES = """\
 - **Not met right after an answer in a region-size collection**: the year being collected is read and scored again
   (scoring.data.load_period's yes-count aggregate about 0.9 s, scoring about 0.5 s on this shared 2-core machine);
   the years before are kept under their own fingerprints and not read again. The first view after start reads and
-  scores every year. What would close it: keep the yes counts per school and rescore only the schools whose
+  scores every year. /summary hands its summary to the dashboard (its button opens a page already built). What would
+  close it: keep the yes counts per school and rescore only the schools whose
   responses changed (the fingerprint per school instead of per period), or a covering index for the fingerprint and a
   background rebuild as soon as an answer lands (the rebuild then usually precedes the next view)."""
 
