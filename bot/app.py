@@ -93,6 +93,7 @@ async def run(settings: Settings) -> None:
     # the services every channel of this process shares: who writes (bot.people), the questionnaire, the rest
     services = Services(session_factory, clock, Answering(session_factory, writer, clock), People(session_factory),
                         methodology, calendar, runner, links)
+    dashboard = _dashboard(settings, services, channels)
     dp = None
     if bot is not None:
         dp = create_dispatcher(session_factory, writer=writer, bot_id=bot.id, storage=storage, events_isolation=isolation,
@@ -109,18 +110,32 @@ async def run(settings: Settings) -> None:
         if bot is not None:
             me = await bot.get_me()
             links.setdefault("telegram", partial(start_link, "telegram", me.username))
+            if services.webapp is not None:
+                services.webapp.bots.setdefault("telegram", me.username)
             log.info("Telegram bot @%s started", me.username)
         if client is not None:
             info = await client.me()
+            if services.webapp is not None and info.get("username"):
+                services.webapp.bots.setdefault("max", info["username"])
             log.info("MAX bot %s started", info.get("username"))
         gc.collect()
         gc.freeze()  # what start-up built lives for the whole run: the collector need not walk it again
         leader.start()
         jobs = []
+        # the dashboard beside the webhook server when there is one (the same reverse proxy), its own port otherwise
+        beside_telegram = dashboard is not None and bot is not None and bool(settings.webhook_url)
+        beside_max = dashboard is not None and not beside_telegram and max_app is not None and bool(settings.max_webhook_url)
         if bot is not None:
-            jobs.append(_serve_webhook(settings, dp, bot) if settings.webhook_url else _poll(settings, dp, bot))
+            jobs.append(_serve_webhook(settings, dp, bot, dashboard if beside_telegram else None) if settings.webhook_url
+                        else _poll(settings, dp, bot))
         if max_app is not None:
-            jobs.append(_serve_max(settings, max_app))
+            jobs.append(_serve_max(settings, max_app, dashboard if beside_max else None))
+        if dashboard is not None and not beside_telegram and not beside_max:
+            from aiohttp import web
+
+            alone = web.Application()
+            alone.add_subapp(settings.webapp_path, dashboard)
+            jobs.append(_listen(alone, settings.webhook_host, settings.webapp_port, settings.webapp_path, "Mini App"))
         await asyncio.gather(*jobs)
     finally:
         if stats is not None:
@@ -134,6 +149,25 @@ async def run(settings: Settings) -> None:
         if bot is not None:
             await _closing("Telegram session", bot.session.close())
         await _closing("database engine", engine.dispose())
+
+
+def _dashboard(settings: Settings, services, channels: list[str]):
+    """The dashboard's aiohttp app (bot.webapp) when WEBAPP_URL is set, keyed by the tokens of the channels run here."""
+    if not settings.webapp_url:
+        return None
+    from bot.webapp.buttons import AppLinks
+    from bot.webapp.server import WebApp
+
+    tokens = {}
+    if "telegram" in channels:
+        tokens["telegram"] = settings.token()
+    if "max" in channels:
+        tokens["max"] = settings.max_bot_token()
+    names = {c: n for c, n in (("telegram", settings.bot_username), ("max", settings.max_bot_username)) if n}
+    webapp = WebApp(services.session_factory, services.clock, services.methodology, tokens, settings.webapp_max_age)
+    services.webapp = AppLinks(settings.webapp_url, names, webapp.cache)
+    log.info("Mini App: %s", settings.webapp_url)
+    return webapp.app()
 
 
 async def _closing(what: str, closing) -> None:
@@ -167,7 +201,7 @@ async def _listen(app, host: str, port: int, path: str, what: str) -> None:
         await runner.cleanup()
 
 
-async def _serve_max(settings: Settings, app) -> None:
+async def _serve_max(settings: Settings, app, dashboard=None) -> None:
     """MAX by long polling (GET /updates with a marker), or by webhook when MAX_WEBHOOK_URL is set."""
     from bot.max.app import UPDATE_TYPES
     from bot.max.polling import MaxPoller
@@ -183,8 +217,10 @@ async def _serve_max(settings: Settings, app) -> None:
     await app.start()
     secret = settings.max_webhook_secret.get_secret_value() if settings.max_webhook_secret else None
     await app.client.subscribe(settings.max_webhook_url, secret, UPDATE_TYPES)
-    await _listen(webhook_app(app, path=settings.max_webhook_path, secret=secret), settings.webhook_host,
-                  settings.max_webhook_port, settings.max_webhook_path, "MAX webhook")
+    web_app = webhook_app(app, path=settings.max_webhook_path, secret=secret)
+    if dashboard is not None:
+        web_app.add_subapp(settings.webapp_path, dashboard)
+    await _listen(web_app, settings.webhook_host, settings.max_webhook_port, settings.max_webhook_path, "MAX webhook")
 
 
 _STOPS: list = []  # what stops each channel's loop: a signal stops them all
@@ -205,10 +241,12 @@ async def _poll(settings: Settings, dp, bot) -> None:
     await poller.run()
 
 
-async def _serve_webhook(settings: Settings, dp, bot) -> None:
+async def _serve_webhook(settings: Settings, dp, bot, dashboard=None) -> None:
     from bot.telegram.webhook import create_webhook_app
 
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
     app = create_webhook_app(dp, bot, dp["inbox"], path=settings.webhook_path, secret=secret)
+    if dashboard is not None:
+        app.add_subapp(settings.webapp_path, dashboard)
     await _listen(app, settings.webhook_host, settings.webhook_port, settings.webhook_path, "webhook")

@@ -34,7 +34,22 @@ class Copy:
     text: str
 
 
-Button = tuple[str, CallbackData | Link | Copy]
+@dataclass(frozen=True, slots=True)
+class WebApp:
+    """Telegram: a button that opens the Mini App at `url` (a private chat only; bot.webapp.buttons picks it)."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenApp:
+    """MAX: a button of type open_app, the bot's mini-app with `payload` in its launch data (bot.webapp.buttons)."""
+
+    bot: str  # the bot's public name (MAX's `web_app` field)
+    payload: str
+
+
+Button = tuple[str, CallbackData | Link | Copy | WebApp | OpenApp]
 Buttons = list[list[Button]]
 
 
@@ -82,8 +97,9 @@ class Chat(Protocol):
     def uploading(self) -> AbstractAsyncContextManager[Any]: ...
     async def start_link(self, token: str) -> str: ...
     def share_button(self, link: str, text: str) -> Button: ...
-    async def show_menu(self, role: str) -> None:
-        """The commands menu of a person who has just registered (where the channel has one a chat)."""
+    async def show_menu(self, role: str, app_url: str | None = None) -> None:
+        """The commands menu of a person who has just registered (where the channel has one a chat); with `app_url`,
+        a coordinator's or a deputy's menu button opens the dashboard there (Telegram's chat menu button)."""
     def discard(self) -> None:
         """Forget what waits to go out with the pressed button's answer (the update failed)."""
     async def finish(self) -> None:

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     max_webhook_path: str = "/max"
     max_polling_drop_webhook: bool = False  # long polling removes a webhook subscription left at MAX (it silences polling)
     max_webhook_port: int = Field(default=8081, ge=1, le=65535)
+    # the dashboard (bot.webapp): its public https address; empty: no dashboard, no buttons
+    webapp_url: str | None = None
+    webapp_path: str = Field(default="/app", pattern=r"^/[A-Za-z0-9_\-/]*[A-Za-z0-9_\-]$")
+    webapp_port: int = Field(default=8083, ge=1, le=65535)  # its own port when no webhook server runs
+    webapp_max_age: int = Field(default=3600, ge=60, le=86400)  # seconds launch data is accepted (bot.webapp.initdata)
 
     _location: SettingsLocation = PrivateAttr()
 

@@ -32,6 +32,7 @@ class Services:
     calendar: Any  # monitoring.calendar.CalendarDef
     reminders: Any = None  # bot.reminders.ReminderRunner: wakes the outbox at once
     links: dict[str, Callable[[str], str]] = field(default_factory=dict)  # channel -> its start link of a token
+    webapp: Any = None  # bot.webapp.buttons.AppLinks: the dashboard's address and the bots' names; None: no dashboard
 
 
 @dataclass(slots=True)

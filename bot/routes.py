@@ -68,6 +68,7 @@ COMMANDS: dict[str, Route] = {
     "/summary": Route(features.summary, arg=True, private=False),
     "/report": Route(features.report, arg=True, private=False),
     "/card": Route(features.card),
+    "/app": Route(features.open_app, session=False, private=False),
     "/campaigns": Route(features.list_campaigns),
     "/newcampaign": Route(features.new_campaign, session=False),
     "/calendar": Route(features.show_calendar, arg=True),

@@ -194,9 +194,14 @@ async def identify(session: AsyncSession, municipality: Municipality, period: st
 
 async def build_summary(
     session: AsyncSession, municipality: Municipality, period: str | None = None, methodology: Methodology | None = None,
-    *, now: dt.datetime,
+    *, now: dt.datetime, light: bool = False, memo: Any = None,
 ) -> Summary:
-    """`now` decides the current school year (the default period)."""
+    """`now` decides the current school year (the default period).
+
+    `light`: what the dashboard shows (scoring.dashboard), without the raw answers, the exam dynamics and the
+    development tallies (their lists stay empty). `memo` (with `light`): a period's loaded data and scores kept by the
+    caller, `memo.get(period)` -> (loaded, scores) or None, `memo.put(period, (loaded, scores))`; the caller keys them
+    by the fingerprint of that period's data (scoring.dashboard.data_version)."""
     methodology = methodology or load_methodology()
     periods = await periods_on_record(session, municipality.id)
     if not periods:
@@ -211,17 +216,27 @@ async def build_summary(
             raise ScoringError(str(exc)) from None
         if period not in periods:
             raise ScoringError(f"За период {period} данных нет. Есть: {', '.join(periods)}.")
-    exams = await exams_of(session, municipality.id)
+    exams = await exams_of(session, municipality.id) if not light else {}
     history: list[PeriodScores] = []
     dynamics: list[tuple[str, dict[str, Share]]] = []
     school_dynamics: list[SchoolDynamics] = []
     current = None
     for p in periods[: periods.index(period) + 1]:
-        loaded = await load_period(session, municipality.id, p, with_raw=p == period)
-        loaded.data.collecting = loaded.collecting(now)
-        scores = score_period(methodology, loaded.data)
+        kept = memo.get(p) if memo is not None and light else None
+        if kept is not None:
+            loaded, scores = kept
+        else:
+            loaded = await load_period(session, municipality.id, p, with_raw=p == period and not light)
+            loaded.data.collecting = loaded.collecting(now)
+            scores = score_period(methodology, loaded.data)
+            if memo is not None and light:
+                memo.put(p, (loaded, scores))
         history.append(scores)
         statuses = {s.id: s.status for s in loaded.data.schools}
+        if light:
+            if p == period:
+                current = (loaded, scores, statuses)
+            continue
         teachers = loaded.data.teachers
         # while teachers answer, P1 counts the schools where some teacher has; after the deadline, as M2.4.5, every school
         answered = {int(sid) for sid, n in teachers.respondents.items() if n} if "teacher" in loaded.data.collecting else None
@@ -235,7 +250,8 @@ async def build_summary(
     open_until = loaded.open_until(now)
     return Summary(
         municipality, period, methodology, scores, loaded.completion, statuses, history, dynamics, school_dynamics, loaded.raw,
-        loaded.raw_truncated, periods, current_year, loaded.surveys, await development_tallies(session, municipality.id, period),
+        loaded.raw_truncated, periods, current_year, loaded.surveys,
+        await development_tallies(session, municipality.id, period) if not light else [],
         as_of=now.astimezone(zone), open_until=open_until.astimezone(zone) if open_until else None,
         stops=[pack_stops(c) for c in await stop_counts(session, municipality.id, period)],
     )

@@ -90,6 +90,8 @@ ACTIONS = {
     "card_docx": "карточка школы, .docx",
     "report": "отчёт, .docx",
     "export": "выгрузка ответов, .xlsx",
+    "webapp": "панель (мини-приложение)",
+    "webapp_school": "панель: школа",
 }
 
 

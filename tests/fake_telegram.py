@@ -59,7 +59,7 @@ def html_error(text: str) -> str:
     return ""
 
 
-JSON_FIELDS = {"reply_markup", "commands", "scope", "entities", "allowed_updates", "link_preview_options", "reply_parameters",
+JSON_FIELDS = {"reply_markup", "commands", "scope", "menu_button", "entities", "allowed_updates", "link_preview_options", "reply_parameters",
                "media"}
 CAPTION_LIMIT = 1024  # characters of a photo's or a document's caption
 ALBUM_SIZES = range(2, 11)  # sendMediaGroup: «must include 2-10 items»
@@ -110,6 +110,7 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}  # setChatMenuButton: chat id (None: the default) -> button
         self.chat_actions: list[tuple[int, str]] = []
         self.faults: dict[str, list[Fault]] = {}
         self.fault_hook: Any = None  # callable(method, params) -> {"status": ..., "deliver": bool} | None, decided per call
@@ -464,7 +465,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message is too long")
         extra: dict[str, Any] = {"text": text}
         if params.get("reply_markup"):
-            self._check_markup(params["reply_markup"])
+            self._check_markup(params["reply_markup"], self.chat(int(params["chat_id"])).type)
             extra["reply_markup"] = params["reply_markup"]
         message = self._bot_message(int(params["chat_id"]), extra)
         if self.keep_history:
@@ -473,9 +474,11 @@ class FakeTelegram:
             self.on_send(int(params["chat_id"]), message)
         return message
 
-    def _check_markup(self, markup: dict[str, Any]) -> None:
+    def _check_markup(self, markup: dict[str, Any], chat_type: str = "private") -> None:
         for row in markup.get("inline_keyboard", []):
             for button in row:
+                if "web_app" in button and chat_type != "private":  # Telegram: a Mini App button in private chats only
+                    raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
                 data = button.get("callback_data")
                 if data is not None and len(data.encode()) > 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
@@ -496,7 +499,7 @@ class FakeTelegram:
         self.chat(message["chat"]["id"]).touched = message["message_id"]
         self.chat(message["chat"]["id"]).changes += 1
         if markup:
-            self._check_markup(markup)
+            self._check_markup(markup, message["chat"]["type"])
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
@@ -512,7 +515,7 @@ class FakeTelegram:
         if message.get("reply_markup") == markup or (not markup and "reply_markup" not in message):
             raise ApiError(400, "Bad Request: message is not modified")
         if markup:
-            self._check_markup(markup)
+            self._check_markup(markup, message["chat"]["type"])
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
@@ -613,6 +616,13 @@ class FakeTelegram:
         scope = params.get("scope") or {"type": "default"}
         key = scope["type"] if "chat_id" not in scope else f"chat:{scope['chat_id']}"
         self.commands[key] = params.get("commands", [])
+        return True
+
+    async def api_setchatmenubutton(self, params: dict[str, Any]) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if button.get("type") == "web_app" and not str(button.get("web_app", {}).get("url", "")).startswith("https://"):
+            raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")  # a Mini App's URL must be https
+        self.menu_buttons[int(params["chat_id"]) if "chat_id" in params else None] = button
         return True
 
     async def api_deletemycommands(self, params: dict[str, Any]) -> bool:

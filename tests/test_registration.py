@@ -97,8 +97,8 @@ async def test_help_and_menus_differ_by_role(runner, api, world):
     assert "ссылку-приглашение" in await stranger.send("/help")
     coordinator = await register(runner, 801, world.invites["coordinator"], "Координаторова Ольга Николаевна")
     assert "анкету муниципалитета" in await coordinator.send("/help")
-    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "report", "card", "campaigns", "newcampaign", "calendar",
-                                                        "surveys", "copy", "setchat", "help", "mydata"]
+    assert [c["command"] for c in api.commands["chat:801"]] == ["summary", "report", "card", "app", "campaigns", "newcampaign",
+                                                        "calendar", "surveys", "copy", "setchat", "help", "mydata"]
     assert "муниципальный координатор" in await coordinator.send("/whoami")
 
 

@@ -27,7 +27,7 @@ from bot.features.campaigns import (
 )
 from bot.features.chase import chase_button, missing
 from bot.features.copies import copy_button, copy_command
-from bot.features.documents import card, card_button, card_file, chat_moved, setchat, summary
+from bot.features.documents import card, card_button, card_file, chat_moved, open_app, setchat, summary
 from bot.features.privacy import forget_answer, forget_ask, my_data
 from bot.features.registration import (
     Registration,
@@ -49,4 +49,4 @@ from bot.features.returns import (
     typed_comment,
 )
 
-__all__ = ['CalendarShift', 'NewCampaign', 'Registration', 'ReportFlow', 'ReturnFlow', 'calendar_button', 'campaign_button', 'card', 'card_button', 'card_file', 'chat_moved', 'chase_button', 'comment_not_text', 'consent_answer', 'copy_button', 'copy_command', 'forget_answer', 'forget_ask', 'full_name', 'help_', 'link', 'list_campaigns', 'missing', 'my_data', 'name_not_text', 'new_campaign', 'new_campaign_button', 'report', 'report_button', 'return_button', 'setchat', 'show_calendar', 'start', 'start_with_token', 'summary', 'surveys', 'typed_comment', 'typed_date', 'typed_deadline', 'typed_meeting', 'typed_period', 'whoami']
+__all__ = ['CalendarShift', 'NewCampaign', 'Registration', 'ReportFlow', 'ReturnFlow', 'calendar_button', 'campaign_button', 'card', 'card_button', 'card_file', 'chat_moved', 'chase_button', 'comment_not_text', 'consent_answer', 'copy_button', 'copy_command', 'forget_answer', 'forget_ask', 'full_name', 'help_', 'link', 'list_campaigns', 'missing', 'my_data', 'name_not_text', 'new_campaign', 'new_campaign_button', 'open_app', 'report', 'report_button', 'return_button', 'setchat', 'show_calendar', 'start', 'start_with_token', 'summary', 'surveys', 'typed_comment', 'typed_date', 'typed_deadline', 'typed_meeting', 'typed_period', 'whoami']

@@ -16,6 +16,7 @@ from bot.callbacks import (
 )
 from bot.chat import Buttons, Chat
 from bot.context import Context
+from bot.webapp.buttons import app_button
 from monitoring.access import card_school, card_schools, migrate_chat, set_coordinators_chat, summary_municipality
 from storage.models import (
     Municipality,
@@ -68,26 +69,50 @@ async def summary(ctx: Context, period: str) -> None:
     from scoring import charts, report, text
 
     chat, session, person, methodology, now = ctx.chat, ctx.session, ctx.person, ctx.services.methodology, ctx.now
+    from scoring.dashboard import data_version
     from scoring.service import ScoringError, build_summary
 
     municipality = await _coordinators_municipality(chat, session, person)
     if municipality is None:
         return
+    cache = ctx.services.webapp.cache if ctx.services.webapp is not None else None
     async with chat.uploading():
         try:
+            # the dashboard's fingerprint first, then the summary: its button then opens a page already built
+            version = await data_version(session, municipality, now) if cache is not None else None
             result = await build_summary(session, municipality, period or None, methodology, now=now)
         except ScoringError as exc:
             await chat.say(str(exc))
             return
+        if cache is not None:
+            cache.keep(municipality, period or None, methodology, result, version, now)
         _log_document(chat, session, "summary", municipality, person, result.period, now)
         workbook, albums = await asyncio.gather(
             asyncio.to_thread(report.workbook, result), asyncio.to_thread(charts.images, result),
         )
-        await chat.say_lines(text.summary_lines(result))
+        await chat.say_lines(text.summary_lines(result), _app_row(ctx, texts.BTN_APP_SUMMARY))
         name = f"shnor_{result.period}.xlsx".replace(" ", "_")
         await chat.send_file("document", name, workbook, texts.SUMMARY_WORKBOOK)
         for caption, photos in albums:
             await chat.photos(photos, caption)
+
+
+def _app_row(ctx: Context, label: str, start: str = "") -> Buttons:
+    """The dashboard's button as a keyboard of one row, or none (no WEBAPP_URL: bot.webapp.buttons)."""
+    button = app_button(ctx.services.webapp, ctx.chat.channel, ctx.chat.private, label, start)
+    return [[button]] if button else []
+
+
+async def open_app(ctx: Context) -> None:
+    """/app: the dashboard's button (coordinators: the municipality; deputies: their school)."""
+    person = ctx.person
+    if not is_coordinator(person) and not (person is not None and person.role == "deputy" and person.school_id):
+        await ctx.chat.say(texts.WEBAPP_ONLY)
+        return
+    row = _app_row(ctx, texts.BTN_APP_SUMMARY)
+    await ctx.chat.say(texts.APP_OPEN if row else texts.APP_OFF, row or None)
+    if row and ctx.chat.private:  # the menu button too (Telegram), for people registered before the dashboard
+        await ctx.chat.show_menu(person.role, ctx.services.webapp.url)
 
 
 # --- the school card: a deputy's own school, any school for a coordinator ------------------------------------
@@ -115,8 +140,9 @@ async def _card(ctx: Context, school_id: int | None, action: str):
     return result, score
 
 
-def _card_buttons(school_id: int, page: int | None) -> Buttons:
+def _card_buttons(ctx: Context, school_id: int, page: int | None) -> Buttons:
     board: Buttons = [[(texts.BTN_CARD_XLSX, CardExport(school=school_id)), (texts.BTN_CARD_DOCX, CardWord(school=school_id))]]
+    board += _app_row(ctx, texts.BTN_APP_CARD, f"s{school_id}")
     if page is not None:  # a coordinator's: back to the picker
         board.append([(texts.BTN_CARD_SCHOOLS, CardCb(a=CardAction.PAGE, v=page))])
     return board
@@ -148,7 +174,7 @@ async def _show_card(ctx: Context, school_id: int | None, page: int | None) -> N
     from scoring import card as school_card
 
     found, score = result
-    await ctx.chat.say_lines(school_card.lines(found, score), _card_buttons(score.school.id, page))
+    await ctx.chat.say_lines(school_card.lines(found, score), _card_buttons(ctx, score.school.id, page))
 
 
 async def card(ctx: Context) -> None:

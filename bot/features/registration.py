@@ -43,6 +43,11 @@ class Registration:
     full_name = "Registration:full_name"
 
 
+def _app_url(ctx: Context) -> str | None:
+    """The dashboard's address for the menu button of a coordinator or a deputy (bot.webapp); None: no dashboard."""
+    return ctx.services.webapp.url if ctx.services.webapp is not None else None
+
+
 async def start(ctx: Context, token: str) -> None:
     """/start: with an invite's token (Telegram's /start payload, MAX's start payload) registration begins, without
     one the person's questionnaires are shown."""
@@ -72,7 +77,7 @@ async def start_with_token(ctx: Context, token: str) -> None:
         await session.flush()
         ctx.forget_person()
         await state.clear()
-        await chat.show_menu(linked.role)
+        await chat.show_menu(linked.role, _app_url(ctx))
         municipality, school = await places(session, linked.municipality_id, linked.school_id)
         await chat.say(texts.LINKED.format(name=addressed(linked.full_name), channel=CHANNEL_TITLES[chat.channel],
                                            who=describe(linked, municipality, school)))
@@ -153,7 +158,7 @@ async def full_name(ctx: Context, text: str | None) -> None:
                    dt.datetime.fromisoformat(data["consent_at"]))
     ctx.forget_person()  # committed before the first reply
     await state.clear()
-    await chat.show_menu(done.role)
+    await chat.show_menu(done.role, _app_url(ctx))
     municipality, school = await places(session, done.municipality_id, done.school_id)
     await chat.say(texts.REGISTERED.format(name=addressed(name), who=describe(done, municipality, school)))
     await show_campaigns(chat, session, done, now, municipality.timezone if municipality else "UTC", ctx.services.answering)

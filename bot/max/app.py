@@ -46,6 +46,7 @@ SEEN = 100_000  # update keys remembered in process
 COMMANDS = [  # MAX has one menu for everybody (PATCH /me/commands): the commands people use most
     ("surveys", "Мои анкеты"), ("copy", "Копия отправленной анкеты (Word)"), ("card", "Карточка школы (заместителям)"),
     ("missing", "Кто из педагогов не ответил (заместителям)"), ("summary", "Сводка (координаторам)"),
+    ("app", "Панель: школы и показатели"),
     ("report", "Справка в Word (координаторам)"), ("campaigns", "Кампании (координаторам)"),
     ("newcampaign", "Новая кампания (координаторам)"), ("calendar", "Календарь мониторинга (координаторам)"),
     ("setchat", "Назначить чат координаторов"), ("link", "Подключить второй мессенджер"), ("mydata", "Мои данные"),

@@ -166,7 +166,7 @@ class MaxChat:
     def uploading(self) -> AbstractAsyncContextManager[Any]:
         return nothing()
 
-    async def show_menu(self, role: str) -> None:
+    async def show_menu(self, role: str, app_url: str | None = None) -> None:
         """MAX has one menu for everybody (bot.max.app.COMMANDS)."""
 
     def discard(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.chat import Buttons, Copy, Link
+from bot.chat import Buttons, Copy, Link, OpenApp
 from bot.max.client import KEYBOARD_LIMIT, MESSAGE_LIMIT
 from bot.render import callback_data, html, split_html
 from surveys.screens import Rich, Screen
@@ -26,7 +26,10 @@ ROW_LIMIT = 7
 ROW_LINK_LIMIT = 3  # a row with a link or an open_app button
 
 
-def _button(label: str, payload: str | Link | Copy) -> dict[str, Any]:
+def _button(label: str, payload: str | Link | Copy | OpenApp) -> dict[str, Any]:
+    if isinstance(payload, OpenApp):  # the bot's mini-app; the payload reaches its launch data (start_param)
+        button = {"type": "open_app", "text": label[:LABEL_LIMIT], "web_app": payload.bot}
+        return {**button, "payload": payload.payload} if payload.payload else button
     if isinstance(payload, Link):
         return {"type": "link", "text": label[:LABEL_LIMIT], "url": payload.url}
     kind, payload = ("clipboard", payload.text) if isinstance(payload, Copy) else ("callback", payload)
@@ -71,7 +74,7 @@ def shape(rows: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
     return out
 
 
-def keyboard(rows: list[list[tuple[str, str | Link | Copy]]]) -> dict[str, Any] | None:
+def keyboard(rows: list[list[tuple[str, str | Link | Copy | OpenApp]]]) -> dict[str, Any] | None:
     """Callback buttons (a packed payload), link buttons and clipboard buttons (MAX's «copy this text»)."""
     rows = [row for row in rows if row]
     if not rows:
@@ -83,7 +86,7 @@ def keyboard(rows: list[list[tuple[str, str | Link | Copy]]]) -> dict[str, Any] 
 def body(text: str, buttons: Buttons | None = None) -> dict[str, Any]:
     """A flow's reply: HTML text and buttons of callback data (or links, or texts to copy). Attachments are always
     given: an edit with none takes the old keyboard away."""
-    board = keyboard([[(label, data if isinstance(data, (Link, Copy)) else data.pack()) for label, data in row]
+    board = keyboard([[(label, data if isinstance(data, (Link, Copy, OpenApp)) else data.pack()) for label, data in row]
                       for row in buttons or []])
     return {"text": text, "format": "html", "attachments": [board] if board else []}
 

@@ -21,17 +21,20 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
+    WebAppInfo,
 )
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.deep_linking import create_start_link
 
 from bot import texts
-from bot.chat import Button, Buttons, Copy, Link, albums
+from bot.chat import Button, Buttons, Copy, Link, WebApp, albums
 from bot.render import TELEGRAM_LIMIT, html_of, messages, render
 from surveys.screens import Rich, Screen
 
 
-def _button(label: str, data: CallbackData | Link | Copy) -> InlineKeyboardButton:
+def _button(label: str, data: CallbackData | Link | Copy | WebApp) -> InlineKeyboardButton:
+    if isinstance(data, WebApp):
+        return InlineKeyboardButton(text=label, web_app=WebAppInfo(url=data.url))
     if isinstance(data, Link):
         return InlineKeyboardButton(text=label, url=data.url)
     if isinstance(data, Copy):
@@ -137,10 +140,12 @@ class TelegramChat:
         """Telegram's share dialog: the person picks the chats, the invite text goes there with the link."""
         return texts.BTN_SHARE_INVITE, Link(f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(text, safe='')}")
 
-    async def show_menu(self, role: str) -> None:
-        from bot.telegram.commands import set_person_commands
+    async def show_menu(self, role: str, app_url: str | None = None) -> None:
+        from bot.telegram.commands import set_person_commands, set_person_menu_button
 
         await set_person_commands(self.message.bot, self.chat_id, role)
+        if app_url and self.private:
+            await set_person_menu_button(self.message.bot, self.chat_id, role, app_url)
 
     def discard(self) -> None:
         self.pending_answer = None

@@ -13,6 +13,9 @@ from aiogram.types import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
+    MenuButtonCommands,
+    MenuButtonWebApp,
+    WebAppInfo,
 )
 
 from bot import texts
@@ -32,6 +35,16 @@ async def set_default_commands(bot: Bot) -> None:
         await bot.set_my_commands(_commands("group_admin"), scope=BotCommandScopeAllChatAdministrators())
     except TelegramAPIError as exc:  # the menu is a convenience: the bot works without it
         log.warning("setMyCommands failed: %s", exc.message)
+
+
+async def set_person_menu_button(bot: Bot, chat_id: int, role: str, app_url: str) -> None:
+    """A coordinator's or a deputy's menu button opens the dashboard (bot.webapp); everybody else keeps the commands."""
+    button = (MenuButtonWebApp(text=texts.BTN_APP_MENU, web_app=WebAppInfo(url=app_url))
+              if role in ("coordinator", "admin", "deputy") else MenuButtonCommands())
+    try:
+        await bot.set_chat_menu_button(chat_id=chat_id, menu_button=button)
+    except TelegramAPIError as exc:  # the menu is a convenience
+        log.warning("setChatMenuButton failed: %s", exc.message)
 
 
 async def set_person_commands(bot: Bot, chat_id: int, role: str) -> None:

@@ -9,3 +9,4 @@ from bot.texts.copies import *  # noqa: F403
 from bot.texts.people import *  # noqa: F403
 from bot.texts.report import *  # noqa: F403
 from bot.texts.returns import *  # noqa: F403
+from bot.texts.webapp import *  # noqa: F403

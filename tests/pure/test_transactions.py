@@ -28,6 +28,7 @@ OWNERS: dict[tuple[str, str], str] = {
     ("bot/people.py", "People.get"): "an account that writes again is reachable: read before any update's unit of work",
     ("bot/fsm_storage.py", "SQLAlchemyStorage._write"): "conversation state written outside an update",
     ("storage/migrations/env.py", "*"): "Alembic's migration runner",
+    ("bot/webapp/server.py", "WebApp._view"): "a dashboard request: the view written to the access log",
 }
 
 
