@@ -164,10 +164,21 @@ def _dashboard(settings: Settings, services, channels: list[str]):
     if "max" in channels:
         tokens["max"] = settings.max_bot_token()
     names = {c: n for c, n in (("telegram", settings.bot_username), ("max", settings.max_bot_username)) if n}
-    webapp = WebApp(services.session_factory, services.clock, services.methodology, tokens, settings.webapp_max_age)
+    webapp = WebApp(services.session_factory, services.clock, services.methodology, tokens, settings.webapp_max_age,
+                    settings.webapp_stale_seconds)
     services.webapp = AppLinks(settings.webapp_url, names, webapp.cache)
     log.info("Mini App: %s", settings.webapp_url)
-    return webapp.app()
+    app = webapp.app()
+
+    async def warm(_app) -> None:
+        await webapp.warm()
+
+    async def settle(_app) -> None:
+        await webapp.cache.settled()
+
+    app.on_startup.append(warm)
+    app.on_cleanup.append(settle)
+    return app
 
 
 async def _closing(what: str, closing) -> None:

@@ -154,6 +154,7 @@ class Settings(BaseSettings):
     webapp_path: str = Field(default="/app", pattern=r"^/[A-Za-z0-9_\-/]*[A-Za-z0-9_\-]$")
     webapp_port: int = Field(default=8083, ge=1, le=65535)  # its own port when no webhook server runs
     webapp_max_age: int = Field(default=3600, ge=60, le=86400)  # seconds launch data is accepted (bot.webapp.initdata)
+    webapp_stale_seconds: int = Field(default=600, ge=0, le=86400)  # a summary shown while a newer one builds (scoring.dashboard)
 
     _location: SettingsLocation = PrivateAttr()
 

@@ -27,6 +27,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,8 @@ SORTS = {
     "completion": "меньше ответивших — выше",
 }
 PAGE = 30  # rows of the matrix a page
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,16 +395,60 @@ class _Periods:
         self.store[(*self.key, period)] = (self.version.of(period), value)
 
 
+STALE_FOR = 600.0  # seconds: a kept summary this young is shown while a newer one is built (the class's rule)
+
+
 class SummaryCache:
     """The last summaries built (at most `size`), each with the fingerprint of its data (the module's rule); and each
-    period's loaded data and scores, so that an answer in this year's collection rebuilds this year only."""
+    period's loaded data and scores, so that an answer in this year's collection rebuilds this year only.
 
-    def __init__(self, size: int = 8) -> None:
+    While the data have changed since a summary was built, and it was built less than `stale_for` seconds ago, it is
+    shown at once, as of the moment its data were read (its state line says that moment; `Summary.refreshing` marks
+    it) while a newer one is built in the background with a session of its own (`session_factory`); the page asks
+    again a moment later. In a collection answers land every few seconds, and a region's year takes over a second to
+    read and score: a coordinator gets the last build's true numbers at once instead of waiting for every answer's.
+    An older summary, or without a `session_factory`, is built again before it is shown."""
+
+    def __init__(self, size: int = 8, session_factory: Any = None, stale_for: float = STALE_FOR) -> None:
         self.size = size
+        self.session_factory = session_factory
+        self.stale_for = dt.timedelta(seconds=stale_for)
         self._kept: OrderedDict[tuple[Any, ...], tuple[str, Summary]] = OrderedDict()
         self._periods: dict[tuple[Any, ...], tuple[str, Any]] = {}
         self._building: dict[tuple[Any, ...], asyncio.Lock] = {}  # one build a key: requests at once wait for it
+        self._refreshing: dict[tuple[Any, ...], asyncio.Task] = {}  # the background builds running
         self.built = 0  # summaries built (the rest were kept ones): tests and the benchmark read it
+
+    async def settled(self) -> None:
+        """Wait for the background builds (tests, the benchmark, stopping)."""
+        while running := [t for t in self._refreshing.values() if not t.done()]:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def warm(self, methodology: Any, now: dt.datetime) -> None:
+        """Build every municipality's current summary in the background (at start: the first view need not wait)."""
+        if self.session_factory is None:
+            return
+        async with self.session_factory() as session:
+            ids = list(await session.scalars(select(Municipality.id).order_by(Municipality.id)))
+        for mid in ids:
+            self._refresh((mid, "", None, id(methodology)), mid, None, methodology, now)
+
+    def _refresh(self, key: tuple[Any, ...], municipality_id: int, period: str | None, methodology: Any,
+                 now: dt.datetime) -> None:
+        task = self._refreshing.get(key)
+        if self.session_factory is None or (task is not None and not task.done()):
+            return
+        self._refreshing[key] = asyncio.get_running_loop().create_task(
+            self._rebuild(municipality_id, period, methodology, now))
+
+    async def _rebuild(self, municipality_id: int, period: str | None, methodology: Any, now: dt.datetime) -> None:
+        try:
+            async with self.session_factory() as session:
+                municipality = await session.get(Municipality, municipality_id)
+                if municipality is not None:
+                    await self.get(session, municipality, period, methodology, now=now, wait=True)
+        except Exception:  # noqa: BLE001 - a request builds it then; the cause is in the log
+            log.exception("dashboard: building the summary of municipality %s in the background failed", municipality_id)
 
     def keep(self, municipality: Municipality, period: str | None, methodology: Any, summary: Summary, version: Version,
              now: dt.datetime) -> None:
@@ -418,10 +465,21 @@ class SummaryCache:
             self._kept.popitem(last=False)
 
     async def get(self, session: AsyncSession, municipality: Municipality, period: str | None, methodology: Any,
-                  *, now: dt.datetime) -> Summary:
+                  *, now: dt.datetime, wait: bool = False) -> Summary:
+        """The summary, true as of its `as_of` (the class's rule); `wait`: never the kept one while data changed."""
         from surveys.periods import school_year_of
 
         key = (municipality.id, period or "", school_year_of(now, municipality.timezone), id(methodology))
+        kept = self._kept.get(key)
+        if not wait and kept is not None and self.session_factory is not None and now - kept[1].as_of <= self.stale_for:
+            version = await data_version(session, municipality, now)
+            if kept[0] == version.whole:  # the same data: true now, and known to be so since now
+                current = dataclasses.replace(kept[1], as_of=now.astimezone(ZoneInfo(municipality.timezone)))
+                self._kept[key] = (kept[0], current)
+                self._kept.move_to_end(key)
+                return current
+            self._refresh(key, municipality.id, period, methodology, now)
+            return dataclasses.replace(kept[1], refreshing=True)
         try:
             return await self._get(session, key, municipality, period, methodology, now)
         finally:
@@ -436,9 +494,10 @@ class SummaryCache:
             version = await data_version(session, municipality, now)
             kept = self._kept.get(key)
             if kept is not None and kept[0] == version.whole:
+                current = dataclasses.replace(kept[1], as_of=now.astimezone(ZoneInfo(municipality.timezone)))
+                self._kept[key] = (kept[0], current)
                 self._kept.move_to_end(key)
-                as_of = now.astimezone(ZoneInfo(municipality.timezone))
-                return dataclasses.replace(kept[1], as_of=as_of)
+                return current
             memo = _Periods(self._periods, (municipality.id, id(methodology)), version)
             summary = await build_summary(session, municipality, period, methodology, now=now, light=True, memo=memo)
             self.built += 1

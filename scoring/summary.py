@@ -131,6 +131,7 @@ class Summary:
     as_of: dt.datetime | None = None  # when it was made, in the municipality's time zone
     open_until: dt.datetime | None = None  # the latest deadline of the period's campaigns still collecting
     stops: list[Any] = field(default_factory=list)  # scoring.stops.PackStops: where people stop, per questionnaire
+    refreshing: bool = False  # data changed after as_of and a newer summary is being built (scoring.dashboard)
 
     @property
     def state(self) -> DataState:

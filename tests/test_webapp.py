@@ -282,7 +282,9 @@ async def test_the_cache_keeps_numbers_true(web, session_factory, clock) -> None
     await _get(http, url, f"api/school/{school.id}", hdrs)
     await _get(http, url, "api/completion", hdrs)
     assert webapp.cache.built == 1  # one summary, kept while nothing changed
-    # a teacher's questionnaire goes back to a draft (a return): the counts change, the page says so at once
+    # a teacher's questionnaire goes back to a draft (a return): the counts change; the page shows the last numbers as
+    # of their moment, says it is recounting, and the next request has the new ones
+    before = await _summary(session_factory, world, clock)
     async with session_factory() as session:
         response = await session.scalar(select(Response).where(Response.school_id == school.id,
                                                                 Response.subject.like("person:%"),
@@ -292,9 +294,16 @@ async def test_the_cache_keeps_numbers_true(web, session_factory, clock) -> None
         response.version += 1
         await session.commit()
     summary = await _summary(session_factory, world, clock)
+    _status, html = await _get(http, url, "api/completion", hdrs)  # the first request after it: the kept numbers
+    t = before.completion.teachers[school.id]
+    assert re.search(rf'data-id="{school.id}">[^<]*</a></th>\s*<td>{t.declared}</td>\s*<td>{t.registered}</td><td>{t.submitted}</td>', html)
+    await webapp.cache.settled()
+    assert webapp.cache.built == 2  # built once in the background, however many asked meanwhile
+    _status, page = await _get(http, url, "api/home", hdrs)
+    assert "data-refreshing" not in page
     status, html = await _get(http, url, "api/completion", hdrs)
-    assert webapp.cache.built == 2
     t = summary.completion.teachers[school.id]
+    assert t.submitted == before.completion.teachers[school.id].submitted - 1
     assert re.search(rf'data-id="{school.id}">[^<]*</a></th>\s*<td>{t.declared}</td>\s*<td>{t.registered}</td><td>{t.submitted}</td>', html)
     # a year before changes too (its school questionnaire goes back to a draft): that year is read again, the others kept
     async with session_factory() as session:
@@ -304,6 +313,9 @@ async def test_the_cache_keeps_numbers_true(web, session_factory, clock) -> None
         response.version += 1
         await session.commit()
     summary = await _summary(session_factory, world, clock)
+    _status, page = await _get(http, url, f"api/school/{school.id}", hdrs)
+    assert "data-refreshing" in page and "панель их пересчитывает" in page
+    await webapp.cache.settled()
     _status, html = await _get(http, url, f"api/school/{school.id}", hdrs)
     assert webapp.cache.built == 3
     from scoring import card
@@ -316,7 +328,44 @@ async def test_the_cache_keeps_numbers_true(web, session_factory, clock) -> None
             card.cell(before.values[code]), card.cell(middle.values[code]), card.cell(now.values[code])]
     assert card.cell(before.values["S2.1.1"]) == "нет данных"
     async with session_factory() as session:
-        assert await session.scalar(select(func.count()).select_from(AccessLog)) == 5
+        assert await session.scalar(select(func.count()).select_from(AccessLog)) == 8  # every view
+
+
+async def test_numbers_older_than_the_bound_are_recounted_while_the_person_waits(session_factory, clock) -> None:
+    """Past `stale_for` the kept summary is not shown: the request builds a new one (no «пересчитывает»)."""
+    world = await build_web_world(session_factory)
+    webapp = make_webapp(session_factory, clock)
+    runner, url = await serve(webapp)
+    hdrs = headers("telegram", "coordinator", clock.now)
+    try:
+        async with aiohttp.ClientSession() as http:
+            await _get(http, url, "api/home", hdrs)
+            async with session_factory() as session:
+                response = await session.scalar(select(Response).where(Response.status == ResponseStatus.SUBMITTED,
+                                                                        Response.subject.like("person:%")))
+                response.status, response.version = ResponseStatus.DRAFT, response.version + 1
+                await session.commit()
+            clock.advance(seconds=webapp.stale_for + 1)
+            hdrs = headers("telegram", "coordinator", clock.now)
+            _status, page = await _get(http, url, "api/home", hdrs)
+            assert webapp.cache.built == 2 and "data-refreshing" not in page
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_warm_up_builds_before_the_first_view(session_factory, clock) -> None:
+    world = await build_web_world(session_factory)
+    webapp = make_webapp(session_factory, clock)
+    await webapp.warm()
+    await webapp.cache.settled()
+    assert webapp.cache.built == 2  # the world's two municipalities
+    runner, url = await serve(webapp)
+    try:
+        async with aiohttp.ClientSession() as http:
+            _status, page = await _get(http, url, "api/home", headers("telegram", "coordinator", clock.now))
+        assert webapp.cache.built == 2 and world.municipality.name in page  # the warm one, nothing built again
+    finally:
+        await runner.cleanup()
 
 
 async def test_the_start_parameter_opens_a_school(web, clock) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,16 @@ class WebApp:
     methodology: Any
     tokens: dict[str, str]  # channel -> its bot's token (the launch data's key)
     max_age: float = 3600.0
-    cache: dashboard.SummaryCache = field(default_factory=dashboard.SummaryCache)
+    stale_for: float = dashboard.STALE_FOR  # seconds (scoring.dashboard.SummaryCache)
+    cache: dashboard.SummaryCache = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.cache is None:
+            self.cache = dashboard.SummaryCache(session_factory=self.session_factory, stale_for=self.stale_for)
+
+    async def warm(self) -> None:
+        """Build every municipality's current summary in the background: the first view after a start need not wait."""
+        await self.cache.warm(self.methodology, self.clock())
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[_headers])

@@ -85,15 +85,26 @@
     });
   }
 
-  function render(push) {
+  var again = null, tries = 0;  // a page the server is recounting (data-refreshing) is asked for again, a few times
+
+  function recount() {
+    clearTimeout(again);
+    if (!app.querySelector("[data-refreshing]")) { tries = 0; return; }
+    if (++tries > 10) return;
+    again = setTimeout(function () { render(false, true); }, 1500);
+  }
+
+  function render(push, quiet) {
     if (push) history.pushState(JSON.parse(JSON.stringify(state)), "", location.href);
+    if (!quiet) tries = 0;
     if (state.view === "school") {
-      return show(app, "school/" + state.id).then(function () { window.scrollTo(0, 0); });
+      return show(app, "school/" + state.id).then(function () { if (!quiet) window.scrollTo(0, 0); recount(); });
     }
     var params = state.filters ? Object.fromEntries(new URLSearchParams(state.filters)) : {};
     if (!state.started && L.start) { params.start = L.start; state.started = true; }
     return show(app, "home", params).then(function (ok) {
       if (ok && state.tab !== "schools") tab(state.tab);
+      recount();
     });
   }
 
