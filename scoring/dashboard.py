@@ -459,7 +459,7 @@ class SummaryCache:
 
         key = (municipality.id, period or "", school_year_of(now, municipality.timezone), id(methodology))
         self._kept[key] = (version.whole, dataclasses.replace(summary, raw=[], raw_truncated=False, surveys={},
-                                                               dynamics=[], school_dynamics=[], development=[]))
+                                                               dynamics=[], school_dynamics=[], development=[], stops=[]))
         self._kept.move_to_end(key)
         while len(self._kept) > self.size:
             self._kept.popitem(last=False)

@@ -198,9 +198,9 @@ async def build_summary(
 ) -> Summary:
     """`now` decides the current school year (the default period).
 
-    `light`: what the dashboard shows (scoring.dashboard), without the raw answers, the exam dynamics and the
-    development tallies (their lists stay empty). `memo` (with `light`): a period's loaded data and scores kept by the
-    caller, `memo.get(period)` -> (loaded, scores) or None, `memo.put(period, (loaded, scores))`; the caller keys them
+    `light`: what the dashboard shows (scoring.dashboard), without the raw answers, the exam dynamics, the
+    development tallies and where people stop (their lists stay empty). `memo` (with `light`): a period's loaded data
+    and scores kept by the caller, `memo.get(period)` -> (loaded, scores) or None, `memo.put(period, (loaded, scores))`; the caller keys them
     by the fingerprint of that period's data (scoring.dashboard.data_version)."""
     methodology = methodology or load_methodology()
     periods = await periods_on_record(session, municipality.id)
@@ -253,7 +253,7 @@ async def build_summary(
         loaded.raw_truncated, periods, current_year, loaded.surveys,
         await development_tallies(session, municipality.id, period) if not light else [],
         as_of=now.astimezone(zone), open_until=open_until.astimezone(zone) if open_until else None,
-        stops=[pack_stops(c) for c in await stop_counts(session, municipality.id, period)],
+        stops=[pack_stops(c) for c in await stop_counts(session, municipality.id, period)] if not light else [],
     )
 
 
