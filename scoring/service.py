@@ -5,6 +5,7 @@ read only that data and never import this module."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import defaultdict
 from typing import Any
@@ -228,7 +229,8 @@ async def build_summary(
         else:
             loaded = await load_period(session, municipality.id, p, with_raw=p == period and not light)
             loaded.data.collecting = loaded.collecting(now)
-            scores = score_period(methodology, loaded.data)
+            # pure CPU (half a second for a region): in a worker thread, so the bot's loop answers meanwhile
+            scores = await asyncio.to_thread(score_period, methodology, loaded.data)
             if memo is not None and light:
                 memo.put(p, (loaded, scores))
         history.append(scores)
