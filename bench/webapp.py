@@ -198,9 +198,9 @@ NOTES = """\
   (scoring.data.load_period's yes-count aggregate about 0.9 s, scoring about 0.5 s on this shared 2-core machine); the
   years before are kept under their own fingerprints. With WEBAPP_STALE_SECONDS=0 (or numbers older than it) the
   person waits for that recount: the rows marked «…» above.
-- **Not yet**: the recount runs on the bot's event loop (the reading is asynchronous, the scoring about 0.5 s is not),
-  so a request that arrives during it waits up to that long (a worst case of about 1.6 s was seen before the warm
-  rows were measured apart from it). Scoring in a worker thread would free the loop."""
+- **The bot's loop stays free during a recount**: the reading is asynchronous and the scoring (about 0.5 s) runs in a
+  worker thread (scoring.service.build_summary), so requests that arrive meanwhile are answered (before, a school
+  page that came during a recount took 1.6 s)."""
 
 
 async def main() -> None:
