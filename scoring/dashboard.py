@@ -402,9 +402,9 @@ class SummaryCache:
     """The last summaries built (at most `size`), each with the fingerprint of its data (the module's rule); and each
     period's loaded data and scores, so that an answer in this year's collection rebuilds this year only.
 
-    While the data have changed since a summary was built, and it was built less than `stale_for` seconds ago, it is
-    shown at once, as of the moment its data were read (its state line says that moment; `Summary.refreshing` marks
-    it) while a newer one is built in the background with a session of its own (`session_factory`); the page asks
+    While the data have changed since a summary was built, and its numbers were last seen to be current (its `as_of`)
+    less than `stale_for` seconds ago, it is shown at once, as of that moment (its state line says it;
+    `Summary.refreshing` marks it) while a newer one is built in the background with a session of its own (`session_factory`); the page asks
     again a moment later. In a collection answers land every few seconds, and a region's year takes over a second to
     read and score: a coordinator gets the last build's true numbers at once instead of waiting for every answer's.
     An older summary, or without a `session_factory`, is built again before it is shown."""
