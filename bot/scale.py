@@ -1,8 +1,9 @@
 """What changes beyond one process: Redis for conversation state and the shared send rate,
 and a leader lock so that exactly one process runs the reminder scheduler.
 
-- FSM: aiogram's RedisStorage and RedisEventIsolation (one user's updates in order across
-  processes); without REDIS_URL, the database storage and in-process isolation.
+- FSM: aiogram's RedisStorage and RedisEventIsolation (one user's updates one at a time across
+  processes), behind an in-process lock that keeps their order (OrderedIsolation); without REDIS_URL,
+  the database storage and in-process isolation.
 - Send rate: the `limits` library's moving window in Redis, so 30 messages per second is a
   limit for the whole bot; the 429 pause is shared through Redis as well.
 - Leader: a PostgreSQL advisory lock held by a dedicated connection (released by the server
@@ -18,6 +19,8 @@ import os
 import secrets
 import time
 import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
@@ -48,8 +51,27 @@ def fsm_backend(
 
         redis = Redis.from_url(redis_url)
         key_builder = DefaultKeyBuilder(prefix=f"{REDIS_PREFIX}:fsm", with_destiny=True)
-        return RedisStorage(redis, key_builder=key_builder), RedisEventIsolation(redis, key_builder=key_builder)
+        return RedisStorage(redis, key_builder=key_builder), OrderedIsolation(RedisEventIsolation(redis, key_builder=key_builder))
     return SQLAlchemyStorage(session_factory), SimpleEventIsolation()
+
+
+class OrderedIsolation(BaseEventIsolation):
+    """One person's updates one at a time across processes (Redis's lock) AND in the order they reached this process:
+    Redis's lock is taken by whichever waiter polls first, so three answers typed ahead could be read in another
+    order and land on the wrong questions. An in-process lock first (asyncio.Lock wakes its waiters in order)."""
+
+    def __init__(self, shared: BaseEventIsolation) -> None:
+        self.local = SimpleEventIsolation()
+        self.shared = shared
+
+    @asynccontextmanager
+    async def lock(self, key: Any) -> AsyncIterator[None]:
+        async with self.local.lock(key), self.shared.lock(key):
+            yield
+
+    async def close(self) -> None:
+        await self.shared.close()
+        await self.local.close()
 
 
 # --- the shared send rate ------------------------------------------------------------------
