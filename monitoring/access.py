@@ -25,6 +25,11 @@ CARD_ONLY = ("Карточка школы доступна заместител�
 NOT_YOURS = "Это не ваши данные."
 
 
+def may_open_dashboard(person: Any) -> bool:
+    """The dashboard is a coordinator's (their municipality) and a deputy's (their school): /app and the page."""
+    return is_coordinator(person) or (person is not None and person.role == Role.DEPUTY and person.school_id is not None)
+
+
 def summary_refusal(person: Any, municipality: Municipality | None, chat_id: int, chat_type: str,
                     channel: str = "telegram") -> str | None:
     """Why /summary (and what shows the same numbers) is refused in this chat to this person, or None."""

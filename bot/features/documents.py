@@ -17,7 +17,14 @@ from bot.callbacks import (
 from bot.chat import Buttons, Chat
 from bot.context import Context
 from bot.webapp.buttons import app_button
-from monitoring.access import card_school, card_schools, migrate_chat, set_coordinators_chat, summary_municipality
+from monitoring.access import (
+    card_school,
+    card_schools,
+    may_open_dashboard,
+    migrate_chat,
+    set_coordinators_chat,
+    summary_municipality,
+)
 from storage.models import (
     Municipality,
     Person,
@@ -106,7 +113,7 @@ def _app_row(ctx: Context, label: str, start: str = "") -> Buttons:
 async def open_app(ctx: Context) -> None:
     """/app: the dashboard's button (coordinators: the municipality; deputies: their school)."""
     person = ctx.person
-    if not is_coordinator(person) and not (person is not None and person.role == "deputy" and person.school_id):
+    if not may_open_dashboard(person):
         await ctx.chat.say(texts.WEBAPP_ONLY)
         return
     row = _app_row(ctx, texts.BTN_APP_SUMMARY)

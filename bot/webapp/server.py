@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.webapp import views
 from bot.webapp.initdata import BadLaunch, Launch, check
-from monitoring.access import card_school, summary_refusal
+from monitoring.access import card_school, may_open_dashboard, summary_refusal
 from scoring import dashboard
 from scoring.errors import ScoringError
 from storage.accounts import find_person
@@ -147,7 +147,7 @@ class WebApp:
         return person.municipality
 
     def _only_for_staff(self, person: Any) -> None:
-        if not is_coordinator(person) and not (person.role == "deputy" and person.school_id is not None):
+        if not may_open_dashboard(person):
             raise Denied(403, texts.WEBAPP_ONLY)
 
     # --- the views ---------------------------------------------------------------------------------------------
